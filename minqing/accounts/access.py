@@ -1,0 +1,173 @@
+"""Who may see and do what: the one place where scoping and permissions are decided.
+
+Every page, API call, search, export and admin list narrows its queryset with
+`scope_queryset`, and fetches single objects with `get_scoped_or_404`, so an object outside a
+user's part of the place tree answers 404 exactly like one that does not exist.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from minqing.accounts.models import DataScope, Role
+from minqing.grids.models import Node
+
+# Roles that may reveal full ID and phone numbers (with a reason, audited).
+REVEAL_ROLES = {
+    Role.GRID_WORKER,  # calls and visits their own households
+    Role.COMMUNITY_SECRETARY,
+    Role.STREET_OFFICER,
+    Role.COUNTY_OFFICER,
+    Role.ADMIN,
+}
+# Roles that may read the audit log (等级保护: the auditor role is separate from data entry).
+AUDIT_ROLES = {Role.COUNTY_OFFICER, Role.ADMIN}
+# Roles that may create and edit registry records.
+EDIT_ROLES = {Role.GRID_WORKER, Role.COMMUNITY_WORKER, Role.COMMUNITY_SECRETARY, Role.ADMIN}
+
+
+@dataclass
+class Scope:
+    everything: bool = False
+    subtree_paths: set[str] = field(default_factory=set)  # 本部门及以下 / 自定数据
+    exact_node_ids: set[int] = field(default_factory=set)  # 本部门
+    own_user_id: int | None = None  # 仅本人
+    roles: set[str] = field(default_factory=set)
+
+    @property
+    def empty(self) -> bool:
+        return not (
+            self.everything or self.subtree_paths or self.exact_node_ids or self.own_user_id
+        )
+
+
+def user_scope(user) -> Scope:
+    """The union of what all of a user's role assignments let them see (cached per request)."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Scope()
+    cached = getattr(user, "_minqing_scope", None)
+    if cached is not None:
+        return cached
+    scope = Scope(everything=user.is_superuser)
+    for a in user.assignments.select_related("node").prefetch_related("custom_nodes"):
+        scope.roles.add(a.role)
+        if a.data_scope == DataScope.ALL:
+            scope.everything = True
+        elif a.data_scope == DataScope.NODE_AND_BELOW:
+            scope.subtree_paths.add(a.node.path)
+        elif a.data_scope == DataScope.NODE:
+            scope.exact_node_ids.add(a.node_id)
+        elif a.data_scope == DataScope.CUSTOM:
+            scope.subtree_paths.update(n.path for n in a.custom_nodes.all())
+        elif a.data_scope == DataScope.SELF:
+            scope.own_user_id = user.pk
+    # A path inside another path adds nothing.
+    scope.subtree_paths = {
+        p
+        for p in scope.subtree_paths
+        if not any(p != q and p.startswith(q) for q in scope.subtree_paths)
+    }
+    user._minqing_scope = scope
+    return scope
+
+
+def _node_filter(scope: Scope) -> Q | None:
+    q = Q(pk__in=[])
+    any_part = False
+    for path in sorted(scope.subtree_paths):
+        q |= Q(path__startswith=path)
+        any_part = True
+    if scope.exact_node_ids:
+        q |= Q(pk__in=scope.exact_node_ids)
+        any_part = True
+    return q if any_part else None
+
+
+def visible_nodes(user) -> QuerySet[Node]:
+    """The place-tree nodes a user may browse (their subtrees)."""
+    scope = user_scope(user)
+    if scope.everything:
+        return Node.objects.all()
+    q = _node_filter(scope)
+    return Node.objects.filter(q) if q is not None else Node.objects.none()
+
+
+def scope_queryset(
+    user, qs: QuerySet, *, node_field: str = "grid", owner_fields: tuple[str, ...] = ("created_by",)
+) -> QuerySet:
+    """Narrow any queryset of place-bound records to what `user` may see.
+
+    node_field names the record's FK to its base node; owner_fields are the user FKs that
+    make a record the user's own for the 仅本人 scope.
+    """
+    scope = user_scope(user)
+    if scope.everything:
+        return qs
+    if scope.empty:
+        return qs.none()
+    q = Q(pk__in=[])
+    node_q = _node_filter(scope)
+    if node_q is not None:
+        # One query: the record's node must be in the (small, indexed) set of visible nodes.
+        q |= Q(**{f"{node_field}__in": Node.objects.filter(node_q).values("pk")})
+    if scope.own_user_id:
+        for f in owner_fields:
+            q |= Q(**{f: scope.own_user_id})
+    return qs.filter(q)
+
+
+def get_scoped_or_404(
+    user,
+    qs: QuerySet,
+    *,
+    node_field: str = "grid",
+    owner_fields: tuple[str, ...] = ("created_by",),
+    **lookup,
+):
+    """Fetch one record the user may see; 'not yours' and 'does not exist' look the same."""
+    pk = lookup.get("pk")
+    if isinstance(pk, int) and not (0 < pk < 2**63):
+        raise Http404
+    try:
+        return scope_queryset(user, qs, node_field=node_field, owner_fields=owner_fields).get(
+            **lookup
+        )
+    except (qs.model.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def node_in_scope(user, node: Node) -> bool:
+    return visible_nodes(user).filter(pk=node.pk).exists()
+
+
+def has_role(user, roles: set) -> bool:
+    if getattr(user, "is_superuser", False):
+        return True
+    return bool(user_scope(user).roles & {str(r) for r in roles})
+
+
+def can_reveal(user) -> bool:
+    return has_role(user, REVEAL_ROLES) or user.has_perm("registry.reveal_personal_data")
+
+
+def can_audit(user) -> bool:
+    return has_role(user, AUDIT_ROLES)
+
+
+def can_edit_registry(user) -> bool:
+    return has_role(user, EDIT_ROLES)
+
+
+def home_node(user) -> Node | None:
+    """The highest node a user is assigned at: where their home page starts."""
+    a = (
+        user.assignments.select_related("node").order_by("node__level").first()
+        if user.is_authenticated
+        else None
+    )
+    if a:
+        return a.node
+    if getattr(user, "is_superuser", False):
+        return Node.objects.filter(parent__isnull=True).first()
+    return None

@@ -1,0 +1,192 @@
+"""Who works where: users, their roles at a node of the place tree, and service teams (组团)."""
+
+import hashlib
+import secrets
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from minqing.grids.models import Level
+
+
+class User(AbstractUser):
+    full_name = models.CharField("姓名", max_length=50, blank=True)
+    mobile = models.CharField("手机", max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = "用户"
+        verbose_name_plural = "用户"
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+
+class Role(models.TextChoices):
+    GRID_WORKER = "grid_worker", "网格员"
+    COMMUNITY_WORKER = "community_worker", "社区工作者"
+    COMMUNITY_SECRETARY = "community_secretary", "社区书记"
+    STREET_OFFICER = "street_officer", "街道干部"
+    COUNTY_OFFICER = "county_officer", "县指挥中心"
+    ADMIN = "admin", "系统管理员"
+
+
+# The level a role is assigned at: a grid worker works at a grid, and so on.
+ROLE_LEVEL = {
+    Role.GRID_WORKER: Level.GRID,
+    Role.COMMUNITY_WORKER: Level.COMMUNITY,
+    Role.COMMUNITY_SECRETARY: Level.COMMUNITY,
+    Role.STREET_OFFICER: Level.STREET,
+    Role.COUNTY_OFFICER: Level.COUNTY,
+    Role.ADMIN: Level.COUNTY,
+}
+
+
+class DataScope(models.TextChoices):
+    """The five data scopes Chinese back-office users know (RuoYi 数据权限)."""
+
+    ALL = "all", "全部数据"
+    CUSTOM = "custom", "自定数据"
+    NODE = "node", "本部门"
+    NODE_AND_BELOW = "node_and_below", "本部门及以下"
+    SELF = "self", "仅本人"
+
+
+class RoleAssignment(models.Model):
+    user = models.ForeignKey(
+        User, verbose_name="用户", on_delete=models.CASCADE, related_name="assignments"
+    )
+    role = models.CharField("角色", max_length=30, choices=Role.choices)
+    node = models.ForeignKey(
+        "grids.Node", verbose_name="所在节点", on_delete=models.PROTECT, related_name="+"
+    )
+    data_scope = models.CharField(
+        "数据权限", max_length=20, choices=DataScope.choices, default=DataScope.NODE_AND_BELOW
+    )
+    custom_nodes = models.ManyToManyField(
+        "grids.Node",
+        verbose_name="自定节点",
+        blank=True,
+        related_name="+",
+        help_text="数据权限为“自定数据”时可见的节点（含其下级）。",
+    )
+
+    class Meta:
+        verbose_name = "角色分配"
+        verbose_name_plural = "角色分配"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role", "node"], name="role_assignment_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.node}"
+
+    def clean(self) -> None:
+        if self.node_id and self.role and self.node.level != ROLE_LEVEL[Role(self.role)]:
+            raise ValidationError(
+                {
+                    "node": f"{self.get_role_display()}应分配在“{Level(ROLE_LEVEL[Role(self.role)]).label}”一级的节点上。"
+                }
+            )
+
+
+class ApiToken(models.Model):
+    """A personal token for API clients; only its SHA-256 is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField("名称", max_length=100)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    prefix = models.CharField(max_length=8, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "API 令牌"
+        verbose_name_plural = "API 令牌"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def digest_of(raw: str) -> str:
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, *, user: User, name: str) -> tuple["ApiToken", str]:
+        raw = "mq_" + secrets.token_urlsafe(32)
+        token = cls.objects.create(user=user, name=name, digest=cls.digest_of(raw), prefix=raw[:8])
+        return token, raw
+
+
+class MemberKind(models.TextChoices):
+    COMMITTEE = "committee", "两委委员"
+    STAFF = "staff", "工作人员"
+    VOLUNTEER = "volunteer", "志愿者"
+    BUILDING_LEADER = "building_leader", "楼组长"
+    MASS_ORG = "mass_org", "群团负责人"
+    SERVING_PARTY = "serving_party", "在职党员"
+    RETIRED_PARTY = "retired_party", "离退休党员"
+    PROPERTY = "property", "物业"
+
+
+class Responsibility(models.IntegerChoices):
+    NONE = 0, "成员"
+    FIRST = 1, "第一责任人"
+    SECOND = 2, "第二责任人"
+
+
+class ServiceTeam(models.Model):
+    """一块区，一组团: each block (grid) has exactly one team of fixed members."""
+
+    node = models.OneToOneField(
+        "grids.Node",
+        verbose_name="块区/网格",
+        on_delete=models.PROTECT,
+        related_name="service_team",
+    )
+    name = models.CharField("组团名称", max_length=100)
+    office_phone = models.CharField("办公电话", max_length=30, blank=True)
+    office_address = models.CharField("办公地点", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "服务组团"
+        verbose_name_plural = "服务组团"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TeamMember(models.Model):
+    team = models.ForeignKey(ServiceTeam, on_delete=models.CASCADE, related_name="members")
+    name = models.CharField("姓名", max_length=50)
+    kind = models.CharField("身份", max_length=20, choices=MemberKind.choices)
+    responsibility = models.PositiveSmallIntegerField(
+        "职责", choices=Responsibility.choices, default=Responsibility.NONE
+    )
+    duty = models.CharField("分工", max_length=100, blank=True)
+    user = models.ForeignKey(
+        User, verbose_name="系统账号", null=True, blank=True, on_delete=models.SET_NULL
+    )
+    office_phone = models.CharField("办公电话", max_length=30, blank=True)
+    mobile = models.CharField("手机", max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = "组团成员"
+        verbose_name_plural = "组团成员"
+        ordering = ["id"]
+        constraints = [
+            # One first and one second responsible person per team.
+            models.UniqueConstraint(
+                fields=["team", "responsibility"],
+                condition=~models.Q(responsibility=0),
+                name="team_one_person_per_responsibility",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.get_kind_display()}）"
+
+    def sort_key(self):
+        order = {Responsibility.FIRST: 0, Responsibility.SECOND: 1, Responsibility.NONE: 2}
+        return (order[self.responsibility], self.id)

@@ -1,0 +1,610 @@
+"""The JSON API: the same selectors and services as the pages, under the same scoping.
+
+Lists answer {"items": [...], "count": N}. Single objects outside the caller's scope answer 404.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import DataError
+from django.http import Http404
+from ninja import NinjaAPI, Query, Router, Schema
+from pydantic import Field
+
+from minqing.accounts.access import (
+    can_audit,
+    can_edit_registry,
+    can_reveal,
+    get_scoped_or_404,
+    home_node,
+    scope_queryset,
+    user_scope,
+    visible_nodes,
+)
+from minqing.accounts.models import Role, ServiceTeam
+from minqing.api.auth import API_AUTH
+from minqing.api.schemas import (
+    AuditOut,
+    ErrorOut,
+    FieldErrorsOut,
+    HouseholdIn,
+    HouseholdOut,
+    HouseholdPatch,
+    MeOut,
+    NeedIn,
+    NeedOut,
+    NodeOut,
+    PersonIn,
+    PersonOut,
+    PersonPatch,
+    RecordIn,
+    RecordOut,
+    RevealIn,
+    RevealOut,
+    TagOut,
+    TeamOut,
+)
+from minqing.core.audit import history_for
+from minqing.core.models import AuditEntry
+from minqing.grids.models import Node
+from minqing.registry import selectors, services
+from minqing.registry.models import Household, Organisation, Person, Place, Tag
+
+api = NinjaAPI(
+    title="minqing 民情 API",
+    version="1",
+    description="网格化管理、组团式服务. Authenticate with the session cookie or `Authorization: Bearer <token>`.",
+    auth=API_AUTH,
+    urls_namespace="api",
+)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request, exc: ValidationError):
+    errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    return api.create_response(request, {"detail": "输入有误", "errors": errors}, status=400)
+
+
+@api.exception_handler(services.PermissionDenied)
+def on_permission_denied(request, exc):
+    return api.create_response(request, {"detail": str(exc)}, status=403)
+
+
+@api.exception_handler(DataError)
+def on_data_error(request, exc):
+    return api.create_response(request, {"detail": "输入的值超出范围或格式不被接受。"}, status=400)
+
+
+class PageParams(Schema):
+    page: int = Field(1, ge=1, le=100000)
+    page_size: int = Field(20, ge=1, le=200)
+
+
+def _page(qs, params: PageParams, convert):
+    start = (params.page - 1) * params.page_size
+    items = [convert(o) for o in qs[start : start + params.page_size]]
+    return {"items": items, "count": qs.count()}
+
+
+def _node(
+    user, code: str | None, *, field: str = "grid_code", required: bool = False
+) -> Node | None:
+    if not code:
+        if required:
+            raise ValidationError({field: services.ERR_REQUIRED})
+        return None
+    node = visible_nodes(user).filter(code=code).first()
+    if node is None:
+        raise ValidationError({field: services.ERR_GRID_SCOPE})
+    return node
+
+
+def _tags(names: list[str] | None) -> list[Tag] | None:
+    if names is None:
+        return None
+    tags = list(Tag.objects.filter(name__in=names))
+    unknown = sorted(set(names) - {t.name for t in tags})
+    if unknown:
+        raise ValidationError({"tags": f"未知的类别：{'、'.join(unknown)}"})
+    return tags
+
+
+# ------------------------------------------------------------------ me, nodes, tags
+
+common = Router(tags=["common"])
+
+
+@common.get("/me", response=MeOut)
+def me(request):
+    node = home_node(request.user)
+    return {
+        "username": request.user.username,
+        "full_name": request.user.full_name,
+        "roles": sorted(user_scope(request.user).roles),
+        "home_node": node.code if node else None,
+        "can_reveal": can_reveal(request.user),
+        "can_edit": can_edit_registry(request.user),
+        "can_audit": can_audit(request.user),
+    }
+
+
+def node_out(n: Node) -> dict:
+    parent_code = n.ancestor_codes()[-2] if n.parent_id else None
+    return {
+        "id": n.pk,
+        "code": n.code,
+        "name": n.name,
+        "level": n.level,
+        "level_label": n.level_label,
+        "parent_code": parent_code,
+        "path": n.path,
+        "has_boundary": n.boundary is not None,
+    }
+
+
+class NodeFilter(PageParams):
+    parent: str | None = Field(None, max_length=20)
+    level: int | None = Field(None, ge=1, le=6)
+
+
+@common.get("/nodes", response={200: dict}, summary="Place-tree nodes in the caller's scope")
+def nodes(request, f: Query[NodeFilter]):
+    qs = visible_nodes(request.user)
+    if f.parent:
+        qs = qs.filter(parent__code=f.parent)
+    if f.level:
+        qs = qs.filter(level=f.level)
+    return _page(qs.order_by("path"), f, node_out)
+
+
+@common.get("/nodes/{code}", response={200: NodeOut, 404: ErrorOut})
+def node(request, code: str):
+    n = visible_nodes(request.user).filter(code=code[:20]).first()
+    if n is None:
+        raise Http404
+    return node_out(n)
+
+
+@common.get("/nodes/{code}/geojson", response={200: dict, 404: ErrorOut})
+def node_geojson(request, code: str):
+    import json
+
+    from minqing.grids.views import node_geojson as view
+
+    return json.loads(view.__wrapped__(request, code[:20]).content)
+
+
+@common.get("/tags", response=list[TagOut])
+def tags(request):
+    return list(Tag.objects.all())
+
+
+@common.get("/teams/{code}", response={200: TeamOut, 404: ErrorOut})
+def team(request, code: str):
+    node = visible_nodes(request.user).filter(code=code[:20]).first()
+    t = ServiceTeam.objects.filter(node=node).first() if node else None
+    if t is None:
+        raise Http404
+    return {
+        "id": t.pk,
+        "name": t.name,
+        "node_code": node.code,
+        "office_phone": t.office_phone,
+        "office_address": t.office_address,
+        "members": [
+            {
+                "name": m.name,
+                "kind": m.kind,
+                "kind_label": m.get_kind_display(),
+                "responsibility": m.responsibility,
+                "duty": m.duty,
+                "office_phone": m.office_phone,
+                "mobile": m.mobile,
+            }
+            for m in sorted(t.members.all(), key=lambda m: m.sort_key())
+        ],
+    }
+
+
+class AuditFilter(PageParams):
+    model: str | None = Field(None, max_length=50)
+    object_id: str | None = Field(None, max_length=40)
+    action: str | None = Field(None, max_length=10)
+
+
+def audit_out(e: AuditEntry) -> dict:
+    return {
+        "id": e.pk,
+        "at": e.at,
+        "actor": e.actor.username if e.actor else None,
+        "action": e.action,
+        "model": e.model,
+        "object_id": e.object_id,
+        "object_repr": e.object_repr,
+        "changes": e.changes,
+        "reason": e.reason,
+    }
+
+
+@common.get("/audit", response={200: dict, 403: ErrorOut})
+def audit(request, f: Query[AuditFilter]):
+    if not can_audit(request.user):
+        return 403, {"detail": "只有县级和系统管理员可以查看审计日志。"}
+    qs = scope_queryset(
+        request.user,
+        AuditEntry.objects.select_related("actor"),
+        node_field="node",
+        owner_fields=("actor",),
+    )
+    if f.model:
+        qs = qs.filter(model=f.model)
+    if f.object_id:
+        qs = qs.filter(object_id=f.object_id)
+    if f.action:
+        qs = qs.filter(action=f.action)
+    return _page(qs, f, audit_out)
+
+
+# ------------------------------------------------------------------ people
+
+people = Router(tags=["people"])
+
+
+def person_out(p: Person) -> dict:
+    return {
+        "id": p.pk,
+        "name": p.name,
+        "id_number_masked": p.id_masked,
+        "id_legacy": p.id_legacy,
+        "birth_date": p.birth_date,
+        "age": p.age(),
+        "sex": p.sex,
+        "phone_masked": p.phone_masked,
+        "ethnicity": p.ethnicity,
+        "household_id": p.household_id,
+        "relation": p.relation,
+        "employment": p.employment,
+        "health": p.health,
+        "disability_grade": p.disability_grade,
+        "party_member": p.party_member,
+        "grid_code": p.grid.code,
+        "grid_name": p.grid.name,
+        "tags": [t.name for t in p.tags.all()],
+        "note": p.note,
+    }
+
+
+class PersonFilter(PageParams):
+    q: str = Field("", max_length=100)
+    node: str | None = Field(None, max_length=20)
+    tag: str | None = Field(None, max_length=30)
+    age_min: int | None = Field(None, ge=0, le=150)
+    age_max: int | None = Field(None, ge=0, le=150)
+    sex: str = Field("", pattern=r"^(M|F)?$")
+    household_id: int | None = Field(None, ge=1, le=2**62)
+
+
+@people.get(
+    "", response=dict, summary="Search people: name, pinyin, initials, last 4 digits, address"
+)
+def person_list(request, f: Query[PersonFilter]):
+    node = visible_nodes(request.user).filter(code=f.node).first() if f.node else None
+    if f.node and node is None:
+        return {"items": [], "count": 0}
+    tag = Tag.objects.filter(name=f.tag).first() if f.tag else None
+    household = Household(pk=f.household_id) if f.household_id else None
+    qs = selectors.person_search(
+        request.user,
+        q=f.q,
+        node=node,
+        tag=tag,
+        age_min=f.age_min,
+        age_max=f.age_max,
+        sex=f.sex,
+        household=household,
+    )
+    return _page(qs.prefetch_related("tags"), f, person_out)
+
+
+def _person(request, pk: int) -> Person:
+    return get_scoped_or_404(request.user, Person.objects.select_related("grid"), pk=pk)
+
+
+@people.get("/{int:pk}", response={200: PersonOut, 404: ErrorOut})
+def person_get(request, pk: int):
+    return person_out(_person(request, pk))
+
+
+def _person_data(request, payload: dict) -> dict:
+    data = dict(payload)
+    if "household_id" in data:
+        hid = data.pop("household_id")
+        data["household"] = (
+            get_scoped_or_404(request.user, Household.objects.select_related("grid"), pk=hid)
+            if hid
+            else None
+        )
+    if "grid_code" in data:
+        data["grid"] = _node(request.user, data.pop("grid_code"))
+    if "tags" in data:
+        data["tags"] = _tags(data["tags"])
+    return data
+
+
+@people.post("", response={201: PersonOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut})
+def person_create(request, payload: PersonIn):
+    data = _person_data(request, payload.dict())
+    person = services.person_create(acting_user=request.user, data=data, request=request)
+    return 201, person_out(person)
+
+
+@people.patch(
+    "/{int:pk}", response={200: PersonOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut}
+)
+def person_update(request, pk: int, payload: PersonPatch):
+    person = _person(request, pk)
+    data = _person_data(request, payload.dict(exclude_unset=True))
+    person = services.person_update(
+        acting_user=request.user, person=person, data=data, request=request
+    )
+    return person_out(Person.objects.select_related("grid").get(pk=person.pk))
+
+
+@people.delete("/{int:pk}", response={204: None, 403: ErrorOut, 404: ErrorOut})
+def person_delete(request, pk: int):
+    services.person_delete(acting_user=request.user, person=_person(request, pk), request=request)
+    return 204, None
+
+
+@people.post(
+    "/{int:pk}/reveal",
+    response={200: RevealOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Full ID or phone number, with a reason; audited",
+)
+def person_reveal(request, pk: int, payload: RevealIn):
+    value = services.person_reveal(
+        acting_user=request.user,
+        person=_person(request, pk),
+        field=payload.field,
+        reason=payload.reason,
+        request=request,
+    )
+    return {"field": payload.field, "value": value}
+
+
+@people.get("/{int:pk}/history", response={200: list[AuditOut], 404: ErrorOut})
+def person_history(request, pk: int):
+    return [audit_out(e) for e in history_for(_person(request, pk))[:200]]
+
+
+# ------------------------------------------------------------------ households
+
+households = Router(tags=["households"])
+
+
+def household_out(h: Household) -> dict:
+    return {
+        "id": h.pk,
+        "number": h.number,
+        "address": h.address,
+        "grid_code": h.grid.code,
+        "grid_name": h.grid.name,
+        "building_code": h.building.code if h.building_id else None,
+        "housing": h.housing,
+        "floor_area": h.floor_area,
+        "residence": h.residence,
+        "head_name": h.head_name,
+        "member_count": h.member_count,
+        "tags": [t.name for t in h.tags.all()],
+        "note": h.note,
+    }
+
+
+class HouseholdFilter(PageParams):
+    q: str = Field("", max_length=100)
+    node: str | None = Field(None, max_length=20)
+    tag: str | None = Field(None, max_length=30)
+    housing: str = Field("", pattern=r"^(own|rent|public|other)?$")
+    residence: str = Field("", pattern=r"^(permanent|floating|separated)?$")
+
+
+@households.get("", response=dict)
+def household_list(request, f: Query[HouseholdFilter]):
+    node = visible_nodes(request.user).filter(code=f.node).first() if f.node else None
+    if f.node and node is None:
+        return {"items": [], "count": 0}
+    tag = Tag.objects.filter(name=f.tag).first() if f.tag else None
+    qs = selectors.household_search(
+        request.user, q=f.q, node=node, tag=tag, housing=f.housing, residence=f.residence
+    )
+    return _page(qs.prefetch_related("tags"), f, household_out)
+
+
+def _household(request, pk: int) -> Household:
+    return get_scoped_or_404(
+        request.user, Household.objects.select_related("grid", "building"), pk=pk
+    )
+
+
+def _household_data(request, payload: dict) -> dict:
+    data = dict(payload)
+    if "grid_code" in data:
+        data["grid"] = _node(request.user, data.pop("grid_code"), required=True)
+    if "building_code" in data:
+        data["building"] = _node(request.user, data.pop("building_code"), field="building_code")
+    if "tags" in data:
+        data["tags"] = _tags(data["tags"])
+    return data
+
+
+@households.get("/{int:pk}", response={200: HouseholdOut, 404: ErrorOut})
+def household_get(request, pk: int):
+    return household_out(_household(request, pk))
+
+
+@households.get("/{int:pk}/members", response={200: list[PersonOut], 404: ErrorOut})
+def household_members(request, pk: int):
+    h = _household(request, pk)
+    return [
+        person_out(p)
+        for p in h.members.select_related("grid").prefetch_related("tags").order_by("id")
+    ]
+
+
+@households.post("", response={201: HouseholdOut, 400: FieldErrorsOut, 403: ErrorOut})
+def household_create(request, payload: HouseholdIn):
+    h = services.household_create(
+        acting_user=request.user, data=_household_data(request, payload.dict()), request=request
+    )
+    return 201, household_out(h)
+
+
+@households.patch(
+    "/{int:pk}", response={200: HouseholdOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut}
+)
+def household_update(request, pk: int, payload: HouseholdPatch):
+    h = _household(request, pk)
+    h = services.household_update(
+        acting_user=request.user,
+        household=h,
+        data=_household_data(request, payload.dict(exclude_unset=True)),
+        request=request,
+    )
+    return household_out(h)
+
+
+@households.delete(
+    "/{int:pk}", response={204: None, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut}
+)
+def household_delete(request, pk: int):
+    services.household_delete(
+        acting_user=request.user, household=_household(request, pk), request=request
+    )
+    return 204, None
+
+
+@households.get("/{int:pk}/needs", response={200: list[NeedOut], 404: ErrorOut})
+def household_needs(request, pk: int):
+    return list(_household(request, pk).needs.all())
+
+
+@households.post(
+    "/{int:pk}/needs", response={201: NeedOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut}
+)
+def household_need_add(request, pk: int, payload: NeedIn):
+    need = services.household_need_add(
+        acting_user=request.user,
+        household=_household(request, pk),
+        request=request,
+        **payload.dict(),
+    )
+    return 201, need
+
+
+@households.get("/{int:pk}/history", response={200: list[AuditOut], 404: ErrorOut})
+def household_history(request, pk: int):
+    return [audit_out(e) for e in history_for(_household(request, pk))[:200]]
+
+
+# ------------------------------------------------------------------ places and organisations
+
+
+def record_out(o) -> dict:
+    return {
+        "id": o.pk,
+        "kind": o.kind,
+        "name": o.name,
+        "address": o.address,
+        "grid_code": o.grid.code,
+        "grid_name": o.grid.name,
+        "contact": o.contact,
+        "phone_masked": o.MASKED["phone"](o.phone),
+        "note": o.note,
+    }
+
+
+class RecordFilter(PageParams):
+    q: str = Field("", max_length=100)
+    node: str | None = Field(None, max_length=20)
+    kind: str = Field("", max_length=12)
+
+
+def _record_router(model, tag: str) -> Router:
+    router = Router(tags=[tag])
+
+    @router.get("", response=dict, operation_id=f"{tag}_list")
+    def record_list(request, f: Query[RecordFilter]):
+        node = visible_nodes(request.user).filter(code=f.node).first() if f.node else None
+        if f.node and node is None:
+            return {"items": [], "count": 0}
+        return _page(
+            selectors.simple_search(request.user, model, q=f.q, node=node, kind=f.kind),
+            f,
+            record_out,
+        )
+
+    def _get(request, pk):
+        return get_scoped_or_404(request.user, model.objects.select_related("grid"), pk=pk)
+
+    @router.get("/{int:pk}", response={200: RecordOut, 404: ErrorOut}, operation_id=f"{tag}_get")
+    def record_get(request, pk: int):
+        return record_out(_get(request, pk))
+
+    def _data(request, payload: dict) -> dict:
+        data = dict(payload)
+        if "grid_code" in data:
+            data["grid"] = _node(request.user, data.pop("grid_code"), required=True)
+        return data
+
+    @router.post(
+        "",
+        response={201: RecordOut, 400: FieldErrorsOut, 403: ErrorOut},
+        operation_id=f"{tag}_create",
+    )
+    def record_create(request, payload: RecordIn):
+        if payload.kind not in dict(model._meta.get_field("kind").choices):
+            raise ValidationError({"kind": "类型不对。"})
+        obj = services.simple_record_save(
+            acting_user=request.user,
+            model=model,
+            data=_data(request, payload.dict()),
+            request=request,
+        )
+        return 201, record_out(obj)
+
+    @router.patch(
+        "/{int:pk}",
+        response={200: RecordOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},
+        operation_id=f"{tag}_update",
+    )
+    def record_update(request, pk: int, payload: RecordIn):
+        if payload.kind not in dict(model._meta.get_field("kind").choices):
+            raise ValidationError({"kind": "类型不对。"})
+        obj = services.simple_record_save(
+            acting_user=request.user,
+            model=model,
+            instance=_get(request, pk),
+            data=_data(request, payload.dict()),
+            request=request,
+        )
+        return record_out(obj)
+
+    @router.delete(
+        "/{int:pk}",
+        response={204: None, 403: ErrorOut, 404: ErrorOut},
+        operation_id=f"{tag}_delete",
+    )
+    def record_delete(request, pk: int):
+        services.simple_record_delete(
+            acting_user=request.user, obj=_get(request, pk), request=request
+        )
+        return 204, None
+
+    return router
+
+
+api.add_router("/", common)
+api.add_router("/people", people)
+api.add_router("/households", households)
+api.add_router("/places", _record_router(Place, "places"))
+api.add_router("/organisations", _record_router(Organisation, "organisations"))
+
+__all__ = ["api", "Role"]

@@ -1,0 +1,217 @@
+"""API shapes. Sensitive numbers are always masked here; /reveal is the only way to the full value."""
+
+import datetime
+from decimal import Decimal
+
+from ninja import Schema
+from pydantic import Field
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+class FieldErrorsOut(Schema):
+    detail: str
+    errors: dict[str, list[str]]
+
+
+class NodeOut(Schema):
+    id: int
+    code: str
+    name: str
+    level: int
+    level_label: str
+    parent_code: str | None
+    path: str
+    has_boundary: bool
+
+
+class TagOut(Schema):
+    id: int
+    name: str
+    target: str
+    description: str
+
+
+class PersonOut(Schema):
+    id: int
+    name: str
+    id_number_masked: str
+    id_legacy: bool
+    birth_date: datetime.date | None
+    age: int | None
+    sex: str
+    phone_masked: str
+    ethnicity: str
+    household_id: int | None
+    relation: str
+    employment: str
+    health: str
+    disability_grade: int
+    party_member: bool
+    grid_code: str
+    grid_name: str
+    tags: list[str]
+    note: str
+
+
+class PersonIn(Schema):
+    name: str = Field(max_length=50)
+    id_number: str = Field("", max_length=30)
+    birth_date: datetime.date | None = None
+    sex: str = Field("", pattern=r"^(M|F)?$")
+    phone: str = Field("", max_length=30)
+    ethnicity: str = Field("汉族", max_length=20)
+    household_id: int | None = Field(None, ge=1, le=2**62)
+    relation: str = Field("", max_length=12)
+    grid_code: str | None = Field(None, max_length=20)
+    employment: str = Field("", max_length=12)
+    health: str = Field("good", max_length=10)
+    disability_grade: int = Field(0, ge=0, le=4)
+    health_note: str = Field("", max_length=200)
+    party_member: bool = False
+    tags: list[str] = Field(default_factory=list, max_length=30)
+    note: str = Field("", max_length=2000)
+
+
+class PersonPatch(Schema):
+    name: str | None = Field(None, max_length=50)
+    id_number: str | None = Field(None, max_length=30)
+    phone: str | None = Field(None, max_length=30)
+    ethnicity: str | None = Field(None, max_length=20)
+    household_id: int | None = Field(None, ge=1, le=2**62)
+    relation: str | None = Field(None, max_length=12)
+    grid_code: str | None = Field(None, max_length=20)
+    employment: str | None = Field(None, max_length=12)
+    health: str | None = Field(None, max_length=10)
+    disability_grade: int | None = Field(None, ge=0, le=4)
+    health_note: str | None = Field(None, max_length=200)
+    party_member: bool | None = None
+    tags: list[str] | None = Field(None, max_length=30)
+    note: str | None = Field(None, max_length=2000)
+
+
+class RevealIn(Schema):
+    field: str = Field(pattern=r"^(id_number|phone)$")
+    reason: str = Field(max_length=200)
+
+
+class RevealOut(Schema):
+    field: str
+    value: str
+
+
+class HouseholdOut(Schema):
+    id: int
+    number: str
+    address: str
+    grid_code: str
+    grid_name: str
+    building_code: str | None
+    housing: str
+    floor_area: Decimal | None
+    residence: str
+    head_name: str
+    member_count: int
+    tags: list[str]
+    note: str
+
+
+class HouseholdIn(Schema):
+    address: str = Field(max_length=200)
+    grid_code: str = Field(max_length=20)
+    building_code: str | None = Field(None, max_length=20)
+    housing: str = Field("own", pattern=r"^(own|rent|public|other)$")
+    floor_area: Decimal | None = Field(None, ge=0, le=100000, max_digits=8, decimal_places=2)
+    residence: str = Field("permanent", pattern=r"^(permanent|floating|separated)$")
+    tags: list[str] = Field(default_factory=list, max_length=30)
+    note: str = Field("", max_length=2000)
+
+
+class HouseholdPatch(Schema):
+    address: str | None = Field(None, max_length=200)
+    grid_code: str | None = Field(None, max_length=20)
+    building_code: str | None = Field(None, max_length=20)
+    housing: str | None = Field(None, pattern=r"^(own|rent|public|other)$")
+    floor_area: Decimal | None = Field(None, ge=0, le=100000, max_digits=8, decimal_places=2)
+    residence: str | None = Field(None, pattern=r"^(permanent|floating|separated)$")
+    tags: list[str] | None = Field(None, max_length=30)
+    note: str | None = Field(None, max_length=2000)
+
+
+class NeedOut(Schema):
+    id: int
+    kind: str
+    category: str
+    description: str
+    status: str
+
+
+class NeedIn(Schema):
+    kind: str = Field(pattern=r"^(need|resource)$")
+    category: str = Field(max_length=30)
+    description: str = Field(max_length=300)
+
+
+class RecordOut(Schema):
+    id: int
+    kind: str
+    name: str
+    address: str
+    grid_code: str
+    grid_name: str
+    contact: str
+    phone_masked: str
+    note: str
+
+
+class RecordIn(Schema):
+    kind: str = Field(max_length=12)
+    name: str = Field(max_length=100)
+    address: str = Field("", max_length=200)
+    grid_code: str = Field(max_length=20)
+    contact: str = Field("", max_length=50)
+    phone: str = Field("", max_length=30)
+    note: str = Field("", max_length=2000)
+
+
+class AuditOut(Schema):
+    id: int
+    at: datetime.datetime
+    actor: str | None
+    action: str
+    model: str
+    object_id: str
+    object_repr: str
+    changes: dict
+    reason: str
+
+
+class TeamMemberOut(Schema):
+    name: str
+    kind: str
+    kind_label: str
+    responsibility: int
+    duty: str
+    office_phone: str
+    mobile: str
+
+
+class TeamOut(Schema):
+    id: int
+    name: str
+    node_code: str
+    office_phone: str
+    office_address: str
+    members: list[TeamMemberOut]
+
+
+class MeOut(Schema):
+    username: str
+    full_name: str
+    roles: list[str]
+    home_node: str | None
+    can_reveal: bool
+    can_edit: bool
+    can_audit: bool

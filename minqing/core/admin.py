@@ -1,0 +1,34 @@
+from django.contrib import admin
+
+from minqing.accounts.access import scope_queryset
+from minqing.core.models import AuditEntry
+
+
+class ScopedAdmin(admin.ModelAdmin):
+    """Admin lists go through the same scoping as every page and API call."""
+
+    scope_node_field = "grid"
+
+    def get_queryset(self, request):
+        return scope_queryset(
+            request.user, super().get_queryset(request), node_field=self.scope_node_field
+        )
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ScopedAdmin):
+    scope_node_field = "node"
+    list_display = ["at", "actor", "action", "model", "object_repr", "reason", "ip"]
+    list_filter = ["action", "model"]
+    search_fields = ["object_repr", "actor__username", "reason"]
+    date_hierarchy = "at"
+
+    # Audit records are evidence: nobody edits or deletes them, not even a superuser.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

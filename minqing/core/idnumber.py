@@ -1,0 +1,74 @@
+"""Resident ID numbers (GB 11643-1999, and the legacy 15-digit GB 11643-1989 form)."""
+
+import datetime
+from dataclasses import dataclass
+
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_CHECK = "10X98765432"
+
+ERR_ID_LENGTH = "身份证号应为18位（旧证15位）。"
+ERR_ID_CHARS = "身份证号只能包含数字，18位号码的最后一位可以是X。"
+ERR_ID_BIRTH = "身份证号中的出生日期 {value} 不是有效日期。"
+ERR_ID_FUTURE = "身份证号中的出生日期晚于今天。"
+ERR_ID_CHECK = "身份证号校验位错误：按 GB 11643 应为 {expected}。"
+
+
+class IdNumberError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class IdNumber:
+    number: str  # normalised: upper-case X
+    birth_date: datetime.date
+    sex: str  # "M" or "F"
+    legacy: bool  # a 15-digit number: accepted, flagged
+
+    @property
+    def area_code(self) -> str:
+        return self.number[:6]
+
+
+def check_character(first17: str) -> str:
+    total = sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True))
+    return _CHECK[total % 11]
+
+
+def normalise(raw: str) -> str:
+    return (raw or "").strip().replace(" ", "").upper()
+
+
+def parse_id_number(raw: str, *, today: datetime.date | None = None) -> IdNumber:
+    """Validate and decode an ID number; raise IdNumberError with a Chinese message."""
+    number = normalise(raw)
+    if len(number) not in (15, 18):
+        raise IdNumberError(ERR_ID_LENGTH)
+    body = number[:17] if len(number) == 18 else number
+    if not body.isdigit() or (
+        len(number) == 18 and not (number[17].isdigit() or number[17] == "X")
+    ):
+        raise IdNumberError(ERR_ID_CHARS)
+    legacy = len(number) == 15
+    birth = ("19" + number[6:12]) if legacy else number[6:14]
+    try:
+        birth_date = datetime.date(int(birth[:4]), int(birth[4:6]), int(birth[6:8]))
+    except ValueError:
+        raise IdNumberError(ERR_ID_BIRTH.format(value=birth)) from None
+    if birth_date > (today or datetime.date.today()) or birth_date.year < 1880:
+        raise IdNumberError(
+            ERR_ID_FUTURE if birth_date.year >= 1880 else ERR_ID_BIRTH.format(value=birth)
+        )
+    if not legacy:
+        expected = check_character(number[:17])
+        if number[17] != expected:
+            raise IdNumberError(ERR_ID_CHECK.format(expected=expected))
+    seq_digit = int(number[14] if legacy else number[16])
+    return IdNumber(
+        number=number, birth_date=birth_date, sex="M" if seq_digit % 2 else "F", legacy=legacy
+    )
+
+
+def make_id_number(area: str, birth: datetime.date, seq: int) -> str:
+    """Build a valid 18-digit number (demo data and tests)."""
+    first17 = f"{area}{birth:%Y%m%d}{seq:03d}"
+    return first17 + check_character(first17)

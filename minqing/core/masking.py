@@ -1,0 +1,21 @@
+"""Masking of personal numbers: shown masked everywhere unless revealed on purpose."""
+
+
+def mask_id_number(value: str | None) -> str:
+    if not value:
+        return ""
+    if len(value) == 18:
+        return value[:6] + "*" * 8 + value[14:]
+    if len(value) == 15:
+        return value[:6] + "*" * 6 + value[12:]
+    return "*" * len(value)
+
+
+def mask_phone(value: str | None) -> str:
+    if not value:
+        return ""
+    if len(value) == 11:
+        return value[:3] + "****" + value[7:]
+    if len(value) > 4:
+        return "*" * (len(value) - 4) + value[-4:]
+    return "*" * len(value)

@@ -1,0 +1,55 @@
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.db.models import Count
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from minqing.accounts.access import home_node, user_scope, visible_nodes
+from minqing.accounts.models import Role
+from minqing.grids.models import Level
+from minqing.registry.models import Tag
+from minqing.registry.selectors import households_for, organisations_for, people_for, places_for
+
+
+@require_GET
+def healthz(request):
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception:
+        return JsonResponse({"status": "database unavailable"}, status=503)
+    return JsonResponse({"status": "ok"})
+
+
+@login_required
+def home(request):
+    user = request.user
+    scope = user_scope(user)
+    node = home_node(user)
+    people = people_for(user)
+    counts = {
+        "households": households_for(user).count(),
+        "people": people.count(),
+        "places": places_for(user).count(),
+        "organisations": organisations_for(user).count(),
+    }
+    tag_counts = (
+        Tag.objects.filter(people__in=people.values("pk"))
+        .annotate(n=Count("people"))
+        .order_by("sort")
+    )
+    my_grids = visible_nodes(user).filter(level=Level.GRID).order_by("path")[:60]
+    roles = [Role(r).label for r in sorted(scope.roles)]
+    return render(
+        request,
+        "home.html",
+        {
+            "node": node,
+            "counts": counts,
+            "tag_counts": tag_counts,
+            "my_grids": my_grids,
+            "roles": roles,
+        },
+    )

@@ -1,0 +1,19 @@
+from django.contrib import admin
+
+from minqing.accounts.access import visible_nodes
+from minqing.grids.models import Node
+
+
+@admin.register(Node)
+class NodeAdmin(admin.ModelAdmin):
+    list_display = ["name", "level", "code", "parent"]
+    list_filter = ["level"]
+    search_fields = ["name", "code"]
+    raw_id_fields = ["parent"]
+
+    def get_queryset(self, request):
+        return visible_nodes(request.user)
+
+    def get_readonly_fields(self, request, obj=None):
+        # Codes anchor every path below them; they are fixed once children may exist.
+        return ["code"] if obj is not None else []

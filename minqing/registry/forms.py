@@ -1,0 +1,141 @@
+"""UI forms: they only convert types; the rules live in registry.services."""
+
+from django import forms
+
+from minqing.grids.models import Level
+from minqing.registry.models import Household, Organisation, Person, Place, Sex, Tag, TagTarget
+from minqing.registry.selectors import grids_for
+
+
+class ScopedForm(forms.ModelForm):
+    """A form whose place choices are limited to the user's own part of the tree."""
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        from minqing.accounts.access import visible_nodes
+
+        if "grid" in self.fields:
+            self.fields["grid"].queryset = grids_for(user).order_by("path")
+            self.fields["grid"].label_from_instance = lambda n: f"{n.name}（{n.code}）"
+        if "building" in self.fields:
+            self.fields["building"].queryset = (
+                visible_nodes(user).filter(level=Level.BUILDING).order_by("path")
+            )
+        for name, field in self.fields.items():
+            css = "check" if isinstance(field.widget, forms.CheckboxInput) else "input"
+            field.widget.attrs.setdefault("class", css)
+            if name in self.errors:
+                field.widget.attrs["aria-invalid"] = "true"
+
+
+class HouseholdForm(ScopedForm):
+    class Meta:
+        model = Household
+        fields = [
+            "address",
+            "grid",
+            "building",
+            "housing",
+            "floor_area",
+            "residence",
+            "tags",
+            "note",
+        ]
+        widgets = {"tags": forms.CheckboxSelectMultiple, "note": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["tags"].queryset = Tag.objects.filter(target=TagTarget.HOUSEHOLD)
+        self.fields["tags"].widget.attrs["class"] = "checks"
+
+
+class PersonForm(ScopedForm):
+    class Meta:
+        model = Person
+        fields = [
+            "name",
+            "id_number",
+            "birth_date",
+            "sex",
+            "phone",
+            "ethnicity",
+            "household",
+            "relation",
+            "grid",
+            "employment",
+            "health",
+            "disability_grade",
+            "health_note",
+            "party_member",
+            "tags",
+            "note",
+        ]
+        widgets = {
+            "tags": forms.CheckboxSelectMultiple,
+            "note": forms.Textarea(attrs={"rows": 2}),
+            "birth_date": forms.DateInput(attrs={"type": "date"}),
+        }
+        help_texts = {
+            "id_number": "填写身份证号后，出生日期和性别自动生成。",
+            "grid": "已选家庭时自动取家庭所在网格。",
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from minqing.registry.selectors import households_for
+
+        self.fields["household"].queryset = households_for(self.user).order_by("number")
+        self.fields["household"].widget = forms.HiddenInput()
+        self.fields["grid"].required = False
+        self.fields["tags"].queryset = Tag.objects.filter(target=TagTarget.PERSON)
+        self.fields["tags"].widget.attrs["class"] = "checks"
+        self.fields["sex"].choices = [("", "（按身份证号）")] + list(Sex.choices)
+        self.fields["id_number"].widget.attrs.update({"autocomplete": "off", "inputmode": "text"})
+        self.fields["phone"].widget.attrs.update({"inputmode": "tel"})
+        if self.instance.pk and self.instance.id_number:
+            # Shown masked; left unchanged unless the user types a new number.
+            self.initial["id_number"] = ""
+            self.fields["id_number"].widget.attrs["placeholder"] = (
+                self.instance.id_masked + "（不修改请留空）"
+            )
+            self.fields["id_number"].help_text = "已登记。如需更正，请输入完整的新号码。"
+        if self.instance.pk and self.instance.phone:
+            self.initial["phone"] = ""
+            self.fields["phone"].widget.attrs["placeholder"] = (
+                self.instance.phone_masked + "（不修改请留空）"
+            )
+
+    def clean_id_number(self):
+        return (self.cleaned_data.get("id_number") or "").strip()
+
+    def service_data(self) -> dict:
+        data = dict(self.cleaned_data)
+        if self.instance.pk:
+            # Empty masked fields mean "keep what is stored".
+            for f in ("id_number", "phone"):
+                if not data.get(f):
+                    data.pop(f, None)
+            if data.get("id_number"):
+                data.pop("birth_date", None)
+                data.pop("sex", None)
+        return data
+
+
+class PlaceForm(ScopedForm):
+    class Meta:
+        model = Place
+        fields = ["kind", "name", "address", "grid", "contact", "phone", "note"]
+        widgets = {"note": forms.Textarea(attrs={"rows": 2})}
+
+
+class OrganisationForm(ScopedForm):
+    class Meta:
+        model = Organisation
+        fields = ["kind", "name", "address", "grid", "contact", "phone", "note"]
+        widgets = {"note": forms.Textarea(attrs={"rows": 2})}
+
+
+class RevealForm(forms.Form):
+    field = forms.ChoiceField(choices=[("id_number", "身份证号"), ("phone", "电话")])
+    reason = forms.CharField(max_length=200, required=False)

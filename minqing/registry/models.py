@@ -1,0 +1,366 @@
+"""民情档案: households, people, places and organisations, each in a base grid.
+
+Models hold data and invariants only; writes go through registry.services so every change is
+validated, scoped and audited the same way from the UI, the API and the import.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from minqing.core.masking import mask_id_number, mask_phone
+
+
+class TagTarget(models.TextChoices):
+    PERSON = "person", "人员"
+    HOUSEHOLD = "household", "家庭"
+
+
+class Tag(models.Model):
+    """A care or attention group (关爱/关注对象), configurable by the admin."""
+
+    name = models.CharField("名称", max_length=30, unique=True)
+    target = models.CharField(
+        "适用于", max_length=10, choices=TagTarget.choices, default=TagTarget.PERSON
+    )
+    description = models.CharField("说明", max_length=200, blank=True)
+    color = models.CharField("颜色", max_length=7, default="#b45309")
+    sensitive = models.BooleanField(
+        "敏感标签", default=False, help_text="如重点人员：仅有查看权限的人可见。"
+    )
+    sort = models.PositiveIntegerField("排序", default=0)
+
+    class Meta:
+        verbose_name = "人员类别标签"
+        verbose_name_plural = "人员类别标签"
+        ordering = ["sort", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Housing(models.TextChoices):
+    OWN = "own", "自有"
+    RENT = "rent", "租住"
+    PUBLIC = "public", "公房"
+    OTHER = "other", "其他"
+
+
+class Residence(models.TextChoices):
+    PERMANENT = "permanent", "常住"
+    FLOATING = "floating", "流动"
+    SEPARATED = "separated", "人户分离"
+
+
+class Household(models.Model):
+    number = models.CharField("户号", max_length=30, unique=True)
+    address = models.CharField("现住址", max_length=200)
+    grid = models.ForeignKey(
+        "grids.Node", verbose_name="所属网格", on_delete=models.PROTECT, related_name="households"
+    )
+    building = models.ForeignKey(
+        "grids.Node",
+        verbose_name="楼栋",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    housing = models.CharField(
+        "住房性质", max_length=10, choices=Housing.choices, default=Housing.OWN
+    )
+    floor_area = models.DecimalField(
+        "住房面积(m²)", max_digits=8, decimal_places=2, null=True, blank=True
+    )
+    residence = models.CharField(
+        "居住类型", max_length=10, choices=Residence.choices, default=Residence.PERMANENT
+    )
+    tags = models.ManyToManyField(
+        Tag, verbose_name="家庭类别", blank=True, related_name="households"
+    )
+    note = models.TextField("备注", blank=True)
+    head_name = models.CharField(
+        "户主姓名", max_length=50, blank=True
+    )  # kept by services from members
+    member_count = models.PositiveSmallIntegerField("人口数", default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField("建档时间", default=timezone.now)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "家庭户"
+        verbose_name_plural = "家庭户"
+        ordering = ["grid_id", "number"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(floor_area__gte=0) | models.Q(floor_area__isnull=True),
+                name="household_area_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.head_name or '（无户主）'}户 · {self.address}"
+
+    AUDITED_FIELDS = [
+        "number",
+        "address",
+        "grid",
+        "building",
+        "housing",
+        "floor_area",
+        "residence",
+        "note",
+    ]
+
+
+class Sex(models.TextChoices):
+    MALE = "M", "男"
+    FEMALE = "F", "女"
+
+
+class Relation(models.TextChoices):
+    HEAD = "head", "户主"
+    SPOUSE = "spouse", "配偶"
+    CHILD = "child", "子女"
+    PARENT = "parent", "父母"
+    GRANDCHILD = "grandchild", "孙子女"
+    GRANDPARENT = "grandparent", "祖父母"
+    SIBLING = "sibling", "兄弟姐妹"
+    IN_LAW = "in_law", "儿媳/女婿"
+    OTHER = "other", "其他"
+
+
+class Employment(models.TextChoices):
+    EMPLOYED = "employed", "在业"
+    FARMER = "farmer", "务农"
+    SELF = "self", "个体经营"
+    UNEMPLOYED = "unemployed", "失业"
+    RETIRED = "retired", "离退休"
+    STUDENT = "student", "学生"
+    CHILD = "child", "学龄前"
+    OTHER = "other", "其他"
+
+
+class Health(models.TextChoices):
+    GOOD = "good", "健康"
+    CHRONIC = "chronic", "慢性病"
+    SERIOUS = "serious", "重病"
+    DISABLED = "disabled", "残疾"
+
+
+class DisabilityGrade(models.IntegerChoices):
+    NONE = 0, "无"
+    ONE = 1, "一级"
+    TWO = 2, "二级"
+    THREE = 3, "三级"
+    FOUR = 4, "四级"
+
+
+class Person(models.Model):
+    name = models.CharField("姓名", max_length=50)
+    # One ID number is one person. Empty only for people whose number is not yet known.
+    id_number = models.CharField("公民身份号码", max_length=18, null=True, blank=True, unique=True)
+    id_legacy = models.BooleanField("旧15位身份证", default=False)
+    birth_date = models.DateField("出生日期", null=True, blank=True)
+    sex = models.CharField("性别", max_length=1, choices=Sex.choices, blank=True)
+    phone = models.CharField("联系电话", max_length=20, blank=True)
+    ethnicity = models.CharField("民族", max_length=20, default="汉族", blank=True)
+    household = models.ForeignKey(
+        Household,
+        verbose_name="所在家庭",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="members",
+    )
+    relation = models.CharField("与户主关系", max_length=12, choices=Relation.choices, blank=True)
+    employment = models.CharField("就业状况", max_length=12, choices=Employment.choices, blank=True)
+    health = models.CharField(
+        "健康状况", max_length=10, choices=Health.choices, default=Health.GOOD
+    )
+    disability_grade = models.PositiveSmallIntegerField(
+        "残疾等级", choices=DisabilityGrade.choices, default=0
+    )
+    health_note = models.CharField("健康/残疾说明", max_length=200, blank=True)
+    party_member = models.BooleanField("党员", default=False)
+    grid = models.ForeignKey(
+        "grids.Node", verbose_name="所属网格", on_delete=models.PROTECT, related_name="people"
+    )
+    tags = models.ManyToManyField(Tag, verbose_name="人员类别", blank=True, related_name="people")
+    note = models.TextField("备注", blank=True)
+    # Search keys kept by services: pinyin, initials, last four digits. Never typed by anyone.
+    name_pinyin = models.CharField(max_length=200, blank=True, editable=False)
+    name_initials = models.CharField(max_length=100, blank=True, editable=False)
+    id_last4 = models.CharField(max_length=4, blank=True, editable=False, db_index=True)
+    phone_last4 = models.CharField(max_length=4, blank=True, editable=False, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField("建档时间", default=timezone.now)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "人员"
+        verbose_name_plural = "人员"
+        ordering = ["grid_id", "household_id", "id"]
+        permissions = [("reveal_personal_data", "可查看身份证号和电话明文")]
+        indexes = [
+            models.Index(fields=["grid", "id"], name="person_grid_idx"),
+            models.Index(fields=["name"], name="person_name_idx"),
+            models.Index(fields=["birth_date"], name="person_birth_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(disability_grade__gte=0, disability_grade__lte=4),
+                name="person_disability_grade_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    AUDITED_FIELDS = [
+        "name",
+        "id_number",
+        "birth_date",
+        "sex",
+        "phone",
+        "ethnicity",
+        "household",
+        "relation",
+        "employment",
+        "health",
+        "disability_grade",
+        "health_note",
+        "party_member",
+        "grid",
+        "note",
+    ]
+    MASKED = {"id_number": mask_id_number, "phone": mask_phone}
+
+    @property
+    def id_masked(self) -> str:
+        return mask_id_number(self.id_number)
+
+    @property
+    def phone_masked(self) -> str:
+        return mask_phone(self.phone)
+
+    def age(self, today=None) -> int | None:
+        if not self.birth_date:
+            return None
+        today = today or timezone.localdate()
+        b = self.birth_date
+        return today.year - b.year - ((today.month, today.day) < (b.month, b.day))
+
+
+class NeedKind(models.TextChoices):
+    NEED = "need", "需求"
+    RESOURCE = "resource", "资源"
+
+
+class NeedStatus(models.TextChoices):
+    OPEN = "open", "待解决"
+    MET = "met", "已解决"
+
+
+class HouseholdNeed(models.Model):
+    """需求信息、资源信息: what a household needs, and what it can offer the community."""
+
+    household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="needs")
+    kind = models.CharField("类型", max_length=10, choices=NeedKind.choices, default=NeedKind.NEED)
+    category = models.CharField("类别", max_length=30)
+    description = models.CharField("内容", max_length=300)
+    status = models.CharField(
+        "状态", max_length=10, choices=NeedStatus.choices, default=NeedStatus.OPEN
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "需求与资源"
+        verbose_name_plural = "需求与资源"
+        ordering = ["kind", "-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}：{self.category}"
+
+
+class PlaceKind(models.TextChoices):
+    HOUSE = "house", "实有房屋"
+    SHOP = "shop", "商铺"
+    SCHOOL = "school", "学校"
+    MARKET = "market", "市场"
+    HOSPITAL = "hospital", "医院/诊所"
+    OTHER = "other", "其他场所"
+
+
+class Place(models.Model):
+    kind = models.CharField("类型", max_length=10, choices=PlaceKind.choices)
+    name = models.CharField("名称", max_length=100)
+    address = models.CharField("地址", max_length=200)
+    grid = models.ForeignKey(
+        "grids.Node", verbose_name="所属网格", on_delete=models.PROTECT, related_name="places"
+    )
+    contact = models.CharField("联系人", max_length=50, blank=True)
+    phone = models.CharField("联系电话", max_length=20, blank=True)
+    note = models.TextField("备注", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "场所"
+        verbose_name_plural = "场所"
+        ordering = ["grid_id", "kind", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    AUDITED_FIELDS = ["kind", "name", "address", "grid", "contact", "phone", "note"]
+    MASKED = {"phone": mask_phone}
+
+
+class OrgKind(models.TextChoices):
+    RESIDENT_UNIT = "unit", "驻区单位"
+    SOCIAL = "social", "社会组织"
+    ASSOCIATION = "association", "协会"
+    ENTERPRISE = "enterprise", "企业"
+    OTHER = "other", "其他"
+
+
+class Organisation(models.Model):
+    kind = models.CharField("类型", max_length=12, choices=OrgKind.choices)
+    name = models.CharField("名称", max_length=100)
+    address = models.CharField("地址", max_length=200, blank=True)
+    grid = models.ForeignKey(
+        "grids.Node",
+        verbose_name="所属网格",
+        on_delete=models.PROTECT,
+        related_name="organisations",
+    )
+    contact = models.CharField("联系人", max_length=50, blank=True)
+    phone = models.CharField("联系电话", max_length=20, blank=True)
+    note = models.TextField("备注", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "组织"
+        verbose_name_plural = "组织"
+        ordering = ["grid_id", "kind", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    AUDITED_FIELDS = ["kind", "name", "address", "grid", "contact", "phone", "note"]
+    MASKED = {"phone": mask_phone}

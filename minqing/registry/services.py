@@ -1,0 +1,480 @@
+"""Writes to the resident files. Each function validates, scopes, writes and audits in one transaction.
+
+Errors are Django ValidationErrors keyed by field, with Chinese messages the UI, the API and the
+tests share.
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from minqing.accounts.access import can_edit_registry, can_reveal, scope_queryset, visible_nodes
+from minqing.core.audit import audit_log, diff, snapshot
+from minqing.core.idnumber import IdNumberError, parse_id_number
+from minqing.core.models import AuditAction
+from minqing.core.phone import ERR_PHONE, is_valid_phone, normalise_phone
+from minqing.core.pinyin import pinyin_keys
+from minqing.grids.models import Level, Node
+from minqing.registry.models import Household, Organisation, Person, Place, Relation
+
+ERR_REQUIRED = "此项必填。"
+ERR_NOT_ALLOWED = "您没有修改民情档案的权限。"
+ERR_GRID_SCOPE = "该网格不存在或不在您的管辖范围内。"
+ERR_GRID_LEVEL = "请选择网格一级的节点。"
+ERR_BUILDING = "楼栋须属于所选网格。"
+ERR_HOUSEHOLD_SCOPE = "该家庭不存在或不在您的管辖范围内。"
+ERR_DUPLICATE_VISIBLE = "该身份证号已登记为“{name}”（{grid}），请打开已有档案修改，不要重复建档。"
+ERR_DUPLICATE_HIDDEN = "该身份证号已在其他网格登记，请联系社区核实后迁入，不要重复建档。"
+ERR_BIRTH_MISMATCH = "出生日期与身份证号不一致（身份证号对应 {expected}）。"
+ERR_SEX_MISMATCH = "性别与身份证号不一致（身份证号对应 {expected}）。"
+ERR_TWO_HEADS = "该家庭已有户主“{name}”。"
+ERR_REVEAL_DENIED = "您没有查看明文的权限。"
+ERR_REVEAL_REASON = "请填写查看事由。"
+ERR_HAS_MEMBERS = "该家庭还有成员，请先迁出或删除成员。"
+
+
+class PermissionDenied(Exception):
+    """Raised when the actor's role does not allow the action (views answer 403)."""
+
+
+def _require_editor(user) -> None:
+    if not can_edit_registry(user):
+        raise PermissionDenied(ERR_NOT_ALLOWED)
+
+
+def _check_grid(user, grid: Node | None, errors: dict, field: str = "grid") -> None:
+    if grid is None:
+        errors[field] = ERR_REQUIRED
+    elif grid.level != Level.GRID:
+        errors[field] = ERR_GRID_LEVEL
+    elif not visible_nodes(user).filter(pk=grid.pk).exists():
+        errors[field] = ERR_GRID_SCOPE
+
+
+# ---------------------------------------------------------------- people
+
+
+def person_clean(*, acting_user, data: dict, instance: Person | None = None) -> dict:
+    """Validate and normalise person data; derive birth date and sex from the ID number."""
+    data = dict(data)
+    errors: dict[str, str] = {}
+    data["name"] = (data.get("name") or "").strip()
+    if not data["name"]:
+        errors["name"] = ERR_REQUIRED
+
+    household = data.get("household")
+    if household is not None:
+        if (
+            not scope_queryset(acting_user, Household.objects.all())
+            .filter(pk=household.pk)
+            .exists()
+        ):
+            errors["household"] = ERR_HOUSEHOLD_SCOPE
+        else:
+            data["grid"] = household.grid  # a member lives in the household's grid
+    _check_grid(acting_user, data.get("grid"), errors)
+
+    raw_id = (data.get("id_number") or "").strip()
+    if raw_id:
+        try:
+            parsed = parse_id_number(raw_id)
+        except IdNumberError as exc:
+            errors["id_number"] = str(exc)
+        else:
+            data["id_number"] = parsed.number
+            data["id_legacy"] = parsed.legacy
+            given_birth, given_sex = data.get("birth_date"), data.get("sex")
+            if given_birth and given_birth != parsed.birth_date:
+                errors["birth_date"] = ERR_BIRTH_MISMATCH.format(
+                    expected=parsed.birth_date.isoformat()
+                )
+            if given_sex and given_sex != parsed.sex:
+                errors["sex"] = ERR_SEX_MISMATCH.format(
+                    expected="男" if parsed.sex == "M" else "女"
+                )
+            data["birth_date"], data["sex"] = parsed.birth_date, parsed.sex
+            existing = Person.objects.filter(id_number=parsed.number)
+            if instance is not None:
+                existing = existing.exclude(pk=instance.pk)
+            other = existing.select_related("grid").first()
+            if other is not None:
+                visible = scope_queryset(acting_user, Person.objects.filter(pk=other.pk)).exists()
+                errors["id_number"] = (
+                    ERR_DUPLICATE_VISIBLE.format(name=other.name, grid=other.grid.name)
+                    if visible
+                    else ERR_DUPLICATE_HIDDEN
+                )
+    else:
+        data["id_number"] = None
+        data["id_legacy"] = False
+
+    phone = normalise_phone(data.get("phone") or "")
+    if phone and not is_valid_phone(phone):
+        errors["phone"] = ERR_PHONE
+    data["phone"] = phone
+
+    if (
+        household is not None
+        and data.get("relation") == Relation.HEAD
+        and "household" not in errors
+    ):
+        head = household.members.filter(relation=Relation.HEAD)
+        if instance is not None:
+            head = head.exclude(pk=instance.pk)
+        head = head.first()
+        if head is not None:
+            errors["relation"] = ERR_TWO_HEADS.format(name=head.name)
+    if errors:
+        raise ValidationError(errors)
+    return data
+
+
+def _person_derive(person: Person) -> None:
+    person.name_pinyin, person.name_initials = pinyin_keys(person.name)
+    person.id_last4 = (person.id_number or "")[-4:]
+    person.phone_last4 = (person.phone or "")[-4:] if len(person.phone or "") >= 4 else ""
+
+
+def _household_refresh(household: Household | None) -> None:
+    """Keep the household's head name and member count in step with its members."""
+    if household is None:
+        return
+    members = household.members.all()
+    head = members.filter(relation=Relation.HEAD).first()
+    household.head_name = head.name if head else ""
+    household.member_count = members.count()
+    household.save(update_fields=["head_name", "member_count", "updated_at"])
+
+
+PERSON_FIELDS = [f for f in Person.AUDITED_FIELDS] + ["id_legacy"]
+
+
+@transaction.atomic
+def person_create(*, acting_user, data: dict, request=None) -> Person:
+    _require_editor(acting_user)
+    data = person_clean(acting_user=acting_user, data=data)
+    tags = data.pop("tags", None)
+    person = Person(created_by=acting_user, **{k: v for k, v in data.items() if k in PERSON_FIELDS})
+    _person_derive(person)
+    person.save()
+    if tags is not None:
+        person.tags.set(tags)
+    _household_refresh(person.household)
+    new = snapshot(person, Person.AUDITED_FIELDS, masked=Person.MASKED)
+    if tags:
+        new["tags"] = sorted(t.name for t in tags)
+    audit_log(
+        actor=acting_user,
+        action=AuditAction.CREATE,
+        obj=person,
+        changes={k: [None, v] for k, v in new.items() if v not in (None, "", False)},
+        request=request,
+        node=person.grid,
+    )
+    return person
+
+
+@transaction.atomic
+def person_update(*, acting_user, person: Person, data: dict, request=None) -> Person:
+    _require_editor(acting_user)
+    # Lock the row: two workers saving the same file at once must not lose either audit entry.
+    person = Person.objects.select_for_update().get(pk=person.pk)
+    old = snapshot(person, Person.AUDITED_FIELDS, masked=Person.MASKED)
+    old_tags = sorted(person.tags.values_list("name", flat=True))
+    old_household = person.household
+    merged = {f: getattr(person, f) for f in Person.AUDITED_FIELDS}
+    merged.update(data)
+    merged = person_clean(acting_user=acting_user, data=merged, instance=person)
+    tags = merged.pop("tags", None)
+    for k, v in merged.items():
+        if k in PERSON_FIELDS:
+            setattr(person, k, v)
+    _person_derive(person)
+    person.save()
+    changes = diff(old, snapshot(person, Person.AUDITED_FIELDS, masked=Person.MASKED))
+    if tags is not None:
+        person.tags.set(tags)
+        new_tags = sorted(t.name for t in tags)
+        if new_tags != old_tags:
+            changes["tags"] = [old_tags, new_tags]
+    if old_household != person.household:
+        _household_refresh(old_household)
+    _household_refresh(person.household)
+    if changes:
+        audit_log(
+            actor=acting_user,
+            action=AuditAction.UPDATE,
+            obj=person,
+            changes=changes,
+            request=request,
+            node=person.grid,
+        )
+    return person
+
+
+@transaction.atomic
+def person_delete(*, acting_user, person: Person, request=None) -> None:
+    _require_editor(acting_user)
+    old = snapshot(person, Person.AUDITED_FIELDS, masked=Person.MASKED)
+    household, grid = person.household, person.grid
+    audit_log(
+        actor=acting_user,
+        action=AuditAction.DELETE,
+        obj=person,
+        changes={k: [v, None] for k, v in old.items() if v not in (None, "", False)},
+        request=request,
+        node=grid,
+    )
+    person.delete()
+    _household_refresh(household)
+
+
+REVEALABLE = {"id_number": "公民身份号码", "phone": "联系电话"}
+
+
+def person_reveal(*, acting_user, person: Person, field: str, reason: str, request=None) -> str:
+    """Return one full sensitive value, writing who looked, when and why."""
+    if not can_reveal(acting_user):
+        raise PermissionDenied(ERR_REVEAL_DENIED)
+    if field not in REVEALABLE:
+        raise ValidationError({"field": "只能查看身份证号或电话。"})
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ERR_REVEAL_REASON})
+    audit_log(
+        actor=acting_user,
+        action=AuditAction.REVEAL,
+        obj=person,
+        changes={"field": [REVEALABLE[field], None]},
+        reason=reason,
+        request=request,
+        node=person.grid,
+    )
+    return getattr(person, field) or ""
+
+
+# ---------------------------------------------------------------- households
+
+
+def household_clean(*, acting_user, data: dict, instance: Household | None = None) -> dict:
+    data = dict(data)
+    errors: dict[str, str] = {}
+    data["address"] = (data.get("address") or "").strip()
+    if not data["address"]:
+        errors["address"] = ERR_REQUIRED
+    grid = data.get("grid")
+    _check_grid(acting_user, grid, errors)
+    building = data.get("building")
+    if building is not None and (grid is None or building.parent_id != grid.pk):
+        errors["building"] = ERR_BUILDING
+    area = data.get("floor_area")
+    if area is not None and area < 0:
+        errors["floor_area"] = "面积不能为负数。"
+    if errors:
+        raise ValidationError(errors)
+    return data
+
+
+def _next_household_number(grid: Node) -> str:
+    # Lock the grid row so two servers numbering households in the same grid cannot collide.
+    Node.objects.select_for_update().filter(pk=grid.pk).first()
+    last = (
+        Household.objects.filter(number__startswith=grid.code + "-")
+        .order_by("-number")
+        .values_list("number", flat=True)
+        .first()
+    )
+    seq = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return f"{grid.code}-{seq:04d}"
+
+
+HOUSEHOLD_FIELDS = Household.AUDITED_FIELDS
+
+
+@transaction.atomic
+def household_create(*, acting_user, data: dict, request=None) -> Household:
+    _require_editor(acting_user)
+    data = household_clean(acting_user=acting_user, data=data)
+    tags = data.pop("tags", None)
+    fields = {k: v for k, v in data.items() if k in HOUSEHOLD_FIELDS and k != "number"}
+    household = Household(
+        created_by=acting_user, number=_next_household_number(data["grid"]), **fields
+    )
+    household.save()
+    if tags:
+        household.tags.set(tags)
+    new = snapshot(household, HOUSEHOLD_FIELDS)
+    audit_log(
+        actor=acting_user,
+        action=AuditAction.CREATE,
+        obj=household,
+        changes={k: [None, v] for k, v in new.items() if v not in (None, "")},
+        request=request,
+        node=household.grid,
+    )
+    return household
+
+
+@transaction.atomic
+def household_update(*, acting_user, household: Household, data: dict, request=None) -> Household:
+    _require_editor(acting_user)
+    household = Household.objects.select_for_update().get(pk=household.pk)
+    old = snapshot(household, HOUSEHOLD_FIELDS)
+    old_tags = sorted(household.tags.values_list("name", flat=True))
+    merged = {f: getattr(household, f) for f in HOUSEHOLD_FIELDS}
+    merged.update(data)
+    merged = household_clean(acting_user=acting_user, data=merged, instance=household)
+    tags = merged.pop("tags", None)
+    grid_changed = merged["grid"] != household.grid
+    for k, v in merged.items():
+        if k in HOUSEHOLD_FIELDS and k != "number":
+            setattr(household, k, v)
+    household.save()
+    if grid_changed:  # members move with their household
+        household.members.update(grid=household.grid)
+    changes = diff(old, snapshot(household, HOUSEHOLD_FIELDS))
+    if tags is not None:
+        household.tags.set(tags)
+        new_tags = sorted(t.name for t in tags)
+        if new_tags != old_tags:
+            changes["tags"] = [old_tags, new_tags]
+    if changes:
+        audit_log(
+            actor=acting_user,
+            action=AuditAction.UPDATE,
+            obj=household,
+            changes=changes,
+            request=request,
+            node=household.grid,
+        )
+    return household
+
+
+@transaction.atomic
+def household_delete(*, acting_user, household: Household, request=None) -> None:
+    _require_editor(acting_user)
+    if household.members.exists():
+        raise ValidationError({"household": ERR_HAS_MEMBERS})
+    old = snapshot(household, HOUSEHOLD_FIELDS)
+    audit_log(
+        actor=acting_user,
+        action=AuditAction.DELETE,
+        obj=household,
+        changes={k: [v, None] for k, v in old.items() if v not in (None, "")},
+        request=request,
+        node=household.grid,
+    )
+    household.delete()
+
+
+# ---------------------------------------------------------------- places and organisations
+
+
+def _simple_clean(*, acting_user, data: dict) -> dict:
+    data = dict(data)
+    errors: dict[str, str] = {}
+    for required in ("name", "kind"):
+        data[required] = (data.get(required) or "").strip()
+        if not data[required]:
+            errors[required] = ERR_REQUIRED
+    _check_grid(acting_user, data.get("grid"), errors)
+    phone = normalise_phone(data.get("phone") or "")
+    if phone and not is_valid_phone(phone):
+        errors["phone"] = ERR_PHONE
+    data["phone"] = phone
+    if errors:
+        raise ValidationError(errors)
+    return data
+
+
+@transaction.atomic
+def simple_record_save(
+    *, acting_user, model: type[Place] | type[Organisation], data: dict, instance=None, request=None
+):
+    """Create or update a place or an organisation (same shape, same rules)."""
+    _require_editor(acting_user)
+    if instance is not None:
+        instance = model.objects.select_for_update().get(pk=instance.pk)
+        merged = {f: getattr(instance, f) for f in model.AUDITED_FIELDS}
+        merged.update(data)
+        data = merged
+    data = _simple_clean(acting_user=acting_user, data=data)
+    fields = {k: v for k, v in data.items() if k in model.AUDITED_FIELDS}
+    if instance is None:
+        obj = model.objects.create(created_by=acting_user, **fields)
+        new = snapshot(obj, model.AUDITED_FIELDS, masked=model.MASKED)
+        audit_log(
+            actor=acting_user,
+            action=AuditAction.CREATE,
+            obj=obj,
+            changes={k: [None, v] for k, v in new.items() if v not in (None, "")},
+            request=request,
+            node=obj.grid,
+        )
+        return obj
+    old = snapshot(instance, model.AUDITED_FIELDS, masked=model.MASKED)
+    for k, v in fields.items():
+        setattr(instance, k, v)
+    instance.save()
+    changes = diff(old, snapshot(instance, model.AUDITED_FIELDS, masked=model.MASKED))
+    if changes:
+        audit_log(
+            actor=acting_user,
+            action=AuditAction.UPDATE,
+            obj=instance,
+            changes=changes,
+            request=request,
+            node=instance.grid,
+        )
+    return instance
+
+
+@transaction.atomic
+def simple_record_delete(*, acting_user, obj, request=None) -> None:
+    _require_editor(acting_user)
+    old = snapshot(obj, obj.AUDITED_FIELDS, masked=obj.MASKED)
+    audit_log(
+        actor=acting_user,
+        action=AuditAction.DELETE,
+        obj=obj,
+        changes={k: [v, None] for k, v in old.items() if v not in (None, "")},
+        request=request,
+        node=obj.grid,
+    )
+    obj.delete()
+
+
+# ---------------------------------------------------------------- needs and resources
+
+
+@transaction.atomic
+def household_need_add(
+    *, acting_user, household: Household, kind: str, category: str, description: str, request=None
+):
+    from minqing.registry.models import HouseholdNeed, NeedKind
+
+    _require_editor(acting_user)
+    errors = {}
+    if kind not in NeedKind.values:
+        errors["kind"] = "请选择需求或资源。"
+    if not category.strip():
+        errors["category"] = ERR_REQUIRED
+    if not description.strip():
+        errors["description"] = ERR_REQUIRED
+    if errors:
+        raise ValidationError(errors)
+    need = HouseholdNeed.objects.create(
+        household=household,
+        kind=kind,
+        category=category.strip()[:30],
+        description=description.strip()[:300],
+        created_by=acting_user,
+    )
+    audit_log(
+        actor=acting_user,
+        action=AuditAction.UPDATE,
+        obj=household,
+        changes={need.get_kind_display(): [None, f"{need.category}：{need.description}"]},
+        request=request,
+        node=household.grid,
+    )
+    return need

@@ -1,0 +1,406 @@
+"""Thin views: parse the request, call a selector or a service, render."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from minqing.accounts.access import can_edit_registry, can_reveal, get_scoped_or_404, visible_nodes
+from minqing.core.audit import history_for
+from minqing.core.paging import int_param, page_of, querystring_without_page
+from minqing.registry import selectors, services
+from minqing.registry.forms import HouseholdForm, OrganisationForm, PersonForm, PlaceForm
+from minqing.registry.models import (
+    Household,
+    Housing,
+    Organisation,
+    OrgKind,
+    Person,
+    Place,
+    PlaceKind,
+    Residence,
+    Sex,
+    Tag,
+)
+
+
+def _filters(request) -> dict:
+    node_code = request.GET.get("node", "").strip()
+    node = visible_nodes(request.user).filter(code=node_code).first() if node_code else None
+    tag_id = request.GET.get("tag", "").strip()
+    tag = Tag.objects.filter(pk=tag_id).first() if tag_id.isdigit() else None
+    return {"q": request.GET.get("q", "")[:100], "node": node, "tag": tag}
+
+
+def _list_response(request, template: str, qs, context: dict):
+    page = page_of(request, qs)
+    context.update({"page": page, "qs_no_page": querystring_without_page(request)})
+    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "results":
+        return render(request, template.replace(".html", "_results.html"), context)
+    return render(request, template, context)
+
+
+def _apply_errors(form, exc: ValidationError) -> None:
+    for field, errors in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+def _edit_allowed(request) -> None:
+    if not can_edit_registry(request.user):
+        raise DjangoPermissionDenied(services.ERR_NOT_ALLOWED)
+
+
+def _save_form(request, form, save, *, success_url):
+    if form.is_valid():
+        data = form.service_data() if hasattr(form, "service_data") else dict(form.cleaned_data)
+        try:
+            obj = save(data)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        except services.PermissionDenied as exc:
+            raise DjangoPermissionDenied(str(exc)) from None
+        else:
+            messages.success(request, "已保存。")
+            return redirect(success_url(obj))
+    return None
+
+
+# ------------------------------------------------------------- people
+
+
+@login_required
+def person_list(request):
+    f = _filters(request)
+    sex = request.GET.get("sex", "") if request.GET.get("sex") in Sex.values else ""
+    qs = selectors.person_search(
+        request.user,
+        q=f["q"],
+        node=f["node"],
+        tag=f["tag"],
+        age_min=int_param(request, "age_min"),
+        age_max=int_param(request, "age_max"),
+        sex=sex,
+    )
+    return _list_response(
+        request,
+        "registry/person_list.html",
+        qs,
+        {
+            "f": f,
+            "tags": Tag.objects.all(),
+            "sexes": Sex.choices,
+            "can_edit": can_edit_registry(request.user),
+        },
+    )
+
+
+@login_required
+def person_detail(request, pk: int):
+    person = get_scoped_or_404(
+        request.user, Person.objects.select_related("grid", "household"), pk=pk
+    )
+    return render(
+        request,
+        "registry/person_detail.html",
+        {
+            "person": person,
+            "history": history_for(person)[:50],
+            "can_reveal": can_reveal(request.user),
+            "can_edit": can_edit_registry(request.user),
+        },
+    )
+
+
+@login_required
+def person_create(request):
+    _edit_allowed(request)
+    initial = {}
+    household = None
+    hid = request.GET.get("household") or request.POST.get("household")
+    if hid and str(hid).isdigit():
+        household = get_scoped_or_404(request.user, Household.objects.all(), pk=hid)
+        initial = {"household": household.pk, "grid": household.grid_id}
+    form = PersonForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST":
+        done = _save_form(
+            request,
+            form,
+            lambda data: services.person_create(
+                acting_user=request.user, data=data, request=request
+            ),
+            success_url=lambda p: f"/people/{p.pk}/",
+        )
+        if done:
+            return done
+    return render(
+        request,
+        "form.html",
+        {
+            "form": form,
+            "title": "新增人员",
+            "household": household,
+            "cancel": f"/households/{household.pk}/" if household else "/people/",
+        },
+    )
+
+
+@login_required
+def person_edit(request, pk: int):
+    _edit_allowed(request)
+    person = get_scoped_or_404(request.user, Person.objects.all(), pk=pk)
+    form = PersonForm(request.POST or None, user=request.user, instance=person)
+    if request.method == "POST":
+        done = _save_form(
+            request,
+            form,
+            lambda data: services.person_update(
+                acting_user=request.user, person=person, data=data, request=request
+            ),
+            success_url=lambda p: f"/people/{p.pk}/",
+        )
+        if done:
+            return done
+    return render(
+        request,
+        "form.html",
+        {"form": form, "title": f"修改人员：{person.name}", "cancel": f"/people/{pk}/"},
+    )
+
+
+@login_required
+@require_POST
+def person_delete(request, pk: int):
+    _edit_allowed(request)
+    person = get_scoped_or_404(request.user, Person.objects.all(), pk=pk)
+    household = person.household
+    services.person_delete(acting_user=request.user, person=person, request=request)
+    messages.success(request, "已删除。")
+    return redirect(f"/households/{household.pk}/" if household else "/people/")
+
+
+@login_required
+@require_POST
+def person_reveal(request, pk: int):
+    person = get_scoped_or_404(request.user, Person.objects.all(), pk=pk)
+    field = request.POST.get("field", "")
+    try:
+        value = services.person_reveal(
+            acting_user=request.user,
+            person=person,
+            field=field,
+            reason=request.POST.get("reason", ""),
+            request=request,
+        )
+    except services.PermissionDenied as exc:
+        return HttpResponse(f'<span class="error">{exc}</span>', status=403)
+    except ValidationError as exc:
+        msg = "；".join(m for ms in exc.message_dict.values() for m in ms)
+        return HttpResponse(f'<span class="error">{msg}</span>', status=400)
+    return render(request, "registry/_revealed.html", {"value": value, "field": field})
+
+
+# ------------------------------------------------------------- households
+
+
+@login_required
+def household_list(request):
+    f = _filters(request)
+    housing = request.GET.get("housing", "") if request.GET.get("housing") in Housing.values else ""
+    residence = (
+        request.GET.get("residence", "") if request.GET.get("residence") in Residence.values else ""
+    )
+    qs = selectors.household_search(
+        request.user, q=f["q"], node=f["node"], tag=f["tag"], housing=housing, residence=residence
+    )
+    return _list_response(
+        request,
+        "registry/household_list.html",
+        qs,
+        {
+            "f": f,
+            "tags": Tag.objects.all(),
+            "housings": Housing.choices,
+            "residences": Residence.choices,
+            "can_edit": can_edit_registry(request.user),
+        },
+    )
+
+
+@login_required
+def household_detail(request, pk: int):
+    household = get_scoped_or_404(
+        request.user, Household.objects.select_related("grid", "building"), pk=pk
+    )
+    members = household.members.select_related("grid").prefetch_related("tags").order_by("id")
+    return render(
+        request,
+        "registry/household_detail.html",
+        {
+            "household": household,
+            "members": members,
+            "needs": household.needs.all(),
+            "history": history_for(household)[:50],
+            "can_edit": can_edit_registry(request.user),
+            "team": getattr(household.grid, "service_team", None),
+        },
+    )
+
+
+@login_required
+def household_create(request):
+    _edit_allowed(request)
+    form = HouseholdForm(request.POST or None, user=request.user)
+    if request.method == "POST":
+        done = _save_form(
+            request,
+            form,
+            lambda data: services.household_create(
+                acting_user=request.user, data=data, request=request
+            ),
+            success_url=lambda h: f"/households/{h.pk}/",
+        )
+        if done:
+            return done
+    return render(
+        request, "form.html", {"form": form, "title": "新增家庭户", "cancel": "/households/"}
+    )
+
+
+@login_required
+def household_edit(request, pk: int):
+    _edit_allowed(request)
+    household = get_scoped_or_404(request.user, Household.objects.all(), pk=pk)
+    form = HouseholdForm(request.POST or None, user=request.user, instance=household)
+    if request.method == "POST":
+        done = _save_form(
+            request,
+            form,
+            lambda data: services.household_update(
+                acting_user=request.user, household=household, data=data, request=request
+            ),
+            success_url=lambda h: f"/households/{h.pk}/",
+        )
+        if done:
+            return done
+    return render(
+        request,
+        "form.html",
+        {"form": form, "title": f"修改家庭户：{household}", "cancel": f"/households/{pk}/"},
+    )
+
+
+@login_required
+@require_POST
+def household_delete(request, pk: int):
+    _edit_allowed(request)
+    household = get_scoped_or_404(request.user, Household.objects.all(), pk=pk)
+    try:
+        services.household_delete(acting_user=request.user, household=household, request=request)
+    except ValidationError as exc:
+        messages.error(request, "；".join(m for ms in exc.message_dict.values() for m in ms))
+        return redirect(f"/households/{pk}/")
+    messages.success(request, "已删除。")
+    return redirect("/households/")
+
+
+@login_required
+@require_POST
+def household_need_add(request, pk: int):
+    _edit_allowed(request)
+    household = get_scoped_or_404(request.user, Household.objects.all(), pk=pk)
+    try:
+        services.household_need_add(
+            acting_user=request.user,
+            household=household,
+            kind=request.POST.get("kind", ""),
+            category=request.POST.get("category", ""),
+            description=request.POST.get("description", ""),
+            request=request,
+        )
+    except ValidationError as exc:
+        messages.error(request, "；".join(m for ms in exc.message_dict.values() for m in ms))
+    return redirect(f"/households/{pk}/#needs")
+
+
+# ------------------------------------------------------------- places and organisations
+
+SIMPLE = {
+    "places": (Place, PlaceForm, PlaceKind, "场所"),
+    "orgs": (Organisation, OrganisationForm, OrgKind, "组织"),
+}
+
+
+@login_required
+def simple_list(request, kind: str):
+    model, _, kinds, label = SIMPLE[kind]
+    f = _filters(request)
+    k = request.GET.get("kind", "") if request.GET.get("kind") in kinds.values else ""
+    qs = selectors.simple_search(request.user, model, q=f["q"], node=f["node"], kind=k)
+    return _list_response(
+        request,
+        "registry/simple_list.html",
+        qs,
+        {
+            "f": f,
+            "kinds": kinds.choices,
+            "label": label,
+            "base": kind,
+            "can_edit": can_edit_registry(request.user),
+        },
+    )
+
+
+@login_required
+def simple_detail(request, kind: str, pk: int):
+    model, _, _, label = SIMPLE[kind]
+    obj = get_scoped_or_404(request.user, model.objects.select_related("grid"), pk=pk)
+    return render(
+        request,
+        "registry/simple_detail.html",
+        {
+            "obj": obj,
+            "label": label,
+            "base": kind,
+            "history": history_for(obj)[:50],
+            "can_edit": can_edit_registry(request.user),
+        },
+    )
+
+
+@login_required
+def simple_edit(request, kind: str, pk: int | None = None):
+    _edit_allowed(request)
+    model, form_class, _, label = SIMPLE[kind]
+    obj = get_scoped_or_404(request.user, model.objects.all(), pk=pk) if pk else None
+    form = form_class(request.POST or None, user=request.user, instance=obj)
+    if request.method == "POST":
+        done = _save_form(
+            request,
+            form,
+            lambda data: services.simple_record_save(
+                acting_user=request.user, model=model, data=data, instance=obj, request=request
+            ),
+            success_url=lambda o: f"/{kind}/{o.pk}/",
+        )
+        if done:
+            return done
+    title = f"修改{label}：{obj}" if obj else f"新增{label}"
+    return render(
+        request,
+        "form.html",
+        {"form": form, "title": title, "cancel": f"/{kind}/{pk}/" if obj else f"/{kind}/"},
+    )
+
+
+@login_required
+@require_POST
+def simple_delete(request, kind: str, pk: int):
+    _edit_allowed(request)
+    model = SIMPLE[kind][0]
+    obj = get_scoped_or_404(request.user, model.objects.all(), pk=pk)
+    services.simple_record_delete(acting_user=request.user, obj=obj, request=request)
+    messages.success(request, "已删除。")
+    return redirect(f"/{kind}/")

@@ -1,0 +1,53 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from minqing.accounts import views as account_views
+from minqing.api.api import api
+from minqing.core import views as core_views
+from minqing.grids import views as grid_views
+from minqing.registry import views as reg
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("healthz", core_views.healthz),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(
+            template_name="accounts/login.html", redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/tokens/", account_views.tokens),
+    path("accounts/tokens/<int:pk>/delete/", account_views.token_delete),
+    path("audit/", account_views.audit_log),
+    path("tree/", grid_views.tree),
+    path("tree/<str:code>/", grid_views.node_detail),
+    path("tree/<str:code>/geojson", grid_views.node_geojson),
+    path("teams/<str:code>/card/", account_views.team_card),
+    path("people/", reg.person_list),
+    path("people/new/", reg.person_create),
+    path("people/<int:pk>/", reg.person_detail),
+    path("people/<int:pk>/edit/", reg.person_edit),
+    path("people/<int:pk>/delete/", reg.person_delete),
+    path("people/<int:pk>/reveal/", reg.person_reveal),
+    path("households/", reg.household_list),
+    path("households/new/", reg.household_create),
+    path("households/<int:pk>/", reg.household_detail),
+    path("households/<int:pk>/edit/", reg.household_edit),
+    path("households/<int:pk>/delete/", reg.household_delete),
+    path("households/<int:pk>/needs/", reg.household_need_add),
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+]
+
+for _kind in reg.SIMPLE:
+    urlpatterns += [
+        path(f"{_kind}/", reg.simple_list, {"kind": _kind}),
+        path(f"{_kind}/new/", reg.simple_edit, {"kind": _kind}),
+        path(f"{_kind}/<int:pk>/", reg.simple_detail, {"kind": _kind}),
+        path(f"{_kind}/<int:pk>/edit/", reg.simple_edit, {"kind": _kind}),
+        path(f"{_kind}/<int:pk>/delete/", reg.simple_delete, {"kind": _kind}),
+    ]
