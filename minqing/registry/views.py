@@ -149,8 +149,8 @@ def person_create(request):
 
 @login_required
 def person_edit(request, pk: int):
-    _edit_allowed(request)
     person = get_scoped_or_404(request.user, Person.objects.all(), pk=pk)
+    _edit_allowed(request)
     form = PersonForm(request.POST or None, user=request.user, instance=person)
     if request.method == "POST":
         done = _save_form(
@@ -173,8 +173,8 @@ def person_edit(request, pk: int):
 @login_required
 @require_POST
 def person_delete(request, pk: int):
-    _edit_allowed(request)
     person = get_scoped_or_404(request.user, Person.objects.all(), pk=pk)
+    _edit_allowed(request)
     household = person.household
     services.person_delete(acting_user=request.user, person=person, request=request)
     messages.success(request, "已删除。")
@@ -271,8 +271,8 @@ def household_create(request):
 
 @login_required
 def household_edit(request, pk: int):
-    _edit_allowed(request)
     household = get_scoped_or_404(request.user, Household.objects.all(), pk=pk)
+    _edit_allowed(request)
     form = HouseholdForm(request.POST or None, user=request.user, instance=household)
     if request.method == "POST":
         done = _save_form(
@@ -295,8 +295,8 @@ def household_edit(request, pk: int):
 @login_required
 @require_POST
 def household_delete(request, pk: int):
-    _edit_allowed(request)
     household = get_scoped_or_404(request.user, Household.objects.all(), pk=pk)
+    _edit_allowed(request)
     try:
         services.household_delete(acting_user=request.user, household=household, request=request)
     except ValidationError as exc:
@@ -309,8 +309,8 @@ def household_delete(request, pk: int):
 @login_required
 @require_POST
 def household_need_add(request, pk: int):
-    _edit_allowed(request)
     household = get_scoped_or_404(request.user, Household.objects.all(), pk=pk)
+    _edit_allowed(request)
     try:
         services.household_need_add(
             acting_user=request.user,
@@ -372,9 +372,9 @@ def simple_detail(request, kind: str, pk: int):
 
 @login_required
 def simple_edit(request, kind: str, pk: int | None = None):
-    _edit_allowed(request)
     model, form_class, _, label = SIMPLE[kind]
     obj = get_scoped_or_404(request.user, model.objects.all(), pk=pk) if pk else None
+    _edit_allowed(request)
     form = form_class(request.POST or None, user=request.user, instance=obj)
     if request.method == "POST":
         done = _save_form(
@@ -398,9 +398,9 @@ def simple_edit(request, kind: str, pk: int | None = None):
 @login_required
 @require_POST
 def simple_delete(request, kind: str, pk: int):
-    _edit_allowed(request)
     model = SIMPLE[kind][0]
     obj = get_scoped_or_404(request.user, model.objects.all(), pk=pk)
+    _edit_allowed(request)
     services.simple_record_delete(acting_user=request.user, obj=obj, request=request)
     messages.success(request, "已删除。")
     return redirect(f"/{kind}/")

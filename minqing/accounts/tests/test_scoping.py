@@ -1,0 +1,158 @@
+"""Who sees what: every persona against grid A's household, through pages and the API."""
+
+import pytest
+
+from minqing.accounts.access import scope_queryset, user_scope
+from minqing.accounts.models import DataScope, Role, RoleAssignment, User
+from minqing.registry import services
+from minqing.registry.models import Household, Person
+
+SEES_GRID_A = [
+    "grid_a_worker",
+    "community_worker",
+    "street_officer",
+    "county_officer",
+    "admin_user",
+]
+BLIND_TO_GRID_A = ["grid_b_worker", "outsider"]
+
+
+@pytest.mark.parametrize("persona", SEES_GRID_A)
+def test_the_subtree_above_grid_a_sees_its_household(request, client, persona, zhang_san):
+    client.force_login(request.getfixturevalue(persona))
+    hid = zhang_san.household_id
+    assert client.get(f"/households/{hid}/").status_code == 200
+    assert client.get(f"/people/{zhang_san.pk}/").status_code == 200
+    assert client.get(f"/api/households/{hid}").status_code == 200
+    assert client.get(f"/api/people/{zhang_san.pk}").status_code == 200
+    assert "张三" in client.get("/people/?q=zs").content.decode()
+
+
+@pytest.mark.parametrize("persona", BLIND_TO_GRID_A)
+def test_others_get_404_exactly_like_a_missing_record(request, client, persona, zhang_san):
+    client.force_login(request.getfixturevalue(persona))
+    hid = zhang_san.household_id
+    for url in (
+        f"/households/{hid}/",
+        f"/people/{zhang_san.pk}/",
+        f"/households/{hid}/edit/",
+        f"/people/{zhang_san.pk}/edit/",
+        f"/api/households/{hid}",
+        f"/api/people/{zhang_san.pk}",
+        f"/api/people/{zhang_san.pk}/history",
+        "/households/999999/",
+        "/api/people/999999",
+    ):
+        assert client.get(url).status_code == 404, url
+    assert (
+        client.post(
+            f"/people/{zhang_san.pk}/reveal/", {"field": "phone", "reason": "x"}
+        ).status_code
+        == 404
+    )
+    assert client.delete(f"/api/people/{zhang_san.pk}").status_code == 404
+    assert (
+        client.patch(
+            f"/api/people/{zhang_san.pk}", {"phone": "13900000000"}, content_type="application/json"
+        ).status_code
+        == 404
+    )
+    # Nor through any list or search
+    assert f"/people/{zhang_san.pk}/" not in client.get("/people/?q=张三").content.decode()
+    assert client.get("/api/people?q=zs").json()["count"] == 0
+    assert client.get("/api/households").json()["count"] == 0
+    assert Person.objects.get(pk=zhang_san.pk).phone == "13812345678"  # nothing changed
+
+
+def test_anonymous_visitors_are_sent_to_login_or_refused(client, zhang_san):
+    for url in (
+        "/",
+        "/tree/",
+        "/people/",
+        "/households/",
+        "/places/",
+        "/orgs/",
+        f"/people/{zhang_san.pk}/",
+        f"/households/{zhang_san.household_id}/",
+        "/audit/",
+        "/accounts/tokens/",
+        f"/teams/{zhang_san.grid.code}/card/",
+        f"/tree/{zhang_san.grid.code}/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"].startswith(
+            "/accounts/login/"
+        ), url
+    for url in (
+        "/api/people",
+        "/api/households",
+        "/api/me",
+        f"/api/people/{zhang_san.pk}",
+        "/api/nodes",
+    ):
+        assert client.get(url).status_code == 401, url
+    assert (
+        client.post(
+            f"/people/{zhang_san.pk}/reveal/", {"field": "phone", "reason": "x"}
+        ).status_code
+        == 302
+    )
+
+
+def test_a_custom_scope_sees_the_chosen_nodes_only(tree, zhang_san):
+    inspector = User.objects.create_user("inspector", password="x-very-long-pass")
+    a = RoleAssignment.objects.create(
+        user=inspector, role=Role.COUNTY_OFFICER, node=tree["county"], data_scope=DataScope.CUSTOM
+    )
+    a.custom_nodes.set([tree["other_community"]])
+    assert not scope_queryset(inspector, Person.objects.all()).exists()
+    a.custom_nodes.set([tree["community"]])
+    inspector = User.objects.get(pk=inspector.pk)  # the scope is cached per request/user object
+    assert list(scope_queryset(inspector, Person.objects.all())) == [zhang_san]
+
+
+def test_the_self_scope_sees_only_what_the_user_created(tree, grid_a_worker, zhang_san):
+    clerk = User.objects.create_user("clerk", password="x-very-long-pass")
+    RoleAssignment.objects.create(
+        user=clerk, role=Role.COMMUNITY_WORKER, node=tree["community"], data_scope=DataScope.SELF
+    )
+    assert not scope_queryset(clerk, Household.objects.all()).exists()
+    Household.objects.filter(pk=zhang_san.household_id).update(created_by=clerk)
+    clerk = User.objects.get(pk=clerk.pk)
+    assert scope_queryset(clerk, Household.objects.all()).count() == 1
+
+
+def test_the_own_unit_scope_excludes_units_below(tree, zhang_san):
+    officer = User.objects.create_user("officer", password="x-very-long-pass")
+    RoleAssignment.objects.create(
+        user=officer, role=Role.COMMUNITY_WORKER, node=tree["community"], data_scope=DataScope.NODE
+    )
+    assert not scope_queryset(officer, Person.objects.all()).exists()
+    assert user_scope(officer).exact_node_ids == {tree["community"].pk}
+
+
+def test_a_grid_worker_cannot_file_a_resident_into_another_grid(grid_a_worker, tree):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError) as exc:
+        services.household_create(
+            acting_user=grid_a_worker, data={"address": "x路1号", "grid": tree["grid_b"]}
+        )
+    assert exc.value.message_dict["grid"] == [services.ERR_GRID_SCOPE]
+    assert not Household.objects.exists()
+
+
+def test_admin_lists_are_scoped_too(client, grid_a_worker, zhang_san, tree):
+    grid_a_worker.is_staff = True
+    grid_a_worker.save()
+    from django.contrib.auth.models import Permission
+
+    grid_a_worker.user_permissions.add(Permission.objects.get(codename="view_person"))
+    client.force_login(grid_a_worker)
+    assert "张三" in client.get("/admin/registry/person/").content.decode()
+    other = services.person_create(
+        acting_user=User.objects.get(username="grid_a"),
+        data={"name": "李四", "grid": tree["grid_a"]},
+    )
+    Person.objects.filter(pk=other.pk).update(grid=tree["grid_b"])
+    assert "李四" not in client.get("/admin/registry/person/").content.decode()

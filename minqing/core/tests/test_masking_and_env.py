@@ -1,0 +1,55 @@
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from minqing.core import env
+from minqing.core.masking import mask_id_number, mask_phone
+from minqing.core.phone import is_valid_phone, normalise_phone
+
+
+def test_it_masks_as_the_issue_shows():
+    assert mask_id_number("11010519491231002X") == "110105********002X"
+    assert mask_phone("13812345678") == "138****5678"
+    assert mask_id_number("") == "" and mask_phone(None) == ""
+
+
+@pytest.mark.parametrize(
+    "raw", ["13812345678", "+86 138 1234 5678", "0571-87654321", "057187654321"]
+)
+def test_it_accepts_real_phone_numbers(raw):
+    assert is_valid_phone(normalise_phone(raw))
+
+
+@pytest.mark.parametrize("raw", ["1381234567", "23812345678", "12345", "abc"])
+def test_it_rejects_wrong_phone_numbers(raw):
+    assert not is_valid_phone(normalise_phone(raw))
+
+
+def test_env_fails_loudly_on_bad_values(monkeypatch):
+    monkeypatch.setenv("DEBUG", "maybe")
+    with pytest.raises(ImproperlyConfigured):
+        env.env_bool("DEBUG", False)
+    monkeypatch.setenv("TIME_ZONE", "Mars/Olympus")
+    with pytest.raises(ImproperlyConfigured):
+        env.env_timezone("TIME_ZONE", "Asia/Shanghai")
+    monkeypatch.setenv("DATABASE_URL", "mysql://x@y/z")
+    with pytest.raises(ImproperlyConfigured):
+        env.env_database("DATABASE_URL", "sqlite:///x")
+    monkeypatch.setenv("PAGE_SIZE", "twenty")
+    with pytest.raises(ImproperlyConfigured):
+        env.env_int("PAGE_SIZE", 20)
+
+
+def test_env_reads_good_values(monkeypatch):
+    monkeypatch.setenv("DEBUG", "true")
+    monkeypatch.setenv("ALLOWED_HOSTS", "a.gov.cn, b.gov.cn")
+    assert env.env_bool("DEBUG", False) is True
+    assert env.env_list("ALLOWED_HOSTS", []) == ["a.gov.cn", "b.gov.cn"]
+    assert env.env_database("NOPE", "postgres://postgres@127.0.0.1:5432/test")["ENGINE"].endswith(
+        "postgresql"
+    )
+
+
+def test_healthz_answers_when_the_database_answers(client, db):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
