@@ -3,6 +3,7 @@
 from django import forms
 
 from minqing.grids.models import Level
+from minqing.registry import services
 from minqing.registry.models import Household, Organisation, Person, Place, Sex, Tag, TagTarget
 from minqing.registry.selectors import grids_for
 
@@ -22,14 +23,46 @@ class ScopedForm(forms.ModelForm):
             self.fields["building"].queryset = (
                 visible_nodes(user).filter(level=Level.BUILDING).order_by("path")
             )
-        for name, field in self.fields.items():
+        for field in self.fields.values():
             css = "check" if isinstance(field.widget, forms.CheckboxInput) else "input"
             field.widget.attrs.setdefault("class", css)
-            if name in self.errors:
-                field.widget.attrs["aria-invalid"] = "true"
+
+    # The service function that holds the rules; run here too so a user sees every error at once.
+    service_clean = None
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.service_clean is None:
+            return cleaned
+        from django.core.exceptions import ValidationError
+
+        data = self.service_data() if hasattr(self, "service_data") else dict(cleaned)
+        if self.instance.pk:
+            merged = {f: getattr(self.instance, f) for f in type(self.instance).AUDITED_FIELDS}
+            merged.update(data)
+            data = merged
+        try:
+            type(self).service_clean(acting_user=self.user, data=data, **self.clean_kwargs())
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                if field in self.fields and field not in self.errors:
+                    for m in messages:
+                        self.add_error(field, m)
+        return cleaned
+
+    def clean_kwargs(self) -> dict:
+        return {}
+
+    def validate_unique(self):
+        # Uniqueness (one ID number, one person) is checked by the service, whose message
+        # names the existing record only when the user may see it; Django's generic message
+        # would confirm to anyone that the number exists.
+        pass
 
 
 class HouseholdForm(ScopedForm):
+    service_clean = services.household_clean
+
     class Meta:
         model = Household
         fields = [
@@ -51,6 +84,16 @@ class HouseholdForm(ScopedForm):
 
 
 class PersonForm(ScopedForm):
+    service_clean = services.person_clean
+
+    def clean_kwargs(self) -> dict:
+        return {"instance": self.instance if self.instance.pk else None}
+
+    def clean_grid(self):
+        # A member lives where the household lives: the grid need not be chosen twice.
+        household = self.cleaned_data.get("household")
+        return household.grid if household is not None else self.cleaned_data.get("grid")
+
     class Meta:
         model = Person
         fields = [
@@ -123,6 +166,8 @@ class PersonForm(ScopedForm):
 
 
 class PlaceForm(ScopedForm):
+    service_clean = services.simple_record_clean
+
     class Meta:
         model = Place
         fields = ["kind", "name", "address", "grid", "contact", "phone", "note"]
@@ -130,6 +175,8 @@ class PlaceForm(ScopedForm):
 
 
 class OrganisationForm(ScopedForm):
+    service_clean = services.simple_record_clean
+
     class Meta:
         model = Organisation
         fields = ["kind", "name", "address", "grid", "contact", "phone", "note"]

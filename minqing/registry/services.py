@@ -369,7 +369,7 @@ def household_delete(*, acting_user, household: Household, request=None) -> None
 # ---------------------------------------------------------------- places and organisations
 
 
-def _simple_clean(*, acting_user, data: dict) -> dict:
+def simple_record_clean(*, acting_user, data: dict) -> dict:
     data = dict(data)
     errors: dict[str, str] = {}
     for required in ("name", "kind"):
@@ -397,7 +397,7 @@ def simple_record_save(
         merged = {f: getattr(instance, f) for f in model.AUDITED_FIELDS}
         merged.update(data)
         data = merged
-    data = _simple_clean(acting_user=acting_user, data=data)
+    data = simple_record_clean(acting_user=acting_user, data=data)
     fields = {k: v for k, v in data.items() if k in model.AUDITED_FIELDS}
     if instance is None:
         obj = model.objects.create(created_by=acting_user, **fields)

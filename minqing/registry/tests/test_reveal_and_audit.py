@@ -1,0 +1,75 @@
+from minqing.core.models import AuditEntry
+
+
+def test_numbers_are_masked_on_every_page_and_in_the_api(client, grid_a_worker, zhang_san):
+    client.force_login(grid_a_worker)
+    for url in (
+        f"/people/{zhang_san.pk}/",
+        f"/households/{zhang_san.household_id}/",
+        "/people/?q=zs",
+    ):
+        html = client.get(url).content.decode()
+        assert zhang_san.id_number not in html and "13812345678" not in html, url
+        assert "330188********" in html and "138****5678" in html, url
+    body = client.get(f"/api/people/{zhang_san.pk}").content.decode()
+    assert zhang_san.id_number not in body and "13812345678" not in body
+
+
+def test_reveal_needs_a_reason_and_writes_an_audit_entry(client, grid_a_worker, zhang_san):
+    client.force_login(grid_a_worker)
+    refused = client.post(f"/people/{zhang_san.pk}/reveal/", {"field": "id_number", "reason": ""})
+    assert refused.status_code == 400 and "请填写查看事由" in refused.content.decode()
+    assert not AuditEntry.objects.filter(action="reveal").exists()
+    shown = client.post(
+        f"/people/{zhang_san.pk}/reveal/", {"field": "id_number", "reason": "办理低保核对"}
+    )
+    assert shown.status_code == 200 and zhang_san.id_number in shown.content.decode()
+    entry = AuditEntry.objects.get(action="reveal")
+    assert (entry.actor, entry.reason, entry.object_id) == (
+        grid_a_worker,
+        "办理低保核对",
+        str(zhang_san.pk),
+    )
+
+
+def test_a_user_without_the_permission_cannot_reveal(client, tree, zhang_san):
+    from minqing.accounts.models import DataScope, Role, RoleAssignment, User
+
+    clerk = User.objects.create_user("clerk", password="x-very-long-pass")
+    RoleAssignment.objects.create(
+        user=clerk,
+        role=Role.COMMUNITY_WORKER,
+        node=tree["community"],
+        data_scope=DataScope.NODE_AND_BELOW,
+    )
+    client.force_login(clerk)
+    response = client.post(f"/people/{zhang_san.pk}/reveal/", {"field": "phone", "reason": "想看"})
+    assert response.status_code == 403
+    assert "查看明文" not in client.get(f"/people/{zhang_san.pk}/").content.decode()
+    assert not AuditEntry.objects.filter(action="reveal").exists()
+
+
+def test_the_audit_log_is_for_the_county_and_admins(
+    client, grid_a_worker, county_officer, zhang_san
+):
+    client.force_login(grid_a_worker)
+    assert client.get("/audit/").status_code == 403
+    assert client.get("/api/audit").status_code == 403
+    client.force_login(county_officer)
+    page = client.get("/audit/").content.decode()
+    assert "张三" in page and "新增" in page
+    api = client.get("/api/audit?model=registry.person").json()
+    assert api["count"] == 1 and api["items"][0]["changes"]["id_number"][1] == "330188********0039"
+
+
+def test_audit_entries_store_masked_values_only(zhang_san):
+    for entry in AuditEntry.objects.all():
+        assert zhang_san.id_number not in str(entry.changes)
+        assert "13812345678" not in str(entry.changes)
+
+
+def test_nobody_can_delete_audit_entries_in_the_admin(client, admin_user, zhang_san):
+    client.force_login(admin_user)
+    entry = AuditEntry.objects.first()
+    assert client.get(f"/admin/core/auditentry/{entry.pk}/delete/").status_code == 403
+    assert client.get("/admin/core/auditentry/").status_code == 200
