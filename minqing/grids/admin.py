@@ -15,5 +15,6 @@ class NodeAdmin(admin.ModelAdmin):
         return visible_nodes(request.user)
 
     def get_readonly_fields(self, request, obj=None):
-        # Codes anchor every path below them; they are fixed once children may exist.
-        return ["code"] if obj is not None else []
+        # Code and parent anchor the materialised path of every node below; they are fixed
+        # once the node exists (moving a subtree is a data migration, not a form edit).
+        return ["code", "parent", "level"] if obj is not None else []
