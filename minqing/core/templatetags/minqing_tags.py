@@ -1,0 +1,19 @@
+"""Template helpers that turn stored keys into words a resident's caseworker reads."""
+
+from django import template
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
+
+register = template.Library()
+
+_EXTRA = {"tags": "类别", "field": "查看字段"}
+
+
+@register.simple_tag
+def field_label(model_label: str, key: str) -> str:
+    """The verbose name of a field named in an audit entry (keys are stored as field names)."""
+    try:
+        model = apps.get_model(model_label)
+        return str(model._meta.get_field(key).verbose_name)
+    except (LookupError, ValueError, FieldDoesNotExist):
+        return _EXTRA.get(key, key)
