@@ -14,6 +14,7 @@ from minqing.core.models import AuditAction
 from minqing.core.phone import ERR_PHONE, is_valid_phone, normalise_phone
 from minqing.core.pinyin import pinyin_keys
 from minqing.grids.models import Level, Node
+from minqing.registry.identity import id_number_q
 from minqing.registry.models import Household, Organisation, Person, Place, Relation
 
 ERR_REQUIRED = "此项必填。"
@@ -92,7 +93,7 @@ def person_clean(*, acting_user, data: dict, instance: Person | None = None) -> 
                     expected="男" if parsed.sex == "M" else "女"
                 )
             data["birth_date"], data["sex"] = parsed.birth_date, parsed.sex
-            existing = Person.objects.filter(id_number=parsed.number)
+            existing = Person.objects.filter(id_number_q(parsed.number))
             if instance is not None:
                 existing = existing.exclude(pk=instance.pk)
             other = existing.select_related("grid").first()
@@ -128,7 +129,8 @@ def person_clean(*, acting_user, data: dict, instance: Person | None = None) -> 
     return data
 
 
-def _person_derive(person: Person) -> None:
+def person_derive_keys(person: Person) -> None:
+    """Set the keys minqing derives and nobody types: pinyin, initials, last-4 digits, ID hash."""
     person.name_pinyin, person.name_initials = pinyin_keys(person.name)
     person.id_last4 = (person.id_number or "")[-4:]
     person.phone_last4 = (person.phone or "")[-4:] if len(person.phone or "") >= 4 else ""
@@ -154,7 +156,7 @@ def person_create(*, acting_user, data: dict, request=None) -> Person:
     data = person_clean(acting_user=acting_user, data=data)
     tags = data.pop("tags", None)
     person = Person(created_by=acting_user, **{k: v for k, v in data.items() if k in PERSON_FIELDS})
-    _person_derive(person)
+    person_derive_keys(person)
     person.save()
     if tags is not None:
         person.tags.set(tags)
@@ -188,7 +190,7 @@ def person_update(*, acting_user, person: Person, data: dict, request=None) -> P
     for k, v in merged.items():
         if k in PERSON_FIELDS:
             setattr(person, k, v)
-    _person_derive(person)
+    person_derive_keys(person)
     person.save()
     changes = diff(old, snapshot(person, Person.AUDITED_FIELDS, masked=Person.MASKED))
     if tags is not None:
