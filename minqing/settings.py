@@ -23,6 +23,10 @@ if not DEBUG and SECRET_KEY == _DEV_SECRET and not env_bool("MINQING_DEV", False
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
 if len(SECRET_KEY) < 32:
     raise ImproperlyConfigured("SECRET_KEY must be at least 32 characters")
+# Encryption at rest (minqing.core.crypto): both keys are required outside development.
+if not DEBUG and not env_bool("MINQING_DEV", False):
+    env_str("MINQING_DATA_KEYS")
+    env_str("MINQING_INDEX_KEY")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -44,6 +48,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "minqing.core.middleware.RejectNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -144,6 +149,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
 PAGE_SIZE = env_int("PAGE_SIZE", 20)
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_MB", 20) * 1024 * 1024
 
 LOGGING = {
     "version": 1,

@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from minqing.accounts.models import DataScope, Role
-from minqing.grids.models import Node
+from minqing.grids.models import Node, subtree_q
 
 # Roles that may reveal full ID and phone numbers (with a reason, audited).
 REVEAL_ROLES = {
@@ -76,7 +76,7 @@ def _node_filter(scope: Scope) -> Q | None:
     q = Q(pk__in=[])
     any_part = False
     for path in sorted(scope.subtree_paths):
-        q |= Q(path__startswith=path)
+        q |= subtree_q(path)
         any_part = True
     if scope.exact_node_ids:
         q |= Q(pk__in=scope.exact_node_ids)

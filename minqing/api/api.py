@@ -6,7 +6,7 @@ Lists answer {"items": [...], "count": N}. Single objects outside the caller's s
 from django.core.exceptions import ValidationError
 from django.db import DataError
 from django.http import Http404
-from ninja import NinjaAPI, Query, Router, Schema
+from ninja import NinjaAPI, Query, Router
 from pydantic import Field
 
 from minqing.accounts.access import (
@@ -28,6 +28,7 @@ from minqing.api.schemas import (
     HouseholdIn,
     HouseholdOut,
     HouseholdPatch,
+    InSchema,
     MeOut,
     NeedIn,
     NeedOut,
@@ -73,7 +74,7 @@ def on_data_error(request, exc):
     return api.create_response(request, {"detail": "输入的值超出范围或格式不被接受。"}, status=400)
 
 
-class PageParams(Schema):
+class PageParams(InSchema):
     page: int = Field(1, ge=1, le=100000)
     page_size: int = Field(20, ge=1, le=200)
 
@@ -155,9 +156,16 @@ def nodes(request, f: Query[NodeFilter]):
     return _page(qs.order_by("path"), f, node_out)
 
 
+def _code(code: str) -> str:
+    """A node code from the path: no node's code is longer than 20 or holds a NUL."""
+    if len(code) > 20 or "\x00" in code:
+        raise Http404
+    return code
+
+
 @common.get("/nodes/{code}", response={200: NodeOut, 404: ErrorOut})
 def node(request, code: str):
-    n = visible_nodes(request.user).filter(code=code[:20]).first()
+    n = visible_nodes(request.user).filter(code=_code(code)).first()
     if n is None:
         raise Http404
     return node_out(n)
@@ -169,7 +177,7 @@ def node_geojson(request, code: str):
 
     from minqing.grids.views import node_geojson as view
 
-    return json.loads(view.__wrapped__(request, code[:20]).content)
+    return json.loads(view.__wrapped__(request, _code(code)).content)
 
 
 @common.get("/tags", response=list[TagOut])
@@ -179,7 +187,7 @@ def tags(request):
 
 @common.get("/teams/{code}", response={200: TeamOut, 404: ErrorOut})
 def team(request, code: str):
-    node = visible_nodes(request.user).filter(code=code[:20]).first()
+    node = visible_nodes(request.user).filter(code=_code(code)).first()
     t = ServiceTeam.objects.filter(node=node).first() if node else None
     if t is None:
         raise Http404

@@ -4,7 +4,29 @@ import datetime
 from decimal import Decimal
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import Field, field_validator
+
+ERR_NUL = "不能包含 NUL 字符。"
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class InSchema(Schema):
+    """What clients send. No text may contain NUL: PostgreSQL cannot store or compare it (and
+    SQLite would store it), so it is refused here with 422 on every database alike."""
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul(cls, value):
+        if _has_nul(value):
+            raise ValueError(ERR_NUL)
+        return value
 
 
 class ErrorOut(Schema):
@@ -56,7 +78,7 @@ class PersonOut(Schema):
     note: str
 
 
-class PersonIn(Schema):
+class PersonIn(InSchema):
     name: str = Field(max_length=50)
     id_number: str = Field("", max_length=30)
     birth_date: datetime.date | None = None
@@ -75,24 +97,27 @@ class PersonIn(Schema):
     note: str = Field("", max_length=2000)
 
 
-class PersonPatch(Schema):
-    name: str | None = Field(None, max_length=50)
+class PersonPatch(InSchema):
+    """Fields left out stay as they are. `null` clears only what may be empty (household, ID,
+    phone, tags); for the other fields it is refused with 422 rather than written as NULL."""
+
+    name: str = Field(None, max_length=50)
     id_number: str | None = Field(None, max_length=30)
     phone: str | None = Field(None, max_length=30)
-    ethnicity: str | None = Field(None, max_length=20)
+    ethnicity: str = Field(None, max_length=20)
     household_id: int | None = Field(None, ge=1, le=2**62)
-    relation: str | None = Field(None, max_length=12)
-    grid_code: str | None = Field(None, max_length=20)
-    employment: str | None = Field(None, max_length=12)
-    health: str | None = Field(None, max_length=10)
-    disability_grade: int | None = Field(None, ge=0, le=4)
-    health_note: str | None = Field(None, max_length=200)
-    party_member: bool | None = None
+    relation: str = Field(None, max_length=12)
+    grid_code: str = Field(None, max_length=20)
+    employment: str = Field(None, max_length=12)
+    health: str = Field(None, max_length=10)
+    disability_grade: int = Field(None, ge=0, le=4)
+    health_note: str = Field(None, max_length=200)
+    party_member: bool = None
     tags: list[str] | None = Field(None, max_length=30)
-    note: str | None = Field(None, max_length=2000)
+    note: str = Field(None, max_length=2000)
 
 
-class RevealIn(Schema):
+class RevealIn(InSchema):
     field: str = Field(pattern=r"^(id_number|phone)$")
     reason: str = Field(max_length=200)
 
@@ -118,7 +143,7 @@ class HouseholdOut(Schema):
     note: str
 
 
-class HouseholdIn(Schema):
+class HouseholdIn(InSchema):
     address: str = Field(max_length=200)
     grid_code: str = Field(max_length=20)
     building_code: str | None = Field(None, max_length=20)
@@ -129,15 +154,17 @@ class HouseholdIn(Schema):
     note: str = Field("", max_length=2000)
 
 
-class HouseholdPatch(Schema):
-    address: str | None = Field(None, max_length=200)
-    grid_code: str | None = Field(None, max_length=20)
+class HouseholdPatch(InSchema):
+    """Fields left out stay as they are; `null` is accepted only where a value may be empty."""
+
+    address: str = Field(None, max_length=200)
+    grid_code: str = Field(None, max_length=20)
     building_code: str | None = Field(None, max_length=20)
-    housing: str | None = Field(None, pattern=r"^(own|rent|public|other)$")
+    housing: str = Field(None, pattern=r"^(own|rent|public|other)$")
     floor_area: Decimal | None = Field(None, ge=0, le=100000, max_digits=8, decimal_places=2)
-    residence: str | None = Field(None, pattern=r"^(permanent|floating|separated)$")
+    residence: str = Field(None, pattern=r"^(permanent|floating|separated)$")
     tags: list[str] | None = Field(None, max_length=30)
-    note: str | None = Field(None, max_length=2000)
+    note: str = Field(None, max_length=2000)
 
 
 class NeedOut(Schema):
@@ -148,7 +175,7 @@ class NeedOut(Schema):
     status: str
 
 
-class NeedIn(Schema):
+class NeedIn(InSchema):
     kind: str = Field(pattern=r"^(need|resource)$")
     category: str = Field(max_length=30)
     description: str = Field(max_length=300)
@@ -166,7 +193,7 @@ class RecordOut(Schema):
     note: str
 
 
-class RecordIn(Schema):
+class RecordIn(InSchema):
     kind: str = Field(max_length=12)
     name: str = Field(max_length=100)
     address: str = Field("", max_length=200)

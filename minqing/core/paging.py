@@ -11,7 +11,7 @@ def page_of(request, qs, *, per_page: int | None = None):
 
 def int_param(request, name: str, *, low: int = 0, high: int = 150) -> int | None:
     raw = request.GET.get(name, "").strip()
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
         return None
     return max(low, min(high, int(raw)))
 

@@ -5,7 +5,7 @@ indexed prefix query on this small table, never a walk of the tree.
 """
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import connection, models
 
 
 class Level(models.IntegerChoices):
@@ -50,6 +50,18 @@ ERR_LEVEL_ORDER = "层级不对：{child}不能直接放在{parent}之下。"
 ERR_ROOT_LEVEL = "只有县/区可以没有上级。"
 ERR_CODE_FORMAT = "{level}编码应为{length}位数字。"
 ERR_CODE_PREFIX = "编码应以上级{level}编码 {prefix} 开头。"
+
+
+def subtree_q(path: str) -> models.Q:
+    """Nodes whose path starts with `path`, in the form each database answers from an index.
+
+    PostgreSQL serves LIKE 'prefix%' from the varchar_pattern_ops index. SQLite cannot use an
+    index for Django's LIKE … ESCAPE, but compares text bytewise (BINARY), so the prefix is a
+    plain range there: paths hold only digits and '/', all below U+FFFF.
+    """
+    if connection.vendor == "sqlite":
+        return models.Q(path__gte=path, path__lt=path + "\uffff")
+    return models.Q(path__startswith=path)
 
 
 class Node(models.Model):
@@ -102,7 +114,7 @@ class Node(models.Model):
             )
         if self.level is not None and self.code:
             length = CODE_LENGTH[Level(self.level)]
-            if len(self.code) != length or not self.code.isdigit():
+            if len(self.code) != length or not (self.code.isascii() and self.code.isdigit()):
                 errors["code"] = ERR_CODE_FORMAT.format(
                     level=Level(self.level).label, length=length
                 )
@@ -130,7 +142,7 @@ class Node(models.Model):
         super().save(*args, **kwargs)
 
     def subtree(self):
-        return Node.objects.filter(path__startswith=self.path)
+        return Node.objects.filter(subtree_q(self.path))
 
     def ancestors(self):
         return Node.objects.filter(code__in=self.ancestor_codes()[:-1]).order_by("level")

@@ -7,10 +7,16 @@ uses these helpers so the storage form can change in one place.
 
 from django.db.models import Q
 
+from minqing.core.crypto import blind_index
+
+
+def id_number_hash(number: str | None) -> str | None:
+    return blind_index(number) if number else None
+
 
 def id_number_q(number: str) -> Q:
-    return Q(id_number=number)
+    return Q(id_number_hash=blind_index(number))
 
 
 def id_numbers_q(numbers) -> Q:
-    return Q(id_number__in=list(numbers))
+    return Q(id_number_hash__in=[blind_index(n) for n in numbers])

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from minqing.core.fields import EncryptedTextField
 from minqing.core.masking import mask_id_number, mask_phone
 
 
@@ -161,11 +162,15 @@ class DisabilityGrade(models.IntegerChoices):
 class Person(models.Model):
     name = models.CharField("姓名", max_length=50)
     # One ID number is one person. Empty only for people whose number is not yet known.
-    id_number = models.CharField("公民身份号码", max_length=18, null=True, blank=True, unique=True)
+    # Encrypted at rest; found, de-duplicated and kept unique through id_number_hash.
+    id_number = EncryptedTextField("公民身份号码", null=True, blank=True, plain_max_length=18)
+    id_number_hash = models.CharField(
+        max_length=64, null=True, blank=True, unique=True, editable=False
+    )
     id_legacy = models.BooleanField("旧15位身份证", default=False)
     birth_date = models.DateField("出生日期", null=True, blank=True)
     sex = models.CharField("性别", max_length=1, choices=Sex.choices, blank=True)
-    phone = models.CharField("联系电话", max_length=20, blank=True)
+    phone = EncryptedTextField("联系电话", blank=True, default="", plain_max_length=20)
     ethnicity = models.CharField("民族", max_length=20, default="汉族", blank=True)
     household = models.ForeignKey(
         Household,
@@ -183,7 +188,7 @@ class Person(models.Model):
     disability_grade = models.PositiveSmallIntegerField(
         "残疾等级", choices=DisabilityGrade.choices, default=0
     )
-    health_note = models.CharField("健康/残疾说明", max_length=200, blank=True)
+    health_note = EncryptedTextField("健康/残疾说明", blank=True, default="", plain_max_length=200)
     party_member = models.BooleanField("党员", default=False)
     grid = models.ForeignKey(
         "grids.Node", verbose_name="所属网格", on_delete=models.PROTECT, related_name="people"
@@ -299,12 +304,12 @@ class PlaceKind(models.TextChoices):
     OTHER = "other", "其他场所"
 
 
-class Place(models.Model):
-    kind = models.CharField("类型", max_length=10, choices=PlaceKind.choices)
+class GridRecord(models.Model):
+    """A place or an organisation: a named thing in a base grid, with a contact."""
+
     name = models.CharField("名称", max_length=100)
-    address = models.CharField("地址", max_length=200)
     grid = models.ForeignKey(
-        "grids.Node", verbose_name="所属网格", on_delete=models.PROTECT, related_name="places"
+        "grids.Node", verbose_name="所属网格", on_delete=models.PROTECT, related_name="%(class)ss"
     )
     contact = models.CharField("联系人", max_length=50, blank=True)
     phone = models.CharField("联系电话", max_length=20, blank=True)
@@ -316,8 +321,7 @@ class Place(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "场所"
-        verbose_name_plural = "场所"
+        abstract = True
         ordering = ["grid_id", "kind", "name"]
 
     def __str__(self) -> str:
@@ -325,6 +329,15 @@ class Place(models.Model):
 
     AUDITED_FIELDS = ["kind", "name", "address", "grid", "contact", "phone", "note"]
     MASKED = {"phone": mask_phone}
+
+
+class Place(GridRecord):
+    kind = models.CharField("类型", max_length=10, choices=PlaceKind.choices)
+    address = models.CharField("地址", max_length=200)
+
+    class Meta(GridRecord.Meta):
+        verbose_name = "场所"
+        verbose_name_plural = "场所"
 
 
 class OrgKind(models.TextChoices):
@@ -335,32 +348,10 @@ class OrgKind(models.TextChoices):
     OTHER = "other", "其他"
 
 
-class Organisation(models.Model):
+class Organisation(GridRecord):
     kind = models.CharField("类型", max_length=12, choices=OrgKind.choices)
-    name = models.CharField("名称", max_length=100)
     address = models.CharField("地址", max_length=200, blank=True)
-    grid = models.ForeignKey(
-        "grids.Node",
-        verbose_name="所属网格",
-        on_delete=models.PROTECT,
-        related_name="organisations",
-    )
-    contact = models.CharField("联系人", max_length=50, blank=True)
-    phone = models.CharField("联系电话", max_length=20, blank=True)
-    note = models.TextField("备注", blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(auto_now=True)
 
-    class Meta:
+    class Meta(GridRecord.Meta):
         verbose_name = "组织"
         verbose_name_plural = "组织"
-        ordering = ["grid_id", "kind", "name"]
-
-    def __str__(self) -> str:
-        return self.name
-
-    AUDITED_FIELDS = ["kind", "name", "address", "grid", "contact", "phone", "note"]
-    MASKED = {"phone": mask_phone}

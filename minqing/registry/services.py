@@ -14,7 +14,7 @@ from minqing.core.models import AuditAction
 from minqing.core.phone import ERR_PHONE, is_valid_phone, normalise_phone
 from minqing.core.pinyin import pinyin_keys
 from minqing.grids.models import Level, Node
-from minqing.registry.identity import id_number_q
+from minqing.registry.identity import id_number_hash, id_number_q
 from minqing.registry.models import Household, Organisation, Person, Place, Relation
 
 ERR_REQUIRED = "此项必填。"
@@ -131,6 +131,7 @@ def person_clean(*, acting_user, data: dict, instance: Person | None = None) -> 
 
 def person_derive_keys(person: Person) -> None:
     """Set the keys minqing derives and nobody types: pinyin, initials, last-4 digits, ID hash."""
+    person.id_number_hash = id_number_hash(person.id_number)
     person.name_pinyin, person.name_initials = pinyin_keys(person.name)
     person.id_last4 = (person.id_number or "")[-4:]
     person.phone_last4 = (person.phone or "")[-4:] if len(person.phone or "") >= 4 else ""

@@ -31,7 +31,11 @@ def _filters(request) -> dict:
     node_code = request.GET.get("node", "").strip()
     node = visible_nodes(request.user).filter(code=node_code).first() if node_code else None
     tag_id = request.GET.get("tag", "").strip()
-    tag = Tag.objects.filter(pk=tag_id).first() if tag_id.isdigit() else None
+    tag = (
+        Tag.objects.filter(pk=tag_id).first()
+        if tag_id.isascii() and tag_id.isdigit() and len(tag_id) < 10
+        else None
+    )
     return {"q": request.GET.get("q", "")[:100], "node": node, "tag": tag}
 
 
@@ -120,7 +124,7 @@ def person_create(request):
     initial = {}
     household = None
     hid = request.GET.get("household") or request.POST.get("household")
-    if hid and str(hid).isdigit():
+    if hid and str(hid).isascii() and str(hid).isdigit() and len(str(hid)) < 18:
         household = get_scoped_or_404(request.user, Household.objects.all(), pk=hid)
         initial = {"household": household.pk, "grid": household.grid_id}
     form = PersonForm(request.POST or None, user=request.user, initial=initial)

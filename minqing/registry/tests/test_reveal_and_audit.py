@@ -78,7 +78,9 @@ def test_nobody_can_delete_audit_entries_in_the_admin(client, admin_user, zhang_
 def test_history_names_fields_in_words(client, grid_a_worker, zhang_san):
     from minqing.registry import services
 
-    services.person_update(acting_user=grid_a_worker, person=zhang_san, data={"phone": "13900001111"})
+    services.person_update(
+        acting_user=grid_a_worker, person=zhang_san, data={"phone": "13900001111"}
+    )
     client.force_login(grid_a_worker)
     html = client.get(f"/people/{zhang_san.pk}/").content.decode()
     assert '<span class="field">联系电话</span>' in html

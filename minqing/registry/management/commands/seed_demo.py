@@ -23,6 +23,7 @@ from minqing.accounts.models import (
     TeamMember,
     User,
 )
+from minqing.core.crypto import blind_index
 from minqing.core.idnumber import make_id_number
 from minqing.core.pinyin import pinyin_keys
 from minqing.grids.models import Level, Node
@@ -459,6 +460,7 @@ class Command(BaseCommand):
         person = Person(
             name=name,
             id_number=number,
+            id_number_hash=blind_index(number),
             birth_date=birth,
             sex="M" if male else "F",
             phone=phone,

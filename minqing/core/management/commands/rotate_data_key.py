@@ -1,0 +1,70 @@
+"""Re-encrypt every encrypted value under the current (first) key of MINQING_DATA_KEYS.
+
+Rotation: put the new key first (`MINQING_DATA_KEYS=new:…,old:…`), restart the app servers,
+run this command (idempotent; safe to re-run after an interruption, and while the app runs:
+each batch locks its rows), then drop the old key. `--reindex` recomputes the ID-number
+hashes after MINQING_INDEX_KEY was changed.
+"""
+
+from django.apps import apps
+from django.core.management.base import BaseCommand
+from django.db import connection, transaction
+
+from minqing.core import crypto
+from minqing.core.fields import EncryptedTextField
+
+BATCH = 1000
+
+
+class Command(BaseCommand):
+    help = "Re-encrypt sensitive fields under the current data key."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--reindex", action="store_true", help="recompute ID-number hashes too")
+
+    def handle(self, *args, reindex: bool, **options):
+        current = crypto.current_key_id()
+        for model in apps.get_models():
+            fields = [f for f in model._meta.concrete_fields if isinstance(f, EncryptedTextField)]
+            if not fields:
+                continue
+            reindexing = reindex and hasattr(model, "id_number_hash")
+            done, last_pk = 0, 0
+            while True:
+                batch = self._raw_batch(model, fields, last_pk)
+                if not batch:
+                    break
+                last_pk = batch[-1][0]
+                stale = [
+                    row[0]
+                    for row in batch
+                    if reindexing or any(v and crypto.key_id_of(v) != current for v in row[1:])
+                ]
+                if stale:
+                    with transaction.atomic():
+                        rows = list(model.objects.select_for_update().filter(pk__in=stale))
+                        names = [f.name for f in fields]
+                        if reindexing:
+                            for r in rows:
+                                r.id_number_hash = (
+                                    crypto.blind_index(r.id_number) if r.id_number else None
+                                )
+                            names.append("id_number_hash")
+                        model.objects.bulk_update(
+                            rows, names
+                        )  # saving encrypts with the current key
+                    done += len(stale)
+            self.stdout.write(f"{model._meta.label}: {done} 行已用密钥 {current} 重新加密")
+
+    @staticmethod
+    def _raw_batch(model, fields, last_pk) -> list[tuple]:
+        """Stored (still encrypted) values, read past the field's decryption."""
+        qn = connection.ops.quote_name
+        columns = ", ".join(qn(f.column) for f in fields)
+        pk = qn(model._meta.pk.column)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {pk}, {columns} FROM {qn(model._meta.db_table)} WHERE {pk} > %s ORDER BY {pk} LIMIT %s",
+                [last_pk, BATCH],
+            )
+            return cursor.fetchall()
