@@ -62,6 +62,13 @@ def user_scope(user) -> Scope:
             scope.subtree_paths.update(n.path for n in a.custom_nodes.all())
         elif a.data_scope == DataScope.SELF:
             scope.own_user_id = user.pk
+    # The whole tree below the only root is everything: skip the filter rather than join
+    # every county-wide query against every node.
+    roots = {p for p in scope.subtree_paths if p.count("/") == 2}
+    if roots and not scope.everything:
+        all_roots = set(Node.objects.filter(parent__isnull=True).values_list("path", flat=True))
+        if all_roots and all_roots <= roots:
+            scope.everything = True
     # A path inside another path adds nothing.
     scope.subtree_paths = {
         p

@@ -156,3 +156,8 @@ def test_admin_lists_are_scoped_too(client, grid_a_worker, zhang_san, tree):
     )
     Person.objects.filter(pk=other.pk).update(grid=tree["grid_b"])
     assert "李四" not in client.get("/admin/registry/person/").content.decode()
+
+
+def test_the_whole_tree_below_the_only_root_means_no_filter(county_officer, street_officer, tree):
+    assert user_scope(county_officer).everything is True
+    assert user_scope(street_officer).everything is False
