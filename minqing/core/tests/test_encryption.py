@@ -70,7 +70,9 @@ def test_rotation_reads_old_keys_and_writes_with_the_new_one(monkeypatch, zhang_
     crypto.data_keys.cache_clear()
     try:
         # update() encrypts with the key in force: now "old"
-        Person.objects.filter(pk=zhang_san.pk).update(phone="13812345678", id_number=zhang_san.id_number)
+        Person.objects.filter(pk=zhang_san.pk).update(
+            phone="13812345678", id_number=zhang_san.id_number
+        )
         monkeypatch.setenv("MINQING_DATA_KEYS", f"new:{new_key},old:{old_key}")
         crypto.data_keys.cache_clear()
         assert crypto.key_id_of(raw_row(zhang_san.pk)[1]) == "old"
