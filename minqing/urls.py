@@ -6,6 +6,8 @@ from minqing.accounts import views as account_views
 from minqing.api.api import api
 from minqing.core import views as core_views
 from minqing.grids import views as grid_views
+from minqing.registry import exports
+from minqing.registry import import_views as imp
 from minqing.registry import views as reg
 
 urlpatterns = [
@@ -39,6 +41,17 @@ urlpatterns = [
     path("households/<int:pk>/edit/", reg.household_edit),
     path("households/<int:pk>/delete/", reg.household_delete),
     path("households/<int:pk>/needs/", reg.household_need_add),
+    path("imports/", imp.import_start),
+    path("imports/template.xlsx", imp.import_template),
+    path("imports/<int:pk>/", imp.import_preview),
+    path("imports/<int:pk>/confirm/", imp.import_confirm),
+    path("imports/<int:pk>/cancel/", imp.import_cancel),
+    path("people/export.xlsx", exports.people_xlsx),
+    path("households/export.xlsx", exports.households_xlsx),
+    path("places/export.xlsx", exports.simple_xlsx, {"kind": "places"}),
+    path("orgs/export.xlsx", exports.simple_xlsx, {"kind": "orgs"}),
+    path("audit/export.xlsx", exports.audit_xlsx),
+    path("ledgers/", exports.ledgers),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

@@ -49,3 +49,49 @@ class AuditEntry(models.Model):
         return (
             f"{self.at:%Y-%m-%d %H:%M} {self.actor} {self.get_action_display()} {self.object_repr}"
         )
+
+
+class ImportStatus(models.TextChoices):
+    PREVIEW = "preview", "待确认"  # uploaded and checked; nothing written yet
+    APPLIED = "applied", "已导入"  # confirmed and written in one transaction
+    CANCELLED = "cancelled", "已取消"  # the importer gave up on it
+    EXPIRED = "expired", "已过期"  # left unconfirmed; the uploaded file has been discarded
+
+
+class ImportBatch(models.Model):
+    """One upload of a ledger: who, when, which file, what it did.
+
+    Between preview and confirm the uploaded file is kept here, encrypted with the data key
+    (it is full of ID numbers); confirm reads it again and re-validates, so nothing stale is
+    ever applied. Once applied, cancelled or expired only its SHA-256 is kept.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="导入人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("上传时间", default=timezone.now, db_index=True)
+    applied_at = models.DateTimeField("导入时间", null=True, blank=True)
+    kind = models.CharField("内容", max_length=20, default="people")
+    source = models.CharField("方式", max_length=10, default="web")  # web or cli
+    file_name = models.CharField("文件名", max_length=255)
+    size = models.PositiveBigIntegerField("文件大小", default=0)
+    sha256 = models.CharField("SHA-256", max_length=64, db_index=True)
+    content = models.BinaryField("文件（加密）", default=b"", blank=True, editable=False)
+    options = models.JSONField("选项", default=dict, blank=True)
+    counts = models.JSONField("统计", default=dict, blank=True)
+    status = models.CharField(
+        "状态", max_length=10, choices=ImportStatus.choices, default=ImportStatus.PREVIEW
+    )
+
+    class Meta:
+        verbose_name = "导入批次"
+        verbose_name_plural = "导入批次"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name}（{self.get_status_display()}）"

@@ -1,0 +1,82 @@
+"""Files that cannot be imported get a clear message, and nothing is kept of them."""
+
+import io
+import zipfile
+
+import openpyxl
+import pytest
+from django.test import override_settings
+
+from minqing.core.models import ImportBatch
+from minqing.registry.imports.reader import (
+    ERR_EMPTY,
+    ERR_NO_HEADER,
+    ERR_NOT_SPREADSHEET,
+    ERR_TOO_LARGE,
+    ImportFileError,
+)
+from minqing.registry.imports.service import import_start, seal, unseal
+from minqing.registry.models import Person
+from minqing.registry.tests.test_import_support import HEADERS, person_row, run, xlsx
+
+
+def docx_bytes() -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("[Content_Types].xml", "<Types/>")
+        z.writestr("word/document.xml", "<w:document/>")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj",  # a PDF renamed .xlsx
+        b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",  # a picture
+        "姓名,身份证号\n张三,1".encode(),  # a CSV renamed .xlsx
+        docx_bytes(),  # a Word document renamed .xlsx: a zip, but not a workbook
+    ],
+    ids=["pdf", "png", "csv", "docx"],
+)
+def test_a_file_that_is_not_a_spreadsheet(grid_a_worker, tree, data):
+    with pytest.raises(ImportFileError) as exc:
+        run(grid_a_worker, data, name="台账.xlsx")
+    assert str(exc.value) == ERR_NOT_SPREADSHEET.format(name="台账.xlsx")
+    assert not Person.objects.exists() and not ImportBatch.objects.exists()
+
+
+def test_an_empty_file_and_an_empty_workbook(grid_a_worker, tree):
+    with pytest.raises(ImportFileError) as exc:
+        run(grid_a_worker, b"", name="空.xlsx")
+    assert str(exc.value) == ERR_EMPTY.format(name="空.xlsx")
+    out = io.BytesIO()
+    openpyxl.Workbook().save(out)
+    with pytest.raises(ImportFileError) as exc:
+        run(grid_a_worker, out.getvalue(), name="空表.xlsx")
+    assert str(exc.value) == ERR_EMPTY.format(name="空表.xlsx")
+
+
+def test_a_sheet_without_a_ledger_header(grid_a_worker, tree):
+    data = xlsx(["日期", "事项", "经办人"], [["2026-11-26", "走访", "王芳"]])
+    with pytest.raises(ImportFileError) as exc:
+        run(grid_a_worker, data, name="走访记录.xlsx")
+    assert str(exc.value) == ERR_NO_HEADER.format(name="走访记录.xlsx")
+
+
+@override_settings(IMPORT_MAX_BYTES=4096)
+def test_a_file_over_the_configured_limit(grid_a_worker, tree):
+    data = xlsx(HEADERS, [person_row(i, f"居民{i}") for i in range(1, 200)])
+    assert len(data) > 4096
+    with pytest.raises(ImportFileError) as exc:
+        import_start(acting_user=grid_a_worker, file_name="大.xlsx", data=data)
+    size = f"{len(data) // 1024} KB"
+    assert str(exc.value) == ERR_TOO_LARGE.format(name="大.xlsx", size=size, limit="4 KB")
+    assert not ImportBatch.objects.exists()
+
+
+def test_an_uploaded_file_is_kept_encrypted_until_confirmed(grid_a_worker, tree):
+    data = xlsx(HEADERS, [person_row(1, "王建国")])
+    batch = import_start(acting_user=grid_a_worker, file_name="台账.xlsx", data=data)
+    stored = bytes(ImportBatch.objects.get(pk=batch.pk).content)
+    assert stored != data and data not in stored and unseal(stored) == data
+    assert unseal(seal(b"abc")) == b"abc"
