@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from minqing.accounts.access import scope_queryset
-from minqing.core.models import AuditEntry
+from minqing.core.models import AuditEntry, ImportBatch
 
 
 class ScopedAdmin(admin.ModelAdmin):
@@ -31,4 +31,24 @@ class AuditEntryAdmin(ScopedAdmin):
         return False
 
     def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ImportBatch)
+class ImportBatchAdmin(admin.ModelAdmin):
+    """Who imported which ledger when, and what it did; the stored file is never shown."""
+
+    list_display = ["created_at", "user", "file_name", "status", "applied_at"]
+    list_filter = ["status"]
+    search_fields = ["file_name", "user__username"]
+    exclude = ["content"]
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        return qs if request.user.is_superuser else qs.filter(user=request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False
