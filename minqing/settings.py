@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "minqing.grids",
     "minqing.accounts",
     "minqing.registry",
+    "minqing.cases",
     "minqing.api",
 ]
 
@@ -150,6 +151,12 @@ SECURE_REFERRER_POLICY = "same-origin"
 
 PAGE_SIZE = env_int("PAGE_SIZE", 20)
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_MB", 20) * 1024 * 1024
+
+# Uploaded case photos. They are served only through a scoped view, never as public media.
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
+CASE_PHOTO_MAX_BYTES = env_int("CASE_PHOTO_MAX_MB", 10) * 1024 * 1024
+# Where notifications go as text messages: a dotted path to a class with send(mobile, text).
+MINQING_SMS_BACKEND = env_str("SMS_BACKEND", "minqing.core.sms.LoggingSmsBackend")
 
 LOGGING = {
     "version": 1,

@@ -52,6 +52,11 @@ urlpatterns = [
     path("orgs/export.xlsx", exports.simple_xlsx, {"kind": "orgs"}),
     path("audit/export.xlsx", exports.audit_xlsx),
     path("ledgers/", exports.ledgers),
+    path("cases/", include("minqing.cases.urls_stats")),
+    path("cases/", include("minqing.cases.urls_staff")),
+    path("reception/", include("minqing.cases.urls_reception")),
+    path("", include("minqing.cases.urls_public")),
+    path("open311/v2/", include("minqing.cases.urls_open311")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

@@ -101,19 +101,25 @@ def visible_nodes(user) -> QuerySet[Node]:
 
 
 def scope_queryset(
-    user, qs: QuerySet, *, node_field: str = "grid", owner_fields: tuple[str, ...] = ("created_by",)
+    user,
+    qs: QuerySet,
+    *,
+    node_field: str = "grid",
+    owner_fields: tuple[str, ...] = ("created_by",),
+    also: Q | None = None,
 ) -> QuerySet:
     """Narrow any queryset of place-bound records to what `user` may see.
 
     node_field names the record's FK to its base node; owner_fields are the user FKs that
-    make a record the user's own for the 仅本人 scope.
+    make a record the user's own for the 仅本人 scope; `also` adds records the user sees
+    wherever they are (a case dispatched to them or to their department).
     """
     scope = user_scope(user)
     if scope.everything:
         return qs
-    if scope.empty:
+    if scope.empty and also is None:
         return qs.none()
-    q = Q(pk__in=[])
+    q = Q(pk__in=[]) if also is None else also
     node_q = _node_filter(scope)
     if node_q is not None:
         # One query: the record's node must be in the (small, indexed) set of visible nodes.
@@ -130,6 +136,7 @@ def get_scoped_or_404(
     *,
     node_field: str = "grid",
     owner_fields: tuple[str, ...] = ("created_by",),
+    also: Q | None = None,
     **lookup,
 ):
     """Fetch one record the user may see; 'not yours' and 'does not exist' look the same."""
@@ -137,9 +144,9 @@ def get_scoped_or_404(
     if isinstance(pk, int) and not (0 < pk < 2**63):
         raise Http404
     try:
-        return scope_queryset(user, qs, node_field=node_field, owner_fields=owner_fields).get(
-            **lookup
-        )
+        return scope_queryset(
+            user, qs, node_field=node_field, owner_fields=owner_fields, also=also
+        ).get(**lookup)
     except (qs.model.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
 

@@ -1,0 +1,162 @@
+"""Back-office configuration of the case loop: categories, time limits, escalation, departments,
+zoning layers and Open311 clients. Cases themselves are read-only here: every change to a case
+goes through the workflow so it is checked and leaves an event."""
+
+import hashlib
+import json
+import secrets
+
+from django import forms
+from django.contrib import admin, messages
+
+from minqing.cases.models import (
+    Case,
+    CaseEvent,
+    Category,
+    EscalationRule,
+    Open311Client,
+    TimeLimit,
+    Unit,
+    ZoningLayer,
+)
+from minqing.core.admin import ScopedAdmin
+from minqing.grids import geo
+from minqing.grids.models import Level
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "parent", "default_type", "zoning_sensitive", "active", "sort"]
+    list_filter = ["active", "zoning_sensitive", "default_type"]
+    list_editable = ["active", "sort"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(TimeLimit)
+class TimeLimitAdmin(admin.ModelAdmin):
+    list_display = [
+        "stage",
+        "category",
+        "case_type",
+        "priority",
+        "channel",
+        "working_days",
+        "working_hours",
+    ]
+    list_filter = ["stage", "priority", "case_type", "channel"]
+    list_editable = ["working_days", "working_hours"]
+
+
+class EscalationRuleForm(forms.ModelForm):
+    level = forms.TypedChoiceField(
+        label="所在层级",
+        coerce=int,
+        choices=[(lv.value, lv.label) for lv in Level if lv != Level.COUNTY],
+    )
+
+    class Meta:
+        model = EscalationRule
+        fields = ["level", "grace_working_days", "active"]
+
+
+@admin.register(EscalationRule)
+class EscalationRuleAdmin(admin.ModelAdmin):
+    form = EscalationRuleForm
+    list_display = ["__str__", "grace_working_days", "active"]
+
+
+@admin.register(Unit)
+class UnitAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "node", "phone", "active"]
+    search_fields = ["code", "name"]
+    filter_horizontal = ["members"]
+    raw_id_fields = ["node"]
+
+
+class CaseEventInline(admin.TabularInline):
+    model = CaseEvent
+    extra = 0
+    fields = ["at", "actor", "actor_label", "action", "from_status", "to_status", "note"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Case)
+class CaseAdmin(ScopedAdmin):
+    list_display = ["number", "title", "category", "status", "grid", "level_node", "deadline"]
+    list_filter = ["status", "priority", "channel", "case_type"]
+    search_fields = ["number", "title"]
+    date_hierarchy = "accepted_at"
+    exclude = ["reporter_phone"]
+    inlines = [CaseEventInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ZoningLayerForm(forms.ModelForm):
+    upload = forms.FileField(
+        label="上传 GeoJSON 文件", required=False, help_text="或直接在下方粘贴 GeoJSON。"
+    )
+    geometry = forms.JSONField(label="范围 (GeoJSON)", required=False)
+
+    class Meta:
+        model = ZoningLayer
+        fields = ["kind", "name", "active", "upload", "geometry"]
+
+    def clean(self):
+        data = super().clean()
+        raw = data.get("geometry")
+        upload = data.get("upload")
+        if upload:
+            try:
+                raw = json.loads(upload.read(5 * 1024 * 1024).decode("utf-8-sig"))
+            except (UnicodeDecodeError, ValueError):
+                self.add_error("upload", "文件不是有效的 GeoJSON（JSON 格式）。")
+                return data
+        if not raw:
+            self.add_error("geometry", "请上传或粘贴分区范围。")
+            return data
+        try:
+            data["geometry"] = geo.validate_geometry(raw)
+        except forms.ValidationError as e:
+            self.add_error("upload" if upload else "geometry", e)
+        return data
+
+
+@admin.register(ZoningLayer)
+class ZoningLayerAdmin(admin.ModelAdmin):
+    form = ZoningLayerForm
+    list_display = ["name", "kind", "active", "uploaded_by", "uploaded_at"]
+    list_filter = ["kind", "active"]
+
+    def save_model(self, request, obj, form, change):
+        obj.geometry = form.cleaned_data["geometry"]
+        if not change:
+            obj.uploaded_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Open311Client)
+class Open311ClientAdmin(admin.ModelAdmin):
+    """Saving a new client shows its API key once; only the key's SHA-256 is kept."""
+
+    list_display = ["name", "key_prefix", "active", "created_at"]
+    fields = ["name", "active"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            raw = "o311_" + secrets.token_urlsafe(24)
+            obj.key_digest = hashlib.sha256(raw.encode()).hexdigest()
+            obj.key_prefix = raw[:8]
+            messages.warning(request, f"API 密钥（只显示这一次，请妥善转交）：{raw}")
+        super().save_model(request, obj, form, change)

@@ -1,0 +1,630 @@
+"""The case loop (件件有着落，事事有回音): cases, their events, time limits and who acts.
+
+Models hold data and invariants. Every state change goes through `cases.services`, which checks
+the transition table in `cases.workflow`, locks the row, writes a `CaseEvent` and the
+notifications in the same transaction. Deadlines, inboxes, indicators and the public progress
+page are all read from these rows.
+"""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from minqing.core.fields import EncryptedTextField
+from minqing.core.masking import mask_phone
+
+
+class Channel(models.TextChoices):
+    VISIT = "visit", "走访发现"
+    PATROL = "patrol", "网格巡查"
+    PHONE = "phone", "来电"
+    WALK_IN = "walk_in", "来访"
+    RECEPTION = "reception", "接待日"
+    ONLINE = "online", "网上"
+    HOTLINE = "hotline", "12345"
+    PETITION = "petition", "信访"
+
+
+class CaseType(models.TextChoices):
+    CONSULT = "consult", "咨询"
+    HELP = "help", "求助"
+    COMPLAINT = "complaint", "投诉"
+    REPORT = "report", "举报"
+    SUGGESTION = "suggestion", "建议"
+
+
+class Priority(models.TextChoices):
+    URGENT = "urgent", "紧急"
+    NORMAL = "normal", "一般"
+
+
+class Status(models.TextChoices):
+    ACCEPTED = "accepted", "已受理"  # recorded; the acceptor owns it (首问负责)
+    REGISTERED = "registered", "已立案"  # confirmed as a case; waits to be handled or dispatched
+    DISPATCHED = "dispatched", "已派遣"  # sent to a handler or a department; the clock runs
+    HANDLING = "handling", "处置中"  # the handler is working on it
+    FED_BACK = "fed_back", "已反馈"  # the handler reports it done; waits for 核查
+    CLOSED = "closed", "已结案"  # verified; waits for the call-back (回访) and rating
+    RATED = "rated", "已回访"  # call-back done, rating recorded: the loop is closed
+    CANCELLED = "cancelled", "已注销"  # not a case (duplicate, not our matter …), with a reason
+
+
+OPEN_STATUSES = (
+    Status.ACCEPTED,
+    Status.REGISTERED,
+    Status.DISPATCHED,
+    Status.HANDLING,
+    Status.FED_BACK,
+)
+DONE_STATUSES = (Status.CLOSED, Status.RATED)
+
+
+class Satisfaction(models.TextChoices):
+    SATISFIED = "satisfied", "满意"
+    FAIRLY = "fairly", "基本满意"
+    UNSATISFIED = "unsatisfied", "不满意"
+
+
+class Stage(models.TextChoices):
+    """The stages a time limit can be set for."""
+
+    REGISTER = "register", "立案"
+    DISPATCH = "dispatch", "派遣"
+    HANDLE = "handle", "处置"
+    VERIFY = "verify", "核查"
+
+
+class Category(models.Model):
+    """A configurable tree of case categories (数字城管 event classes + community matters)."""
+
+    code = models.CharField("编码", max_length=20, unique=True)
+    name = models.CharField("名称", max_length=50)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name="上级类别",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    description = models.CharField("说明", max_length=200, blank=True)
+    zoning_sensitive = models.BooleanField(
+        "违法建设类",
+        default=False,
+        help_text="位于禁建区的此类案件会被标记并提升为紧急。",
+    )
+    default_type = models.CharField(
+        "默认诉求类型", max_length=12, choices=CaseType.choices, default=CaseType.HELP
+    )
+    active = models.BooleanField("启用", default=True)
+    sort = models.PositiveIntegerField("排序", default=0)
+
+    class Meta:
+        verbose_name = "案件类别"
+        verbose_name_plural = "案件类别"
+        ordering = ["sort", "code"]
+
+    def __str__(self) -> str:
+        return f"{self.parent.name} / {self.name}" if self.parent_id else self.name
+
+    def lineage_ids(self) -> list[int]:
+        """This category and its ancestors, nearest first."""
+        ids, node = [], self
+        while node is not None and len(ids) < 10:
+            ids.append(node.pk)
+            node = node.parent
+        return ids
+
+
+class TimeLimit(models.Model):
+    """A configurable time limit for one stage; the most specific matching row applies.
+
+    Blank category / type / priority / channel match every case; a category row applies to its
+    sub-categories too. Limits are in working days (ending at the close of the working day) or
+    in working hours; both zero means "the same working day".
+    """
+
+    stage = models.CharField("环节", max_length=10, choices=Stage.choices)
+    category = models.ForeignKey(
+        Category, verbose_name="类别", null=True, blank=True, on_delete=models.CASCADE
+    )
+    case_type = models.CharField("诉求类型", max_length=12, choices=CaseType.choices, blank=True)
+    priority = models.CharField("紧急程度", max_length=10, choices=Priority.choices, blank=True)
+    channel = models.CharField("来源渠道", max_length=12, choices=Channel.choices, blank=True)
+    working_days = models.PositiveSmallIntegerField("工作日", default=0)
+    working_hours = models.PositiveSmallIntegerField("工作小时", default=0)
+
+    class Meta:
+        verbose_name = "办理时限"
+        verbose_name_plural = "办理时限"
+        ordering = ["stage", "category_id", "case_type", "priority", "channel"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["stage", "category", "case_type", "priority", "channel"],
+                name="time_limit_unique",
+                nulls_distinct=False,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        span = f"{self.working_days}个工作日" if self.working_days else ""
+        if self.working_hours:
+            span += f"{self.working_hours}个工作小时"
+        return f"{self.get_stage_display()}：{span or '当日'}"
+
+
+class EscalationRule(models.Model):
+    """How long a late case may stay at a level before it goes up one more level."""
+
+    level = models.PositiveSmallIntegerField("所在层级", unique=True)
+    grace_working_days = models.PositiveSmallIntegerField(
+        "超期后再上报（工作日）",
+        default=0,
+        help_text="0 表示一超期就上报上一级。",
+    )
+    active = models.BooleanField("启用", default=True)
+
+    class Meta:
+        verbose_name = "超期上报规则"
+        verbose_name_plural = "超期上报规则"
+        ordering = ["-level"]
+
+    def __str__(self) -> str:
+        from minqing.grids.models import Level
+
+        return f"{Level(self.level).label}：超期 {self.grace_working_days} 个工作日后上报"
+
+
+class Unit(models.Model):
+    """A department cases are transferred to (转办): 城管, 环卫, 派出所, 供水 …"""
+
+    code = models.CharField("编码", max_length=20, unique=True)
+    name = models.CharField("名称", max_length=50)
+    node = models.ForeignKey(
+        "grids.Node",
+        verbose_name="所属区划",
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="部门服务的区域（通常是县或街道）。",
+    )
+    phone = models.CharField("电话", max_length=30, blank=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name="成员", blank=True, related_name="case_units"
+    )
+    active = models.BooleanField("启用", default=True)
+
+    class Meta:
+        verbose_name = "职能部门"
+        verbose_name_plural = "职能部门"
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def _new_token() -> str:
+    return secrets.token_hex(12)
+
+
+class Case(models.Model):
+    number = models.CharField("案件编号", max_length=20, unique=True)
+    # Open311 clients that cannot wait for the number get this token back.
+    token = models.CharField(max_length=32, unique=True, default=_new_token, editable=False)
+    channel = models.CharField("来源渠道", max_length=12, choices=Channel.choices)
+    case_type = models.CharField("诉求类型", max_length=12, choices=CaseType.choices)
+    category = models.ForeignKey(
+        Category, verbose_name="类别", on_delete=models.PROTECT, related_name="cases"
+    )
+    priority = models.CharField(
+        "紧急程度", max_length=10, choices=Priority.choices, default=Priority.NORMAL
+    )
+    title = models.CharField("事项", max_length=100)
+    description = models.TextField("情况描述", max_length=4000)
+    # Reporter: a person on file, or a name and phone, or nobody (anonymous).
+    reporter = models.ForeignKey(
+        "registry.Person",
+        verbose_name="反映人（档案）",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="cases",
+    )
+    reporter_name = models.CharField("反映人", max_length=50, blank=True)
+    reporter_phone = EncryptedTextField("联系电话", blank=True, default="", plain_max_length=20)
+    reporter_phone_last4 = models.CharField(max_length=4, blank=True, editable=False)
+    anonymous = models.BooleanField("匿名", default=False)
+    household = models.ForeignKey(
+        "registry.Household",
+        verbose_name="相关家庭",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="cases",
+    )
+    # Where it happened: its grid when known (placed by point-in-polygon), else a higher node.
+    # This is what scoping uses: the grid worker of that grid always sees the case.
+    grid = models.ForeignKey(
+        "grids.Node", verbose_name="所属网格", on_delete=models.PROTECT, related_name="cases"
+    )
+    address = models.CharField("地点", max_length=200, blank=True)
+    lat = models.DecimalField("纬度", max_digits=9, decimal_places=6, null=True, blank=True)
+    lng = models.DecimalField("经度", max_digits=9, decimal_places=6, null=True, blank=True)
+    zoning = models.CharField("所在规划分区", max_length=10, blank=True)
+
+    status = models.CharField(
+        "状态", max_length=12, choices=Status.choices, default=Status.ACCEPTED
+    )
+    # The level that holds the case now (grid, community, street, county): its staff act on it.
+    level_node = models.ForeignKey(
+        "grids.Node", verbose_name="当前责任层级", on_delete=models.PROTECT, related_name="+"
+    )
+    handler_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="处置人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="handled_cases",
+    )
+    handler_unit = models.ForeignKey(
+        Unit,
+        verbose_name="处置部门",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="cases",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="受理人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="accepted_cases",
+    )
+    source_client = models.CharField("来源系统", max_length=50, blank=True)
+
+    accepted_at = models.DateTimeField("受理时间", default=timezone.now)
+    registered_at = models.DateTimeField("立案时间", null=True, blank=True)
+    dispatched_at = models.DateTimeField("派遣时间", null=True, blank=True)
+    fed_back_at = models.DateTimeField("反馈时间", null=True, blank=True)
+    closed_at = models.DateTimeField("结案时间", null=True, blank=True)
+    updated_at = models.DateTimeField("更新时间", default=timezone.now)
+
+    # The clock of the current stage.
+    stage = models.CharField("计时环节", max_length=10, choices=Stage.choices, blank=True)
+    stage_started_at = models.DateTimeField(null=True, blank=True)
+    deadline = models.DateTimeField("本环节时限", null=True, blank=True)
+    remind_at = models.DateTimeField(null=True, blank=True)
+    reminded = models.BooleanField(default=False)
+    overdue_notified = models.BooleanField(default=False)
+    auto_escalated_at = models.DateTimeField(null=True, blank=True)
+    # When the sweeper must look at this case next (reminder, lateness, escalation); null when
+    # there is nothing to watch. The sweeper only reads rows with next_check_at <= now.
+    next_check_at = models.DateTimeField(null=True, blank=True)
+    handle_deadline = models.DateTimeField("处置时限", null=True, blank=True)
+    late = models.BooleanField("曾超期", default=False)
+    closed_on_time = models.BooleanField("按期结案", null=True, blank=True)
+    handling_hours = models.FloatField("处置用时（工作小时）", null=True, blank=True)
+
+    rework_count = models.PositiveSmallIntegerField("返工次数", default=0)
+    escalation_count = models.PositiveSmallIntegerField("上报次数", default=0)
+    supervise_count = models.PositiveSmallIntegerField("督办次数", default=0)
+    reopened = models.BooleanField("曾重办", default=False)
+    result = models.TextField("处置结果", blank=True)
+    answer = models.TextField("答复反映人", blank=True)
+    cancel_reason = models.CharField("注销原因", max_length=200, blank=True)
+    satisfaction = models.CharField(
+        "满意度", max_length=12, choices=Satisfaction.choices, blank=True
+    )
+    rating_note = models.CharField("评价意见", max_length=500, blank=True)
+    # Bumped on every change: a form posts the version it saw, so a stale action is refused.
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = "案件"
+        verbose_name_plural = "案件"
+        ordering = ["-accepted_at", "-id"]
+        indexes = [
+            models.Index(fields=["grid", "status"], name="case_grid_status"),
+            models.Index(fields=["level_node", "status"], name="case_level_status"),
+            models.Index(fields=["handler_user", "status"], name="case_handler_status"),
+            models.Index(fields=["handler_unit", "status"], name="case_unit_status"),
+            models.Index(
+                fields=["next_check_at"],
+                name="case_next_check",
+                condition=models.Q(next_check_at__isnull=False),
+            ),
+            models.Index(fields=["status", "deadline"], name="case_status_deadline"),
+            models.Index(fields=["accepted_at"], name="case_accepted_at"),
+            models.Index(fields=["closed_at"], name="case_closed_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.title}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+    def is_late(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.is_open and self.deadline is not None and self.deadline < now
+
+    @property
+    def reporter_phone_masked(self) -> str:
+        return mask_phone(self.reporter_phone)
+
+    @property
+    def reporter_display(self) -> str:
+        if self.anonymous:
+            return "匿名"
+        if self.reporter_id:
+            return self.reporter.name
+        return self.reporter_name
+
+
+class CaseEvent(models.Model):
+    """One row per action on a case: the case's history, its clock and its statistics."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField("时间", default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_label = models.CharField("操作方", max_length=50, blank=True)  # 系统, 群众, Open311 …
+    action = models.CharField("动作", max_length=20)
+    from_status = models.CharField(max_length=12, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=12, choices=Status.choices, blank=True)
+    from_node = models.ForeignKey(
+        "grids.Node", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    to_node = models.ForeignKey(
+        "grids.Node", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    target_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    target_unit = models.ForeignKey(
+        Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.TextField("说明", blank=True)
+    # Shown on the resident's public page (no names, no internal notes).
+    public = models.BooleanField(default=True)
+
+    class Meta:
+        verbose_name = "案件流转记录"
+        verbose_name_plural = "案件流转记录"
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["case", "at"], name="case_event_case_at")]
+
+    def __str__(self) -> str:
+        return f"{self.case.number} {self.action}"
+
+
+def photo_path(instance, filename: str) -> str:
+    now = timezone.now()
+    return f"cases/{now:%Y/%m}/{secrets.token_hex(8)}{instance.extension}"
+
+
+class CasePhoto(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="photos")
+    file = models.FileField("照片", upload_to=photo_path)
+    content_type = models.CharField(max_length=30)
+    size = models.PositiveIntegerField(default=0)
+    stage = models.CharField("环节", max_length=20, blank=True)  # 受理 / 处置反馈 …
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "案件照片"
+        verbose_name_plural = "案件照片"
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.case.number} 照片 {self.pk}"
+
+    @property
+    def extension(self) -> str:
+        return {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}.get(
+            self.content_type, ".bin"
+        )
+
+
+class ExtensionStatus(models.TextChoices):
+    PENDING = "pending", "待审批"
+    APPROVED = "approved", "已批准"
+    REJECTED = "rejected", "未批准"
+
+
+class ExtensionRequest(models.Model):
+    """延期: the handler asks, someone one level up decides."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="extensions")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    working_days = models.PositiveSmallIntegerField("延长工作日")
+    reason = models.CharField("理由", max_length=500)
+    status = models.CharField(
+        max_length=10, choices=ExtensionStatus.choices, default=ExtensionStatus.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField("审批意见", max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "延期申请"
+        verbose_name_plural = "延期申请"
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=models.Q(status="pending"),
+                name="one_pending_extension_per_case",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.case.number} 延期 {self.working_days} 个工作日（{self.get_status_display()}）"
+        )
+
+
+class NotificationKind(models.TextChoices):
+    ASSIGNED = "assigned", "新任务"
+    REMINDER = "reminder", "催办"
+    OVERDUE = "overdue", "超期"
+    ESCALATED = "escalated", "上报"
+    SUPERVISED = "supervised", "督办"
+    EXTENSION = "extension", "延期"
+    FEEDBACK = "feedback", "已反馈"
+    REOPENED = "reopened", "重办"
+
+
+class Notification(models.Model):
+    """An in-app message to one user; an SMS is sent after commit when the user has a mobile."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField("类型", max_length=12, choices=NotificationKind.choices)
+    message = models.CharField("内容", max_length=300)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "通知"
+        verbose_name_plural = "通知"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_user_unread")]
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class CaseCounter(models.Model):
+    """The last case number handed out per day (row-locked while a case is numbered)."""
+
+    day = models.DateField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y%m%d}: {self.last}"
+
+
+class ZoneKind(models.TextChoices):
+    NO_BUILD = "no_build", "禁建区"
+    RESTRICTED = "restricted", "限建区"
+    BUILDABLE = "buildable", "适建区"
+    BUILT = "built", "已建区"
+
+
+class ZoningLayer(models.Model):
+    """An uploaded planning zone (GeoJSON polygon) drawn on the maps."""
+
+    kind = models.CharField("分区", max_length=12, choices=ZoneKind.choices)
+    name = models.CharField("名称", max_length=100)
+    geometry = models.JSONField("范围 (GeoJSON)")
+    active = models.BooleanField("启用", default=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "规划分区"
+        verbose_name_plural = "规划分区"
+        ordering = ["kind", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.name}"
+
+
+class Open311Client(models.Model):
+    """An app allowed to POST requests through Open311; only the key's SHA-256 is stored."""
+
+    name = models.CharField("名称", max_length=100)
+    key_digest = models.CharField(max_length=64, unique=True, editable=False)
+    key_prefix = models.CharField(max_length=8, editable=False)
+    active = models.BooleanField("启用", default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "Open311 客户端"
+        verbose_name_plural = "Open311 客户端"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_prefix}…)"
+
+
+class OpinionKind(models.TextChoices):
+    SOLVED = "solved", "当场解决"
+    DEADLINE = "deadline", "限期办理"
+    TRANSFERRED = "transferred", "转办"
+    MEETING = "meeting", "提交班子会议"
+
+
+class ReceptionDay(models.Model):
+    """接待日: a day a community (or a leader) receives residents, with its register."""
+
+    node = models.ForeignKey("grids.Node", verbose_name="接待单位", on_delete=models.PROTECT)
+    date = models.DateField("接待日期")
+    receivers = models.CharField("接待人", max_length=200)
+    place = models.CharField("地点", max_length=100, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "接待日"
+        verbose_name_plural = "接待日"
+        ordering = ["-date", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.node} {self.date:%Y-%m-%d}"
+
+
+class ReceptionMatter(models.Model):
+    day = models.ForeignKey(ReceptionDay, on_delete=models.CASCADE, related_name="matters")
+    visitor_name = models.CharField("来访人", max_length=50)
+    visitor_phone = EncryptedTextField("联系电话", blank=True, default="", plain_max_length=20)
+    visitor_phone_last4 = models.CharField(max_length=4, blank=True, editable=False)
+    matter = models.TextField("反映事项", max_length=4000)
+    opinion = models.CharField("处理意见", max_length=12, choices=OpinionKind.choices)
+    opinion_note = models.CharField("处理说明", max_length=500, blank=True)
+    case = models.OneToOneField(
+        Case,
+        verbose_name="转为案件",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reception_matter",
+    )
+
+    class Meta:
+        verbose_name = "接待事项"
+        verbose_name_plural = "接待事项"
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.visitor_name}：{self.matter[:30]}"

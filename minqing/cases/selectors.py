@@ -1,0 +1,275 @@
+"""Reads of cases, always for a user: what they may see, what waits for them, how it is going.
+
+Visibility: the cases whose grid lies in the user's part of the tree (accounts.access decides
+that), plus those dispatched to them or to their department wherever they are.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Avg, Count, Q, QuerySet
+from django.utils import timezone
+
+from minqing.accounts.access import get_scoped_or_404, scope_queryset
+from minqing.accounts.models import Role
+from minqing.cases.models import OPEN_STATUSES, Case, Satisfaction, Status
+from minqing.cases.workflow import DISPATCHERS
+from minqing.grids.models import Level, Node, subtree_q
+
+
+def _also(user) -> Q:
+    return Q(handler_user=user) | Q(handler_unit__members=user)
+
+
+def cases_for(user) -> QuerySet[Case]:
+    if not getattr(user, "is_authenticated", False):
+        return Case.objects.none()
+    qs = Case.objects.all()
+    scoped = scope_queryset(user, qs, owner_fields=("created_by", "handler_user"), also=_also(user))
+    # The department join can repeat a row; only then is DISTINCT needed.
+    if user.case_units.exists():
+        scoped = scoped.distinct()
+    return scoped
+
+
+def case_for(user, number: str) -> Case:
+    return get_scoped_or_404(
+        user,
+        Case.objects.select_related(
+            "category", "grid", "level_node", "handler_user", "handler_unit", "created_by"
+        ),
+        owner_fields=("created_by", "handler_user"),
+        also=_also(user),
+        number=str(number)[:20],
+    )
+
+
+def with_list_columns(qs: QuerySet[Case]) -> QuerySet[Case]:
+    return qs.select_related("category", "grid", "level_node", "handler_user", "handler_unit")
+
+
+def inbox_for(user) -> QuerySet[Case]:
+    """待办: the cases waiting for this user to act, most urgent first.
+
+    - dispatched to them (or their department) and not yet fed back;
+    - held at a node they are assigned to, waiting to be registered, dispatched, checked or
+      called back;
+    - for dispatchers, cases registered by the grids below them that wait for dispatch.
+    """
+    if not getattr(user, "is_authenticated", False):
+        return Case.objects.none()
+    handling = (Status.DISPATCHED, Status.HANDLING)
+    holding = (Status.ACCEPTED, Status.REGISTERED, Status.FED_BACK, Status.CLOSED)
+    q = Q(handler_user=user, status__in=handling)
+    unit_ids = list(user.case_units.values_list("pk", flat=True))
+    if unit_ids:
+        q |= Q(handler_unit__in=unit_ids, status__in=handling)
+    assignments = list(user.assignments.select_related("node"))
+    nodes = [a.node.pk for a in assignments]
+    if nodes:
+        q |= Q(level_node__in=nodes, status__in=holding)
+    for a in assignments:
+        if a.role in DISPATCHERS and a.node.level == Level.COMMUNITY:
+            grids = Node.objects.filter(subtree_q(a.node.path), level=Level.GRID).values("pk")
+            q |= Q(level_node__in=grids, status=Status.REGISTERED)
+    return Case.objects.filter(q).order_by("deadline", "id")
+
+
+def overdue_for(user, *, now: datetime | None = None) -> QuerySet[Case]:
+    """Open cases past their current deadline, the oldest deadline first."""
+    now = now or timezone.now()
+    return cases_for(user).filter(status__in=OPEN_STATUSES, deadline__lt=now).order_by("deadline")
+
+
+def open_on_map(user, *, limit: int = 2000) -> list[dict]:
+    """Open cases with a point, for the map: coloured by lateness."""
+    now = timezone.now()
+    rows = (
+        cases_for(user)
+        .filter(status__in=OPEN_STATUSES, lat__isnull=False)
+        .order_by("deadline")
+        .values("number", "title", "lat", "lng", "deadline", "remind_at", "status")[:limit]
+    )
+    out = []
+    for r in rows:
+        if r["deadline"] and r["deadline"] < now:
+            colour = "late"
+        elif r["remind_at"] and r["remind_at"] <= now:
+            colour = "due"
+        else:
+            colour = "ok"
+        out.append(
+            {
+                "number": r["number"],
+                "title": r["title"],
+                "lat": float(r["lat"]),
+                "lng": float(r["lng"]),
+                "status": Status(r["status"]).label,
+                "state": colour,
+            }
+        )
+    return out
+
+
+def lateness(case: Case, now: datetime | None = None) -> str:
+    """ok / due (past the 80% reminder) / late, for colouring rows."""
+    now = now or timezone.now()
+    if not case.is_open or case.deadline is None:
+        return ""
+    if case.deadline < now:
+        return "late"
+    if case.remind_at and case.remind_at <= now:
+        return "due"
+    return "ok"
+
+
+def home_counts(user) -> dict:
+    now = timezone.now()
+    return {
+        "inbox": inbox_for(user).count(),
+        "overdue": overdue_for(user, now=now).count(),
+        "unread": user.notifications.filter(read_at__isnull=True).count(),
+    }
+
+
+# --- indicators ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Indicators:
+    accepted: int = 0  # 受理数
+    registered: int = 0  # 立案数
+    dispatched: int = 0  # 派遣数
+    closed: int = 0  # 结案数
+    closed_on_time: int = 0  # 按期结案数
+    closed_late: int = 0  # 超期结案数
+    pending_on_time: int = 0  # 按时待处置数
+    overdue: int = 0  # 超期数
+    reworked: int = 0  # 返工数
+    rated: int = 0
+    satisfied: int = 0  # 满意 + 基本满意
+    avg_hours: float | None = None  # 平均处置时长（工作小时）
+
+    @staticmethod
+    def _rate(n: int, d: int) -> float | None:
+        return round(100.0 * n / d, 1) if d > 0 else None
+
+    @property
+    def close_rate(self) -> float | None:
+        """结案率 = 结案数 / (立案数 − 按时待处置数)"""
+        return self._rate(self.closed, self.registered - self.pending_on_time)
+
+    @property
+    def on_time_rate(self) -> float | None:
+        """按期结案率 = 按期结案数 / (立案数 − 按时待处置数)"""
+        return self._rate(self.closed_on_time, self.registered - self.pending_on_time)
+
+    @property
+    def rework_rate(self) -> float | None:
+        """返工率 = 返工数 / 立案数"""
+        return self._rate(self.reworked, self.registered)
+
+    @property
+    def satisfaction_rate(self) -> float | None:
+        """满意率 = (满意 + 基本满意) / 评价数"""
+        return self._rate(self.satisfied, self.rated)
+
+    def as_dict(self) -> dict:
+        d = dict(self.__dict__)
+        d.update(
+            close_rate=self.close_rate,
+            on_time_rate=self.on_time_rate,
+            rework_rate=self.rework_rate,
+            satisfaction_rate=self.satisfaction_rate,
+        )
+        return d
+
+
+def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    tz = timezone.get_current_timezone()
+    return (
+        timezone.make_aware(datetime.combine(start, time.min), tz),
+        timezone.make_aware(datetime.combine(end + timedelta(days=1), time.min), tz),
+    )
+
+
+def indicators(qs: QuerySet[Case], start: date, end: date, *, now=None) -> Indicators:
+    """The measures of the loop over cases registered in [start, end], in one query.
+
+    Counts follow 数字城管 practice: the base is the cases registered in the period; of those,
+    the ones still open and not yet due (按时待处置) are left out of the closure rates.
+    """
+    now = now or timezone.now()
+    a, b = period_bounds(start, end)
+    reg = Q(registered_at__gte=a, registered_at__lt=b)
+    closed = reg & Q(status__in=(Status.CLOSED, Status.RATED))
+    agg = qs.aggregate(
+        accepted=Count("pk", filter=Q(accepted_at__gte=a, accepted_at__lt=b)),
+        registered=Count("pk", filter=reg),
+        dispatched=Count("pk", filter=reg & Q(dispatched_at__isnull=False)),
+        closed=Count("pk", filter=closed),
+        closed_on_time=Count("pk", filter=closed & Q(closed_on_time=True)),
+        closed_late=Count("pk", filter=closed & Q(closed_on_time=False)),
+        pending_on_time=Count(
+            "pk", filter=reg & Q(status__in=OPEN_STATUSES) & (Q(deadline__gte=now))
+        ),
+        overdue=Count("pk", filter=reg & Q(late=True)),
+        reworked=Count("pk", filter=reg & Q(rework_count__gt=0)),
+        rated=Count("pk", filter=reg & ~Q(satisfaction="")),
+        satisfied=Count(
+            "pk",
+            filter=reg & Q(satisfaction__in=(Satisfaction.SATISFIED, Satisfaction.FAIRLY)),
+        ),
+        avg_hours=Avg("handling_hours", filter=closed),
+    )
+    if agg["avg_hours"] is not None:
+        agg["avg_hours"] = round(agg["avg_hours"], 1)
+    return Indicators(**agg)
+
+
+def indicators_by_child(user, node: Node, start: date, end: date) -> list[tuple[Node, Indicators]]:
+    """One row per child of `node` (streets of a county, grids of a community …) plus the total."""
+    base = cases_for(user)
+    rows = []
+    for child in node.children.order_by("sort", "code"):
+        if child.level == Level.BUILDING:
+            continue
+        qs = base.filter(grid__in=Node.objects.filter(subtree_q(child.path)).values("pk"))
+        rows.append((child, indicators(qs, start, end)))
+    total = indicators(
+        base.filter(grid__in=Node.objects.filter(subtree_q(node.path)).values("pk")), start, end
+    )
+    rows.append((node, total))
+    return rows
+
+
+def solved_ledger(user, *, start: date | None = None, end: date | None = None) -> QuerySet[Case]:
+    """民情实事解决台账: the cases closed in the period, oldest first."""
+    qs = cases_for(user).filter(status__in=(Status.CLOSED, Status.RATED))
+    if start and end:
+        a, b = period_bounds(start, end)
+        qs = qs.filter(closed_at__gte=a, closed_at__lt=b)
+    return with_list_columns(qs).order_by("closed_at", "id")
+
+
+def dispatch_targets(user, case: Case):
+    """Staff a dispatcher can send this case to: people assigned in the case's community."""
+    from minqing.accounts.models import User
+
+    community = next(
+        (n for n in [case.grid, *case.grid.ancestors()] if n.level == Level.COMMUNITY), None
+    )
+    base = community or case.level_node
+    return (
+        User.objects.filter(
+            is_active=True,
+            assignments__node__in=Node.objects.filter(subtree_q(base.path)).values("pk"),
+            assignments__role__in=[
+                Role.GRID_WORKER,
+                Role.COMMUNITY_WORKER,
+                Role.COMMUNITY_SECRETARY,
+            ],
+        )
+        .distinct()
+        .order_by("full_name", "username")
+    )

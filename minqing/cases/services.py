@@ -1,0 +1,908 @@
+"""Writes to cases: one function per action, each atomic and row-locked, each writing an event.
+
+The transition table in `cases.workflow` says which action is allowed from which state and who
+may take it; `case_act` applies it. Errors are constants the UI, the API and the tests share.
+Notifications are rows written in the same transaction; the SMS for them goes out after commit.
+"""
+
+import re
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from minqing.accounts.access import node_in_scope, user_scope
+from minqing.accounts.models import Role, User
+from minqing.cases import workflow
+from minqing.cases.models import (
+    OPEN_STATUSES,
+    Case,
+    CaseCounter,
+    CaseEvent,
+    CasePhoto,
+    CaseType,
+    Category,
+    Channel,
+    EscalationRule,
+    ExtensionRequest,
+    ExtensionStatus,
+    Notification,
+    NotificationKind,
+    Priority,
+    Satisfaction,
+    Stage,
+    Status,
+    TimeLimit,
+    Unit,
+    ZoneKind,
+    ZoningLayer,
+)
+from minqing.core.phone import ERR_PHONE, is_valid_phone, normalise_phone
+from minqing.core.sms import send_sms
+from minqing.core.workdays import deadline_after, working_hours_between
+from minqing.grids import geo
+from minqing.grids.models import Level, Node
+from minqing.registry.services import PermissionDenied
+
+ERR_REQUIRED = "此项必填。"
+ERR_TOO_LONG = "不能超过 {n} 个字。"
+ERR_GRID_SCOPE = "该网格不存在或不在您的管辖范围内。"
+ERR_POINT_OUTSIDE = "所标位置不在您管辖的网格内，请核对位置或选择网格。"
+ERR_LAT_LNG = "经纬度不正确。"
+ERR_CATEGORY = "请选择有效的案件类别。"
+ERR_NOT_ALLOWED = "您不能对该案件执行“{action}”。"
+ERR_CONFLICT = "该案件刚刚已被他人处理，当前状态为“{status}”，请刷新页面后再操作。"
+ERR_WRONG_STATE = "该案件当前状态为“{status}”，不能执行“{action}”。"
+ERR_NOTE = "请填写说明。"
+ERR_TARGET = "请选择处置人或处置部门。"
+ERR_TARGET_SCOPE = "所选处置人不能处理该网格的案件。"
+ERR_TOP_LEVEL = "已是最高层级，无法再上报。"
+ERR_EXTENSION_PENDING = "该案件已有待审批的延期申请。"
+ERR_EXTENSION_DAYS = "延长天数应为 1 到 30 个工作日。"
+ERR_NO_EXTENSION = "没有待审批的延期申请。"
+ERR_SATISFACTION = "请选择满意、基本满意或不满意。"
+ERR_PHOTO_TYPE = "照片只能是 JPG、PNG 或 WebP 图片。"
+ERR_PHOTO_SIZE = "照片不能超过 {mb} MB。"
+ERR_PHOTO_COUNT = "每次最多上传 {n} 张照片。"
+
+MAX_PHOTOS = 6
+SYSTEM = "系统"
+RESIDENT = "群众"
+
+
+class CaseConflict(Exception):
+    """Somebody else changed the case first; nothing was written."""
+
+
+# --- who may act ---------------------------------------------------------------------------
+
+
+def _assignments(user) -> list[tuple[str, str]]:
+    """(role, node path) of a user's assignments, cached on the user object for the request."""
+    cached = getattr(user, "_minqing_case_assignments", None)
+    if cached is None:
+        cached = list(user.assignments.values_list("role", "node__path"))
+        user._minqing_case_assignments = cached
+    return cached
+
+
+def _unit_ids(user) -> set[int]:
+    cached = getattr(user, "_minqing_unit_ids", None)
+    if cached is None:
+        cached = set(user.case_units.values_list("pk", flat=True))
+        user._minqing_unit_ids = cached
+    return cached
+
+
+def _who_ok(user, case: Case, t: workflow.Transition) -> bool:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if t.who == workflow.HANDLER:
+        return case.handler_user_id == user.pk or (
+            case.handler_unit_id is not None and case.handler_unit_id in _unit_ids(user)
+        )
+    if user.is_superuser:
+        return True
+    level_path = case.level_node.path
+    for role, path in _assignments(user):
+        if role not in t.roles or not level_path.startswith(path):
+            continue
+        if t.who == workflow.LEVEL or (t.who == workflow.ABOVE and level_path != path):
+            return True
+    return False
+
+
+def can_act(user, case: Case, action: str) -> bool:
+    t = workflow.TRANSITIONS[action]
+    return case.status in t.sources and _who_ok(user, case, t)
+
+
+def available_actions(user, case: Case) -> list[str]:
+    return [a for a in workflow.allowed_actions(case.status) if can_act(user, case, a)]
+
+
+# --- time limits -----------------------------------------------------------------------------
+
+DEFAULT_LIMITS = {
+    Stage.REGISTER: (1, 0),
+    Stage.DISPATCH: (1, 0),
+    Stage.HANDLE: (3, 0),
+    Stage.VERIFY: (1, 0),
+}
+
+
+def limit_for(case: Case, stage: str) -> tuple[int, int]:
+    """(working days, working hours) for a stage: the most specific configured row wins.
+
+    Priority outranks channel, channel outranks category, category outranks type: an emergency
+    is the same day whatever it is; a reception-day matter has 7 working days whatever it is.
+    """
+    lineage = case.category.lineage_ids() if case.category_id else []
+    best, best_score = None, -1.0
+    for row in TimeLimit.objects.filter(stage=stage):
+        score = 0.0
+        if row.priority:
+            if row.priority != case.priority:
+                continue
+            score += 8
+        if row.channel:
+            if row.channel != case.channel:
+                continue
+            score += 4
+        if row.category_id:
+            if row.category_id not in lineage:
+                continue
+            score += 2 + 0.1 * (len(lineage) - lineage.index(row.category_id))
+        if row.case_type:
+            if row.case_type != case.case_type:
+                continue
+            score += 1
+        if score > best_score:
+            best, best_score = row, score
+    if best is None:
+        return DEFAULT_LIMITS[Stage(stage)]
+    return best.working_days, best.working_hours
+
+
+def _start_clock(case: Case, stage: str, now: datetime) -> None:
+    days, hours = limit_for(case, stage)
+    case.stage = stage
+    case.stage_started_at = now
+    case.deadline = deadline_after(now, days=days, hours=hours)
+    _set_reminder(case, now)
+
+
+def _set_reminder(case: Case, now: datetime) -> None:
+    """The 催办 point is 80% of the stage's working time; the sweeper looks again then."""
+    total = working_hours_between(case.stage_started_at or now, case.deadline)
+    case.remind_at = deadline_after(case.stage_started_at or now, hours=0.8 * total)
+    if total <= 0 or case.remind_at >= case.deadline:
+        case.remind_at = case.deadline
+    case.reminded = False
+    case.overdue_notified = False
+    case.auto_escalated_at = None
+    case.next_check_at = max(case.remind_at, now)
+
+
+def _stop_clock(case: Case) -> None:
+    case.stage = ""
+    case.deadline = case.remind_at = case.next_check_at = None
+
+
+# --- notifications ---------------------------------------------------------------------------
+
+
+def level_staff(node: Node):
+    """The people who hold cases at a node: everyone assigned exactly there."""
+    return User.objects.filter(assignments__node=node, is_active=True).distinct()
+
+
+def _responsible(case: Case):
+    if case.handler_user_id and case.status in (Status.DISPATCHED, Status.HANDLING):
+        return User.objects.filter(pk=case.handler_user_id, is_active=True)
+    if case.handler_unit_id and case.status in (Status.DISPATCHED, Status.HANDLING):
+        return case.handler_unit.members.filter(is_active=True)
+    return level_staff(case.level_node)
+
+
+def _notify(users, case: Case, kind: str, message: str) -> None:
+    users = [u for u in users if u.is_active]
+    Notification.objects.bulk_create(
+        [Notification(user=u, case=case, kind=kind, message=message[:300]) for u in users]
+    )
+    texts = [(u.mobile, f"【民情】{message}") for u in users if u.mobile]
+    if texts:
+        transaction.on_commit(lambda: [send_sms(m, t) for m, t in texts])
+
+
+# --- accepting a case ------------------------------------------------------------------------
+
+
+def _next_number(now: datetime) -> str:
+    day = timezone.localdate(now)
+    CaseCounter.objects.get_or_create(day=day)
+    # The update takes the row lock: concurrent acceptances are numbered one after another.
+    CaseCounter.objects.filter(day=day).update(last=F("last") + 1)
+    last = CaseCounter.objects.get(day=day).last
+    return f"{day:%Y%m%d}-{last:06d}"
+
+
+def _decimal(value, low: int, high: int) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        d = Decimal(str(value)).quantize(Decimal("0.000001"))
+    except (InvalidOperation, ValueError, TypeError):
+        raise ValueError from None
+    if not d.is_finite() or not (low <= d <= high):
+        raise ValueError
+    return d
+
+
+def _in_zone(lat: Decimal | None, lng: Decimal | None, kind: str) -> bool:
+    if lat is None or lng is None:
+        return False
+    for layer in ZoningLayer.objects.filter(kind=kind, active=True).only("geometry"):
+        if geo.point_in_geometry(float(lng), float(lat), layer.geometry):
+            return True
+    return False
+
+
+def zone_of(lat, lng) -> str:
+    for kind in (ZoneKind.NO_BUILD, ZoneKind.RESTRICTED, ZoneKind.BUILDABLE, ZoneKind.BUILT):
+        if _in_zone(lat, lng, kind):
+            return kind
+    return ""
+
+
+def _holding_node(user, grid: Node) -> Node:
+    """首问负责: the case is held by the acceptor's own level (the deepest assignment over it)."""
+    best = None
+    for a in user.assignments.select_related("node"):
+        if grid.path.startswith(a.node.path) and (best is None or a.node.level > best.level):
+            best = a.node
+    return best or grid
+
+
+def case_clean(*, acting_user, data: dict, public: bool = False) -> dict:
+    """Validate what a case is filed with; returns cleaned values or raises ValidationError."""
+    errors: dict[str, str] = {}
+    out: dict = {}
+    for field, n in (("title", 100), ("description", 4000), ("address", 200)):
+        value = str(data.get(field) or "").strip()
+        if len(value) > n:
+            errors[field] = ERR_TOO_LONG.format(n=n)
+        out[field] = value
+    if not out["description"]:
+        errors["description"] = ERR_REQUIRED
+    if not out["title"]:
+        out["title"] = re.split(r"[。！？\n]", out["description"])[0][:30] or "群众反映"
+    category = data.get("category")
+    if not isinstance(category, Category):
+        category = Category.objects.filter(code=str(category or ""), active=True).first()
+    if category is None or not category.active:
+        errors["category"] = ERR_CATEGORY
+    out["category"] = category
+    for field, choices, default in (
+        ("channel", Channel, Channel.ONLINE if public else Channel.PATROL),
+        ("case_type", CaseType, category.default_type if category else CaseType.HELP),
+        ("priority", Priority, Priority.NORMAL),
+    ):
+        value = data.get(field) or default
+        if value not in choices.values:
+            errors[field] = "选项不正确。"
+        out[field] = value
+    try:
+        out["lat"] = _decimal(data.get("lat"), -90, 90)
+        out["lng"] = _decimal(data.get("lng"), -180, 180)
+    except ValueError:
+        errors["lat"] = ERR_LAT_LNG
+        out["lat"] = out["lng"] = None
+    if (out["lat"] is None) != (out["lng"] is None):
+        errors["lat"] = ERR_LAT_LNG
+    phone = normalise_phone(str(data.get("reporter_phone") or ""))
+    if phone and not is_valid_phone(phone):
+        errors["reporter_phone"] = ERR_PHONE
+    out["reporter_phone"] = phone
+    out["reporter_name"] = str(data.get("reporter_name") or "").strip()[:50]
+    out["anonymous"] = bool(data.get("anonymous"))
+    out["reporter"] = data.get("reporter")
+    out["household"] = data.get("household")
+
+    grid = data.get("grid")
+    located = (
+        geo.locate_grid(float(out["lat"]), float(out["lng"]))
+        if out["lat"] is not None and "lat" not in errors
+        else None
+    )
+    if public:
+        grid = located or grid
+    elif located is not None and node_in_scope(acting_user, located):
+        grid = located
+    elif located is not None and grid is None:
+        errors["lat"] = ERR_POINT_OUTSIDE
+    if not public:
+        if grid is None:
+            errors.setdefault("grid", ERR_REQUIRED)
+        elif not node_in_scope(acting_user, grid):
+            errors["grid"] = ERR_GRID_SCOPE
+    if grid is None and public:
+        grid = Node.objects.filter(parent__isnull=True).order_by("id").first()
+    out["grid"] = grid
+    if errors:
+        raise ValidationError(errors)
+    return out
+
+
+@transaction.atomic
+def case_accept(
+    *,
+    acting_user=None,
+    data: dict,
+    register: bool = True,
+    public: bool = False,
+    source_client: str = "",
+    now: datetime | None = None,
+) -> Case:
+    """受理: record a case. Staff who file it themselves also register it (立案) at once.
+
+    A public report (Open311, the resident page) is accepted at its grid, or at the county when
+    its place is unknown, and waits there to be registered.
+    """
+    clean = case_clean(acting_user=acting_user, data=data, public=public)
+    now = now or timezone.now()
+    staff = acting_user is not None and getattr(acting_user, "is_authenticated", False)
+    case = Case(
+        number=_next_number(now),
+        accepted_at=now,
+        updated_at=now,
+        created_by=acting_user if staff else None,
+        source_client=source_client[:50],
+        **{k: v for k, v in clean.items() if k != "reporter_phone"},
+    )
+    case.reporter_phone = clean["reporter_phone"]
+    phone = clean["reporter_phone"] or (case.reporter.phone if case.reporter_id else "")
+    case.reporter_phone_last4 = phone[-4:] if len(phone) >= 4 else ""
+    case.level_node = _holding_node(acting_user, case.grid) if staff else case.grid
+    case.zoning = zone_of(case.lat, case.lng)
+    flagged = case.zoning == ZoneKind.NO_BUILD and _zoning_sensitive(case.category)
+    if flagged:
+        case.priority = Priority.URGENT
+    _start_clock(case, Stage.REGISTER, now)
+    case.save()
+    label = "" if staff else (source_client or RESIDENT)
+    _event(
+        case,
+        actor=acting_user if staff else None,
+        label=label,
+        action="accept",
+        at=now,
+        to_status=Status.ACCEPTED,
+        to_node=case.level_node,
+    )
+    if flagged:
+        _event(
+            case,
+            actor=None,
+            label=SYSTEM,
+            action="zoning",
+            at=now,
+            public=False,
+            note="位于禁建区，已标记并提升为紧急。",
+        )
+    if staff and register:
+        case = case_act(acting_user=acting_user, case=case, action="register", now=now)
+    elif not staff:
+        _notify(
+            level_staff(case.level_node),
+            case,
+            NotificationKind.ASSIGNED,
+            f"新受理群众反映 {case.number}：{case.title}",
+        )
+    return case
+
+
+def _zoning_sensitive(category: Category) -> bool:
+    node = category
+    while node is not None:
+        if node.zoning_sensitive:
+            return True
+        node = node.parent
+    return False
+
+
+def _event(
+    case,
+    *,
+    actor,
+    action,
+    at,
+    label="",
+    from_status="",
+    to_status="",
+    from_node=None,
+    to_node=None,
+    target_user=None,
+    target_unit=None,
+    note="",
+    public=True,
+) -> CaseEvent:
+    return CaseEvent.objects.create(
+        case=case, actor=actor, actor_label=label, action=action, at=at,
+        from_status=from_status, to_status=to_status or case.status,
+        from_node=from_node, to_node=to_node, target_user=target_user, target_unit=target_unit,
+        note=note[:4000], public=public,
+    )  # fmt: skip
+
+
+# --- acting on a case ------------------------------------------------------------------------
+
+
+def _lock(case: Case) -> Case:
+    return Case.objects.select_for_update().select_related("level_node", "category").get(pk=case.pk)
+
+
+@transaction.atomic
+def case_act(
+    *,
+    acting_user,
+    case: Case,
+    action: str,
+    note: str = "",
+    version: int | None = None,
+    target_user: User | None = None,
+    target_unit: Unit | None = None,
+    days: int | None = None,
+    approve: bool | None = None,
+    satisfaction: str = "",
+    now: datetime | None = None,
+) -> Case:
+    """Take one action of the transition table on a case, as `acting_user`.
+
+    `version` is what the actor's form saw: if the case changed since, CaseConflict is raised
+    and nothing is written (two handlers at once: the first wins, the second is told).
+    """
+    t = workflow.TRANSITIONS.get(action)
+    if t is None:
+        raise ValidationError({"action": "未知的操作。"})
+    now = now or timezone.now()
+    note = (note or "").strip()
+    case = _lock(case)
+    if case.status not in t.sources:
+        msg = ERR_CONFLICT if version is not None and version != case.version else ERR_WRONG_STATE
+        raise CaseConflict(msg.format(status=case.get_status_display(), action=t.label))
+    if version is not None and version != case.version:
+        raise CaseConflict(ERR_CONFLICT.format(status=case.get_status_display()))
+    if not _who_ok(acting_user, case, t):
+        raise PermissionDenied(ERR_NOT_ALLOWED.format(action=t.label))
+    if t.note_required and not note and not (action == "extend_decide"):
+        raise ValidationError({"note": ERR_NOTE})
+    if len(note) > 4000:
+        raise ValidationError({"note": ERR_TOO_LONG.format(n=4000)})
+
+    from_status, from_node = case.status, case.level_node
+    event = {"note": note, "target_user": None, "target_unit": None}
+    handler = _ACTIONS[action]
+    handler(case, acting_user=acting_user, note=note, now=now, event=event,
+            target_user=target_user, target_unit=target_unit, days=days, approve=approve,
+            satisfaction=satisfaction)  # fmt: skip
+    if t.target is not None and case.status == from_status and action not in ("rate",):
+        case.status = t.target
+    case.version += 1
+    case.updated_at = now
+    case.save()
+    _event(case, actor=acting_user, action=event.get("action", action), at=now,
+           from_status=from_status, to_status=case.status, from_node=from_node,
+           to_node=case.level_node, target_user=event["target_user"],
+           target_unit=event["target_unit"], note=event["note"],
+           public=event.get("public", True))  # fmt: skip
+    return case
+
+
+def _register(case, *, now, **_):
+    case.registered_at = case.registered_at or now
+    case.status = Status.REGISTERED
+    _start_clock(case, Stage.DISPATCH, now)
+
+
+def _cancel(case, *, note, now, **_):
+    case.cancel_reason = note[:200]
+    case.closed_at = now
+    _stop_clock(case)
+
+
+def _begin_handling(case, now):
+    case.dispatched_at = now
+    _start_clock(case, Stage.HANDLE, now)
+    case.handle_deadline = case.deadline
+
+
+def _take(case, *, acting_user, now, **_):
+    case.handler_user = acting_user
+    case.handler_unit = None
+    _begin_handling(case, now)
+
+
+def _dispatch(case, *, acting_user, target_user, now, event, **_):
+    if target_user is None:
+        raise ValidationError({"target_user": ERR_TARGET})
+    if not target_user.is_active or not node_in_scope(target_user, case.grid):
+        raise ValidationError({"target_user": ERR_TARGET_SCOPE})
+    case.handler_user, case.handler_unit = target_user, None
+    _begin_handling(case, now)
+    event["target_user"] = target_user
+    _notify(
+        [target_user],
+        case,
+        NotificationKind.ASSIGNED,
+        f"您有新派遣的案件 {case.number}：{case.title}，请在 {_fmt(case.deadline)} 前处置。",
+    )
+
+
+def _transfer(case, *, target_unit, now, event, **_):
+    if target_unit is None or not target_unit.active:
+        raise ValidationError({"target_unit": ERR_TARGET})
+    case.handler_user, case.handler_unit = None, target_unit
+    _begin_handling(case, now)
+    event["target_unit"] = target_unit
+    _notify(target_unit.members.all(), case, NotificationKind.ASSIGNED,
+            f"{target_unit.name}收到转办案件 {case.number}：{case.title}，请在 {_fmt(case.deadline)} 前处置。")  # fmt: skip
+
+
+def _decline(case, *, now, **_):
+    case.handler_user = case.handler_unit = None
+    case.dispatched_at = case.handle_deadline = None
+    _start_clock(case, Stage.DISPATCH, now)
+    _notify(level_staff(case.level_node), case, NotificationKind.ASSIGNED,
+            f"案件 {case.number} 被退单，请重新派遣。")  # fmt: skip
+
+
+def _start(case, *, acting_user, **_):
+    # The handle clock started at dispatch (数字城管: 任务派遣, the clock starts); a unit
+    # member who starts it becomes its handler.
+    if case.handler_user_id is None:
+        case.handler_user = acting_user
+
+
+def _feedback(case, *, note, now, **_):
+    case.result = note
+    case.fed_back_at = now
+    case.status = Status.FED_BACK
+    _start_clock(case, Stage.VERIFY, now)
+    _notify(level_staff(case.level_node), case, NotificationKind.FEEDBACK,
+            f"案件 {case.number} 已处置反馈，请核查。")  # fmt: skip
+
+
+def _verify(case, *, note, now, **_):
+    case.answer = note or case.result
+    case.closed_at = now
+    case.status = Status.CLOSED
+    case.closed_on_time = case.handle_deadline is None or now <= case.handle_deadline
+    start = case.dispatched_at or case.registered_at or case.accepted_at
+    case.handling_hours = round(working_hours_between(start, now), 2)
+    _stop_clock(case)
+
+
+def _rework(case, *, now, **_):
+    case.rework_count += 1
+    case.status = Status.HANDLING
+    case.fed_back_at = None
+    # The original limit still counts for 按期结案; the handler gets at least a working day.
+    _start_clock(case, Stage.HANDLE, now)
+    if case.handle_deadline and case.handle_deadline > case.deadline:
+        case.deadline = case.handle_deadline
+        _set_reminder(case, now)
+    _notify(_responsible(case), case, NotificationKind.REOPENED,
+            f"案件 {case.number} 核查未通过，已退回重新处置。")  # fmt: skip
+
+
+def _escalate(case, *, now, event, **_):
+    parent = case.level_node.parent
+    if parent is None:
+        raise ValidationError({"note": ERR_TOP_LEVEL})
+    # A grid's parent may be a zone (片区), which has no staff of its own: skip to the community.
+    while parent.level == Level.ZONE and parent.parent_id:
+        parent = parent.parent
+    _move_up(case, parent)
+    case.status = Status.REGISTERED
+    case.handler_user = case.handler_unit = None
+    case.dispatched_at = case.handle_deadline = None
+    _start_clock(case, Stage.DISPATCH, now)
+    event["to_node"] = parent
+
+
+def _move_up(case: Case, parent: Node) -> None:
+    case.level_node = parent
+    case.escalation_count += 1
+    _notify(level_staff(parent), case, NotificationKind.ESCALATED,
+            f"案件 {case.number}（{case.title}）已上报至{parent.name}，请处理。")  # fmt: skip
+
+
+def _extend_request(case, *, acting_user, note, days, now, event, **_):
+    if not isinstance(days, int) or not (1 <= days <= 30):
+        raise ValidationError({"days": ERR_EXTENSION_DAYS})
+    if case.extensions.filter(status=ExtensionStatus.PENDING).exists():
+        raise ValidationError({"days": ERR_EXTENSION_PENDING})
+    ExtensionRequest.objects.create(
+        case=case, requested_by=acting_user, working_days=days, reason=note[:500]
+    )
+    event["note"] = f"申请延期 {days} 个工作日：{note}"
+    parent = case.level_node.parent or case.level_node
+    _notify(level_staff(parent), case, NotificationKind.EXTENSION,
+            f"案件 {case.number} 申请延期 {days} 个工作日，请审批。")  # fmt: skip
+
+
+def _extend_decide(case, *, acting_user, note, approve, now, event, **_):
+    req = case.extensions.filter(status=ExtensionStatus.PENDING).first()
+    if req is None:
+        raise ValidationError({"approve": ERR_NO_EXTENSION})
+    req.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED
+    req.decided_by, req.decided_at, req.decision_note = acting_user, now, note[:500]
+    req.save()
+    if approve:
+        case.deadline = deadline_after(max(case.deadline or now, now), days=req.working_days)
+        case.handle_deadline = case.deadline
+        _set_reminder(case, now)
+        event["note"] = (
+            f"同意延期 {req.working_days} 个工作日，新时限 {_fmt(case.deadline)}。{note}"
+        )
+    else:
+        event["note"] = f"不同意延期。{note}"
+    event["action"] = "extend_approve" if approve else "extend_reject"
+    _notify([req.requested_by], case, NotificationKind.EXTENSION,
+            f"案件 {case.number} 的延期申请{'已批准' if approve else '未批准'}。")  # fmt: skip
+
+
+def _supervise(case, *, note, **_):
+    case.supervise_count += 1
+    _notify(_responsible(case), case, NotificationKind.SUPERVISED,
+            f"案件 {case.number} 被督办：{note}")  # fmt: skip
+
+
+def _rate(case, *, satisfaction, note, now, event, **_):
+    _apply_rating(case, satisfaction, note, now, event)
+
+
+def _apply_rating(case, satisfaction, note, now, event) -> None:
+    if satisfaction not in Satisfaction.values:
+        raise ValidationError({"satisfaction": ERR_SATISFACTION})
+    case.satisfaction = satisfaction
+    case.rating_note = (note or "")[:500]
+    event["note"] = f"评价：{Satisfaction(satisfaction).label}。{note}".strip()
+    if satisfaction == Satisfaction.UNSATISFIED and not case.reopened:
+        # 不满意 reopens the case once: the level that held it registers it again.
+        case.reopened = True
+        case.status = Status.REGISTERED
+        case.closed_at = None
+        case.closed_on_time = None
+        case.handler_user = case.handler_unit = None
+        _start_clock(case, Stage.DISPATCH, now)
+        event["action"] = "reopen"
+        _notify(level_staff(case.level_node), case, NotificationKind.REOPENED,
+                f"案件 {case.number} 群众不满意，已重新办理。")  # fmt: skip
+    else:
+        case.status = Status.RATED
+
+
+def _register_action(case, **kw):
+    _register(case, **kw)
+
+
+_ACTIONS = {
+    "register": _register_action,
+    "cancel": _cancel,
+    "take": _take,
+    "dispatch": _dispatch,
+    "transfer": _transfer,
+    "decline": _decline,
+    "start": _start,
+    "feedback": _feedback,
+    "verify": _verify,
+    "rework": _rework,
+    "escalate": _escalate,
+    "extend_request": _extend_request,
+    "extend_decide": _extend_decide,
+    "supervise": _supervise,
+    "rate": _rate,
+}
+
+
+def _fmt(dt: datetime | None) -> str:
+    return timezone.localtime(dt).strftime("%m月%d日 %H:%M") if dt else ""
+
+
+# --- residents --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def case_rate_public(*, case: Case, satisfaction: str, note: str = "") -> Case:
+    """The resident rates a closed case on the public page (no login)."""
+    now = timezone.now()
+    case = _lock(case)
+    if case.status != Status.CLOSED:
+        raise CaseConflict(ERR_WRONG_STATE.format(status=case.get_status_display(), action="评价"))
+    if len(note or "") > 500:
+        raise ValidationError({"note": ERR_TOO_LONG.format(n=500)})
+    event = {"note": ""}
+    from_status = case.status
+    _apply_rating(case, satisfaction, note, now, event)
+    case.version += 1
+    case.updated_at = now
+    case.save()
+    _event(case, actor=None, label=RESIDENT, action=event.get("action", "rate"), at=now,
+           from_status=from_status, to_status=case.status, note=event["note"])  # fmt: skip
+    return case
+
+
+def public_lookup(number: str, phone_last4: str) -> Case | None:
+    """A case by its number and the last 4 digits of the reporter's phone, or None."""
+    number, last4 = (number or "").strip(), (phone_last4 or "").strip()
+    if not (re.fullmatch(r"\d{8}-\d{6}", number) and re.fullmatch(r"\d{4}", last4)):
+        return None
+    return (
+        Case.objects.filter(number=number, reporter_phone_last4=last4)
+        .select_related("category", "level_node")
+        .first()
+    )
+
+
+# --- photos -----------------------------------------------------------------------------------
+
+_MAGIC = (
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+)
+
+
+def sniff_image(head: bytes) -> str | None:
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return kind
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def photo_clean(files) -> list[tuple[object, str]]:
+    files = [f for f in files if f]
+    if len(files) > MAX_PHOTOS:
+        raise ValidationError({"photos": ERR_PHOTO_COUNT.format(n=MAX_PHOTOS)})
+    max_bytes = getattr(settings, "CASE_PHOTO_MAX_BYTES", 10 * 1024 * 1024)
+    out = []
+    for f in files:
+        if f.size > max_bytes:
+            raise ValidationError({"photos": ERR_PHOTO_SIZE.format(mb=max_bytes // 1024 // 1024)})
+        f.seek(0)
+        kind = sniff_image(f.read(16))
+        f.seek(0)
+        if kind is None:
+            raise ValidationError({"photos": ERR_PHOTO_TYPE})
+        out.append((f, kind))
+    return out
+
+
+def case_add_photos(*, acting_user, case: Case, files, stage: str = "") -> list[CasePhoto]:
+    """Store checked photos; call after photo_clean so a bad photo stops the whole form."""
+    saved = []
+    for f, kind in photo_clean(files):
+        photo = CasePhoto(
+            case=case, content_type=kind, size=f.size, stage=stage, uploaded_by=acting_user
+        )
+        photo.file.save("photo", f, save=False)
+        photo.save()
+        saved.append(photo)
+    return saved
+
+
+# --- the deadline sweeper ---------------------------------------------------------------------
+
+
+def _escalation_grace(level: int) -> int | None:
+    rule = EscalationRule.objects.filter(level=level).first()
+    if rule is None:
+        return 0 if level >= Level.COMMUNITY else None
+    return rule.grace_working_days if rule.active else None
+
+
+def _sweep_one(case: Case, now: datetime, counts: dict) -> None:
+    if case.deadline is None:
+        case.next_check_at = None
+    elif now < case.deadline:
+        if not case.reminded and case.remind_at and case.remind_at <= now:
+            case.reminded = True
+            counts["reminded"] += 1
+            _notify(_responsible(case), case, NotificationKind.REMINDER,
+                    f"催办：案件 {case.number}（{case.title}）将于 {_fmt(case.deadline)} 到期。")  # fmt: skip
+            _event(case, actor=None, label=SYSTEM, action="remind", at=now, public=False,
+                   note="已用时限的 80%，系统催办。")  # fmt: skip
+        case.next_check_at = case.deadline
+    else:
+        if not case.overdue_notified:
+            case.overdue_notified = True
+            case.reminded = True
+            case.late = True
+            counts["overdue"] += 1
+            _notify(_responsible(case), case, NotificationKind.OVERDUE,
+                    f"案件 {case.number}（{case.title}）已超期，请尽快办理。")  # fmt: skip
+            _event(case, actor=None, label=SYSTEM, action="overdue", at=now, public=False,
+                   note=f"已超过{case.get_stage_display()}时限 {_fmt(case.deadline)}。")  # fmt: skip
+        grace = _escalation_grace(case.level_node.level)
+        parent = case.level_node.parent
+        while parent is not None and parent.level == Level.ZONE and parent.parent_id:
+            parent = parent.parent
+        if grace is None or parent is None:
+            case.next_check_at = None
+        else:
+            base = case.auto_escalated_at or case.deadline
+            due = (
+                base
+                if grace == 0 and case.auto_escalated_at is None
+                else deadline_after(base, days=max(grace, 1))
+            )
+            if due <= now:
+                from_node = case.level_node
+                _move_up(case, parent)
+                case.auto_escalated_at = now
+                counts["escalated"] += 1
+                _event(case, actor=None, label=SYSTEM, action="escalate", at=now,
+                       from_status=case.status, from_node=from_node, to_node=parent,
+                       note=f"超期未办结，自动上报至{parent.name}。")  # fmt: skip
+                grace_up = _escalation_grace(parent.level)
+                case.next_check_at = (
+                    deadline_after(now, days=max(grace_up, 1))
+                    if grace_up is not None and parent.parent_id
+                    else None
+                )
+            else:
+                case.next_check_at = due
+    if case.next_check_at is not None and case.next_check_at <= now:
+        case.next_check_at = None  # never look at the same row twice in one run
+    case.save(
+        update_fields=[
+            "reminded", "overdue_notified", "late", "next_check_at", "level_node",
+            "escalation_count", "auto_escalated_at",
+        ]
+    )  # fmt: skip
+
+
+def sweep_deadlines(*, now: datetime | None = None, batch_size: int = 500) -> dict:
+    """Send due reminders, mark lateness and escalate late cases, each exactly once.
+
+    Safe with several app servers: every batch locks its rows (SKIP LOCKED on PostgreSQL, so
+    two sweepers share the work instead of queueing) and moves each row's next_check_at past
+    now in the same transaction, so no row is handled twice.
+    """
+    now = now or timezone.now()
+    counts = {"checked": 0, "reminded": 0, "overdue": 0, "escalated": 0}
+    skip_locked = connection.features.has_select_for_update_skip_locked
+    while True:
+        with transaction.atomic():
+            qs = (
+                Case.objects.filter(next_check_at__lte=now, status__in=OPEN_STATUSES)
+                .select_related("level_node__parent__parent", "category")
+                .order_by("next_check_at", "id")
+                .select_for_update(skip_locked=skip_locked, of=("self",))
+            )
+            batch = list(qs[:batch_size])
+            if not batch:
+                break
+            for case in batch:
+                counts["checked"] += 1
+                _sweep_one(case, now, counts)
+    # Closed cases never need a check; clear any left behind by older code paths.
+    Case.objects.filter(next_check_at__isnull=False).exclude(status__in=OPEN_STATUSES).update(
+        next_check_at=None
+    )
+    return counts
+
+
+def user_roles(user) -> set[str]:
+    return user_scope(user).roles
+
+
+def is_grid_worker_only(user) -> bool:
+    return user_roles(user) == {Role.GRID_WORKER}

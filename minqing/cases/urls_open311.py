@@ -1,0 +1,3 @@
+"""URLs of the case loop: open311 pages (each module owns its own list so work on one never touches another)."""
+
+urlpatterns: list = []

@@ -1,0 +1,91 @@
+"""The case state machine as a table: which action moves a case from which states to which,
+and who may take it.
+
+Who is one of:
+- LEVEL:   staff whose assignment node is the level holding the case, or above it
+           (a grid worker acts on cases held by their grid; a community worker on those held
+           by the community or any of its grids).
+- HANDLER: the user the case was dispatched to, or a member of the department (转办).
+- ABOVE:   staff strictly above the level holding the case (approves extensions, urges).
+Roles narrow it further: grid workers do not dispatch; anyone in scope can accept a case.
+"""
+
+from dataclasses import dataclass
+
+from minqing.accounts.models import Role
+from minqing.cases.models import OPEN_STATUSES, Status
+
+LEVEL = "level"
+HANDLER = "handler"
+ABOVE = "above"
+
+ALL_STAFF = frozenset(Role)
+DISPATCHERS = frozenset(
+    {
+        Role.COMMUNITY_WORKER,
+        Role.COMMUNITY_SECRETARY,
+        Role.STREET_OFFICER,
+        Role.COUNTY_OFFICER,
+        Role.ADMIN,
+    }
+)
+SUPERVISORS = frozenset(
+    {Role.COMMUNITY_SECRETARY, Role.STREET_OFFICER, Role.COUNTY_OFFICER, Role.ADMIN}
+)
+
+
+@dataclass(frozen=True)
+class Transition:
+    label: str
+    sources: frozenset
+    target: Status | None  # None: the status does not change
+    who: str
+    roles: frozenset = ALL_STAFF
+    note_required: bool = False
+
+
+def _t(label, sources, target, who, roles=ALL_STAFF, note_required=False) -> Transition:
+    return Transition(label, frozenset(sources), target, who, roles, note_required)
+
+
+S = Status
+TRANSITIONS: dict[str, Transition] = {
+    "register": _t("立案", {S.ACCEPTED}, S.REGISTERED, LEVEL),
+    "cancel": _t("注销", {S.ACCEPTED, S.REGISTERED}, S.CANCELLED, LEVEL, note_required=True),
+    # 就地解决: whoever holds the case handles it themselves (the default at the lowest level).
+    "take": _t("自行处置", {S.REGISTERED}, S.HANDLING, LEVEL),
+    "dispatch": _t("派遣", {S.REGISTERED}, S.DISPATCHED, LEVEL, DISPATCHERS),
+    "transfer": _t("转办", {S.REGISTERED}, S.DISPATCHED, LEVEL, DISPATCHERS),
+    # 退单: the handler sends a wrongly dispatched case back to the dispatcher.
+    "decline": _t("退单", {S.DISPATCHED}, S.REGISTERED, HANDLER, note_required=True),
+    "start": _t("开始处置", {S.DISPATCHED}, S.HANDLING, HANDLER),
+    "feedback": _t("处置反馈", {S.HANDLING}, S.FED_BACK, HANDLER, note_required=True),
+    "verify": _t("核查结案", {S.FED_BACK}, S.CLOSED, LEVEL),
+    # 退回: the check failed; the handler works on it again (counted as 返工).
+    "rework": _t("核查退回", {S.FED_BACK}, S.HANDLING, LEVEL, note_required=True),
+    # 上报: the level holding it cannot solve it; the parent level takes it over.
+    "escalate": _t(
+        "上报", {S.ACCEPTED, S.REGISTERED, S.HANDLING}, S.REGISTERED, LEVEL, note_required=True
+    ),
+    "extend_request": _t("申请延期", {S.DISPATCHED, S.HANDLING}, None, HANDLER, note_required=True),
+    "extend_decide": _t("延期审批", {S.DISPATCHED, S.HANDLING}, None, ABOVE, SUPERVISORS),
+    "supervise": _t("督办", set(OPEN_STATUSES), None, ABOVE, SUPERVISORS, note_required=True),
+    # 回访/评价: staff record the rating given at the call-back (residents rate online).
+    "rate": _t("回访评价", {S.CLOSED}, S.RATED, LEVEL),
+}
+
+# What each state means to the people waiting on it, for inboxes and the public page.
+PUBLIC_LABEL = {
+    S.ACCEPTED: "已受理",
+    S.REGISTERED: "已立案，等待处理",
+    S.DISPATCHED: "已派给处置人员",
+    S.HANDLING: "正在处置",
+    S.FED_BACK: "已处置，正在核查",
+    S.CLOSED: "已办结，等待评价",
+    S.RATED: "已办结",
+    S.CANCELLED: "已注销",
+}
+
+
+def allowed_actions(status: str) -> list[str]:
+    return [name for name, t in TRANSITIONS.items() if status in t.sources]
