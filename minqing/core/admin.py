@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from minqing.accounts.access import scope_queryset
-from minqing.core.models import AuditEntry, ImportBatch
+from minqing.core.models import AuditEntry, ImportBatch, WorkdayOverride
 
 
 class ScopedAdmin(admin.ModelAdmin):
@@ -52,3 +52,13 @@ class ImportBatchAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(WorkdayOverride)
+class WorkdayOverrideAdmin(admin.ModelAdmin):
+    """Next year's official holidays and make-up workdays, entered each winter, and local days."""
+
+    list_display = ["date", "is_working_day", "name"]
+    list_filter = ["is_working_day"]
+    date_hierarchy = "date"
+    search_fields = ["name"]

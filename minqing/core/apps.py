@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class CoreConfig(AppConfig):
     name = "minqing.core"
     verbose_name = "基础"
+
+    def ready(self) -> None:
+        # Connects the signals that drop the cached working-day calendar when an override changes.
+        from minqing.core import workdays  # noqa: F401

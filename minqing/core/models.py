@@ -95,3 +95,27 @@ class ImportBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name}（{self.get_status_display()}）"
+
+
+class WorkdayOverride(models.Model):
+    """One day the official calendar gets wrong for us: time limits are counted on this table first.
+
+    Each winter an admin enters next year's holidays and make-up workdays here as soon as the
+    State Council publishes them, before chinese-calendar has a release that knows the year; a
+    local holiday, or a day the county decides to work, goes here too. See core/workdays.py.
+    """
+
+    date = models.DateField("日期", unique=True)
+    is_working_day = models.BooleanField(
+        "是否工作日", help_text="勾选为上班（调休上班），不勾选为放假"
+    )
+    name = models.CharField("名称", max_length=50, blank=True, help_text="如“2027年春节”")
+
+    class Meta:
+        verbose_name = "工作日调整"
+        verbose_name_plural = "工作日调整"
+        ordering = ["date"]
+
+    def __str__(self) -> str:
+        kind = "上班" if self.is_working_day else "放假"
+        return f"{self.date:%Y-%m-%d} {kind} {self.name}".rstrip()
