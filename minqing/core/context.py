@@ -5,4 +5,8 @@ def access(request):
         return {}
     from minqing.accounts.access import can_audit
 
-    return {"perms_audit": can_audit(user)}
+    return {
+        "perms_audit": can_audit(user),
+        # One indexed count per page: the bell in the header.
+        "unread_notifications": user.notifications.filter(read_at__isnull=True).count(),
+    }

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 
 from minqing.accounts.access import home_node, user_scope, visible_nodes
 from minqing.accounts.models import Role
+from minqing.cases.selectors import home_counts
 from minqing.grids.models import Level
 from minqing.registry.models import Tag
 from minqing.registry.selectors import households_for, organisations_for, people_for, places_for
@@ -42,6 +43,7 @@ def home(request):
     )
     my_grids = visible_nodes(user).filter(level=Level.GRID).order_by("path")[:60]
     roles = [Role(r).label for r in sorted(scope.roles)]
+    case_counts = home_counts(user)
     return render(
         request,
         "home.html",
@@ -51,5 +53,6 @@ def home(request):
             "tag_counts": tag_counts,
             "my_grids": my_grids,
             "roles": roles,
+            "case_counts": case_counts,
         },
     )

@@ -42,6 +42,11 @@ logger = logging.getLogger(__name__)
 
 OVERRIDES_TTL = 60.0  # seconds an in-process copy of the override table may be used
 
+# Statutory holidays on fixed solar dates (全国年节及纪念日放假办法, 2025 revision): 元旦, 劳动节
+# (1–2 May), 国庆节 (1–3 October). In a year chinese-calendar does not know yet they are still
+# holidays; the lunar ones (春节, 清明, 端午, 中秋) and make-up days need the override table.
+FIXED_HOLIDAYS = frozenset({(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)})
+
 
 def _setting_time(name: str, default: dt.time) -> dt.time:
     value = getattr(settings, name, default)
@@ -127,7 +132,7 @@ class _Year:
                 working = _official_is_workday(d)
                 if working is None:
                     unknown = True
-                    working = d.weekday() < 5
+                    working = d.weekday() < 5 and (d.month, d.day) not in FIXED_HOLIDAYS
             count += working
             is_working.append(working)
             prefix.append(count)

@@ -225,15 +225,23 @@ def test_chinese_calendar_really_does_not_know_the_unknown_year():
 
 
 def test_an_unknown_year_falls_back_to_monday_to_friday_with_one_warning(caplog):
-    new_years_day = dt.date(UNKNOWN_YEAR, 1, 1)  # a Wednesday, no holiday without data
     with caplog.at_level(logging.WARNING, logger="minqing.core.workdays"):
-        assert is_working_day(new_years_day)
+        assert is_working_day(dt.date(UNKNOWN_YEAR, 1, 2))  # a Thursday
         assert not is_working_day(dt.date(UNKNOWN_YEAR, 1, 4))  # Saturday
         assert add_working_days(dt.date(UNKNOWN_YEAR, 1, 3), 1) == dt.date(UNKNOWN_YEAR, 1, 6)
         workdays._invalidate()  # a reload of the overrides does not warn again
         assert is_working_day(dt.date(UNKNOWN_YEAR, 6, 2))
     warnings = [r for r in caplog.records if str(UNKNOWN_YEAR) in r.getMessage()]
     assert len(warnings) == 1
+
+
+def test_fixed_date_statutory_holidays_stay_holidays_in_an_unknown_year():
+    # 元旦, 劳动节 and the first three days of 国庆 fall on fixed dates whatever the arrangement.
+    assert not is_working_day(dt.date(UNKNOWN_YEAR, 1, 1))  # a Wednesday
+    assert not is_working_day(dt.date(UNKNOWN_YEAR, 5, 1))  # a Thursday
+    assert not is_working_day(dt.date(UNKNOWN_YEAR, 5, 2))  # a Friday
+    assert not is_working_day(dt.date(UNKNOWN_YEAR, 10, 1))  # a Wednesday
+    assert is_working_day(dt.date(UNKNOWN_YEAR, 10, 6))  # a Monday: the lunar/调休 rest needs rows
 
 
 def test_overrides_fill_in_an_unknown_year():
