@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "minqing.accounts",
     "minqing.registry",
     "minqing.cases",
+    "minqing.visits",
     "minqing.api",
 ]
 

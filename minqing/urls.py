@@ -57,6 +57,7 @@ urlpatterns = [
     path("reception/", include("minqing.cases.urls_reception")),
     path("", include("minqing.cases.urls_public")),
     path("open311/v2/", include("minqing.cases.urls_open311")),
+    path("visits/", include("minqing.visits.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]
