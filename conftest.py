@@ -16,6 +16,13 @@ from minqing.registry import services
 PASSWORD = "correct-horse-battery-9"
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(request, settings):
+    """Argon2 is slow on purpose; tests create many users. Tests marked argon2 keep it."""
+    if request.node.get_closest_marker("argon2") is None:
+        settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def square(x: float, y: float, size: float = 0.01) -> dict:
     ring = [[x, y], [x + size, y], [x + size, y + size], [x, y + size], [x, y]]
     return {"type": "Polygon", "coordinates": [ring]}

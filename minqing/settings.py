@@ -1,5 +1,6 @@
 """One settings module, driven by environment variables (see README "Configuration")."""
 
+import re
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -158,6 +159,34 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 CASE_PHOTO_MAX_BYTES = env_int("CASE_PHOTO_MAX_MB", 10) * 1024 * 1024
 # Where notifications go as text messages: a dotted path to a class with send(mobile, text).
 MINQING_SMS_BACKEND = env_str("SMS_BACKEND", "minqing.core.sms.LoggingSmsBackend")
+# The working hours that time limits in hours count in (minqing.core.workdays).
+MINQING_WORKDAY_START = env_str("WORKDAY_START", "08:30")
+MINQING_WORKDAY_END = env_str("WORKDAY_END", "17:30")
+
+# Caches live in the database, the one store every app server shares (README: several gunicorn
+# hosts on one PostgreSQL); cases migration 0003 creates the tables. "ratelimit" counts lookups
+# on the public progress page: django-ratelimit needs atomic increments, which Django's own
+# DatabaseCache lacks, so that backend increments under a row lock.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "minqing_cache",
+    },
+    "ratelimit": {
+        "BACKEND": "minqing.core.cache.AtomicDatabaseCache",
+        "LOCATION": "minqing_ratelimit",
+        "OPTIONS": {"MAX_ENTRIES": 100_000},  # culling early would forget counts
+    },
+}
+RATELIMIT_USE_CACHE = "ratelimit"
+# 查询办理进度: lookups (and ratings) per client IP, against guessing the 4 phone digits.
+PUBLIC_LOOKUP_RATE = env_str("PUBLIC_LOOKUP_RATE", "20/10m")
+if not re.fullmatch(r"[1-9]\d*/\d*[smhd]", PUBLIC_LOOKUP_RATE):
+    raise ImproperlyConfigured("PUBLIC_LOOKUP_RATE must look like 20/10m (count/period)")
+# Behind a reverse proxy every request comes from the proxy: the META key of the header it sets
+# with the client's address, e.g. HTTP_X_REAL_IP (nginx: proxy_set_header X-Real-IP
+# $remote_addr). Empty: REMOTE_ADDR.
+CLIENT_IP_HEADER = env_str("CLIENT_IP_HEADER", "")
 
 LOGGING = {
     "version": 1,

@@ -21,6 +21,10 @@ from minqing.accounts.access import (
 )
 from minqing.accounts.models import Role, ServiceTeam
 from minqing.api.auth import API_AUTH
+from minqing.api.cases import cases as cases_router
+from minqing.api.cases import categories as case_categories_router
+from minqing.api.cases import notifications as notifications_router
+from minqing.api.cases import units as units_router
 from minqing.api.schemas import (
     AuditOut,
     ErrorOut,
@@ -43,6 +47,7 @@ from minqing.api.schemas import (
     TagOut,
     TeamOut,
 )
+from minqing.cases.services import CaseConflict
 from minqing.core.audit import history_for
 from minqing.core.models import AuditEntry
 from minqing.grids.models import Node
@@ -67,6 +72,11 @@ def on_validation_error(request, exc: ValidationError):
 @api.exception_handler(services.PermissionDenied)
 def on_permission_denied(request, exc):
     return api.create_response(request, {"detail": str(exc)}, status=403)
+
+
+@api.exception_handler(CaseConflict)
+def on_case_conflict(request, exc: CaseConflict):
+    return api.create_response(request, {"detail": str(exc)}, status=409)
 
 
 @api.exception_handler(DataError)
@@ -614,5 +624,9 @@ api.add_router("/people", people)
 api.add_router("/households", households)
 api.add_router("/places", _record_router(Place, "places"))
 api.add_router("/organisations", _record_router(Organisation, "organisations"))
+api.add_router("/cases", cases_router)
+api.add_router("/case-categories", case_categories_router)
+api.add_router("/units", units_router)
+api.add_router("/notifications", notifications_router)
 
 __all__ = ["api", "Role"]

@@ -203,25 +203,28 @@ def indicators(qs: QuerySet[Case], start: date, end: date, *, now=None) -> Indic
     a, b = period_bounds(start, end)
     reg = Q(registered_at__gte=a, registered_at__lt=b)
     closed = reg & Q(status__in=(Status.CLOSED, Status.RATED))
+    # Aliases must not shadow model fields used in the filters (closed_on_time, late …).
+    # The n_ aliases keep aggregates from shadowing the fields the filters use (closed_on_time).
     agg = qs.aggregate(
-        accepted=Count("pk", filter=Q(accepted_at__gte=a, accepted_at__lt=b)),
-        registered=Count("pk", filter=reg),
-        dispatched=Count("pk", filter=reg & Q(dispatched_at__isnull=False)),
-        closed=Count("pk", filter=closed),
-        closed_on_time=Count("pk", filter=closed & Q(closed_on_time=True)),
-        closed_late=Count("pk", filter=closed & Q(closed_on_time=False)),
-        pending_on_time=Count(
+        n_accepted=Count("pk", filter=Q(accepted_at__gte=a, accepted_at__lt=b)),
+        n_registered=Count("pk", filter=reg),
+        n_dispatched=Count("pk", filter=reg & Q(dispatched_at__isnull=False)),
+        n_closed=Count("pk", filter=closed),
+        n_closed_on_time=Count("pk", filter=closed & Q(closed_on_time=True)),
+        n_closed_late=Count("pk", filter=closed & Q(closed_on_time=False)),
+        n_pending_on_time=Count(
             "pk", filter=reg & Q(status__in=OPEN_STATUSES) & (Q(deadline__gte=now))
         ),
-        overdue=Count("pk", filter=reg & Q(late=True)),
-        reworked=Count("pk", filter=reg & Q(rework_count__gt=0)),
-        rated=Count("pk", filter=reg & ~Q(satisfaction="")),
-        satisfied=Count(
+        n_overdue=Count("pk", filter=reg & Q(late=True)),
+        n_reworked=Count("pk", filter=reg & Q(rework_count__gt=0)),
+        n_rated=Count("pk", filter=reg & ~Q(satisfaction="")),
+        n_satisfied=Count(
             "pk",
             filter=reg & Q(satisfaction__in=(Satisfaction.SATISFIED, Satisfaction.FAIRLY)),
         ),
-        avg_hours=Avg("handling_hours", filter=closed),
+        n_avg_hours=Avg("handling_hours", filter=closed),
     )
+    agg = {k[2:]: v for k, v in agg.items()}
     if agg["avg_hours"] is not None:
         agg["avg_hours"] = round(agg["avg_hours"], 1)
     return Indicators(**agg)

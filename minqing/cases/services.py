@@ -64,6 +64,8 @@ ERR_TOP_LEVEL = "已是最高层级，无法再上报。"
 ERR_EXTENSION_PENDING = "该案件已有待审批的延期申请。"
 ERR_EXTENSION_DAYS = "延长天数应为 1 到 30 个工作日。"
 ERR_NO_EXTENSION = "没有待审批的延期申请。"
+ERR_APPROVE = "请选择同意或不同意延期。"
+EXTENSION_LAPSED = "案件已离开处置环节，延期申请自动失效。"
 ERR_SATISFACTION = "请选择满意、基本满意或不满意。"
 ERR_PHOTO_TYPE = "照片只能是 JPG、PNG 或 WebP 图片。"
 ERR_PHOTO_SIZE = "照片不能超过 {mb} MB。"
@@ -108,16 +110,21 @@ def _who_ok(user, case: Case, t: workflow.Transition) -> bool:
     if user.is_superuser:
         return True
     level_path = case.level_node.path
+    # Nobody is above the top level (the county): its own staff approve and urge there, or a
+    # case the county transferred to a department could never be extended or supervised.
+    at_top = case.level_node.parent_id is None
     for role, path in _assignments(user):
         if role not in t.roles or not level_path.startswith(path):
             continue
-        if t.who == workflow.LEVEL or (t.who == workflow.ABOVE and level_path != path):
+        if t.who == workflow.LEVEL or (t.who == workflow.ABOVE and (level_path != path or at_top)):
             return True
     return False
 
 
 def can_act(user, case: Case, action: str) -> bool:
     t = workflow.TRANSITIONS[action]
+    if action == "escalate" and case.level_node.parent_id is None:
+        return False  # nothing above the top level; case_act explains with ERR_TOP_LEVEL
     return case.status in t.sources and _who_ok(user, case, t)
 
 
@@ -156,7 +163,8 @@ def limit_for(case: Case, stage: str) -> tuple[int, int]:
         if row.category_id:
             if row.category_id not in lineage:
                 continue
-            score += 2 + 0.1 * (len(lineage) - lineage.index(row.category_id))
+            # A nearer category beats a farther one, by less than a type row is worth.
+            score += 2 + 0.01 * (len(lineage) - lineage.index(row.category_id))
         if row.case_type:
             if row.case_type != case.case_type:
                 continue
@@ -443,7 +451,13 @@ def _event(
 
 
 def _lock(case: Case) -> Case:
-    return Case.objects.select_for_update().select_related("level_node", "category").get(pk=case.pk)
+    # Lock the case row only: without `of`, PostgreSQL would also lock the joined node and
+    # category rows, so every action on any case of the same grid or category would queue.
+    return (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("level_node", "category")
+        .get(pk=case.pk)
+    )
 
 
 @transaction.atomic
@@ -492,6 +506,8 @@ def case_act(
             satisfaction=satisfaction)  # fmt: skip
     if t.target is not None and case.status == from_status and action not in ("rate",):
         case.status = t.target
+    if from_status in _WITH_HANDLER and case.status not in _WITH_HANDLER:
+        _lapse_extensions(case, now)
     case.version += 1
     case.updated_at = now
     case.save()
@@ -501,6 +517,26 @@ def case_act(
            target_unit=event["target_unit"], note=event["note"],
            public=event.get("public", True))  # fmt: skip
     return case
+
+
+_WITH_HANDLER = (Status.DISPATCHED, Status.HANDLING)
+
+
+def _lapse_extensions(case: Case, now: datetime) -> None:
+    """A request still pending when the case leaves its handler (fed back, declined, escalated)
+    is closed: otherwise someone could approve it later for a different handler, and the next
+    handler could not ask (one pending request per case)."""
+    ExtensionRequest.objects.filter(case=case, status=ExtensionStatus.PENDING).update(
+        status=ExtensionStatus.REJECTED, decided_at=now, decision_note=EXTENSION_LAPSED
+    )
+
+
+def _parent_level(node: Node) -> Node | None:
+    """The level above a node that has staff: a zone (片区) between grid and community has none."""
+    parent = node.parent
+    while parent is not None and parent.level == Level.ZONE and parent.parent_id:
+        parent = parent.parent
+    return parent
 
 
 def _register(case, *, now, **_):
@@ -553,11 +589,23 @@ def _transfer(case, *, target_unit, now, event, **_):
             f"{target_unit.name}收到转办案件 {case.number}：{case.title}，请在 {_fmt(case.deadline)} 前处置。")  # fmt: skip
 
 
-def _decline(case, *, now, **_):
+def _decline(case, *, acting_user, now, **_):
     case.handler_user = case.handler_unit = None
     case.dispatched_at = case.handle_deadline = None
     _start_clock(case, Stage.DISPATCH, now)
-    _notify(level_staff(case.level_node), case, NotificationKind.ASSIGNED,
+    # Whoever dispatched it must hear of it: a community that dispatched a grid's case is not
+    # among the grid's staff (and grid workers cannot dispatch again themselves).
+    last = (
+        case.events.filter(action__in=("dispatch", "transfer"), actor__isnull=False)
+        .order_by("-at", "-id")
+        .values_list("actor", flat=True)
+        .first()
+    )
+    told = {u.pk: u for u in level_staff(case.level_node)}
+    if last is not None and last not in told:
+        told.update({u.pk: u for u in User.objects.filter(pk=last, is_active=True)})
+    told.pop(acting_user.pk, None)
+    _notify(told.values(), case, NotificationKind.ASSIGNED,
             f"案件 {case.number} 被退单，请重新派遣。")  # fmt: skip
 
 
@@ -601,14 +649,14 @@ def _rework(case, *, now, **_):
 
 
 def _escalate(case, *, now, event, **_):
-    parent = case.level_node.parent
+    # A grid's parent may be a zone (片区), which has no staff of its own: skip to the community.
+    parent = _parent_level(case.level_node)
     if parent is None:
         raise ValidationError({"note": ERR_TOP_LEVEL})
-    # A grid's parent may be a zone (片区), which has no staff of its own: skip to the community.
-    while parent.level == Level.ZONE and parent.parent_id:
-        parent = parent.parent
     _move_up(case, parent)
     case.status = Status.REGISTERED
+    # An accepted case goes up registered: it counts as 立案 from now on.
+    case.registered_at = case.registered_at or now
     case.handler_user = case.handler_unit = None
     case.dispatched_at = case.handle_deadline = None
     _start_clock(case, Stage.DISPATCH, now)
@@ -631,8 +679,12 @@ def _extend_request(case, *, acting_user, note, days, now, event, **_):
         case=case, requested_by=acting_user, working_days=days, reason=note[:500]
     )
     event["note"] = f"申请延期 {days} 个工作日：{note}"
-    parent = case.level_node.parent or case.level_node
-    _notify(level_staff(parent), case, NotificationKind.EXTENSION,
+    # Those who may decide hear of it: supervisors one level up (at the top, the top's own).
+    parent = _parent_level(case.level_node) or case.level_node
+    deciders = User.objects.filter(
+        assignments__node=parent, assignments__role__in=workflow.SUPERVISORS, is_active=True
+    ).distinct()
+    _notify(deciders, case, NotificationKind.EXTENSION,
             f"案件 {case.number} 申请延期 {days} 个工作日，请审批。")  # fmt: skip
 
 
@@ -640,6 +692,8 @@ def _extend_decide(case, *, acting_user, note, approve, now, event, **_):
     req = case.extensions.filter(status=ExtensionStatus.PENDING).first()
     if req is None:
         raise ValidationError({"approve": ERR_NO_EXTENSION})
+    if not isinstance(approve, bool):
+        raise ValidationError({"approve": ERR_APPROVE})
     req.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED
     req.decided_by, req.decided_at, req.decision_note = acting_user, now, note[:500]
     req.save()
@@ -801,57 +855,114 @@ def case_add_photos(*, acting_user, case: Case, files, stage: str = "") -> list[
 # --- the deadline sweeper ---------------------------------------------------------------------
 
 
-def _escalation_grace(level: int) -> int | None:
-    rule = EscalationRule.objects.filter(level=level).first()
+def _escalation_grace(level: int, rules: dict | None = None) -> int | None:
+    """Working days a late case may stay at `level` before it goes up; None: it stays there.
+
+    `rules` is {level: EscalationRule} read once per sweep; without it, one query.
+    """
+    rule = EscalationRule.objects.filter(level=level).first() if rules is None else rules.get(level)
     if rule is None:
         return 0 if level >= Level.COMMUNITY else None
     return rule.grace_working_days if rule.active else None
 
 
-def _sweep_one(case: Case, now: datetime, counts: dict) -> None:
+def _sweep_one(case: Case, now: datetime, counts: dict, rules: dict, out: dict) -> None:
+    """Look at one locked, due case: remind once, mark late once, escalate when its grace is over.
+
+    A case is late once `now` is past its deadline (as in `selectors.overdue_for` and
+    `closed_on_time`). Every path leaves next_check_at after `now`, or None when nothing is left
+    to watch, so one run never looks at the same row twice.
+
+    What changes goes to `out` and is written for the whole batch by `sweep_deadlines` (a
+    catch-up run after downtime has thousands of due cases): the case's changed fields, and the
+    notifications, events and texts `_notify`, `_event` and `_move_up` would write. The people
+    come from out["people"], filled per batch, else read through `_responsible`/`level_staff`.
+    """
+    from datetime import timedelta
+
+    def people(key, read):
+        found = out["people"].get(key)
+        if found is None:
+            found = out["people"][key] = list(read())
+        return found
+
+    def responsible():  # _responsible, per batch
+        if case.status in (Status.DISPATCHED, Status.HANDLING):
+            if case.handler_user_id:
+                return people(("user", case.handler_user_id), lambda: _responsible(case))
+            if case.handler_unit_id:
+                return people(("unit", case.handler_unit_id), lambda: _responsible(case))
+        return people(("level", case.level_node_id), lambda: _responsible(case))
+
+    def tell(users, kind: str, message: str) -> None:  # _notify, per batch
+        for user in users:
+            if user.is_active:
+                out["notes"].append(
+                    Notification(user=user, case=case, kind=kind, message=message[:300])
+                )
+                if user.mobile:
+                    out["sms"].append((user.mobile, f"【民情】{message}"))
+
+    def record(action: str, note: str, public: bool = False, **nodes) -> None:  # _event
+        out["events"].append(
+            CaseEvent(case=case, actor=None, actor_label=SYSTEM, action=action, at=now,
+                      from_status=case.status if nodes else "", to_status=case.status,
+                      note=note[:4000], public=public, **nodes)
+        )  # fmt: skip
+
+    escalated = False
     if case.deadline is None:
         case.next_check_at = None
-    elif now < case.deadline:
+    elif now <= case.deadline:
         if not case.reminded and case.remind_at and case.remind_at <= now:
             case.reminded = True
             counts["reminded"] += 1
-            _notify(_responsible(case), case, NotificationKind.REMINDER,
-                    f"催办：案件 {case.number}（{case.title}）将于 {_fmt(case.deadline)} 到期。")  # fmt: skip
-            _event(case, actor=None, label=SYSTEM, action="remind", at=now, public=False,
-                   note="已用时限的 80%，系统催办。")  # fmt: skip
-        case.next_check_at = case.deadline
+            tell(responsible(), NotificationKind.REMINDER,
+                 f"催办：案件 {case.number}（{case.title}）将于 {_fmt(case.deadline)} 到期。")  # fmt: skip
+            record("remind", "已用时限的 80%，系统催办。")
+        if not case.reminded and case.remind_at and case.remind_at > now:
+            case.next_check_at = case.remind_at  # woken early (e.g. --now): keep the reminder
+        else:
+            case.next_check_at = case.deadline + timedelta(microseconds=1)  # first late instant
     else:
         if not case.overdue_notified:
             case.overdue_notified = True
             case.reminded = True
             case.late = True
             counts["overdue"] += 1
-            _notify(_responsible(case), case, NotificationKind.OVERDUE,
-                    f"案件 {case.number}（{case.title}）已超期，请尽快办理。")  # fmt: skip
-            _event(case, actor=None, label=SYSTEM, action="overdue", at=now, public=False,
-                   note=f"已超过{case.get_stage_display()}时限 {_fmt(case.deadline)}。")  # fmt: skip
-        grace = _escalation_grace(case.level_node.level)
+            tell(responsible(), NotificationKind.OVERDUE,
+                 f"案件 {case.number}（{case.title}）已超期，请尽快办理。")  # fmt: skip
+            record("overdue", f"已超过{case.get_stage_display()}时限 {_fmt(case.deadline)}。")
+        grace = _escalation_grace(case.level_node.level, rules)
         parent = case.level_node.parent
         while parent is not None and parent.level == Level.ZONE and parent.parent_id:
             parent = parent.parent
         if grace is None or parent is None:
             case.next_check_at = None
         else:
-            base = case.auto_escalated_at or case.deadline
-            due = (
-                base
-                if grace == 0 and case.auto_escalated_at is None
-                else deadline_after(base, days=max(grace, 1))
-            )
+            # Late where it was held at the deadline: the grace counts from the deadline; after
+            # an automatic escalation, from the moment it arrived (at least a working day, so a
+            # late case climbs one level per working day at most, never all at once).
+            if case.auto_escalated_at is None:
+                due = case.deadline if grace == 0 else deadline_after(case.deadline, days=grace)
+            else:
+                due = deadline_after(case.auto_escalated_at, days=max(grace, 1))
             if due <= now:
                 from_node = case.level_node
-                _move_up(case, parent)
+                case.level_node = parent  # _move_up
+                case.escalation_count += 1
+                tell(people(("level", parent.pk), lambda: level_staff(parent)),
+                     NotificationKind.ESCALATED,
+                     f"案件 {case.number}（{case.title}）已上报至{parent.name}，请处理。")  # fmt: skip
                 case.auto_escalated_at = now
+                # Who holds the case changed: a form opened before this is stale (CaseConflict).
+                case.version += 1
+                case.updated_at = now
+                escalated = True
                 counts["escalated"] += 1
-                _event(case, actor=None, label=SYSTEM, action="escalate", at=now,
-                       from_status=case.status, from_node=from_node, to_node=parent,
-                       note=f"超期未办结，自动上报至{parent.name}。")  # fmt: skip
-                grace_up = _escalation_grace(parent.level)
+                record("escalate", f"超期未办结，自动上报至{parent.name}。", public=True,
+                       from_node=from_node, to_node=parent)  # fmt: skip
+                grace_up = _escalation_grace(parent.level, rules)
                 case.next_check_at = (
                     deadline_after(now, days=max(grace_up, 1))
                     if grace_up is not None and parent.parent_id
@@ -860,13 +971,12 @@ def _sweep_one(case: Case, now: datetime, counts: dict) -> None:
             else:
                 case.next_check_at = due
     if case.next_check_at is not None and case.next_check_at <= now:
-        case.next_check_at = None  # never look at the same row twice in one run
-    case.save(
-        update_fields=[
-            "reminded", "overdue_notified", "late", "next_check_at", "level_node",
-            "escalation_count", "auto_escalated_at",
-        ]
-    )  # fmt: skip
+        # Defensive: never look at the same row twice in one run, but never forget it either.
+        case.next_check_at = now + timedelta(microseconds=1)
+    fields = ("reminded", "overdue_notified", "late", "next_check_at")
+    if escalated:
+        fields += ("level_node", "escalation_count", "auto_escalated_at", "version", "updated_at")
+    out["saves"].setdefault(fields, []).append(case)
 
 
 def sweep_deadlines(*, now: datetime | None = None, batch_size: int = 500) -> dict:
@@ -874,29 +984,123 @@ def sweep_deadlines(*, now: datetime | None = None, batch_size: int = 500) -> di
 
     Safe with several app servers: every batch locks its rows (SKIP LOCKED on PostgreSQL, so
     two sweepers share the work instead of queueing) and moves each row's next_check_at past
-    now in the same transaction, so no row is handled twice.
+    now in the same transaction, so no row is handled twice. A user acting on a case takes the
+    same row lock, so the two never overwrite each other. SQLite runs one write transaction at a
+    time, which gives the same guarantee.
+
+    A batch is written with a few statements per batch plus one UPDATE per case. If anything in
+    it fails, the batch is undone and done again case by case, each in a savepoint: one bad case
+    (a bug, bad data) is logged, left unchanged and retried in an hour; it never stops the run
+    for the others. Returns the counts, "failed" included.
     """
+    import logging
+    from datetime import timedelta
+
+    log = logging.getLogger("minqing.cases.sweeper")
     now = now or timezone.now()
-    counts = {"checked": 0, "reminded": 0, "overdue": 0, "escalated": 0}
+    counts = {"checked": 0, "reminded": 0, "overdue": 0, "escalated": 0, "failed": 0}
+    rules = {r.level: r for r in EscalationRule.objects.all()}
+    known: dict = {}  # ("user"|"unit"|"level", id) → active users to tell, for this run
     skip_locked = connection.features.has_select_for_update_skip_locked
+
+    def due():
+        # Only the partial index on next_check_at: a range read in the order it is kept,
+        # whatever the table's size. (A status filter here lets SQLite's planner pick the
+        # status index instead and read every open case.) Closed cases are never on the
+        # list (_stop_clock clears it); one left there by older code is just taken off.
+        return Case.objects.select_related("level_node__parent__parent").order_by(
+            "next_check_at", "id"
+        )
+
+    def fill(batch) -> None:
+        """Everybody the batch may notify, in three queries (see _responsible, level_staff)."""
+        users = {c.handler_user_id for c in batch} - {None}
+        units = {c.handler_unit_id for c in batch} - {None}
+        nodes = set()
+        for c in batch:
+            node = c.level_node
+            nodes.update(n for n in (node.pk, node.parent_id, node.parent and node.parent.parent_id) if n)  # fmt: skip
+        users = {pk for pk in users if ("user", pk) not in known}
+        units = {pk for pk in units if ("unit", pk) not in known}
+        nodes = {pk for pk in nodes if ("level", pk) not in known}
+        known.update({("user", pk): [] for pk in users})
+        known.update({("unit", pk): [] for pk in units})
+        known.update({("level", pk): [] for pk in nodes})
+        for user in User.objects.filter(pk__in=users, is_active=True):
+            known[("user", user.pk)].append(user)
+        for user in User.objects.filter(case_units__in=units, is_active=True).annotate(
+            via=F("case_units")
+        ):
+            known[("unit", user.via)].append(user)
+        for user in User.objects.filter(assignments__node__in=nodes, is_active=True).annotate(
+            via=F("assignments__node")
+        ):
+            staff = known[("level", user.via)]
+            if all(u.pk != user.pk for u in staff):
+                staff.append(user)
+
+    def sweep(cases) -> dict:
+        done = {"reminded": 0, "overdue": 0, "escalated": 0}
+        out = {"saves": {}, "notes": [], "events": [], "sms": [], "people": known}
+        for case in cases:
+            _sweep_one(case, now, done, rules, out)
+        # One UPDATE statement per set of changed fields, executed for every row.
+        for names, rows in out["saves"].items():
+            fields = [Case._meta.get_field(name) for name in names]
+            qn = connection.ops.quote_name
+            sql = "UPDATE {} SET {} WHERE {} = %s".format(
+                qn(Case._meta.db_table),
+                ", ".join(f"{qn(f.column)} = %s" for f in fields),
+                qn(Case._meta.pk.column),
+            )
+            params = [
+                [f.get_db_prep_save(getattr(c, f.attname), connection) for f in fields] + [c.pk]
+                for c in rows
+            ]
+            with connection.cursor() as cursor:
+                cursor.executemany(sql, params)
+        Notification.objects.bulk_create(out["notes"], batch_size=500)
+        CaseEvent.objects.bulk_create(out["events"], batch_size=500)
+        texts = out["sms"]
+        if texts:
+            transaction.on_commit(lambda: [send_sms(m, t) for m, t in texts])
+        return done
+
+    def add(done) -> None:
+        for key, n in done.items():
+            counts[key] += n
+
     while True:
         with transaction.atomic():
-            qs = (
-                Case.objects.filter(next_check_at__lte=now, status__in=OPEN_STATUSES)
-                .select_related("level_node__parent__parent", "category")
-                .order_by("next_check_at", "id")
-                .select_for_update(skip_locked=skip_locked, of=("self",))
-            )
-            batch = list(qs[:batch_size])
+            qs = due().filter(next_check_at__lte=now)
+            batch = list(qs.select_for_update(skip_locked=skip_locked, of=("self",))[:batch_size])
             if not batch:
                 break
-            for case in batch:
-                counts["checked"] += 1
-                _sweep_one(case, now, counts)
-    # Closed cases never need a check; clear any left behind by older code paths.
-    Case.objects.filter(next_check_at__isnull=False).exclude(status__in=OPEN_STATUSES).update(
-        next_check_at=None
-    )
+            closed = [c.pk for c in batch if c.status not in OPEN_STATUSES]
+            if closed:
+                Case.objects.filter(pk__in=closed).update(next_check_at=None)
+            batch = [c for c in batch if c.status in OPEN_STATUSES]
+            counts["checked"] += len(batch)
+            fill(batch)
+            try:
+                with transaction.atomic():
+                    add(sweep(batch))
+                continue
+            except Exception:
+                log.warning("sweep_deadlines: a batch failed; doing it case by case", exc_info=True)
+            # The rows are still ours (locked); read them again, as the failed try left them.
+            again = due().in_bulk([c.pk for c in batch])
+            for pk in [c.pk for c in batch]:
+                case = again[pk]
+                try:
+                    with transaction.atomic():  # a savepoint: one bad case undoes only itself
+                        add(sweep([case]))
+                except Exception:
+                    log.exception(
+                        "sweep_deadlines: case %s failed; retrying it in an hour", case.number
+                    )
+                    counts["failed"] += 1
+                    Case.objects.filter(pk=pk).update(next_check_at=now + timedelta(hours=1))
     return counts
 
 

@@ -6,8 +6,11 @@ Who is one of:
            (a grid worker acts on cases held by their grid; a community worker on those held
            by the community or any of its grids).
 - HANDLER: the user the case was dispatched to, or a member of the department (转办).
-- ABOVE:   staff strictly above the level holding the case (approves extensions, urges).
+- ABOVE:   staff strictly above the level holding the case (approves extensions, urges); at
+           the top level (the county), whom nobody is above, the county's own staff.
 Roles narrow it further: grid workers do not dispatch; anyone in scope can accept a case.
+The administrator (superuser) may take every LEVEL and ABOVE action, but is never the HANDLER.
+上报 is not offered at the top level (services.can_act); trying it is ERR_TOP_LEVEL.
 """
 
 from dataclasses import dataclass

@@ -1,9 +1,11 @@
+import pytest
 from django.conf import settings
 
 from conftest import PASSWORD
 from minqing.accounts.models import User
 
 
+@pytest.mark.argon2
 def test_passwords_are_hashed_with_argon2(grid_a_worker):
     assert User.objects.get(pk=grid_a_worker.pk).password.startswith("argon2")
 

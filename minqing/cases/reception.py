@@ -1,0 +1,286 @@
+"""接待日: the register of a community's reception day, and its matters turned into cases.
+
+A community (its secretary, workers and the grid workers of its grids) receives residents on a
+reception day. Every matter gets its 处理意见 when it is registered (当场解决, 限期办理, 转办 or
+提交班子会议); a matter not solved on the spot becomes a case with one click, and the case loop
+(channel 接待日: 7 working days to handle, from the seeded time limits) takes it from there.
+
+Reads are scoped like everything else (accounts.access): a day is visible to those whose part
+of the place tree holds its community, and to the grid workers of that community's grids.
+"""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from minqing.accounts.access import scope_queryset, visible_nodes
+from minqing.cases import services
+from minqing.cases.models import (
+    Case,
+    Category,
+    Channel,
+    OpinionKind,
+    ReceptionDay,
+    ReceptionMatter,
+)
+from minqing.core.audit import audit_log, snapshot
+from minqing.core.masking import mask_phone
+from minqing.core.models import AuditAction
+from minqing.core.phone import ERR_PHONE, is_valid_phone, normalise_phone
+from minqing.grids.models import Level, Node, subtree_q
+from minqing.registry.services import PermissionDenied
+
+ERR_REQUIRED = services.ERR_REQUIRED
+ERR_TOO_LONG = services.ERR_TOO_LONG
+ERR_COMMUNITY = "请选择您管辖范围内的社区。"
+ERR_DATE = "请填写正确的接待日期，如 2026-03-18。"
+ERR_NOT_YET = "接待日还没到，不能登记来访事项。"
+ERR_OPINION = "请选择处理意见：当场解决、限期办理、转办或提交班子会议。"
+ERR_DAY_SCOPE = "您不能登记该接待日的事项。"
+ERR_SOLVED = "当场解决的事项已办结，无需转为案件。"
+ERR_CONVERTED = "该事项已转为案件 {number}。"
+ERR_GRID = "请选择本社区内、您管辖范围内的网格。"
+ERR_NO_GRID = "本社区没有您管辖的网格，无法转为案件。"
+
+# The category a reception matter is filed under unless the receiver picks another.
+DEFAULT_CATEGORY = "07"  # 社区事务
+# Opinions under which the receiving community handles the case itself (自行处置: the handle
+# clock starts at once); a 转办 matter waits, registered, to be transferred to a department.
+HANDLED_HERE = (OpinionKind.DEADLINE, OpinionKind.MEETING)
+
+
+# --- reads -----------------------------------------------------------------------------------
+
+
+def _own_communities(user) -> list[int]:
+    """The communities of the grids (or zones) a user is assigned to: their reception days
+    belong to the whole community team, grid workers included."""
+    codes: set[str] = set()
+    for path, level in user.assignments.values_list("node__path", "node__level"):
+        if level is not None and level > Level.COMMUNITY:
+            codes.update(c for c in path.split("/") if c)
+    if not codes:
+        return []
+    return list(
+        Node.objects.filter(code__in=codes, level=Level.COMMUNITY).values_list("pk", flat=True)
+    )
+
+
+def reception_days_for(user) -> QuerySet[ReceptionDay]:
+    if not getattr(user, "is_authenticated", False):
+        return ReceptionDay.objects.none()
+    own = _own_communities(user)
+    return scope_queryset(
+        user,
+        ReceptionDay.objects.select_related("node", "created_by"),
+        node_field="node",
+        owner_fields=("created_by",),
+        also=Q(node__in=own) if own else None,
+    )
+
+
+def reception_day_for(user, pk: int) -> ReceptionDay:
+    """A day the user may see; 'not yours' and 'does not exist' are the same 404."""
+    if not isinstance(pk, int) or not (0 < pk < 2**63):
+        raise Http404
+    day = reception_days_for(user).filter(pk=pk).first()
+    if day is None:
+        raise Http404
+    return day
+
+
+def communities_for(user) -> QuerySet[Node]:
+    """The communities a user may open a reception day for: those in their scope."""
+    if not getattr(user, "is_authenticated", False):
+        return Node.objects.none()
+    return visible_nodes(user).filter(level=Level.COMMUNITY).order_by("path")
+
+
+def grids_for(user, day: ReceptionDay) -> QuerySet[Node]:
+    """The grids of the day's community that the user may file a case in (the first is the
+    default)."""
+    return visible_nodes(user).filter(subtree_q(day.node.path), level=Level.GRID).order_by("path")
+
+
+def categories() -> QuerySet[Category]:
+    return Category.objects.filter(active=True).select_related("parent")
+
+
+def default_category() -> Category | None:
+    return categories().filter(code=DEFAULT_CATEGORY).first() or categories().first()
+
+
+def can_register(day: ReceptionDay, today: datetime.date | None = None) -> bool:
+    """Matters are registered on the day or after it, never ahead of it."""
+    return day.date <= (today or timezone.localdate())
+
+
+# --- writes ----------------------------------------------------------------------------------
+
+
+def _text(data: dict, field: str, n: int, errors: dict, *, required: bool = False) -> str:
+    value = str(data.get(field) or "").strip()
+    if len(value) > n:
+        errors[field] = ERR_TOO_LONG.format(n=n)
+    elif required and not value:
+        errors[field] = ERR_REQUIRED
+    return value
+
+
+def _date(value) -> datetime.date | None:
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        day = datetime.date.fromisoformat(str(value or "").strip())
+    except ValueError:
+        return None
+    return day if 2000 <= day.year <= 2100 else None
+
+
+@transaction.atomic
+def reception_day_create(*, acting_user, data: dict) -> ReceptionDay:
+    """Open a reception day for a community in the acting user's scope.
+
+    data: node (a community Node or its code), date (a date or "YYYY-MM-DD"), receivers, place.
+    """
+    errors: dict[str, str] = {}
+    node = data.get("node")
+    allowed = communities_for(acting_user)
+    if isinstance(node, Node):
+        node = allowed.filter(pk=node.pk).first()
+    else:
+        code = str(node or "").strip()
+        node = allowed.filter(code=code).first() if code.isascii() and code.isdigit() else None
+    if node is None:
+        errors["node"] = ERR_COMMUNITY
+    date = _date(data.get("date"))
+    if date is None:
+        errors["date"] = ERR_DATE
+    receivers = _text(data, "receivers", 200, errors, required=True)
+    place = _text(data, "place", 100, errors)
+    if errors:
+        raise ValidationError(errors)
+    return ReceptionDay.objects.create(
+        node=node, date=date, receivers=receivers, place=place, created_by=acting_user
+    )
+
+
+def _check_day(acting_user, day: ReceptionDay) -> None:
+    if not reception_days_for(acting_user).filter(pk=day.pk).exists():
+        raise PermissionDenied(ERR_DAY_SCOPE)
+
+
+@transaction.atomic
+def reception_matter_add(
+    *, acting_user, day: ReceptionDay, data: dict, request=None
+) -> ReceptionMatter:
+    """Register one visitor's matter with its 处理意见, which is required: the register is
+    complete the day it is kept.
+
+    data: visitor_name, visitor_phone, matter, opinion (an OpinionKind value), opinion_note.
+    """
+    _check_day(acting_user, day)
+    errors: dict[str, str] = {}
+    if not can_register(day):
+        errors["date"] = ERR_NOT_YET
+    name = _text(data, "visitor_name", 50, errors, required=True)
+    phone = normalise_phone(str(data.get("visitor_phone") or ""))
+    if phone and not is_valid_phone(phone):
+        errors["visitor_phone"] = ERR_PHONE
+    matter = _text(data, "matter", 4000, errors, required=True)
+    opinion = str(data.get("opinion") or "")
+    if opinion not in OpinionKind.values:
+        errors["opinion"] = ERR_OPINION
+    note = _text(data, "opinion_note", 500, errors)
+    if errors:
+        raise ValidationError(errors)
+    row = ReceptionMatter(
+        day=day, visitor_name=name, matter=matter, opinion=opinion, opinion_note=note
+    )
+    row.visitor_phone = phone
+    row.visitor_phone_last4 = phone[-4:] if len(phone) >= 4 else ""
+    row.save()
+    # A resident's name and phone were recorded: audited like the registry's personal data.
+    audit_log(
+        actor=acting_user,
+        action=AuditAction.CREATE,
+        obj=row,
+        changes={
+            k: [None, v]
+            for k, v in snapshot(
+                row,
+                ["visitor_name", "visitor_phone", "opinion"],
+                masked={"visitor_phone": mask_phone},
+            ).items()
+        },
+        request=request,
+        node=day.node,
+    )
+    return row
+
+
+@transaction.atomic
+def reception_matter_to_case(
+    *,
+    acting_user,
+    matter: ReceptionMatter,
+    grid: Node | str | None = None,
+    category: Category | str | None = None,
+    now: datetime.datetime | None = None,
+) -> Case:
+    """转为案件: file a reception matter as a case (channel 接待日) and link it to the matter.
+
+    The case is filed in `grid` (a grid of the day's community in the user's scope; the first
+    one when not given), under `category` (社区事务 when not given), with the visitor as the
+    reporter. Under 限期办理 and 提交班子会议 the receiver handles it at once (自行处置), so the
+    7-working-day handle clock starts now; a 转办 matter stays registered for the transfer.
+    """
+    # Lock the matter: two clicks (or two receivers) must not file two cases.
+    matter = (
+        ReceptionMatter.objects.select_for_update().select_related("day__node").get(pk=matter.pk)
+    )
+    day = matter.day
+    _check_day(acting_user, day)
+    if matter.case_id:
+        raise services.CaseConflict(ERR_CONVERTED.format(number=matter.case.number))
+    if matter.opinion == OpinionKind.SOLVED:
+        raise ValidationError({"opinion": ERR_SOLVED})
+    grids = grids_for(acting_user, day)
+    if isinstance(grid, Node):
+        grid = grids.filter(pk=grid.pk).first()
+    elif grid:
+        code = str(grid).strip()
+        grid = grids.filter(code=code).first() if code.isascii() and code.isdigit() else None
+        if grid is None:
+            raise ValidationError({"grid": ERR_GRID})
+    else:
+        grid = grids.first()
+        if grid is None:
+            raise ValidationError({"grid": ERR_NO_GRID})
+    if grid is None:
+        raise ValidationError({"grid": ERR_GRID})
+    if category is None or category == "":
+        category = default_category()
+    case = services.case_accept(
+        acting_user=acting_user,
+        data={
+            "category": category,
+            "description": matter.matter,
+            "channel": Channel.RECEPTION,
+            "grid": grid,
+            "reporter_name": matter.visitor_name,
+            "reporter_phone": matter.visitor_phone,
+        },
+        now=now,
+    )
+    if matter.opinion in HANDLED_HERE and services.can_act(acting_user, case, "take"):
+        case = services.case_act(acting_user=acting_user, case=case, action="take", now=now)
+    matter.case = case
+    matter.save(update_fields=["case"])
+    return case

@@ -1,0 +1,106 @@
+"""The notification list: one's own only, unread first, marked read one by one or all at once."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from conftest import login
+from minqing.cases.models import Notification, NotificationKind
+
+
+def note(user, message, *, case=None, minutes_ago=0, read=False):
+    at = timezone.now() - datetime.timedelta(minutes=minutes_ago)
+    return Notification.objects.create(
+        user=user,
+        case=case,
+        kind=NotificationKind.ASSIGNED,
+        message=message,
+        created_at=at,
+        read_at=at if read else None,
+    )
+
+
+@pytest.fixture
+def mine(grid_a_worker, case_a):
+    return {
+        "old_unread": note(grid_a_worker, "旧的未读", case=case_a, minutes_ago=30),
+        "new_read": note(grid_a_worker, "新的已读", minutes_ago=1, read=True),
+        "new_unread": note(grid_a_worker, "新的未读", case=case_a, minutes_ago=5),
+    }
+
+
+def test_the_list_shows_unread_first_then_newest_first(client, grid_a_worker, mine):
+    login(client, grid_a_worker)
+    html = client.get("/notifications/").content.decode()
+    order = [html.index(m) for m in ("新的未读", "旧的未读", "新的已读")]
+    assert order == sorted(order)
+    assert f'href="/cases/{mine["new_unread"].case.number}/"' in html
+
+
+def test_the_list_shows_only_ones_own_notifications(client, grid_b_worker, mine):
+    note(grid_b_worker, "给网格B的")
+    login(client, grid_b_worker)
+    html = client.get("/notifications/").content.decode()
+    assert "给网格B的" in html
+    assert "新的未读" not in html and "旧的未读" not in html
+
+
+def test_the_list_is_paginated(client, grid_b_worker, settings):
+    settings.PAGE_SIZE = 2
+    for i in range(5):
+        note(grid_b_worker, f"第{i}条", minutes_ago=i)
+    login(client, grid_b_worker)
+    first = client.get("/notifications/").content.decode()
+    assert "第0条" in first and "第1条" in first and "第2条" not in first
+    assert "第4条" in client.get("/notifications/?page=3").content.decode()
+    assert client.get("/notifications/?page=abc").status_code == 200
+
+
+def test_marking_one_read(client, grid_a_worker, mine):
+    login(client, grid_a_worker)
+    response = client.post(f"/notifications/{mine['old_unread'].pk}/read/")
+    assert response.status_code == 302 and response["Location"] == "/notifications/"
+    mine["old_unread"].refresh_from_db()
+    mine["new_unread"].refresh_from_db()
+    assert mine["old_unread"].read_at is not None
+    assert mine["new_unread"].read_at is None
+
+
+def test_opening_a_notification_marks_it_read_and_goes_to_its_case(client, grid_a_worker, mine):
+    login(client, grid_a_worker)
+    n = mine["new_unread"]
+    response = client.post(f"/notifications/{n.pk}/read/", {"open": "1", "page": "2"})
+    assert response["Location"] == f"/cases/{n.case.number}/"
+    n.refresh_from_db()
+    assert n.read_at is not None
+
+
+def test_marking_all_read_touches_only_ones_own(client, grid_a_worker, grid_b_worker, mine):
+    theirs = note(grid_b_worker, "给网格B的")
+    login(client, grid_a_worker)
+    response = client.post("/notifications/read-all/")
+    assert response.status_code == 302
+    assert not Notification.objects.filter(user=grid_a_worker, read_at__isnull=True).exists()
+    theirs.refresh_from_db()
+    assert theirs.read_at is None
+
+
+def test_someone_elses_notification_answers_404(client, grid_b_worker, mine):
+    login(client, grid_b_worker)
+    n = mine["new_unread"]
+    assert client.post(f"/notifications/{n.pk}/read/").status_code == 404
+    assert client.post("/notifications/99999999999999999999/read/").status_code == 404
+    n.refresh_from_db()
+    assert n.read_at is None
+
+
+def test_marking_read_needs_a_post_and_a_login(client, grid_a_worker, mine):
+    n = mine["new_unread"]
+    assert client.post(f"/notifications/{n.pk}/read/").status_code == 302  # to the login page
+    assert client.get("/notifications/").status_code == 302
+    login(client, grid_a_worker)
+    assert client.get(f"/notifications/{n.pk}/read/").status_code == 405
+    assert client.get("/notifications/read-all/").status_code == 405
+    n.refresh_from_db()
+    assert n.read_at is None
