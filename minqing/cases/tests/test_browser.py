@@ -1,0 +1,284 @@
+"""End-to-end in headless Chromium: the whole case loop on phones and a desk.
+
+Grid A's worker files a case on the phone with a photo and a point tapped on the grid map; the
+community dispatches it to a handler; the handler starts and feeds back with a photo; grid A
+checks and closes it; the resident, with no account, opens the public progress page with the
+case number and the last 4 digits of the phone, and rates it 满意.
+
+Runs Debian's /usr/bin/chromium through Playwright's sync API against pytest-django's live
+server (same pattern as minqing/registry/tests/test_browser.py). Nothing leaves 127.0.0.1.
+"""
+
+import os
+import re
+import struct
+import zlib
+from decimal import Decimal
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from conftest import PASSWORD
+from minqing.accounts.models import DataScope, Role, RoleAssignment, User
+from minqing.cases.models import Case, Satisfaction, Status
+
+# The live server answers from another thread, so the data must be committed (transactional_db);
+# serialized_rollback puts back the rows the migrations seeded (categories, time limits).
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+CHROMIUM = Path("/usr/bin/chromium")
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+TIMEOUT_MS = 10_000
+
+os.environ.setdefault("DJANGO_LIVE_TEST_SERVER_ADDRESS", "127.0.0.1")
+
+
+def png_bytes(width: int = 4, height: int = 3) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    rows = b"".join(b"\x00" + b"\x00\x80\xff" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(scope="session")
+def chromium_path() -> Path:
+    if not CHROMIUM.exists():
+        pytest.skip(
+            f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium); "
+            "Playwright must not download its own"
+        )
+    return CHROMIUM
+
+
+@pytest.fixture(scope="session")
+def chromium(chromium_path):
+    expect.set_options(timeout=TIMEOUT_MS)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(
+                executable_path=str(chromium_path),
+                headless=True,
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            )
+            yield browser
+            browser.close()
+
+
+class Session:
+    """One browser context (own cookies) with a page and a log of every request it made."""
+
+    def __init__(self, browser, base_url: str, *, phone: bool = False):
+        options = {"viewport": PHONE, "is_mobile": True, "has_touch": True} if phone else {}
+        self.context = browser.new_context(
+            base_url=base_url, locale="zh-CN", viewport=options.pop("viewport", DESKTOP), **options
+        )
+        self.context.set_default_timeout(TIMEOUT_MS)
+        self.page = self.context.new_page()
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def login(self, username: str, password: str = PASSWORD) -> None:
+        page = self.page
+        page.goto("/accounts/login/")
+        page.fill("#id_username", username)
+        page.fill("#id_password", password)
+        with page.expect_navigation():
+            page.click("button[type=submit].primary")
+        assert urlsplit(page.url).path == "/", f"login as {username} failed: {page.url}"
+
+    def foreign_requests(self, base_url: str) -> list[str]:
+        own = urlsplit(base_url).netloc
+        return [
+            u for u in self.requests if urlsplit(u).scheme != "data" and urlsplit(u).netloc != own
+        ]
+
+    def overflow(self) -> int:
+        return self.page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+
+    def submit(self, button) -> None:
+        with self.page.expect_navigation():
+            button.click()
+
+
+@pytest.fixture
+def sessions(chromium, live_server):
+    opened: list[Session] = []
+
+    def open_session(**kwargs) -> Session:
+        session = Session(chromium, live_server.url, **kwargs)
+        opened.append(session)
+        return session
+
+    yield open_session
+    for session in opened:
+        session.context.close()
+
+
+@pytest.fixture
+def handler(tree):
+    """A second worker of grid A, who repairs things: the one the community dispatches to."""
+    user = User.objects.create_user(username="handler_a", password=PASSWORD, full_name="维修员小王")
+    RoleAssignment.objects.create(
+        user=user, role=Role.GRID_WORKER, node=tree["grid_a"], data_scope=DataScope.NODE_AND_BELOW
+    )
+    return user
+
+
+def expect_photo_loaded(page, selector: str) -> None:
+    img = page.locator(selector)
+    img.scroll_into_view_if_needed()
+    page.wait_for_function(
+        "s => { const i = document.querySelector(s); return i && i.complete && i.naturalWidth > 0 }",
+        arg=selector,
+    )
+
+
+def test_a_case_goes_round_the_whole_loop_from_the_phone_to_the_residents_rating(
+    live_server, sessions, grid_a_worker, community_worker, handler, tree
+):
+    # 1. Grid A files the case on the phone: category, description, reporter, a tapped point
+    #    on the grid map and a photo.
+    a = sessions(phone=True)
+    a.login("grid_a")
+    page = a.page
+    page.goto("/cases/new/")
+    expect(page.locator("#case-map")).to_have_attribute("data-ready", "1")
+    expect(page.locator("#case-map svg path").first).to_be_attached()
+    expect(page.locator("#id_grid")).to_have_value(tree["grid_a"].code)
+    page.select_option("#id_category", "0601")
+    page.fill("#id_description", "东门路5号路灯不亮，晚上很黑。")
+    page.fill("#id_address", "东门路5号")
+    page.fill("#id_reporter_name", "李大爷")
+    page.fill("#id_reporter_phone", "13912345678")
+    page.locator("#case-map").click()  # the middle of the map: inside grid A
+    expect(page.locator("#id_lat")).not_to_have_value("")
+    expect(page.locator("#point-text")).to_contain_text("已标注")
+    page.set_input_files(
+        "#id_photos", files=[{"name": "light.png", "mimeType": "image/png", "buffer": png_bytes()}]
+    )
+    assert a.overflow() <= 1, "the quick form is wider than the phone"
+    a.submit(page.get_by_role("button", name="提交受理"))
+
+    case = Case.objects.get()
+    expect(page).to_have_url(re.compile(rf"/cases/{case.number}/$"))
+    expect(page.locator(".messages")).to_contain_text(f"已受理，案件编号 {case.number}")
+    expect(page.locator("#case-status")).to_have_text("已立案")
+    assert case.grid == tree["grid_a"] and case.lat is not None
+    assert Decimal("30.00") <= case.lat <= Decimal("30.01")
+    assert Decimal("120.00") <= case.lng <= Decimal("120.01")
+    assert case.photos.count() == 1
+    expect_photo_loaded(page, "#photos img")
+    expect(page.locator("#case-map")).to_have_attribute("data-ready", "1")
+    assert a.overflow() <= 1, "the case page is wider than the phone"
+
+    # 2. The community dispatches it to the handler.
+    c = sessions()
+    c.login("community")
+    c.page.goto(f"/cases/{case.number}/")
+    c.page.locator("#act-dispatch summary").click()
+    c.page.select_option("#id_dispatch_target_user", str(handler.pk))
+    c.submit(c.page.get_by_role("button", name="确认派遣"))
+    expect(c.page.locator(".messages")).to_contain_text("已派遣")
+    expect(c.page.locator("#case-status")).to_have_text("已派遣")
+
+    # 3. The handler finds it in the inbox, starts, and feeds back with a photo.
+    h = sessions(phone=True)
+    h.login("handler_a")
+    h.page.goto("/cases/inbox/")
+    expect(h.page.locator("table.cases")).to_contain_text("待处置")
+    h.submit(h.page.get_by_role("link", name=case.number))
+    h.submit(h.page.get_by_role("button", name="开始处置"))
+    expect(h.page.locator("#case-status")).to_have_text("处置中")
+    h.page.locator("#act-feedback summary").click()
+    h.page.fill("#id_feedback_note", "已更换灯泡，恢复照明。")
+    h.page.set_input_files(
+        "#id_feedback_photos",
+        files=[{"name": "after.png", "mimeType": "image/png", "buffer": png_bytes(6, 4)}],
+    )
+    h.submit(h.page.get_by_role("button", name="确认处置反馈"))
+    expect(h.page.locator("#case-status")).to_have_text("已反馈")
+    expect(h.page.locator("#photos img")).to_have_count(2)
+
+    # 4. Grid A checks and closes it, answering the resident.
+    page.goto(f"/cases/{case.number}/")
+    page.locator("#act-verify summary").click()
+    page.fill("#id_verify_note", "路灯已修好，感谢您的反映。")
+    a.submit(page.get_by_role("button", name="确认核查结案"))
+    expect(page.locator("#case-status")).to_have_text("已结案")
+    expect(page.locator("#timeline")).to_contain_text("已反馈 → 已结案")
+    case.refresh_from_db()
+    assert case.status == Status.CLOSED and case.handler_user == handler
+
+    # 5. The resident, with no account, looks the case up and rates it 满意.
+    r = sessions(phone=True)
+    r.page.goto(f"/track/?number={case.number}&last4=5678")
+    rating = r.page.locator("form[action='/track/rate/']")
+    rating.locator("input[name=satisfaction][value=satisfied]").check()
+    rating.locator("textarea[name=note]").fill("修得很快，谢谢！")
+    r.submit(rating.locator("button[type=submit]"))
+    case.refresh_from_db()
+    assert case.status == Status.RATED
+    assert case.satisfaction == Satisfaction.SATISFIED and case.rating_note == "修得很快，谢谢！"
+    assert "李大爷" not in r.page.content() and "13912345678" not in r.page.content()
+
+    for s in (a, c, h, r):
+        assert s.foreign_requests(live_server.url) == []
+        assert s.errors == []
+
+
+def test_the_case_map_draws_open_cases_coloured_by_lateness(
+    live_server, sessions, grid_a_worker, tree
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from minqing.cases import services
+
+    for lat, late in (("30.002", False), ("30.008", True)):
+        case = services.case_accept(
+            acting_user=grid_a_worker,
+            data={
+                "category": "0601",
+                "description": "路灯不亮",
+                "grid": tree["grid_a"],
+                "lat": lat,
+                "lng": "120.005",
+            },
+        )
+        if late:
+            Case.objects.filter(pk=case.pk).update(deadline=timezone.now() - timedelta(hours=1))
+    s = sessions(phone=True)
+    s.login("grid_a")
+    s.page.goto("/cases/map/")
+    expect(s.page.locator("#case-map")).to_have_attribute("data-ready", "1")
+    expect(s.page.locator("#map-count")).to_contain_text("2")
+    fills = s.page.locator("#case-map path.leaflet-interactive[fill='#b91c1c']")
+    expect(fills).to_have_count(1)
+    expect(s.page.locator("#case-map path.leaflet-interactive[fill='#15803d']")).to_have_count(1)
+    assert s.foreign_requests(live_server.url) == []
+    assert s.errors == []

@@ -1,0 +1,495 @@
+"""The staff pages of the case loop: filing, lists, inbox, overdue, map, the case page and its
+actions, through the Django test client against the real database."""
+
+import io
+import struct
+import zlib
+from datetime import timedelta
+
+import openpyxl
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from conftest import login
+from minqing.cases import services
+from minqing.cases.models import Case, CasePhoto, Status
+from minqing.core.models import AuditAction, AuditEntry
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+def png_bytes(width: int = 2, height: int = 2) -> bytes:
+    """A real PNG (red pixels), built by hand: signature, IHDR, IDAT, IEND with their CRCs."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    rows = b"".join(b"\x00" + b"\xff\x00\x00" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+# A 1×1 JPEG: SOI, JFIF APP0, one quantisation table, SOF, arithmetic-coding table, scan, EOI.
+JPEG = bytes.fromhex(
+    "ffd8ffe000104a46494600010101004800480000"
+    "ffdb004300030202020202030202020303030304060404040404080606050609080a0a090809090a0c0f0c0a0b0e0b"
+    "09090d110d0e0f101011100a0c12131210130f101010"
+    "ffc9000b080001000101011100"
+    "ffcc000600101005"
+    "ffda0008010100003f00d2cf20"
+    "ffd9"
+)
+
+
+def photo(name: str = "light.png", content: bytes | None = None, kind: str = "image/png"):
+    return SimpleUploadedFile(name, png_bytes() if content is None else content, kind)
+
+
+def new_case_data(tree, **extra) -> dict:
+    data = {
+        "category": "0601",
+        "description": "东门路5号路灯不亮，晚上很黑。",
+        "priority": "normal",
+        "channel": "patrol",
+        "reporter_name": "李大爷",
+        "reporter_phone": "13912345678",
+        "grid": tree["grid_a"].code,
+        "address": "东门路5号",
+    }
+    data.update(extra)
+    return data
+
+
+def act(client, case, action: str, **data):
+    data.setdefault("version", Case.objects.get(pk=case.pk).version)
+    return client.post(f"/cases/{case.number}/act/{action}/", data)
+
+
+# --- every page renders -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/cases/",
+        "/cases/new/",
+        "/cases/inbox/",
+        "/cases/overdue/",
+        "/cases/map/",
+        "/cases/{number}/",
+    ],
+)
+def test_every_case_page_renders_for_the_grid_worker(client, grid_a_worker, case_a, url):
+    login(client, grid_a_worker)
+    response = client.get(url.format(number=case_a.number))
+    assert response.status_code == 200
+    assert "<form" in response.content.decode() or "case-map" in response.content.decode()
+
+
+def test_the_list_inbox_and_case_page_show_the_case_with_its_deadline(
+    client, grid_a_worker, case_a
+):
+    login(client, grid_a_worker)
+    for url in ("/cases/", "/cases/inbox/"):
+        html = client.get(url).content.decode()
+        assert case_a.number in html and "路灯" in html
+        assert "剩余" in html
+    html = client.get(f"/cases/{case_a.number}/").content.decode()
+    assert "138****5678" in html and "13812345678" not in html
+    assert "剩余" in html and "受理" in html and "立案" in html
+
+
+def test_pages_need_a_login(client, case_a):
+    for url in ("/cases/", "/cases/new/", f"/cases/{case_a.number}/", "/cases/map.json"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+def test_the_map_json_lists_open_cases_with_a_point_coloured_by_lateness(
+    client, grid_a_worker, tree, street_light
+):
+    case = services.case_accept(
+        acting_user=grid_a_worker,
+        data={
+            "category": street_light,
+            "description": "路灯坏了",
+            "grid": tree["grid_a"],
+            "lat": "30.005",
+            "lng": "120.005",
+        },
+    )
+    login(client, grid_a_worker)
+    rows = client.get("/cases/map.json").json()["cases"]
+    assert [(r["number"], r["state"]) for r in rows] == [(case.number, "ok")]
+    Case.objects.filter(pk=case.pk).update(deadline=timezone.now() - timedelta(hours=1))
+    rows = client.get("/cases/map.json").json()["cases"]
+    assert rows[0]["state"] == "late"
+
+
+# --- scope: grid B never sees grid A's case ----------------------------------------------------
+
+
+def test_grid_b_gets_404_for_grid_a_case_page_photos_and_actions(
+    client, grid_a_worker, grid_b_worker, case_a
+):
+    stored = services.case_add_photos(acting_user=grid_a_worker, case=case_a, files=[photo()])[0]
+    login(client, grid_b_worker)
+    assert client.get(f"/cases/{case_a.number}/").status_code == 404
+    assert client.get(f"/cases/{case_a.number}/photos/{stored.pk}/").status_code == 404
+    for action in ("take", "escalate", "cancel", "dispatch", "verify"):
+        response = act(client, case_a, action, note="x")
+        assert response.status_code == 404, action
+    case_a.refresh_from_db()
+    assert case_a.status == Status.REGISTERED and case_a.events.count() == 2
+
+
+def test_grid_b_never_sees_grid_a_case_in_list_inbox_map_or_export(
+    client, grid_a_worker, grid_b_worker, tree, street_light
+):
+    case = services.case_accept(
+        acting_user=grid_a_worker,
+        data={
+            "category": street_light,
+            "description": "甲网格的路灯",
+            "grid": tree["grid_a"],
+            "lat": "30.005",
+            "lng": "120.005",
+            "reporter_phone": "13812345678",
+        },
+    )
+    login(client, grid_a_worker)
+    assert case.number in client.get("/cases/").content.decode()  # the check below can fail
+    login(client, grid_b_worker)
+    for url in ("/cases/", "/cases/inbox/", "/cases/overdue/"):
+        assert case.number not in client.get(url).content.decode(), url
+    assert list(client.get(f"/cases/?q={case.number}").context["page"]) == []
+    assert client.get("/cases/map.json").json() == {"cases": []}
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(client.get("/cases/export.xlsx")))).active
+    assert case.number not in [c for row in sheet.iter_rows(values_only=True) for c in row]
+
+
+def test_a_photo_is_served_only_through_the_scoped_view_with_its_type(
+    client, grid_a_worker, case_a
+):
+    stored = services.case_add_photos(acting_user=grid_a_worker, case=case_a, files=[photo()])[0]
+    login(client, grid_a_worker)
+    response = client.get(f"/cases/{case_a.number}/photos/{stored.pk}/")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/png"
+    assert b"".join(response.streaming_content) == png_bytes()
+    assert client.get(f"/cases/{case_a.number}/photos/{stored.pk + 1}/").status_code == 404
+    html = client.get(f"/cases/{case_a.number}/").content.decode()
+    assert f"/cases/{case_a.number}/photos/{stored.pk}/" in html
+    assert "/media/" not in html and stored.file.name not in html
+
+
+# --- the quick form ---------------------------------------------------------------------------
+
+
+def test_the_quick_form_preselects_the_only_grid(client, grid_a_worker, community_worker, tree):
+    login(client, grid_a_worker)
+    form = client.get("/cases/new/").context["form"]
+    assert form["grid"].value() == tree["grid_a"].code
+    login(client, community_worker)
+    form = client.get("/cases/new/").context["form"]
+    assert form["grid"].value() is None
+    assert {g.code for g in form.fields["grid"].queryset} == {
+        tree["grid_a"].code,
+        tree["grid_b"].code,
+    }
+
+
+@pytest.mark.parametrize(
+    "upload",
+    [("light.png", png_bytes(), "image/png"), ("light.jpg", JPEG, "image/jpeg")],
+    ids=["png", "jpeg"],
+)
+def test_the_quick_form_with_a_real_image_creates_a_case_with_its_photo_and_a_receipt(
+    client, grid_a_worker, tree, upload
+):
+    name, content, kind = upload
+    login(client, grid_a_worker)
+    response = client.post(
+        "/cases/new/", new_case_data(tree, photos=[photo(name, content, kind)]), follow=True
+    )
+    case = Case.objects.get()
+    assert response.redirect_chain == [(f"/cases/{case.number}/", 302)]
+    assert f"已受理，案件编号 {case.number}" in response.content.decode()
+    assert case.status == Status.REGISTERED and case.grid == tree["grid_a"]
+    assert case.created_by == grid_a_worker and case.reporter_phone_last4 == "5678"
+    stored = CasePhoto.objects.get(case=case)
+    assert stored.content_type == kind and stored.stage == "受理"
+    with stored.file.open("rb") as fh:
+        assert fh.read() == content
+
+
+def test_a_text_file_renamed_jpg_is_refused_with_the_chinese_message(client, grid_a_worker, tree):
+    login(client, grid_a_worker)
+    fake = SimpleUploadedFile("photo.jpg", b"this is not an image at all", "image/jpeg")
+    response = client.post("/cases/new/", new_case_data(tree, photos=[fake]))
+    assert response.status_code == 400
+    assert services.ERR_PHOTO_TYPE in response.content.decode()
+    assert not Case.objects.exists() and not CasePhoto.objects.exists()
+
+
+def test_the_quick_form_shows_every_missing_field_at_once(client, grid_a_worker, tree):
+    login(client, grid_a_worker)
+    response = client.post("/cases/new/", {"category": "", "description": "", "grid": ""})
+    assert response.status_code == 400
+    form = response.context["form"]
+    assert form.errors["category"] == [services.ERR_CATEGORY]
+    assert form.errors["description"] == [services.ERR_REQUIRED]
+    assert form.errors["grid"] == [services.ERR_REQUIRED]
+    assert not Case.objects.exists()
+
+
+def test_a_map_point_inside_grid_a_places_the_case_there(client, community_worker, tree):
+    login(client, community_worker)
+    response = client.post(
+        "/cases/new/", new_case_data(tree, grid="", lat="30.004000", lng="120.006000")
+    )
+    assert response.status_code == 302
+    case = Case.objects.get()
+    assert case.grid == tree["grid_a"]
+    assert (str(case.lat), str(case.lng)) == ("30.004000", "120.006000")
+
+
+def test_a_map_point_outside_the_users_grids_is_refused(client, grid_a_worker, tree):
+    login(client, grid_a_worker)
+    response = client.post("/cases/new/", new_case_data(tree, grid="", lat="30.005", lng="120.015"))
+    assert response.status_code == 400
+    assert response.context["form"].errors["lat"] == [services.ERR_POINT_OUTSIDE]
+    assert not Case.objects.exists()
+
+
+def test_a_grid_outside_the_users_scope_is_refused(client, grid_b_worker, tree):
+    login(client, grid_b_worker)
+    response = client.post("/cases/new/", new_case_data(tree))  # grid A's code
+    assert response.status_code == 400
+    assert response.context["form"].errors["grid"] == [services.ERR_GRID_SCOPE]
+    assert not Case.objects.exists()
+
+
+def test_a_visit_prefills_the_household_and_files_the_case_with_it(
+    client, grid_a_worker, grid_b_worker, household_a, tree
+):
+    login(client, grid_b_worker)
+    assert client.get(f"/cases/new/?household={household_a.pk}").status_code == 404
+    assert client.get("/cases/new/?household=abc").status_code == 404
+    login(client, grid_a_worker)
+    form = client.get(f"/cases/new/?household={household_a.pk}").context["form"]
+    assert form["address"].value() == household_a.address
+    assert form["channel"].value() == "visit"
+    data = new_case_data(tree, household=household_a.pk, channel="visit")
+    assert client.post(f"/cases/new/?household={household_a.pk}", data).status_code == 302
+    case = Case.objects.get()
+    assert case.household == household_a and case.channel == "visit"
+
+
+def test_an_anonymous_case_keeps_no_name_or_phone(client, grid_a_worker, tree):
+    login(client, grid_a_worker)
+    client.post("/cases/new/", new_case_data(tree, anonymous="on"))
+    case = Case.objects.get()
+    assert case.anonymous and case.reporter_name == "" and case.reporter_phone == ""
+    assert "匿名" in client.get(f"/cases/{case.number}/").content.decode()
+
+
+# --- actions --------------------------------------------------------------------------------
+
+
+def test_dispatch_feedback_and_verify_work_end_to_end_through_the_forms(
+    client, case_a, community_worker, grid_a_worker
+):
+    login(client, community_worker)
+    page = client.get(f"/cases/{case_a.number}/")
+    forms = {f.action: f for f in page.context["action_forms"]}
+    assert grid_a_worker in forms["dispatch"].fields["target_user"].queryset
+    response = act(client, case_a, "dispatch", target_user=grid_a_worker.pk, note="请尽快修")
+    assert response.status_code == 302 and response["Location"] == f"/cases/{case_a.number}/"
+    case_a.refresh_from_db()
+    assert case_a.status == Status.DISPATCHED and case_a.handler_user == grid_a_worker
+
+    login(client, grid_a_worker)
+    assert act(client, case_a, "start").status_code == 302
+    response = act(client, case_a, "feedback", note="已更换灯泡。", photos=[photo("after.png")])
+    assert response.status_code == 302
+    case_a.refresh_from_db()
+    assert case_a.status == Status.FED_BACK and case_a.result == "已更换灯泡。"
+    assert case_a.photos.get().stage == "处置反馈"
+
+    response = act(client, case_a, "verify", note="路灯已修好，感谢反映。")
+    assert response.status_code == 302
+    case_a.refresh_from_db()
+    assert case_a.status == Status.CLOSED and case_a.answer == "路灯已修好，感谢反映。"
+    html = client.get(f"/cases/{case_a.number}/").content.decode()
+    assert "已核查结案。" in html
+    for label in ("派遣", "开始处置", "处置反馈", "核查结案", "已反馈 → 已结案"):
+        assert label in html
+    assert [e.action for e in case_a.events.all()] == [
+        "accept",
+        "register",
+        "dispatch",
+        "start",
+        "feedback",
+        "verify",
+    ]
+
+
+def test_staff_record_the_call_back_rating(client, case_a, grid_a_worker):
+    login(client, grid_a_worker)
+    act(client, case_a, "take")
+    act(client, case_a, "feedback", note="修好了")
+    act(client, case_a, "verify")
+    response = act(client, case_a, "rate", satisfaction="fairly", note="回访：基本满意")
+    assert response.status_code == 302
+    case_a.refresh_from_db()
+    assert case_a.status == Status.RATED and case_a.satisfaction == "fairly"
+
+
+def test_a_stale_version_gets_the_conflict_message_and_409(client, case_a, grid_a_worker):
+    login(client, grid_a_worker)
+    seen = case_a.version
+    assert act(client, case_a, "take", version=seen).status_code == 302
+    response = act(client, case_a, "escalate", note="社区处理", version=seen)
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "该案件刚刚已被他人处理" in html and "处置中" in html
+    case_a.refresh_from_db()
+    assert case_a.status == Status.HANDLING and case_a.escalation_count == 0
+    # The page shown with the conflict carries the new version, so the next try goes through.
+    forms = {f.action: f for f in response.context["action_forms"]}
+    assert forms["escalate"].initial["version"] == case_a.version
+
+
+def test_a_missing_note_re_shows_the_form_with_its_error_and_400(client, case_a, grid_a_worker):
+    login(client, grid_a_worker)
+    response = act(client, case_a, "cancel", note="")
+    assert response.status_code == 400
+    form = next(f for f in response.context["action_forms"] if f.action == "cancel")
+    assert form.errors["note"] == [services.ERR_NOTE]
+    assert 'id="act-cancel" open' in response.content.decode()
+    case_a.refresh_from_db()
+    assert case_a.status == Status.REGISTERED
+
+
+def test_a_service_validation_error_is_shown_on_its_field(client, case_a, grid_a_worker):
+    login(client, grid_a_worker)
+    act(client, case_a, "take")
+    act(client, case_a, "extend_request", days=2, note="等配件")
+    response = act(client, case_a, "extend_request", days=2, note="再延")
+    assert response.status_code == 400
+    form = next(f for f in response.context["action_forms"] if f.action == "extend_request")
+    assert form.errors["days"] == [services.ERR_EXTENSION_PENDING]
+
+
+def test_an_action_the_user_may_not_take_is_403(client, case_a, grid_a_worker):
+    login(client, grid_a_worker)  # grid workers do not dispatch
+    response = act(client, case_a, "dispatch", target_user=grid_a_worker.pk)
+    assert response.status_code in (400, 403)
+    response = act(client, case_a, "supervise", note="快办")
+    assert response.status_code == 403
+    assert "您不能对该案件执行“督办”" in response.content.decode()
+    case_a.refresh_from_db()
+    assert case_a.status == Status.REGISTERED and case_a.supervise_count == 0
+
+
+def test_a_missing_version_or_unknown_action_is_refused(client, case_a, grid_a_worker):
+    login(client, grid_a_worker)
+    response = client.post(f"/cases/{case_a.number}/act/take/", {})
+    assert response.status_code == 400
+    assert "页面已过期" in response.content.decode()
+    assert act(client, case_a, "explode").status_code == 404
+    assert client.get(f"/cases/{case_a.number}/act/take/").status_code == 405
+    case_a.refresh_from_db()
+    assert case_a.status == Status.REGISTERED
+
+
+# --- lateness, overdue, filters, export ---------------------------------------------------------
+
+
+def test_a_late_case_is_red_in_the_list_and_counted_on_the_overdue_page(
+    client, case_a, grid_a_worker, community_worker, tree, street_light
+):
+    services.case_accept(
+        acting_user=grid_a_worker,
+        data={"category": street_light, "description": "另一盏", "grid": tree["grid_a"]},
+    )
+    Case.objects.filter(pk=case_a.pk).update(deadline=timezone.now() - timedelta(hours=3))
+    login(client, community_worker)
+    html = client.get("/cases/").content.decode()
+    row = html[html.index(case_a.number) - 300 : html.index(case_a.number)]
+    assert '<tr class="late">' in row
+    assert "已超期" in html
+    response = client.get("/cases/overdue/")
+    assert [(r["grid__code"], r["n"]) for r in response.context["by_grid"]] == [
+        (tree["grid_a"].code, 1)
+    ]
+    assert response.context["communities"] == [
+        {"code": tree["community"].code, "name": "东门社区", "n": 1}
+    ]
+    assert [c.number for c in response.context["page"]] == [case_a.number]
+    late = client.get("/cases/?lateness=late").context["page"]
+    assert [c.number for c in late] == [case_a.number]
+
+
+def test_the_list_filters_by_text_status_category_and_place(
+    client, case_a, grid_a_worker, community_worker, tree
+):
+    login(client, community_worker)
+    client.post("/cases/new/", new_case_data(tree, grid=tree["grid_b"].code, category="0701",
+                                             description="邻里噪音纠纷", address="南街8号"))  # fmt: skip
+    other = Case.objects.exclude(pk=case_a.pk).get()
+
+    def numbers(query: str) -> list[str]:
+        return [c.number for c in client.get(f"/cases/?{query}").context["page"]]
+
+    assert sorted(numbers("")) == sorted([case_a.number, other.number])
+    assert numbers("q=南街") == [other.number]
+    assert numbers(f"q={case_a.number}") == [case_a.number]
+    assert numbers("category=07") == [other.number]  # a top-level class covers its children
+    assert numbers("category=0601") == [case_a.number]
+    assert numbers(f"node={tree['grid_b'].code}") == [other.number]
+    assert numbers("status=registered&priority=normal") != []
+    assert numbers("status=closed") == []
+    assert sorted(numbers("status=bogus&node=nope")) == sorted([case_a.number, other.number])
+
+
+def test_the_inbox_labels_what_each_case_waits_for(client, case_a, grid_a_worker, tree):
+    login(client, grid_a_worker)
+    response = client.get("/cases/inbox/")
+    groups = {g["key"]: g["count"] for g in response.context["groups"]}
+    assert groups == {"register": 0, "dispatch": 1, "handle": 0, "verify": 0, "callback": 0}
+    assert "待派遣" in response.content.decode()
+    act(client, case_a, "take")
+    act(client, case_a, "feedback", note="修好了")
+    response = client.get("/cases/inbox/?wait=verify")
+    assert [c.number for c in response.context["page"]] == [case_a.number]
+    assert "待核查" in response.content.decode()
+    assert list(client.get("/cases/inbox/?wait=dispatch").context["page"]) == []
+
+
+def test_the_export_opens_in_openpyxl_masked_stamped_and_audited(client, case_a, grid_a_worker):
+    login(client, grid_a_worker)
+    response = client.get("/cases/export.xlsx?status=registered")
+    assert response.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    rows = [[c for c in row if c is not None] for row in book.active.iter_rows(values_only=True)]
+    assert rows[0][:3] == ["案件编号", "受理时间", "来源渠道"]
+    data = rows[1]
+    assert data[0] == case_a.number and "138****5678" in data and "王大妈" in data
+    cells = " ".join(str(c) for row in rows for c in row)
+    assert "13812345678" not in cells
+    assert "导出人：grid_a" in cells and "状态：已立案" in cells
+    entry = AuditEntry.objects.get(action=AuditAction.EXPORT)
+    assert entry.model == "cases.case" and entry.actor == grid_a_worker
+    assert entry.changes["rows"] == [None, 1]

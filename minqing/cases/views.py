@@ -1,0 +1,618 @@
+"""Staff pages of the case loop (phone first): file a case, lists, inbox, overdue, map, the case.
+
+Thin views: read the request, call one selector or service, render. What a case needs and who
+may do what is decided in cases.services; what a user may see in cases.selectors (a case
+outside the user's scope answers 404 on every URL that names it).
+"""
+
+from collections import Counter
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Q
+from django.http import FileResponse, Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from minqing.accounts.access import get_scoped_or_404, home_node, visible_nodes
+from minqing.cases import selectors, services
+from minqing.cases.forms import ActionForm, CaseForm, category_choices
+from minqing.cases.models import (
+    OPEN_STATUSES,
+    CaseType,
+    Category,
+    Channel,
+    Priority,
+    Satisfaction,
+    Status,
+    ZoneKind,
+)
+from minqing.cases.workflow import TRANSITIONS
+from minqing.core import workdays
+from minqing.core.masking import mask_phone
+from minqing.core.paging import page_of, querystring_without_page
+from minqing.core.xlsx import Column
+from minqing.grids.models import Level, Node, subtree_q
+from minqing.registry import exports
+from minqing.registry.models import Household
+
+# What the people in an inbox are waiting for, by the case's status, in the loop's order.
+WAITING = [
+    ("register", gettext_lazy("待立案"), (Status.ACCEPTED,)),
+    ("dispatch", gettext_lazy("待派遣"), (Status.REGISTERED,)),
+    ("handle", gettext_lazy("待处置"), (Status.DISPATCHED, Status.HANDLING)),
+    ("verify", gettext_lazy("待核查"), (Status.FED_BACK,)),
+    ("callback", gettext_lazy("待回访"), (Status.CLOSED,)),
+]
+WAITING_BY_STATUS = {s: (key, label) for key, label, statuses in WAITING for s in statuses}
+
+# Timeline labels of the events that are not actions of the transition table.
+EVENT_LABELS = {
+    "accept": "受理",
+    "zoning": "分区标记",
+    "remind": "系统催办",
+    "overdue": "超期",
+    "extend_approve": "同意延期",
+    "extend_reject": "不同意延期",
+    "reopen": "不满意，重新办理",
+}
+
+MAP_NODES = 6  # the most assignment areas drawn under a map
+
+
+# --- small helpers ---------------------------------------------------------------------------
+
+
+def _remaining_text(hours: float) -> str:
+    """Working time in words: "2个工作日3.5小时"."""
+    start, end = workdays.WORKDAY_START, workdays.WORKDAY_END
+    day = (end.hour - start.hour) + (end.minute - start.minute) / 60 or 8
+    hours = round(abs(hours), 1)
+    days, rest = int(hours // day), round(hours % day, 1)
+    parts = []
+    if days:
+        parts.append(_("%(n)s个工作日") % {"n": days})
+    if rest or not days:
+        parts.append(_("%(n)s小时") % {"n": f"{rest:g}"})
+    return "".join(parts)
+
+
+def _decorate(case, now):
+    """Display values for a row or the case page: lateness colour and remaining working time."""
+    case.lateness = selectors.lateness(case, now)
+    case.remaining = None
+    if case.is_open and case.deadline:
+        hours = workdays.working_hours_between(now, case.deadline)
+        case.remaining = (
+            _("剩余 %(t)s") % {"t": _remaining_text(hours)}
+            if hours > 0 or case.deadline >= now
+            else _("已超期 %(t)s") % {"t": _remaining_text(hours)}
+        )
+    waiting = WAITING_BY_STATUS.get(case.status)
+    case.waiting_key, case.waiting_label = waiting if waiting else ("", "")
+    return case
+
+
+def _decorate_page(page):
+    now = timezone.now()
+    for case in page.object_list:
+        _decorate(case, now)
+    return page
+
+
+def _map_nodes(user) -> list[Node]:
+    """The areas a user works in (their assignment nodes), outermost first, for the maps."""
+    nodes = sorted({a.node for a in user.assignments.select_related("node")}, key=lambda n: n.path)
+    nodes = [n for n in nodes if not any(n is not m and n.path.startswith(m.path) for m in nodes)]
+    if not nodes:
+        node = home_node(user)
+        nodes = [node] if node else []
+    return nodes[:MAP_NODES]
+
+
+def _geojson_urls(nodes) -> str:
+    return " ".join(f"/tree/{n.code}/geojson" for n in nodes)
+
+
+# --- filing a case ---------------------------------------------------------------------------
+
+
+@login_required
+def case_new(request):
+    user = request.user
+    initial = {}
+    household = None
+    hid = request.GET.get("household", "")
+    if hid:
+        if not (hid.isascii() and hid.isdigit() and len(hid) < 18):
+            raise Http404
+        household = get_scoped_or_404(user, Household.objects.select_related("grid"), pk=int(hid))
+        initial = {
+            "household": household.pk,
+            "grid": household.grid.code,
+            "address": household.address,
+            "channel": Channel.VISIT,
+        }
+    posted = request.method == "POST"
+    form = CaseForm(
+        request.POST if posted else None,
+        request.FILES if posted else None,
+        user=user,
+        initial=initial,
+    )
+    if not initial.get("grid"):
+        only = list(form.fields["grid"].queryset[:2])
+        if len(only) == 1:
+            form.initial["grid"] = only[0].code
+    status = 200
+    if posted:
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    case = services.case_accept(acting_user=user, data=form.service_data())
+                    photos = form.cleaned_data.get("photos") or []
+                    if photos:
+                        services.case_add_photos(
+                            acting_user=user, case=case, files=photos, stage="受理"
+                        )
+            except ValidationError as exc:
+                _apply_errors(form, exc)
+            except services.PermissionDenied as exc:
+                form.add_error(None, str(exc))
+            else:
+                receipt = _("已受理，案件编号 %(number)s。") % {"number": case.number}
+                if case.reporter_phone_last4:
+                    receipt += _("群众可凭案件编号和联系电话后四位查询办理进度。")
+                messages.success(request, receipt)
+                return redirect(f"/cases/{case.number}/")
+        status = 400
+    nodes = _map_nodes(user)
+    return render(
+        request,
+        "cases/new.html",
+        {
+            "form": form,
+            "household": household,
+            "geojson_urls": _geojson_urls(nodes),
+            "has_grids": form.fields["grid"].queryset.exists(),
+        },
+        status=status,
+    )
+
+
+def _apply_errors(form, exc: ValidationError) -> None:
+    for field, errors in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+# --- lists -----------------------------------------------------------------------------------
+
+
+def _search(request):
+    """The list's filters, read from GET and applied to the user's visible cases.
+
+    Returns (queryset, the filters for the template, the filters in words for the export).
+    """
+    user, g = request.user, request.GET
+    now = timezone.now()
+    f = {
+        "q": g.get("q", "").strip()[:50],
+        "status": g.get("status", "") if g.get("status") in Status.values else "",
+        "priority": g.get("priority", "") if g.get("priority") in Priority.values else "",
+        "lateness": g.get("lateness", "") if g.get("lateness") in ("late", "due") else "",
+        "category": None,
+        "node": None,
+    }
+    code = g.get("category", "").strip()[:20]
+    if code:
+        f["category"] = Category.objects.filter(code=code).first()
+    code = g.get("node", "").strip()[:20]
+    if code:
+        f["node"] = visible_nodes(user).filter(code=code).first()
+
+    qs = selectors.cases_for(user)
+    words = []
+    if f["q"]:
+        qs = qs.filter(
+            Q(number__icontains=f["q"]) | Q(title__icontains=f["q"]) | Q(address__icontains=f["q"])
+        )
+        words.append(f"关键词“{f['q']}”")
+    if f["status"]:
+        qs = qs.filter(status=f["status"])
+        words.append(f"状态：{Status(f['status']).label}")
+    if f["category"] is not None:
+        c = f["category"]
+        qs = qs.filter(Q(category=c) | Q(category__parent=c))
+        words.append(f"类别：{c}")
+    if f["priority"]:
+        qs = qs.filter(priority=f["priority"])
+        words.append(f"紧急程度：{Priority(f['priority']).label}")
+    if f["lateness"] == "late":
+        qs = qs.filter(status__in=OPEN_STATUSES, deadline__lt=now)
+        words.append("已超期")
+    elif f["lateness"] == "due":
+        qs = qs.filter(status__in=OPEN_STATUSES, remind_at__lte=now, deadline__gte=now)
+        words.append("临期")
+    if f["node"] is not None:
+        n = f["node"]
+        qs = qs.filter(grid__in=Node.objects.filter(subtree_q(n.path)).values("pk"))
+        words.append(f"区划：{n.name}（{n.code}）")
+    return selectors.with_list_columns(qs), f, words
+
+
+def _category_options() -> list[dict]:
+    out = []
+    for value, label in category_choices()[1:]:
+        if isinstance(label, list | tuple):
+            out.append({"group": value, "options": label})
+        else:
+            out.append({"group": "", "options": [(value, label)]})
+    return out
+
+
+def _node_choices(user) -> list[Node]:
+    return list(
+        visible_nodes(user)
+        .filter(level__in=(Level.STREET, Level.COMMUNITY, Level.ZONE, Level.GRID))
+        .order_by("path")[:300]
+    )
+
+
+@login_required
+@require_GET
+def case_list(request):
+    qs, f, _words = _search(request)
+    page = _decorate_page(page_of(request, qs))
+    context = {
+        "page": page,
+        "qs_no_page": querystring_without_page(request),
+        "f": f,
+        "statuses": Status.choices,
+        "priorities": Priority.choices,
+        "categories": _category_options(),
+        "nodes": _node_choices(request.user),
+    }
+    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "results":
+        return render(request, "cases/list_results.html", context)
+    return render(request, "cases/list.html", context)
+
+
+EXPORT_COLUMNS = [
+    Column("案件编号", 17),
+    Column("受理时间", 17, "datetime"),
+    Column("来源渠道", 9),
+    Column("诉求类型", 8),
+    Column("类别", 16),
+    Column("紧急程度", 8),
+    Column("事项", 24),
+    Column("地点", 28),
+    Column("所属网格", 18),
+    Column("反映人", 10),
+    Column("联系电话", 14),
+    Column("状态", 8),
+    Column("当前责任层级", 16),
+    Column("处置人/部门", 14),
+    Column("本环节时限", 17, "datetime"),
+    Column("超期", 8),
+    Column("结案时间", 17, "datetime"),
+    Column("满意度", 8),
+]
+EXPORT_FIELDS = (
+    "number",
+    "accepted_at",
+    "channel",
+    "case_type",
+    "category__name",
+    "priority",
+    "title",
+    "address",
+    "grid__name",
+    "anonymous",
+    "reporter_name",
+    "reporter__name",
+    "reporter_phone",
+    "status",
+    "level_node__name",
+    "handler_user__full_name",
+    "handler_user__username",
+    "handler_unit__name",
+    "deadline",
+    "late",
+    "closed_at",
+    "satisfaction",
+)
+
+
+def _labels(choices) -> dict:
+    return {v: str(label) for v, label in choices.choices}
+
+
+def export_rows(qs):
+    """The list's rows as the screen shows them: the reporter's phone only ever masked."""
+    now = timezone.now()
+    channel, ctype, prio = _labels(Channel), _labels(CaseType), _labels(Priority)
+    status, sat = _labels(Status), _labels(Satisfaction)
+    open_ = set(OPEN_STATUSES)
+    for row in qs.values_list(*EXPORT_FIELDS).iterator(chunk_size=exports.CHUNK):
+        (number, accepted, ch, ct, cat, pr, title, address, grid, anonymous, rname, pname,
+         phone, st, level, hname, huser, unit, deadline, late, closed, satisfaction) = row  # fmt: skip
+        if st in open_ and deadline is not None and deadline < now:
+            lateness = "已超期"
+        elif late:
+            lateness = "曾超期"
+        else:
+            lateness = ""
+        yield [
+            number,
+            accepted,
+            channel.get(ch, ""),
+            ctype.get(ct, ""),
+            cat,
+            prio.get(pr, ""),
+            title,
+            address,
+            grid,
+            "匿名" if anonymous else (pname or rname or ""),
+            "" if anonymous else mask_phone(phone),
+            status.get(st, ""),
+            level,
+            unit or hname or huser or "",
+            deadline if st in open_ else None,
+            lateness,
+            closed,
+            sat.get(satisfaction, ""),
+        ]
+
+
+@login_required
+@require_GET
+def case_export(request):
+    """The list page's cases, with its filters, as .xlsx (stamped and audited)."""
+    qs, f, words = _search(request)
+    export = exports.Export(
+        "案件台账", "cases.case", EXPORT_COLUMNS, export_rows(qs), words, f["node"]
+    )
+    return exports.respond(request, export)
+
+
+@login_required
+@require_GET
+def inbox(request):
+    base = selectors.inbox_for(request.user)
+    counts = Counter()
+    for row in base.order_by().values("status").annotate(n=Count("id")):
+        key = WAITING_BY_STATUS.get(row["status"], ("", ""))[0]
+        counts[key] += row["n"]
+    wait = request.GET.get("wait", "")
+    groups = [
+        {"key": key, "label": label, "count": counts.get(key, 0), "active": key == wait}
+        for key, label, _statuses in WAITING
+    ]
+    qs = base
+    chosen = next((s for key, _label, s in WAITING if key == wait), None)
+    if chosen is not None:
+        qs = qs.filter(status__in=chosen)
+    page = _decorate_page(page_of(request, selectors.with_list_columns(qs)))
+    return render(
+        request,
+        "cases/inbox.html",
+        {
+            "page": page,
+            "qs_no_page": querystring_without_page(request),
+            "groups": groups,
+            "wait": wait if chosen is not None else "",
+            "total": sum(counts.values()),
+        },
+    )
+
+
+@login_required
+@require_GET
+def overdue(request):
+    now = timezone.now()
+    base = selectors.overdue_for(request.user, now=now)
+    by_grid = list(
+        base.order_by()
+        .values("grid__code", "grid__name", "grid__path", "grid__level")
+        .annotate(n=Count("id", distinct=True))
+        .order_by("grid__path")
+    )
+    # Each grid's community is the third code in its path (county / street / community / …).
+    community_codes = {}
+    for row in by_grid:
+        parts = [p for p in row["grid__path"].split("/") if p]
+        community_codes[row["grid__code"]] = parts[2] if len(parts) >= 3 else None
+    names = dict(
+        Node.objects.filter(
+            code__in={c for c in community_codes.values() if c}, level=Level.COMMUNITY
+        ).values_list("code", "name")
+    )
+    per_community = Counter()
+    for row in by_grid:
+        code = community_codes[row["grid__code"]]
+        per_community[code if code in names else None] += row["n"]
+    communities = [
+        {"code": code, "name": names.get(code) if code else _("（未定位到社区）"), "n": n}
+        for code, n in sorted(per_community.items(), key=lambda kv: (-kv[1], kv[0] or ""))
+    ]
+    node = request.GET.get("node", "").strip()[:20]
+    qs = base
+    if node:
+        picked = visible_nodes(request.user).filter(code=node).first()
+        if picked is not None:
+            qs = qs.filter(grid__in=Node.objects.filter(subtree_q(picked.path)).values("pk"))
+        node = picked.code if picked else ""
+    page = _decorate_page(page_of(request, selectors.with_list_columns(qs)))
+    return render(
+        request,
+        "cases/overdue.html",
+        {
+            "page": page,
+            "qs_no_page": querystring_without_page(request),
+            "by_grid": by_grid,
+            "communities": communities,
+            "node": node,
+            "total": sum(r["n"] for r in by_grid),
+        },
+    )
+
+
+@login_required
+@require_GET
+def case_map(request):
+    nodes = _map_nodes(request.user)
+    return render(request, "cases/map.html", {"geojson_urls": _geojson_urls(nodes)})
+
+
+@login_required
+@require_GET
+def case_map_json(request):
+    return JsonResponse({"cases": selectors.open_on_map(request.user)})
+
+
+# --- one case ----------------------------------------------------------------------------------
+
+
+def _actor(user, label: str) -> str:
+    if user is None:
+        return label or _("系统")
+    return user.full_name or user.username
+
+
+def _timeline(case) -> list[dict]:
+    rows = []
+    events = case.events.select_related(
+        "actor", "target_user", "target_unit", "from_node", "to_node"
+    )
+    for e in events:
+        t = TRANSITIONS.get(e.action)
+        label = EVENT_LABELS.get(e.action) or (t.label if t else e.action)
+        if e.action == "escalate" and e.actor_id is None:
+            label = "超期自动上报"
+        rows.append(
+            {
+                "at": e.at,
+                "who": _actor(e.actor, e.actor_label),
+                "label": label,
+                "from_status": e.get_from_status_display() if e.from_status else "",
+                "to_status": e.get_to_status_display()
+                if e.to_status and e.to_status != e.from_status
+                else "",
+                "moved": e.to_node
+                if e.to_node_id and e.from_node_id and e.to_node_id != e.from_node_id
+                else None,
+                "target": (
+                    _actor(e.target_user, "")
+                    if e.target_user_id
+                    else (e.target_unit.name if e.target_unit_id else "")
+                ),
+                "note": e.note,
+                "public": e.public,
+            }
+        )
+    return rows
+
+
+def _action_forms(request, case, bound: ActionForm | None = None) -> list[ActionForm]:
+    forms = []
+    for action in services.available_actions(request.user, case):
+        if bound is not None and bound.action == action:
+            forms.append(bound)
+        else:
+            forms.append(ActionForm(action=action, user=request.user, case=case))
+    return forms
+
+
+def _case_page(request, case, *, bound=None, error="", status=200):
+    now = timezone.now()
+    _decorate(case, now)
+    if case.reporter_id and not case.reporter_phone:
+        phone = case.reporter.phone_masked
+    else:
+        phone = case.reporter_phone_masked
+    grid_visible = visible_nodes(request.user).filter(pk=case.grid_id).exists()
+    return render(
+        request,
+        "cases/detail.html",
+        {
+            "case": case,
+            "phone": "" if case.anonymous else phone,
+            "photos": list(case.photos.all()),
+            "timeline": _timeline(case),
+            "extensions": list(case.extensions.select_related("requested_by", "decided_by")),
+            "action_forms": _action_forms(request, case, bound),
+            "error": error,
+            "zoning_label": ZoneKind(case.zoning).label if case.zoning in ZoneKind.values else "",
+            "grid_geojson": f"/tree/{case.grid.code}/geojson" if grid_visible else "",
+            "handle_remaining": (
+                _remaining_text(workdays.working_hours_between(now, case.handle_deadline))
+                if case.handle_deadline and case.is_open and case.handle_deadline > now
+                else ""
+            ),
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def case_detail(request, number: str):
+    case = selectors.case_for(request.user, number)
+    return _case_page(request, case)
+
+
+@login_required
+@require_GET
+def case_photo(request, number: str, pk: int):
+    """A photo of a case the user may see, streamed with its own type (never a public URL)."""
+    case = selectors.case_for(request.user, number)
+    if not 0 < pk < 2**63:
+        raise Http404
+    photo = case.photos.filter(pk=pk).first()
+    if photo is None:
+        raise Http404
+    try:
+        fh = photo.file.open("rb")
+    except (FileNotFoundError, OSError, ValueError):
+        raise Http404 from None
+    response = FileResponse(fh, content_type=photo.content_type)
+    response["Content-Disposition"] = "inline"
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@login_required
+@require_POST
+def case_act(request, number: str, action: str):
+    case = selectors.case_for(request.user, number)
+    if action not in TRANSITIONS:
+        raise Http404
+    form = ActionForm(request.POST, request.FILES, action=action, user=request.user, case=case)
+    if not form.is_valid():
+        return _case_page(request, case, bound=form, status=400)
+    kwargs = form.service_kwargs()
+    photos = form.cleaned_data.get("photos") or []
+    try:
+        with transaction.atomic():
+            case = services.case_act(acting_user=request.user, case=case, action=action, **kwargs)
+            if photos:
+                services.case_add_photos(
+                    acting_user=request.user, case=case, files=photos, stage=form.label
+                )
+    except services.CaseConflict as exc:
+        fresh = selectors.case_for(request.user, number)
+        return _case_page(request, fresh, error=str(exc), status=409)
+    except services.PermissionDenied as exc:
+        fresh = selectors.case_for(request.user, number)
+        return _case_page(request, fresh, error=str(exc), status=403)
+    except ValidationError as exc:
+        _apply_errors(form, exc)
+        fresh = selectors.case_for(request.user, number)
+        return _case_page(request, fresh, bound=form, status=400)
+    messages.success(request, _("已%(action)s。") % {"action": form.label})
+    return redirect(f"/cases/{case.number}/")
