@@ -31,6 +31,8 @@ from hypothesis import strategies as st
 from conftest import valid_id
 from minqing.accounts.models import ApiToken, ServiceTeam, TeamMember
 from minqing.api.api import api
+from minqing.cases import services as case_services
+from minqing.cases.models import Notification, Unit
 from minqing.registry import services
 from minqing.registry.models import Organisation, Place, Tag
 
@@ -256,13 +258,27 @@ def world(grid_a_worker, zhang_san, household_a, tree):
     )
     team = ServiceTeam.objects.create(node=grid, name="东门第1网格服务团队")
     TeamMember.objects.create(team=team, name="李四", kind="staff", mobile="13900000000")
+    # A case, a department and a notification, so the case endpoints get past their 404s.
+    Unit.objects.create(code="water", name="供水公司", node=tree["county"])
+    case = case_services.case_accept(
+        acting_user=grid_a_worker,
+        data={"category": "0601", "description": "路灯不亮", "grid": grid},
+    )
+    note = Notification.objects.create(
+        user=grid_a_worker, case=case, kind="assigned", message="新任务"
+    )
     _, raw = ApiToken.issue(user=grid_a_worker, name="fuzz")
     codes = [grid.code, grid.code, grid.code] + [n.code for n in tree.values()]
     tags = list(Tag.objects.values_list("name", flat=True)[:5])
     ids = [zhang_san.pk, household_a.pk, empty.pk, place.pk, org.pk]
     return World(
         token=raw,
-        ints={"pk": ids, "household_id": [household_a.pk, empty.pk]},
+        ints={
+            "pk": [*ids, note.pk],
+            "household_id": [household_a.pk, empty.pk],
+            "target_user": [grid_a_worker.pk],
+            "version": [case.version],
+        },
         hints={
             "code": codes,
             "grid_code": codes,
@@ -282,6 +298,15 @@ def world(grid_a_worker, zhang_san, household_a, tree):
             "relation": ["head", "child", "不存在"],
             "model": ["registry.person", "registry.household"],
             "object_id": [str(i) for i in ids],
+            "number": [case.number] * 3,
+            "action": ["take", "cancel", "escalate", "dispatch", "transfer", "rate", "verify"],
+            "category": ["0601", "06"],
+            "target_unit": ["water"],
+            "satisfaction": ["satisfied"],
+            "start": ["2026-01-01", "2026-11-01"],
+            "end": ["2026-11-26", "2026-12-31"],
+            "priority": ["urgent", "normal"],
+            "channel": ["phone"],
         },
     )
 
