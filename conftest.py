@@ -15,6 +15,9 @@ from minqing.registry import services
 
 PASSWORD = "correct-horse-battery-9"
 
+# Browser fixtures (one Chromium per session, shared by every app's browser tests).
+pytest_plugins = ["minqing.core.testing.browser"]
+
 
 @pytest.fixture(autouse=True)
 def _fast_password_hasher(request, settings):

@@ -11,6 +11,7 @@ from minqing.cases.selectors import home_counts
 from minqing.grids.models import Level
 from minqing.registry.models import Tag
 from minqing.registry.selectors import households_for, organisations_for, people_for, places_for
+from minqing.visits.selectors import due_totals
 
 
 @require_GET
@@ -54,5 +55,6 @@ def home(request):
             "my_grids": my_grids,
             "roles": roles,
             "case_counts": case_counts,
+            "visit_totals": due_totals(user),
         },
     )

@@ -146,6 +146,14 @@ def _household_refresh(household: Household | None) -> None:
     household.head_name = head.name if head else ""
     household.member_count = members.count()
     household.save(update_fields=["head_name", "member_count", "updated_at"])
+    _household_schedule_refresh(household)
+
+
+def _household_schedule_refresh(household: Household) -> None:
+    """Enter once, use everywhere: a tag or grid change moves the household's visit schedule."""
+    from minqing.visits.services import household_visit_state_refresh
+
+    household_visit_state_refresh(household=household)
 
 
 PERSON_FIELDS = [f for f in Person.AUDITED_FIELDS] + ["id_legacy"]
@@ -305,6 +313,7 @@ def household_create(*, acting_user, data: dict, request=None) -> Household:
     household.save()
     if tags:
         household.tags.set(tags)
+    _household_schedule_refresh(household)
     new = snapshot(household, HOUSEHOLD_FIELDS)
     audit_log(
         actor=acting_user,
@@ -340,6 +349,8 @@ def household_update(*, acting_user, household: Household, data: dict, request=N
         new_tags = sorted(t.name for t in tags)
         if new_tags != old_tags:
             changes["tags"] = [old_tags, new_tags]
+    if "tags" in changes or grid_changed:
+        _household_schedule_refresh(household)
     if changes:
         audit_log(
             actor=acting_user,

@@ -9,16 +9,13 @@ Runs Debian's /usr/bin/chromium through Playwright's sync API against pytest-dja
 server (same pattern as minqing/registry/tests/test_browser.py). Nothing leaves 127.0.0.1.
 """
 
-import os
 import re
 import struct
 import zlib
 from decimal import Decimal
-from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from conftest import PASSWORD
 from minqing.accounts.models import DataScope, Role, RoleAssignment, User
@@ -30,13 +27,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
-
-CHROMIUM = Path("/usr/bin/chromium")
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
-TIMEOUT_MS = 10_000
-
-os.environ.setdefault("DJANGO_LIVE_TEST_SERVER_ADDRESS", "127.0.0.1")
 
 
 def png_bytes(width: int = 4, height: int = 3) -> bytes:
@@ -57,85 +47,6 @@ def png_bytes(width: int = 4, height: int = 3) -> bytes:
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-
-
-@pytest.fixture(scope="session")
-def chromium_path() -> Path:
-    if not CHROMIUM.exists():
-        pytest.skip(
-            f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium); "
-            "Playwright must not download its own"
-        )
-    return CHROMIUM
-
-
-@pytest.fixture(scope="session")
-def chromium(chromium_path):
-    expect.set_options(timeout=TIMEOUT_MS)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(
-                executable_path=str(chromium_path),
-                headless=True,
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-            )
-            yield browser
-            browser.close()
-
-
-class Session:
-    """One browser context (own cookies) with a page and a log of every request it made."""
-
-    def __init__(self, browser, base_url: str, *, phone: bool = False):
-        options = {"viewport": PHONE, "is_mobile": True, "has_touch": True} if phone else {}
-        self.context = browser.new_context(
-            base_url=base_url, locale="zh-CN", viewport=options.pop("viewport", DESKTOP), **options
-        )
-        self.context.set_default_timeout(TIMEOUT_MS)
-        self.page = self.context.new_page()
-        self.requests: list[str] = []
-        self.errors: list[str] = []
-        self.page.on("request", lambda r: self.requests.append(r.url))
-        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
-
-    def login(self, username: str, password: str = PASSWORD) -> None:
-        page = self.page
-        page.goto("/accounts/login/")
-        page.fill("#id_username", username)
-        page.fill("#id_password", password)
-        with page.expect_navigation():
-            page.click("button[type=submit].primary")
-        assert urlsplit(page.url).path == "/", f"login as {username} failed: {page.url}"
-
-    def foreign_requests(self, base_url: str) -> list[str]:
-        own = urlsplit(base_url).netloc
-        return [
-            u for u in self.requests if urlsplit(u).scheme != "data" and urlsplit(u).netloc != own
-        ]
-
-    def overflow(self) -> int:
-        return self.page.evaluate(
-            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
-        )
-
-    def submit(self, button) -> None:
-        with self.page.expect_navigation():
-            button.click()
-
-
-@pytest.fixture
-def sessions(chromium, live_server):
-    opened: list[Session] = []
-
-    def open_session(**kwargs) -> Session:
-        session = Session(chromium, live_server.url, **kwargs)
-        opened.append(session)
-        return session
-
-    yield open_session
-    for session in opened:
-        session.context.close()
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ import pytest
 from django.db import connections
 from playwright.sync_api import expect, sync_playwright
 
+from minqing.core.testing import browser as test_browser
 from minqing.registry.models import Household, Person
-from minqing.registry.tests import test_browser
 from minqing.registry.tests.test_import_support import HEADERS, person_row, xlsx
 
 pytestmark = [

@@ -1,0 +1,149 @@
+"""UI forms: they only convert types and offer choices; the rules live in visits.services."""
+
+from django import forms
+from django.utils import timezone
+
+from minqing.registry.models import NeedKind
+from minqing.visits.models import VisitClass, VisitMode
+
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+
+
+class _Styled:
+    def _style(self):
+        for f in self.fields.values():
+            widget = f.widget
+            if isinstance(widget, forms.CheckboxSelectMultiple | forms.RadioSelect):
+                continue
+            widget.attrs.setdefault("class", "input")
+
+
+class VisitForm(_Styled, forms.Form):
+    visited_at = forms.DateTimeField(
+        label="走访时间",
+        required=False,  # empty: now
+        input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
+    )
+    mode = forms.ChoiceField(
+        label="方式", choices=VisitMode.choices, initial=VisitMode.HOME, widget=forms.RadioSelect
+    )
+    members_met = forms.ModelMultipleChoiceField(
+        label="见到的家庭成员",
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    visitors = forms.ModelMultipleChoiceField(
+        label="同行的组团成员",
+        queryset=None,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="您本人已自动记为走访人。",
+    )
+    other_visitors = forms.CharField(
+        label="其他同行人员",
+        max_length=200,
+        required=False,
+        help_text="没有账号的人员，如楼组长、志愿者。",
+    )
+    seen = forms.CharField(
+        label="走访情况",
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "家中情况、生活状况、见到了什么"}),
+    )
+    opinions = forms.CharField(
+        label="意见建议与诉求",
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "群众反映的问题、意见和要求"}),
+    )
+    need_kind = forms.ChoiceField(
+        label="更新需求/资源", choices=NeedKind.choices, initial=NeedKind.NEED, required=False
+    )
+    need_category = forms.CharField(
+        label="需求类别", max_length=30, required=False, help_text="如：就业、医疗、维修"
+    )
+    need_description = forms.CharField(label="需求内容", max_length=300, required=False)
+
+    def __init__(self, *args, household, candidates, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["members_met"].queryset = household.members.order_by("id")
+        self.fields["visitors"].queryset = candidates.exclude(pk=user.pk)
+        self.fields["visitors"].label_from_instance = lambda u: str(u)
+        if not self.is_bound:
+            self.initial.setdefault("visited_at", timezone.localtime().replace(second=0))
+        self._style()
+
+    def service_data(self) -> dict:
+        data = dict(self.cleaned_data)
+        data["visitors"] = list(data.get("visitors") or [])
+        data["members_met"] = list(data.get("members_met") or [])
+        return data
+
+
+class CaseFromVisitForm(_Styled, forms.Form):
+    category = forms.ModelChoiceField(label="案件类别", queryset=None, empty_label="请选择")
+    title = forms.CharField(label="事项", max_length=100, required=False)
+    description = forms.CharField(
+        label="情况描述", max_length=4000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    reporter = forms.ModelChoiceField(
+        label="反映人", queryset=None, required=False, empty_label="（不指定）"
+    )
+    priority = forms.ChoiceField(label="紧急程度", choices=(), required=False)
+
+    def __init__(self, *args, visit, **kwargs):
+        from minqing.cases.models import Category, Priority
+
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = (
+            Category.objects.filter(active=True)
+            .select_related("parent")
+            .order_by("parent__sort", "parent__code", "sort", "code")
+        )
+        self.fields["reporter"].queryset = visit.members_met.order_by("id")
+        self.fields["priority"].choices = Priority.choices
+        self.fields["priority"].initial = Priority.NORMAL
+        if not self.is_bound:
+            self.initial.setdefault("description", visit.opinions)
+            met = list(visit.members_met.all()[:2])
+            if len(met) == 1:
+                self.initial.setdefault("reporter", met[0].pk)
+        self._style()
+
+
+class DiaryForm(_Styled, forms.Form):
+    date = forms.DateField(
+        label="日期", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    text = forms.CharField(label="内容", max_length=4000, widget=forms.Textarea(attrs={"rows": 5}))
+    tags = forms.CharField(
+        label="标签", max_length=100, required=False, help_text="用空格分隔，如：低保 维修"
+    )
+    household_number = forms.CharField(
+        label="涉及家庭（户号）", max_length=30, required=False, help_text="可不填。"
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("date", timezone.localdate())
+        self._style()
+
+
+class PlanForm(_Styled, forms.Form):
+    visit_class = forms.ModelChoiceField(
+        label="走访类别", queryset=VisitClass.objects.filter(active=True), empty_label=None
+    )
+    until = forms.DateField(
+        label="截止日期",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    reason = forms.CharField(label="原因", max_length=200, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._style()

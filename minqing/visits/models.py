@@ -1,0 +1,247 @@
+"""走访: visit classes and schedules, visit records (走访记录表), the worker's diary (民情日记).
+
+Models hold data and invariants only. Writes go through `visits.services`; reads through
+`visits.selectors`, which scope every query by the asking user (accounts.access).
+
+The schedule of a household (which class applies, when it was last visited, when it is next
+due) is kept denormalised in HouseholdVisitState, one row per household, so "who is due or
+overdue in my grid / my street" is a single indexed range query on (grid, next_due). The services
+keep the row current when a visit is recorded or a plan changes; the management command
+`refresh_visit_due` recomputes every row in batches (nightly: tags edited in the registry,
+households moved between grids, plans that expired).
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class FrequencyUnit(models.TextChoices):
+    DAY = "day", "天"
+    MONTH = "month", "月"
+
+
+# Average length of a month, only to compare a "monthly" class with a "every 30 days" one.
+DAYS_PER_MONTH = 30.44
+
+
+class VisitClass(models.Model):
+    """普遍走访 / 重点必访 / 跟踪重访 …: how often a household of this class must be visited.
+
+    A household gets a class when the class covers everyone (普遍走访), when the household or
+    one of its members carries one of the class's tags, or when somebody planned it by hand
+    (HouseholdVisitPlan). Of all the classes that apply, the most frequent one wins.
+    """
+
+    code = models.SlugField("编码", max_length=20, unique=True)
+    name = models.CharField("名称", max_length=30)
+    every = models.PositiveSmallIntegerField("频次间隔", default=1)
+    unit = models.CharField(
+        "间隔单位", max_length=5, choices=FrequencyUnit.choices, default=FrequencyUnit.MONTH
+    )
+    applies_to_all = models.BooleanField(
+        "适用于全部家庭", default=False, help_text="如普遍走访：每户都至少按此频次走访。"
+    )
+    tags = models.ManyToManyField(
+        "registry.Tag",
+        verbose_name="按类别自动适用",
+        blank=True,
+        related_name="visit_classes",
+        help_text="家庭或任一成员带有其中任一类别时适用。",
+    )
+    description = models.CharField("说明", max_length=200, blank=True)
+    active = models.BooleanField("启用", default=True)
+    sort = models.PositiveIntegerField("排序", default=0)
+
+    class Meta:
+        verbose_name = "走访类别"
+        verbose_name_plural = "走访类别"
+        ordering = ["sort", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(every__gte=1), name="visit_class_every_pos"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def frequency_label(self) -> str:
+        if self.unit == FrequencyUnit.DAY:
+            return "每周" if self.every == 7 else f"每{self.every}天"
+        if self.every == 1:
+            return "每月"
+        if self.every == 3:
+            return "每季度"
+        return f"每{self.every}个月"
+
+    @property
+    def approx_days(self) -> float:
+        """The interval in days, for deciding which of several classes is the most frequent."""
+        return self.every * (DAYS_PER_MONTH if self.unit == FrequencyUnit.MONTH else 1)
+
+
+class HouseholdVisitPlan(models.Model):
+    """A class given to a household by hand (e.g. 跟踪重访 after a sudden event), optionally until a date."""
+
+    household = models.ForeignKey(
+        "registry.Household", on_delete=models.CASCADE, related_name="visit_plans"
+    )
+    visit_class = models.ForeignKey(
+        VisitClass, verbose_name="走访类别", on_delete=models.CASCADE, related_name="plans"
+    )
+    reason = models.CharField("原因", max_length=200, blank=True)
+    until = models.DateField("截止日期", null=True, blank=True, help_text="留空为长期。")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "走访安排"
+        verbose_name_plural = "走访安排"
+        ordering = ["household_id", "visit_class__sort"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["household", "visit_class"], name="visit_plan_one_per_class"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.household} · {self.visit_class}"
+
+
+class HouseholdVisitState(models.Model):
+    """The schedule of one household, kept by the services and by `refresh_visit_due`.
+
+    next_due is already moved to a working day; a household is overdue when next_due < today.
+    grid is the household's grid, copied here so the due list is one range scan of the
+    (grid, next_due) index for any scope.
+    """
+
+    household = models.OneToOneField(
+        "registry.Household",
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="visit_state",
+    )
+    grid = models.ForeignKey("grids.Node", on_delete=models.CASCADE, related_name="+")
+    visit_class = models.ForeignKey(
+        VisitClass, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_visit_at = models.DateTimeField("最近走访", null=True, blank=True)
+    next_due = models.DateField("下次应访", null=True, blank=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "走访进度"
+        verbose_name_plural = "走访进度"
+        indexes = [models.Index(fields=["grid", "next_due"], name="visit_state_grid_due")]
+
+    def __str__(self) -> str:
+        return f"{self.household_id} → {self.next_due}"
+
+
+class VisitMode(models.TextChoices):
+    HOME = "home", "入户"
+    PHONE = "phone", "电话"
+    RECEPTION = "reception", "接访"
+    MEETING = "meeting", "座谈会"
+
+
+class Visit(models.Model):
+    """走访记录表: who went, whom they met, when, how, what they saw and heard."""
+
+    household = models.ForeignKey(
+        "registry.Household",
+        verbose_name="走访家庭",
+        on_delete=models.CASCADE,
+        related_name="visits",
+    )
+    # The household's grid when the visit was made: scoping, and lists by grid.
+    grid = models.ForeignKey("grids.Node", on_delete=models.PROTECT, related_name="+")
+    visited_at = models.DateTimeField("走访时间", default=timezone.now)
+    mode = models.CharField(
+        "方式", max_length=10, choices=VisitMode.choices, default=VisitMode.HOME
+    )
+    visitors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name="走访人", related_name="visits_made"
+    )
+    other_visitors = models.CharField(
+        "其他走访人员",
+        max_length=200,
+        blank=True,
+        help_text="没有系统账号的组团成员，如楼组长、志愿者。",
+    )
+    members_met = models.ManyToManyField(
+        "registry.Person", verbose_name="见到的家庭成员", blank=True, related_name="visits_met"
+    )
+    seen = models.TextField("走访情况", max_length=2000, blank=True)
+    opinions = models.TextField("意见建议与诉求", max_length=2000, blank=True)
+    needs = models.ManyToManyField(
+        "registry.HouseholdNeed", verbose_name="更新的需求", blank=True, related_name="visits"
+    )
+    cases = models.ManyToManyField(
+        "cases.Case", verbose_name="转办案件", blank=True, related_name="visits"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="填报人",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "走访记录"
+        verbose_name_plural = "走访记录"
+        ordering = ["-visited_at", "-id"]
+        indexes = [
+            models.Index(fields=["household", "-visited_at"], name="visit_household_at"),
+            models.Index(fields=["grid", "-visited_at"], name="visit_grid_at"),
+        ]
+
+    def __str__(self) -> str:
+        local = timezone.localtime(self.visited_at)
+        return f"走访 {local:%Y-%m-%d} · {self.get_mode_display()}"
+
+
+class DiaryEntry(models.Model):
+    """民情日记: a worker's own notebook. Private: only the author ever reads it.
+
+    Not even leaders read another worker's diary: it holds impressions and half-formed notes.
+    What others must know goes into a visit record or a case.
+    """
+
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="diary_entries"
+    )
+    date = models.DateField("日期", default=timezone.localdate)
+    text = models.TextField("内容", max_length=4000)
+    tags = models.CharField(
+        "标签", max_length=100, blank=True, help_text="用空格分隔，如：低保 维修"
+    )
+    household = models.ForeignKey(
+        "registry.Household",
+        verbose_name="涉及家庭",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="diary_mentions",
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "民情日记"
+        verbose_name_plural = "民情日记"
+        ordering = ["-date", "-id"]
+        indexes = [models.Index(fields=["author", "-date"], name="diary_author_date")]
+
+    def __str__(self) -> str:
+        # Never the text: this string goes into the audit log.
+        return f"民情日记 {self.date:%Y-%m-%d}"
+
+    @property
+    def tag_list(self) -> list[str]:
+        return self.tags.split()

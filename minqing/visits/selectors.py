@@ -1,0 +1,332 @@
+"""Reads for visits, always for the asking user (accounts.access decides what they see).
+
+- Visits are seen by whoever sees their grid, and by their recorder.
+- Due lists come from HouseholdVisitState: one range scan of (grid, next_due) per scope.
+- The diary is the author's alone.
+- The household timeline merges visits, the viewer's own diary mentions, the household's cases
+  and whatever later apps register with `register_timeline_source` (help received, …).
+"""
+
+import datetime as dt
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+
+from minqing.accounts.access import scope_queryset, visible_nodes
+from minqing.grids import geo
+from minqing.grids.models import Level, Node
+from minqing.registry.models import Household
+from minqing.visits.models import DiaryEntry, HouseholdVisitPlan, HouseholdVisitState, Visit
+from minqing.visits.services import Schedule, schedules_compute
+
+# A due list ordered by distance is sorted in Python: at most this many rows of one grid.
+MAX_SORTED = 2000
+
+
+# --- schedules and due lists -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScheduleView:
+    schedule: Schedule
+    today: dt.date
+
+    @property
+    def visit_class(self):
+        return self.schedule.visit_class
+
+    @property
+    def last_visit_at(self):
+        return self.schedule.last_visit_at
+
+    @property
+    def next_due(self):
+        return self.schedule.next_due
+
+    @property
+    def overdue(self) -> bool:
+        return self.next_due is not None and self.next_due < self.today
+
+    @property
+    def due_today(self) -> bool:
+        return self.next_due == self.today
+
+    @property
+    def days_overdue(self) -> int:
+        return (self.today - self.next_due).days if self.overdue else 0
+
+
+def schedule_of(household: Household, *, today: dt.date | None = None) -> ScheduleView:
+    """The household's schedule as stored, or computed now if the nightly refresh has not
+    reached it yet (a household put on file today). Never writes."""
+    today = today or timezone.localdate()
+    state = (
+        HouseholdVisitState.objects.filter(pk=household.pk).select_related("visit_class").first()
+    )
+    if state is not None:
+        schedule = Schedule(
+            grid_id=state.grid_id,
+            visit_class=state.visit_class,
+            last_visit_at=state.last_visit_at,
+            next_due=state.next_due,
+        )
+    else:
+        schedule = schedules_compute([household.pk], today=today)[household.pk]
+    return ScheduleView(schedule, today)
+
+
+def states_for(user) -> QuerySet[HouseholdVisitState]:
+    return scope_queryset(user, HouseholdVisitState.objects.all(), owner_fields=())
+
+
+def due_for(
+    user, *, today: dt.date | None = None, within: int = 0, grid: Node | None = None
+) -> QuerySet[HouseholdVisitState]:
+    """Households whose next visit is due by today + `within` days, overdue first."""
+    today = today or timezone.localdate()
+    qs = states_for(user).filter(next_due__lte=today + dt.timedelta(days=within))
+    if grid is not None:
+        qs = qs.filter(grid=grid)
+    return qs.select_related("household", "household__building", "visit_class", "grid").order_by(
+        "next_due", "household__address", "household_id"
+    )
+
+
+@dataclass
+class GridDue:
+    grid: Node
+    overdue: int
+    today: int
+    soon: int
+
+
+def due_counts_by_grid(user, *, today: dt.date | None = None, soon: int = 7) -> list[GridDue]:
+    """Per grid in the user's scope: overdue, due today, due within `soon` days (only grids
+    with something due). One grouped index scan."""
+    today = today or timezone.localdate()
+    rows = (
+        states_for(user)
+        .filter(next_due__lte=today + dt.timedelta(days=soon))
+        .values("grid_id")
+        .annotate(
+            overdue=Count("pk", filter=Q(next_due__lt=today)),
+            due_today=Count("pk", filter=Q(next_due=today)),
+            due_soon=Count("pk", filter=Q(next_due__gt=today)),
+        )
+        .order_by()
+    )
+    counts = {r["grid_id"]: r for r in rows}
+    grids = Node.objects.filter(pk__in=list(counts)).order_by("path")
+    return [
+        GridDue(
+            grid=g,
+            overdue=counts[g.pk]["overdue"],
+            today=counts[g.pk]["due_today"],
+            soon=counts[g.pk]["due_soon"],
+        )
+        for g in grids
+    ]
+
+
+def due_totals(user, *, today: dt.date | None = None) -> dict:
+    today = today or timezone.localdate()
+    return states_for(user).aggregate(
+        overdue=Count("pk", filter=Q(next_due__lt=today)),
+        today=Count("pk", filter=Q(next_due=today)),
+    )
+
+
+def grids_for(user) -> QuerySet[Node]:
+    return visible_nodes(user).filter(level=Level.GRID).order_by("path")
+
+
+def _centre(boundary) -> tuple[float, float] | None:
+    geometry = geo.geometry_of(boundary) if boundary else None
+    if geometry is None:
+        return None
+    try:
+        min_lng, min_lat, max_lng, max_lat = geo.bbox(geometry)
+    except ValueError:
+        return None
+    return (min_lat + max_lat) / 2, (min_lng + max_lng) / 2
+
+
+def _distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Metres between two (lat, lng) points; an equirectangular approximation is enough in a grid."""
+    lat = math.radians((a[0] + b[0]) / 2)
+    dx = math.radians(b[1] - a[1]) * math.cos(lat)
+    dy = math.radians(b[0] - a[0])
+    return 6_371_000 * math.hypot(dx, dy)
+
+
+def nearest_first(states: Iterable[HouseholdVisitState], lat: float, lng: float) -> list:
+    """Due households ordered by the distance of their building from (lat, lng); households
+    whose building has no outline come last, by address. Sets `.distance_m` on each row."""
+    here = (lat, lng)
+    centres: dict[int, tuple[float, float] | None] = {}
+    out = []
+    for s in states:
+        b = s.household.building
+        if b is not None and b.pk not in centres:
+            centres[b.pk] = _centre(b.boundary)
+        c = centres.get(b.pk) if b is not None else None
+        s.distance_m = round(_distance_m(here, c)) if c else None
+        out.append(s)
+    out.sort(key=lambda s: (s.distance_m is None, s.distance_m or 0, s.household.address, s.pk))
+    return out
+
+
+# --- visits ----------------------------------------------------------------------------------
+
+
+def visits_for(user) -> QuerySet[Visit]:
+    return scope_queryset(user, Visit.objects.all(), owner_fields=("created_by",))
+
+
+def visit_for(user, pk) -> Visit:
+    from minqing.accounts.access import get_scoped_or_404
+
+    return get_scoped_or_404(
+        user,
+        Visit.objects.select_related("household", "household__grid", "created_by"),
+        owner_fields=("created_by",),
+        pk=pk,
+    )
+
+
+def my_visits(user) -> QuerySet[Visit]:
+    """Visits the user went on (as recorder or companion), newest first."""
+    return (
+        Visit.objects.filter(visitors=user)
+        .select_related("household", "grid")
+        .order_by("-visited_at", "-id")
+    )
+
+
+def plans_of(household: Household) -> QuerySet[HouseholdVisitPlan]:
+    return household.visit_plans.select_related("visit_class", "created_by")
+
+
+# --- the diary -------------------------------------------------------------------------------
+
+
+def diary_for(user, *, q: str = "", tag: str = "") -> QuerySet[DiaryEntry]:
+    """The user's own diary: nobody else's, whatever their role."""
+    if not getattr(user, "is_authenticated", False):
+        return DiaryEntry.objects.none()
+    qs = DiaryEntry.objects.filter(author=user).select_related("household")
+    if q:
+        qs = qs.filter(Q(text__contains=q) | Q(tags__contains=q))
+    if tag:
+        # Tags are stored space-separated; match a whole word.
+        qs = qs.filter(
+            Q(tags=tag)
+            | Q(tags__startswith=tag + " ")
+            | Q(tags__endswith=" " + tag)
+            | Q(tags__contains=" " + tag + " ")
+        )
+    return qs.order_by("-date", "-id")
+
+
+# --- the household timeline ------------------------------------------------------------------
+
+
+@dataclass
+class TimelineItem:
+    at: dt.datetime
+    kind: str  # "visit", "diary", "case", "help", …
+    label: str  # what kind of thing, in words: 走访 · 入户
+    title: str
+    url: str = ""
+    text: str = ""
+    badges: list[str] = field(default_factory=list)
+
+
+TimelineSource = Callable[[object, Household, int], Iterable[TimelineItem]]
+_SOURCES: list[TimelineSource] = []
+
+
+def register_timeline_source(source: TimelineSource) -> TimelineSource:
+    """Add a source of timeline items (e.g. help received, from the pairing app's ready()).
+
+    A source takes (user, household, limit) and yields at most `limit` TimelineItems the user
+    may see. Usable as a decorator.
+    """
+    if source not in _SOURCES:
+        _SOURCES.append(source)
+    return source
+
+
+def _day_start(d: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(d, dt.time(0, 0)))
+
+
+@register_timeline_source
+def _visit_items(user, household: Household, limit: int) -> Iterable[TimelineItem]:
+    visits = (
+        visits_for(user)
+        .filter(household=household)
+        .prefetch_related("visitors", "members_met", "cases")
+        .order_by("-visited_at", "-id")[:limit]
+    )
+    for v in visits:
+        who = "、".join(str(u) for u in v.visitors.all())
+        if v.other_visitors:
+            who = f"{who}、{v.other_visitors}" if who else v.other_visitors
+        yield TimelineItem(
+            at=v.visited_at,
+            kind="visit",
+            label=f"走访 · {v.get_mode_display()}",
+            title=who,
+            url=f"/visits/{v.pk}/",
+            text=v.opinions or v.seen,
+            badges=[c.number for c in v.cases.all()],
+        )
+
+
+@register_timeline_source
+def _diary_items(user, household: Household, limit: int) -> Iterable[TimelineItem]:
+    entries = diary_for(user).filter(household=household)[:limit]
+    for e in entries:
+        yield TimelineItem(
+            at=_day_start(e.date),
+            kind="diary",
+            label="我的民情日记",
+            title=" ".join(f"#{t}" for t in e.tag_list),
+            url=f"/visits/diary/{e.pk}/edit/",
+            text=e.text,
+        )
+
+
+@register_timeline_source
+def _case_items(user, household: Household, limit: int) -> Iterable[TimelineItem]:
+    from minqing.cases.selectors import cases_for
+
+    cases = (
+        cases_for(user)
+        .filter(household=household)
+        .select_related("category")
+        .order_by("-accepted_at", "-id")[:limit]
+    )
+    for c in cases:
+        yield TimelineItem(
+            at=c.accepted_at,
+            kind="case",
+            label=f"案件 · {c.get_channel_display()}",
+            title=f"{c.number} {c.title}",
+            url=f"/cases/{c.number}/",
+            text=c.category.name if c.category_id else "",
+            badges=[c.get_status_display()],
+        )
+
+
+def timeline_for(user, household: Household, *, limit: int = 50) -> list[TimelineItem]:
+    """Everything that happened with a household, newest first, as far as `user` may see."""
+    items: list[TimelineItem] = []
+    for source in _SOURCES:
+        items.extend(source(user, household, limit))
+    items.sort(key=lambda i: i.at, reverse=True)
+    return items[:limit]

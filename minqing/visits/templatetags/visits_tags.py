@@ -1,0 +1,34 @@
+"""The household page's visit panel: schedule, plans and the timeline, for the viewing user.
+
+Used by visits/_household_timeline.html, which registry/household_detail.html includes, so the
+registry view needs to know nothing about visits.
+"""
+
+from django import template
+
+from minqing.accounts.access import can_edit_registry
+from minqing.visits import selectors
+from minqing.visits.forms import PlanForm
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def household_visits(context, household) -> dict:
+    user = context["request"].user
+    return {
+        "schedule": selectors.schedule_of(household),
+        "plans": list(selectors.plans_of(household)),
+        "items": selectors.timeline_for(user, household),
+        "can_plan": can_edit_registry(user),
+        "plan_form": PlanForm(),
+    }
+
+
+@register.filter
+def days_before(day, today) -> int:
+    """Whole days from `day` to `today` (how many days a due date is past)."""
+    try:
+        return (today - day).days
+    except TypeError:
+        return 0

@@ -1,0 +1,115 @@
+"""A demand raised on a visit becomes a case in one step, linked both ways."""
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from minqing.cases.models import Case, Channel, Status
+from minqing.visits import selectors, services
+
+
+@pytest.fixture
+def visit(grid_a_worker, zhang_san):
+    return services.visit_record(
+        acting_user=grid_a_worker,
+        household=zhang_san.household,
+        data={"members_met": [zhang_san], "opinions": "楼下路灯坏了一个月，晚上出门不安全。"},
+    )
+
+
+def test_a_demand_becomes_a_registered_case_of_the_household(
+    grid_a_worker, tree, visit, zhang_san, street_light
+):
+    # when the grid worker turns the demand into a case with 张三 as the reporter
+    case = services.visit_demand_to_case(
+        acting_user=grid_a_worker,
+        visit=visit,
+        category=street_light,
+        description=visit.opinions,
+        reporter=zhang_san,
+    )
+
+    # then it is a registered case of the household, from a visit, in the household's grid
+    case.refresh_from_db()
+    assert case.channel == Channel.VISIT
+    assert case.household == zhang_san.household
+    assert case.grid == tree["grid_a"]
+    assert case.status == Status.REGISTERED
+    assert (case.reporter, case.reporter_name) == (zhang_san, "张三")
+    assert case.reporter_phone_last4 == "5678"
+    # and the visit and the case lead to each other
+    assert list(visit.cases.all()) == [case]
+    assert list(case.visits.all()) == [visit]
+
+
+def test_the_case_shows_on_the_household_timeline(
+    client, grid_a_worker, visit, zhang_san, street_light
+):
+    case = services.visit_demand_to_case(
+        acting_user=grid_a_worker, visit=visit, category=street_light, description="路灯不亮"
+    )
+    items = selectors.timeline_for(grid_a_worker, zhang_san.household)
+    assert [i.kind for i in items] == ["case", "visit"]
+    assert case.number in items[0].title and items[1].badges == [case.number]
+    client.force_login(grid_a_worker)
+    page = client.get(f"/households/{zhang_san.household_id}/").content.decode()
+    assert case.number in page and f"/visits/{visit.pk}/" in page
+
+
+def test_the_same_demand_is_not_filed_twice(grid_a_worker, visit, street_light):
+    services.visit_demand_to_case(
+        acting_user=grid_a_worker, visit=visit, category=street_light, description="路灯不亮"
+    )
+    with pytest.raises(ValidationError) as exc:
+        services.visit_demand_to_case(
+            acting_user=grid_a_worker, visit=visit, category=street_light, description="路灯不亮"
+        )
+    assert "请勿重复提交" in exc.value.message_dict["description"][0]
+    assert Case.objects.count() == 1
+
+
+def test_the_reporter_must_be_a_member_met_on_the_visit(grid_a_worker, tree, visit, street_light):
+    from minqing.registry import services as registry
+
+    other = registry.person_create(
+        acting_user=grid_a_worker,
+        data={"name": "李四", "household": visit.household, "grid": tree["grid_a"]},
+    )
+    with pytest.raises(ValidationError) as exc:
+        services.visit_demand_to_case(
+            acting_user=grid_a_worker,
+            visit=visit,
+            category=street_light,
+            description="路灯不亮",
+            reporter=other,
+        )
+    assert exc.value.message_dict == {"reporter": [services.ERR_REPORTER]}
+    assert not Case.objects.exists()
+
+
+def test_the_case_form_on_the_visit_page_files_the_case(
+    client, grid_a_worker, visit, zhang_san, street_light
+):
+    client.force_login(grid_a_worker)
+    page = client.get(f"/visits/{visit.pk}/").content.decode()
+    assert "转为案件" in page and "楼下路灯坏了一个月" in page  # description prefilled
+    response = client.post(
+        f"/visits/{visit.pk}/case/",
+        {
+            "category": street_light.pk,
+            "description": visit.opinions,
+            "reporter": zhang_san.pk,
+            "priority": "normal",
+        },
+    )
+    assert response.status_code == 302
+    case = Case.objects.get()
+    assert case.visits.get() == visit
+    assert case.number in client.get(f"/visits/{visit.pk}/").content.decode()
+
+
+def test_a_case_form_without_a_category_says_so_instead_of_failing(client, grid_a_worker, visit):
+    client.force_login(grid_a_worker)
+    response = client.post(f"/visits/{visit.pk}/case/", {"description": "路灯"})
+    assert response.status_code == 400
+    assert "这个字段是必填项" in response.content.decode()
+    assert not Case.objects.exists()

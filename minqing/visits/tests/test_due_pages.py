@@ -1,0 +1,143 @@
+"""The due list: a grid worker's households; leaders' counts per grid; nearest first."""
+
+import datetime as dt
+
+from django.utils import timezone
+
+from minqing.visits import services
+from minqing.visits.models import HouseholdVisitState
+
+from .conftest import at, file_household
+
+
+def _overdue(household, days: int) -> None:
+    HouseholdVisitState.objects.filter(pk=household.pk).update(
+        next_due=timezone.localdate() - dt.timedelta(days=days)
+    )
+
+
+def test_a_grid_worker_sees_the_due_and_overdue_households_of_their_grid(
+    client, grid_a_worker, grid_b_worker, tree, household_b
+):
+    a1 = file_household(grid_a_worker, tree["grid_a"], "东门路1号")
+    a2 = file_household(grid_a_worker, tree["grid_a"], "东门路2号")
+    services.visit_states_refresh()
+    _overdue(a1, 3)
+    _overdue(household_b, 1)
+    client.force_login(grid_a_worker)
+    page = client.get("/visits/due/").content.decode()
+    assert "东门路1号" in page and "逾期 3 天" in page
+    assert "东门路2号" not in page  # not due yet
+    assert "人民路9号" not in page  # grid B's
+    assert f"/visits/new/?household={a1.pk}" in page
+    assert a2.pk  # filed, not listed
+
+
+def test_leaders_see_counts_per_grid_and_open_a_grid(
+    client, grid_a_worker, grid_b_worker, street_officer, tree, household_b
+):
+    a1 = file_household(grid_a_worker, tree["grid_a"], "东门路1号")
+    a2 = file_household(grid_a_worker, tree["grid_a"], "东门路2号")
+    services.visit_states_refresh()
+    _overdue(a1, 3)
+    HouseholdVisitState.objects.filter(pk=a2.pk).update(next_due=timezone.localdate())
+    _overdue(household_b, 1)
+    client.force_login(street_officer)
+    response = client.get("/visits/due/")
+    rows = {r.grid.code: (r.overdue, r.today) for r in response.context["rows"]}
+    assert rows == {tree["grid_a"].code: (1, 1), tree["grid_b"].code: (1, 0)}
+    assert response.context["totals"] == {"overdue": 2, "today": 1}
+    page = client.get(f"/visits/due/?grid={tree['grid_a'].code}").content.decode()
+    assert "东门路1号" in page and "东门路2号" in page and "人民路9号" not in page
+
+
+def test_a_grid_worker_cannot_open_another_grids_due_list(client, grid_a_worker, tree):
+    client.force_login(grid_a_worker)
+    assert client.get(f"/visits/due/?grid={tree['grid_b'].code}").status_code == 404
+
+
+def test_with_the_phones_location_the_nearest_building_comes_first(client, grid_a_worker, tree):
+    from conftest import square
+    from minqing.grids.models import Level, Node
+
+    far = Node.objects.create(
+        level=Level.BUILDING,
+        name="9幢",
+        code="330188001001001009",
+        parent=tree["grid_a"],
+        boundary=square(120.009, 30.009, 0.0005),
+    )
+    near = tree["building_a"]
+    near.boundary = square(120.0, 30.0, 0.0005)
+    near.save()
+    h_far = file_household(grid_a_worker, tree["grid_a"], "A区 9幢101")
+    h_near = file_household(grid_a_worker, tree["grid_a"], "B区 1幢101")
+    h_none = file_household(grid_a_worker, tree["grid_a"], "C区 无楼栋")
+    type(h_far).objects.filter(pk=h_far.pk).update(building=far)
+    type(h_near).objects.filter(pk=h_near.pk).update(building=near)
+    services.visit_states_refresh()
+    for h in (h_far, h_near, h_none):
+        _overdue(h, 1)
+    client.force_login(grid_a_worker)
+
+    by_address = client.get("/visits/due/")
+    assert [s.household_id for s in by_address.context["page"]] == [h_far.pk, h_near.pk, h_none.pk]
+    nearest = client.get("/visits/due/?lat=30.0002&lng=120.0002")
+    assert [s.household_id for s in nearest.context["page"]] == [h_near.pk, h_far.pk, h_none.pk]
+    first = nearest.context["page"][0]
+    assert first.distance_m < 20 and f"约 {first.distance_m} 米" in nearest.content.decode()
+    # a nonsense location is ignored rather than failing
+    assert client.get("/visits/due/?lat=abc&lng=1e999").status_code == 200
+
+
+def test_the_household_page_shows_the_schedule_and_the_visit(client, grid_a_worker, tree):
+    household = file_household(grid_a_worker, tree["grid_a"], "东门路3号")
+    visit = services.visit_record(
+        acting_user=grid_a_worker,
+        household=household,
+        data={"seen": "家中整洁", "opinions": "希望加装电梯"},
+        now=at(timezone.localdate() - dt.timedelta(days=2)),
+    )
+    client.force_login(grid_a_worker)
+    page = client.get(f"/households/{household.pk}/").content.decode()
+    assert "普遍走访" in page and "希望加装电梯" in page and f"/visits/{visit.pk}/" in page
+
+
+def test_the_visits_home_counts_and_lists_my_visits(client, grid_a_worker, household_a):
+    services.visit_record(acting_user=grid_a_worker, household=household_a, data={"seen": "好"})
+    client.force_login(grid_a_worker)
+    page = client.get("/visits/").content.decode()
+    assert "人民路1号" in page
+    found = client.get("/visits/new/?q=人民路").content.decode()
+    assert f"/visits/new/?household={household_a.pk}" in found
+
+
+def test_the_household_timeline_costs_the_same_queries_for_one_visit_or_many(
+    client, grid_a_worker, community_worker, zhang_san, street_light
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    household = zhang_san.household
+
+    def visit():
+        v = services.visit_record(
+            acting_user=grid_a_worker,
+            household=household,
+            data={"visitors": [community_worker], "members_met": [zhang_san], "seen": "x"},
+        )
+        services.visit_demand_to_case(
+            acting_user=grid_a_worker, visit=v, category=street_light, description=f"路灯{v.pk}"
+        )
+
+    client.force_login(grid_a_worker)
+    visit()
+    client.get(f"/households/{household.pk}/")  # warm the per-process caches
+    with CaptureQueriesContext(connection) as one:
+        client.get(f"/households/{household.pk}/")
+    for _ in range(4):
+        visit()
+    with CaptureQueriesContext(connection) as five:
+        page = client.get(f"/households/{household.pk}/").content.decode()
+    assert page.count("走访 · 入户") == 5
+    assert len(five) == len(one)
