@@ -64,7 +64,7 @@ def prepare(args) -> dict:
     log(f"{args.db}: seed_demo --people {args.people} (skipped if already seeded)")
     t = time.monotonic()
     subprocess.run(
-        [*manage, "seed_demo", "--people", str(args.people), "--quiet"],
+        [*manage, "seed_demo", "--people", str(args.people), "--cases", "0", "--quiet"],
         env=env,
         cwd=ROOT,
         check=True,

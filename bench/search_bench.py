@@ -126,7 +126,7 @@ def prepare(db: str, args) -> dict:
     run([*manage, "migrate", "-v0"], env)
     log(f"{db}: migrate done in {time.monotonic() - t:.0f}s; seed_demo --people {args.people}")
     t = time.monotonic()
-    run([*manage, "seed_demo", "--people", str(args.people), "--quiet"], env)
+    run([*manage, "seed_demo", "--people", str(args.people), "--cases", "0", "--quiet"], env)
     log(f"{db}: seed done in {time.monotonic() - t:.0f}s; analyze, tokens, queries")
     out = run([*manage, "shell", "-c", SETUP], env, capture_output=True).stdout
     setup = json.loads(out.split("BENCH-JSON ", 1)[1])

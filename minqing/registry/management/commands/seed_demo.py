@@ -61,11 +61,15 @@ class Command(BaseCommand):
         parser.add_argument("--people", type=int, default=13_500)
         parser.add_argument("--seed", type=int, default=20261126)
         parser.add_argument("--quiet", action="store_true")
+        parser.add_argument(
+            "--cases", type=int, default=1500, help="演示案件数（过去一年），0 表示不生成。"
+        )
 
-    def handle(self, *args, people: int, seed: int, quiet: bool, **options):
+    def handle(self, *args, people: int, seed: int, quiet: bool, cases: int, **options):
         if Node.objects.filter(code=COUNTY_CODE).exists():
             self.stdout.write("演示数据已存在，跳过。")
             self.print_accounts()
+            self.seed_cases(cases, seed, quiet)
             return
         started = time.monotonic()
         self.rng = random.Random(seed)
@@ -85,6 +89,10 @@ class Command(BaseCommand):
             self.build_teams(grids)
             self.build_places(grids)
         self.build_people(grids, people)
+        # Every household's visit schedule, in batches (what the nightly refresh_visit_due does).
+        from minqing.visits.services import visit_states_refresh
+
+        visit_states_refresh()
         if not quiet:
             self.stdout.write(
                 self.style.SUCCESS(
@@ -94,6 +102,41 @@ class Command(BaseCommand):
                 )
             )
             self.print_accounts()
+        self.seed_cases(cases, seed, quiet)
+
+    def seed_cases(self, count: int, seed: int, quiet: bool):
+        """A year of cases, departments, the Open311 client and zoning (minqing.cases.demo)."""
+        from minqing.cases.demo import UNITS, seed_cases
+
+        if count <= 0:
+            return
+        result = seed_cases(
+            count=count, rng=random.Random(seed + 1), county=Node.objects.get(code=COUNTY_CODE)
+        )
+        if result["skipped"]:
+            if not quiet:
+                self.stdout.write(f"演示案件已存在（{result['cases']} 件），跳过。")
+            return
+        if not quiet:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"演示案件已生成：{result['cases']} 件，其中办理中 {result['open']} 件，"
+                    f"用时 {result['seconds']:.0f} 秒。"
+                )
+            )
+            self.stdout.write(
+                "部门账号（密码同上，只看本部门的案件）："
+                + "、".join(f"{username} {name}" for _, name, username, *_ in UNITS)
+            )
+        if result["problems"]:
+            self.stderr.write(f"演示案件回放中有未能完成的步骤：{result['problems']}")
+        if result["open311_key"]:
+            self.stdout.write(
+                self.style.WARNING(
+                    f"Open311 客户端“民安县市民APP”的 API 密钥（只显示这一次）："
+                    f"{result['open311_key']}"
+                )
+            )
 
     def print_accounts(self):
         self.stdout.write(

@@ -1,0 +1,298 @@
+"""指标统计 and 民情实事解决台账: the numbers, computed by hand for a known set of cases; scope;
+the charts' data; the Excel files (masked, stamped, formula-safe, audited)."""
+
+import datetime
+import io
+import json
+import re
+from html import unescape
+from pathlib import Path
+
+import openpyxl
+import pytest
+from django.conf import settings
+from django.utils import timezone
+
+from conftest import login
+from minqing.cases import services, stats_views
+from minqing.core.models import AuditAction, AuditEntry
+
+DAY = datetime.timedelta(days=1)
+HOUR = datetime.timedelta(hours=1)
+
+
+def act(user, case, action, at, **kw):
+    return services.case_act(acting_user=user, case=case, action=action, now=at, **kw)
+
+
+def accept(user, grid, at, category, **data):
+    data = {"category": category, "description": "路灯不亮。", "grid": grid, **data}
+    return services.case_accept(acting_user=user, data=data, now=at)
+
+
+def close(worker, case, at, *, checker=None):
+    case = act(worker, case, "take", at + HOUR)
+    case = act(worker, case, "feedback", at + 2 * HOUR, note="已修好。")
+    return act(checker or worker, case, "verify", at + 3 * HOUR)
+
+
+@pytest.fixture
+def known(tree, grid_a_worker, grid_b_worker, community_worker, street_officer, street_light):
+    """Seven cases accepted in the last month, in grids A and B, whose measures are:
+
+    grid A: A1 closed on time 满意; A2 reworked, closed on time 基本满意; A3 late, escalated
+            to the community, closed late, not rated; A4 open and not yet due.
+    grid B: B1 closed on time 满意; B2 cancelled; B3 不满意 twice (reopened once), closed on
+            time. Plus one case closed long before the period and one in another community.
+    """
+    now = timezone.now()
+    t0 = now - 30 * DAY
+    a, b = tree["grid_a"], tree["grid_b"]
+    old = close(grid_a_worker, accept(grid_a_worker, a, now - 200 * DAY, street_light),
+                now - 200 * DAY)  # fmt: skip
+    a1 = accept(grid_a_worker, a, t0, street_light, reporter_name="王大妈",
+                reporter_phone="13812345678", address="东门路3号")  # fmt: skip
+    a1 = act(grid_a_worker, close(grid_a_worker, a1, t0), "rate", t0 + 4 * HOUR,
+             satisfaction="satisfied")  # fmt: skip
+    a2 = accept(grid_a_worker, a, t0, street_light,
+                description="=HYPERLINK(\"http://evil\")楼道灯不亮")  # fmt: skip
+    a2 = act(grid_a_worker, a2, "take", t0 + HOUR)
+    a2 = act(grid_a_worker, a2, "feedback", t0 + 2 * HOUR, note="换了灯泡。")
+    a2 = act(grid_a_worker, a2, "rework", t0 + 3 * HOUR, note="还是不亮。")
+    a2 = act(grid_a_worker, a2, "feedback", t0 + 4 * HOUR, note="换了线路。")
+    a2 = act(grid_a_worker, a2, "verify", t0 + 5 * HOUR)
+    a2 = act(grid_a_worker, a2, "rate", t0 + 6 * HOUR, satisfaction="fairly")
+    a3 = act(grid_a_worker, accept(grid_a_worker, a, t0, street_light), "take", t0 + HOUR)
+    b1 = accept(grid_b_worker, b, t0, street_light, reporter_name="李师傅",
+                reporter_phone="13987654321")  # fmt: skip
+    b1 = act(grid_b_worker, close(grid_b_worker, b1, t0), "rate", t0 + 4 * HOUR,
+             satisfaction="satisfied")  # fmt: skip
+    b2 = act(grid_b_worker, accept(grid_b_worker, b, t0, street_light), "cancel",
+             t0 + HOUR, note="重复反映。")  # fmt: skip
+    b3 = close(grid_b_worker, accept(grid_b_worker, b, t0, street_light), t0)
+    b3 = act(grid_b_worker, b3, "rate", t0 + 4 * HOUR, satisfaction="unsatisfied")
+    b3 = close(grid_b_worker, b3, t0 + 5 * HOUR)
+    b3 = act(grid_b_worker, b3, "rate", t0 + 9 * HOUR, satisfaction="unsatisfied")
+    counts = services.sweep_deadlines(now=t0 + 20 * DAY)  # A3 is late: up to the community
+    assert counts["overdue"] == 1 and counts["escalated"] == 1
+    a3 = act(grid_a_worker, a3, "feedback", t0 + 21 * DAY, note="已修好。")
+    a3 = act(community_worker, a3, "verify", t0 + 21 * DAY + HOUR)
+    a4 = accept(grid_a_worker, a, now - HOUR, street_light)
+    other = accept(street_officer, tree["grid_c"], t0, street_light)
+    start, end = timezone.localdate(t0) - DAY, timezone.localdate(now)
+    cases = {"A1": a1, "A2": a2, "A3": a3, "A4": a4, "B1": b1, "B2": b2, "B3": b3}
+    cases.update(old=old, other=other)
+    return {"cases": cases, "query": f"start={start:%Y-%m-%d}&end={end:%Y-%m-%d}"}
+
+
+def table(html: str) -> list[list[str]]:
+    """The cells of each body row of the first table, as text."""
+    body = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    rows = []
+    for tr in re.findall(r"<tr.*?</tr>", body, re.S):
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", tr, re.S)
+        rows.append([unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in cells])
+    return rows
+
+
+def _avg(*cases) -> str:
+    return f"{sum(c.handling_hours for c in cases) / len(cases):.1f}"
+
+
+def test_the_indicators_match_the_rates_computed_by_hand(client, known, community_worker, tree):
+    c = known["cases"]
+    login(client, community_worker)
+    response = client.get(f"/cases/stats/?{known['query']}")
+    assert response.status_code == 200
+    assert response.context["node"] == tree["community"]  # the user's home node by default
+    rows = {r[0]: r[1:] for r in table(response.content.decode())}
+    # 受理 立案 结案 结案率 按期结案率 返工率 超期 平均时长 满意率
+    assert rows["东门社区第1网格"] == [
+        "4", "4", "3", "100.0%", "66.7%", "25.0%", "1", _avg(c["A1"], c["A2"], c["A3"]),
+        "100.0%",
+    ]  # 结案 3 / (4 − 1 按时待处置); 按期 2 / 3; 返工 1 / 4; 满意 2 / 2  # fmt: skip
+    assert rows["东门社区第2网格"] == [
+        "3", "3", "2", "66.7%", "66.7%", "0.0%", "0", _avg(c["B1"], c["B3"]), "50.0%",
+    ]  # 结案 2 / 3 (the cancelled one counts as registered); 满意 1 / 2  # fmt: skip
+    assert rows["合计（东门社区）"] == [
+        "7", "7", "5", "83.3%", "66.7%", "14.3%", "1",
+        _avg(c["A1"], c["A2"], c["A3"], c["B1"], c["B3"]), "75.0%",
+    ]  # fmt: skip
+    assert c["A3"].level_node == tree["community"] and c["A3"].closed_on_time is False
+
+
+def test_drilling_down_from_the_street_goes_to_its_communities(client, known, street_officer):
+    login(client, street_officer)
+    response = client.get(f"/cases/stats/?{known['query']}")
+    html = response.content.decode()
+    rows = {r[0]: r[1:] for r in table(html)}
+    assert set(rows) == {"东门社区", "南苑社区", "合计（城关街道）"}
+    assert rows["南苑社区"][:3] == ["1", "1", "0"]
+    assert rows["合计（城关街道）"][0] == "8"
+    assert f'href="?node=330188001001&amp;{known["query"].replace("&", "&amp;")}"' in html
+    down = client.get(f"/cases/stats/?node=330188001001&{known['query']}")
+    assert [r[0] for r in table(down.content.decode())] == [
+        "东门社区第1网格", "东门社区第2网格", "合计（东门社区）",
+    ]  # fmt: skip
+    assert 'href="/cases/?node=330188001001001"' in down.content.decode()  # a grid: its cases
+
+
+def test_a_node_outside_the_users_scope_answers_404(client, known, grid_b_worker, tree):
+    login(client, grid_b_worker)
+    for code in (tree["grid_a"].code, tree["community"].code, "330188", "x" * 300, "bogus"):
+        assert client.get(f"/cases/stats/?node={code}").status_code == 404
+        assert client.get(f"/cases/stats/export.xlsx?node={code}").status_code == 404
+        assert client.get(f"/cases/ledger/?node={code}").status_code == 404
+    assert client.get(f"/cases/stats/?node={tree['grid_b'].code}").status_code == 200
+
+
+def test_someone_without_a_place_gets_a_message_and_strangers_must_log_in(client, outsider):
+    assert client.get("/cases/stats/").status_code == 302
+    assert client.get("/cases/ledger.xlsx").status_code == 302
+    login(client, outsider)
+    response = client.get("/cases/stats/")
+    assert response.status_code == 200
+    assert stats_views.ERR_NO_NODE in response.content.decode()
+    assert client.get("/cases/stats/export.xlsx").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("start=2026-02-30", stats_views.ERR_DATE),
+        ("start=abc&end=2026-01-01", stats_views.ERR_DATE),
+        ("start=1899-01-01", stats_views.ERR_DATE_RANGE),
+        ("start=2026-05-01&end=2026-04-01", stats_views.ERR_DATE_ORDER),
+        ("start=2020-01-01&end=2026-01-01", stats_views.ERR_SPAN),
+    ],
+)
+def test_bad_dates_get_a_chinese_message_and_the_default_period(
+    client, community_worker, query, message
+):
+    login(client, community_worker)
+    response = client.get(f"/cases/stats/?{query}")
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    today = timezone.localdate()
+    assert response.context["period"].start == today.replace(month=1, day=1)
+    assert client.get(f"/cases/stats/export.xlsx?{query}").status_code == 400
+    assert message in client.get(f"/cases/ledger/?{query}").content.decode()
+
+
+def test_the_presets_are_this_month_quarter_and_year(client, community_worker):
+    login(client, community_worker)
+    response = client.get("/cases/stats/")
+    today = timezone.localdate()
+    presets = {str(p["label"]): p for p in response.context["presets"]}
+    assert set(presets) == {"本月", "本季度", "本年"}
+    assert presets["本年"]["active"]  # the default period: this year to date
+    assert f"start={today.replace(day=1):%Y-%m-%d}" in presets["本月"]["query"]
+    quarter = today.replace(month=(today.month - 1) // 3 * 3 + 1, day=1)
+    assert f"start={quarter:%Y-%m-%d}" in presets["本季度"]["query"]
+
+
+def test_the_charts_use_the_vendored_echarts_and_embedded_data(client, known, community_worker):
+    login(client, community_worker)
+    html = client.get(f"/cases/stats/?{known['query']}").content.decode()
+    assert '<script src="/static/vendor/echarts/echarts.min.js"></script>' in html
+    assert "cdn" not in html.lower() and "https://" not in html
+    data = json.loads(
+        unescape(re.search(r'<script id="stats-data"[^>]*>(.*?)</script>', html, re.S)[1])
+    )
+    assert sum(data["accepted"]) == 7 and sum(data["closed"]) == 5
+    assert len(data["months"]) == len(data["accepted"]) == len(data["closed"]) >= 2
+    assert data["satisfaction"] == [
+        {"name": "满意", "value": 2},
+        {"name": "基本满意", "value": 1},
+        {"name": "不满意", "value": 1},
+    ]
+    vendor = Path(settings.BASE_DIR) / "minqing" / "static" / "vendor" / "echarts"
+    assert (vendor / "echarts.min.js").stat().st_size > 500_000
+    assert "Apache License" in (vendor / "LICENSE").read_text()
+    assert re.search(r"ECharts \d+\.\d+\.\d+", (vendor / "VERSION").read_text())
+
+
+def _sheet(response):
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    return list(book.active.iter_rows(values_only=True))
+
+
+def _stamp(rows) -> str:
+    return "\n".join(str(r[0]) for r in rows if r and isinstance(r[0], str))
+
+
+def test_the_stats_export_has_the_tables_numbers_a_stamp_and_an_audit_entry(
+    client, known, community_worker
+):
+    login(client, community_worker)
+    rows = _sheet(client.get(f"/cases/stats/export.xlsx?{known['query']}"))
+    assert rows[0][:3] == ("区划", "编码", "受理数")
+    by_name = {r[0]: r for r in rows[1:4]}
+    assert by_name["合计（东门社区）"][2:9] == (7, 7, 5, 83.3, 66.7, 14.3, 1)
+    assert by_name["东门社区第2网格"][10] == 50.0
+    stamp = _stamp(rows)
+    assert "导出人：community" in stamp and "导出时间：" in stamp and "范围：东门社区" in stamp
+    entry = AuditEntry.objects.get(action=AuditAction.EXPORT, actor=community_worker)
+    assert entry.model == "cases.case" and "指标统计" in entry.object_repr
+
+
+def test_the_ledger_lists_the_solved_cases_with_the_reporter_masked(
+    client, known, community_worker
+):
+    login(client, community_worker)
+    response = client.get(f"/cases/ledger/?{known['query']}")
+    html = response.content.decode()
+    c = known["cases"]
+    numbers = [r[0] for r in table(html)]
+    assert numbers == [c[k].number for k in ("A1", "B1", "A2", "B3", "A3")]  # by closing time
+    assert c["old"].number not in html and c["A4"].number not in html  # out of the period/open
+    assert c["B2"].number not in html  # cancelled is not solved
+    row = table(html)[0]
+    assert row[2] == "王大妈 138****5678" and "13812345678" not in html
+    assert row[9] == "是" and row[10] == "满意"
+    assert table(html)[-1][9] == "否" and table(html)[-1][10] == "未评价"
+
+
+def test_the_ledger_xlsx_opens_masked_stamped_formula_safe_and_audited(
+    client, known, community_worker
+):
+    login(client, community_worker)
+    rows = _sheet(client.get(f"/cases/ledger.xlsx?{known['query']}"))
+    assert rows[0] == (
+        "案件编号", "受理日期", "反映人", "地点", "网格", "类别", "反映问题", "处理结果",
+        "办结日期", "是否按期", "满意度",
+    )  # fmt: skip
+    c = known["cases"]
+    data = {r[0]: r for r in rows[1:] if r[0] and re.fullmatch(r"\d{8}-\d{6}", str(r[0]))}
+    assert set(data) == {c[k].number for k in ("A1", "A2", "A3", "B1", "B3")}
+    a1 = data[c["A1"].number]
+    assert a1[2] == "王大妈 138****5678" and a1[3] == "东门路3号" and a1[4] == "东门社区第1网格"
+    assert isinstance(a1[1], datetime.datetime) and isinstance(a1[8], datetime.datetime)
+    assert a1[7] == "已修好。" and a1[9] == "是" and a1[10] == "满意"
+    assert data[c["A2"].number][6].startswith("'=HYPERLINK")  # neutralised, not a formula
+    flat = " ".join(str(v) for r in rows for v in r if v is not None)
+    assert "13812345678" not in flat and "13987654321" not in flat
+    stamp = _stamp(rows)
+    assert "导出人：community" in stamp and "导出时间：" in stamp and "范围：" in stamp
+    assert "办结期间：" in stamp and "记录数：5" in stamp
+    entry = AuditEntry.objects.get(action=AuditAction.EXPORT, actor=community_worker)
+    assert entry.object_repr == "民情实事解决台账（5条）"
+
+
+def test_grid_b_ledger_does_not_contain_grid_a_cases(client, known, grid_b_worker):
+    login(client, grid_b_worker)
+    c = known["cases"]
+    html = client.get(f"/cases/ledger/?{known['query']}").content.decode()
+    assert [r[0] for r in table(html)] == [c["B1"].number, c["B3"].number]
+    rows = _sheet(client.get(f"/cases/ledger.xlsx?{known['query']}"))
+    flat = " ".join(str(v) for r in rows for v in r if v is not None)
+    assert c["B1"].number in flat and c["B3"].number in flat
+    for key in ("A1", "A2", "A3"):
+        assert c[key].number not in html and c[key].number not in flat
+    stats = client.get(f"/cases/stats/?{known['query']}")
+    assert table(stats.content.decode()) == [
+        ["合计（东门社区第2网格）", "3", "3", "2", "66.7%", "66.7%", "0.0%", "0",
+         _avg(c["B1"], c["B3"]), "50.0%"],
+    ]  # fmt: skip
