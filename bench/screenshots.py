@@ -7,10 +7,18 @@ Against a running server loaded with the demo county (`make run`, or `manage.py 
 Logs in as the demo grid worker grid_a (password minqing-demo) in Debian's /usr/bin/chromium
 (Playwright never downloads a browser here) and writes PNGs: home, a pinyin search on the person
 list, a household, a person, the grid page with its map, the team card, and the person list on a
-phone. It also reports any request that left the server, script errors and sideways overflow.
+phone; then grid_a's home, case inbox, quick case form and visits due list on a phone, a late
+case (as the community secretary), the open-case map (community), the indicators page (county)
+and a resident's progress page for a closed case. It also reports any request that left the
+server, script errors and sideways overflow.
+
+The progress page needs a closed case's number and the last 4 digits of its reporter's phone:
+pass them with `--track NUMBER LAST4`, or run the script with the server's DATABASE_URL so that
+it reads them with `manage.py shell`.
 """
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -42,7 +50,7 @@ class Shooter:
             ctx = browser.new_context(
                 base_url=self.base_url,
                 viewport=PHONE,
-                device_scale_factor=2,
+                device_scale_factor=1,  # keeps the PNGs small
                 is_mobile=True,
                 has_touch=True,
                 locale="zh-CN",
@@ -85,6 +93,42 @@ class Shooter:
         print(f"  {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}  ← {page.url}")
 
 
+def wait_map(page: Page, selector: str) -> None:
+    """A Leaflet map, if the page has one, is drawn (our scripts set data-ready when done)."""
+    if page.locator(selector).count():
+        page.locator(f"{selector}[data-ready='1']").wait_for(state="attached")
+
+
+def wait_charts(page: Page, *selectors: str) -> None:
+    """ECharts drew into each chart's canvas; then let the entry animation (1 s) finish."""
+    for sel in selectors:
+        page.locator(f"{sel} canvas").first.wait_for(state="attached")
+    page.wait_for_timeout(1_500)
+
+
+def closed_case_receipt() -> tuple[str, str] | None:
+    """A closed case's number and its reporter's last 4 phone digits, read with manage.py shell
+    from the database in this process's DATABASE_URL (it must be the server's)."""
+    code = (
+        "from minqing.cases.models import Case, Status\n"
+        "c = (Case.objects.filter(status=Status.CLOSED, anonymous=False)"
+        ".exclude(reporter_phone_last4='').order_by('-closed_at').first())\n"
+        "print('RECEIPT', c.number, c.reporter_phone_last4) if c else None\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), "shell", "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={"MINQING_DEV": "1", **os.environ},
+    )
+    for line in done.stdout.splitlines():
+        if line.startswith("RECEIPT "):
+            _, number, last4 = line.split()
+            return number, last4
+    return None
+
+
 def search_term(page: Page) -> tuple[str, str]:
     """The first listed person with a name of three characters (else any) and their initials."""
     names = [n.strip() for n in page.locator("#results td[data-label='姓名'] a").all_inner_texts()]
@@ -113,6 +157,12 @@ def main() -> None:
     parser.add_argument("--user", default="grid_a")
     parser.add_argument("--password", default="minqing-demo")
     parser.add_argument("--chromium", default=CHROMIUM)
+    parser.add_argument(
+        "--track",
+        nargs=2,
+        metavar=("NUMBER", "LAST4"),
+        help="a closed case and its reporter's last 4 phone digits, for the progress page",
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     warn_without_cjk_font()
@@ -163,7 +213,58 @@ def main() -> None:
         s.login(page, args.user, args.password)
         page.goto("/people/")
         s.shot(page, "07-people-phone", full_page=False)
+
+        page.goto("/")
+        page.locator("section.cases-home").first.wait_for()
+        s.shot(page, "08-home-phone")
+
+        page.goto("/cases/inbox/")
+        s.shot(page, "09-inbox-phone", full_page=False)
+
+        page.goto("/cases/new/")
+        wait_map(page, "#case-map")
+        s.shot(page, "11-case-new-phone", full_page=False)  # the submit bar sticks to the bottom
+
+        page.goto("/visits/due/")
+        wait_map(page, "#map")
+        s.shot(page, "15-visits-due-phone", full_page=False)
         ctx.close()
+
+        ctx, page = s.context(browser)
+        s.login(page, "community", args.password)
+        page.goto("/cases/?lateness=late")
+        late = page.locator("#results a[href^='/cases/'].mono")
+        if late.count():
+            late.first.click()
+            page.wait_for_url("**/cases/*/")
+            wait_map(page, "#case-map")
+            s.shot(page, "10-case-late")
+        else:
+            s.problems.append("community sees no late case: no case screenshot")
+
+        page.goto("/cases/map/")
+        wait_map(page, "#case-map")
+        s.shot(page, "12-case-map")
+        ctx.close()
+
+        ctx, page = s.context(browser)
+        s.login(page, "county", args.password)
+        page.goto("/cases/stats/")
+        wait_charts(page, "#chart-months", "#chart-satisfaction")
+        s.shot(page, "13-case-stats")
+        ctx.close()
+
+        receipt = tuple(args.track) if args.track else closed_case_receipt()
+        if receipt:
+            ctx, page = s.context(browser, phone=True)  # a resident, not logged in
+            number, last4 = receipt
+            page.goto(f"/track/?number={number}&last4={last4}")
+            if page.locator(".errorlist-box").count():
+                s.problems.append(f"/track/ does not find {number} with {last4}")
+            s.shot(page, "14-track-phone")
+            ctx.close()
+        else:
+            s.problems.append("no closed case found (pass --track NUMBER LAST4): no /track/ shot")
         browser.close()
 
     for problem in s.problems:

@@ -70,6 +70,7 @@ class Command(BaseCommand):
             self.stdout.write("演示数据已存在，跳过。")
             self.print_accounts()
             self.seed_cases(cases, seed, quiet)
+            self.seed_visits(seed, quiet)
             return
         started = time.monotonic()
         self.rng = random.Random(seed)
@@ -89,10 +90,6 @@ class Command(BaseCommand):
             self.build_teams(grids)
             self.build_places(grids)
         self.build_people(grids, people)
-        # Every household's visit schedule, in batches (what the nightly refresh_visit_due does).
-        from minqing.visits.services import visit_states_refresh
-
-        visit_states_refresh()
         if not quiet:
             self.stdout.write(
                 self.style.SUCCESS(
@@ -103,6 +100,15 @@ class Command(BaseCommand):
             )
             self.print_accounts()
         self.seed_cases(cases, seed, quiet)
+        self.seed_visits(seed, quiet)
+
+    def seed_visits(self, seed: int, quiet: bool):
+        """Past visits and every household's schedule (minqing.visits.demo)."""
+        from minqing.visits.demo import seed_visits
+
+        result = seed_visits(rng=random.Random(seed + 2))
+        if not quiet and not result["skipped"]:
+            self.stdout.write(self.style.SUCCESS(f"演示走访记录已生成：{result['visits']} 条。"))
 
     def seed_cases(self, count: int, seed: int, quiet: bool):
         """A year of cases, departments, the Open311 client and zoning (minqing.cases.demo)."""
