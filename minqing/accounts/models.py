@@ -7,7 +7,9 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
+from minqing.core.i18n import source
 from minqing.grids.models import Level
 
 
@@ -24,12 +26,12 @@ class User(AbstractUser):
 
 
 class Role(models.TextChoices):
-    GRID_WORKER = "grid_worker", "网格员"
-    COMMUNITY_WORKER = "community_worker", "社区工作者"
-    COMMUNITY_SECRETARY = "community_secretary", "社区书记"
-    STREET_OFFICER = "street_officer", "街道干部"
-    COUNTY_OFFICER = "county_officer", "县指挥中心"
-    ADMIN = "admin", "系统管理员"
+    GRID_WORKER = "grid_worker", _("网格员")
+    COMMUNITY_WORKER = "community_worker", _("社区工作者")
+    COMMUNITY_SECRETARY = "community_secretary", _("社区书记")
+    STREET_OFFICER = "street_officer", _("街道干部")
+    COUNTY_OFFICER = "county_officer", _("县指挥中心")
+    ADMIN = "admin", _("系统管理员")
 
 
 # The level a role is assigned at: a grid worker works at a grid, and so on.
@@ -46,11 +48,11 @@ ROLE_LEVEL = {
 class DataScope(models.TextChoices):
     """The five data scopes Chinese back-office users know (RuoYi 数据权限)."""
 
-    ALL = "all", "全部数据"
-    CUSTOM = "custom", "自定数据"
-    NODE = "node", "本部门"
-    NODE_AND_BELOW = "node_and_below", "本部门及以下"
-    SELF = "self", "仅本人"
+    ALL = "all", _("全部数据")
+    CUSTOM = "custom", _("自定数据")
+    NODE = "node", _("本部门")
+    NODE_AND_BELOW = "node_and_below", _("本部门及以下")
+    SELF = "self", _("仅本人")
 
 
 class RoleAssignment(models.Model):
@@ -86,7 +88,7 @@ class RoleAssignment(models.Model):
         if self.node_id and self.role and self.node.level != ROLE_LEVEL[Role(self.role)]:
             raise ValidationError(
                 {
-                    "node": f"{self.get_role_display()}应分配在“{Level(ROLE_LEVEL[Role(self.role)]).label}”一级的节点上。"
+                    "node": f"{source(Role(self.role).label)}应分配在“{source(Level(ROLE_LEVEL[Role(self.role)]).label)}”一级的节点上。"
                 }
             )
 
@@ -120,20 +122,20 @@ class ApiToken(models.Model):
 
 
 class MemberKind(models.TextChoices):
-    COMMITTEE = "committee", "两委委员"
-    STAFF = "staff", "工作人员"
-    VOLUNTEER = "volunteer", "志愿者"
-    BUILDING_LEADER = "building_leader", "楼组长"
-    MASS_ORG = "mass_org", "群团负责人"
-    SERVING_PARTY = "serving_party", "在职党员"
-    RETIRED_PARTY = "retired_party", "离退休党员"
-    PROPERTY = "property", "物业"
+    COMMITTEE = "committee", _("两委委员")
+    STAFF = "staff", _("工作人员")
+    VOLUNTEER = "volunteer", _("志愿者")
+    BUILDING_LEADER = "building_leader", _("楼组长")
+    MASS_ORG = "mass_org", _("群团负责人")
+    SERVING_PARTY = "serving_party", _("在职党员")
+    RETIRED_PARTY = "retired_party", _("离退休党员")
+    PROPERTY = "property", _("物业")
 
 
 class Responsibility(models.IntegerChoices):
-    NONE = 0, "成员"
-    FIRST = 1, "第一责任人"
-    SECOND = 2, "第二责任人"
+    NONE = 0, _("成员")
+    FIRST = 1, _("第一责任人")
+    SECOND = 2, _("第二责任人")
 
 
 class ServiceTeam(models.Model):

@@ -226,7 +226,7 @@ class ActionIn(InSchema):
 
 def _label(choices, value) -> str:
     try:
-        return choices(value).label if value else ""
+        return str(choices(value).label) if value else ""
     except ValueError:
         return str(value)
 
@@ -272,7 +272,7 @@ def _event_out(e: CaseEvent) -> dict:
         "id": e.pk,
         "at": e.at,
         "action": e.action,
-        "action_label": EVENT_LABELS.get(e.action) or (t.label if t else e.action),
+        "action_label": EVENT_LABELS.get(e.action) or (str(t.label) if t else e.action),
         "actor": _name(e.actor) if e.actor_id else e.actor_label,
         "from_status": e.from_status,
         "to_status": e.to_status,
@@ -306,12 +306,12 @@ def case_detail(user, case: Case) -> dict:
         actions.append(
             {
                 "action": name,
-                "label": t.label,
+                "label": str(t.label),
                 "note_required": t.note_required and name != "extend_decide",
             }
         )
     out.update(
-        public_label=workflow.PUBLIC_LABEL.get(case.status, ""),
+        public_label=str(workflow.PUBLIC_LABEL.get(case.status, "")),
         description=case.description,
         channel=case.channel,
         channel_label=case.get_channel_display(),

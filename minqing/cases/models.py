@@ -11,44 +11,46 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from minqing.core.fields import EncryptedTextField
 from minqing.core.masking import mask_phone
 
 
 class Channel(models.TextChoices):
-    VISIT = "visit", "走访发现"
-    PATROL = "patrol", "网格巡查"
-    PHONE = "phone", "来电"
-    WALK_IN = "walk_in", "来访"
-    RECEPTION = "reception", "接待日"
-    ONLINE = "online", "网上"
-    HOTLINE = "hotline", "12345"
-    PETITION = "petition", "信访"
+    VISIT = "visit", _("走访发现")
+    PATROL = "patrol", _("网格巡查")
+    PHONE = "phone", _("来电")
+    WALK_IN = "walk_in", _("来访")
+    RECEPTION = "reception", pgettext_lazy("channel", "接待日")
+    ONLINE = "online", _("网上")
+    HOTLINE = "hotline", _("12345")
+    PETITION = "petition", _("信访")
 
 
 class CaseType(models.TextChoices):
-    CONSULT = "consult", "咨询"
-    HELP = "help", "求助"
-    COMPLAINT = "complaint", "投诉"
-    REPORT = "report", "举报"
-    SUGGESTION = "suggestion", "建议"
+    CONSULT = "consult", _("咨询")
+    HELP = "help", _("求助")
+    COMPLAINT = "complaint", _("投诉")
+    REPORT = "report", _("举报")
+    SUGGESTION = "suggestion", _("建议")
 
 
 class Priority(models.TextChoices):
-    URGENT = "urgent", "紧急"
-    NORMAL = "normal", "一般"
+    URGENT = "urgent", _("紧急")
+    NORMAL = "normal", _("一般")
 
 
 class Status(models.TextChoices):
-    ACCEPTED = "accepted", "已受理"  # recorded; the acceptor owns it (首问负责)
-    REGISTERED = "registered", "已立案"  # confirmed as a case; waits to be handled or dispatched
-    DISPATCHED = "dispatched", "已派遣"  # sent to a handler or a department; the clock runs
-    HANDLING = "handling", "处置中"  # the handler is working on it
-    FED_BACK = "fed_back", "已反馈"  # the handler reports it done; waits for 核查
-    CLOSED = "closed", "已结案"  # verified; waits for the call-back (回访) and rating
-    RATED = "rated", "已回访"  # call-back done, rating recorded: the loop is closed
-    CANCELLED = "cancelled", "已注销"  # not a case (duplicate, not our matter …), with a reason
+    ACCEPTED = "accepted", _("已受理")  # recorded; the acceptor owns it (首问负责)
+    REGISTERED = "registered", _("已立案")  # confirmed as a case; waits to be handled or dispatched
+    DISPATCHED = "dispatched", _("已派遣")  # sent to a handler or a department; the clock runs
+    HANDLING = "handling", _("处置中")  # the handler is working on it
+    FED_BACK = "fed_back", _("已反馈")  # the handler reports it done; waits for 核查
+    CLOSED = "closed", _("已结案")  # verified; waits for the call-back (回访) and rating
+    RATED = "rated", _("已回访")  # call-back done, rating recorded: the loop is closed
+    CANCELLED = "cancelled", _("已注销")  # not a case (duplicate, not our matter …), with a reason
 
 
 OPEN_STATUSES = (
@@ -62,18 +64,18 @@ DONE_STATUSES = (Status.CLOSED, Status.RATED)
 
 
 class Satisfaction(models.TextChoices):
-    SATISFIED = "satisfied", "满意"
-    FAIRLY = "fairly", "基本满意"
-    UNSATISFIED = "unsatisfied", "不满意"
+    SATISFIED = "satisfied", _("满意")
+    FAIRLY = "fairly", _("基本满意")
+    UNSATISFIED = "unsatisfied", _("不满意")
 
 
 class Stage(models.TextChoices):
     """The stages a time limit can be set for."""
 
-    REGISTER = "register", "立案"
-    DISPATCH = "dispatch", "派遣"
-    HANDLE = "handle", "处置"
-    VERIFY = "verify", "核查"
+    REGISTER = "register", pgettext_lazy("stage", "立案")
+    DISPATCH = "dispatch", pgettext_lazy("stage", "派遣")
+    HANDLE = "handle", pgettext_lazy("stage", "处置")
+    VERIFY = "verify", pgettext_lazy("stage", "核查")
 
 
 class Category(models.Model):
@@ -445,9 +447,9 @@ class CasePhoto(models.Model):
 
 
 class ExtensionStatus(models.TextChoices):
-    PENDING = "pending", "待审批"
-    APPROVED = "approved", "已批准"
-    REJECTED = "rejected", "未批准"
+    PENDING = "pending", _("待审批")
+    APPROVED = "approved", _("已批准")
+    REJECTED = "rejected", _("未批准")
 
 
 class ExtensionRequest(models.Model):
@@ -488,14 +490,14 @@ class ExtensionRequest(models.Model):
 
 
 class NotificationKind(models.TextChoices):
-    ASSIGNED = "assigned", "新任务"
-    REMINDER = "reminder", "催办"
-    OVERDUE = "overdue", "超期"
-    ESCALATED = "escalated", "上报"
-    SUPERVISED = "supervised", "督办"
-    EXTENSION = "extension", "延期"
-    FEEDBACK = "feedback", "已反馈"
-    REOPENED = "reopened", "重办"
+    ASSIGNED = "assigned", _("新任务")
+    REMINDER = "reminder", _("催办")
+    OVERDUE = "overdue", _("超期")
+    ESCALATED = "escalated", pgettext_lazy("notification", "上报")
+    SUPERVISED = "supervised", pgettext_lazy("notification", "督办")
+    EXTENSION = "extension", _("延期")
+    FEEDBACK = "feedback", _("已反馈")
+    REOPENED = "reopened", _("重办")
 
 
 class Notification(models.Model):
@@ -533,10 +535,10 @@ class CaseCounter(models.Model):
 
 
 class ZoneKind(models.TextChoices):
-    NO_BUILD = "no_build", "禁建区"
-    RESTRICTED = "restricted", "限建区"
-    BUILDABLE = "buildable", "适建区"
-    BUILT = "built", "已建区"
+    NO_BUILD = "no_build", _("禁建区")
+    RESTRICTED = "restricted", _("限建区")
+    BUILDABLE = "buildable", _("适建区")
+    BUILT = "built", _("已建区")
 
 
 class ZoningLayer(models.Model):
@@ -578,10 +580,10 @@ class Open311Client(models.Model):
 
 
 class OpinionKind(models.TextChoices):
-    SOLVED = "solved", "当场解决"
-    DEADLINE = "deadline", "限期办理"
-    TRANSFERRED = "transferred", "转办"
-    MEETING = "meeting", "提交班子会议"
+    SOLVED = "solved", _("当场解决")
+    DEADLINE = "deadline", _("限期办理")
+    TRANSFERRED = "transferred", _("转办")
+    MEETING = "meeting", _("提交班子会议")
 
 
 class ReceptionDay(models.Model):

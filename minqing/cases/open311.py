@@ -45,6 +45,7 @@ from minqing.cases.models import (
     Status,
 )
 from minqing.cases.workflow import PUBLIC_LABEL, TRANSITIONS
+from minqing.core.i18n import source
 
 XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 FORMATS = {"xml": "text/xml; charset=utf-8", "json": "application/json"}
@@ -243,7 +244,7 @@ def _status_notes(case: Case) -> str:
         return case.answer
     if case.status == Status.CANCELLED and case.cancel_reason:
         return case.cancel_reason
-    return PUBLIC_LABEL.get(case.status, "")
+    return source(PUBLIC_LABEL.get(case.status, ""))  # Open311 speaks Chinese, like the notice
 
 
 def _request_row(case: Case) -> dict:
@@ -495,8 +496,8 @@ def request_create(request, fmt):
 
 def _update_description(event: CaseEvent) -> str:
     transition = TRANSITIONS.get(event.action)
-    step = ACTION_LABEL.get(event.action) or (transition.label if transition else "")
-    state = PUBLIC_LABEL.get(event.to_status, "")
+    step = ACTION_LABEL.get(event.action) or (source(transition.label) if transition else "")
+    state = source(PUBLIC_LABEL.get(event.to_status, ""))
     return "：".join(p for p in (step, state) if p)
 
 

@@ -17,7 +17,7 @@ from django.db import models
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.core import get_usage
 
@@ -25,36 +25,38 @@ from minqing.cases import services, workflow
 from minqing.cases.models import DONE_STATUSES, Notification, Satisfaction, Status
 from minqing.core.paging import page_of, querystring_without_page
 
-ERR_NOT_FOUND = "未找到该案件。请核对案件编号和您反映问题时所留手机号码的后4位。"
-ERR_INCOMPLETE = "请填写案件编号和手机号码后4位。"
-ERR_LIMITED = "查询过于频繁，请 {minutes} 分钟后再试。"
-ERR_RATE_OPEN = "该案件还在办理中，办结后才能评价。"
-ERR_RATE_DONE = "该案件已经评价过了，感谢您的参与。"
-ERR_RATE_CANCELLED = "该案件已注销，无需评价。"
-MSG_THANKS = "感谢您的评价！"
-MSG_REOPENED = "您对办理结果不满意，案件已重新交办，办结后会再请您评价。每件案件只重新办理一次。"
-MSG_RECORDED = "您的意见已记录，我们会认真改进工作。"
-MSG_ALL_READ = "通知已全部标为已读。"
+ERR_NOT_FOUND = gettext_noop("未找到该案件。请核对案件编号和您反映问题时所留手机号码的后4位。")
+ERR_INCOMPLETE = gettext_noop("请填写案件编号和手机号码后4位。")
+ERR_LIMITED = gettext_noop("查询过于频繁，请 {minutes} 分钟后再试。")
+ERR_RATE_OPEN = gettext_noop("该案件还在办理中，办结后才能评价。")
+ERR_RATE_DONE = gettext_noop("该案件已经评价过了，感谢您的参与。")
+ERR_RATE_CANCELLED = gettext_noop("该案件已注销，无需评价。")
+MSG_THANKS = gettext_noop("感谢您的评价！")
+MSG_REOPENED = gettext_noop(
+    "您对办理结果不满意，案件已重新交办，办结后会再请您评价。每件案件只重新办理一次。"
+)
+MSG_RECORDED = gettext_noop("您的意见已记录，我们会认真改进工作。")
+MSG_ALL_READ = gettext_noop("通知已全部标为已读。")
 
 # What each step of the timeline says to the resident. Steps not listed (reminders, lateness,
 # extension requests, rejections …) are internal and never shown, whatever their public flag.
 PUBLIC_EVENT_LABEL = {
-    "accept": "已受理您反映的问题",
-    "register": "已立案",
-    "take": "已安排工作人员处置",
-    "dispatch": "已派给处置人员",
-    "transfer": "已转交职能部门办理",
-    "decline": "正在重新安排处置",
-    "start": "开始处置",
-    "feedback": "已处置完毕，正在核查",
-    "verify": "已核查办结",
-    "rework": "核查未通过，重新处置",
-    "escalate": "已提交上级部门处理",
-    "extend_approve": "办理时限已依规延长",
-    "supervise": "上级已督促加快办理",
-    "rate": "已评价",
-    "reopen": "群众不满意，已重新办理",
-    "cancel": "已注销",
+    "accept": gettext_noop("已受理您反映的问题"),
+    "register": gettext_noop("已立案"),
+    "take": gettext_noop("已安排工作人员处置"),
+    "dispatch": gettext_noop("已派给处置人员"),
+    "transfer": gettext_noop("已转交职能部门办理"),
+    "decline": gettext_noop("正在重新安排处置"),
+    "start": gettext_noop("开始处置"),
+    "feedback": gettext_noop("已处置完毕，正在核查"),
+    "verify": gettext_noop("已核查办结"),
+    "rework": gettext_noop("核查未通过，重新处置"),
+    "escalate": gettext_noop("已提交上级部门处理"),
+    "extend_approve": gettext_noop("办理时限已依规延长"),
+    "supervise": gettext_noop("上级已督促加快办理"),
+    "rate": gettext_noop("已评价"),
+    "reopen": gettext_noop("群众不满意，已重新办理"),
+    "cancel": gettext_noop("已注销"),
 }
 
 
@@ -132,7 +134,7 @@ def _progress(request, case, number: str, last4: str, *, status: int = 200, **ex
         "number": number,
         "last4": last4,
         "category": case.category.name,
-        "public_status": gettext(workflow.PUBLIC_LABEL.get(case.status, "")),
+        "public_status": workflow.PUBLIC_LABEL.get(case.status, ""),
         "steps": public_timeline(case),
         "done": case.status in DONE_STATUSES,
         # The handle deadline is the promise once someone works on it; before that (and after

@@ -11,12 +11,13 @@ from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.views.decorators.http import require_POST
 
 from minqing.cases import reception, services
-from minqing.cases.models import OpinionKind
+from minqing.cases.models import OpinionKind, Status
 from minqing.core.audit import audit_log
+from minqing.core.i18n import source_choices
 from minqing.core.masking import mask_phone
 from minqing.core.models import AuditAction
 from minqing.core.paging import page_of, querystring_without_page
@@ -24,10 +25,10 @@ from minqing.core.xlsx import Column, Stamp, xlsx_response
 from minqing.registry.exports import exporter_name
 from minqing.registry.services import PermissionDenied
 
-ERR_NO_COMMUNITY = "您的管辖范围内没有社区，不能登记接待日。"
-MSG_DAY_CREATED = "接待日已建立，可以登记来访事项了。"
-MSG_MATTER_ADDED = "来访事项已登记。"
-MSG_CONVERTED = "已转为案件 {number}。"
+ERR_NO_COMMUNITY = gettext_noop("您的管辖范围内没有社区，不能登记接待日。")
+MSG_DAY_CREATED = gettext_noop("接待日已建立，可以登记来访事项了。")
+MSG_MATTER_ADDED = gettext_noop("来访事项已登记。")
+MSG_CONVERTED = gettext_noop("已转为案件 {number}。")
 
 DAY_FIELDS = ("node", "date", "receivers", "place")
 MATTER_FIELDS = ("visitor_name", "visitor_phone", "matter", "opinion", "opinion_note")
@@ -174,16 +175,18 @@ EXPORT_COLUMNS = [
 
 
 def _export_rows(day):
+    # The register is an official Chinese document: its labels stay Chinese in the English UI.
+    opinions, statuses = source_choices(OpinionKind), source_choices(Status)
     for i, m in enumerate(day.matters.select_related("case"), start=1):
         yield [
             i,
             m.visitor_name,
             mask_phone(m.visitor_phone),
             m.matter,
-            m.get_opinion_display(),
+            opinions.get(m.opinion, m.opinion),
             m.opinion_note,
             m.case.number if m.case_id else "",
-            m.case.get_status_display() if m.case_id else "",
+            statuses.get(m.case.status, m.case.status) if m.case_id else "",
         ]
 
 

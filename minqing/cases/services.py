@@ -41,6 +41,7 @@ from minqing.cases.models import (
     ZoneKind,
     ZoningLayer,
 )
+from minqing.core.i18n import source, source_choices
 from minqing.core.phone import ERR_PHONE, is_valid_phone, normalise_phone
 from minqing.core.sms import send_sms
 from minqing.core.workdays import deadline_after, working_hours_between
@@ -450,14 +451,17 @@ def _event(
 # --- acting on a case ------------------------------------------------------------------------
 
 
+def _status_text(case: Case) -> str:
+    """The case's status in the Chinese of the ERR_* messages, whatever the UI language."""
+    return source_choices(Status).get(case.status, case.status)
+
+
 def _lock(case: Case) -> Case:
-    # Lock the case row only: without `of`, PostgreSQL would also lock the joined node and
-    # category rows, so every action on any case of the same grid or category would queue.
-    return (
-        Case.objects.select_for_update(of=("self",))
-        .select_related("level_node", "category")
-        .get(pk=case.pk)
-    )
+    # Lock the case row alone, then read it with its joins. A locking query that joins the node
+    # would, on PostgreSQL, re-check the join against the row another transaction just changed
+    # (the sweeper escalating it) and find nothing; and it would lock node and category rows.
+    Case.objects.select_for_update().filter(pk=case.pk).values_list("pk", flat=True).get()
+    return Case.objects.select_related("level_node", "category").get(pk=case.pk)
 
 
 @transaction.atomic
@@ -488,11 +492,11 @@ def case_act(
     case = _lock(case)
     if case.status not in t.sources:
         msg = ERR_CONFLICT if version is not None and version != case.version else ERR_WRONG_STATE
-        raise CaseConflict(msg.format(status=case.get_status_display(), action=t.label))
+        raise CaseConflict(msg.format(status=_status_text(case), action=source(t.label)))
     if version is not None and version != case.version:
-        raise CaseConflict(ERR_CONFLICT.format(status=case.get_status_display()))
+        raise CaseConflict(ERR_CONFLICT.format(status=_status_text(case)))
     if not _who_ok(acting_user, case, t):
-        raise PermissionDenied(ERR_NOT_ALLOWED.format(action=t.label))
+        raise PermissionDenied(ERR_NOT_ALLOWED.format(action=source(t.label)))
     if t.note_required and not note and not (action == "extend_decide"):
         raise ValidationError({"note": ERR_NOTE})
     if len(note) > 4000:
@@ -726,7 +730,7 @@ def _apply_rating(case, satisfaction, note, now, event) -> None:
         raise ValidationError({"satisfaction": ERR_SATISFACTION})
     case.satisfaction = satisfaction
     case.rating_note = (note or "")[:500]
-    event["note"] = f"评价：{Satisfaction(satisfaction).label}。{note}".strip()
+    event["note"] = f"评价：{source(Satisfaction(satisfaction).label)}。{note}".strip()
     if satisfaction == Satisfaction.UNSATISFIED and not case.reopened:
         # 不满意 reopens the case once: the level that held it registers it again.
         case.reopened = True
@@ -778,7 +782,7 @@ def case_rate_public(*, case: Case, satisfaction: str, note: str = "") -> Case:
     now = timezone.now()
     case = _lock(case)
     if case.status != Status.CLOSED:
-        raise CaseConflict(ERR_WRONG_STATE.format(status=case.get_status_display(), action="评价"))
+        raise CaseConflict(ERR_WRONG_STATE.format(status=_status_text(case), action="评价"))
     if len(note or "") > 500:
         raise ValidationError({"note": ERR_TOO_LONG.format(n=500)})
     event = {"note": ""}
@@ -932,7 +936,8 @@ def _sweep_one(case: Case, now: datetime, counts: dict, rules: dict, out: dict) 
             counts["overdue"] += 1
             tell(responsible(), NotificationKind.OVERDUE,
                  f"案件 {case.number}（{case.title}）已超期，请尽快办理。")  # fmt: skip
-            record("overdue", f"已超过{case.get_stage_display()}时限 {_fmt(case.deadline)}。")
+            stage_label = source_choices(Stage).get(case.stage, case.stage)
+            record("overdue", f"已超过{stage_label}时限 {_fmt(case.deadline)}。")
         grace = _escalation_grace(case.level_node.level, rules)
         parent = case.level_node.parent
         while parent is not None and parent.level == Level.ZONE and parent.parent_id:

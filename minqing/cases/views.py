@@ -34,6 +34,7 @@ from minqing.cases.models import (
 )
 from minqing.cases.workflow import TRANSITIONS
 from minqing.core import workdays
+from minqing.core.i18n import source, source_choices
 from minqing.core.masking import mask_phone
 from minqing.core.paging import page_of, querystring_without_page
 from minqing.core.xlsx import Column
@@ -53,13 +54,13 @@ WAITING_BY_STATUS = {s: (key, label) for key, label, statuses in WAITING for s i
 
 # Timeline labels of the events that are not actions of the transition table.
 EVENT_LABELS = {
-    "accept": "受理",
-    "zoning": "分区标记",
-    "remind": "系统催办",
-    "overdue": "超期",
-    "extend_approve": "同意延期",
-    "extend_reject": "不同意延期",
-    "reopen": "不满意，重新办理",
+    "accept": gettext_lazy("受理"),
+    "zoning": gettext_lazy("分区标记"),
+    "remind": gettext_lazy("系统催办"),
+    "overdue": gettext_lazy("超期"),
+    "extend_approve": gettext_lazy("同意延期"),
+    "extend_reject": gettext_lazy("不同意延期"),
+    "reopen": gettext_lazy("不满意，重新办理"),
 }
 
 MAP_NODES = 6  # the most assignment areas drawn under a map
@@ -197,6 +198,7 @@ def _search(request):
     """The list's filters, read from GET and applied to the user's visible cases.
 
     Returns (queryset, the filters for the template, the filters in words for the export).
+    The words go into the export's stamp and its audit entry: Chinese, like the ledger.
     """
     user, g = request.user, request.GET
     now = timezone.now()
@@ -224,14 +226,14 @@ def _search(request):
         words.append(f"关键词“{f['q']}”")
     if f["status"]:
         qs = qs.filter(status=f["status"])
-        words.append(f"状态：{Status(f['status']).label}")
+        words.append(f"状态：{source(Status(f['status']).label)}")
     if f["category"] is not None:
         c = f["category"]
         qs = qs.filter(Q(category=c) | Q(category__parent=c))
         words.append(f"类别：{c}")
     if f["priority"]:
         qs = qs.filter(priority=f["priority"])
-        words.append(f"紧急程度：{Priority(f['priority']).label}")
+        words.append(f"紧急程度：{source(Priority(f['priority']).label)}")
     if f["lateness"] == "late":
         qs = qs.filter(status__in=OPEN_STATUSES, deadline__lt=now)
         words.append("已超期")
@@ -329,7 +331,8 @@ EXPORT_FIELDS = (
 
 
 def _labels(choices) -> dict:
-    return {v: str(label) for v, label in choices.choices}
+    # The ledger is an official Chinese document: headers and values stay Chinese in English.
+    return source_choices(choices)
 
 
 def export_rows(qs):
@@ -493,7 +496,7 @@ def _timeline(case) -> list[dict]:
         t = TRANSITIONS.get(e.action)
         label = EVENT_LABELS.get(e.action) or (t.label if t else e.action)
         if e.action == "escalate" and e.actor_id is None:
-            label = "超期自动上报"
+            label = _("超期自动上报")
         rows.append(
             {
                 "at": e.at,
@@ -602,7 +605,7 @@ def case_act(request, number: str, action: str):
             case = services.case_act(acting_user=request.user, case=case, action=action, **kwargs)
             if photos:
                 services.case_add_photos(
-                    acting_user=request.user, case=case, files=photos, stage=form.label
+                    acting_user=request.user, case=case, files=photos, stage=source(form.label)
                 )
     except services.CaseConflict as exc:
         fresh = selectors.case_for(request.user, number)

@@ -15,6 +15,9 @@ The administrator (superuser) may take every LEVEL and ABOVE action, but is neve
 
 from dataclasses import dataclass
 
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
 from minqing.accounts.models import Role
 from minqing.cases.models import OPEN_STATUSES, Status
 
@@ -39,7 +42,7 @@ SUPERVISORS = frozenset(
 
 @dataclass(frozen=True)
 class Transition:
-    label: str
+    label: str | Promise  # lazy: shown in the UI language; core.i18n.source() for stored text
     sources: frozenset
     target: Status | None  # None: the status does not change
     who: str
@@ -53,40 +56,42 @@ def _t(label, sources, target, who, roles=ALL_STAFF, note_required=False) -> Tra
 
 S = Status
 TRANSITIONS: dict[str, Transition] = {
-    "register": _t("立案", {S.ACCEPTED}, S.REGISTERED, LEVEL),
-    "cancel": _t("注销", {S.ACCEPTED, S.REGISTERED}, S.CANCELLED, LEVEL, note_required=True),
+    "register": _t(_("立案"), {S.ACCEPTED}, S.REGISTERED, LEVEL),
+    "cancel": _t(_("注销"), {S.ACCEPTED, S.REGISTERED}, S.CANCELLED, LEVEL, note_required=True),
     # 就地解决: whoever holds the case handles it themselves (the default at the lowest level).
-    "take": _t("自行处置", {S.REGISTERED}, S.HANDLING, LEVEL),
-    "dispatch": _t("派遣", {S.REGISTERED}, S.DISPATCHED, LEVEL, DISPATCHERS),
-    "transfer": _t("转办", {S.REGISTERED}, S.DISPATCHED, LEVEL, DISPATCHERS),
+    "take": _t(_("自行处置"), {S.REGISTERED}, S.HANDLING, LEVEL),
+    "dispatch": _t(_("派遣"), {S.REGISTERED}, S.DISPATCHED, LEVEL, DISPATCHERS),
+    "transfer": _t(_("转办"), {S.REGISTERED}, S.DISPATCHED, LEVEL, DISPATCHERS),
     # 退单: the handler sends a wrongly dispatched case back to the dispatcher.
-    "decline": _t("退单", {S.DISPATCHED}, S.REGISTERED, HANDLER, note_required=True),
-    "start": _t("开始处置", {S.DISPATCHED}, S.HANDLING, HANDLER),
-    "feedback": _t("处置反馈", {S.HANDLING}, S.FED_BACK, HANDLER, note_required=True),
-    "verify": _t("核查结案", {S.FED_BACK}, S.CLOSED, LEVEL),
+    "decline": _t(_("退单"), {S.DISPATCHED}, S.REGISTERED, HANDLER, note_required=True),
+    "start": _t(_("开始处置"), {S.DISPATCHED}, S.HANDLING, HANDLER),
+    "feedback": _t(_("处置反馈"), {S.HANDLING}, S.FED_BACK, HANDLER, note_required=True),
+    "verify": _t(_("核查结案"), {S.FED_BACK}, S.CLOSED, LEVEL),
     # 退回: the check failed; the handler works on it again (counted as 返工).
-    "rework": _t("核查退回", {S.FED_BACK}, S.HANDLING, LEVEL, note_required=True),
+    "rework": _t(_("核查退回"), {S.FED_BACK}, S.HANDLING, LEVEL, note_required=True),
     # 上报: the level holding it cannot solve it; the parent level takes it over.
     "escalate": _t(
-        "上报", {S.ACCEPTED, S.REGISTERED, S.HANDLING}, S.REGISTERED, LEVEL, note_required=True
+        _("上报"), {S.ACCEPTED, S.REGISTERED, S.HANDLING}, S.REGISTERED, LEVEL, note_required=True
     ),
-    "extend_request": _t("申请延期", {S.DISPATCHED, S.HANDLING}, None, HANDLER, note_required=True),
-    "extend_decide": _t("延期审批", {S.DISPATCHED, S.HANDLING}, None, ABOVE, SUPERVISORS),
-    "supervise": _t("督办", set(OPEN_STATUSES), None, ABOVE, SUPERVISORS, note_required=True),
+    "extend_request": _t(
+        _("申请延期"), {S.DISPATCHED, S.HANDLING}, None, HANDLER, note_required=True
+    ),
+    "extend_decide": _t(_("延期审批"), {S.DISPATCHED, S.HANDLING}, None, ABOVE, SUPERVISORS),
+    "supervise": _t(_("督办"), set(OPEN_STATUSES), None, ABOVE, SUPERVISORS, note_required=True),
     # 回访/评价: staff record the rating given at the call-back (residents rate online).
-    "rate": _t("回访评价", {S.CLOSED}, S.RATED, LEVEL),
+    "rate": _t(_("回访评价"), {S.CLOSED}, S.RATED, LEVEL),
 }
 
 # What each state means to the people waiting on it, for inboxes and the public page.
 PUBLIC_LABEL = {
-    S.ACCEPTED: "已受理",
-    S.REGISTERED: "已立案，等待处理",
-    S.DISPATCHED: "已派给处置人员",
-    S.HANDLING: "正在处置",
-    S.FED_BACK: "已处置，正在核查",
-    S.CLOSED: "已办结，等待评价",
-    S.RATED: "已办结",
-    S.CANCELLED: "已注销",
+    S.ACCEPTED: _("已受理"),
+    S.REGISTERED: _("已立案，等待处理"),
+    S.DISPATCHED: _("已派给处置人员"),
+    S.HANDLING: _("正在处置"),
+    S.FED_BACK: _("已处置，正在核查"),
+    S.CLOSED: _("已办结，等待评价"),
+    S.RATED: _("已办结"),
+    S.CANCELLED: _("已注销"),
 }
 
 

@@ -2,6 +2,7 @@
 
 from django.db import models
 
+from minqing.core.i18n import source
 from minqing.core.models import AuditAction, AuditEntry
 
 
@@ -50,7 +51,7 @@ def audit_log(
         action=action,
         model=obj._meta.label_lower,
         object_id=str(obj.pk),
-        object_repr=str(obj)[:200],
+        object_repr=source(obj)[:200],  # stored: in Chinese whatever the UI language
         changes=changes or {},
         reason=reason[:200],
         ip=client_ip(request),

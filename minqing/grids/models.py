@@ -6,15 +6,18 @@ indexed prefix query on this small table, never a walk of the tree.
 
 from django.core.exceptions import ValidationError
 from django.db import connection, models
+from django.utils.translation import gettext_lazy as _
+
+from minqing.core.i18n import source
 
 
 class Level(models.IntegerChoices):
-    COUNTY = 1, "县/区"
-    STREET = 2, "街道/乡镇"
-    COMMUNITY = 3, "社区/村"
-    ZONE = 4, "片区"
-    GRID = 5, "网格"
-    BUILDING = 6, "楼栋"
+    COUNTY = 1, _("县/区")
+    STREET = 2, _("街道/乡镇")
+    COMMUNITY = 3, _("社区/村")
+    ZONE = 4, _("片区")
+    GRID = 5, _("网格")
+    BUILDING = 6, _("楼栋")
 
 
 # The code of a node extends the code of its nearest "coded" ancestor (GB/T 2260 county code,
@@ -98,7 +101,7 @@ class Node(models.Model):
 
     @property
     def level_label(self) -> str:
-        return Level(self.level).label
+        return str(Level(self.level).label)
 
     def ancestor_codes(self) -> list[str]:
         return [c for c in self.path.split("/") if c]
@@ -110,19 +113,19 @@ class Node(models.Model):
                 errors["parent"] = ERR_ROOT_LEVEL
         elif self.level is not None and self.parent.level not in ALLOWED_PARENT.get(self.level, ()):
             errors["level"] = ERR_LEVEL_ORDER.format(
-                child=Level(self.level).label, parent=Level(self.parent.level).label
+                child=source(Level(self.level).label), parent=source(Level(self.parent.level).label)
             )
         if self.level is not None and self.code:
             length = CODE_LENGTH[Level(self.level)]
             if len(self.code) != length or not (self.code.isascii() and self.code.isdigit()):
                 errors["code"] = ERR_CODE_FORMAT.format(
-                    level=Level(self.level).label, length=length
+                    level=source(Level(self.level).label), length=length
                 )
             elif self.parent is not None and "level" not in errors:
                 base = self.coded_ancestor()
                 if base is not None and not self.code.startswith(base.code):
                     errors["code"] = ERR_CODE_PREFIX.format(
-                        level=base.level_label, prefix=base.code
+                        level=source(Level(base.level).label), prefix=base.code
                     )
         if errors:
             raise ValidationError(errors)

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from minqing.accounts.access import can_audit, home_node, scope_queryset, user_scope
 from minqing.core.audit import client_ip
+from minqing.core.i18n import source_choices
 from minqing.core.models import AuditAction, AuditEntry
 from minqing.core.paging import int_param
 from minqing.core.templatetags.minqing_tags import field_label
@@ -48,7 +49,8 @@ ALL_DATA = "全部数据"
 
 
 def _labels(choices) -> dict:
-    return {value: str(label) for value, label in choices.choices}
+    # Ledgers are official Chinese documents: their values stay Chinese in the English UI.
+    return source_choices(choices)
 
 
 SEX, RELATION, EMPLOYMENT = _labels(Sex), _labels(Relation), _labels(Employment)

@@ -7,14 +7,16 @@ validated, scoped and audited the same way from the UI, the API and the import.
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from minqing.core.fields import EncryptedTextField
 from minqing.core.masking import mask_id_number, mask_phone
 
 
 class TagTarget(models.TextChoices):
-    PERSON = "person", "人员"
-    HOUSEHOLD = "household", "家庭"
+    PERSON = "person", pgettext_lazy("tag target", "人员")
+    HOUSEHOLD = "household", pgettext_lazy("tag target", "家庭")
 
 
 class Tag(models.Model):
@@ -41,16 +43,16 @@ class Tag(models.Model):
 
 
 class Housing(models.TextChoices):
-    OWN = "own", "自有"
-    RENT = "rent", "租住"
-    PUBLIC = "public", "公房"
-    OTHER = "other", "其他"
+    OWN = "own", _("自有")
+    RENT = "rent", _("租住")
+    PUBLIC = "public", _("公房")
+    OTHER = "other", _("其他")
 
 
 class Residence(models.TextChoices):
-    PERMANENT = "permanent", "常住"
-    FLOATING = "floating", "流动"
-    SEPARATED = "separated", "人户分离"
+    PERMANENT = "permanent", _("常住")
+    FLOATING = "floating", _("流动")
+    SEPARATED = "separated", _("人户分离")
 
 
 class Household(models.Model):
@@ -117,46 +119,46 @@ class Household(models.Model):
 
 
 class Sex(models.TextChoices):
-    MALE = "M", "男"
-    FEMALE = "F", "女"
+    MALE = "M", _("男")
+    FEMALE = "F", _("女")
 
 
 class Relation(models.TextChoices):
-    HEAD = "head", "户主"
-    SPOUSE = "spouse", "配偶"
-    CHILD = "child", "子女"
-    PARENT = "parent", "父母"
-    GRANDCHILD = "grandchild", "孙子女"
-    GRANDPARENT = "grandparent", "祖父母"
-    SIBLING = "sibling", "兄弟姐妹"
-    IN_LAW = "in_law", "儿媳/女婿"
-    OTHER = "other", "其他"
+    HEAD = "head", _("户主")
+    SPOUSE = "spouse", _("配偶")
+    CHILD = "child", _("子女")
+    PARENT = "parent", _("父母")
+    GRANDCHILD = "grandchild", _("孙子女")
+    GRANDPARENT = "grandparent", _("祖父母")
+    SIBLING = "sibling", _("兄弟姐妹")
+    IN_LAW = "in_law", _("儿媳/女婿")
+    OTHER = "other", _("其他")
 
 
 class Employment(models.TextChoices):
-    EMPLOYED = "employed", "在业"
-    FARMER = "farmer", "务农"
-    SELF = "self", "个体经营"
-    UNEMPLOYED = "unemployed", "失业"
-    RETIRED = "retired", "离退休"
-    STUDENT = "student", "学生"
-    CHILD = "child", "学龄前"
-    OTHER = "other", "其他"
+    EMPLOYED = "employed", _("在业")
+    FARMER = "farmer", _("务农")
+    SELF = "self", _("个体经营")
+    UNEMPLOYED = "unemployed", _("失业")
+    RETIRED = "retired", _("离退休")
+    STUDENT = "student", _("学生")
+    CHILD = "child", _("学龄前")
+    OTHER = "other", _("其他")
 
 
 class Health(models.TextChoices):
-    GOOD = "good", "健康"
-    CHRONIC = "chronic", "慢性病"
-    SERIOUS = "serious", "重病"
-    DISABLED = "disabled", "残疾"
+    GOOD = "good", _("健康")
+    CHRONIC = "chronic", _("慢性病")
+    SERIOUS = "serious", _("重病")
+    DISABLED = "disabled", _("残疾")
 
 
 class DisabilityGrade(models.IntegerChoices):
-    NONE = 0, "无"
-    ONE = 1, "一级"
-    TWO = 2, "二级"
-    THREE = 3, "三级"
-    FOUR = 4, "四级"
+    NONE = 0, _("无")
+    ONE = 1, _("一级")
+    TWO = 2, _("二级")
+    THREE = 3, _("三级")
+    FOUR = 4, _("四级")
 
 
 class Person(models.Model):
@@ -262,13 +264,13 @@ class Person(models.Model):
 
 
 class NeedKind(models.TextChoices):
-    NEED = "need", "需求"
-    RESOURCE = "resource", "资源"
+    NEED = "need", _("需求")
+    RESOURCE = "resource", _("资源")
 
 
 class NeedStatus(models.TextChoices):
-    OPEN = "open", "待解决"
-    MET = "met", "已解决"
+    OPEN = "open", _("待解决")
+    MET = "met", _("已解决")
 
 
 class HouseholdNeed(models.Model):
@@ -296,12 +298,12 @@ class HouseholdNeed(models.Model):
 
 
 class PlaceKind(models.TextChoices):
-    HOUSE = "house", "实有房屋"
-    SHOP = "shop", "商铺"
-    SCHOOL = "school", "学校"
-    MARKET = "market", "市场"
-    HOSPITAL = "hospital", "医院/诊所"
-    OTHER = "other", "其他场所"
+    HOUSE = "house", _("实有房屋")
+    SHOP = "shop", _("商铺")
+    SCHOOL = "school", _("学校")
+    MARKET = "market", _("市场")
+    HOSPITAL = "hospital", _("医院/诊所")
+    OTHER = "other", _("其他场所")
 
 
 class GridRecord(models.Model):
@@ -341,11 +343,11 @@ class Place(GridRecord):
 
 
 class OrgKind(models.TextChoices):
-    RESIDENT_UNIT = "unit", "驻区单位"
-    SOCIAL = "social", "社会组织"
-    ASSOCIATION = "association", "协会"
-    ENTERPRISE = "enterprise", "企业"
-    OTHER = "other", "其他"
+    RESIDENT_UNIT = "unit", _("驻区单位")
+    SOCIAL = "social", _("社会组织")
+    ASSOCIATION = "association", _("协会")
+    ENTERPRISE = "enterprise", _("企业")
+    OTHER = "other", _("其他")
 
 
 class Organisation(GridRecord):

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from minqing.accounts.access import can_edit_registry, can_reveal, scope_queryset, visible_nodes
 from minqing.core.audit import audit_log, diff, snapshot
+from minqing.core.i18n import source
 from minqing.core.idnumber import IdNumberError, parse_id_number
 from minqing.core.models import AuditAction
 from minqing.core.phone import ERR_PHONE, is_valid_phone, normalise_phone
@@ -487,7 +488,7 @@ def household_need_add(
         actor=acting_user,
         action=AuditAction.UPDATE,
         obj=household,
-        changes={need.get_kind_display(): [None, f"{need.category}：{need.description}"]},
+        changes={source(NeedKind(need.kind).label): [None, f"{need.category}：{need.description}"]},
         request=request,
         node=household.grid,
     )

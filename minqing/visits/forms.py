@@ -2,6 +2,7 @@
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from minqing.registry.models import NeedKind
 from minqing.visits.models import VisitClass, VisitMode
@@ -20,52 +21,54 @@ class _Styled:
 
 class VisitForm(_Styled, forms.Form):
     visited_at = forms.DateTimeField(
-        label="走访时间",
+        label=_("走访时间"),
         required=False,  # empty: now
         input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
     )
     mode = forms.ChoiceField(
-        label="方式", choices=VisitMode.choices, initial=VisitMode.HOME, widget=forms.RadioSelect
+        label=_("方式"), choices=VisitMode.choices, initial=VisitMode.HOME, widget=forms.RadioSelect
     )
     members_met = forms.ModelMultipleChoiceField(
-        label="见到的家庭成员",
+        label=_("见到的家庭成员"),
         queryset=None,
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
     visitors = forms.ModelMultipleChoiceField(
-        label="同行的组团成员",
+        label=_("同行的组团成员"),
         queryset=None,
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text="您本人已自动记为走访人。",
+        help_text=_("您本人已自动记为走访人。"),
     )
     other_visitors = forms.CharField(
-        label="其他同行人员",
+        label=_("其他同行人员"),
         max_length=200,
         required=False,
-        help_text="没有账号的人员，如楼组长、志愿者。",
+        help_text=_("没有账号的人员，如楼组长、志愿者。"),
     )
     seen = forms.CharField(
-        label="走访情况",
+        label=_("走访情况"),
         max_length=2000,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "家中情况、生活状况、见到了什么"}),
+        widget=forms.Textarea(
+            attrs={"rows": 3, "placeholder": _("家中情况、生活状况、见到了什么")}
+        ),
     )
     opinions = forms.CharField(
-        label="意见建议与诉求",
+        label=_("意见建议与诉求"),
         max_length=2000,
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "群众反映的问题、意见和要求"}),
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": _("群众反映的问题、意见和要求")}),
     )
     need_kind = forms.ChoiceField(
-        label="更新需求/资源", choices=NeedKind.choices, initial=NeedKind.NEED, required=False
+        label=_("更新需求/资源"), choices=NeedKind.choices, initial=NeedKind.NEED, required=False
     )
     need_category = forms.CharField(
-        label="需求类别", max_length=30, required=False, help_text="如：就业、医疗、维修"
+        label=_("需求类别"), max_length=30, required=False, help_text=_("如：就业、医疗、维修")
     )
-    need_description = forms.CharField(label="需求内容", max_length=300, required=False)
+    need_description = forms.CharField(label=_("需求内容"), max_length=300, required=False)
 
     def __init__(self, *args, household, candidates, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -84,15 +87,15 @@ class VisitForm(_Styled, forms.Form):
 
 
 class CaseFromVisitForm(_Styled, forms.Form):
-    category = forms.ModelChoiceField(label="案件类别", queryset=None, empty_label="请选择")
-    title = forms.CharField(label="事项", max_length=100, required=False)
+    category = forms.ModelChoiceField(label=_("案件类别"), queryset=None, empty_label=_("请选择"))
+    title = forms.CharField(label=_("事项"), max_length=100, required=False)
     description = forms.CharField(
-        label="情况描述", max_length=4000, widget=forms.Textarea(attrs={"rows": 4})
+        label=_("情况描述"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4})
     )
     reporter = forms.ModelChoiceField(
-        label="反映人", queryset=None, required=False, empty_label="（不指定）"
+        label=_("反映人"), queryset=None, required=False, empty_label=_("（不指定）")
     )
-    priority = forms.ChoiceField(label="紧急程度", choices=(), required=False)
+    priority = forms.ChoiceField(label=_("紧急程度"), choices=(), required=False)
 
     def __init__(self, *args, visit, **kwargs):
         from minqing.cases.models import Category, Priority
@@ -116,14 +119,16 @@ class CaseFromVisitForm(_Styled, forms.Form):
 
 class DiaryForm(_Styled, forms.Form):
     date = forms.DateField(
-        label="日期", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        label=_("日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
-    text = forms.CharField(label="内容", max_length=4000, widget=forms.Textarea(attrs={"rows": 5}))
+    text = forms.CharField(
+        label=_("内容"), max_length=4000, widget=forms.Textarea(attrs={"rows": 5})
+    )
     tags = forms.CharField(
-        label="标签", max_length=100, required=False, help_text="用空格分隔，如：低保 维修"
+        label=_("标签"), max_length=100, required=False, help_text=_("用空格分隔，如：低保 维修")
     )
     household_number = forms.CharField(
-        label="涉及家庭（户号）", max_length=30, required=False, help_text="可不填。"
+        label=_("涉及家庭（户号）"), max_length=30, required=False, help_text=_("可不填。")
     )
 
     def __init__(self, *args, **kwargs):
@@ -135,14 +140,14 @@ class DiaryForm(_Styled, forms.Form):
 
 class PlanForm(_Styled, forms.Form):
     visit_class = forms.ModelChoiceField(
-        label="走访类别", queryset=VisitClass.objects.filter(active=True), empty_label=None
+        label=_("走访类别"), queryset=VisitClass.objects.filter(active=True), empty_label=None
     )
     until = forms.DateField(
-        label="截止日期",
+        label=_("截止日期"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
-    reason = forms.CharField(label="原因", max_length=200, required=False)
+    reason = forms.CharField(label=_("原因"), max_length=200, required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -14,11 +14,12 @@ households moved between grids, plans that expired).
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class FrequencyUnit(models.TextChoices):
-    DAY = "day", "天"
-    MONTH = "month", "月"
+    DAY = "day", _("天")
+    MONTH = "month", _("月")
 
 
 # Average length of a month, only to compare a "monthly" class with a "every 30 days" one.
@@ -142,10 +143,10 @@ class HouseholdVisitState(models.Model):
 
 
 class VisitMode(models.TextChoices):
-    HOME = "home", "入户"
-    PHONE = "phone", "电话"
-    RECEPTION = "reception", "接访"
-    MEETING = "meeting", "座谈会"
+    HOME = "home", _("入户")
+    PHONE = "phone", _("电话")
+    RECEPTION = "reception", _("接访")
+    MEETING = "meeting", _("座谈会")
 
 
 class Visit(models.Model):

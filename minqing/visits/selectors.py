@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from minqing.accounts.access import scope_queryset, visible_nodes
 from minqing.grids import geo
@@ -273,13 +274,13 @@ def _visit_items(user, household: Household, limit: int) -> Iterable[TimelineIte
         .order_by("-visited_at", "-id")[:limit]
     )
     for v in visits:
-        who = "、".join(str(u) for u in v.visitors.all())
+        who = _("、").join(str(u) for u in v.visitors.all())
         if v.other_visitors:
-            who = f"{who}、{v.other_visitors}" if who else v.other_visitors
+            who = _("、").join((who, v.other_visitors)) if who else v.other_visitors
         yield TimelineItem(
             at=v.visited_at,
             kind="visit",
-            label=f"走访 · {v.get_mode_display()}",
+            label=_("走访 · %(mode)s") % {"mode": v.get_mode_display()},
             title=who,
             url=f"/visits/{v.pk}/",
             text=v.opinions or v.seen,
@@ -294,7 +295,7 @@ def _diary_items(user, household: Household, limit: int) -> Iterable[TimelineIte
         yield TimelineItem(
             at=_day_start(e.date),
             kind="diary",
-            label="我的民情日记",
+            label=_("我的民情日记"),
             title=" ".join(f"#{t}" for t in e.tag_list),
             url=f"/visits/diary/{e.pk}/edit/",
             text=e.text,
@@ -315,7 +316,7 @@ def _case_items(user, household: Household, limit: int) -> Iterable[TimelineItem
         yield TimelineItem(
             at=c.accepted_at,
             kind="case",
-            label=f"案件 · {c.get_channel_display()}",
+            label=_("案件 · %(channel)s") % {"channel": c.get_channel_display()},
             title=f"{c.number} {c.title}",
             url=f"/cases/{c.number}/",
             text=c.category.name if c.category_id else "",

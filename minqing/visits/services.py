@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from minqing.accounts.access import can_edit_registry, scope_queryset
 from minqing.core.audit import audit_log
+from minqing.core.i18n import source
 from minqing.core.models import AuditAction
 from minqing.core.workdays import add_working_days
 from minqing.registry.models import Household, NeedKind, Person
@@ -353,7 +354,7 @@ def visit_record(
         changes={
             "household": [None, str(household)],
             "visited_at": [None, f"{local:%Y-%m-%d %H:%M}"],
-            "mode": [None, visit.get_mode_display()],
+            "mode": [None, source(VisitMode(visit.mode).label)],
             "visitors": [None, "、".join(str(u) for u in clean["visitors"])],
             "members_met": [None, "、".join(p.name for p in clean["members_met"])],
         },

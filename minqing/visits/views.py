@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from minqing.accounts.access import get_scoped_or_404
@@ -133,7 +134,7 @@ def visit_new(request):
         except PermissionDenied:
             raise Http404 from None
         else:
-            messages.success(request, "走访已记录。")
+            messages.success(request, _("走访已记录。"))
             return redirect(f"/visits/{visit.pk}/")
     return render(
         request,
@@ -191,7 +192,7 @@ def visit_to_case(request, pk: int):
         except PermissionDenied as exc:
             raise DjangoPermissionDenied(str(exc)) from None
         else:
-            messages.success(request, f"已转为案件 {case.number}。")
+            messages.success(request, _("已转为案件 %(number)s。") % {"number": case.number})
             return redirect(f"/visits/{visit.pk}/")
     return _visit_page(request, visit, case_form=form, status=400)
 
@@ -206,7 +207,7 @@ def plan_set(request):
     form = PlanForm(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
-            messages.error(request, "；".join(errors))
+            messages.error(request, _("；").join(errors))
         return redirect(f"/households/{household.pk}/#visits")
     try:
         services.visit_plan_set(
@@ -219,11 +220,11 @@ def plan_set(request):
         )
     except ValidationError as exc:
         for errors in exc.message_dict.values():
-            messages.error(request, "；".join(errors))
+            messages.error(request, _("；").join(errors))
     except PermissionDenied as exc:
         raise DjangoPermissionDenied(str(exc)) from None
     else:
-        messages.success(request, "走访类别已安排。")
+        messages.success(request, _("走访类别已安排。"))
     return redirect(f"/households/{household.pk}/#visits")
 
 
@@ -241,7 +242,7 @@ def plan_remove(request, pk: int):
         services.visit_plan_remove(acting_user=request.user, plan=plan, request=request)
     except PermissionDenied as exc:
         raise DjangoPermissionDenied(str(exc)) from None
-    messages.success(request, "已取消该走访安排。")
+    messages.success(request, _("已取消该走访安排。"))
     return redirect(f"/households/{plan.household_id}/#visits")
 
 
@@ -279,7 +280,7 @@ def diary(request):
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
-            messages.success(request, "日记已保存。")
+            messages.success(request, _("日记已保存。"))
             return redirect("/visits/diary/")
     q = request.GET.get("q", "").strip()[:50]
     tag = request.GET.get("tag", "").strip()[:30]
@@ -328,7 +329,7 @@ def diary_edit(request, pk: int):
         except ValidationError as exc:
             _apply_errors(form, exc)
         else:
-            messages.success(request, "日记已保存。")
+            messages.success(request, _("日记已保存。"))
             return redirect("/visits/diary/")
     return render(request, "visits/diary_edit.html", {"form": form, "entry": entry})
 
@@ -338,5 +339,5 @@ def diary_edit(request, pk: int):
 def diary_delete(request, pk: int):
     entry = _own_entry(request, pk)
     services.diary_entry_delete(acting_user=request.user, entry=entry, request=request)
-    messages.success(request, "日记已删除。")
+    messages.success(request, _("日记已删除。"))
     return redirect("/visits/diary/")

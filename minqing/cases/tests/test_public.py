@@ -241,7 +241,7 @@ def test_the_rating_page_only_takes_posts(client, db):
     assert client.get("/track/rate/").status_code == 405
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_increments_are_all_counted():
     from concurrent.futures import ThreadPoolExecutor
 

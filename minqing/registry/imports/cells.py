@@ -7,6 +7,7 @@ and returns the stored value, or raises CellError with the Chinese reason shown 
 import datetime
 import re
 
+from minqing.core.i18n import source_choices, source_labels
 from minqing.registry.models import Employment, Health, Relation
 
 ERR_DATE = (
@@ -17,8 +18,8 @@ ERR_RELATION = (
     "无法识别的与户主关系。可填：户主、配偶、子女、父母、孙子女、祖父母、兄弟姐妹、"
     "儿媳/女婿、其他。"
 )
-ERR_EMPLOYMENT = "无法识别的就业状况。可填：" + "、".join(Employment.labels) + "。"
-ERR_HEALTH = "无法识别的健康状况。可填：" + "、".join(Health.labels) + "。"
+ERR_EMPLOYMENT = "无法识别的就业状况。可填：" + "、".join(source_labels(Employment)) + "。"
+ERR_HEALTH = "无法识别的健康状况。可填：" + "、".join(source_labels(Health)) + "。"
 ERR_PARTY = "无法识别的政治面貌。可填：中共党员、预备党员、共青团员、群众等，或“是/否”。"
 ERR_ID_NUMERIC = (
     "身份证号被 Excel 存成了数字，末几位已变成 0，无法恢复：请把该列设为“文本”格式后重新填写。"
@@ -187,7 +188,7 @@ def relation(value: str) -> str:
     return found
 
 
-_EMPLOYMENT = {label: value for value, label in Employment.choices}
+_EMPLOYMENT = {label: value for value, label in source_choices(Employment).items()}
 _EMPLOYMENT.update(
     {
         "就业": Employment.EMPLOYED,
@@ -218,7 +219,7 @@ def employment(value: str) -> str:
     return str(found)
 
 
-_HEALTH = {label: value for value, label in Health.choices}
+_HEALTH = {label: value for value, label in source_choices(Health).items()}
 _HEALTH.update(
     {
         "良好": Health.GOOD,

@@ -4,6 +4,7 @@ import io
 
 import xlsxwriter
 
+from minqing.core.i18n import source_labels
 from minqing.registry.imports.cells import RELATIONS
 from minqing.registry.imports.headers import COLUMNS
 from minqing.registry.models import Employment, Health, Relation
@@ -58,9 +59,9 @@ def build_template() -> bytes:
             ws.write_comment(0, col, c.help, {"x_scale": 2, "y_scale": 1.5})
         choices = {
             "sex": ["男", "女"],
-            "relation": list(Relation.labels),
-            "employment": list(Employment.labels),
-            "health": list(Health.labels),
+            "relation": source_labels(Relation),
+            "employment": source_labels(Employment),
+            "health": source_labels(Health),
             "party": ["中共党员", "预备党员", "共青团员", "群众"],
         }.get(c.key)
         if choices:
