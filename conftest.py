@@ -19,6 +19,32 @@ PASSWORD = "correct-horse-battery-9"
 pytest_plugins = ["minqing.core.testing.browser"]
 
 
+SEED_MIGRATIONS = [
+    # (model that shows the seed is there, migration module with a seed(apps, schema_editor))
+    ("registry.Tag", "minqing.registry.migrations.0002_seed_tags"),
+    ("cases.Category", "minqing.cases.migrations.0002_seed_categories"),
+    ("visits.VisitClass", "minqing.visits.migrations.0002_seed_visit_classes"),
+]
+
+
+@pytest.fixture(autouse=True)
+def _seeded_rows(request):
+    """Transactional tests empty every table when they end; put the migration-seeded rows
+    (tags, case categories and time limits, visit classes) back before each one, so no test
+    depends on which transactional test ran before it."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not marker.kwargs.get("transaction"):
+        return
+    import importlib
+
+    from django.apps import apps
+
+    request.getfixturevalue("transactional_db")
+    for label, module in SEED_MIGRATIONS:
+        if not apps.get_model(label).objects.exists():
+            importlib.import_module(module).seed(apps, None)
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hasher(request, settings):
     """Argon2 is slow on purpose; tests create many users. Tests marked argon2 keep it."""
