@@ -89,11 +89,13 @@ def _decorate(case, now):
     case.remaining = None
     if case.is_open and case.deadline:
         hours = workdays.working_hours_between(now, case.deadline)
-        case.remaining = (
-            _("剩余 %(t)s") % {"t": _remaining_text(hours)}
-            if hours > 0 or case.deadline >= now
-            else _("已超期 %(t)s") % {"t": _remaining_text(hours)}
-        )
+        if hours > 0 or case.deadline >= now:
+            case.remaining = _("剩余 %(t)s") % {"t": _remaining_text(hours)}
+        elif hours > -0.05:
+            # Late, but out of working hours since the deadline: no working time has passed.
+            case.remaining = _("已超期")
+        else:
+            case.remaining = _("已超期 %(t)s") % {"t": _remaining_text(hours)}
     waiting = WAITING_BY_STATUS.get(case.status)
     case.waiting_key, case.waiting_label = waiting if waiting else ("", "")
     return case
