@@ -19,7 +19,7 @@ from minqing.cases.models import (
     Unit,
     ZoningLayer,
 )
-from minqing.core.admin import ScopedAdmin
+from minqing.core.admin import ReadOnlyScopedAdmin
 from minqing.grids import geo
 from minqing.grids.models import Level
 
@@ -85,22 +85,13 @@ class CaseEventInline(admin.TabularInline):
 
 
 @admin.register(Case)
-class CaseAdmin(ScopedAdmin):
+class CaseAdmin(ReadOnlyScopedAdmin):
     list_display = ["number", "title", "category", "status", "grid", "level_node", "deadline"]
     list_filter = ["status", "priority", "channel", "case_type"]
     search_fields = ["number", "title"]
     date_hierarchy = "accepted_at"
     exclude = ["reporter_phone"]
     inlines = [CaseEventInline]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ZoningLayerForm(forms.ModelForm):

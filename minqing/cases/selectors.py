@@ -17,7 +17,8 @@ from minqing.cases.workflow import DISPATCHERS
 from minqing.grids.models import Level, Node, subtree_q
 
 
-def _unit_ids(user) -> list[int]:
+def unit_ids_of(user) -> list[int]:
+    """The departments a user belongs to, read once per request (cached on the user)."""
     cached = getattr(user, "_minqing_case_unit_ids", None)
     if cached is None:
         cached = list(user.case_units.values_list("pk", flat=True))
@@ -32,7 +33,7 @@ def _also(user) -> Q:
     and the handler indexes stay usable.
     """
     q = Q(handler_user=user)
-    units = _unit_ids(user)
+    units = unit_ids_of(user)
     return q | Q(handler_unit__in=units) if units else q
 
 
@@ -73,7 +74,7 @@ def inbox_for(user) -> QuerySet[Case]:
     handling = (Status.DISPATCHED, Status.HANDLING)
     holding = (Status.ACCEPTED, Status.REGISTERED, Status.FED_BACK, Status.CLOSED)
     q = Q(handler_user=user, status__in=handling)
-    unit_ids = list(user.case_units.values_list("pk", flat=True))
+    unit_ids = unit_ids_of(user)
     if unit_ids:
         q |= Q(handler_unit__in=unit_ids, status__in=handling)
     assignments = list(user.assignments.select_related("node"))
@@ -106,8 +107,8 @@ def overdue_for(user, *, now: datetime | None = None) -> QuerySet[Case]:
         scope_queryset(user, late, owner_fields=("created_by", "handler_user")),
         late.filter(handler_user=user),
     ]
-    if _unit_ids(user):
-        parts.append(late.filter(handler_unit__in=_unit_ids(user)))
+    if unit_ids_of(user):
+        parts.append(late.filter(handler_unit__in=unit_ids_of(user)))
     ids = parts[0].order_by().values("pk").union(*(p.order_by().values("pk") for p in parts[1:]))
     return Case.objects.filter(pk__in=ids).order_by("deadline")
 

@@ -15,8 +15,8 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from minqing.accounts.access import node_in_scope, user_scope
-from minqing.accounts.models import Role, User
+from minqing.accounts.access import node_in_scope
+from minqing.accounts.models import User
 from minqing.cases import workflow
 from minqing.cases.models import (
     OPEN_STATUSES,
@@ -41,6 +41,7 @@ from minqing.cases.models import (
     ZoneKind,
     ZoningLayer,
 )
+from minqing.cases.selectors import unit_ids_of
 from minqing.core.i18n import source, source_choices
 from minqing.core.phone import ERR_PHONE, is_valid_phone, normalise_phone
 from minqing.core.sms import send_sms
@@ -93,20 +94,12 @@ def _assignments(user) -> list[tuple[str, str]]:
     return cached
 
 
-def _unit_ids(user) -> set[int]:
-    cached = getattr(user, "_minqing_unit_ids", None)
-    if cached is None:
-        cached = set(user.case_units.values_list("pk", flat=True))
-        user._minqing_unit_ids = cached
-    return cached
-
-
 def _who_ok(user, case: Case, t: workflow.Transition) -> bool:
     if not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     if t.who == workflow.HANDLER:
         return case.handler_user_id == user.pk or (
-            case.handler_unit_id is not None and case.handler_unit_id in _unit_ids(user)
+            case.handler_unit_id is not None and case.handler_unit_id in unit_ids_of(user)
         )
     if user.is_superuser:
         return True
@@ -746,12 +739,8 @@ def _apply_rating(case, satisfaction, note, now, event) -> None:
         case.status = Status.RATED
 
 
-def _register_action(case, **kw):
-    _register(case, **kw)
-
-
 _ACTIONS = {
-    "register": _register_action,
+    "register": _register,
     "cancel": _cancel,
     "take": _take,
     "dispatch": _dispatch,
@@ -1107,11 +1096,3 @@ def sweep_deadlines(*, now: datetime | None = None, batch_size: int = 500) -> di
                     counts["failed"] += 1
                     Case.objects.filter(pk=pk).update(next_check_at=now + timedelta(hours=1))
     return counts
-
-
-def user_roles(user) -> set[str]:
-    return user_scope(user).roles
-
-
-def is_grid_worker_only(user) -> bool:
-    return user_roles(user) == {Role.GRID_WORKER}

@@ -15,15 +15,9 @@ class ScopedAdmin(admin.ModelAdmin):
         )
 
 
-@admin.register(AuditEntry)
-class AuditEntryAdmin(ScopedAdmin):
-    scope_node_field = "node"
-    list_display = ["at", "actor", "action", "model", "object_repr", "reason", "ip"]
-    list_filter = ["action", "model"]
-    search_fields = ["object_repr", "actor__username", "reason"]
-    date_hierarchy = "at"
+class ReadOnlyScopedAdmin(ScopedAdmin):
+    """Records that only change through their own workflow (or never): listed, not edited."""
 
-    # Audit records are evidence: nobody edits or deletes them, not even a superuser.
     def has_add_permission(self, request):
         return False
 
@@ -32,6 +26,17 @@ class AuditEntryAdmin(ScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyScopedAdmin):
+    scope_node_field = "node"
+    list_display = ["at", "actor", "action", "model", "object_repr", "reason", "ip"]
+    list_filter = ["action", "model"]
+    search_fields = ["object_repr", "actor__username", "reason"]
+    date_hierarchy = "at"
+
+    # Audit records are evidence: nobody edits or deletes them, not even a superuser.
 
 
 @admin.register(ImportBatch)

@@ -7,7 +7,7 @@ nightly run) to move every household's due date.
 
 from django.contrib import admin
 
-from minqing.core.admin import ScopedAdmin
+from minqing.core.admin import ReadOnlyScopedAdmin, ScopedAdmin
 from minqing.visits.models import HouseholdVisitPlan, Visit, VisitClass
 
 
@@ -34,19 +34,10 @@ class HouseholdVisitPlanAdmin(ScopedAdmin):
 
 
 @admin.register(Visit)
-class VisitAdmin(ScopedAdmin):
+class VisitAdmin(ReadOnlyScopedAdmin):
     list_display = ["visited_at", "household", "mode", "grid", "created_by"]
     list_filter = ["mode"]
     date_hierarchy = "visited_at"
     raw_id_fields = ["household", "grid", "created_by"]
     filter_horizontal = []
     exclude = ["visitors", "members_met", "needs", "cases"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
