@@ -45,6 +45,10 @@ INSTALLED_APPS = [
     "minqing.registry",
     "minqing.cases",
     "minqing.visits",
+    "minqing.assistance",
+    "minqing.duties",
+    "minqing.secondments",
+    "minqing.cards",
     "minqing.api",
 ]
 

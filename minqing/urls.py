@@ -58,6 +58,10 @@ urlpatterns = [
     path("", include("minqing.cases.urls_public")),
     path("open311/v2/", include("minqing.cases.urls_open311")),
     path("visits/", include("minqing.visits.urls")),
+    path("assistance/", include("minqing.assistance.urls")),
+    path("duties/", include("minqing.duties.urls")),
+    path("secondments/", include("minqing.secondments.urls")),
+    path("cards/", include("minqing.cards.urls")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
 ]

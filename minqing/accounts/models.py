@@ -32,6 +32,9 @@ class Role(models.TextChoices):
     STREET_OFFICER = "street_officer", _("街道干部")
     COUNTY_OFFICER = "county_officer", _("县指挥中心")
     ADMIN = "admin", _("系统管理员")
+    # A cadre, party member or teacher paired with households in need (结对帮扶) or linked to
+    # them by a contact duty; usually with the 仅本人 data scope: they see their own pairs.
+    CADRE = "cadre", _("帮扶干部")
 
 
 # The level a role is assigned at: a grid worker works at a grid, and so on.
@@ -42,6 +45,7 @@ ROLE_LEVEL = {
     Role.STREET_OFFICER: Level.STREET,
     Role.COUNTY_OFFICER: Level.COUNTY,
     Role.ADMIN: Level.COUNTY,
+    Role.CADRE: None,  # works from their unit's place, at any level
 }
 
 
@@ -85,7 +89,8 @@ class RoleAssignment(models.Model):
         return f"{self.user} · {self.get_role_display()} · {self.node}"
 
     def clean(self) -> None:
-        if self.node_id and self.role and self.node.level != ROLE_LEVEL[Role(self.role)]:
+        level = ROLE_LEVEL[Role(self.role)] if self.role else None
+        if self.node_id and level is not None and self.node.level != level:
             raise ValidationError(
                 {
                     "node": f"{source(Role(self.role).label)}应分配在“{source(Level(ROLE_LEVEL[Role(self.role)]).label)}”一级的节点上。"

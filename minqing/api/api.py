@@ -20,11 +20,13 @@ from minqing.accounts.access import (
     visible_nodes,
 )
 from minqing.accounts.models import Role, ServiceTeam
+from minqing.api.assistance import router as assistance_router
 from minqing.api.auth import API_AUTH
 from minqing.api.cases import cases as cases_router
 from minqing.api.cases import categories as case_categories_router
 from minqing.api.cases import notifications as notifications_router
 from minqing.api.cases import units as units_router
+from minqing.api.duties import router as duties_router
 from minqing.api.schemas import (
     AuditOut,
     ErrorOut,
@@ -47,6 +49,8 @@ from minqing.api.schemas import (
     TagOut,
     TeamOut,
 )
+from minqing.api.secondments import router as secondments_router
+from minqing.api.visits import router as visits_router
 from minqing.cases.services import CaseConflict
 from minqing.core.audit import history_for
 from minqing.core.models import AuditEntry
@@ -628,5 +632,9 @@ api.add_router("/cases", cases_router)
 api.add_router("/case-categories", case_categories_router)
 api.add_router("/units", units_router)
 api.add_router("/notifications", notifications_router)
+api.add_router("/visits", visits_router)
+api.add_router("/assistance", assistance_router)
+api.add_router("/duties", duties_router)
+api.add_router("/secondments", secondments_router)
 
 __all__ = ["api", "Role"]

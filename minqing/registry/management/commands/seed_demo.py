@@ -71,6 +71,7 @@ class Command(BaseCommand):
             self.print_accounts()
             self.seed_cases(cases, seed, quiet)
             self.seed_visits(seed, quiet)
+            self.seed_field_work(seed, quiet)
             return
         started = time.monotonic()
         self.rng = random.Random(seed)
@@ -101,6 +102,45 @@ class Command(BaseCommand):
             self.print_accounts()
         self.seed_cases(cases, seed, quiet)
         self.seed_visits(seed, quiet)
+        self.seed_field_work(seed, quiet)
+
+    def seed_field_work(self, seed: int, quiet: bool):
+        """Contact duties, pairings with their help log, one team dispatch (their demo modules)."""
+        from minqing.assistance.demo import seed as seed_assistance
+        from minqing.duties.demo import seed as seed_duties
+        from minqing.secondments.demo import seed as seed_secondments
+
+        self.field_accounts()
+        for offset, seeder in enumerate((seed_assistance, seed_duties, seed_secondments), 3):
+            result = seeder(rng=random.Random(seed + offset))
+            if not quiet and not result["skipped"] and result.get("summary"):
+                self.stdout.write(self.style.SUCCESS(result["summary"]))
+
+    def field_accounts(self):
+        """`secretary` (a community secretary with contact duties) and `cadre` (a county cadre
+        paired with households, seeing only their own pairs); created once."""
+        if User.objects.filter(username="cadre").exists():
+            return
+        county = Node.objects.get(code=COUNTY_CODE)
+        communities = list(Node.objects.filter(level=Level.COMMUNITY).order_by("code")[:2])
+        specs = [
+            (
+                "secretary",
+                f"{communities[-1].name}书记 刘洋",
+                Role.COMMUNITY_SECRETARY,
+                communities[-1],
+                DataScope.NODE_AND_BELOW,
+            ),
+            ("cadre", "县民政局 帮扶干部 赵磊", Role.CADRE, county, DataScope.SELF),
+        ]
+        rng = random.Random(len(specs))
+        for username, full_name, role, node, scope in specs:
+            user = User(
+                username=username, full_name=full_name, mobile=f"138{rng.randrange(10**8):08d}"
+            )
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+            RoleAssignment.objects.create(user=user, role=role, node=node, data_scope=scope)
 
     def seed_visits(self, seed: int, quiet: bool):
         """Past visits and every household's schedule (minqing.visits.demo)."""
@@ -147,7 +187,8 @@ class Command(BaseCommand):
     def print_accounts(self):
         self.stdout.write(
             f"演示账号（密码均为 {DEMO_PASSWORD}）：admin 系统管理员、county 县指挥中心、street 街道干部、"
-            "community 社区书记、grid_a 与 grid_b 同一社区两个网格的网格员"
+            "community 社区书记、grid_a 与 grid_b 同一社区两个网格的网格员、"
+            "secretary 另一社区书记（干部联系群众）、cadre 帮扶干部（只看自己的结对）"
         )
 
     # ------------------------------------------------------------ places

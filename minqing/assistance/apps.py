@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AssistanceConfig(AppConfig):
+    name = "minqing.assistance"
+    verbose_name = "结对帮扶"

@@ -1,0 +1,11 @@
+"""The duties card on the home page."""
+
+from django import template
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def duties_home_card(context):
+    """HTML of this app's home-page card for the signed-in user ('' when nothing applies)."""
+    return ""

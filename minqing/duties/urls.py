@@ -1,0 +1,3 @@
+"""URLs of duties."""
+
+urlpatterns = []

@@ -1,0 +1,3 @@
+"""URLs of secondments."""
+
+urlpatterns = []
