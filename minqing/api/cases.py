@@ -98,6 +98,16 @@ class CaseRowOut(Schema):
     accepted_at: datetime.datetime
 
 
+class CaseActedOut(Schema):
+    """The answer to an action that took the case out of the actor's sight (a department
+    member who sends it back): what it is now, nothing more."""
+
+    number: str
+    status: str
+    status_label: str
+    visible: bool = False
+
+
 class CaseListOut(Schema):
     items: list[CaseRowOut]
     count: int
@@ -607,13 +617,15 @@ def case_dispatch_targets(request, number: str):
 @cases.post(
     "/{number}/actions/{action}",
     response={
-        200: CaseDetailOut,
+        200: CaseDetailOut | CaseActedOut,
         400: FieldErrorsOut,
         403: ErrorOut,
         404: ErrorOut,
         409: ErrorOut,
     },
     summary="Take one action of the workflow: " + ", ".join(workflow.TRANSITIONS),
+    description="Answers the case's detail, or only its number and status (visible: false) "
+    "when the action took it out of the caller's scope.",
 )
 def case_action(request, number: str, action: str, payload: ActionIn):
     case = _case(request, number)
@@ -640,14 +652,17 @@ def case_action(request, number: str, action: str, payload: ActionIn):
         approve=payload.approve,
         satisfaction=payload.satisfaction,
     )
-    # The actor may no longer see the case (a department member who 退单): answer what it is now.
-    fresh = (
-        Case.objects.select_related(
-            "category", "grid", "level_node", "handler_user", "handler_unit", "created_by"
-        )
-        .filter(pk=case.pk)
-        .first()
-    )
+    # The actor may no longer see the case (a department member who 退单): then answer only
+    # what it is now, never the detail of a case outside their scope.
+    try:
+        fresh = selectors.case_for(request.user, case.number)
+    except Http404:
+        return {
+            "number": case.number,
+            "status": case.status,
+            "status_label": case.get_status_display(),
+            "visible": False,
+        }
     return case_detail(request.user, fresh)
 
 

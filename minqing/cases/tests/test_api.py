@@ -334,6 +334,26 @@ def test_a_department_handles_a_transferred_case_with_an_extension(
     assert act(client, boss, n, "verify").json()["status"] == "closed"
 
 
+def test_an_actor_who_loses_sight_of_the_case_gets_only_its_number_and_status(
+    client, case_a, community_worker, water_unit
+):
+    boss, member = bearer(community_worker), bearer(water_unit.members.get())
+    n = case_a.number
+    assert act(client, boss, n, "transfer", target_unit="water").status_code == 200
+    r = act(client, member, n, "decline", note="不属于供水管辖。")
+    assert r.status_code == 200, r.content
+    assert r.json() == {
+        "number": n,
+        "status": r.json()["status"],
+        "status_label": r.json()["status_label"],
+        "visible": False,
+    }
+    assert r.json()["status"] != "transferred"
+    assert client.get(f"{CASES}{n}", **member).status_code == 404
+    # The one who can still see it gets the whole detail.
+    assert "description" in client.get(f"{CASES}{n}", **boss).json()
+
+
 def test_an_unknown_unit_or_user_is_a_field_error(client, case_a, community_worker):
     boss = bearer(community_worker)
     r = act(client, boss, case_a.number, "transfer", target_unit="nope")
