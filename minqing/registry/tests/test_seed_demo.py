@@ -1,0 +1,76 @@
+"""`make run` loads the demo county with seed_demo: it must work on an empty database, give
+every demo account what the README promises, and change nothing when run again."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+
+from minqing.accounts.access import scope_queryset, user_scope
+from minqing.accounts.models import DataScope, Role, User
+from minqing.cases.models import Case
+from minqing.registry.models import Household, Person
+from minqing.visits.models import Visit
+
+DEMO_USERS = {
+    "admin": Role.ADMIN,
+    "county": Role.COUNTY_OFFICER,
+    "street": Role.STREET_OFFICER,
+    "community": Role.COMMUNITY_SECRETARY,
+    "grid_a": Role.GRID_WORKER,
+    "grid_b": Role.GRID_WORKER,
+    "secretary": Role.COMMUNITY_SECRETARY,
+    "cadre": Role.CADRE,
+}
+
+
+def seed() -> str:
+    out = io.StringIO()
+    call_command("seed_demo", people=700, cases=30, stdout=out, stderr=io.StringIO())
+    return out.getvalue()
+
+
+def counts() -> dict:
+    return {m.__name__: m.objects.count() for m in (User, Household, Person, Case, Visit)}
+
+
+@pytest.fixture
+def seeded(db):
+    text = seed()
+    return text
+
+
+def test_every_demo_account_exists_with_its_role_and_can_log_in(seeded, client):
+    for username, role in DEMO_USERS.items():
+        user = User.objects.get(username=username)
+        assert role in user_scope(user).roles or (role == Role.ADMIN and user.is_superuser)
+        r = client.post("/accounts/login/", {"username": username, "password": "minqing-demo"})
+        assert r.status_code == 302, username
+        client.post("/accounts/logout/")
+    for username in DEMO_USERS:
+        assert username in seeded, f"{username} is not printed for the user"
+
+
+def test_the_demo_county_has_files_cases_and_visits(seeded):
+    c = counts()
+    assert c["Household"] > 200 and c["Person"] >= 700
+    assert c["Case"] == 30 and c["Visit"] > 100
+
+
+def test_the_cadre_sees_no_residents_by_place_and_the_secretary_only_her_community(seeded):
+    cadre = User.objects.get(username="cadre")
+    assert cadre.assignments.get().data_scope == DataScope.SELF
+    assert not scope_queryset(cadre, Household.objects.all()).exists()
+    secretary = User.objects.get(username="secretary")
+    community = secretary.assignments.get().node
+    mine = scope_queryset(secretary, Household.objects.all())
+    assert mine.exists()
+    assert not mine.exclude(grid__path__startswith=community.path).exists()
+    assert Household.objects.exclude(grid__path__startswith=community.path).exists()
+
+
+def test_running_it_again_changes_nothing(seeded):
+    before = counts()
+    again = seed()
+    assert "跳过" in again
+    assert counts() == before
