@@ -153,6 +153,18 @@ def outsider(tree):
 
 
 @pytest.fixture
+def cadre(tree):
+    """A county cadre (帮扶干部) who sees only their own records and pairs (仅本人)."""
+    user = User.objects.create_user(
+        username="cadre", password=PASSWORD, full_name="帮扶干部 赵磊", mobile="13800001111"
+    )
+    RoleAssignment.objects.create(
+        user=user, role=Role.CADRE, node=tree["county"], data_scope=DataScope.SELF
+    )
+    return user
+
+
+@pytest.fixture
 def household_a(grid_a_worker, tree):
     return services.household_create(
         acting_user=grid_a_worker, data={"address": "人民路1号1幢101室", "grid": tree["grid_a"]}

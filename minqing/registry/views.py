@@ -8,7 +8,14 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from minqing.accounts.access import can_edit_registry, can_reveal, get_scoped_or_404, visible_nodes
+from minqing.accounts.access import (
+    can_edit_registry,
+    can_reveal,
+    get_scoped_or_404,
+    scope_queryset,
+    visible_nodes,
+)
+from minqing.accounts.links import linked_households_q
 from minqing.core.audit import history_for
 from minqing.core.paging import int_param, page_of, querystring_without_page
 from minqing.registry import selectors, services
@@ -103,19 +110,30 @@ def person_list(request):
 
 @login_required
 def person_detail(request, pk: int):
+    # A cadre paired with or duty-linked to the household reads its members' files too.
     person = get_scoped_or_404(
-        request.user, Person.objects.select_related("grid", "household"), pk=pk
+        request.user,
+        Person.objects.select_related("grid", "household"),
+        also=linked_households_q(request.user, "household"),
+        pk=pk,
     )
+    by_place = _by_place(request.user, Person, pk)
     return render(
         request,
         "registry/person_detail.html",
         {
             "person": person,
-            "history": history_for(person)[:50],
-            "can_reveal": can_reveal(request.user),
-            "can_edit": can_edit_registry(request.user),
+            "history": history_for(person)[:50] if by_place else [],
+            "can_reveal": by_place and can_reveal(request.user),
+            "can_edit": by_place and can_edit_registry(request.user),
         },
     )
+
+
+def _by_place(user, model, pk: int) -> bool:
+    """Whether the user sees the record through their place in the tree, not only through a
+    personal link (a linked cadre reads the file; they do not edit it or read its history)."""
+    return scope_queryset(user, model.objects.filter(pk=pk)).exists()
 
 
 @login_required
@@ -236,8 +254,12 @@ def household_list(request):
 @login_required
 def household_detail(request, pk: int):
     household = get_scoped_or_404(
-        request.user, Household.objects.select_related("grid", "building"), pk=pk
+        request.user,
+        Household.objects.select_related("grid", "building"),
+        also=linked_households_q(request.user),
+        pk=pk,
     )
+    by_place = _by_place(request.user, Household, pk)
     members = household.members.select_related("grid").prefetch_related("tags").order_by("id")
     return render(
         request,
@@ -246,8 +268,8 @@ def household_detail(request, pk: int):
             "household": household,
             "members": members,
             "needs": household.needs.all(),
-            "history": history_for(household)[:50],
-            "can_edit": can_edit_registry(request.user),
+            "history": history_for(household)[:50] if by_place else [],
+            "can_edit": by_place and can_edit_registry(request.user),
             "team": getattr(household.grid, "service_team", None),
         },
     )
