@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import DataError
 from django.http import Http404
 from ninja import NinjaAPI, Query, Router
+from ninja.responses import Status as Reply
 from pydantic import Field
 
 from minqing.accounts.access import (
@@ -249,7 +250,7 @@ def audit_out(e: AuditEntry) -> dict:
 @common.get("/audit", response={200: dict, 403: ErrorOut})
 def audit(request, f: Query[AuditFilter]):
     if not can_audit(request.user):
-        return 403, {"detail": "只有县级和系统管理员可以查看审计日志。"}
+        return Reply(403, {"detail": "只有县级和系统管理员可以查看审计日志。"})
     qs = scope_queryset(
         request.user,
         AuditEntry.objects.select_related("actor"),
@@ -355,7 +356,7 @@ def _person_data(request, payload: dict) -> dict:
 def person_create(request, payload: PersonIn):
     data = _person_data(request, payload.dict())
     person = services.person_create(acting_user=request.user, data=data, request=request)
-    return 201, person_out(person)
+    return Reply(201, person_out(person))
 
 
 @people.patch(
@@ -373,7 +374,7 @@ def person_update(request, pk: int, payload: PersonPatch):
 @people.delete("/{int:pk}", response={204: None, 403: ErrorOut, 404: ErrorOut})
 def person_delete(request, pk: int):
     services.person_delete(acting_user=request.user, person=_person(request, pk), request=request)
-    return 204, None
+    return Reply(204, None)
 
 
 @people.post(
@@ -476,7 +477,7 @@ def household_create(request, payload: HouseholdIn):
     h = services.household_create(
         acting_user=request.user, data=_household_data(request, payload.dict()), request=request
     )
-    return 201, household_out(h)
+    return Reply(201, household_out(h))
 
 
 @households.patch(
@@ -500,7 +501,7 @@ def household_delete(request, pk: int):
     services.household_delete(
         acting_user=request.user, household=_household(request, pk), request=request
     )
-    return 204, None
+    return Reply(204, None)
 
 
 @households.get("/{int:pk}/needs", response={200: list[NeedOut], 404: ErrorOut})
@@ -518,7 +519,7 @@ def household_need_add(request, pk: int, payload: NeedIn):
         request=request,
         **payload.dict(),
     )
-    return 201, need
+    return Reply(201, need)
 
 
 @households.get("/{int:pk}/history", response={200: list[AuditOut], 404: ErrorOut})
@@ -590,7 +591,7 @@ def _record_router(model, tag: str) -> Router:
             data=_data(request, payload.dict()),
             request=request,
         )
-        return 201, record_out(obj)
+        return Reply(201, record_out(obj))
 
     @router.patch(
         "/{int:pk}",
@@ -618,7 +619,7 @@ def _record_router(model, tag: str) -> Router:
         services.simple_record_delete(
             acting_user=request.user, obj=_get(request, pk), request=request
         )
-        return 204, None
+        return Reply(204, None)
 
     return router
 
