@@ -113,14 +113,26 @@ def _node(
     return node
 
 
-def _tags(names: list[str] | None) -> list[Tag] | None:
+def _tags(user, names: list[str] | None, record=None) -> list[Tag] | None:
+    """Tags by name among those the user may see (a hidden sensitive one is 'unknown' to
+    them); on an update the record keeps the hidden ones it carries."""
     if names is None:
         return None
-    tags = list(Tag.objects.filter(name__in=names))
+    tags = list(selectors.visible_tags(user).filter(name__in=names))
     unknown = sorted(set(names) - {t.name for t in tags})
     if unknown:
         raise ValidationError({"tags": f"未知的类别：{'、'.join(unknown)}"})
+    if record is not None:
+        shown = set(selectors.shown_tags(user, record.tags.all()))
+        tags += [t for t in record.tags.all() if t not in shown]
     return tags
+
+
+def _tag_filter(user, name: str | None) -> Tag | None | bool:
+    """The list filter's tag; False when the name is not a tag the user may see (no rows)."""
+    if not name:
+        return None
+    return selectors.visible_tags(user).filter(name=name).first() or False
 
 
 # ------------------------------------------------------------------ me, nodes, tags
@@ -197,7 +209,7 @@ def node_geojson(request, code: str):
 
 @common.get("/tags", response=list[TagOut])
 def tags(request):
-    return list(Tag.objects.all())
+    return list(selectors.visible_tags(request.user))
 
 
 @common.get("/teams/{code}", response={200: TeamOut, 404: ErrorOut})
@@ -271,7 +283,7 @@ def audit(request, f: Query[AuditFilter]):
 people = Router(tags=["people"])
 
 
-def person_out(p: Person) -> dict:
+def person_out(p: Person, user) -> dict:
     return {
         "id": p.pk,
         "name": p.name,
@@ -290,7 +302,7 @@ def person_out(p: Person) -> dict:
         "party_member": p.party_member,
         "grid_code": p.grid.code,
         "grid_name": p.grid.name,
-        "tags": [t.name for t in p.tags.all()],
+        "tags": [t.name for t in selectors.shown_tags(user, p.tags.all())],
         "note": p.note,
     }
 
@@ -312,7 +324,9 @@ def person_list(request, f: Query[PersonFilter]):
     node = visible_nodes(request.user).filter(code=f.node).first() if f.node else None
     if f.node and node is None:
         return {"items": [], "count": 0}
-    tag = Tag.objects.filter(name=f.tag).first() if f.tag else None
+    tag = _tag_filter(request.user, f.tag)
+    if tag is False:
+        return {"items": [], "count": 0}
     household = Household(pk=f.household_id) if f.household_id else None
     qs = selectors.person_search(
         request.user,
@@ -324,7 +338,7 @@ def person_list(request, f: Query[PersonFilter]):
         sex=f.sex,
         household=household,
     )
-    return _page(qs.prefetch_related("tags"), f, person_out)
+    return _page(qs.prefetch_related("tags"), f, lambda p: person_out(p, request.user))
 
 
 def _person(request, pk: int) -> Person:
@@ -333,10 +347,10 @@ def _person(request, pk: int) -> Person:
 
 @people.get("/{int:pk}", response={200: PersonOut, 404: ErrorOut})
 def person_get(request, pk: int):
-    return person_out(_person(request, pk))
+    return person_out(_person(request, pk), request.user)
 
 
-def _person_data(request, payload: dict) -> dict:
+def _person_data(request, payload: dict, record: Person | None = None) -> dict:
     data = dict(payload)
     if "household_id" in data:
         hid = data.pop("household_id")
@@ -348,7 +362,7 @@ def _person_data(request, payload: dict) -> dict:
     if "grid_code" in data:
         data["grid"] = _node(request.user, data.pop("grid_code"))
     if "tags" in data:
-        data["tags"] = _tags(data["tags"])
+        data["tags"] = _tags(request.user, data["tags"], record)
     return data
 
 
@@ -356,7 +370,7 @@ def _person_data(request, payload: dict) -> dict:
 def person_create(request, payload: PersonIn):
     data = _person_data(request, payload.dict())
     person = services.person_create(acting_user=request.user, data=data, request=request)
-    return Reply(201, person_out(person))
+    return Reply(201, person_out(person, request.user))
 
 
 @people.patch(
@@ -364,11 +378,11 @@ def person_create(request, payload: PersonIn):
 )
 def person_update(request, pk: int, payload: PersonPatch):
     person = _person(request, pk)
-    data = _person_data(request, payload.dict(exclude_unset=True))
+    data = _person_data(request, payload.dict(exclude_unset=True), person)
     person = services.person_update(
         acting_user=request.user, person=person, data=data, request=request
     )
-    return person_out(Person.objects.select_related("grid").get(pk=person.pk))
+    return person_out(Person.objects.select_related("grid").get(pk=person.pk), request.user)
 
 
 @people.delete("/{int:pk}", response={204: None, 403: ErrorOut, 404: ErrorOut})
@@ -403,7 +417,7 @@ def person_history(request, pk: int):
 households = Router(tags=["households"])
 
 
-def household_out(h: Household) -> dict:
+def household_out(h: Household, user) -> dict:
     return {
         "id": h.pk,
         "number": h.number,
@@ -416,7 +430,7 @@ def household_out(h: Household) -> dict:
         "residence": h.residence,
         "head_name": h.head_name,
         "member_count": h.member_count,
-        "tags": [t.name for t in h.tags.all()],
+        "tags": [t.name for t in selectors.shown_tags(user, h.tags.all())],
         "note": h.note,
     }
 
@@ -434,11 +448,13 @@ def household_list(request, f: Query[HouseholdFilter]):
     node = visible_nodes(request.user).filter(code=f.node).first() if f.node else None
     if f.node and node is None:
         return {"items": [], "count": 0}
-    tag = Tag.objects.filter(name=f.tag).first() if f.tag else None
+    tag = _tag_filter(request.user, f.tag)
+    if tag is False:
+        return {"items": [], "count": 0}
     qs = selectors.household_search(
         request.user, q=f.q, node=node, tag=tag, housing=f.housing, residence=f.residence
     )
-    return _page(qs.prefetch_related("tags"), f, household_out)
+    return _page(qs.prefetch_related("tags"), f, lambda h: household_out(h, request.user))
 
 
 def _household(request, pk: int) -> Household:
@@ -447,27 +463,27 @@ def _household(request, pk: int) -> Household:
     )
 
 
-def _household_data(request, payload: dict) -> dict:
+def _household_data(request, payload: dict, record: Household | None = None) -> dict:
     data = dict(payload)
     if "grid_code" in data:
         data["grid"] = _node(request.user, data.pop("grid_code"), required=True)
     if "building_code" in data:
         data["building"] = _node(request.user, data.pop("building_code"), field="building_code")
     if "tags" in data:
-        data["tags"] = _tags(data["tags"])
+        data["tags"] = _tags(request.user, data["tags"], record)
     return data
 
 
 @households.get("/{int:pk}", response={200: HouseholdOut, 404: ErrorOut})
 def household_get(request, pk: int):
-    return household_out(_household(request, pk))
+    return household_out(_household(request, pk), request.user)
 
 
 @households.get("/{int:pk}/members", response={200: list[PersonOut], 404: ErrorOut})
 def household_members(request, pk: int):
     h = _household(request, pk)
     return [
-        person_out(p)
+        person_out(p, request.user)
         for p in h.members.select_related("grid").prefetch_related("tags").order_by("id")
     ]
 
@@ -477,7 +493,7 @@ def household_create(request, payload: HouseholdIn):
     h = services.household_create(
         acting_user=request.user, data=_household_data(request, payload.dict()), request=request
     )
-    return Reply(201, household_out(h))
+    return Reply(201, household_out(h, request.user))
 
 
 @households.patch(
@@ -488,10 +504,10 @@ def household_update(request, pk: int, payload: HouseholdPatch):
     h = services.household_update(
         acting_user=request.user,
         household=h,
-        data=_household_data(request, payload.dict(exclude_unset=True)),
+        data=_household_data(request, payload.dict(exclude_unset=True), h),
         request=request,
     )
-    return household_out(h)
+    return household_out(h, request.user)
 
 
 @households.delete(

@@ -9,8 +9,13 @@ from minqing.accounts.access import home_node, user_scope, visible_nodes
 from minqing.accounts.models import Role
 from minqing.cases.selectors import home_counts
 from minqing.grids.models import Level
-from minqing.registry.models import Tag
-from minqing.registry.selectors import households_for, organisations_for, people_for, places_for
+from minqing.registry.selectors import (
+    households_for,
+    organisations_for,
+    people_for,
+    places_for,
+    visible_tags,
+)
 from minqing.visits.selectors import due_totals
 
 
@@ -38,7 +43,8 @@ def home(request):
         "organisations": organisations_for(user).count(),
     }
     tag_counts = (
-        Tag.objects.filter(people__in=people.values("pk"))
+        visible_tags(user)
+        .filter(people__in=people.values("pk"))
         .annotate(n=Count("people"))
         .order_by("sort")
     )

@@ -157,9 +157,11 @@ def _choice(request, name: str, labels: dict) -> str:
     return value if value in labels else ""
 
 
-def _with_tags(rows: Iterable[tuple], through, fk: str, chunk: int = CHUNK) -> Iterator:
-    """Each row (its pk first) with its tag names in the tags' order: one query per chunk."""
-    tags = list(Tag.objects.order_by("sort", "id").values_list("pk", "name"))
+def _with_tags(rows: Iterable[tuple], through, fk: str, user=None, chunk: int = CHUNK) -> Iterator:
+    """Each row (its pk first) with the names of the tags `user` may see (all without a user),
+    in the tags' order: one query per chunk."""
+    visible = selectors.visible_tags(user) if user is not None else Tag.objects.all()
+    tags = list(visible.order_by("sort", "id").values_list("pk", "name"))
     order = {pk: i for i, (pk, _) in enumerate(tags)}
     names = dict(tags)
 
@@ -168,7 +170,8 @@ def _with_tags(rows: Iterable[tuple], through, fk: str, chunk: int = CHUNK) -> I
         for pk, tag_id in through.objects.filter(
             **{f"{fk}__in": [row[0] for row in batch]}
         ).values_list(fk, "tag_id"):
-            by_pk[pk].append(tag_id)
+            if tag_id in names:
+                by_pk[pk].append(tag_id)
         for row in batch:
             ids = by_pk.get(row[0])
             yield (
@@ -234,14 +237,14 @@ def _age(birth: datetime.date | None, today: datetime.date) -> int | None:
     return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
 
-def person_rows(qs: QuerySet[Person]) -> Iterator[list]:
+def person_rows(qs: QuerySet[Person], user=None) -> Iterator[list]:
     """Rows of the selector's queryset, as the list page shows them: ID and phone numbers go
     through the model's masking functions (Person.MASKED) and never leave this function whole.
     Plain values, not model instances: a third of the time for the same result."""
     today = timezone.localdate()
     mask_id, mask_phone = Person.MASKED["id_number"], Person.MASKED["phone"]
     rows = qs.values_list(*PERSON_FIELDS).iterator(chunk_size=CHUNK)
-    for row, tags in _with_tags(rows, Person.tags.through, "person_id"):
+    for row, tags in _with_tags(rows, Person.tags.through, "person_id", user):
         (_, name, sex, birth, id_number, phone, ethnicity, relation, h_number, h_address,
          grid, employment, health, disability, party) = row  # fmt: skip
         yield [
@@ -289,7 +292,9 @@ def people_export(request) -> Export:
         else:
             words.append(f"年龄：{age_min}–{age_max}岁")
     title = f"{f['tag'].name}台账" if f["tag"] is not None else "人员台账"
-    return Export(title, "registry.person", PEOPLE_COLUMNS, person_rows(qs), words, f["node"])
+    return Export(
+        title, "registry.person", PEOPLE_COLUMNS, person_rows(qs, request.user), words, f["node"]
+    )
 
 
 # ------------------------------------------------------------- households
@@ -322,9 +327,9 @@ HOUSEHOLD_FIELDS = (
 )
 
 
-def household_rows(qs: QuerySet[Household]) -> Iterator[list]:
+def household_rows(qs: QuerySet[Household], user=None) -> Iterator[list]:
     rows = qs.values_list(*HOUSEHOLD_FIELDS).iterator(chunk_size=CHUNK)
-    for row, tags in _with_tags(rows, Household.tags.through, "household_id"):
+    for row, tags in _with_tags(rows, Household.tags.through, "household_id", user):
         _, number, head, address, grid, building, members, housing, area, residence = row
         yield [
             number,
@@ -355,7 +360,12 @@ def households_export(request) -> Export:
         words.append(f"居住类型：{RESIDENCE[residence]}")
     title = f"{f['tag'].name}台账" if f["tag"] is not None else "家庭户台账"
     return Export(
-        title, "registry.household", HOUSEHOLD_COLUMNS, household_rows(qs), words, f["node"]
+        title,
+        "registry.household",
+        HOUSEHOLD_COLUMNS,
+        household_rows(qs, request.user),
+        words,
+        f["node"],
     )
 
 
@@ -510,7 +520,7 @@ def ledgers(request):
         .values_list("tag_id", "n")
     )
     rows = []
-    for tag in Tag.objects.order_by("sort", "id"):
+    for tag in selectors.visible_tags(request.user).order_by("sort", "id"):
         if tag.target == TagTarget.HOUSEHOLD:
             count = selectors.household_search(request.user, tag=tag).count()
             base = "/households/"

@@ -4,8 +4,18 @@ from django import forms
 
 from minqing.grids.models import Level
 from minqing.registry import services
-from minqing.registry.models import Household, Organisation, Person, Place, Sex, Tag, TagTarget
-from minqing.registry.selectors import grids_for
+from minqing.registry.models import Household, Organisation, Person, Place, Sex, TagTarget
+from minqing.registry.selectors import grids_for, visible_tags
+
+
+def keep_hidden_tags(form, name: str) -> list:
+    """The chosen tags plus the sensitive ones the user cannot see but the record carries:
+    saving a form must not drop a 重点人员 mark its user was never shown."""
+    chosen = list(form.cleaned_data.get(name) or [])
+    if form.instance.pk:
+        shown = set(form.fields[name].queryset.values_list("pk", flat=True))
+        chosen += [t for t in form.instance.tags.all() if t.pk not in shown]
+    return chosen
 
 
 class ScopedForm(forms.ModelForm):
@@ -79,8 +89,11 @@ class HouseholdForm(ScopedForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["tags"].queryset = Tag.objects.filter(target=TagTarget.HOUSEHOLD)
+        self.fields["tags"].queryset = visible_tags(self.user).filter(target=TagTarget.HOUSEHOLD)
         self.fields["tags"].widget.attrs["class"] = "checks"
+
+    def clean_tags(self):
+        return keep_hidden_tags(self, "tags")
 
 
 class PersonForm(ScopedForm):
@@ -88,6 +101,9 @@ class PersonForm(ScopedForm):
 
     def clean_kwargs(self) -> dict:
         return {"instance": self.instance if self.instance.pk else None}
+
+    def clean_tags(self):
+        return keep_hidden_tags(self, "tags")
 
     def clean_grid(self):
         # A member lives where the household lives: the grid need not be chosen twice.
@@ -131,7 +147,7 @@ class PersonForm(ScopedForm):
         self.fields["household"].queryset = households_for(self.user).order_by("number")
         self.fields["household"].widget = forms.HiddenInput()
         self.fields["grid"].required = False
-        self.fields["tags"].queryset = Tag.objects.filter(target=TagTarget.PERSON)
+        self.fields["tags"].queryset = visible_tags(self.user).filter(target=TagTarget.PERSON)
         self.fields["tags"].widget.attrs["class"] = "checks"
         self.fields["sex"].choices = [("", "（按身份证号）")] + list(Sex.choices)
         self.fields["id_number"].widget.attrs.update({"autocomplete": "off", "inputmode": "text"})

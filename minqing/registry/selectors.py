@@ -8,7 +8,7 @@ from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from minqing.accounts.access import scope_queryset, user_scope, visible_nodes
+from minqing.accounts.access import can_reveal, scope_queryset, user_scope, visible_nodes
 from minqing.grids.models import Level, Node, subtree_q
 from minqing.registry.identity import id_number_q
 from minqing.registry.models import Household, Organisation, Person, Place, Tag
@@ -277,3 +277,18 @@ def simple_search(
 
 def grids_for(user) -> QuerySet[Node]:
     return visible_nodes(user).filter(level=Level.GRID)
+
+
+def visible_tags(user) -> QuerySet[Tag]:
+    """The care groups a user may see. A sensitive group (重点人员) says something about a person
+    that is as private as their ID number: only users with the reveal right see it, in every
+    list, page, filter, export and API answer."""
+    tags = Tag.objects.all()
+    return tags if can_reveal(user) else tags.filter(sensitive=False)
+
+
+def shown_tags(user, tags) -> list[Tag]:
+    """`tags` (a record's, usually prefetched) without the ones `user` may not see."""
+    if can_reveal(user):
+        return list(tags)
+    return [t for t in tags if not t.sensitive]

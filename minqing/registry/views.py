@@ -30,7 +30,6 @@ from minqing.registry.models import (
     PlaceKind,
     Residence,
     Sex,
-    Tag,
 )
 
 
@@ -39,7 +38,7 @@ def _filters(request) -> dict:
     node = visible_nodes(request.user).filter(code=node_code).first() if node_code else None
     tag_id = request.GET.get("tag", "").strip()
     tag = (
-        Tag.objects.filter(pk=tag_id).first()
+        selectors.visible_tags(request.user).filter(pk=tag_id).first()
         if tag_id.isascii() and tag_id.isdigit() and len(tag_id) < 10
         else None
     )
@@ -101,7 +100,7 @@ def person_list(request):
         qs,
         {
             "f": f,
-            "tags": Tag.objects.all(),
+            "tags": selectors.visible_tags(request.user),
             "sexes": Sex.choices,
             "can_edit": can_edit_registry(request.user),
         },
@@ -243,7 +242,7 @@ def household_list(request):
         qs,
         {
             "f": f,
-            "tags": Tag.objects.all(),
+            "tags": selectors.visible_tags(request.user),
             "housings": Housing.choices,
             "residences": Residence.choices,
             "can_edit": can_edit_registry(request.user),

@@ -17,3 +17,11 @@ def field_label(model_label: str, key: str) -> str:
         return str(model._meta.get_field(key).verbose_name)
     except (LookupError, ValueError, FieldDoesNotExist):
         return _EXTRA.get(key, key)
+
+
+@register.filter
+def visible_to(tags, user):
+    """A record's care-group tags without the sensitive ones the user may not see."""
+    from minqing.registry.selectors import shown_tags
+
+    return shown_tags(user, tags)
