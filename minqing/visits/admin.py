@@ -8,7 +8,7 @@ nightly run) to move every household's due date.
 from django.contrib import admin
 
 from minqing.core.admin import ReadOnlyScopedAdmin, ScopedAdmin
-from minqing.visits.models import HouseholdVisitPlan, Visit, VisitClass
+from minqing.visits.models import Campaign, HouseholdVisitPlan, Visit, VisitClass
 
 
 @admin.register(VisitClass)
@@ -41,3 +41,16 @@ class VisitAdmin(ReadOnlyScopedAdmin):
     raw_id_fields = ["household", "grid", "created_by"]
     filter_horizontal = []
     exclude = ["visitors", "members_met", "needs", "cases"]
+
+
+@admin.register(Campaign)
+class CampaignAdmin(ReadOnlyScopedAdmin):
+    """Campaigns change only through their pages (the state table and the audit log)."""
+
+    scope_node_field = "node"
+    list_display = ["name", "kind", "node", "start", "end", "status", "created_by"]
+    list_filter = ["kind", "status"]
+    date_hierarchy = "start"
+    raw_id_fields = ["node", "created_by", "closed_by"]
+    filter_horizontal = []
+    exclude = ["tags"]

@@ -1,11 +1,13 @@
 """UI forms: they only convert types and offer choices; the rules live in visits.services."""
 
+import datetime
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from minqing.registry.models import NeedKind
-from minqing.visits.models import VisitClass, VisitMode
+from minqing.registry.models import NeedKind, Tag
+from minqing.visits.models import Campaign, CampaignKind, TargetRule, VisitClass, VisitMode
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -69,12 +71,33 @@ class VisitForm(_Styled, forms.Form):
         label=_("需求类别"), max_length=30, required=False, help_text=_("如：就业、医疗、维修")
     )
     need_description = forms.CharField(label=_("需求内容"), max_length=300, required=False)
+    campaign = forms.ModelChoiceField(
+        label=_("走访活动"),
+        queryset=None,
+        required=False,
+        empty_label=_("（不属于走访活动）"),
+        help_text=_("活动期间内的走访，不选也会计入活动进度。"),
+    )
+    gift_goods = forms.CharField(
+        label=_("慰问品"), max_length=100, required=False, help_text=_("如：米一袋、油一桶")
+    )
+    gift_amount = forms.DecimalField(
+        label=_("慰问金（元）"),
+        required=False,
+        min_value=0,
+        max_value=1_000_000,
+        max_digits=10,
+        decimal_places=2,
+    )
 
-    def __init__(self, *args, household, candidates, user, **kwargs):
+    def __init__(self, *args, household, candidates, user, campaigns=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["members_met"].queryset = household.members.order_by("id")
         self.fields["visitors"].queryset = candidates.exclude(pk=user.pk)
         self.fields["visitors"].label_from_instance = lambda u: str(u)
+        self.fields["campaign"].queryset = (
+            campaigns if campaigns is not None else Campaign.objects.none()
+        )
         if not self.is_bound:
             self.initial.setdefault("visited_at", timezone.localtime().replace(second=0))
         self._style()
@@ -151,4 +174,86 @@ class PlanForm(_Styled, forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self._style()
+
+
+# --- campaigns -------------------------------------------------------------------------------
+
+
+class CampaignForm(_Styled, forms.Form):
+    name = forms.CharField(
+        label=_("活动名称"), max_length=60, help_text=_("如：2026年重阳节走访慰问高龄独居老人")
+    )
+    kind = forms.ChoiceField(label=_("活动类型"), choices=CampaignKind.choices)
+    node = forms.ModelChoiceField(label=_("覆盖范围"), queryset=None, empty_label=None)
+    start = forms.DateField(
+        label=_("开始日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    end = forms.DateField(
+        label=_("结束日期"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    rule = forms.ChoiceField(
+        label=_("走访对象"),
+        choices=TargetRule.choices,
+        initial=TargetRule.TAGS,
+        widget=forms.RadioSelect,
+        help_text=_("活动启动时按规则生成走访名单，进行中可重新生成或追加。"),
+    )
+    tags = forms.ModelMultipleChoiceField(
+        label=_("人员类别"),
+        queryset=Tag.objects.order_by("sort", "id"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("家庭或任一成员带有其中任一类别即列入名单。"),
+    )
+    households = forms.CharField(
+        label=_("手工添加的家庭（户号）"),
+        required=False,
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": _("每行或以逗号分隔一个户号")}),
+        help_text=_("如突发事件涉及的家庭；按规则生成时也可另行追加。"),
+    )
+    description = forms.CharField(
+        label=_("活动说明"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def __init__(self, *args, nodes, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["node"].queryset = nodes
+        self.fields["node"].label_from_instance = lambda n: "　" * max(0, n.level - 1) + n.name
+        if not self.is_bound:
+            today = timezone.localdate()
+            self.initial.setdefault("start", today)
+            self.initial.setdefault("end", today + datetime.timedelta(days=14))
+        self._style()
+
+
+class CampaignAddForm(_Styled, forms.Form):
+    households = forms.CharField(
+        label=_("追加家庭（户号）"),
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 2, "placeholder": _("每行或以逗号分隔一个户号")}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._style()
+
+
+class CampaignAssignForm(_Styled, forms.Form):
+    targets = forms.TypedMultipleChoiceField(
+        label=_("走访对象"), coerce=int, choices=(), widget=forms.CheckboxSelectMultiple
+    )
+    users = forms.ModelMultipleChoiceField(
+        label=_("走访责任人"), queryset=None, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, targets, candidates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["targets"].choices = [(t.pk, str(t.household)) for t in targets]
+        self.fields["users"].queryset = candidates
+        self.fields["users"].label_from_instance = lambda u: str(u)
         self._style()

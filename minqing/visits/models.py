@@ -184,6 +184,20 @@ class Visit(models.Model):
     cases = models.ManyToManyField(
         "cases.Case", verbose_name="转办案件", blank=True, related_name="visits"
     )
+    # A visit made for a campaign (走访活动), and what was given on it (慰问品/慰问金). A visit
+    # within a campaign's window closes the household's target whether or not it names it.
+    campaign = models.ForeignKey(
+        "Campaign",
+        verbose_name="走访活动",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="visits",
+    )
+    gift_goods = models.CharField("慰问品", max_length=100, blank=True)
+    gift_amount = models.DecimalField(
+        "慰问金(元)", max_digits=10, decimal_places=2, null=True, blank=True
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="填报人",
@@ -246,3 +260,146 @@ class DiaryEntry(models.Model):
     @property
     def tag_list(self) -> list[str]:
         return self.tags.split()
+
+
+# --- campaigns (走访活动) ----------------------------------------------------------------------
+
+
+class CampaignKind(models.TextChoices):
+    HOLIDAY = "holiday", _("节日走访")  # 春节、重阳、六一、中秋 …
+    EVENT = "event", _("突发事件走访")  # after a disaster or a sudden event in a place or a home
+    SPECIAL = "special", _("专项走访")  # a topic: 防汛、冬季取暖、反诈宣传 …
+
+
+class CampaignStatus(models.TextChoices):
+    DRAFT = "draft", _("草稿")  # being prepared: no rule targets yet, invisible to grid workers
+    OPEN = "open", _("进行中")  # launched: the target list exists and visits close targets
+    CLOSED = "closed", _("已结束")  # closed by its creator or an office above: frozen
+
+
+class TargetRule(models.TextChoices):
+    TAGS = "tags", _("按人员类别")  # households that carry, or whose members carry, one of the tags
+    ALL = "all", _("范围内全部家庭")
+    MANUAL = "manual", _("手工选择")  # only the households added by hand
+
+
+class Campaign(models.Model):
+    """走访活动: a holiday visit (春节、重阳 …), visits after a sudden event, or a themed round.
+
+    It covers a node's subtree during a window of days. Its target list (CampaignTarget) is
+    built from the rule when it is launched and may be rebuilt or added to while it is open. A
+    target is done when any visit to its household is recorded within the window (enter once).
+    Status changes only through `visits.services.campaign_act` (the transition table there).
+    """
+
+    name = models.CharField("活动名称", max_length=60)
+    kind = models.CharField("活动类型", max_length=10, choices=CampaignKind.choices)
+    node = models.ForeignKey(
+        "grids.Node", verbose_name="覆盖范围", on_delete=models.PROTECT, related_name="+"
+    )
+    start = models.DateField("开始日期")
+    end = models.DateField("结束日期")
+    rule = models.CharField(
+        "走访对象", max_length=10, choices=TargetRule.choices, default=TargetRule.TAGS
+    )
+    tags = models.ManyToManyField(
+        "registry.Tag", verbose_name="人员类别", blank=True, related_name="+"
+    )
+    description = models.TextField("活动说明", max_length=1000, blank=True)
+    status = models.CharField(
+        "状态", max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="发起人",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("创建时间", default=timezone.now)
+    launched_at = models.DateTimeField("启动时间", null=True, blank=True)
+    closed_at = models.DateTimeField("结束时间", null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="结束人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    close_note = models.CharField("结束说明", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "走访活动"
+        verbose_name_plural = "走访活动"
+        ordering = ["-start", "-id"]
+        indexes = [models.Index(fields=["status", "end"], name="campaign_status_end")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(end__gte=models.F("start")), name="campaign_window"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def covers(self, day) -> bool:
+        return self.start <= day <= self.end
+
+
+class TargetSource(models.TextChoices):
+    RULE = "rule", _("按规则")
+    MANUAL = "manual", _("手工添加")
+
+
+class CampaignTarget(models.Model):
+    """One household on a campaign's list: who is to go, and the visit that closed it.
+
+    grid is the household's grid when it was put on the list (scoping and progress per grid).
+    visit/visited_at are kept by the services: the first visit to the household recorded within
+    the window while the campaign is open, whether or not the visitor chose the campaign.
+    """
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="targets")
+    household = models.ForeignKey(
+        "registry.Household", verbose_name="家庭", on_delete=models.CASCADE, related_name="+"
+    )
+    grid = models.ForeignKey("grids.Node", on_delete=models.PROTECT, related_name="+")
+    source = models.CharField(
+        "来源", max_length=10, choices=TargetSource.choices, default=TargetSource.RULE
+    )
+    assignees = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name="走访责任人",
+        blank=True,
+        related_name="campaign_targets",
+    )
+    visit = models.ForeignKey(
+        Visit,
+        verbose_name="走访记录",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    visited_at = models.DateTimeField("走访时间", null=True, blank=True)
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "走访对象"
+        verbose_name_plural = "走访对象"
+        ordering = ["grid__path", "household_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "household"], name="campaign_target_once"),
+        ]
+        indexes = [
+            models.Index(fields=["campaign", "grid"], name="campaign_target_grid"),
+            models.Index(fields=["household", "visit"], name="campaign_target_household"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} · {self.household}"
+
+    @property
+    def done(self) -> bool:
+        return self.visit_id is not None or self.visited_at is not None

@@ -13,14 +13,24 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Q, QuerySet
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from minqing.accounts.access import scope_queryset, visible_nodes
+from minqing.accounts.access import scope_queryset, user_scope, visible_nodes
 from minqing.grids import geo
 from minqing.grids.models import Level, Node
 from minqing.registry.models import Household
-from minqing.visits.models import DiaryEntry, HouseholdVisitPlan, HouseholdVisitState, Visit
+from minqing.visits import services
+from minqing.visits.models import (
+    Campaign,
+    CampaignStatus,
+    CampaignTarget,
+    DiaryEntry,
+    HouseholdVisitPlan,
+    HouseholdVisitState,
+    Visit,
+)
 from minqing.visits.services import Schedule, schedules_compute
 
 # A due list ordered by distance is sorted in Python: at most this many rows of one grid.
@@ -81,6 +91,40 @@ def schedule_of(household: Household, *, today: dt.date | None = None) -> Schedu
 
 def states_for(user) -> QuerySet[HouseholdVisitState]:
     return scope_queryset(user, HouseholdVisitState.objects.all(), owner_fields=())
+
+
+def linked_due_for(user, *, today: dt.date | None = None, within: int = 0):
+    """Due households the user reaches only through a personal link (a cadre's paired or
+    duty-linked households, accounts.links), overdue first."""
+    from minqing.accounts.links import linked_households_q
+
+    today = today or timezone.localdate()
+    return (
+        HouseholdVisitState.objects.filter(linked_households_q(user, "household"))
+        .filter(next_due__lte=today + dt.timedelta(days=within))
+        .select_related("household", "household__building", "visit_class", "grid")
+        .order_by("next_due", "household__address", "household_id")
+    )
+
+
+def linked_household_search(user, *, q: str, exclude=(), limit: int = 20) -> list[Household]:
+    """Households linked to the user personally (outside their scope) matching a name, address
+    or number: the visit form's lookup adds them to the scoped search."""
+    from minqing.accounts.links import linked_households_q
+
+    q = q.strip()
+    if not q or not getattr(user, "is_authenticated", False):
+        return []
+    cond = Q(number__contains=q) | Q(head_name__contains=q)
+    for w in q.split():
+        cond |= Q(address__contains=w)
+    return list(
+        Household.objects.filter(linked_households_q(user))
+        .filter(cond)
+        .exclude(pk__in=list(exclude))
+        .select_related("grid")
+        .order_by("number")[:limit]
+    )
 
 
 def due_for(
@@ -270,6 +314,7 @@ def _visit_items(user, household: Household, limit: int) -> Iterable[TimelineIte
     visits = (
         visits_for(user)
         .filter(household=household)
+        .select_related("campaign")
         .prefetch_related("visitors", "members_met", "cases")
         .order_by("-visited_at", "-id")[:limit]
     )
@@ -284,7 +329,7 @@ def _visit_items(user, household: Household, limit: int) -> Iterable[TimelineIte
             title=who,
             url=f"/visits/{v.pk}/",
             text=v.opinions or v.seen,
-            badges=[c.number for c in v.cases.all()],
+            badges=([v.campaign.name] if v.campaign_id else []) + [c.number for c in v.cases.all()],
         )
 
 
@@ -324,6 +369,25 @@ def _case_items(user, household: Household, limit: int) -> Iterable[TimelineItem
         )
 
 
+@register_timeline_source
+def _help_items(user, household: Household, limit: int) -> Iterable[TimelineItem]:
+    """Help received (结对帮扶 help log), as the assistance app lets `user` see it."""
+    from minqing.assistance import selectors as assistance
+
+    for item in list(assistance.timeline_items(user, household) or [])[:limit]:
+        at = item.get("at") if isinstance(item, dict) else None
+        if not isinstance(at, dt.datetime):
+            continue  # a malformed item must not break the household page
+        yield TimelineItem(
+            at=at if timezone.is_aware(at) else timezone.make_aware(at),
+            kind="help",
+            label=_("帮扶"),
+            title=str(item.get("title") or ""),
+            url=str(item.get("url") or ""),
+            text=str(item.get("text") or ""),
+        )
+
+
 def timeline_for(user, household: Household, *, limit: int = 50) -> list[TimelineItem]:
     """Everything that happened with a household, newest first, as far as `user` may see."""
     items: list[TimelineItem] = []
@@ -331,3 +395,168 @@ def timeline_for(user, household: Household, *, limit: int = 50) -> list[Timelin
         items.extend(source(user, household, limit))
     items.sort(key=lambda i: i.at, reverse=True)
     return items[:limit]
+
+
+# --- campaigns (走访活动) ----------------------------------------------------------------------
+
+
+def _ancestor_codes(paths: Iterable[str]) -> set[str]:
+    return {code for p in paths for code in p.split("/") if code}
+
+
+def campaigns_for(user) -> QuerySet[Campaign]:
+    """Campaigns the user may open: those whose node is in their part of the tree (an office's
+    subtree), those covering it from above (a county campaign seen by a grid worker, who then
+    sees only their grid's targets), those they created or hold a target of. Drafts only for
+    the offices that may prepare them."""
+    scope = user_scope(user)
+    if not getattr(user, "is_authenticated", False):
+        return Campaign.objects.none()
+    qs = Campaign.objects.select_related("node", "created_by")
+    if scope.everything:
+        return qs
+    mine = Q(created_by=user) | Q(
+        pk__in=CampaignTarget.objects.filter(assignees=user).values("campaign_id")
+    )
+    nodes = visible_nodes(user)
+    below = Q(node__in=nodes.values("pk"))
+    paths = set(scope.subtree_paths)
+    if scope.exact_node_ids:
+        paths |= set(
+            Node.objects.filter(pk__in=scope.exact_node_ids).values_list("path", flat=True)
+        )
+    above = Q(node__code__in=sorted(_ancestor_codes(paths))) if paths else Q(pk__in=[])
+    qs = qs.filter(mine | below | above)
+    drafts_ok = Q(created_by=user)
+    if services.can_create_campaign(user):
+        drafts_ok |= below
+    return qs.filter(~Q(status=CampaignStatus.DRAFT) | drafts_ok)
+
+
+def campaign_for(user, pk) -> Campaign:
+    """One campaign the user may open, or 404."""
+    if not isinstance(pk, int) or not 0 < pk < 2**63:
+        raise Http404
+    campaign = campaigns_for(user).filter(pk=pk).first()
+    if campaign is None:
+        raise Http404
+    return campaign
+
+
+def campaign_targets_for(user, campaign: Campaign) -> QuerySet[CampaignTarget]:
+    """The campaign's targets the user may see: those in their part of the tree, and those
+    assigned to them (a cadre given a linked household)."""
+    assigned = CampaignTarget.assignees.through.objects.filter(user=user).values(
+        "campaigntarget_id"
+    )
+    return scope_queryset(
+        user,
+        campaign.targets.all(),
+        node_field="grid",
+        owner_fields=(),
+        also=Q(pk__in=assigned) if getattr(user, "is_authenticated", False) else None,
+    )
+
+
+@dataclass
+class Progress:
+    grid: Node | None
+    total: int
+    done: int
+
+    @property
+    def remaining(self) -> int:
+        return self.total - self.done
+
+    @property
+    def percent(self) -> int:
+        """Whole percent done, rounded down (99.6% is not done)."""
+        return self.done * 100 // self.total if self.total else 0
+
+
+def campaign_progress(user, campaign: Campaign) -> tuple[list[Progress], Progress]:
+    """Targets, visited, remaining and % done per grid the user sees, and in total."""
+    rows = (
+        campaign_targets_for(user, campaign)
+        .values("grid_id")
+        .annotate(total=Count("pk"), done=Count("pk", filter=Q(visit__isnull=False)))
+        .order_by()
+    )
+    counts = {r["grid_id"]: r for r in rows}
+    grids = Node.objects.filter(pk__in=list(counts)).order_by("path")
+    out = [Progress(g, counts[g.pk]["total"], counts[g.pk]["done"]) for g in grids]
+    total = Progress(None, sum(p.total for p in out), sum(p.done for p in out))
+    return out, total
+
+
+def campaigns_progress(user, campaigns: Iterable[Campaign]) -> dict[int, Progress]:
+    """{campaign id: Progress of the targets the user sees}, for a page of campaigns: one query."""
+    ids = [c.pk for c in campaigns]
+    assigned = CampaignTarget.assignees.through.objects.filter(user=user).values(
+        "campaigntarget_id"
+    )
+    rows = (
+        scope_queryset(
+            user,
+            CampaignTarget.objects.filter(campaign_id__in=ids),
+            node_field="grid",
+            owner_fields=(),
+            also=Q(pk__in=assigned),
+        )
+        .values("campaign_id")
+        .annotate(total=Count("pk"), done=Count("pk", filter=Q(visit__isnull=False)))
+        .order_by()
+    )
+    out = {pk: Progress(None, 0, 0) for pk in ids}
+    for r in rows:
+        out[r["campaign_id"]] = Progress(None, r["total"], r["done"])
+    return out
+
+
+def campaign_target_list(
+    user, campaign: Campaign, *, grid: Node | None = None, status: str = ""
+) -> QuerySet[CampaignTarget]:
+    """The target list as the user sees it, filtered by grid and 已访/未访."""
+    qs = campaign_targets_for(user, campaign)
+    if grid is not None:
+        qs = qs.filter(grid=grid)
+    if status == "done":
+        qs = qs.filter(visit__isnull=False)
+    elif status == "todo":
+        qs = qs.filter(visit__isnull=True)
+    return qs.select_related("household", "household__building", "grid", "visit").order_by(
+        "grid__path", "household__address", "household_id"
+    )
+
+
+def my_campaign_targets(user, *, campaign: Campaign | None = None) -> QuerySet[CampaignTarget]:
+    """Targets assigned to the user in open campaigns, not visited yet; the soonest-ending
+    campaign first."""
+    if not getattr(user, "is_authenticated", False):
+        return CampaignTarget.objects.none()
+    qs = CampaignTarget.objects.filter(
+        assignees=user, campaign__status=CampaignStatus.OPEN, visit__isnull=True
+    )
+    if campaign is not None:
+        qs = qs.filter(campaign=campaign)
+    return qs.select_related("household", "household__building", "grid", "campaign").order_by(
+        "campaign__end", "campaign_id", "household__address", "household_id"
+    )
+
+
+def open_campaigns_of(household: Household) -> QuerySet[Campaign]:
+    """Open campaigns with this household on their list (the visit form's choice)."""
+    return Campaign.objects.filter(
+        status=CampaignStatus.OPEN,
+        pk__in=CampaignTarget.objects.filter(household=household).values("campaign_id"),
+    ).order_by("end", "pk")
+
+
+def campaign_card(user) -> dict:
+    """Counts for the home page: open campaigns the user sees, their own targets left."""
+    if not getattr(user, "is_authenticated", False):
+        return {"open": 0, "mine": 0}
+    return {
+        "open": campaigns_for(user).filter(status=CampaignStatus.OPEN).count(),
+        "mine": my_campaign_targets(user).count(),
+    }

@@ -15,24 +15,34 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from minqing.accounts.access import can_edit_registry, scope_queryset
+from minqing.accounts.access import can_edit_registry, has_role, scope_queryset, visible_nodes
+from minqing.accounts.links import linked_households_q
+from minqing.accounts.models import DataScope, Role
 from minqing.core.audit import audit_log
 from minqing.core.i18n import source
 from minqing.core.models import AuditAction
 from minqing.core.workdays import add_working_days
+from minqing.grids.models import Level, Node, subtree_q
 from minqing.registry.models import Household, NeedKind, Person
 from minqing.registry.services import PermissionDenied
 from minqing.visits.models import (
+    Campaign,
+    CampaignKind,
+    CampaignStatus,
+    CampaignTarget,
     DiaryEntry,
     FrequencyUnit,
     HouseholdVisitPlan,
     HouseholdVisitState,
+    TargetRule,
+    TargetSource,
     Visit,
     VisitClass,
     VisitMode,
@@ -55,6 +65,11 @@ ERR_PLAN_NOT_ALLOWED = "您没有安排走访类别的权限。"
 ERR_PLAN_CLASS = "请选择有效的走访类别。"
 ERR_PLAN_UNTIL = "截止日期不能早于今天。"
 ERR_DIARY_FUTURE = "日记日期不能晚于今天。"
+ERR_CAMPAIGN_CHOICE = "所选走访活动不在进行中，或该家庭不是它的走访对象。"
+ERR_CAMPAIGN_WINDOW = "走访时间不在活动期间（{start} 至 {end}）内。"
+ERR_GIFT_NEEDS_CAMPAIGN = "填写慰问品或慰问金时，请选择所属的走访活动。"
+ERR_GIFT_AMOUNT = "慰问金应为 0 至 1000000 元之间、最多两位小数的金额。"
+MAX_GIFT_AMOUNT = Decimal("1000000")
 
 MAX_TEXT = 2000
 MAX_DIARY = 4000
@@ -232,13 +247,27 @@ def _household_visible(user, household: Household) -> bool:
     return scope_queryset(user, Household.objects.filter(pk=household.pk)).exists()
 
 
+def visitable_households(user):
+    """Households `user` may record visits to: those in their scope, and those they reach
+    through a personal link (a cadre paired with, or duty-linked to, a household elsewhere)."""
+    return scope_queryset(user, Household.objects.all(), also=linked_households_q(user))
+
+
+def _household_visitable(user, household: Household) -> bool:
+    return visitable_households(user).filter(pk=household.pk).exists()
+
+
 def team_candidates(household: Household):
     """The users who may go on a visit with the recorder: staff assigned at the household's grid
     or above it up to its community, and the grid team's members with an account."""
-    from minqing.accounts.models import TeamMember, User
-    from minqing.grids.models import Level, Node
+    return grid_team_users(household.grid)
 
-    grid = household.grid
+
+def grid_team_users(grid):
+    """Staff assigned at `grid` or above it up to its community, and the grid team's members
+    with an account: who may visit the grid's households (and be given campaign targets)."""
+    from minqing.accounts.models import TeamMember, User
+
     codes = grid.ancestor_codes()
     nodes = Node.objects.filter(code__in=codes, level__gte=Level.COMMUNITY).values("pk")
     team_users = TeamMember.objects.filter(team__node=grid, user__isnull=False).values("user_id")
@@ -291,6 +320,8 @@ def visit_clean(*, acting_user, household: Household, data: dict, now: dt.dateti
         errors["members_met"] = ERR_MEMBER
     out["members_met"] = met
 
+    _campaign_clean(household=household, data=data, when=when, errors=errors, out=out)
+
     need_category = _text(data, "need_category", 30, errors)
     need_description = _text(data, "need_description", 300, errors)
     out["need"] = None
@@ -308,6 +339,72 @@ def visit_clean(*, acting_user, household: Household, data: dict, now: dt.dateti
     return out
 
 
+def _campaign_clean(*, household: Household, data: dict, when, errors: dict, out: dict) -> None:
+    """The optional campaign a visit is made for, and what was given on it."""
+    campaign = data.get("campaign")
+    if campaign is not None and not isinstance(campaign, Campaign):
+        pk = str(campaign)
+        campaign = (
+            Campaign.objects.filter(pk=int(pk)).first()
+            if pk.isascii() and pk.isdigit() and len(pk) < 12
+            else None
+        )
+        if campaign is None:
+            errors["campaign"] = ERR_CAMPAIGN_CHOICE
+    if campaign is not None:
+        is_target = CampaignTarget.objects.filter(campaign=campaign, household=household).exists()
+        if campaign.status != CampaignStatus.OPEN or not is_target:
+            errors["campaign"] = ERR_CAMPAIGN_CHOICE
+        elif not campaign.covers(timezone.localdate(when)):
+            errors["campaign"] = ERR_CAMPAIGN_WINDOW.format(
+                start=f"{campaign.start:%Y-%m-%d}", end=f"{campaign.end:%Y-%m-%d}"
+            )
+    out["campaign"] = campaign
+    out["gift_goods"] = _text(data, "gift_goods", 100, errors)
+    raw = data.get("gift_amount")
+    amount = None
+    if raw not in (None, ""):
+        try:
+            amount = Decimal(str(raw).strip())
+        except (InvalidOperation, ValueError):
+            amount = None
+            errors["gift_amount"] = ERR_GIFT_AMOUNT
+        else:
+            if (
+                not amount.is_finite()
+                or amount < 0
+                or amount > MAX_GIFT_AMOUNT
+                or amount.as_tuple().exponent < -2
+            ):
+                errors["gift_amount"] = ERR_GIFT_AMOUNT
+                amount = None
+    out["gift_amount"] = amount
+    gave = out["gift_goods"] or raw not in (None, "")
+    if gave and campaign is None and "campaign" not in errors:
+        errors["campaign"] = ERR_GIFT_NEEDS_CAMPAIGN
+
+
+def _campaign_targets_close(visit: Visit) -> int:
+    """A visit closes the household's open targets whose window holds its day (enter once):
+    with or without the campaign chosen. The chosen campaign's target points at this visit
+    even if a plain visit closed it first, so its gifts show on the list."""
+    day = timezone.localdate(visit.visited_at)
+    open_here = CampaignTarget.objects.filter(
+        household_id=visit.household_id,
+        campaign__status=CampaignStatus.OPEN,
+        campaign__start__lte=day,
+        campaign__end__gte=day,
+    )
+    n = open_here.filter(visit__isnull=True).update(visit=visit, visited_at=visit.visited_at)
+    if visit.campaign_id:
+        n += (
+            open_here.filter(campaign_id=visit.campaign_id)
+            .exclude(visit=visit)
+            .update(visit=visit, visited_at=visit.visited_at)
+        )
+    return n
+
+
 @transaction.atomic
 def visit_record(
     *, acting_user, household: Household, data: dict, request=None, now: dt.datetime | None = None
@@ -316,9 +413,14 @@ def visit_record(
 
     data: visited_at, mode, visitors (users besides the recorder), other_visitors (text),
     members_met (people of the household), seen, opinions, need_kind/need_category/
-    need_description (optional: a need or resource learnt on the visit, added to the file).
+    need_description (optional: a need or resource learnt on the visit, added to the file),
+    campaign (optional: an open campaign the household is a target of), gift_goods and
+    gift_amount (慰问品/慰问金, only with a campaign).
+
+    The household must be in the recorder's scope or personally linked to them (a cadre's
+    paired or duty-linked household, accounts.links).
     """
-    if not _household_visible(acting_user, household):
+    if not _household_visitable(acting_user, household):
         raise PermissionDenied(ERR_HOUSEHOLD_SCOPE)
     now = now or timezone.now()
     # Lock the household: visits to it are recorded one after another, so each sees the last
@@ -333,6 +435,9 @@ def visit_record(
         other_visitors=clean["other_visitors"],
         seen=clean["seen"],
         opinions=clean["opinions"],
+        campaign=clean["campaign"],
+        gift_goods=clean["gift_goods"],
+        gift_amount=clean["gift_amount"],
         created_by=acting_user,
         created_at=now,
     )
@@ -346,18 +451,26 @@ def visit_record(
         )
         visit.needs.add(need)
     _states_write([household.pk], today=timezone.localdate(now), now=now)
+    _campaign_targets_close(visit)
     local = timezone.localtime(clean["visited_at"])
+    changes = {
+        "household": [None, str(household)],
+        "visited_at": [None, f"{local:%Y-%m-%d %H:%M}"],
+        "mode": [None, source(VisitMode(visit.mode).label)],
+        "visitors": [None, "、".join(str(u) for u in clean["visitors"])],
+        "members_met": [None, "、".join(p.name for p in clean["members_met"])],
+    }
+    if visit.campaign_id:
+        changes["campaign"] = [None, visit.campaign.name]
+    if visit.gift_goods:
+        changes["gift_goods"] = [None, visit.gift_goods]
+    if visit.gift_amount is not None:
+        changes["gift_amount"] = [None, str(visit.gift_amount)]
     audit_log(
         actor=acting_user,
         action=AuditAction.CREATE,
         obj=visit,
-        changes={
-            "household": [None, str(household)],
-            "visited_at": [None, f"{local:%Y-%m-%d %H:%M}"],
-            "mode": [None, source(VisitMode(visit.mode).label)],
-            "visitors": [None, "、".join(str(u) for u in clean["visitors"])],
-            "members_met": [None, "、".join(p.name for p in clean["members_met"])],
-        },
+        changes=changes,
         request=request,
         node=household.grid,
     )
@@ -576,3 +689,525 @@ def diary_entry_delete(*, acting_user, entry: DiaryEntry, request=None) -> None:
         raise PermissionDenied("只能删除自己的民情日记。")
     _diary_audit(acting_user, entry, AuditAction.DELETE, request)
     entry.delete()
+
+
+# --- campaigns (走访活动) ----------------------------------------------------------------------
+#
+# A campaign is prepared as a draft, launched (its target list is built from its rule: a
+# snapshot of the households that match on that day), and closed by its creator or an office
+# above. While it is open its list may be rebuilt (new matches added, unvisited ones that no
+# longer match dropped) and households added by hand. Targets are closed by visits, never by
+# hand: see _campaign_targets_close (each visit) and _campaign_targets_sync (launch, rebuild,
+# add, close: visits recorded before the household was on the list).
+
+# Offices (community and up) prepare, launch, close campaigns and assign targets.
+CAMPAIGN_ROLES = frozenset(
+    {
+        Role.COMMUNITY_WORKER,
+        Role.COMMUNITY_SECRETARY,
+        Role.STREET_OFFICER,
+        Role.COUNTY_OFFICER,
+        Role.ADMIN,
+    }
+)
+
+ERR_CAMPAIGN_NOT_ALLOWED = "只有社区及以上的工作人员可以发起走访活动。"
+ERR_CAMPAIGN_MANAGE = "只有活动发起人或其上级单位可以管理该走访活动。"
+ERR_CAMPAIGN_NAME = "请填写活动名称（不超过 60 个字）。"
+ERR_CAMPAIGN_KIND = "请选择活动类型：节日走访、突发事件走访或专项走访。"
+ERR_CAMPAIGN_NODE = "请选择您管辖范围内的覆盖范围（网格及以上）。"
+ERR_CAMPAIGN_DATES = "请填写开始日期和结束日期，结束日期不能早于开始日期。"
+ERR_CAMPAIGN_SPAN = "活动期间不能超过一年。"
+ERR_CAMPAIGN_RULE = "请选择确定走访对象的方式。"
+ERR_CAMPAIGN_TAGS = "按人员类别确定走访对象时，请至少选择一个类别。"
+ERR_CAMPAIGN_MANUAL = "手工选择走访对象时，请填写至少一个户号。"
+ERR_CAMPAIGN_NUMBERS = "以下户号不存在或不在活动覆盖范围内：{numbers}"
+ERR_CAMPAIGN_TOO_MANY = "一次最多添加 {n} 户。"
+ERR_CAMPAIGN_TRANSITION = "活动当前为“{status}”，不能{action}。"
+ERR_CAMPAIGN_ACTION = "不支持的操作。"
+ERR_CAMPAIGN_EDIT = "活动启动后不能再修改范围、期间和对象规则。"
+ERR_CAMPAIGN_NOT_OPEN = "活动不在进行中，不能调整走访对象。"
+ERR_CAMPAIGN_CLOSED = "活动已结束，不能再调整。"
+ERR_ASSIGN_NOT_ALLOWED = "只有社区及以上的工作人员可以分配走访任务。"
+ERR_ASSIGN_TARGETS = "请至少选择一户。"
+ERR_ASSIGN_USERS = "请至少选择一名责任人。"
+ERR_ASSIGNEE = "所选责任人不是该户所在网格的组团成员：{names}"
+
+MAX_CAMPAIGN_DAYS = 366
+MAX_ADD_NUMBERS = 500
+BATCH = 2000
+
+
+@dataclass(frozen=True)
+class CampaignTransition:
+    label: str
+    sources: frozenset
+    target: str
+
+
+# The state table: 草稿 → 进行中 → 已结束; nothing else.
+CAMPAIGN_TRANSITIONS: dict[str, CampaignTransition] = {
+    "launch": CampaignTransition("启动", frozenset({CampaignStatus.DRAFT}), CampaignStatus.OPEN),
+    "close": CampaignTransition("结束", frozenset({CampaignStatus.OPEN}), CampaignStatus.CLOSED),
+}
+
+
+def can_create_campaign(user) -> bool:
+    return getattr(user, "is_authenticated", False) and has_role(user, CAMPAIGN_ROLES)
+
+
+def can_manage_campaign(user, campaign: Campaign) -> bool:
+    """Its creator (still an office), or an office whose node lies strictly above the
+    campaign's node, or the administrator."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    if not has_role(user, CAMPAIGN_ROLES):
+        return False
+    if campaign.created_by_id == user.pk:
+        return True
+    path = campaign.node.path
+    for a in user.assignments.filter(role__in=CAMPAIGN_ROLES).select_related("node"):
+        if a.data_scope == DataScope.ALL:
+            return True
+        if a.data_scope == DataScope.NODE_AND_BELOW and path.startswith(a.node.path):
+            if path != a.node.path:
+                return True
+    return False
+
+
+def can_assign_campaign(user, campaign: Campaign) -> bool:
+    """Offices may assign the targets they see (their own part of a larger campaign too)."""
+    return campaign.status != CampaignStatus.CLOSED and (
+        can_manage_campaign(user, campaign) or has_role(user, CAMPAIGN_ROLES)
+    )
+
+
+def _coverage_q(node: Node) -> Q:
+    """Households in a node's subtree: by grid, or by building for a building node."""
+    nodes = Node.objects.filter(subtree_q(node.path)).values("pk")
+    if node.level >= Level.BUILDING:
+        return Q(building__in=nodes)
+    return Q(grid__in=nodes)
+
+
+def _day_bounds(campaign: Campaign) -> tuple[dt.datetime, dt.datetime]:
+    """[start of the first day, start of the day after the last) in local time."""
+    first = timezone.make_aware(dt.datetime.combine(campaign.start, dt.time(0, 0)))
+    after = timezone.make_aware(
+        dt.datetime.combine(campaign.end + dt.timedelta(days=1), dt.time(0, 0))
+    )
+    return first, after
+
+
+def campaign_rule_households(campaign: Campaign):
+    """The households the campaign's rule picks today (a queryset of Household)."""
+    base = Household.objects.filter(_coverage_q(campaign.node))
+    if campaign.rule == TargetRule.ALL:
+        return base
+    if campaign.rule == TargetRule.TAGS:
+        tag_ids = [t.pk for t in campaign.tags.all()]
+        if not tag_ids:
+            return base.none()
+        own = Household.tags.through.objects.filter(tag_id__in=tag_ids).values("household_id")
+        members = (
+            Person.tags.through.objects.filter(tag_id__in=tag_ids)
+            .exclude(person__household=None)
+            .values("person__household_id")
+        )
+        return base.filter(Q(pk__in=own) | Q(pk__in=members))
+    return base.none()
+
+
+def _grid_workers(grid_ids: Iterable[int]) -> dict[int, list[int]]:
+    """The grid workers of each grid: a target's default assignees."""
+    from minqing.accounts.models import RoleAssignment
+
+    out: dict[int, list[int]] = defaultdict(list)
+    for node_id, user_id in (
+        RoleAssignment.objects.filter(
+            role=Role.GRID_WORKER, node_id__in=list(grid_ids), user__is_active=True
+        )
+        .order_by("user_id")
+        .values_list("node_id", "user_id")
+    ):
+        if user_id not in out[node_id]:
+            out[node_id].append(user_id)
+    return out
+
+
+def _targets_add(campaign: Campaign, household_ids: Iterable[int], *, source: str, now) -> int:
+    """Put households on the list (those not on it yet), each assigned to its grid's workers."""
+    existing = set(campaign.targets.values_list("household_id", flat=True))
+    wanted = [pk for pk in dict.fromkeys(household_ids) if pk not in existing]
+    added = 0
+    through = CampaignTarget.assignees.through
+    for i in range(0, len(wanted), BATCH):
+        chunk = wanted[i : i + BATCH]
+        rows = list(Household.objects.filter(pk__in=chunk).values_list("pk", "grid_id"))
+        CampaignTarget.objects.bulk_create(
+            [
+                CampaignTarget(
+                    campaign=campaign, household_id=pk, grid_id=grid_id, source=source, added_at=now
+                )
+                for pk, grid_id in rows
+            ],
+            batch_size=BATCH,
+        )
+        workers = _grid_workers({g for _pk, g in rows})
+        links = [
+            through(campaigntarget_id=t_pk, user_id=u)
+            for t_pk, grid_id in campaign.targets.filter(household_id__in=chunk).values_list(
+                "pk", "grid_id"
+            )
+            for u in workers.get(grid_id, ())
+        ]
+        through.objects.bulk_create(links, batch_size=BATCH, ignore_conflicts=True)
+        added += len(rows)
+    return added
+
+
+def _campaign_targets_sync(campaign: Campaign, household_ids: Iterable[int] | None = None) -> int:
+    """Close the open targets whose household was already visited within the window (visits
+    recorded before the household was on the list). The campaign's own visit wins, then the
+    earliest. Returns the number of targets closed."""
+    first, after = _day_bounds(campaign)
+    undone = campaign.targets.filter(visit__isnull=True)
+    if household_ids is not None:
+        undone = undone.filter(household_id__in=list(household_ids))
+    ids = list(undone.values_list("household_id", flat=True))
+    best: dict[int, tuple] = {}
+    for i in range(0, len(ids), BATCH):
+        for hid, vid, at, cid in (
+            Visit.objects.filter(
+                household_id__in=ids[i : i + BATCH], visited_at__gte=first, visited_at__lt=after
+            )
+            .values_list("household_id", "pk", "visited_at", "campaign_id")
+            .iterator(chunk_size=BATCH)
+        ):
+            key = (cid != campaign.pk, at, vid)
+            if hid not in best or key < best[hid][0]:
+                best[hid] = (key, vid, at)
+    changed = []
+    for t in campaign.targets.filter(visit__isnull=True, household_id__in=list(best)).iterator():
+        _key, t.visit_id, t.visited_at = best[t.household_id]
+        changed.append(t)
+    CampaignTarget.objects.bulk_update(changed, ["visit", "visited_at"], batch_size=BATCH)
+    return len(changed)
+
+
+def _numbers(raw) -> list[str]:
+    if isinstance(raw, list | tuple):
+        raw = " ".join(str(x) for x in raw)
+    text = str(raw or "")
+    for sep in ",，、;；\n\r\t":
+        text = text.replace(sep, " ")
+    return list(dict.fromkeys(w for w in text.split() if w))
+
+
+def _households_by_number(acting_user, campaign: Campaign, raw) -> list[int]:
+    """Household ids for the numbers typed, each in the campaign's coverage and the actor's scope."""
+    numbers = _numbers(raw)
+    if len(numbers) > MAX_ADD_NUMBERS:
+        raise ValidationError({"households": ERR_CAMPAIGN_TOO_MANY.format(n=MAX_ADD_NUMBERS)})
+    found = dict(
+        scope_queryset(acting_user, Household.objects.filter(_coverage_q(campaign.node)))
+        .filter(number__in=[n[:30] for n in numbers])
+        .values_list("number", "pk")
+    )
+    missing = [n for n in numbers if n not in found]
+    if missing:
+        shown = "、".join(m[:30] for m in missing[:10]) + ("等" if len(missing) > 10 else "")
+        raise ValidationError({"households": ERR_CAMPAIGN_NUMBERS.format(numbers=shown)})
+    return [found[n] for n in numbers]
+
+
+def campaign_clean(*, acting_user, data: dict) -> dict:
+    """Validate the fields of a campaign (create, or edit while a draft)."""
+    errors: dict[str, str] = {}
+    out: dict = {}
+    name = str(data.get("name") or "").strip()
+    if not name or len(name) > 60:
+        errors["name"] = ERR_CAMPAIGN_NAME
+    out["name"] = name
+    kind = data.get("kind") or ""
+    if kind not in CampaignKind.values:
+        errors["kind"] = ERR_CAMPAIGN_KIND
+    out["kind"] = kind
+    node = data.get("node")
+    if (
+        not isinstance(node, Node)
+        or node.level > Level.GRID
+        or not visible_nodes(acting_user).filter(pk=node.pk).exists()
+    ):
+        errors["node"] = ERR_CAMPAIGN_NODE
+    out["node"] = node
+    start, end = data.get("start"), data.get("end")
+    if not isinstance(start, dt.date) or not isinstance(end, dt.date) or end < start:
+        errors["end"] = ERR_CAMPAIGN_DATES
+    elif (end - start).days >= MAX_CAMPAIGN_DAYS:
+        errors["end"] = ERR_CAMPAIGN_SPAN
+    out["start"], out["end"] = start, end
+    rule = data.get("rule") or ""
+    if rule not in TargetRule.values:
+        errors["rule"] = ERR_CAMPAIGN_RULE
+    out["rule"] = rule
+    tags = list(data.get("tags") or [])
+    if rule == TargetRule.TAGS and not tags:
+        errors["tags"] = ERR_CAMPAIGN_TAGS
+    out["tags"] = tags if rule == TargetRule.TAGS else []
+    out["description"] = _text(data, "description", 1000, errors)
+    out["households"] = data.get("households") or ""
+    if errors:
+        raise ValidationError(errors)
+    return out
+
+
+def _campaign_audit(acting_user, campaign: Campaign, action, changes: dict, request, reason=""):
+    audit_log(
+        actor=acting_user,
+        action=action,
+        obj=campaign,
+        changes=changes,
+        reason=reason,
+        request=request,
+        node=campaign.node,
+    )
+
+
+def _campaign_words(campaign: Campaign) -> dict:
+    return {
+        "name": [None, campaign.name],
+        "kind": [None, source(CampaignKind(campaign.kind).label)],
+        "node": [None, str(campaign.node)],
+        "window": [None, f"{campaign.start:%Y-%m-%d} 至 {campaign.end:%Y-%m-%d}"],
+        "rule": [None, source(TargetRule(campaign.rule).label)],
+        "tags": [None, "、".join(t.name for t in campaign.tags.all())],
+    }
+
+
+@transaction.atomic
+def campaign_create(*, acting_user, data: dict, request=None, now=None) -> Campaign:
+    """A new campaign, as a draft. Households typed by number are put on its list at once."""
+    if not can_create_campaign(acting_user):
+        raise PermissionDenied(ERR_CAMPAIGN_NOT_ALLOWED)
+    now = now or timezone.now()
+    clean = campaign_clean(acting_user=acting_user, data=data)
+    campaign = Campaign(
+        name=clean["name"],
+        kind=clean["kind"],
+        node=clean["node"],
+        start=clean["start"],
+        end=clean["end"],
+        rule=clean["rule"],
+        description=clean["description"],
+        created_by=acting_user,
+        created_at=now,
+    )
+    ids = []
+    if _numbers(clean["households"]):
+        ids = _households_by_number(acting_user, campaign, clean["households"])
+    elif clean["rule"] == TargetRule.MANUAL:
+        raise ValidationError({"households": ERR_CAMPAIGN_MANUAL})
+    campaign.save()
+    campaign.tags.set(clean["tags"])
+    if ids:
+        _targets_add(campaign, ids, source=TargetSource.MANUAL, now=now)
+    changes = _campaign_words(campaign)
+    if ids:
+        changes["targets"] = [None, len(ids)]
+    _campaign_audit(acting_user, campaign, AuditAction.CREATE, changes, request)
+    return campaign
+
+
+def _locked_campaign(campaign: Campaign) -> Campaign:
+    return (
+        Campaign.objects.select_for_update(of=("self",)).select_related("node").get(pk=campaign.pk)
+    )
+
+
+def _require_manager(acting_user, campaign: Campaign) -> None:
+    if not can_manage_campaign(acting_user, campaign):
+        raise PermissionDenied(ERR_CAMPAIGN_MANAGE)
+
+
+@transaction.atomic
+def campaign_update(*, acting_user, campaign: Campaign, data: dict, request=None) -> Campaign:
+    """Edit a draft (after launch the list is a snapshot of its rule: see campaign_rebuild)."""
+    campaign = _locked_campaign(campaign)
+    _require_manager(acting_user, campaign)
+    if campaign.status != CampaignStatus.DRAFT:
+        raise ValidationError({"__all__": ERR_CAMPAIGN_EDIT})
+    old = _campaign_words(campaign)
+    clean = campaign_clean(acting_user=acting_user, data=data)
+    if clean["rule"] == TargetRule.MANUAL and not campaign.targets.exists():
+        if not _numbers(clean["households"]):
+            raise ValidationError({"households": ERR_CAMPAIGN_MANUAL})
+    for f in ("name", "kind", "node", "start", "end", "rule", "description"):
+        setattr(campaign, f, clean[f])
+    ids = []
+    if _numbers(clean["households"]):
+        ids = _households_by_number(acting_user, campaign, clean["households"])
+    campaign.save()
+    campaign.tags.set(clean["tags"])
+    # Hand-picked households outside a new coverage leave the list.
+    campaign.targets.exclude(
+        household__in=Household.objects.filter(_coverage_q(campaign.node))
+    ).delete()
+    if ids:
+        _targets_add(campaign, ids, source=TargetSource.MANUAL, now=timezone.now())
+    new = _campaign_words(campaign)
+    changes = {k: [old[k][1], v[1]] for k, v in new.items() if old[k][1] != v[1]}
+    if ids:
+        changes["targets"] = [None, f"+{len(ids)}"]
+    _campaign_audit(acting_user, campaign, AuditAction.UPDATE, changes, request)
+    return campaign
+
+
+@transaction.atomic
+def campaign_act(
+    *, acting_user, campaign: Campaign, action: str, note: str = "", request=None, now=None
+) -> Campaign:
+    """Launch (草稿 → 进行中: build the list) or close (进行中 → 已结束) a campaign.
+
+    Anything the table does not allow raises ValidationError and writes nothing."""
+    transition = CAMPAIGN_TRANSITIONS.get(action)
+    if transition is None:
+        raise ValidationError({"__all__": ERR_CAMPAIGN_ACTION})
+    campaign = _locked_campaign(campaign)
+    _require_manager(acting_user, campaign)
+    if campaign.status not in transition.sources:
+        raise ValidationError(
+            {
+                "__all__": ERR_CAMPAIGN_TRANSITION.format(
+                    status=source(CampaignStatus(campaign.status).label), action=transition.label
+                )
+            }
+        )
+    note = str(note or "").strip()
+    if len(note) > 200:
+        raise ValidationError({"note": ERR_TOO_LONG.format(n=200)})
+    now = now or timezone.now()
+    old = campaign.status
+    changes: dict = {}
+    if action == "launch":
+        ids = list(campaign_rule_households(campaign).values_list("pk", flat=True))
+        added = _targets_add(campaign, ids, source=TargetSource.RULE, now=now)
+        campaign.launched_at = now
+        changes["targets"] = [None, campaign.targets.count()]
+        changes["rule_targets"] = [None, added]
+    else:
+        campaign.closed_at = now
+        campaign.closed_by = acting_user
+        campaign.close_note = note
+    # Visits recorded before the household was on the list, or while nobody synced (imports).
+    _campaign_targets_sync(campaign)
+    campaign.status = transition.target
+    campaign.save(update_fields=["status", "launched_at", "closed_at", "closed_by", "close_note"])
+    if action == "close":
+        done = campaign.targets.filter(visit__isnull=False).count()
+        changes["done"] = [None, f"{done}/{campaign.targets.count()}"]
+    changes["status"] = [
+        source(CampaignStatus(old).label),
+        source(CampaignStatus(campaign.status).label),
+    ]
+    _campaign_audit(acting_user, campaign, AuditAction.UPDATE, changes, request, reason=note)
+    return campaign
+
+
+@transaction.atomic
+def campaign_rebuild(*, acting_user, campaign: Campaign, request=None, now=None) -> dict:
+    """Rebuild an open campaign's list from its rule: add the new matches, drop the rule
+    targets that no longer match and were not visited. Hand-added households stay."""
+    campaign = _locked_campaign(campaign)
+    _require_manager(acting_user, campaign)
+    if campaign.status != CampaignStatus.OPEN:
+        raise ValidationError({"__all__": ERR_CAMPAIGN_NOT_OPEN})
+    now = now or timezone.now()
+    matches = campaign_rule_households(campaign)
+    stale = campaign.targets.filter(source=TargetSource.RULE, visit__isnull=True).exclude(
+        household__in=matches
+    )
+    removed = stale.count()
+    stale.delete()
+    added = _targets_add(
+        campaign, matches.values_list("pk", flat=True), source=TargetSource.RULE, now=now
+    )
+    _campaign_targets_sync(campaign)
+    _campaign_audit(
+        acting_user,
+        campaign,
+        AuditAction.UPDATE,
+        {"targets": [None, f"+{added} −{removed}"]},
+        request,
+        reason="重新生成走访名单",
+    )
+    return {"added": added, "removed": removed}
+
+
+@transaction.atomic
+def campaign_add_households(*, acting_user, campaign: Campaign, numbers, request=None) -> int:
+    """Add households by number to a draft or open campaign (each in its coverage)."""
+    campaign = _locked_campaign(campaign)
+    _require_manager(acting_user, campaign)
+    if campaign.status == CampaignStatus.CLOSED:
+        raise ValidationError({"__all__": ERR_CAMPAIGN_CLOSED})
+    ids = _households_by_number(acting_user, campaign, numbers)
+    if not ids:
+        raise ValidationError({"households": ERR_CAMPAIGN_MANUAL})
+    added = _targets_add(campaign, ids, source=TargetSource.MANUAL, now=timezone.now())
+    if campaign.status == CampaignStatus.OPEN:
+        _campaign_targets_sync(campaign, ids)
+    _campaign_audit(
+        acting_user, campaign, AuditAction.UPDATE, {"targets": [None, f"+{added}"]}, request
+    )
+    return added
+
+
+@transaction.atomic
+def campaign_assign(
+    *, acting_user, campaign: Campaign, target_ids: Iterable[int], users, request=None
+) -> int:
+    """Give the chosen targets (those the actor sees) to these team members, replacing the
+    assignees they had. Each user must be on the team of each target's grid."""
+    campaign = _locked_campaign(campaign)
+    if not can_assign_campaign(acting_user, campaign):
+        raise PermissionDenied(ERR_ASSIGN_NOT_ALLOWED)
+    users = list(users or [])
+    from minqing.visits.selectors import campaign_targets_for
+
+    targets = list(
+        campaign_targets_for(acting_user, campaign)
+        .filter(pk__in=[int(t) for t in target_ids or []])
+        .select_related("grid")
+    )
+    errors = {}
+    if not targets:
+        errors["targets"] = ERR_ASSIGN_TARGETS
+    if not users:
+        errors["users"] = ERR_ASSIGN_USERS
+    if errors:
+        raise ValidationError(errors)
+    wrong: set[str] = set()
+    for grid in {t.grid for t in targets}:
+        allowed = set(
+            grid_team_users(grid).filter(pk__in=[u.pk for u in users]).values_list("pk", flat=True)
+        )
+        wrong.update(str(u) for u in users if u.pk not in allowed)
+    if wrong:
+        raise ValidationError({"users": ERR_ASSIGNEE.format(names="、".join(sorted(wrong)))})
+    through = CampaignTarget.assignees.through
+    through.objects.filter(campaigntarget_id__in=[t.pk for t in targets]).delete()
+    through.objects.bulk_create(
+        [through(campaigntarget_id=t.pk, user_id=u.pk) for t in targets for u in users],
+        batch_size=BATCH,
+    )
+    _campaign_audit(
+        acting_user,
+        campaign,
+        AuditAction.UPDATE,
+        {"assignees": [None, f"{len(targets)} 户 → {'、'.join(str(u) for u in users)}"]},
+        request,
+    )
+    return len(targets)

@@ -1,4 +1,4 @@
-"""URLs of visits (走访), the worker's diary and the household timeline."""
+"""URLs of visits (走访), campaigns (走访活动), the worker's diary and the household timeline."""
 
 from django.urls import path
 
@@ -15,4 +15,16 @@ urlpatterns = [
     path("diary/", views.diary),
     path("diary/<int:pk>/edit/", views.diary_edit),
     path("diary/<int:pk>/delete/", views.diary_delete),
+    path("campaigns/", views.campaign_list),
+    path("campaigns/new/", views.campaign_new),
+    path("campaigns/mine/", views.campaign_mine),
+    path("campaigns/<int:pk>/", views.campaign_detail),
+    path("campaigns/<int:pk>/edit/", views.campaign_edit),
+    path("campaigns/<int:pk>/launch/", views.campaign_action, {"action": "launch"}),
+    path("campaigns/<int:pk>/close/", views.campaign_action, {"action": "close"}),
+    path("campaigns/<int:pk>/rebuild/", views.campaign_rebuild),
+    path("campaigns/<int:pk>/add/", views.campaign_add),
+    path("campaigns/<int:pk>/targets/", views.campaign_targets),
+    path("campaigns/<int:pk>/assign/", views.campaign_assign),
+    path("campaigns/<int:pk>/export.xlsx", views.campaign_export),
 ]

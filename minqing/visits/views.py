@@ -5,21 +5,33 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Case, Value, When
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from minqing.accounts.access import get_scoped_or_404
+from minqing.accounts.access import get_scoped_or_404, visible_nodes
 from minqing.core.paging import page_of, querystring_without_page
 from minqing.grids import geo
+from minqing.grids.models import Level, Node
+from minqing.registry.exports import respond
 from minqing.registry.models import Household
 from minqing.registry.selectors import household_search, households_for
 from minqing.registry.services import PermissionDenied
 from minqing.visits import selectors, services
-from minqing.visits.forms import CaseFromVisitForm, DiaryForm, PlanForm, VisitForm
-from minqing.visits.models import DiaryEntry, HouseholdVisitPlan
+from minqing.visits.exports import targets_export
+from minqing.visits.forms import (
+    CampaignAddForm,
+    CampaignAssignForm,
+    CampaignForm,
+    CaseFromVisitForm,
+    DiaryForm,
+    PlanForm,
+    VisitForm,
+)
+from minqing.visits.models import CampaignStatus, DiaryEntry, HouseholdVisitPlan
 
 
 def _apply_errors(form, exc: ValidationError) -> None:
@@ -43,6 +55,22 @@ def _household_or_404(request, raw) -> Household:
     )
 
 
+def _visitable_or_404(request, raw) -> Household:
+    """A household in the user's scope or personally linked to them (accounts.links)."""
+    pk = _pk(raw)
+    household = (
+        services.visitable_households(request.user)
+        .select_related("grid", "building")
+        .filter(pk=pk)
+        .first()
+        if pk is not None
+        else None
+    )
+    if household is None:
+        raise Http404
+    return household
+
+
 def _lat_lng(request) -> tuple[float, float] | None:
     """The phone's position from ?lat=&lng=, or None when absent or not a place on Earth."""
     try:
@@ -60,6 +88,7 @@ def index(request):
         {
             "totals": selectors.due_totals(request.user),
             "recent": selectors.my_visits(request.user)[:20],
+            "campaigns": selectors.campaign_card(request.user),
         },
     )
 
@@ -79,6 +108,24 @@ def due(request):
         only = list(grids[:2])
         if len(only) == 1:
             grid = only[0]
+    if grid is None and not only:
+        # No grid of their own (a cadre): the households linked to them personally.
+        qs = selectors.linked_due_for(user, today=today, within=within)
+        page = Paginator(qs, 50).get_page(request.GET.get("page"))
+        return render(
+            request,
+            "visits/due.html",
+            {
+                "grid": None,
+                "page": page,
+                "today": today,
+                "within": within,
+                "here": None,
+                "several_grids": False,
+                "qs_no_page": querystring_without_page(request),
+                "has_map": False,
+            },
+        )
     if grid is None:
         return render(
             request,
@@ -114,12 +161,27 @@ def visit_new(request):
     raw = request.POST.get("household") or request.GET.get("household")
     if not raw:
         q = request.GET.get("q", "")[:100]
-        results = household_search(request.user, q=q)[:20] if q.strip() else []
+        results = []
+        if q.strip():
+            results = list(household_search(request.user, q=q)[:20])
+            results += selectors.linked_household_search(
+                request.user, q=q, exclude={h.pk for h in results}
+            )
         return render(request, "visits/household_pick.html", {"q": q, "results": results})
-    household = _household_or_404(request, raw)
+    household = _visitable_or_404(request, raw)
     candidates = services.team_candidates(household)
+    campaigns = selectors.open_campaigns_of(household)
+    initial = {}
+    chosen = _pk(request.GET.get("campaign"))
+    if chosen is not None and campaigns.filter(pk=chosen).exists():
+        initial["campaign"] = chosen
     form = VisitForm(
-        request.POST or None, household=household, candidates=candidates, user=request.user
+        request.POST or None,
+        household=household,
+        candidates=candidates,
+        user=request.user,
+        campaigns=campaigns,
+        initial=initial,
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -341,3 +403,322 @@ def diary_delete(request, pk: int):
     services.diary_entry_delete(acting_user=request.user, entry=entry, request=request)
     messages.success(request, _("日记已删除。"))
     return redirect("/visits/diary/")
+
+
+# --- campaigns (走访活动) ----------------------------------------------------------------------
+
+CAMPAIGN_STATUSES = {s.value for s in CampaignStatus}
+# Above this many grids in a user's scope the campaign form offers communities and up only.
+MAX_GRID_CHOICES = 300
+
+
+def _campaign_nodes(user):
+    nodes = visible_nodes(user).filter(level__lte=Level.GRID)
+    if nodes.filter(level=Level.GRID).count() > MAX_GRID_CHOICES:
+        nodes = nodes.filter(level__lte=Level.COMMUNITY)
+    return nodes.order_by("path")
+
+
+def _form_data(form) -> dict:
+    return dict(form.cleaned_data)
+
+
+def _messages_of(request, exc: ValidationError) -> None:
+    for errors in exc.message_dict.values():
+        messages.error(request, _("；").join(errors))
+
+
+@login_required
+def campaign_list(request):
+    status = request.GET.get("status", "")
+    qs = selectors.campaigns_for(request.user)
+    if status in CAMPAIGN_STATUSES:
+        qs = qs.filter(status=status)
+    open_first = Case(
+        When(status=CampaignStatus.OPEN, then=Value(0)),
+        When(status=CampaignStatus.DRAFT, then=Value(1)),
+        default=Value(2),
+    )
+    page = page_of(request, qs.order_by(open_first, "-start", "-id"))
+    progress = selectors.campaigns_progress(request.user, list(page))
+    rows = [(c, progress[c.pk]) for c in page]
+    return render(
+        request,
+        "visits/campaign_list.html",
+        {
+            "page": page,
+            "rows": rows,
+            "status": status,
+            "statuses": CampaignStatus.choices,
+            "can_create": services.can_create_campaign(request.user),
+            "mine": selectors.my_campaign_targets(request.user).count(),
+            "qs_no_page": querystring_without_page(request),
+        },
+    )
+
+
+def _campaign_form_page(request, form, campaign=None, status=200):
+    return render(
+        request,
+        "visits/campaign_form.html",
+        {"form": form, "campaign": campaign},
+        status=400 if form.errors else status,
+    )
+
+
+@login_required
+def campaign_new(request):
+    if not services.can_create_campaign(request.user):
+        raise DjangoPermissionDenied(services.ERR_CAMPAIGN_NOT_ALLOWED)
+    form = CampaignForm(request.POST or None, nodes=_campaign_nodes(request.user))
+    if request.method == "POST" and form.is_valid():
+        try:
+            campaign = services.campaign_create(
+                acting_user=request.user, data=_form_data(form), request=request
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("走访活动已保存为草稿，确认无误后请启动。"))
+            return redirect(f"/visits/campaigns/{campaign.pk}/")
+    return _campaign_form_page(request, form)
+
+
+@login_required
+def campaign_edit(request, pk: int):
+    campaign = selectors.campaign_for(request.user, pk)
+    if not services.can_manage_campaign(request.user, campaign):
+        raise DjangoPermissionDenied(services.ERR_CAMPAIGN_MANAGE)
+    if campaign.status != CampaignStatus.DRAFT:
+        messages.error(request, services.ERR_CAMPAIGN_EDIT)
+        return redirect(f"/visits/campaigns/{campaign.pk}/")
+    initial = {
+        "name": campaign.name,
+        "kind": campaign.kind,
+        "node": campaign.node_id,
+        "start": campaign.start,
+        "end": campaign.end,
+        "rule": campaign.rule,
+        "tags": [t.pk for t in campaign.tags.all()],
+        "description": campaign.description,
+    }
+    form = CampaignForm(request.POST or None, initial=initial, nodes=_campaign_nodes(request.user))
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.campaign_update(
+                acting_user=request.user, campaign=campaign, data=_form_data(form), request=request
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        except PermissionDenied as exc:
+            raise DjangoPermissionDenied(str(exc)) from None
+        else:
+            messages.success(request, _("走访活动已保存。"))
+            return redirect(f"/visits/campaigns/{campaign.pk}/")
+    return _campaign_form_page(request, form, campaign)
+
+
+@login_required
+def campaign_detail(request, pk: int):
+    user = request.user
+    campaign = selectors.campaign_for(user, pk)
+    rows, total = selectors.campaign_progress(user, campaign)
+    can_manage = services.can_manage_campaign(user, campaign)
+    chart = {
+        "grids": [r.grid.name for r in rows],
+        "done": [r.done for r in rows],
+        "remaining": [r.remaining for r in rows],
+    }
+    preview = None
+    if campaign.status == CampaignStatus.DRAFT:
+        preview = services.campaign_rule_households(campaign).count()
+    return render(
+        request,
+        "visits/campaign_detail.html",
+        {
+            "campaign": campaign,
+            "rows": rows,
+            "total": total,
+            "chart": chart,
+            "can_manage": can_manage,
+            "preview": preview,
+            "hand_picked": campaign.targets.count() if preview is not None else 0,
+            "tags": list(campaign.tags.all()),
+            "today": timezone.localdate(),
+            "add_form": CampaignAddForm(),
+            "mine": selectors.my_campaign_targets(user, campaign=campaign).count(),
+        },
+    )
+
+
+def _manage_post(request, pk: int, run):
+    campaign = selectors.campaign_for(request.user, pk)
+    try:
+        run(campaign)
+    except ValidationError as exc:
+        _messages_of(request, exc)
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied(str(exc)) from None
+    return redirect(f"/visits/campaigns/{campaign.pk}/")
+
+
+@login_required
+@require_POST
+def campaign_action(request, pk: int, action: str):
+    def run(campaign):
+        services.campaign_act(
+            acting_user=request.user,
+            campaign=campaign,
+            action=action,
+            note=request.POST.get("note", "")[:1000],
+            request=request,
+        )
+        if action == "launch":
+            messages.success(request, _("活动已启动，走访名单已生成。"))
+        else:
+            messages.success(request, _("活动已结束。"))
+
+    return _manage_post(request, pk, run)
+
+
+@login_required
+@require_POST
+def campaign_rebuild(request, pk: int):
+    def run(campaign):
+        result = services.campaign_rebuild(
+            acting_user=request.user, campaign=campaign, request=request
+        )
+        messages.success(
+            request,
+            _("走访名单已重新生成：新增 %(added)s 户，移除 %(removed)s 户。") % result,
+        )
+
+    return _manage_post(request, pk, run)
+
+
+@login_required
+@require_POST
+def campaign_add(request, pk: int):
+    def run(campaign):
+        n = services.campaign_add_households(
+            acting_user=request.user,
+            campaign=campaign,
+            numbers=request.POST.get("households", "")[:20000],
+            request=request,
+        )
+        messages.success(request, _("已追加 %(n)s 户。") % {"n": n})
+
+    return _manage_post(request, pk, run)
+
+
+def _target_filters(request, campaign):
+    grids = Node.objects.filter(
+        pk__in=selectors.campaign_targets_for(request.user, campaign).values("grid_id")
+    ).order_by("path")
+    code = request.GET.get("grid", "").strip()[:20]
+    grid = grids.filter(code=code).first() if code else None
+    if code and grid is None:
+        raise Http404
+    status = request.GET.get("status", "")
+    status = status if status in ("done", "todo") else ""
+    return grids, grid, status
+
+
+@login_required
+def campaign_targets(request, pk: int):
+    user = request.user
+    campaign = selectors.campaign_for(user, pk)
+    grids, grid, status = _target_filters(request, campaign)
+    qs = selectors.campaign_target_list(user, campaign, grid=grid, status=status)
+    page = Paginator(qs.prefetch_related("assignees"), 50).get_page(request.GET.get("page"))
+    assign_form = None
+    if grid is not None and services.can_assign_campaign(user, campaign):
+        assign_form = CampaignAssignForm(
+            targets=list(page), candidates=services.grid_team_users(grid)
+        )
+    return render(
+        request,
+        "visits/campaign_targets.html",
+        {
+            "campaign": campaign,
+            "page": page,
+            "grids": grids,
+            "grid": grid,
+            "status": status,
+            "assign_form": assign_form,
+            "open": campaign.status == CampaignStatus.OPEN,
+            "qs_no_page": querystring_without_page(request),
+        },
+    )
+
+
+@login_required
+@require_POST
+def campaign_assign(request, pk: int):
+    user = request.user
+    campaign = selectors.campaign_for(user, pk)
+    code = request.POST.get("grid", "").strip()[:20]
+    grid = Node.objects.filter(code=code, level=Level.GRID).first() if code else None
+    if grid is None or not services.can_assign_campaign(user, campaign):
+        raise Http404
+    targets = list(selectors.campaign_targets_for(user, campaign).filter(grid=grid))
+    form = CampaignAssignForm(
+        request.POST, targets=targets, candidates=services.grid_team_users(grid)
+    )
+    back = f"/visits/campaigns/{campaign.pk}/targets/?grid={grid.code}"
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, _("；").join(errors))
+        return redirect(back)
+    try:
+        n = services.campaign_assign(
+            acting_user=user,
+            campaign=campaign,
+            target_ids=form.cleaned_data["targets"],
+            users=form.cleaned_data["users"],
+            request=request,
+        )
+    except ValidationError as exc:
+        _messages_of(request, exc)
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied(str(exc)) from None
+    else:
+        messages.success(request, _("已分配 %(n)s 户。") % {"n": n})
+    return redirect(back)
+
+
+@login_required
+def campaign_export(request, pk: int):
+    user = request.user
+    campaign = selectors.campaign_for(user, pk)
+    _grids, grid, status = _target_filters(request, campaign)
+    qs = selectors.campaign_target_list(user, campaign, grid=grid, status=status)
+    return respond(request, targets_export(campaign, qs, grid=grid, status=status))
+
+
+@login_required
+def campaign_mine(request):
+    """My targets in open campaigns, not yet visited: nearest first when the phone says where."""
+    user = request.user
+    campaigns = selectors.campaigns_for(user).filter(status=CampaignStatus.OPEN)
+    chosen = None
+    pk = _pk(request.GET.get("campaign"))
+    if request.GET.get("campaign"):
+        chosen = campaigns.filter(pk=pk).first() if pk else None
+        if chosen is None:
+            raise Http404
+    qs = selectors.my_campaign_targets(user, campaign=chosen)
+    here = _lat_lng(request)
+    rows = selectors.nearest_first(qs[: selectors.MAX_SORTED], *here) if here else qs
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "visits/campaign_mine.html",
+        {
+            "page": page,
+            "chosen": chosen,
+            "here": here,
+            "today": timezone.localdate(),
+            "qs_no_page": querystring_without_page(request),
+        },
+    )

@@ -5,6 +5,7 @@ registry view needs to know nothing about visits.
 """
 
 from django import template
+from django.template.loader import render_to_string
 
 from minqing.accounts.access import can_edit_registry
 from minqing.visits import selectors
@@ -32,3 +33,17 @@ def days_before(day, today) -> int:
         return (today - day).days
     except TypeError:
         return 0
+
+
+@register.simple_tag(takes_context=True)
+def visits_campaign_card(context) -> str:
+    """The home page's 走访活动 card: open campaigns the user sees and their own targets left
+    ('' when there is neither)."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return ""
+    card = selectors.campaign_card(user)
+    if not card["open"] and not card["mine"]:
+        return ""
+    return render_to_string("visits/_campaign_card.html", {"card": card}, request=request)

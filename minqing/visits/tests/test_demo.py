@@ -2,6 +2,8 @@
 
 import random
 
+from django.utils import timezone
+
 from minqing.visits.demo import seed_visits
 from minqing.visits.models import HouseholdVisitState, Visit
 
@@ -19,3 +21,39 @@ def test_demo_visits_give_every_household_a_schedule_and_run_once(grid_a_worker,
     assert all(v.visitors.filter(pk=grid_a_worker.pk).exists() for v in Visit.objects.all())
     assert seed_visits(rng=random.Random(1))["skipped"]
     assert Visit.objects.count() == result["visits"]
+
+
+def test_demo_campaigns_one_closed_mostly_done_one_open_in_progress(
+    grid_a_worker, grid_b_worker, community_worker, street_officer, tree
+):
+    from minqing.visits.models import Campaign, CampaignStatus
+
+    from .conftest import resident
+
+    for i in range(40):
+        grid = tree["grid_a"] if i % 2 else tree["grid_b"]
+        worker = grid_a_worker if i % 2 else grid_b_worker
+        household = file_household(worker, grid, f"东门路{i}号")
+        resident(worker, household, f"老人{i}", tags=["高龄"] if i % 3 else ["独居"])
+
+    result = seed_visits(rng=random.Random(7))
+
+    assert not result["skipped"] and "重阳节" in result["summary"]
+    chongyang = Campaign.objects.get(kind="holiday")
+    assert chongyang.status == CampaignStatus.CLOSED and chongyang.node == tree["street"]
+    total = chongyang.targets.count()
+    done = chongyang.targets.filter(visit__isnull=False).count()
+    assert total == 40 and done >= 0.8 * total
+    cold = Campaign.objects.get(kind="event")
+    assert cold.status == CampaignStatus.OPEN and cold.node == tree["community"]
+    done = cold.targets.filter(visit__isnull=False).count()
+    assert 0 < done < cold.targets.count()
+    # the campaign visits never lie in the future, and each closed target points at a visit
+    # in its window
+    for t in cold.targets.filter(visit__isnull=False).select_related("visit"):
+        assert (
+            cold.start <= timezone.localdate(t.visit.visited_at) and t.visited_at <= timezone.now()
+        )
+
+    again = seed_visits(rng=random.Random(7))
+    assert again["skipped"] and Campaign.objects.count() == 2

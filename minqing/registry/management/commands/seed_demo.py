@@ -149,6 +149,8 @@ class Command(BaseCommand):
         result = seed_visits(rng=random.Random(seed + 2))
         if not quiet and not result["skipped"]:
             self.stdout.write(self.style.SUCCESS(f"演示走访记录已生成：{result['visits']} 条。"))
+        if not quiet and result.get("summary"):
+            self.stdout.write(self.style.SUCCESS(result["summary"]))
 
     def seed_cases(self, count: int, seed: int, quiet: bool):
         """A year of cases, departments, the Open311 client and zoning (minqing.cases.demo)."""
