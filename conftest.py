@@ -24,6 +24,7 @@ SEED_MIGRATIONS = [
     ("registry.Tag", "minqing.registry.migrations.0002_seed_tags"),
     ("cases.Category", "minqing.cases.migrations.0002_seed_categories"),
     ("visits.VisitClass", "minqing.visits.migrations.0002_seed_visit_classes"),
+    ("duties.DutyRule", "minqing.duties.migrations.0002_seed_rules"),
 ]
 
 

@@ -1,5 +1,293 @@
-"""duties in the JSON API, through the same selectors and services as the pages."""
+"""duties in the JSON API, through the same selectors and services as the pages.
 
-from ninja import Router
+My duties this month (links with their visit, days), recording a day in the community, and the
+monthly compliance report of the holders in the caller's scope. A holder outside the caller's
+scope answers 404; a bad or future month answers 400 with the field error.
+"""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from ninja import Query, Router, Schema
+from ninja.responses import Status as Reply
+from pydantic import Field
+
+from minqing.accounts.access import get_scoped_or_404, visible_nodes
+from minqing.api.schemas import ErrorOut, FieldErrorsOut, InSchema
+from minqing.duties import selectors, services
+from minqing.duties.models import DayKind, DutyDay, DutyHolder
+from minqing.grids.models import Level, Node
 
 router = Router(tags=["duties"])
+
+ERR_COMMUNITY = "社区编码不存在。"
+
+
+class MonthParams(InSchema):
+    month: str = Field("", max_length=10, description="YYYY-MM；默认本月")
+
+
+class ReportParams(MonthParams):
+    node: str = Field("", max_length=20, description="区划编码；默认全部辖区")
+
+
+class QuotaOut(Schema):
+    communities: int
+    households: int
+    targets: int
+    days: int
+    visits: int
+
+
+class LinkOut(Schema):
+    id: int
+    kind: str
+    label: str
+    detail: str
+    community_id: int | None
+    household_id: int | None
+    person_id: int | None
+    started_on: datetime.date
+    ended_on: datetime.date | None
+    visited: bool
+    last_visit: datetime.datetime | None
+
+
+class LineOut(Schema):
+    holder_id: int
+    user: str
+    unit: str
+    position: str
+    rule: str
+    node_code: str
+    node_name: str
+    owed: QuotaOut
+    done: QuotaOut
+    gaps: QuotaOut
+    ok: bool
+    gap_words: str
+
+
+class LineDetailOut(LineOut):
+    links: list[LinkOut]
+    days: list["DayOut"]
+
+
+class UnitOut(Schema):
+    unit: str
+    holders: int
+    holders_ok: int
+    rate: int
+    owed: QuotaOut
+    done: QuotaOut
+    gaps: QuotaOut
+
+
+class ReportOut(Schema):
+    month: str
+    current: bool
+    counted_on: datetime.date
+    node_code: str | None
+    items: list[LineOut]
+    count: int
+    units: list[UnitOut]
+    total: UnitOut
+
+
+class MyDutiesOut(Schema):
+    month: str
+    current: bool
+    items: list[LineDetailOut]
+    count: int
+
+
+class DayOut(Schema):
+    id: int
+    date: datetime.date
+    kind: str
+    kind_label: str
+    community_code: str
+    community_name: str
+    note: str
+
+
+class DayIn(InSchema):
+    date: datetime.date
+    community_code: str = Field(max_length=20)
+    kind: str = Field(
+        DayKind.STAY, max_length=10, description="stay 蹲点 / resident 驻社区 / reception 接待群众"
+    )
+    note: str = Field("", max_length=300)
+
+
+LineDetailOut.model_rebuild()
+
+
+def _line(line: selectors.Line) -> dict:
+    h = line.holder
+    return {
+        "holder_id": h.pk,
+        "user": str(h.user),
+        "unit": h.unit,
+        "position": h.position,
+        "rule": h.rule.name,
+        "node_code": h.node.code,
+        "node_name": h.node.name,
+        "owed": line.owed,
+        "done": line.done,
+        "gaps": line.gaps,
+        "ok": line.ok,
+        "gap_words": line.gap_words,
+    }
+
+
+def _day(d: DutyDay) -> dict:
+    return {
+        "id": d.pk,
+        "date": d.date,
+        "kind": d.kind,
+        "kind_label": d.get_kind_display(),
+        "community_code": d.community.code,
+        "community_name": d.community.name,
+        "note": d.note,
+    }
+
+
+def _detail(line: selectors.Line, month: selectors.Month) -> dict:
+    return {
+        **_line(line),
+        "links": [
+            {
+                "id": s.pk,
+                "kind": s.kind,
+                "label": s.label,
+                "detail": s.detail,
+                "community_id": s.community_id,
+                "household_id": s.household_id,
+                "person_id": s.person_id,
+                "started_on": s.started_on,
+                "ended_on": s.ended_on,
+                "visited": s.visited,
+                "last_visit": s.last_visit,
+            }
+            for s in line.links
+        ],
+        "days": [_day(d) for d in selectors.days_of(line.holder, month)],
+    }
+
+
+def _unit(u: selectors.UnitTotal) -> dict:
+    return {
+        "unit": u.unit,
+        "holders": u.holders,
+        "holders_ok": u.holders_ok,
+        "rate": u.rate,
+        "owed": u.owed,
+        "done": u.done,
+        "gaps": u.gaps,
+    }
+
+
+@router.get(
+    "/me",
+    response={200: MyDutiesOut, 400: FieldErrorsOut},
+    summary="My contact duties in a month: quotas, linked places with their visit, days",
+)
+def my_duties(request, f: Query[MonthParams]):
+    month = selectors.parse_month(f.month)
+    lines = selectors.my_lines(request.user, month)
+    return {
+        "month": month.code,
+        "current": month.current,
+        "items": [_detail(line, month) for line in lines],
+        "count": len(lines),
+    }
+
+
+@router.post(
+    "/days",
+    response={201: DayOut, 400: FieldErrorsOut, 403: ErrorOut},
+    summary="Record a day in a linked community (蹲点/驻社区), one per date",
+)
+def day_create(request, payload: DayIn):
+    community = Node.objects.filter(code=payload.community_code, level=Level.COMMUNITY).first()
+    if community is None:
+        raise ValidationError({"community_code": ERR_COMMUNITY})
+    try:
+        day = services.day_record(
+            acting_user=request.user,
+            date=payload.date,
+            community=community,
+            kind=payload.kind,
+            note=payload.note,
+            request=request,
+        )
+    except ValidationError as exc:
+        errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+        if "community" in errors:
+            errors["community_code"] = errors.pop("community")
+        raise ValidationError(errors) from None
+    return Reply(201, _day(day))
+
+
+@router.delete(
+    "/days/{int:pk}",
+    response={200: dict, 404: ErrorOut},
+    summary="Remove one of my days recorded by mistake",
+)
+def day_remove(request, pk: int):
+    day = get_scoped_or_404(
+        request.user,
+        DutyDay.objects.select_related("holder", "community").filter(holder__user=request.user),
+        node_field="community",
+        owner_fields=("holder__user",),
+        pk=pk,
+    )
+    services.day_delete(acting_user=request.user, day=day, request=request)
+    return {"deleted": True}
+
+
+@router.get(
+    "/report",
+    response={200: ReportOut, 400: FieldErrorsOut, 404: ErrorOut},
+    summary="Monthly compliance report of the holders in the caller's scope",
+)
+def report(request, f: Query[ReportParams]):
+    month = selectors.parse_month(f.month)
+    node = None
+    if f.node:
+        node = visible_nodes(request.user).filter(code=f.node, level__lte=Level.COMMUNITY).first()
+        if node is None:
+            raise Http404
+    rep = selectors.compliance(request.user, month.year, month.month, node=node)
+    return {
+        "month": month.code,
+        "current": month.current,
+        "counted_on": month.ref,
+        "node_code": node.code if node else None,
+        "items": [_line(line) for line in rep.lines],
+        "count": len(rep.lines),
+        "units": [_unit(u) for u in rep.units],
+        "total": _unit(rep.total),
+    }
+
+
+@router.get(
+    "/holders/{int:pk}",
+    response={200: LineDetailOut, 400: FieldErrorsOut, 404: ErrorOut},
+    summary="One holder's month (in the caller's scope): quotas, links, visits, days",
+)
+def holder_month(request, pk: int, f: Query[MonthParams]):
+    holder = get_scoped_or_404(
+        request.user,
+        DutyHolder.objects.select_related("user", "rule", "node"),
+        node_field="node",
+        owner_fields=("user",),
+        pk=pk,
+    )
+    month = selectors.parse_month(f.month)
+    line = selectors.holder_line(holder, month)
+    if line is None:
+        raise ValidationError({"month": "该月不在此干部的联系任务期间内。"})
+    return _detail(line, month)

@@ -1,4 +1,539 @@
-"""Reads of contact duties, scoped by `accounts.access`."""
+"""Reads of contact duties, scoped by `accounts.access`.
+
+The monthly compliance report is set-based: whatever the number of holders it runs a fixed
+number of queries (the holders, their links, their days, their visits), then adds up in Python.
+
+What a holder owes in a month and what they did:
+
+* links (communities, households, service targets) are counted on the month's reference day:
+  its last day, today for the running month, or the holder's last day if their duty ended in
+  the month;
+* days in the community owed are the rule's days, pro rata when the duty started or ended
+  within the month (rounded up); days done are the DutyDay rows dated in the month;
+* visits owed are one per household or service target linked on the reference day (when the
+  rule asks for visits); a link is visited when a visits.Visit with the holder among its
+  visitors, to that household (or the target's household), falls in the visit window: the
+  month, or the last k months for a rule "every k months". Several visits to one household
+  count once.
+
+Months after the current one are refused; a holder whose duty starts after the month (or
+ended before it) is not in that month's report.
+"""
+
+import calendar
+import datetime as dt
+import math
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Max, Q, QuerySet
+from django.utils import timezone
+
+from minqing.accounts.access import scope_queryset, user_scope
+from minqing.duties.models import DutyDay, DutyHolder, DutyLink, DutyRule, LinkKind
+from minqing.grids.models import Node, subtree_q
+
+MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
+FIRST_YEAR = 2000
+ERR_MONTH = "月份格式应为 YYYY-MM，例如 2026-03。"
+ERR_MONTH_RANGE = "月份超出范围（2000 年 1 月至今）。"
+ERR_MONTH_FUTURE = "该月份尚未到来，没有可统计的履职情况。"
+
+QUOTA_KINDS = ("communities", "households", "targets", "days", "visits")
+QUOTA_LABELS = {
+    "communities": "联系社区",
+    "households": "联系困难户",
+    "targets": "服务对象",
+    "days": "驻社区天数",
+    "visits": "走访",
+}
+
+
+# ------------------------------------------------------------------ the month
+
+
+@dataclass(frozen=True)
+class Month:
+    year: int
+    month: int
+    today: dt.date
+
+    @cached_property
+    def start(self) -> dt.date:
+        return dt.date(self.year, self.month, 1)
+
+    @cached_property
+    def end(self) -> dt.date:
+        return dt.date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
+
+    @property
+    def days(self) -> int:
+        return self.end.day
+
+    @property
+    def current(self) -> bool:
+        """The running month: gaps may still be closed before it ends."""
+        return self.start <= self.today <= self.end
+
+    @cached_property
+    def ref(self) -> dt.date:
+        """The day links are counted on: the month's last day, or today for the running month."""
+        return min(self.end, self.today)
+
+    @property
+    def code(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.year}年{self.month}月"
+
+    def shift(self, months: int) -> tuple[int, int]:
+        n = self.year * 12 + self.month - 1 + months
+        return n // 12, n % 12 + 1
+
+    def window_start(self, every: int) -> dt.date:
+        """First day of the visit window of a rule 'every k months' ending with this month."""
+        y, m = self.shift(-(max(every, 1) - 1))
+        return dt.date(y, m, 1)
+
+    @property
+    def previous(self) -> str:
+        y, m = self.shift(-1)
+        return f"{y:04d}-{m:02d}" if y >= FIRST_YEAR else ""
+
+    @property
+    def next(self) -> str:
+        y, m = self.shift(1)
+        return f"{y:04d}-{m:02d}" if dt.date(y, m, 1) <= self.today else ""
+
+
+def month_of(year: int, month: int, *, today: dt.date | None = None) -> Month:
+    """A month that may be reported on; ValidationError for a bad or future month."""
+    today = today or timezone.localdate()
+    if not (isinstance(year, int) and isinstance(month, int)) or not 1 <= month <= 12:
+        raise ValidationError({"month": ERR_MONTH})
+    if year < FIRST_YEAR or year > 9999:
+        raise ValidationError({"month": ERR_MONTH_RANGE})
+    m = Month(year, month, today)
+    if m.start > today:
+        raise ValidationError({"month": ERR_MONTH_FUTURE})
+    return m
+
+
+def parse_month(text: str | None, *, today: dt.date | None = None) -> Month:
+    """'YYYY-MM' (empty: the current month) → Month; ValidationError with a clear message."""
+    today = today or timezone.localdate()
+    text = (text or "").strip()
+    if not text:
+        return Month(today.year, today.month, today)
+    match = MONTH_RE.match(text[:10])
+    if match is None:
+        raise ValidationError({"month": ERR_MONTH})
+    return month_of(int(match[1]), int(match[2]), today=today)
+
+
+# ------------------------------------------------------------------ report lines
+
+
+def _zero() -> dict:
+    return dict.fromkeys(QUOTA_KINDS, 0)
+
+
+@dataclass
+class Line:
+    """One holder's month: what they owed and what they did."""
+
+    holder: DutyHolder
+    owed: dict = field(default_factory=_zero)
+    done: dict = field(default_factory=_zero)
+    ref: dt.date | None = None
+    links: list = field(default_factory=list)  # LinkState for the detail pages
+
+    @property
+    def gaps(self) -> dict:
+        return {k: max(0, self.owed[k] - self.done[k]) for k in QUOTA_KINDS}
+
+    @property
+    def ok(self) -> bool:
+        return not any(self.gaps.values())
+
+    @property
+    def gap_words(self) -> str:
+        return "，".join(
+            f"{QUOTA_LABELS[k]}差{n}" + ("天" if k == "days" else "")
+            for k, n in self.gaps.items()
+            if n
+        )
+
+    def cells(self) -> list[dict]:
+        """owed/done/gap per quota kind, in report column order (templates loop over these)."""
+        return [
+            {"kind": k, "owed": self.owed[k], "done": self.done[k], "gap": self.gaps[k]}
+            for k in QUOTA_KINDS
+        ]
+
+
+@dataclass
+class LinkState:
+    """A linked community, household or person, with its visit in the window (if any)."""
+
+    pk: int
+    kind: str
+    community_id: int | None
+    household_id: int | None  # the household visited: the linked one or the target's own
+    person_id: int | None
+    started_on: dt.date
+    ended_on: dt.date | None
+    last_visit: dt.datetime | None = None
+    label: str = ""
+    detail: str = ""
+
+    @property
+    def visited(self) -> bool:
+        return self.last_visit is not None
+
+
+@dataclass
+class UnitTotal:
+    """A unit's (or the whole report's) month: sums of what its holders owed and did.
+
+    Gaps are the holders' shortfalls added up: one holder's surplus never hides another's gap.
+    """
+
+    unit: str
+    holders: int = 0
+    holders_ok: int = 0
+    owed: dict = field(default_factory=_zero)
+    done: dict = field(default_factory=_zero)
+    gaps: dict = field(default_factory=_zero)
+
+    def add(self, line: Line) -> None:
+        self.holders += 1
+        self.holders_ok += line.ok
+        gaps = line.gaps
+        for k in QUOTA_KINDS:
+            self.owed[k] += line.owed[k]
+            self.done[k] += line.done[k]
+            self.gaps[k] += gaps[k]
+
+    @property
+    def ok(self) -> bool:
+        return not any(self.gaps.values())
+
+    @property
+    def holders_gap(self) -> int:
+        return self.holders - self.holders_ok
+
+    @property
+    def rate(self) -> int:
+        """Share of holders with no gap, in percent."""
+        return round(100 * self.holders_ok / self.holders) if self.holders else 100
+
+    def cells(self) -> list[dict]:
+        return [
+            {"kind": k, "owed": self.owed[k], "done": self.done[k], "gap": self.gaps[k]}
+            for k in QUOTA_KINDS
+        ]
+
+
+@dataclass
+class Report:
+    month: Month
+    lines: list[Line]
+    units: list[UnitTotal]
+    total: UnitTotal
+    node: Node | None = None
+
+    def by_unit(self) -> list[tuple[UnitTotal, list[Line]]]:
+        grouped = defaultdict(list)
+        for line in self.lines:
+            grouped[line.holder.unit].append(line)
+        return [(u, grouped[u.unit]) for u in self.units]
+
+
+# ------------------------------------------------------------------ the computation
+
+
+def _aware(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def _active_in(month: Month) -> Q:
+    return Q(active_from__lte=month.ref) & (
+        Q(active_to__isnull=True) | Q(active_to__gte=month.start)
+    )
+
+
+HOLDER_COLUMNS = (
+    "pk",
+    "user_id",
+    "rule_id",
+    "unit",
+    "position",
+    "node_id",
+    "active_from",
+    "active_to",
+    "user__username",
+    "user__full_name",
+)
+
+
+def _lines(holders: QuerySet, month: Month, *, with_links: bool = False) -> list[Line]:
+    """The month of every holder in `holders`: six queries whatever their number."""
+    holders = holders.filter(_active_in(month))
+    rows = list(
+        holders.select_related("user")
+        .only(*HOLDER_COLUMNS)
+        .order_by("unit", "user__full_name", "pk")
+    )
+    if not rows:
+        return []
+    # Rules and nodes are few and shared: fetched once, not joined into thousands of rows.
+    rules = {r.pk: r for r in DutyRule.objects.filter(pk__in={h.rule_id for h in rows})}
+    nodes = {
+        n.pk: n
+        for n in Node.objects.filter(pk__in={h.node_id for h in rows}).only(
+            "pk", "code", "name", "level", "path"
+        )
+    }
+    ids = holders.values("pk")
+    by_pk: dict[int, Line] = {}
+    for h in rows:
+        h.rule, h.node = rules[h.rule_id], nodes[h.node_id]
+        ref = min(month.ref, h.active_to) if h.active_to else month.ref
+        line = Line(holder=h, ref=ref)
+        rule = h.rule
+        line.owed["communities"] = rule.communities
+        line.owed["households"] = rule.households
+        line.owed["targets"] = rule.targets
+        if rule.days_per_month:
+            first = max(month.start, h.active_from)
+            last = min(month.end, h.active_to) if h.active_to else month.end
+            share = ((last - first).days + 1) / month.days
+            line.owed["days"] = min(rule.days_per_month, math.ceil(rule.days_per_month * share))
+        by_pk[h.pk] = line
+
+    # Links in force on some day of the month; each holder's reference day decides below.
+    links = DutyLink.objects.filter(holder__in=ids, started_on__lte=month.ref).filter(
+        Q(ended_on__isnull=True) | Q(ended_on__gte=month.start)
+    )
+    link_rows = links.values_list(
+        "pk",
+        "holder_id",
+        "kind",
+        "community_id",
+        "household_id",
+        "person_id",
+        "person__household_id",
+        "started_on",
+        "ended_on",
+        *(
+            (
+                "community__name",
+                "household__head_name",
+                "household__address",
+                "person__name",
+                "person__household__address",
+            )
+            if with_links
+            else ()
+        ),
+    ).order_by("holder_id", "kind", "started_on", "pk")
+    states: dict[int, list[LinkState]] = defaultdict(list)
+    for row in link_rows:
+        pk, holder_id, kind, community_id, household_id, person_id, p_household, start, end = row[
+            :9
+        ]
+        line = by_pk.get(holder_id)
+        if line is None or start > line.ref or (end is not None and end < line.ref):
+            continue
+        state = LinkState(
+            pk=pk,
+            kind=kind,
+            community_id=community_id,
+            household_id=household_id if kind == LinkKind.HOUSEHOLD else p_household,
+            person_id=person_id,
+            started_on=start,
+            ended_on=end,
+        )
+        if with_links:
+            c_name, head, address, p_name, p_address = row[9:]
+            if kind == LinkKind.COMMUNITY:
+                state.label = c_name
+            elif kind == LinkKind.HOUSEHOLD:
+                state.label, state.detail = f"{head or '（无户主）'}户", address
+            else:
+                state.label, state.detail = p_name, p_address or "（无家庭）"
+        states[holder_id].append(state)
+
+    # Days in the month.
+    days = dict(
+        DutyDay.objects.filter(holder__in=ids, date__gte=month.start, date__lte=month.end)
+        .values("holder_id")
+        .annotate(n=Count("pk"))
+        .values_list("holder_id", "n")
+    )
+
+    # Visits: the last visit of each (visitor, household) in the widest window any rule asks.
+    widest = max((line.holder.rule.visit_every_months for line in by_pk.values()), default=1)
+    window_start = month.window_start(widest)
+    linked_households = links.filter(kind=LinkKind.HOUSEHOLD).values("household_id")
+    target_households = links.filter(kind=LinkKind.TARGET).values("person__household_id")
+    from minqing.visits.models import Visit
+
+    through = Visit.visitors.through
+    last_visits: dict[tuple[int, int], dt.datetime] = {}
+    if any(line.holder.rule.visit_every_months for line in by_pk.values()):
+        last_visits = {
+            (user_id, household_id): at
+            for user_id, household_id, at in through.objects.filter(
+                user_id__in=holders.values("user_id"),
+                visit__visited_at__gte=_aware(window_start),
+                visit__visited_at__lt=_aware(month.end + dt.timedelta(days=1)),
+            )
+            .filter(
+                Q(visit__household_id__in=linked_households)
+                | Q(visit__household_id__in=target_households)
+            )
+            .values("user_id", "visit__household_id")
+            .annotate(at=Max("visit__visited_at"))
+            .values_list("user_id", "visit__household_id", "at")
+        }
+
+    window: dict[int, dt.datetime] = {}
+    for holder_id, line in by_pk.items():
+        h = line.holder
+        every = h.rule.visit_every_months
+        since = window.get(every) or window.setdefault(every, _aware(month.window_start(every)))
+        line.done["days"] = days.get(holder_id, 0)
+        for state in states.get(holder_id, ()):
+            if state.kind == LinkKind.COMMUNITY:
+                line.done["communities"] += 1
+                continue
+            line.done["households" if state.kind == LinkKind.HOUSEHOLD else "targets"] += 1
+            if every:
+                line.owed["visits"] += 1
+                at = last_visits.get((h.user_id, state.household_id))
+                if at is not None and at >= since:
+                    state.last_visit = at
+                    line.done["visits"] += 1
+        if with_links:
+            line.links = states.get(holder_id, [])
+    return list(by_pk.values())
+
+
+def _report(lines: list[Line], month: Month, node: Node | None = None) -> Report:
+    units: dict[str, UnitTotal] = {}
+    total = UnitTotal(unit="合计")
+    for line in lines:
+        units.setdefault(line.holder.unit, UnitTotal(unit=line.holder.unit)).add(line)
+        total.add(line)
+    return Report(month=month, lines=lines, units=list(units.values()), total=total, node=node)
+
+
+def narrow(report: Report, *, unit: str = "", gaps_only: bool = False) -> Report:
+    """The report of one unit, or of the holders with a gap only (totals recomputed)."""
+    if not unit and not gaps_only:
+        return report
+    lines = [
+        line
+        for line in report.lines
+        if (not unit or line.holder.unit == unit) and (not gaps_only or not line.ok)
+    ]
+    return _report(lines, report.month, report.node)
+
+
+# ------------------------------------------------------------------ public reads
+
+
+def holders_for(user) -> QuerySet[DutyHolder]:
+    """Holders the user may see: their own, and those whose node is in their subtree."""
+    return scope_queryset(user, DutyHolder.objects.all(), node_field="node", owner_fields=("user",))
+
+
+def is_office(user) -> bool:
+    """Whether the user sees anyone's duties besides their own (an office, a leader)."""
+    scope = user_scope(user)
+    return bool(scope.everything or scope.subtree_paths or scope.exact_node_ids)
+
+
+def compliance(user, year: int, month: int, node: Node | None = None) -> Report:
+    """The monthly compliance report of every holder the user may see (under `node` if given):
+    per person and per unit, what each owed and did. A fixed number of queries."""
+    m = month_of(year, month)
+    holders = holders_for(user)
+    if node is not None:
+        holders = holders.filter(node__in=Node.objects.filter(subtree_q(node.path)).values("pk"))
+    return _report(_lines(holders, m), m, node)
+
+
+def my_lines(user, month: Month, *, with_links: bool = True) -> list[Line]:
+    """The user's own duties in a month (with links and their visits), [] for a non-holder."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return _lines(DutyHolder.objects.filter(user=user), month, with_links=with_links)
+
+
+def holder_line(holder: DutyHolder, month: Month) -> Line | None:
+    """One holder's month with their links (None when the duty does not cover the month)."""
+    lines = _lines(DutyHolder.objects.filter(pk=holder.pk), month, with_links=True)
+    return lines[0] if lines else None
+
+
+def holder_history(holder: DutyHolder, *, months: int = 12, today: dt.date | None = None):
+    """The holder's last `months` months (newest first) within their duty: (Month, Line)."""
+    today = today or timezone.localdate()
+    current = Month(today.year, today.month, today)
+    out = []
+    for back in range(months):
+        y, m = current.shift(-back)
+        month = Month(y, m, today)
+        if month.end < holder.active_from or y < FIRST_YEAR:
+            break
+        if holder.active_to and month.start > holder.active_to:
+            continue
+        lines = _lines(DutyHolder.objects.filter(pk=holder.pk), month)
+        if lines:
+            out.append((month, lines[0]))
+    return out
+
+
+def days_of(holder: DutyHolder, month: Month) -> QuerySet[DutyDay]:
+    return DutyDay.objects.filter(
+        holder=holder, date__gte=month.start, date__lte=month.end
+    ).select_related("community")
+
+
+def current_holder(user, *, today: dt.date | None = None) -> DutyHolder | None:
+    """The user's duty in force today (the latest if several), or None."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    today = today or timezone.localdate()
+    return (
+        DutyHolder.objects.filter(user=user, active_from__lte=today)
+        .filter(Q(active_to__isnull=True) | Q(active_to__gte=today))
+        .select_related("rule", "node")
+        .order_by("-active_from", "-pk")
+        .first()
+    )
+
+
+def day_communities(holder: DutyHolder, *, day: dt.date | None = None) -> QuerySet[Node]:
+    """Communities a holder may record a day in: their linked communities in force on `day`
+    and their own node when it is a community (a secretary's own community)."""
+    from minqing.grids.models import Level
+
+    day = day or timezone.localdate()
+    linked = DutyLink.objects.filter(holder=holder, kind=LinkKind.COMMUNITY, started_on__lte=day)
+    linked = linked.filter(Q(ended_on__isnull=True) | Q(ended_on__gte=day))
+    q = Q(pk__in=linked.values("community_id"))
+    if holder.node.level == Level.COMMUNITY:
+        q |= Q(pk=holder.node_id)
+    return Node.objects.filter(q, level=Level.COMMUNITY).order_by("path")
 
 
 def linked_household_ids(user):
@@ -6,4 +541,18 @@ def linked_household_ids(user):
     outside their place in the grid tree. A queryset of household ids."""
     from minqing.registry.models import Household
 
-    return Household.objects.none().values("pk")
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "pk", None):
+        return Household.objects.none().values("pk")
+    today = timezone.localdate()
+    links = DutyLink.objects.filter(
+        holder__user=user,
+        holder__active_from__lte=today,
+        started_on__lte=today,
+    ).filter(
+        Q(holder__active_to__isnull=True) | Q(holder__active_to__gte=today),
+        Q(ended_on__isnull=True) | Q(ended_on__gte=today),
+    )
+    return Household.objects.filter(
+        Q(pk__in=links.filter(kind=LinkKind.HOUSEHOLD).values("household_id"))
+        | Q(pk__in=links.filter(kind=LinkKind.TARGET).values("person__household_id"))
+    ).values("pk")

@@ -1,3 +1,14 @@
-"""URLs of duties."""
+"""URLs of duties (干部直接联系群众)."""
 
-urlpatterns = []
+from django.urls import path
+
+from minqing.duties import views
+
+urlpatterns = [
+    path("", views.index),
+    path("days/", views.day_new),
+    path("days/<int:pk>/delete/", views.day_remove),
+    path("report/", views.report),
+    path("report.xlsx", views.report_xlsx),
+    path("holders/<int:pk>/", views.holder_detail),
+]

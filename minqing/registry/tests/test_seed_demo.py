@@ -74,3 +74,12 @@ def test_running_it_again_changes_nothing(seeded):
     again = seed()
     assert "跳过" in again
     assert counts() == before
+
+
+def test_the_secretary_and_the_cadre_have_contact_duties(seeded):
+    from minqing.duties.models import DutyHolder, DutyLink
+
+    for username in ("secretary", "cadre"):
+        holder = DutyHolder.objects.get(user__username=username)
+        assert DutyLink.objects.filter(holder=holder).exists(), username
+    assert DutyHolder.objects.count() > 10

@@ -1,0 +1,206 @@
+"""Thin views: parse the request, call a selector or a service, render. Phone first."""
+
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from minqing.accounts.access import get_scoped_or_404, visible_nodes
+from minqing.duties import exports, selectors, services
+from minqing.duties.forms import DayForm
+from minqing.duties.models import DutyDay, DutyHolder
+from minqing.grids.models import Level, Node
+from minqing.registry.services import PermissionDenied
+
+
+def _first_error(exc: ValidationError) -> str:
+    if hasattr(exc, "error_dict"):
+        return "；".join(m for msgs in exc.message_dict.values() for m in msgs)
+    return "；".join(exc.messages)
+
+
+def report_nodes(user):
+    """The places an office may narrow the report to (county, streets, communities)."""
+    return visible_nodes(user).filter(level__lte=Level.COMMUNITY).order_by("path")
+
+
+def _node_param(request) -> Node | None:
+    code = request.GET.get("node", "").strip()[:20]
+    if not code:
+        return None
+    node = report_nodes(request.user).filter(code=code).first()
+    if node is None:
+        raise Http404
+    return node
+
+
+def _my_part(request, form=None) -> dict:
+    """The signed-in holder's month: quotas, linked places with visit ticks, days, the day form."""
+    user = request.user
+    month = selectors.parse_month("")
+    holder = selectors.current_holder(user, today=month.today)
+    ctx = {"month": month, "holder": holder, "line": None, "days": [], "form": None}
+    if holder is None:
+        return ctx
+    ctx["line"] = next((ln for ln in selectors.my_lines(user, month) if ln.holder == holder), None)
+    ctx["days"] = list(selectors.days_of(holder, month))
+    communities = selectors.day_communities(holder)
+    ctx["form"] = form or DayForm(communities=communities)
+    ctx["can_record"] = communities.exists()
+    return ctx
+
+
+def _index(request, form=None, status=200):
+    user = request.user
+    ctx = _my_part(request, form)
+    ctx["office"] = selectors.is_office(user)
+    if ctx["office"]:
+        m = ctx["month"]
+        ctx["report"] = selectors.compliance(user, m.year, m.month)
+    return render(request, "duties/index.html", ctx, status=status)
+
+
+@login_required
+def index(request):
+    return _index(request)
+
+
+@login_required
+@require_POST
+def day_new(request):
+    holder = selectors.current_holder(request.user)
+    if holder is None:
+        raise Http404
+    form = DayForm(request.POST, communities=selectors.day_communities(holder))
+    if form.is_valid():
+        try:
+            day = services.day_record(
+                acting_user=request.user,
+                holder=holder,
+                date=form.cleaned_data["date"],
+                community=form.cleaned_data["community"],
+                kind=form.cleaned_data["kind"],
+                note=form.cleaned_data["note"],
+                request=request,
+            )
+        except ValidationError as exc:
+            for name, errors in exc.message_dict.items():
+                form.add_error(name if name in form.fields else None, errors)
+        except PermissionDenied:
+            raise Http404 from None
+        else:
+            messages.success(
+                request, _("已记录 %(date)s 驻社区。") % {"date": f"{day.date:%Y-%m-%d}"}
+            )
+            return redirect("/duties/")
+    return _index(request, form=form, status=400)
+
+
+@login_required
+@require_POST
+def day_remove(request, pk: int):
+    day = get_scoped_or_404(
+        request.user,
+        DutyDay.objects.select_related("holder", "community").filter(holder__user=request.user),
+        node_field="community",
+        owner_fields=("holder__user",),
+        pk=pk,
+    )
+    services.day_delete(acting_user=request.user, day=day, request=request)
+    messages.success(request, _("已删除该驻社区记录。"))
+    return redirect("/duties/")
+
+
+def _month_or_error(request):
+    try:
+        return selectors.parse_month(request.GET.get("month")), None
+    except ValidationError as exc:
+        return selectors.parse_month(""), _first_error(exc)
+
+
+# A county's report has thousands of rows: above this the page shows the units, and a unit's
+# rows when one is picked; the Excel file always has every row.
+MAX_ROWS = 300
+
+
+def _narrowing(request) -> tuple[str, bool]:
+    return request.GET.get("unit", "").strip()[:100], request.GET.get("gaps") == "1"
+
+
+@login_required
+def report(request):
+    """The monthly compliance report of the holders in the user's scope."""
+    month, error = _month_or_error(request)
+    node = _node_param(request)
+    unit, gaps_only = _narrowing(request)
+    full = selectors.compliance(request.user, month.year, month.month, node=node)
+    rep = selectors.narrow(full, unit=unit, gaps_only=gaps_only)
+    params = {"month": month.code, "node": node.code if node else "", "unit": unit}
+    if gaps_only:
+        params["gaps"] = "1"
+    return render(
+        request,
+        "duties/report.html",
+        {
+            "report": rep,
+            "units": full.units,
+            "month": month,
+            "error": error,
+            "node": node,
+            "unit": unit,
+            "gaps_only": gaps_only,
+            "summary_only": len(rep.lines) > MAX_ROWS,
+            "query": urlencode({k: v for k, v in params.items() if v}),
+            "nodes": report_nodes(request.user)[:300],
+        },
+        status=400 if error else 200,
+    )
+
+
+@login_required
+def report_xlsx(request):
+    try:
+        month = selectors.parse_month(request.GET.get("month"))
+    except ValidationError as exc:
+        return render(
+            request,
+            "duties/report.html",
+            {"error": _first_error(exc), "month": selectors.parse_month(""), "report": None},
+            status=400,
+        )
+    node = _node_param(request)
+    unit, gaps_only = _narrowing(request)
+    rep = selectors.compliance(request.user, month.year, month.month, node=node)
+    rep = selectors.narrow(rep, unit=unit, gaps_only=gaps_only)
+    return exports.report_response(request, rep, unit=unit, gaps_only=gaps_only)
+
+
+@login_required
+def holder_detail(request, pk: int):
+    holder = get_scoped_or_404(
+        request.user,
+        DutyHolder.objects.select_related("user", "rule", "node"),
+        node_field="node",
+        owner_fields=("user",),
+        pk=pk,
+    )
+    month, error = _month_or_error(request)
+    line = selectors.holder_line(holder, month)
+    return render(
+        request,
+        "duties/holder_detail.html",
+        {
+            "holder": holder,
+            "month": month,
+            "error": error,
+            "line": line,
+            "days": list(selectors.days_of(holder, month)),
+            "history": selectors.holder_history(holder),
+        },
+        status=400 if error else 200,
+    )
