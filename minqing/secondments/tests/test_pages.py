@@ -1,0 +1,109 @@
+"""The pages over HTTP: create a team, add members, a day's sheet on a phone, an activity."""
+
+from minqing.secondments.models import Activity, Attendance, Secondment, SecondmentMember
+from minqing.secondments.tests.conftest import D
+
+
+def test_a_secretary_creates_a_team_and_adds_a_member(client, community_worker, tree):
+    client.force_login(community_worker)
+    form = client.get("/secondments/new/").content.decode()
+    assert "东门社区第1网格" in form and "南苑社区" not in form
+    response = client.post(
+        "/secondments/new/",
+        {"kind": "teaching", "sending_name": "县第一中学", "receiving_name": "东门小学",
+         "node": tree["grid_a"].pk, "cycle_start": "2025-09-01", "turn_months": "12"},
+    )  # fmt: skip
+    team = Secondment.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/secondments/{team.pk}/"
+    response = client.post(
+        f"/secondments/{team.pk}/members/new/",
+        {"name": "李梅", "role": "teacher", "speciality": "数学", "phone": "139 0000 2222",
+         "turn_start": "2025-09-01", "username": "community"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    member = SecondmentMember.objects.get()
+    assert (member.phone, member.turn_end, member.user.username) == (
+        "13900002222",
+        D(2026, 8, 31),
+        "community",
+    )
+
+
+def test_bad_forms_answer_400_with_chinese_messages(client, community_worker, team, tree):
+    client.force_login(community_worker)
+    response = client.post(
+        "/secondments/new/",
+        {"kind": "teaching", "sending_name": "", "receiving_name": "东门小学",
+         "node": tree["grid_a"].pk, "cycle_start": "2025-09-01", "cycle_end": "2025-01-01"},
+    )  # fmt: skip
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "此项必填。" in page and "派驻周期的结束日期应晚于开始日期。" in page
+    response = client.post(
+        f"/secondments/{team.pk}/members/new/",
+        {"name": "李梅", "role": "boss", "phone": "12345", "turn_start": "2031-01-01",
+         "username": "nobody"},
+    )  # fmt: skip
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "系统账号不存在或已停用。" in page
+    assert not SecondmentMember.objects.exists()
+    response = client.post(
+        f"/secondments/{team.pk}/members/new/",
+        {"name": "李梅", "role": "teacher", "phone": "12345", "turn_start": "2031-01-01"},
+    )
+    page = response.content.decode()
+    assert response.status_code == 400 and "电话号码格式不对" in page
+    assert client.get(f"/secondments/{team.pk}/attendance/?date=2025-13-01").status_code == 400
+    assert client.get("/secondments/99999999999999999999/").status_code == 404
+
+
+def test_the_day_sheet_on_a_phone_records_four_choices_per_member(
+    client, community_worker, team, members
+):
+    wang, li, zhao = members
+    client.force_login(community_worker)
+    page = client.get(f"/secondments/{team.pk}/attendance/?date=2025-09-02").content.decode()
+    for m in members:
+        assert page.count(f'name="status_{m.pk}"') == 4
+    response = client.post(
+        f"/secondments/{team.pk}/attendance/",
+        {"date": "2025-09-02", f"status_{wang.pk}": "present", f"status_{li.pk}": "leave",
+         f"note_{li.pk}": "病假", f"status_{zhao.pk}": "absent"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    assert response["Location"] == f"/secondments/{team.pk}/attendance/?date=2025-09-02"
+    rows = dict(Attendance.objects.values_list("member__name", "status"))
+    assert rows == {"王强": "present", "李梅": "leave", "赵刚": "absent"}
+    page = client.get(response["Location"]).content.decode()
+    assert f'name="status_{li.pk}" value="leave" checked' in page and 'value="病假"' in page
+    response = client.post(
+        f"/secondments/{team.pk}/attendance/",
+        {"date": "2025-09-02", f"status_{wang.pk}": "asleep"},
+    )
+    assert response.status_code == 400
+    assert "考勤只能是出勤、迟到、请假或缺勤。" in response.content.decode()
+    response = client.post(
+        f"/secondments/{team.pk}/attendance/", {"date": "2099-01-01", f"status_{wang.pk}": "late"}
+    )
+    assert response.status_code == 400 and "日期不能晚于今天。" in response.content.decode()
+    assert Attendance.objects.get(member=wang).status == "present"
+
+
+def test_an_activity_is_logged_from_the_form(client, community_worker, team, members):
+    client.force_login(community_worker)
+    response = client.post(
+        f"/secondments/{team.pk}/activities/new/",
+        {"kind": "send_class", "date": "2025-10-15", "title": "送课到青石村教学点",
+         "members": [members[1].pk, members[2].pk], "place": "青石村教学点", "participants": "36"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    activity = Activity.objects.get()
+    assert sorted(m.name for m in activity.members.all()) == ["李梅", "赵刚"]
+    detail = client.get(f"/secondments/{team.pk}/").content.decode()
+    assert "送课到青石村教学点" in detail
+    response = client.post(
+        f"/secondments/{team.pk}/activities/new/",
+        {"kind": "open_class", "date": "2025-10-15", "title": "x", "members": []},
+    )
+    assert response.status_code == 400 and Activity.objects.count() == 1

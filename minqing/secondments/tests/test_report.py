@@ -1,0 +1,161 @@
+"""学期报告: attendance per member, activities by kind, turns ending soon; the .xlsx export."""
+
+import io
+
+import openpyxl
+import pytest
+from django.core.exceptions import ValidationError
+
+from minqing.core.models import AuditAction, AuditEntry
+from minqing.secondments import selectors, services
+from minqing.secondments.models import Activity
+from minqing.secondments.tests.conftest import D, add_member
+
+
+def activity(user, team, kind, day, members, participants=0, title="活动"):
+    return services.activity_create(
+        acting_user=user,
+        secondment=team,
+        data={"kind": kind, "date": day, "title": title, "members": members,
+              "participants": participants},
+    )  # fmt: skip
+
+
+@pytest.fixture
+def term_data(team, members, community_worker):
+    """Autumn 2025: three days of attendance and four activities; one in spring 2026."""
+    wang, li, zhao = members
+    for day, statuses in [
+        (D(2025, 9, 2), ("present", "present", "present")),
+        (D(2025, 9, 3), ("present", "late", "absent")),
+        (D(2025, 9, 4), ("present", "leave", "present")),
+    ]:
+        services.attendance_record(
+            acting_user=community_worker,
+            secondment=team,
+            date=day,
+            entries=[(m, s, "") for m, s in zip(members, statuses, strict=True)],
+        )
+    activity(community_worker, team, "open_class", D(2025, 9, 10), [li], 45, "分数的意义")
+    activity(community_worker, team, "open_class", D(2025, 10, 10), [zhao], 40)
+    activity(community_worker, team, "send_class", D(2025, 11, 5), [li, zhao], 120, "=送课下乡")
+    activity(community_worker, team, "home_visit", D(2025, 12, 1), [wang, li], 3)
+    activity(community_worker, team, "lecture", D(2026, 3, 2), [wang], 200)
+    return members
+
+
+def test_the_term_report_counts_what_happened_in_the_term(team, term_data):
+    term = selectors.term_by_key(team, "2025-autumn")
+    assert (term.start, term.end, term.label) == (D(2025, 8, 1), D(2026, 1, 31), "2025年秋季学期")
+    report = selectors.term_report(team, start=term.start, end=term.end, label=term.label)
+    lines = {line.member.name: line for line in report.lines}
+    assert (lines["李梅"].present, lines["李梅"].late, lines["李梅"].leave) == (1, 1, 1)
+    assert lines["李梅"].rate == pytest.approx(2 / 3)
+    assert lines["赵刚"].absent == 1 and lines["赵刚"].rate == pytest.approx(2 / 3)
+    assert lines["王强"].rate == 1.0
+    assert (lines["王强"].activities, lines["李梅"].activities, lines["赵刚"].activities) == (
+        1,
+        3,
+        2,
+    )
+    kinds = {k.kind: (k.count, k.participants) for k in report.kinds}
+    assert kinds["open_class"] == (2, 85)
+    assert kinds["send_class"] == (1, 120)
+    assert kinds["home_visit"] == (1, 3)
+    assert kinds["lecture"] == (0, 0)  # in the spring term
+    assert report.activity_count == 4 and report.participants == 208
+    assert report.totals.days == 9 and report.totals.rate == pytest.approx(7 / 9)
+    # Turns end on 2026-08-31: not within 60 days of 31 January.
+    assert report.ending_soon == []
+
+
+def test_turns_ending_within_sixty_days_after_the_spring_term_are_listed(team, term_data):
+    term = selectors.term_by_key(team, "2026-spring")
+    report = selectors.term_report(team, start=term.start, end=term.end)
+    assert [m.name for m in report.ending_soon] == ["王强", "李梅", "赵刚"]
+    assert {k.kind: k.count for k in report.kinds}["lecture"] == 1
+
+
+def test_the_terms_of_a_three_year_cycle():
+    from minqing.secondments.models import Secondment
+
+    team = Secondment(cycle_start=D(2025, 9, 1), cycle_end=D(2028, 8, 31))
+    keys = [t.key for t in selectors.terms_of(team)]
+    assert keys == [
+        "2025-autumn", "2026-spring", "2026-autumn", "2027-spring", "2027-autumn",
+        "2028-spring", "2028-autumn",
+    ]  # fmt: skip
+    assert selectors.term_of(D(2026, 1, 31)).key == "2025-autumn"
+    assert selectors.term_of(D(2026, 2, 1)).key == "2026-spring"
+
+
+def test_the_report_page_shows_the_numbers(client, community_worker, team, term_data):
+    client.force_login(community_worker)
+    page = client.get(f"/secondments/{team.pk}/report/?term=2025-autumn").content.decode()
+    assert "2025年秋季学期" in page
+    assert "66.7%" in page and "77.8%" in page  # 李梅, and the team
+    assert (
+        'id="kind-open_class"><td>公开课</td><td class="num">2</td><td class="num">85</td>' in page
+    )
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["term=1999-spring", "start=2025-09-01&end=2025-08-01", "start=2025-01-01&end=2026-06-01",
+     "start=bad&end=2025-01-01"],
+)  # fmt: skip
+def test_a_bad_report_range_answers_400_with_a_message(client, community_worker, team, query):
+    client.force_login(community_worker)
+    response = client.get(f"/secondments/{team.pk}/report/?{query}")
+    assert response.status_code == 400
+    assert "errorlist-box" in response.content.decode()
+    xlsx = client.get(f"/secondments/{team.pk}/report.xlsx?{query}")
+    assert xlsx.status_code == 302
+
+
+def test_the_report_exports_to_xlsx_stamped_neutralised_and_audited(
+    client, community_worker, team, term_data
+):
+    client.force_login(community_worker)
+    response = client.get(f"/secondments/{team.pk}/report.xlsx?term=2025-autumn")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    wb = openpyxl.load_workbook(io.BytesIO(response.content))
+    assert wb.sheetnames == ["出勤统计", "活动统计", "活动明细", "轮换到期"]
+    ws = wb["出勤统计"]
+    rows = [[c.value for c in row] for row in ws.iter_rows()]
+    assert rows[3][:3] == ["姓名", "角色", "学科/专长"]
+    li = next(r for r in rows if r[0] == "李梅")
+    assert li[5:11] == [3, 1, 1, 1, 0, "66.7%"]
+    total = next(r for r in rows if r[0] == "合计")
+    assert total[5] == 9 and total[10] == "77.8%"
+    texts = [str(v) for r in rows for v in r if v]
+    assert any(t.startswith("导出人：community") for t in texts)
+    assert any(t.startswith("范围：") and "2025年秋季学期" in t for t in texts)
+    detail = [[c.value for c in row] for row in wb["活动明细"].iter_rows()]
+    assert ["2025-11-05", "送课下乡", "'=送课下乡"] in [r[:3] for r in detail]
+    kinds = {r[0]: r[1:] for r in [[c.value for c in row] for row in wb["活动统计"].iter_rows()]}
+    assert kinds["公开课"] == [2, 85] and kinds["合计"] == [4, 208]
+    entry = AuditEntry.objects.get(action=AuditAction.EXPORT)
+    assert entry.model == "secondments.secondment" and entry.object_id == str(team.pk)
+    assert entry.node == team.node
+
+
+def test_an_activity_needs_members_on_turn_inside_the_cycle(team, members, community_worker):
+    later = add_member(team, community_worker, "冯新", start=D(2026, 1, 1))
+    bad = [
+        ({"kind": "dance"}, "kind", services.ERR_ACTIVITY_KIND),
+        ({"members": []}, "members", services.ERR_ACTIVITY_MEMBERS),
+        ({"members": [later]}, "members", services.ERR_NOT_ON_TURN.format(name="冯新", date="2025-09-10")),
+        ({"participants": -1}, "participants", services.ERR_PARTICIPANTS),
+        ({"participants": 10**6}, "participants", services.ERR_PARTICIPANTS),
+        ({"title": " "}, "title", services.ERR_REQUIRED),
+        ({"date": D(2099, 1, 1)}, "date", services.ERR_DATE_FUTURE),
+    ]  # fmt: skip
+    for change, field, message in bad:
+        data = {"kind": "open_class", "date": D(2025, 9, 10), "title": "公开课",
+                "members": [members[1]], **change}  # fmt: skip
+        with pytest.raises(ValidationError) as exc:
+            services.activity_create(acting_user=community_worker, secondment=team, data=data)
+        assert exc.value.message_dict[field] == [message], change
+    assert not Activity.objects.exists()
