@@ -25,6 +25,7 @@ SEED_MIGRATIONS = [
     ("cases.Category", "minqing.cases.migrations.0002_seed_categories"),
     ("visits.VisitClass", "minqing.visits.migrations.0002_seed_visit_classes"),
     ("duties.DutyRule", "minqing.duties.migrations.0002_seed_rules"),
+    ("assistance.Programme", "minqing.assistance.migrations.0002_seed_programmes"),
 ]
 
 

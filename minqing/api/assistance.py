@@ -1,5 +1,544 @@
-"""assistance in the JSON API, through the same selectors and services as the pages."""
+"""Pairing assistance (结对帮扶) in the JSON API, through the same selectors and services as the pages.
 
-from ninja import Router
+A pairing outside the caller's scope (not in their part of the tree, and not one they help in)
+answers 404 exactly like one that does not exist. Writes: ValidationError → 400 with field
+errors, PermissionDenied → 403. Phones and ID numbers are only ever shown masked.
+"""
+
+import datetime
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.utils import timezone
+from ninja import Query, Router, Schema
+from ninja.responses import Status as Reply
+from pydantic import Field
+
+from minqing.api.schemas import ErrorOut, FieldErrorsOut, InSchema
+from minqing.assistance import schedule, selectors, services
+from minqing.assistance.forms import parse_month
+from minqing.assistance.models import HelpEntry, Pairing, TargetKind
+from minqing.assistance.strategies import strategies_for
+from minqing.core.masking import mask_phone
 
 router = Router(tags=["assistance"])
+
+ERR_PROGRAMME = "没有这个帮扶项目。"
+ERR_GROUP = "没有这个帮扶小组，或不在您的范围内。"
+ERR_HELPER = "没有这个帮扶人，或不在您的范围内。"
+
+
+# ------------------------------------------------------------------ shapes
+
+
+class PageParams(InSchema):
+    page: int = Field(1, ge=1, le=100000)
+    page_size: int = Field(20, ge=1, le=200)
+
+
+class HelperOut(Schema):
+    id: int
+    name: str
+    kind: str
+    kind_label: str
+    unit_name: str
+    phone_masked: str
+    qualified: bool
+
+
+class ProgrammeOut(Schema):
+    code: str
+    name: str
+    pairing_kind: str
+    target_kind: str
+    rhythm: str
+    target_tag: str | None
+    coverage_goal: int | None
+
+
+class PairingRowOut(Schema):
+    id: int
+    programme: ProgrammeOut
+    target_kind: str
+    target_id: int
+    target_name: str
+    grid_code: str
+    grid_name: str
+    group: str | None
+    helpers: list[HelperOut]
+    start: datetime.date
+    end: datetime.date | None
+    end_reason: str
+    active: bool
+
+
+class PairingListOut(Schema):
+    items: list[PairingRowOut]
+    count: int
+
+
+class StrategyOut(Schema):
+    code: str
+    name: str
+    measures: list[str]
+    help_kinds: list[str]
+
+
+class DueOut(Schema):
+    code: str
+    name: str
+    date: datetime.date
+    status: str
+    days_overdue: int
+    opens: datetime.date | None
+    closes: datetime.date | None
+
+
+class HelpEntryOut(Schema):
+    id: int
+    pairing_id: int
+    kind: str
+    kind_label: str
+    occurred_on: datetime.date
+    helper: str | None
+    text: str
+    amount: Decimal | None
+    goods: str
+    goods_value: Decimal | None
+    fund_source: str
+    fund_source_label: str
+
+
+class TargetOut(Schema):
+    name: str
+    address: str
+    age: int | None
+    id_number_masked: str
+    phone_masked: str
+    tags: list[str]
+
+
+class PairingDetailOut(PairingRowOut):
+    causes: list[str]
+    cause_labels: list[str]
+    work_ability: str
+    note: str
+    target: TargetOut
+    strategies: list[StrategyOut]
+    dues: list[DueOut]
+    last_contact: datetime.date | None
+    help: list[HelpEntryOut]
+    can_log_help: bool
+
+
+class HelpEntryIn(InSchema):
+    """帮扶记录. `amount` and `goods_value` in yuan (at most 2 decimals); `fund_source` (poverty /
+    cadre / social) is required with money or goods; `helper_id` names who helped when an office
+    logs on a helper's behalf."""
+
+    kind: str = Field(
+        max_length=12, description="skills, labour, goods, industry, health, living, …"
+    )
+    occurred_on: datetime.date | None = None
+    text: str = Field("", max_length=2000)
+    amount: Decimal | None = Field(None, ge=0, le=10_000_000, max_digits=12, decimal_places=2)
+    goods: str = Field("", max_length=200)
+    goods_value: Decimal | None = Field(None, ge=0, le=10_000_000, max_digits=12, decimal_places=2)
+    fund_source: str = Field("", max_length=10)
+    helper_id: int | None = Field(None, ge=1, le=2**62)
+
+
+class PairingFilter(PageParams):
+    programme: str = Field("", max_length=20)
+    status: str = Field("active", pattern=r"^(active|ended|all)$")
+    q: str = Field("", max_length=50)
+    mine: bool = False
+
+
+class DueFilter(InSchema):
+    within: int = Field(7, ge=0, le=60)
+    mine: bool | None = Field(None, description="默认：有自己的结对时只看自己的")
+    programme: str = Field("", max_length=20)
+
+
+class DueRowOut(Schema):
+    pairing_id: int
+    target_name: str
+    programme: str
+    helpers: list[str]
+    due: DueOut
+    last_contact: datetime.date | None
+
+
+class CoverageOut(Schema):
+    programme: ProgrammeOut
+    total: int
+    paired: int
+    rate: float | None
+    goal: int | None
+    below_goal: bool
+
+
+class UnpairedOut(Schema):
+    id: int
+    name: str
+    grid_code: str
+    grid_name: str
+    id_number_masked: str
+    address: str
+
+
+class ReportFilter(InSchema):
+    month: str = Field("", max_length=20, description="YYYY-MM; default: this month")
+    programme: str = Field("", max_length=20)
+    group: int | None = Field(None, ge=1, le=2**62)
+    helper: int | None = Field(None, ge=1, le=2**62)
+    mine: bool = False
+
+
+# ------------------------------------------------------------------ converters
+
+
+def programme_out(p) -> dict:
+    return {
+        "code": p.code,
+        "name": p.name,
+        "pairing_kind": p.pairing_kind,
+        "target_kind": p.target_kind,
+        "rhythm": p.rhythm_label,
+        "target_tag": p.target_tag.name if p.target_tag_id else None,
+        "coverage_goal": p.coverage_goal,
+    }
+
+
+def helper_out(h) -> dict:
+    return {
+        "id": h.pk,
+        "name": h.name,
+        "kind": h.kind,
+        "kind_label": str(h.get_kind_display()),
+        "unit_name": h.unit_name,
+        "phone_masked": mask_phone(h.phone),
+        "qualified": h.qualified,
+    }
+
+
+def pairing_row(p: Pairing) -> dict:
+    return {
+        "id": p.pk,
+        "programme": programme_out(p.programme),
+        "target_kind": p.target_kind,
+        "target_id": p.target.pk,
+        "target_name": p.target_name,
+        "grid_code": p.grid.code,
+        "grid_name": p.grid.name,
+        "group": p.group.name if p.group_id else None,
+        "helpers": [helper_out(h) for h in p.helpers.all()],
+        "start": p.start,
+        "end": p.end,
+        "end_reason": p.end_reason,
+        "active": p.active,
+    }
+
+
+def due_out(d: schedule.Due) -> dict:
+    return {
+        "code": d.code,
+        "name": str(d.name),
+        "date": d.date,
+        "status": d.status,
+        "days_overdue": d.days_overdue,
+        "opens": d.opens,
+        "closes": d.closes,
+    }
+
+
+def help_out(e: HelpEntry) -> dict:
+    return {
+        "id": e.pk,
+        "pairing_id": e.pairing_id,
+        "kind": e.kind,
+        "kind_label": str(e.get_kind_display()),
+        "occurred_on": e.occurred_on,
+        "helper": e.helper.name if e.helper_id else None,
+        "text": e.text,
+        "amount": e.amount,
+        "goods": e.goods,
+        "goods_value": e.goods_value,
+        "fund_source": e.fund_source,
+        "fund_source_label": str(e.get_fund_source_display()) if e.fund_source else "",
+    }
+
+
+def _target_out(p: Pairing) -> dict:
+    t = p.target
+    out = {"name": p.target_name, "address": "", "age": None, "id_number_masked": "",
+           "phone_masked": "", "tags": []}  # fmt: skip
+    if p.target_kind == TargetKind.HOUSEHOLD:
+        out["address"] = t.address
+        out["tags"] = [tag.name for tag in t.tags.filter(sensitive=False)]
+    elif p.target_kind == TargetKind.PERSON:
+        out.update(
+            address=t.household.address if t.household_id else "",
+            age=t.age(),
+            id_number_masked=t.id_masked,
+            phone_masked=t.phone_masked,
+            tags=[tag.name for tag in t.tags.filter(sensitive=False)],
+        )
+    elif p.target_kind in (TargetKind.PLACE, TargetKind.ORGANISATION):
+        out["address"] = t.address
+        out["phone_masked"] = mask_phone(t.phone)
+    return out
+
+
+def pairing_detail(user, p: Pairing) -> dict:
+    today = timezone.localdate()
+    contacts = selectors.contacts_by_pairing(
+        [p], since=today - datetime.timedelta(days=selectors.LOOKBACK_DAYS)
+    ).get(p.pk, [])
+    dues = (
+        schedule.dues(
+            selectors.rhythm_of(p), start=p.start, contacts=contacts, today=today, within=30
+        )
+        if p.active
+        else []
+    )
+    return {
+        **pairing_row(p),
+        "causes": list(p.causes),
+        "cause_labels": p.cause_labels(),
+        "work_ability": p.work_ability,
+        "note": p.note,
+        "target": _target_out(p),
+        "strategies": [
+            {
+                "code": s.code,
+                "name": s.name,
+                "measures": list(s.measures),
+                "help_kinds": list(s.help_kinds),
+            }
+            for s in strategies_for(p.causes, p.work_ability)
+        ],
+        "dues": [due_out(d) for d in dues],
+        "last_contact": contacts[-1] if contacts else None,
+        "help": [help_out(e) for e in selectors.help_of(p)[:50]],
+        "can_log_help": services.can_log_help(user, p),
+    }
+
+
+def _programme(code: str):
+    if not code:
+        return None
+    p = selectors.programmes().filter(code=code).first()
+    if p is None:
+        raise ValidationError({"programme": ERR_PROGRAMME})
+    return p
+
+
+# ------------------------------------------------------------------ endpoints
+
+
+@router.get("/programmes/", response=dict, summary="Active pairing programmes (帮扶项目)")
+def programme_list(request):
+    items = [programme_out(p) for p in selectors.programmes()]
+    return {"items": items, "count": len(items)}
+
+
+@router.get(
+    "/pairings/",
+    response={200: PairingListOut, 400: FieldErrorsOut},
+    summary="Pairings the caller sees (their subtree's, and their own as a helper)",
+)
+def pairing_list(request, f: Query[PairingFilter]):
+    qs = selectors.pairing_search(
+        request.user,
+        programme=_programme(f.programme),
+        status=f.status,
+        q=f.q,
+        mine=f.mine,
+    )
+    start = (f.page - 1) * f.page_size
+    return {
+        "items": [pairing_row(p) for p in qs[start : start + f.page_size]],
+        "count": qs.count(),
+    }
+
+
+@router.get("/pairings/{int:pk}", response={200: PairingDetailOut, 404: ErrorOut})
+def pairing_get(request, pk: int):
+    return pairing_detail(request.user, selectors.pairing_for(request.user, pk))
+
+
+@router.post(
+    "/pairings/{int:pk}/help",
+    response={201: HelpEntryOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Log help given (帮扶记录): a contact, too",
+)
+def help_create(request, pk: int, payload: HelpEntryIn):
+    pairing = selectors.pairing_for(request.user, pk)
+    data = payload.dict(exclude={"helper_id"})
+    if payload.helper_id is not None:
+        data["helper"] = pairing.helpers.filter(pk=payload.helper_id).first()
+        if data["helper"] is None:
+            raise ValidationError({"helper_id": services.ERR_HELP_HELPER})
+    entry = services.help_entry_add(acting_user=request.user, pairing=pairing, data=data)
+    return Reply(201, help_out(entry))
+
+
+@router.get(
+    "/due/",
+    response={200: dict, 400: FieldErrorsOut},
+    summary="Contacts due and overdue (own pairings, or the caller's subtree)",
+)
+def due_list(request, f: Query[DueFilter]):
+    user = request.user
+    mine = f.mine
+    if mine is None:
+        mine = selectors.my_pairings(user).filter(end__isnull=True).exists()
+    qs = selectors.my_pairings(user) if mine else selectors.pairings_for(user)
+    programme = _programme(f.programme)
+    if programme is not None:
+        qs = qs.filter(programme=programme)
+    rows = selectors.due_rows(user, within=f.within, qs=qs)
+    items = [
+        {
+            "pairing_id": r.pairing.pk,
+            "target_name": r.pairing.target_name,
+            "programme": r.pairing.programme.name,
+            "helpers": [h.name for h in r.pairing.helpers.all()],
+            "due": due_out(r.due),
+            "last_contact": r.last_contact,
+        }
+        for r in rows
+    ]
+    return {"items": items, "count": len(items), "counts": selectors.due_counts(rows)}
+
+
+def coverage_out(c) -> dict:
+    return {
+        "programme": programme_out(c.programme),
+        "total": c.total,
+        "paired": c.paired,
+        "rate": c.rate,
+        "goal": c.goal,
+        "below_goal": c.below_goal,
+    }
+
+
+@router.get("/coverage/", response=dict, summary="Coverage of each programme's target group")
+def coverage_list(request):
+    items = [coverage_out(c) for c in selectors.coverage_all(request.user)]
+    return {"items": items, "count": len(items)}
+
+
+@router.get(
+    "/coverage/{code}/unpaired",
+    response={200: dict, 404: ErrorOut},
+    summary="The unpaired members of a programme's target group in the caller's scope",
+)
+def coverage_unpaired(request, code: str, f: Query[PageParams]):
+    programme = selectors.programmes().filter(code=code[:20]).first()
+    c = selectors.coverage(request.user, programme) if programme is not None else None
+    if c is None:
+        raise Http404
+    qs = c.unpaired.select_related("grid").order_by("grid__path", "pk")
+    start = (f.page - 1) * f.page_size
+    items = []
+    for o in qs[start : start + f.page_size]:
+        if programme.target_kind == TargetKind.PERSON:
+            items.append(
+                {
+                    "id": o.pk,
+                    "name": o.name,
+                    "grid_code": o.grid.code,
+                    "grid_name": o.grid.name,
+                    "id_number_masked": o.id_masked,
+                    "address": "",
+                }  # fmt: skip
+            )
+        else:
+            items.append(
+                {
+                    "id": o.pk,
+                    "name": f"{o.head_name or '（无户主）'}户",
+                    "grid_code": o.grid.code,
+                    "grid_name": o.grid.name,
+                    "id_number_masked": "",
+                    "address": o.address,
+                }  # fmt: skip
+            )
+    return {"items": items, "count": qs.count(), "coverage": coverage_out(c)}
+
+
+def _group_out(g) -> dict:
+    return {
+        "key": g.key,
+        "name": g.name,
+        "pairings": g.pairings,
+        "required": g.required,
+        "made": g.made,
+        "gaps": g.gaps,
+        "help_count": g.help_count,
+        "money": {k or "none": str(v) for k, v in g.money.items()},
+        "total": str(g.total),
+    }
+
+
+@router.get(
+    "/report/",
+    response={200: dict, 400: FieldErrorsOut, 404: ErrorOut},
+    summary="Monthly report: contacts owed and made, help given, money by fund source",
+)
+def report(request, f: Query[ReportFilter]):
+    user = request.user
+    try:
+        month = parse_month(f.month)
+    except ValueError as exc:
+        raise ValidationError({"month": str(exc)}) from None
+    group = helper = None
+    if f.group is not None:
+        group = selectors.groups_for(user).filter(pk=f.group).first()
+        if group is None:
+            raise ValidationError({"group": ERR_GROUP})
+    if f.helper is not None:
+        helper = selectors.helpers_for(user).filter(pk=f.helper).first()
+        if helper is None:
+            raise ValidationError({"helper": ERR_HELPER})
+    data = selectors.month_report(
+        user,
+        month=month,
+        programme=_programme(f.programme),
+        group=group,
+        helper=helper,
+        mine=f.mine,
+    )
+    rows = [
+        {
+            "pairing_id": r.pairing.pk,
+            "programme": r.pairing.programme.name,
+            "group": r.pairing.group.name if r.pairing.group_id else None,
+            "target_name": r.pairing.target_name,
+            "helpers": [h.name for h in r.pairing.helpers.all()],
+            "required": r.need.required,
+            "made": r.need.made,
+            "occasions": [
+                {"code": o.code, "name": str(o.name), "date": o.date, "honoured": ok}
+                for o, ok in r.need.occasions
+            ],
+            "gap": r.need.gap,
+            "help_count": r.help_count,
+            "money": {k or "none": str(v) for k, v in r.money.items()},
+            "total": str(r.total),
+        }
+        for r in data.rows
+    ]
+    return {
+        "month": f"{month:%Y-%m}",
+        "items": rows,
+        "count": len(rows),
+        "totals": _group_out(data.totals),
+        "by_programme": [_group_out(g) for g in data.by_programme],
+        "by_group": [_group_out(g) for g in data.by_group],
+        "by_helper": [_group_out(g) for g in data.by_helper],
+    }

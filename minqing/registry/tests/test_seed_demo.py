@@ -83,3 +83,17 @@ def test_the_secretary_and_the_cadre_have_contact_duties(seeded):
         holder = DutyHolder.objects.get(user__username=username)
         assert DutyLink.objects.filter(holder=holder).exists(), username
     assert DutyHolder.objects.count() > 10
+
+
+def test_the_cadre_has_pairs_and_reads_their_households(seeded, client):
+    from minqing.accounts.links import linked_households_q
+    from minqing.assistance.models import Pairing
+
+    cadre = User.objects.get(username="cadre")
+    linked = Household.objects.filter(linked_households_q(cadre))
+    assert linked.count() >= 3
+    client.post("/accounts/login/", {"username": "cadre", "password": "minqing-demo"})
+    assert client.get(f"/households/{linked.first().pk}/").status_code == 200
+    assert client.get("/assistance/").status_code == 200
+    kinds = set(Pairing.objects.values_list("programme__pairing_kind", flat=True))
+    assert len(kinds) >= 3, kinds

@@ -1,0 +1,76 @@
+"""The monthly assistance report as .xlsx: the report page's rows, through registry.exports
+(stamp 导出人 / 导出时间 / 范围, neutralised cells, one audited EXPORT entry)."""
+
+from collections.abc import Iterator
+
+from minqing.assistance import selectors
+from minqing.assistance.models import FundSource
+from minqing.core.i18n import source, source_choices
+from minqing.core.xlsx import Column
+from minqing.registry.exports import Export, respond
+
+FUNDS = source_choices(FundSource)
+# (fund source value, column header); "" is money logged without a source (older entries).
+FUND_COLUMNS = [(v, label) for v, label in FUNDS.items()]
+
+COLUMNS = [
+    Column("帮扶项目", 22),
+    Column("帮扶小组", 12),
+    Column("帮扶人", 20),
+    Column("帮扶对象", 16),
+    Column("所在区划", 18),
+    Column("结对日期", 11, "date"),
+    Column("应联系次数", 10),
+    Column("实际联系天数", 11),
+    Column("节日/生日走访", 16),
+    Column("缺口", 7),
+    Column("帮扶记录数", 10),
+    *[Column(f"{label}(元)", 12) for _, label in FUND_COLUMNS],
+    Column("合计(元)", 12),
+]
+
+
+def _occasions(need) -> str:
+    return "；".join(f"{source(o.name)}{'✓' if ok else '未走访'}" for o, ok in need.occasions)
+
+
+def report_rows(report) -> Iterator[list]:
+    for r in report.rows:
+        p = r.pairing
+        yield [
+            p.programme.name,
+            p.group.name if p.group_id else "",
+            "、".join(
+                h.name + ("（已取消资格）" if h.disqualified_on else "") for h in p.helpers.all()
+            ),
+            p.target_name,
+            p.grid.name,
+            p.start,
+            r.need.required,
+            r.need.made,
+            _occasions(r.need),
+            r.need.gap,
+            r.help_count,
+            *[r.money.get(v) for v, _ in FUND_COLUMNS],
+            r.total,
+        ]
+
+
+def respond_report(request, params: dict):
+    report = selectors.month_report(request.user, **params)
+    month = params["month"]
+    words = [f"月份：{month:%Y-%m}"]
+    if params.get("programme"):
+        words.append(f"项目：{params['programme'].name}")
+    if params.get("group"):
+        words.append(f"小组：{params['group'].name}")
+    if params.get("helper"):
+        words.append(f"帮扶人：{params['helper'].name}")
+    export = Export(
+        title=f"结对帮扶月报{month:%Y年%m月}",
+        model="assistance.pairing",
+        columns=COLUMNS,
+        rows=report_rows(report),
+        filters=words,
+    )
+    return respond(request, export)

@@ -1,0 +1,645 @@
+"""Writes of pairing assistance: helpers, pairings, help-log entries, disqualification.
+
+Each function validates, checks who may do it, writes and audits in one transaction, like
+registry.services and visits.services. Errors are Django ValidationErrors keyed by form field,
+with the Chinese messages below (the UI, the API and the tests share them); acting on something
+the user may not act on raises registry.services.PermissionDenied.
+
+Who may do what:
+- offices (社区工作者/书记, 街道, 县, 管理员) register helpers, pair them with targets of their
+  subtree, end pairings and disqualify helpers they see;
+- a helper logs help for their own pairings (wherever the target lives);
+- a grid worker, or an office, may log help on a helper's behalf for pairings of their subtree
+  (an 爱心妈妈 without an account reports by phone).
+"""
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from minqing.accounts.access import has_role, scope_queryset, visible_nodes
+from minqing.accounts.models import Role
+from minqing.assistance.models import (
+    TARGET_FIELD,
+    Cause,
+    FundSource,
+    HelpEntry,
+    Helper,
+    HelperGroup,
+    HelperKind,
+    HelpKind,
+    Pairing,
+    PairingKind,
+    Programme,
+    TargetKind,
+    WorkAbility,
+)
+from minqing.core.audit import audit_log
+from minqing.core.i18n import source
+from minqing.core.models import AuditAction
+from minqing.core.phone import ERR_PHONE, is_valid_phone, normalise_phone
+from minqing.grids.models import Level, Node
+from minqing.registry.models import Household, Organisation, Person, Place
+from minqing.registry.services import PermissionDenied
+
+ERR_REQUIRED = "此项必填。"
+ERR_TOO_LONG = "不能超过 {n} 个字。"
+ERR_NOT_MANAGER = "只有社区、街道、县级工作人员可以管理结对帮扶。"
+ERR_PROGRAMME = "请选择启用中的帮扶项目。"
+ERR_TARGET_REQUIRED = "请选择帮扶对象：{kind}。"
+ERR_TARGET_SCOPE = "该帮扶对象不存在或不在您的管辖范围内。"
+ERR_NODE_LEVEL = "请选择村/社区一级的节点。"
+ERR_ALREADY_PAIRED = "该对象在“{programme}”中已有结对，请勿重复结对。"
+ERR_HELPERS_REQUIRED = "请选择帮扶人。"
+ERR_ONE_HELPER = "一对一结对只能选择一位帮扶人。"
+ERR_MANY_HELPERS = "多对一结对至少选择两位帮扶人。"
+ERR_UNIT_HELPERS = "单位对单位结对的帮扶方须是单位。"
+ERR_HELPER_SCOPE = "所选帮扶人不存在或不在您的范围内。"
+ERR_HELPER_DISQUALIFIED = "帮扶人“{name}”已被取消资格，不能结对。"
+ERR_GROUP_REQUIRED = "小组结对请选择帮扶小组。"
+ERR_GROUP_PROGRAMME = "该小组不属于所选帮扶项目。"
+ERR_GROUP_EMPTY = "该小组没有具备资格的组员。"
+ERR_GROUP_NOT_ALLOWED = "只有小组结对的项目可以选择小组。"
+ERR_CAUSE = "困难原因无效。"
+ERR_WORK_ABILITY = "请选择有劳动能力、无劳动能力或未评估。"
+ERR_START_FUTURE = "结对日期不能晚于今天。"
+ERR_START_PAST = "结对日期不能早于 2000 年。"
+ERR_END_BEFORE_START = "结束日期不能早于结对日期。"
+ERR_END_FUTURE = "结束日期不能晚于今天。"
+ERR_ALREADY_ENDED = "该结对已经结束。"
+ERR_REASON_REQUIRED = "请填写原因。"
+ERR_KIND = "请选择帮扶内容。"
+ERR_HELP_DATE_FUTURE = "帮扶日期不能晚于今天。"
+ERR_HELP_DATE_BEFORE = "帮扶日期不能早于结对日期（{start}）。"
+ERR_HELP_DATE_AFTER = "帮扶日期不能晚于结对结束日期（{end}）。"
+ERR_HELP_ENDED = "该结对已结束，不能再记录帮扶。"
+ERR_HELP_EMPTY = "请填写帮扶情况，或资金、物资。"
+ERR_AMOUNT = "金额须为不小于 0 的数字，最多两位小数。"
+ERR_AMOUNT_TOO_BIG = "金额过大，请核实（单笔不超过 1000 万元）。"
+ERR_FUND_SOURCE = "有资金或物资时请选择资金来源：扶贫资金、干部捐助或社会募集。"
+ERR_FUND_SOURCE_INVALID = "资金来源无效。"
+ERR_HELP_HELPER = "所选帮扶人不是该结对的帮扶人。"
+ERR_HELP_NOT_ALLOWED = "您不是该结对的帮扶人，也没有代为记录的权限。"
+ERR_HELPER_KIND = "请选择帮扶人类型。"
+ERR_HELPER_USER_TAKEN = "该账号已登记为帮扶人。"
+ERR_HELPER_NODE = "请选择您管辖范围内的区划节点。"
+ERR_ALREADY_DISQUALIFIED = "该帮扶人已被取消资格。"
+ERR_DISQUALIFY_NOT_ALLOWED = "只有登记该帮扶人的单位或其上级可以取消其资格。"
+ERR_GROUP_SCOPE = "该小组不存在或不在您的范围内。"
+ERR_DISQUALIFY_DATE = "取消资格日期不能晚于今天。"
+
+MAX_TEXT = 2000
+MAX_AMOUNT = Decimal("10000000")
+EARLIEST = dt.date(2000, 1, 1)
+
+# Offices that register helpers and pair them.
+MANAGE_ROLES = {
+    Role.COMMUNITY_WORKER,
+    Role.COMMUNITY_SECRETARY,
+    Role.STREET_OFFICER,
+    Role.COUNTY_OFFICER,
+    Role.ADMIN,
+}
+# Staff who may log help on a helper's behalf for pairings of their subtree.
+LOG_ROLES = MANAGE_ROLES | {Role.GRID_WORKER}
+
+ENDED_BY_DISQUALIFICATION = "帮扶人被取消资格：{reason}"
+
+
+# --- guards ----------------------------------------------------------------------------------
+
+
+def can_manage(user) -> bool:
+    return has_role(user, MANAGE_ROLES)
+
+
+def _office_sees(user, pairing: Pairing) -> bool:
+    """The pairing's target lies in the user's part of the tree (not merely: they are a helper)."""
+    return scope_queryset(
+        user, Pairing.objects.filter(pk=pairing.pk), node_field="grid", owner_fields=()
+    ).exists()
+
+
+def can_manage_pairing(user, pairing: Pairing) -> bool:
+    return can_manage(user) and _office_sees(user, pairing)
+
+
+def can_disqualify(user, helper: Helper) -> bool:
+    """Only the office where the helper is registered (or one above it) may disqualify them:
+    a community sees the county's cadres to pair them, but reports their neglect upwards."""
+    return (
+        can_manage(user)
+        and scope_queryset(
+            user, Helper.objects.filter(pk=helper.pk), node_field="node", owner_fields=()
+        ).exists()
+    )
+
+
+def helper_of(user, pairing: Pairing) -> Helper | None:
+    """The user's own (qualified) helper record if they are a helper of this pairing."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return pairing.helpers.filter(user=user, disqualified_on__isnull=True).first()
+
+
+def can_log_help(user, pairing: Pairing) -> bool:
+    if helper_of(user, pairing) is not None:
+        return True
+    return has_role(user, LOG_ROLES) and _office_sees(user, pairing)
+
+
+# --- small parsers ---------------------------------------------------------------------------
+
+
+def _text(data: dict, field: str, n: int, errors: dict, *, required: bool = False) -> str:
+    value = str(data.get(field) or "").strip()
+    if len(value) > n:
+        errors[field] = ERR_TOO_LONG.format(n=n)
+    elif required and not value:
+        errors[field] = ERR_REQUIRED
+    return value
+
+
+def parse_amount(raw) -> Decimal | None:
+    """Yuan as a Decimal with at most 2 places, or None when empty; ValueError when not a sum."""
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, float):
+        raw = repr(raw)
+    try:
+        value = Decimal(str(raw).strip().replace(",", "").replace("，", ""))
+    except (InvalidOperation, ValueError):
+        raise ValueError(ERR_AMOUNT) from None
+    if not value.is_finite() or value < 0 or value.as_tuple().exponent < -2:
+        raise ValueError(ERR_AMOUNT)
+    if value > MAX_AMOUNT:
+        raise ValueError(ERR_AMOUNT_TOO_BIG)
+    return value.quantize(Decimal("0.01"))
+
+
+def _date(value, field: str, errors: dict, default: dt.date | None = None) -> dt.date | None:
+    if value in (None, ""):
+        return default
+    if isinstance(value, dt.datetime):
+        return timezone.localdate(value) if timezone.is_aware(value) else value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        errors[field] = "日期格式应为 YYYY-MM-DD。"
+        return default
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def helper_create(*, acting_user, data: dict, request=None) -> Helper:
+    """Register a helper: a staff user (name and phone from the account) or an outside person or unit.
+
+    data: kind, name, phone, unit_name, user (optional), node (a node in the office's scope;
+    default: the office's highest node), note.
+    """
+    if not can_manage(acting_user):
+        raise PermissionDenied(ERR_NOT_MANAGER)
+    errors: dict[str, str] = {}
+    kind = data.get("kind") or ""
+    if kind not in HelperKind.values:
+        errors["kind"] = ERR_HELPER_KIND
+    user = data.get("user")
+    if user is not None and Helper.objects.filter(user=user).exists():
+        errors["user"] = ERR_HELPER_USER_TAKEN
+    name = _text(data, "name", 50, errors)
+    if not name and user is not None:
+        name = (user.full_name or user.username)[:50]
+    if not name and "name" not in errors:
+        errors["name"] = ERR_REQUIRED
+    phone = normalise_phone(str(data.get("phone") or ""))
+    if not phone and user is not None:
+        phone = normalise_phone(user.mobile or "")
+    if phone and not is_valid_phone(phone):
+        errors["phone"] = ERR_PHONE
+    unit_name = _text(data, "unit_name", 100, errors)
+    note = _text(data, "note", 200, errors)
+    node = data.get("node")
+    if node is None:
+        from minqing.accounts.access import home_node
+
+        node = home_node(acting_user)
+    if node is None or not visible_nodes(acting_user).filter(pk=node.pk).exists():
+        errors["node"] = ERR_HELPER_NODE
+    if errors:
+        raise ValidationError(errors)
+    helper = Helper.objects.create(
+        kind=kind,
+        name=name,
+        phone=phone,
+        unit_name=unit_name,
+        user=user,
+        node=node,
+        note=note,
+        created_by=acting_user,
+    )
+    audit_log(
+        actor=acting_user,
+        action=AuditAction.CREATE,
+        obj=helper,
+        changes={
+            "kind": [None, source(HelperKind(kind).label)],
+            "name": [None, name],
+            "unit_name": [None, unit_name],
+            "user": [None, user.username if user else ""],
+        },
+        request=request,
+        node=node,
+    )
+    return helper
+
+
+@transaction.atomic
+def helper_disqualify(
+    *, acting_user, helper: Helper, reason: str, on: dt.date | None = None, request=None
+) -> list[Pairing]:
+    """取消资格: the helper may no longer help. Each active pairing left without a qualified
+    helper ends (its target shows as unpaired); pairings where other helpers remain go on
+    with them. Returns the pairings that ended."""
+    if not can_disqualify(acting_user, helper):
+        raise PermissionDenied(ERR_DISQUALIFY_NOT_ALLOWED)
+    helper = Helper.objects.select_for_update().get(pk=helper.pk)
+    errors: dict[str, str] = {}
+    if helper.disqualified_on is not None:
+        errors["reason"] = ERR_ALREADY_DISQUALIFIED
+    reason = _text({"reason": reason}, "reason", 200, errors, required=True)
+    today = timezone.localdate()
+    on = _date(on, "on", errors, today)
+    if on is not None and on > today:
+        errors["on"] = ERR_DISQUALIFY_DATE
+    if errors:
+        raise ValidationError(errors)
+    helper.disqualified_on = on
+    helper.disqualified_reason = reason
+    helper.disqualified_by = acting_user
+    helper.save(update_fields=["disqualified_on", "disqualified_reason", "disqualified_by"])
+    ended = []
+    for pairing in (
+        Pairing.objects.select_for_update(of=("self",))
+        .filter(helpers=helper, end__isnull=True)
+        .select_related("programme")
+    ):
+        if pairing.helpers.filter(disqualified_on__isnull=True).exists():
+            continue
+        pairing.end = max(on, pairing.start)
+        pairing.end_reason = ENDED_BY_DISQUALIFICATION.format(reason=reason)[:200]
+        pairing.save(update_fields=["end", "end_reason"])
+        ended.append(pairing)
+        audit_log(
+            actor=acting_user,
+            action=AuditAction.UPDATE,
+            obj=pairing,
+            changes={
+                "end": [None, pairing.end.isoformat()],
+                "end_reason": [None, pairing.end_reason],
+            },
+            request=request,
+            node=pairing.grid,
+        )
+    audit_log(
+        actor=acting_user,
+        action=AuditAction.UPDATE,
+        obj=helper,
+        changes={
+            "disqualified_on": [None, on.isoformat()],
+            "disqualified_reason": [None, reason],
+        },
+        reason=reason,
+        request=request,
+        node=helper.node,
+    )
+    return ended
+
+
+def group_members_sync(group: HelperGroup) -> None:
+    """After the admin changes a group's members: its active pairings get the new helpers."""
+    members = list(group.members.all())
+    for pairing in group.pairings.filter(end__isnull=True):
+        pairing.helpers.set(members)
+
+
+# --- pairings --------------------------------------------------------------------------------
+
+
+def _target(acting_user, kind: str, data: dict, errors: dict):
+    """The target object named in data, if the user's scope holds it."""
+    from minqing.registry.selectors import (
+        households_for,
+        organisations_for,
+        people_for,
+        places_for,
+    )
+
+    field = TARGET_FIELD[TargetKind(kind)]
+    value = data.get(field)
+    if value is None or value == "":
+        errors[field] = ERR_TARGET_REQUIRED.format(kind=source(TargetKind(kind).label))
+        return None
+    model = {
+        "household": Household,
+        "person": Person,
+        "node": Node,
+        "place": Place,
+        "organisation": Organisation,
+    }[field]
+    pk = value.pk if isinstance(value, model) else value
+    if not isinstance(pk, int) or not 0 < pk < 2**63:
+        errors[field] = ERR_TARGET_SCOPE
+        return None
+    qs = {
+        "household": lambda: households_for(acting_user).select_related("grid"),
+        "person": lambda: people_for(acting_user).select_related("household__grid", "grid"),
+        "node": lambda: visible_nodes(acting_user),
+        "place": lambda: places_for(acting_user).select_related("grid"),
+        "organisation": lambda: organisations_for(acting_user).select_related("grid"),
+    }[field]()
+    target = qs.filter(pk=pk).first()
+    if target is None:
+        errors[field] = ERR_TARGET_SCOPE
+    elif field == "node" and target.level not in (Level.COMMUNITY,):
+        errors[field] = ERR_NODE_LEVEL
+        return None
+    return target
+
+
+def target_grid(kind: str, target) -> Node:
+    """Where a target lies in the tree: see the models' docstring."""
+    if kind == TargetKind.NODE:
+        return target
+    if kind == TargetKind.PERSON and target.household_id:
+        return target.household.grid
+    return target.grid
+
+
+def _helpers(acting_user, programme: Programme, data: dict, errors: dict) -> tuple[list, object]:
+    from minqing.assistance.selectors import groups_for, helpers_for
+
+    group = data.get("group")
+    if programme.pairing_kind == PairingKind.GROUP:
+        if group is None:
+            errors["group"] = ERR_GROUP_REQUIRED
+            return [], None
+        if not groups_for(acting_user).filter(pk=group.pk).exists():
+            errors["group"] = ERR_GROUP_SCOPE
+            return [], None
+        if group.programme_id != programme.pk:
+            errors["group"] = ERR_GROUP_PROGRAMME
+            return [], None
+        helpers = list(group.members.filter(disqualified_on__isnull=True))
+        if not helpers:
+            errors["group"] = ERR_GROUP_EMPTY
+        return helpers, group
+    if group is not None:
+        errors["group"] = ERR_GROUP_NOT_ALLOWED
+    helpers = list({h.pk: h for h in (data.get("helpers") or [])}.values())
+    if not helpers:
+        errors["helpers"] = ERR_HELPERS_REQUIRED
+        return [], None
+    visible = set(
+        helpers_for(acting_user).filter(pk__in=[h.pk for h in helpers]).values_list("pk", flat=True)
+    )
+    if any(h.pk not in visible for h in helpers):
+        errors["helpers"] = ERR_HELPER_SCOPE
+        return [], None
+    bad = [h for h in helpers if h.disqualified_on is not None]
+    if bad:
+        errors["helpers"] = ERR_HELPER_DISQUALIFIED.format(name=bad[0].name)
+    elif programme.pairing_kind == PairingKind.ONE_TO_ONE and len(helpers) != 1:
+        errors["helpers"] = ERR_ONE_HELPER
+    elif programme.pairing_kind == PairingKind.MANY_TO_ONE and len(helpers) < 2:
+        errors["helpers"] = ERR_MANY_HELPERS
+    elif programme.pairing_kind == PairingKind.UNIT and any(
+        h.kind != HelperKind.UNIT for h in helpers
+    ):
+        errors["helpers"] = ERR_UNIT_HELPERS
+    return helpers, None
+
+
+def _causes(data: dict, errors: dict) -> list[str]:
+    raw = data.get("causes") or []
+    if isinstance(raw, str):
+        raw = [raw]
+    causes = []
+    for c in raw:
+        if c not in Cause.values:
+            errors["causes"] = ERR_CAUSE
+            return []
+        if c not in causes:
+            causes.append(c)
+    # Stored in the order of the choices, so equal sets look equal.
+    return [c for c in Cause.values if c in causes]
+
+
+@transaction.atomic
+def pairing_create(*, acting_user, data: dict, request=None) -> Pairing:
+    """Pair helper(s) with a target of the office's subtree.
+
+    data: programme, the target (household / person / node / place / organisation, by the
+    programme's target kind: an object or its pk), helpers (list of Helper) or group
+    (HelperGroup, for group programmes), causes (Cause values), work_ability, note, start.
+    """
+    if not can_manage(acting_user):
+        raise PermissionDenied(ERR_NOT_MANAGER)
+    errors: dict[str, str] = {}
+    programme = data.get("programme")
+    if not isinstance(programme, Programme) or not programme.active:
+        raise ValidationError({"programme": ERR_PROGRAMME})
+    kind = programme.target_kind
+    target = _target(acting_user, kind, data, errors)
+    helpers, group = _helpers(acting_user, programme, data, errors)
+    causes = _causes(data, errors)
+    work_ability = data.get("work_ability") or ""
+    if work_ability not in WorkAbility.values:
+        errors["work_ability"] = ERR_WORK_ABILITY
+    note = _text(data, "note", 500, errors)
+    today = timezone.localdate()
+    start = _date(data.get("start"), "start", errors, today)
+    if start is not None and start > today:
+        errors["start"] = ERR_START_FUTURE
+    elif start is not None and start < EARLIEST:
+        errors["start"] = ERR_START_PAST
+    field = TARGET_FIELD[TargetKind(kind)]
+    if target is not None:
+        # Lock the target's existing pairings of the programme: two offices pairing the same
+        # orphan at once must not both succeed.
+        twin = (
+            Pairing.objects.select_for_update()
+            .filter(programme=programme, end__isnull=True, **{field: target})
+            .first()
+        )
+        if twin is not None:
+            errors[field] = ERR_ALREADY_PAIRED.format(programme=programme.name)
+    if errors:
+        raise ValidationError(errors)
+    pairing = Pairing.objects.create(
+        programme=programme,
+        target_kind=kind,
+        grid=target_grid(kind, target),
+        group=group,
+        causes=causes,
+        work_ability=work_ability,
+        note=note,
+        start=start,
+        created_by=acting_user,
+        **{field: target},
+    )
+    pairing.helpers.set(helpers)
+    audit_log(
+        actor=acting_user,
+        action=AuditAction.CREATE,
+        obj=pairing,
+        changes={
+            "programme": [None, programme.name],
+            "target": [None, pairing.target_name],
+            "helpers": [None, "、".join(h.name for h in helpers)],
+            "group": [None, group.name if group else ""],
+            "start": [None, start.isoformat()],
+        },
+        request=request,
+        node=pairing.grid,
+    )
+    return pairing
+
+
+@transaction.atomic
+def pairing_end(
+    *, acting_user, pairing: Pairing, reason: str, on: dt.date | None = None, request=None
+) -> Pairing:
+    """End a pairing (脱贫、迁出、帮扶人调动 …) with a reason."""
+    if not can_manage_pairing(acting_user, pairing):
+        raise PermissionDenied(ERR_NOT_MANAGER)
+    pairing = (
+        Pairing.objects.select_for_update(of=("self",))
+        .select_related("programme")
+        .get(pk=pairing.pk)
+    )
+    errors: dict[str, str] = {}
+    if pairing.end is not None:
+        raise ValidationError({"reason": ERR_ALREADY_ENDED})
+    reason = _text({"reason": reason}, "reason", 200, errors, required=True)
+    today = timezone.localdate()
+    on = _date(on, "on", errors, today)
+    if on is not None and on > today:
+        errors["on"] = ERR_END_FUTURE
+    elif on is not None and on < pairing.start:
+        errors["on"] = ERR_END_BEFORE_START
+    if errors:
+        raise ValidationError(errors)
+    pairing.end = on
+    pairing.end_reason = reason
+    pairing.save(update_fields=["end", "end_reason"])
+    audit_log(
+        actor=acting_user,
+        action=AuditAction.UPDATE,
+        obj=pairing,
+        changes={"end": [None, on.isoformat()], "end_reason": [None, reason]},
+        reason=reason,
+        request=request,
+        node=pairing.grid,
+    )
+    return pairing
+
+
+# --- the help log ----------------------------------------------------------------------------
+
+
+def help_entry_clean(*, acting_user, pairing: Pairing, data: dict) -> dict:
+    errors: dict[str, str] = {}
+    out: dict = {}
+    kind = data.get("kind") or ""
+    if kind not in HelpKind.values:
+        errors["kind"] = ERR_KIND
+    out["kind"] = kind
+    today = timezone.localdate()
+    day = _date(data.get("occurred_on"), "occurred_on", errors, today)
+    if day is not None and "occurred_on" not in errors:
+        if day > today:
+            errors["occurred_on"] = ERR_HELP_DATE_FUTURE
+        elif day < pairing.start:
+            errors["occurred_on"] = ERR_HELP_DATE_BEFORE.format(start=pairing.start.isoformat())
+        elif pairing.end is not None and day > pairing.end:
+            errors["occurred_on"] = ERR_HELP_DATE_AFTER.format(end=pairing.end.isoformat())
+    out["occurred_on"] = day
+    out["text"] = _text(data, "text", MAX_TEXT, errors)
+    out["goods"] = _text(data, "goods", 200, errors)
+    for field in ("amount", "goods_value"):
+        try:
+            out[field] = parse_amount(data.get(field))
+        except ValueError as exc:
+            errors[field] = str(exc)
+            out[field] = None
+    source_ = data.get("fund_source") or ""
+    if source_ and source_ not in FundSource.values:
+        errors["fund_source"] = ERR_FUND_SOURCE_INVALID
+    elif not source_ and (out["amount"] or out["goods_value"]):
+        errors["fund_source"] = ERR_FUND_SOURCE
+    out["fund_source"] = source_
+    if not (out["text"] or out["goods"] or out["amount"] or out["goods_value"]) and not errors:
+        errors["text"] = ERR_HELP_EMPTY
+    # Who helped: the acting helper themselves, or (logged on their behalf) a named helper.
+    own = helper_of(acting_user, pairing)
+    helper = data.get("helper")
+    if own is not None and helper is None:
+        helper = own
+    if helper is not None and not pairing.helpers.filter(pk=helper.pk).exists():
+        errors["helper"] = ERR_HELP_HELPER
+    out["helper"] = helper
+    if errors:
+        raise ValidationError(errors)
+    return out
+
+
+@transaction.atomic
+def help_entry_add(*, acting_user, pairing: Pairing, data: dict, request=None) -> HelpEntry:
+    """Log help given to a pairing's target (a contact, too).
+
+    data: kind (HelpKind), occurred_on, text, amount, goods, goods_value (yuan), fund_source,
+    helper (optional: who helped, when an office logs on a helper's behalf).
+    """
+    pairing = (
+        Pairing.objects.select_for_update(of=("self",))
+        .select_related("programme", "grid")
+        .get(pk=pairing.pk)
+    )
+    if not can_log_help(acting_user, pairing):
+        raise PermissionDenied(ERR_HELP_NOT_ALLOWED)
+    if pairing.end is not None and pairing.end < timezone.localdate() - dt.timedelta(days=31):
+        # A helper may still log last month's help after the pairing ended; not years later.
+        raise ValidationError({"occurred_on": ERR_HELP_ENDED})
+    clean = help_entry_clean(acting_user=acting_user, pairing=pairing, data=data)
+    entry = HelpEntry.objects.create(pairing=pairing, created_by=acting_user, **clean)
+    money = [
+        f"{label}{value}元"
+        for label, value in (("资金", entry.amount), ("物资折价", entry.goods_value))
+        if value
+    ]
+    audit_log(
+        actor=acting_user,
+        action=AuditAction.CREATE,
+        obj=entry,
+        changes={
+            "pairing": [None, str(pairing)],
+            "kind": [None, source(HelpKind(entry.kind).label)],
+            "occurred_on": [None, entry.occurred_on.isoformat()],
+            "helper": [None, entry.helper.name if entry.helper else ""],
+            "money": [None, "，".join(money)],
+            "fund_source": [
+                None,
+                source(FundSource(entry.fund_source).label) if entry.fund_source else "",
+            ],
+        },
+        request=request,
+        node=pairing.grid,
+    )
+    return entry

@@ -1,0 +1,51 @@
+"""The demo pairings cover every kind, leave some overdue and some orphans unpaired, run once."""
+
+import datetime as dt
+import random
+
+from minqing.assistance import selectors
+from minqing.assistance.demo import seed
+from minqing.assistance.models import HelpEntry, Helper, Pairing, Programme
+from minqing.registry.models import Tag
+
+from .conftest import orphan
+
+
+def test_demo_seeds_every_kind_of_pairing_once(
+    cadre, office, grid_a_worker, grid_b_worker, grid_c_worker, tree
+):
+    from minqing.registry import services as registry
+
+    low_income = Tag.objects.get(name="低保")
+    for i, (worker, grid) in enumerate(
+        [(grid_a_worker, "grid_a"), (grid_b_worker, "grid_b"), (grid_c_worker, "grid_c")] * 4
+    ):
+        h = registry.household_create(
+            acting_user=worker,
+            data={"address": f"示范路{i}号", "grid": tree[grid], "tags": [low_income]},
+        )
+        orphan(worker, tree[grid], f"孩子{i}", 30 + i, dt.date(2016, 1 + i % 12, 3), household=h)
+
+    jobless = Tag.objects.get(name="零就业家庭")
+    for i in range(8):  # the groups' households, in the second community
+        registry.household_create(
+            acting_user=grid_c_worker,
+            data={"address": f"南苑路{i}号", "grid": tree["grid_c"], "tags": [jobless]},
+        )
+
+    result = seed(rng=random.Random(7))
+
+    assert not result["skipped"] and "结对帮扶" in result["summary"]
+    kinds = set(Pairing.objects.values_list("programme__pairing_kind", flat=True))
+    assert {"one", "group", "unit"} <= kinds
+    mine = Pairing.objects.filter(helpers__user=cadre)
+    assert 3 <= mine.count() <= 5
+    assert len({p.grid_id for p in mine}) == mine.count()  # different grids
+    assert HelpEntry.objects.filter(
+        occurred_on__lt=dt.date.today() - dt.timedelta(days=300)
+    ).exists()
+    assert Helper.objects.filter(disqualified_on__isnull=False).count() == 1
+    cov = selectors.coverage(office, Programme.objects.get(code="mother"))
+    assert 0 < cov.paired < cov.total
+    assert any(r.due.status == "overdue" for r in selectors.due_rows(cadre, mine=True))
+    assert seed(rng=random.Random(7))["skipped"]

@@ -1,0 +1,129 @@
+"""The monthly report: contacts owed and made per group and helper, help and money by fund source."""
+
+import datetime as dt
+import io
+from decimal import Decimal
+
+import openpyxl
+import pytest
+
+from minqing.assistance import selectors, services
+from minqing.assistance.models import HelperGroup
+from minqing.core.models import AuditAction, AuditEntry
+
+from .conftest import pair, programme
+from .test_contacts import visit
+
+MARCH = dt.date(2026, 3, 1)
+
+
+@pytest.fixture
+def groups(office, cadre_helper, cadre2_helper, mother, mother2, household_a, household_b, tree):
+    """Two of the 4 groups × 2 households: weekly contact with each household."""
+    g1 = HelperGroup.objects.create(
+        programme=programme("group"), name="第一小组", node=tree["community"]
+    )
+    g1.members.set([cadre_helper, mother])
+    g2 = HelperGroup.objects.create(
+        programme=programme("group"), name="第二小组", node=tree["community"]
+    )
+    g2.members.set([cadre2_helper, mother2])
+    p1 = pair(office, "group", group=g1, household=household_a, start=dt.date(2026, 1, 5))
+    p2 = pair(office, "group", group=g2, household=household_b, start=dt.date(2026, 1, 5))
+    return g1, g2, p1, p2
+
+
+def log(user, pairing, day, **extra):
+    data = {"kind": "visit", "text": "走访", "occurred_on": day, **extra}
+    return services.help_entry_add(acting_user=user, pairing=pairing, data=data)
+
+
+def test_monthly_report_counts_contacts_gaps_and_money_by_source(
+    office, cadre, cadre_helper, groups, grid_a_worker, household_a
+):
+    g1, g2, p1, p2 = groups
+    # Group 1 went every week of March (one of them a visit by the helper), with money.
+    log(
+        cadre,
+        p1,
+        dt.date(2026, 3, 3),
+        kind="goods",
+        goods="米油",
+        goods_value="150.50",
+        fund_source="cadre",
+    )
+    log(cadre, p1, dt.date(2026, 3, 10), amount="500", fund_source="poverty")
+    visit(household_a, dt.date(2026, 3, 17), cadre)
+    log(office, p1, dt.date(2026, 3, 24), amount="300", fund_source="social", helper=cadre_helper)
+    log(cadre, p1, dt.date(2026, 3, 24), kind="emotional", text="同一天第二条，只算一天")
+    # Group 2 went once.
+    log(office, p2, dt.date(2026, 3, 5), amount="200", fund_source="poverty")
+
+    report = selectors.month_report(office, month=MARCH, today=dt.date(2026, 4, 2))
+    rows = {r.pairing.pk: r for r in report.rows}
+    assert (rows[p1.pk].need.required, rows[p1.pk].need.made, rows[p1.pk].need.gap) == (4, 4, 0)
+    assert (rows[p2.pk].need.required, rows[p2.pk].need.made, rows[p2.pk].need.gap) == (4, 1, 3)
+    assert rows[p1.pk].help_count == 4 and rows[p2.pk].help_count == 1
+    assert rows[p1.pk].money == {
+        "cadre": Decimal("150.50"),
+        "poverty": Decimal("500"),
+        "social": Decimal("300"),
+    }
+    groups_by_name = {g.name: g for g in report.by_group}
+    assert groups_by_name["第一小组"].gaps == 0 and groups_by_name["第二小组"].gaps == 1
+    assert report.totals.total == Decimal("1150.50")
+    assert report.totals.money["poverty"] == Decimal("700")
+    helper_rows = {g.name: g for g in report.by_helper}
+    assert helper_rows["干部cadre"].made == 4 and helper_rows["李慈爱"].gaps == 1
+
+    # A group's own report.
+    only = selectors.month_report(office, month=MARCH, group=g2, today=dt.date(2026, 4, 2))
+    assert [r.pairing for r in only.rows] == [p2]
+
+
+def test_the_report_page_shows_gaps_in_red_and_exports_the_same_numbers(
+    client, office, cadre, groups
+):
+    g1, g2, p1, p2 = groups
+    log(office, p2, dt.date(2026, 3, 5), amount="200", fund_source="poverty")
+    client.force_login(office)
+    page = client.get("/assistance/report/?month=2026-03").content.decode()
+    assert 'class="late"' in page and 'class="gap"' in page
+
+    response = client.get("/assistance/report/export.xlsx?month=2026-03&group=" + str(g2.pk))
+    assert response.status_code == 200
+    wb = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    ws = wb.active
+    header = [c.value for c in ws[1]]
+    assert header[:4] == ["帮扶项目", "帮扶小组", "帮扶人", "帮扶对象"]
+    data = [[c.value for c in row] for row in ws.iter_rows(min_row=2) if row[0].value]
+    body = [r for r in data if r[0] == programme("group").name]
+    assert len(body) == 1
+    row = dict(zip(header, body[0], strict=False))
+    assert row["帮扶小组"] == "第二小组" and row["应联系次数"] == 4 and row["实际联系天数"] == 1
+    assert row["缺口"] == 3 and row["扶贫资金(元)"] == 200 and row["合计(元)"] == 200
+    stamp = " ".join(str(r[0]) for r in data)
+    assert "导出人" in stamp and "月份：2026-03" in stamp and "小组：第二小组" in stamp
+    entry = AuditEntry.objects.get(action=AuditAction.EXPORT)
+    assert entry.model == "assistance.pairing" and "1条" in entry.object_repr
+
+
+def test_a_bad_month_is_a_clear_error(client, office):
+    client.force_login(office)
+    for bad in ("2026-13", "March", "1999-01", "2026-3-1"):
+        response = client.get(f"/assistance/report/?month={bad}")
+        assert response.status_code == 400 and "YYYY-MM" in response.content.decode(), bad
+        assert client.get(f"/assistance/report/export.xlsx?month={bad}").status_code == 400
+        response = client.get(f"/api/assistance/report/?month={bad}")
+        assert response.status_code == 400 and "month" in response.json()["errors"]
+
+
+def test_help_entries_are_audited(office, cadre, groups):
+    _g1, _g2, p1, _p2 = groups
+    entry = log(cadre, p1, dt.date(2026, 3, 3), amount="88.8", fund_source="cadre")
+    audit = AuditEntry.objects.get(model="assistance.helpentry", object_id=str(entry.pk))
+    assert audit.actor == cadre and audit.action == AuditAction.CREATE
+    assert (
+        audit.changes["money"][1] == "资金88.80元" and audit.changes["fund_source"][1] == "干部捐助"
+    )
+    assert audit.node == p1.grid

@@ -1,0 +1,532 @@
+"""Thin views: parse the request, call a selector or a service, render. Phone first."""
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from minqing.assistance import exports, schedule, selectors, services
+from minqing.assistance.forms import (
+    DisqualifyForm,
+    EndForm,
+    HelpEntryForm,
+    HelperForm,
+    PairingForm,
+    parse_month,
+)
+from minqing.assistance.models import Helper, Programme, TargetKind
+from minqing.assistance.strategies import strategies_for
+from minqing.core.paging import querystring_without_page
+from minqing.registry.services import PermissionDenied
+
+
+def _apply_errors(form, exc: ValidationError) -> None:
+    for name, errors in exc.message_dict.items():
+        form.add_error(name if name in form.fields else None, errors)
+
+
+def _pk(raw) -> int | None:
+    raw = str(raw or "").strip()
+    if raw.isascii() and raw.isdigit() and 0 < len(raw) < 12:
+        return int(raw)
+    return None
+
+
+def _programme(request, name: str = "programme") -> Programme | None:
+    code = request.GET.get(name, "").strip()[:20]
+    if not code:
+        return None
+    p = selectors.programmes().filter(code=code).first()
+    if p is None:
+        raise Http404
+    return p
+
+
+def _within(request) -> int:
+    return {"0": 0, "7": 7, "30": 30}.get(request.GET.get("within", "7"), 7)
+
+
+# --- overview --------------------------------------------------------------------------------
+
+
+@login_required
+def index(request):
+    user = request.user
+    today = timezone.localdate()
+    mine = selectors.due_rows(user, today=today, mine=True)
+    my_pairings = list(selectors.pairing_search(user, mine=True))
+    office = None
+    if services.can_manage(user) or selectors.office_pairings(user).exists():
+        office_rows = selectors.due_rows(user, today=today, qs=selectors.office_pairings(user))
+        office = {
+            "counts": selectors.due_counts(office_rows),
+            "overdue": [r for r in office_rows if r.due.status == "overdue"][:10],
+            "coverage": selectors.coverage_all(user),
+            "active": selectors.office_pairings(user).filter(end__isnull=True).count(),
+        }
+    return render(
+        request,
+        "assistance/index.html",
+        {
+            "today": today,
+            "my_pairings": my_pairings,
+            "my_due": mine,
+            "my_counts": selectors.due_counts(mine),
+            "office": office,
+            "can_manage": services.can_manage(user),
+        },
+    )
+
+
+# --- pairings --------------------------------------------------------------------------------
+
+
+@login_required
+def pairing_list(request):
+    user = request.user
+    programme = _programme(request)
+    status = request.GET.get("status", "active")
+    if status not in ("active", "ended", "all"):
+        status = "active"
+    q = request.GET.get("q", "").strip()[:50]
+    mine = request.GET.get("mine") == "1"
+    qs = selectors.pairing_search(user, programme=programme, status=status, q=q, mine=mine)
+    page = Paginator(qs, 30).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "assistance/pairing_list.html",
+        {
+            "page": page,
+            "programmes": selectors.programmes(),
+            "programme": programme,
+            "status": status,
+            "q": q,
+            "mine": mine,
+            "qs_no_page": querystring_without_page(request),
+            "can_manage": services.can_manage(user),
+        },
+    )
+
+
+def _target_summary(pairing) -> dict:
+    """What a helper needs to know of their target, masked as everywhere."""
+    t = pairing.target
+    kind = pairing.target_kind
+    out = {"kind": kind, "obj": t}
+    if kind == TargetKind.HOUSEHOLD:
+        out["members"] = list(t.members.prefetch_related("tags").order_by("id"))
+        out["tags"] = list(t.tags.all())
+    elif kind == TargetKind.PERSON:
+        out["tags"] = list(t.tags.all())
+    return out
+
+
+def _pairing_page(request, pairing, *, help_form=None, end_form=None, status=200):
+    user = request.user
+    own = services.helper_of(user, pairing)
+    strategies = strategies_for(pairing.causes, pairing.work_ability)
+    hint = strategies[0].help_kinds[0] if strategies and strategies[0].help_kinds else ""
+    can_log = services.can_log_help(user, pairing)
+    if help_form is None and can_log:
+        help_form = HelpEntryForm(pairing=pairing, own_helper=own, kind_hint=hint)
+    today = timezone.localdate()
+    contacts = selectors.contacts_by_pairing(
+        [pairing], since=today - dt.timedelta(days=selectors.LOOKBACK_DAYS)
+    ).get(pairing.pk, [])
+    dues = (
+        schedule.dues(
+            selectors.rhythm_of(pairing),
+            start=pairing.start,
+            contacts=contacts,
+            today=today,
+            within=30,
+        )
+        if pairing.active
+        else []
+    )
+    return render(
+        request,
+        "assistance/pairing_detail.html",
+        {
+            "p": pairing,
+            "helpers": pairing.helpers.all(),
+            "target": _target_summary(pairing),
+            "strategies": strategies,
+            "entries": selectors.help_of(pairing)[:100],
+            "help_form": help_form,
+            "can_log": can_log,
+            "can_manage": services.can_manage_pairing(user, pairing),
+            "end_form": end_form or EndForm(),
+            "dues": dues,
+            "last_contact": contacts[-1] if contacts else None,
+            "contact_count": len(contacts),
+            "today": today,
+        },
+        status=status,
+    )
+
+
+@login_required
+def pairing_detail(request, pk: int):
+    return _pairing_page(request, selectors.pairing_for(request.user, pk))
+
+
+@login_required
+@require_POST
+def pairing_help(request, pk: int):
+    pairing = selectors.pairing_for(request.user, pk)
+    own = services.helper_of(request.user, pairing)
+    form = HelpEntryForm(request.POST, pairing=pairing, own_helper=own)
+    if form.is_valid():
+        try:
+            services.help_entry_add(
+                acting_user=request.user,
+                pairing=pairing,
+                data=form.service_data(),
+                request=request,
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        except PermissionDenied as exc:
+            raise DjangoPermissionDenied(str(exc)) from None
+        else:
+            messages.success(request, _("帮扶记录已保存。"))
+            return redirect(f"/assistance/pairings/{pairing.pk}/")
+    return _pairing_page(request, pairing, help_form=form, status=400)
+
+
+@login_required
+@require_POST
+def pairing_end(request, pk: int):
+    pairing = selectors.pairing_for(request.user, pk)
+    form = EndForm(request.POST)
+    if form.is_valid():
+        try:
+            services.pairing_end(
+                acting_user=request.user,
+                pairing=pairing,
+                reason=form.cleaned_data["reason"],
+                on=form.cleaned_data["on"],
+                request=request,
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        except PermissionDenied as exc:
+            raise DjangoPermissionDenied(str(exc)) from None
+        else:
+            messages.success(request, _("结对已结束。"))
+            return redirect(f"/assistance/pairings/{pairing.pk}/")
+    return _pairing_page(request, pairing, end_form=form, status=400)
+
+
+def _prefill(request) -> dict:
+    """From the coverage page's unpaired list: ?programme=mother&person=123."""
+    initial = {}
+    programme = selectors.programmes().filter(code=request.GET.get("programme", "")[:20]).first()
+    if programme is not None:
+        initial["programme"] = programme.pk
+    pk = _pk(request.GET.get("person"))
+    if pk is not None:
+        initial["person"] = f"#{pk}"
+    pk = _pk(request.GET.get("household"))
+    if pk is not None:
+        from minqing.registry.selectors import households_for
+
+        h = households_for(request.user).filter(pk=pk).first()
+        if h is not None:
+            initial["household"] = h.number
+    return initial
+
+
+@login_required
+def pairing_new(request):
+    user = request.user
+    if not services.can_manage(user):
+        raise DjangoPermissionDenied(services.ERR_NOT_MANAGER)
+    form = PairingForm(request.POST or None, user=user, initial=_prefill(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            pairing = services.pairing_create(
+                acting_user=user, data=form.service_data(), request=request
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        except PermissionDenied as exc:
+            raise DjangoPermissionDenied(str(exc)) from None
+        else:
+            messages.success(request, _("结对已建立。"))
+            return redirect(f"/assistance/pairings/{pairing.pk}/")
+    causes = form.data.getlist("causes") if form.is_bound else []
+    ability = form.data.get("work_ability", "") if form.is_bound else ""
+    return render(
+        request,
+        "assistance/pairing_form.html",
+        {
+            "form": form,
+            "strategies": strategies_for(causes, ability),
+            "programmes": selectors.programmes(),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def strategies(request):
+    """The strategy suggestion as an HTML fragment (htmx, while the causes are ticked)."""
+    causes = request.GET.getlist("causes")[:20]
+    ability = request.GET.get("work_ability", "")[:10]
+    return render(
+        request, "assistance/_strategies.html", {"strategies": strategies_for(causes, ability)}
+    )
+
+
+# --- due, coverage, report -------------------------------------------------------------------
+
+
+@login_required
+def due(request):
+    user = request.user
+    today = timezone.localdate()
+    within = _within(request)
+    has_own = selectors.my_pairings(user).filter(end__isnull=True).exists()
+    mine = has_own and request.GET.get("mine") != "0"
+    programme = _programme(request)
+    qs = selectors.my_pairings(user) if mine else selectors.pairings_for(user)
+    if programme is not None:
+        qs = qs.filter(programme=programme)
+    rows = selectors.due_rows(user, today=today, within=within, qs=qs)
+    return render(
+        request,
+        "assistance/due.html",
+        {
+            "rows": rows,
+            "counts": selectors.due_counts(rows),
+            "today": today,
+            "within": within,
+            "mine": mine,
+            "has_own": has_own,
+            "office_too": has_own and selectors.office_pairings(user).exists(),
+            "programme": programme,
+            "programmes": selectors.programmes(),
+        },
+    )
+
+
+@login_required
+def coverage(request):
+    user = request.user
+    programme = _programme(request)
+    rows = selectors.coverage_all(user)
+    chosen = None
+    page = None
+    if programme is not None:
+        chosen = selectors.coverage(user, programme)
+        if chosen is None:
+            raise Http404
+    elif rows:
+        chosen = rows[0]
+    if chosen is not None:
+        qs = chosen.unpaired.select_related("grid").order_by("grid__path", "pk")
+        page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "assistance/coverage.html",
+        {
+            "rows": rows,
+            "chosen": chosen,
+            "page": page,
+            "qs_no_page": querystring_without_page(request),
+            "can_manage": services.can_manage(user),
+        },
+    )
+
+
+def report_params(request) -> dict:
+    """Month and filters of the report page and its export; ValueError(message) when bad."""
+    user = request.user
+    month = parse_month(request.GET.get("month", ""))
+    programme = _programme(request)
+    group = helper = None
+    pk = _pk(request.GET.get("group"))
+    if request.GET.get("group"):
+        group = selectors.groups_for(user).filter(pk=pk).first() if pk else None
+        if group is None:
+            raise Http404
+    if request.GET.get("helper"):
+        helper = selectors.helper_for(user, _pk(request.GET.get("helper")) or 0)
+    return {"month": month, "programme": programme, "group": group, "helper": helper}
+
+
+@login_required
+def report(request):
+    user = request.user
+    try:
+        params = report_params(request)
+    except ValueError as exc:
+        return render(
+            request,
+            "assistance/report.html",
+            {"error": str(exc), "programmes": selectors.programmes()},
+            status=400,
+        )
+    data = selectors.month_report(user, **params)
+    month = params["month"]
+    return render(
+        request,
+        "assistance/report.html",
+        {
+            "report": data,
+            "params": params,
+            "month_text": f"{month:%Y-%m}",
+            "prev": f"{schedule.add_months(month, -1):%Y-%m}",
+            "next": f"{schedule.add_months(month, 1):%Y-%m}",
+            "programmes": selectors.programmes(),
+            "groups": selectors.groups_for(user).order_by("name"),
+            "export_query": request.GET.urlencode(),
+            "fund_sources": exports.FUND_COLUMNS,
+        },
+    )
+
+
+@login_required
+def report_xlsx(request):
+    try:
+        params = report_params(request)
+    except ValueError as exc:
+        return render(
+            request,
+            "assistance/report.html",
+            {"error": str(exc), "programmes": selectors.programmes()},
+            status=400,
+        )
+    return exports.respond_report(request, params)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+@login_required
+def helper_list(request):
+    user = request.user
+    q = request.GET.get("q", "").strip()[:50]
+    status = request.GET.get("status", "")
+    qs = selectors.helpers_for(user).select_related("node", "user")
+    if q:
+        qs = qs.filter(name__contains=q) | qs.filter(unit_name__contains=q)
+    if status == "disqualified":
+        qs = qs.filter(disqualified_on__isnull=False)
+    elif status == "qualified":
+        qs = qs.filter(disqualified_on__isnull=True)
+    page = Paginator(qs.order_by("kind", "name", "pk"), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "assistance/helper_list.html",
+        {
+            "page": page,
+            "q": q,
+            "status": status,
+            "qs_no_page": querystring_without_page(request),
+            "can_manage": services.can_manage(user),
+        },
+    )
+
+
+def _helper_page(request, helper: Helper, *, form=None, status=200):
+    user = request.user
+    return render(
+        request,
+        "assistance/helper_detail.html",
+        {
+            "h": helper,
+            "pairings": selectors.pairing_search(user, helper=helper, status="all"),
+            "groups": helper.groups.all(),
+            "form": form or DisqualifyForm(),
+            "can_disqualify": services.can_disqualify(user, helper),
+            "entries": selectors.help_entries_for(user)
+            .filter(helper=helper)
+            .select_related("pairing__programme")
+            .order_by("-occurred_on", "-id")[:20],
+        },
+        status=status,
+    )
+
+
+@login_required
+def helper_detail(request, pk: int):
+    return _helper_page(request, selectors.helper_for(request.user, pk))
+
+
+@login_required
+@require_POST
+def helper_disqualify(request, pk: int):
+    helper = selectors.helper_for(request.user, pk)
+    form = DisqualifyForm(request.POST)
+    if form.is_valid():
+        try:
+            ended = services.helper_disqualify(
+                acting_user=request.user,
+                helper=helper,
+                reason=form.cleaned_data["reason"],
+                on=form.cleaned_data["on"],
+                request=request,
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        except PermissionDenied as exc:
+            raise DjangoPermissionDenied(str(exc)) from None
+        else:
+            messages.success(
+                request,
+                _("已取消该帮扶人的资格，%(n)s 个结对随之结束，其帮扶对象列入未结对名单。")
+                % {"n": len(ended)},
+            )
+            return redirect(f"/assistance/helpers/{helper.pk}/")
+    return _helper_page(request, helper, form=form, status=400)
+
+
+@login_required
+def helper_new(request):
+    user = request.user
+    if not services.can_manage(user):
+        raise DjangoPermissionDenied(services.ERR_NOT_MANAGER)
+    form = HelperForm(request.POST or None, user=user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            helper = services.helper_create(
+                acting_user=user, data=form.service_data(), request=request
+            )
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, _("帮扶人已登记。"))
+            return redirect(f"/assistance/helpers/{helper.pk}/")
+    return render(
+        request,
+        "assistance/helper_form.html",
+        {"form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def group_detail(request, pk: int):
+    group = selectors.groups_for(request.user).filter(pk=pk).first() if 0 < pk < 2**63 else None
+    if group is None:
+        raise Http404
+    return render(
+        request,
+        "assistance/group_detail.html",
+        {
+            "g": group,
+            "members": group.members.all(),
+            "pairings": selectors.pairing_search(request.user, group=group, status="all"),
+        },
+    )
