@@ -150,6 +150,57 @@ def warn_without_cjk_font() -> None:
         )
 
 
+def first_link(page: Page, selector: str, name: str, s: Shooter) -> bool:
+    """Follow the first link matching `selector`; note a problem when there is none."""
+    link = page.locator(selector)
+    if not link.count():
+        s.problems.append(f"no link {selector} on {page.url}: no {name} screenshot")
+        return False
+    link.first.click()
+    page.wait_for_load_state("networkidle")
+    return True
+
+
+def field_work(s: Shooter, browser, password: str) -> None:
+    """Issue 5's pages: pairing, contact duties, campaigns, team dispatch, cards."""
+    ctx, page = s.context(browser, phone=True)
+    s.login(page, "cadre", password)
+    page.goto("/assistance/")
+    s.shot(page, "16-assistance-cadre-phone")
+    ctx.close()
+
+    ctx, page = s.context(browser, phone=True)
+    s.login(page, "secretary", password)
+    page.goto("/duties/")
+    s.shot(page, "17-duties-secretary-phone")
+    ctx.close()
+
+    ctx, page = s.context(browser)
+    s.login(page, "county", password)
+    page.goto("/duties/report/")
+    s.shot(page, "18-duties-report")
+    page.goto("/assistance/coverage/")
+    s.shot(page, "19-assistance-coverage")
+    page.goto("/visits/campaigns/")
+    if first_link(
+        page, "main a[href^='/visits/campaigns/'][href$='/']:not([href$='new/'])", "campaign", s
+    ):
+        wait_charts(page, "[id^='chart']")
+        s.shot(page, "20-campaign")
+    page.goto("/secondments/")
+    if first_link(page, "main a[href^='/secondments/'][href$='/']:not([href$='new/'])", "team", s):
+        s.shot(page, "21-secondment")
+    ctx.close()
+
+    ctx, page = s.context(browser)
+    s.login(page, "grid_a", password)
+    page.goto("/households/")
+    if first_link(page, "#results a[href^='/households/']", "household card", s):
+        page.goto(page.url.replace("/households/", "/cards/household/"))
+        s.shot(page, "22-contact-card")
+    ctx.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("url", nargs="?", default="http://127.0.0.1:8000")
@@ -265,6 +316,7 @@ def main() -> None:
             ctx.close()
         else:
             s.problems.append("no closed case found (pass --track NUMBER LAST4): no /track/ shot")
+        field_work(s, browser, args.password)
         browser.close()
 
     for problem in s.problems:
