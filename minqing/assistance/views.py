@@ -24,20 +24,9 @@ from minqing.assistance.forms import (
 )
 from minqing.assistance.models import Helper, Programme, TargetKind
 from minqing.assistance.strategies import strategies_for
+from minqing.core.forms import apply_errors, positive_id
 from minqing.core.paging import querystring_without_page
 from minqing.registry.services import PermissionDenied
-
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    for name, errors in exc.message_dict.items():
-        form.add_error(name if name in form.fields else None, errors)
-
-
-def _pk(raw) -> int | None:
-    raw = str(raw or "").strip()
-    if raw.isascii() and raw.isdigit() and 0 < len(raw) < 12:
-        return int(raw)
-    return None
 
 
 def _programme(request, name: str = "programme") -> Programme | None:
@@ -194,7 +183,7 @@ def pairing_help(request, pk: int):
                 request=request,
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         except PermissionDenied as exc:
             raise DjangoPermissionDenied(str(exc)) from None
         else:
@@ -218,7 +207,7 @@ def pairing_end(request, pk: int):
                 request=request,
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         except PermissionDenied as exc:
             raise DjangoPermissionDenied(str(exc)) from None
         else:
@@ -233,10 +222,10 @@ def _prefill(request) -> dict:
     programme = selectors.programmes().filter(code=request.GET.get("programme", "")[:20]).first()
     if programme is not None:
         initial["programme"] = programme.pk
-    pk = _pk(request.GET.get("person"))
+    pk = positive_id(request.GET.get("person"))
     if pk is not None:
         initial["person"] = f"#{pk}"
-    pk = _pk(request.GET.get("household"))
+    pk = positive_id(request.GET.get("household"))
     if pk is not None:
         from minqing.registry.selectors import households_for
 
@@ -258,7 +247,7 @@ def pairing_new(request):
                 acting_user=user, data=form.service_data(), request=request
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         except PermissionDenied as exc:
             raise DjangoPermissionDenied(str(exc)) from None
         else:
@@ -355,13 +344,13 @@ def report_params(request) -> dict:
     month = parse_month(request.GET.get("month", ""))
     programme = _programme(request)
     group = helper = None
-    pk = _pk(request.GET.get("group"))
+    pk = positive_id(request.GET.get("group"))
     if request.GET.get("group"):
         group = selectors.groups_for(user).filter(pk=pk).first() if pk else None
         if group is None:
             raise Http404
     if request.GET.get("helper"):
-        helper = selectors.helper_for(user, _pk(request.GET.get("helper")) or 0)
+        helper = selectors.helper_for(user, positive_id(request.GET.get("helper")) or 0)
     return {"month": month, "programme": programme, "group": group, "helper": helper}
 
 
@@ -479,7 +468,7 @@ def helper_disqualify(request, pk: int):
                 request=request,
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         except PermissionDenied as exc:
             raise DjangoPermissionDenied(str(exc)) from None
         else:
@@ -504,7 +493,7 @@ def helper_new(request):
                 acting_user=user, data=form.service_data(), request=request
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("帮扶人已登记。"))
             return redirect(f"/assistance/helpers/{helper.pk}/")

@@ -11,17 +11,13 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from minqing.core.forms import apply_errors
 from minqing.core.paging import page_of, querystring_without_page
 from minqing.registry.services import PermissionDenied
 from minqing.secondments import selectors, services
 from minqing.secondments.exports import report_response
 from minqing.secondments.forms import ActivityForm, MemberForm, SecondmentForm
 from minqing.secondments.models import AttendanceStatus, SecondmentKind
-
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    for name, errors in exc.message_dict.items():
-        form.add_error(name if name in form.fields else None, errors)
 
 
 def _secondment(request, pk: int):
@@ -71,7 +67,7 @@ def secondment_new(request):
                 acting_user=request.user, data=_team_data(form), request=request
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         except PermissionDenied as exc:
             _forbid(exc)
         else:
@@ -114,7 +110,7 @@ def secondment_edit(request, pk: int):
                 acting_user=request.user, secondment=secondment, data=data, request=request
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         except PermissionDenied as exc:
             _forbid(exc)
         else:
@@ -172,7 +168,7 @@ def member_new(request, pk: int):
                 request=request,
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         except PermissionDenied as exc:
             _forbid(exc)
         else:
@@ -212,7 +208,7 @@ def member_edit(request, pk: int, member_pk: int):
                 acting_user=request.user, member=member, data=form.service_data(), request=request
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         except PermissionDenied as exc:
             _forbid(exc)
         else:
@@ -315,7 +311,7 @@ def activity_new(request, pk: int):
                 request=request,
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         except PermissionDenied as exc:
             _forbid(exc)
         else:

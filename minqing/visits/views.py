@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from minqing.accounts.access import get_scoped_or_404, visible_nodes
+from minqing.core.forms import apply_errors, positive_id
 from minqing.core.paging import page_of, querystring_without_page
 from minqing.grids import geo
 from minqing.grids.models import Level, Node
@@ -34,20 +35,8 @@ from minqing.visits.forms import (
 from minqing.visits.models import CampaignStatus, DiaryEntry, HouseholdVisitPlan
 
 
-def _apply_errors(form, exc: ValidationError) -> None:
-    for name, errors in exc.message_dict.items():
-        form.add_error(name if name in form.fields else None, errors)
-
-
-def _pk(raw) -> int | None:
-    raw = str(raw or "").strip()
-    if raw.isascii() and raw.isdigit() and 0 < len(raw) < 12:
-        return int(raw)
-    return None
-
-
 def _household_or_404(request, raw) -> Household:
-    pk = _pk(raw)
+    pk = positive_id(raw)
     if pk is None:
         raise Http404
     return get_scoped_or_404(
@@ -57,7 +46,7 @@ def _household_or_404(request, raw) -> Household:
 
 def _visitable_or_404(request, raw) -> Household:
     """A household in the user's scope or personally linked to them (accounts.links)."""
-    pk = _pk(raw)
+    pk = positive_id(raw)
     household = (
         services.visitable_households(request.user)
         .select_related("grid", "building")
@@ -172,7 +161,7 @@ def visit_new(request):
     candidates = services.team_candidates(household)
     campaigns = selectors.open_campaigns_of(household)
     initial = {}
-    chosen = _pk(request.GET.get("campaign"))
+    chosen = positive_id(request.GET.get("campaign"))
     if chosen is not None and campaigns.filter(pk=chosen).exists():
         initial["campaign"] = chosen
     form = VisitForm(
@@ -192,7 +181,7 @@ def visit_new(request):
                 request=request,
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         except PermissionDenied:
             raise Http404 from None
         else:
@@ -250,7 +239,7 @@ def visit_to_case(request, pk: int):
                 request=request,
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         except PermissionDenied as exc:
             raise DjangoPermissionDenied(str(exc)) from None
         else:
@@ -324,7 +313,7 @@ def _diary_data(request, form) -> dict:
 
 
 def _diary_initial(request) -> dict:
-    pk = _pk(request.GET.get("household"))
+    pk = positive_id(request.GET.get("household"))
     if pk is None:
         return {}
     household = households_for(request.user).filter(pk=pk).first()
@@ -340,7 +329,7 @@ def diary(request):
                 acting_user=request.user, data=_diary_data(request, form), request=request
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("日记已保存。"))
             return redirect("/visits/diary/")
@@ -389,7 +378,7 @@ def diary_edit(request, pk: int):
                 request=request,
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("日记已保存。"))
             return redirect("/visits/diary/")
@@ -477,7 +466,7 @@ def campaign_new(request):
                 acting_user=request.user, data=_form_data(form), request=request
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("走访活动已保存为草稿，确认无误后请启动。"))
             return redirect(f"/visits/campaigns/{campaign.pk}/")
@@ -509,7 +498,7 @@ def campaign_edit(request, pk: int):
                 acting_user=request.user, campaign=campaign, data=_form_data(form), request=request
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         except PermissionDenied as exc:
             raise DjangoPermissionDenied(str(exc)) from None
         else:
@@ -702,7 +691,7 @@ def campaign_mine(request):
     user = request.user
     campaigns = selectors.campaigns_for(user).filter(status=CampaignStatus.OPEN)
     chosen = None
-    pk = _pk(request.GET.get("campaign"))
+    pk = positive_id(request.GET.get("campaign"))
     if request.GET.get("campaign"):
         chosen = campaigns.filter(pk=pk).first() if pk else None
         if chosen is None:
