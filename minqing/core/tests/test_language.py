@@ -80,3 +80,25 @@ def test_every_english_message_is_translated_and_compiled():
     compiled = {k if isinstance(k, str) else k[0] for k in catalog}
     stale = [msgid for msgid in entries if msgid not in compiled]
     assert stale == [], "run: python manage.py compilemessages -l en --ignore=.venv"
+
+
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def test_the_assistance_duties_secondments_and_campaign_pages_are_english(client, county_officer):
+    login(client, county_officer)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    pages = {
+        "/assistance/": ("<h1>Pairing assistance</h1>", "<h1>结对帮扶</h1>", "Programme"),
+        "/duties/": ("<h1>Officers", "<h1>干部直接联系群众", "On-target rate"),
+        "/secondments/": ("<h1>Team dispatch", "<h1>组团派驻", "Sending unit"),
+        "/visits/campaigns/": ("<h1>Visit campaigns</h1>", "<h1>走访活动</h1>", "Completion"),
+    }
+    for url, (english, chinese, label) in pages.items():
+        html = client.get(url).content.decode()
+        assert english in html and label in html, url
+        assert chinese not in html, url
+        # Headings and column headers are interface text; data only appears in <small>.
+        for tag in re.findall(r"<(?:h1|h2|th)\b[^>]*>(.*?)</(?:h1|h2|th)>", html, re.S):
+            text = re.sub(r"<small\b.*?</small>|<[^>]+>", "", tag, flags=re.S)
+            assert not HAN.search(text), (url, text)
