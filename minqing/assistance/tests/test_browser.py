@@ -1,0 +1,43 @@
+"""A cadre on a phone: the overdue pair on the overview, help logged from the quick form, the
+pair no longer overdue. Nothing leaves the server; the page fits the phone."""
+
+import datetime as dt
+
+import pytest
+from playwright.sync_api import expect
+
+from minqing.assistance.models import HelpEntry
+from minqing.assistance.tests.conftest import pair
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+]
+
+
+def test_a_cadre_logs_help_for_an_overdue_pair_on_a_phone(
+    live_server, sessions, office, cadre, cadre_helper, household_a
+):
+    p = pair(office, "cadre", [cadre_helper], household=household_a, start=dt.date(2025, 12, 1))
+    s = sessions(phone=True)
+    s.login("cadre")
+    page = s.page
+    page.goto("/assistance/")
+    overdue = page.locator("a.stat.late b").first
+    expect(overdue).to_have_text("1")
+    assert s.overflow() <= 1
+    with page.expect_navigation():
+        page.locator(f"a[href='/assistance/pairings/{p.pk}/']").first.click()
+    page.select_option("select[name=kind]", "goods")
+    page.fill("textarea[name=text]", "送去米面油，老人身体尚好。")
+    page.locator("summary", has_text="资金与物资").click()
+    page.fill("input[name=goods]", "米面油")
+    page.fill("input[name=goods_value]", "180")
+    page.select_option("select[name=fund_source]", "cadre")
+    s.submit(page.get_by_role("button", name="保存帮扶记录"))
+    expect(page.get_by_text("送去米面油，老人身体尚好。")).to_be_visible()
+    entry = HelpEntry.objects.get(pairing=p)
+    assert entry.kind == "goods" and entry.goods_value == 180 and entry.fund_source == "cadre"
+    page.goto("/assistance/")
+    expect(page.locator("a.stat.late")).to_have_count(0)
+    assert s.foreign_requests(live_server.url) == [] and s.errors == []
