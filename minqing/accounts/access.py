@@ -7,7 +7,7 @@ user's part of the place tree answers 404 exactly like one that does not exist.
 
 from dataclasses import dataclass, field
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, prefetch_related_objects
 from django.http import Http404
 
 from minqing.accounts.models import DataScope, Role
@@ -42,6 +42,19 @@ class Scope:
         )
 
 
+def user_assignments(user) -> list:
+    """A user's role assignments with their nodes, read once per request (cached on the user).
+
+    The same rows `user_scope` is computed from, for callers that need the assignments
+    themselves (the case inbox).
+    """
+    cached = getattr(user, "_minqing_assignments", None)
+    if cached is None:
+        cached = list(user.assignments.select_related("node"))
+        user._minqing_assignments = cached
+    return cached
+
+
 def user_scope(user) -> Scope:
     """The union of what all of a user's role assignments let them see (cached per request)."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
@@ -50,7 +63,11 @@ def user_scope(user) -> Scope:
     if cached is not None:
         return cached
     scope = Scope(everything=user.is_superuser)
-    for a in user.assignments.select_related("node").prefetch_related("custom_nodes"):
+    assignments = user_assignments(user)
+    custom = [a for a in assignments if a.data_scope == DataScope.CUSTOM]
+    if custom:
+        prefetch_related_objects(custom, "custom_nodes")
+    for a in assignments:
         scope.roles.add(a.role)
         if a.data_scope == DataScope.ALL:
             scope.everything = True

@@ -340,6 +340,18 @@ class Case(models.Model):
                 condition=models.Q(next_check_at__isnull=False),
             ),
             models.Index(fields=["status", "deadline"], name="case_status_deadline"),
+            # The overdue list: one grid's (one handler's) open cases by deadline, without
+            # reading the county's late cases and testing each one's grid.
+            models.Index(
+                fields=["grid", "deadline"],
+                name="case_open_grid_deadline",
+                condition=models.Q(status__in=OPEN_STATUSES),
+            ),
+            models.Index(
+                fields=["handler_user", "deadline"],
+                name="case_open_handler_deadline",
+                condition=models.Q(status__in=OPEN_STATUSES),
+            ),
             models.Index(fields=["accepted_at"], name="case_accepted_at"),
             models.Index(fields=["closed_at"], name="case_closed_at"),
         ]

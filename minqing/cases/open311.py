@@ -33,7 +33,7 @@ from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from minqing.cases import services
+from minqing.cases import config, services
 from minqing.cases.models import (
     DONE_STATUSES,
     OPEN_STATUSES,
@@ -175,32 +175,17 @@ def _coord(value: Decimal | None) -> float | None:
 
 def service_categories() -> list[Category]:
     """Active categories without active sub-categories, under active parents, in sort order."""
-    everything = {c.pk: c for c in Category.objects.all()}
-    with_children = {c.parent_id for c in everything.values() if c.active and c.parent_id}
-    out = []
-    for category in sorted(everything.values(), key=lambda c: (c.sort, c.code)):
-        if not category.active or category.pk in with_children:
-            continue
-        node, ok, depth = category, True, 0
-        while node.parent_id and depth < 10:
-            node = everything.get(node.parent_id)
-            depth += 1
-            if node is None or not node.active:
-                ok = False
-                break
-        if ok:
-            out.append(category)
-    return out
+    return list(config.catalog().leaves)
 
 
 def _service_of(code: str) -> Category:
     code = (code or "").strip()
     if not code:
         raise Open311Error(400, "缺少服务类别", "service_code not provided")
-    for category in service_categories():
-        if category.code == code:
-            return category
-    raise Open311Error(404, "找不到该服务类别", f"service_code not found: {code[:20]}")
+    category = config.catalog().leaf_by_code.get(code)
+    if category is None:
+        raise Open311Error(404, "找不到该服务类别", f"service_code not found: {code[:20]}")
+    return category
 
 
 def _service_row(category: Category) -> dict:

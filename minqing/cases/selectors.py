@@ -10,9 +10,15 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Avg, Count, Q, QuerySet
 from django.utils import timezone
 
-from minqing.accounts.access import get_scoped_or_404, scope_queryset, user_scope
+from minqing.accounts.access import (
+    get_scoped_or_404,
+    scope_queryset,
+    user_assignments,
+    user_scope,
+)
 from minqing.accounts.models import Role
-from minqing.cases.models import OPEN_STATUSES, Case, Satisfaction, Status
+from minqing.cases import config
+from minqing.cases.models import OPEN_STATUSES, Case, Satisfaction, Status, Unit
 from minqing.cases.workflow import DISPATCHERS
 from minqing.grids.models import Level, Node, subtree_q
 
@@ -21,7 +27,9 @@ def unit_ids_of(user) -> list[int]:
     """The departments a user belongs to, read once per request (cached on the user)."""
     cached = getattr(user, "_minqing_case_unit_ids", None)
     if cached is None:
-        cached = list(user.case_units.values_list("pk", flat=True))
+        # The membership table alone: no join to the departments, no sort by their code.
+        members = Unit.members.through.objects.filter(user_id=user.pk)
+        cached = list(members.values_list("unit_id", flat=True))
         user._minqing_case_unit_ids = cached
     return cached
 
@@ -58,7 +66,10 @@ def case_for(user, number: str) -> Case:
 
 
 def with_list_columns(qs: QuerySet[Case]) -> QuerySet[Case]:
-    return qs.select_related("category", "grid", "level_node", "handler_user", "handler_unit")
+    # A list never draws the places' boundaries: do not read and parse two GeoJSONs per row.
+    return qs.select_related(
+        "category", "grid", "level_node", "handler_user", "handler_unit"
+    ).defer("grid__boundary", "level_node__boundary")
 
 
 def inbox_for(user) -> QuerySet[Case]:
@@ -77,18 +88,14 @@ def inbox_for(user) -> QuerySet[Case]:
     unit_ids = unit_ids_of(user)
     if unit_ids:
         q |= Q(handler_unit__in=unit_ids, status__in=handling)
-    assignments = list(user.assignments.select_related("node"))
+    assignments = user_assignments(user)
     nodes = [a.node.pk for a in assignments]
     if nodes:
         q |= Q(level_node__in=nodes, status__in=holding)
     for a in assignments:
         if a.role in DISPATCHERS and a.node.level == Level.COMMUNITY:
             # A literal list: as a subquery PostgreSQL scans every registered case instead.
-            grids = list(
-                Node.objects.filter(subtree_q(a.node.path), level=Level.GRID).values_list(
-                    "pk", flat=True
-                )
-            )
+            grids = config.grids_below(a.node.path)
             q |= Q(level_node__in=grids, status=Status.REGISTERED)
     return Case.objects.filter(q).order_by("deadline", "id")
 
@@ -100,7 +107,7 @@ def overdue_for(user, *, now: datetime | None = None) -> QuerySet[Case]:
     if not getattr(user, "is_authenticated", False):
         return Case.objects.none()
     if user_scope(user).everything:
-        return late.order_by("deadline")
+        return late.order_by("deadline", "id")
     # One id list per way of seeing a case, joined by UNION: an OR across them keeps both
     # databases from using the grid and handler indexes, and reads every late case.
     parts = [
@@ -110,7 +117,7 @@ def overdue_for(user, *, now: datetime | None = None) -> QuerySet[Case]:
     if unit_ids_of(user):
         parts.append(late.filter(handler_unit__in=unit_ids_of(user)))
     ids = parts[0].order_by().values("pk").union(*(p.order_by().values("pk") for p in parts[1:]))
-    return Case.objects.filter(pk__in=ids).order_by("deadline")
+    return Case.objects.filter(pk__in=ids).order_by("deadline", "id")
 
 
 def open_on_map(user, *, limit: int = 2000) -> list[dict]:

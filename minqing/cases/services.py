@@ -15,9 +15,9 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from minqing.accounts.access import node_in_scope
+from minqing.accounts.access import node_in_scope, user_assignments
 from minqing.accounts.models import User
-from minqing.cases import workflow
+from minqing.cases import config, workflow
 from minqing.cases.models import (
     OPEN_STATUSES,
     Case,
@@ -36,10 +36,8 @@ from minqing.cases.models import (
     Satisfaction,
     Stage,
     Status,
-    TimeLimit,
     Unit,
     ZoneKind,
-    ZoningLayer,
 )
 from minqing.cases.selectors import unit_ids_of
 from minqing.core.i18n import source, source_choices
@@ -144,7 +142,7 @@ def limit_for(case: Case, stage: str) -> tuple[int, int]:
     """
     lineage = case.category.lineage_ids() if case.category_id else []
     best, best_score = None, -1.0
-    for row in TimeLimit.objects.filter(stage=stage):
+    for row in config.time_limits(stage):
         score = 0.0
         if row.priority:
             if row.priority != case.priority:
@@ -224,13 +222,51 @@ def _notify(users, case: Case, kind: str, message: str) -> None:
 # --- accepting a case ------------------------------------------------------------------------
 
 
-def _next_number(now: datetime) -> str:
+def _next_number(now: datetime, *, async_commit: bool = False) -> str:
+    """The next number of the day, e.g. 20261126-000123.
+
+    One statement: an upsert of the day's counter row that returns the new count (three on a
+    database without INSERT … RETURNING). The row stays locked until the transaction it runs in
+    commits, so concurrent acceptances of the day are numbered one after another.
+    async_commit (PostgreSQL): the same statement also sets synchronous_commit off for its
+    transaction (see `_number_apart`).
+    """
     day = timezone.localdate(now)
-    CaseCounter.objects.get_or_create(day=day)
-    # The update takes the row lock: concurrent acceptances are numbered one after another.
-    CaseCounter.objects.filter(day=day).update(last=F("last") + 1)
-    last = CaseCounter.objects.get(day=day).last
+    if connection.features.can_return_rows_from_bulk_insert:
+        table = connection.ops.quote_name(CaseCounter._meta.db_table)
+        source = (
+            "SELECT %s, 1 FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async"
+            if async_commit
+            else "VALUES (%s, 1)"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f'INSERT INTO {table} ("day", "last") {source} '
+                f'ON CONFLICT ("day") DO UPDATE SET "last" = {table}."last" + 1 '
+                'RETURNING "last"',
+                [connection.ops.adapt_datefield_value(day)],
+            )
+            last = cursor.fetchone()[0]
+    else:  # pragma: no cover - SQLite before 3.35
+        CaseCounter.objects.get_or_create(day=day)
+        # The update takes the row lock: concurrent acceptances are numbered one after another.
+        CaseCounter.objects.filter(day=day).update(last=F("last") + 1)
+        last = CaseCounter.objects.get(day=day).last
     return f"{day:%Y%m%d}-{last:06d}"
+
+
+def _number_apart(now: datetime) -> str:
+    """Take the day's next number in a transaction of its own, committed at once (PostgreSQL).
+
+    The counter row is then locked for one statement, not until the case's commit: concurrent
+    acceptances on several app servers do not queue behind each other's inserts and disk
+    flush. That commit does not wait for the disk (synchronous_commit off, for this transaction
+    only): the case's own commit comes later in the same log and flushes it too, so a number
+    that a saved case carries is never handed out again, even after a crash. A case that then
+    fails to save leaves a gap in the day's numbers; numbers stay unique and in order.
+    """
+    with transaction.atomic():
+        return _next_number(now, async_commit=True)
 
 
 def _decimal(value, low: int, high: int) -> Decimal | None:
@@ -248,13 +284,16 @@ def _decimal(value, low: int, high: int) -> Decimal | None:
 def _in_zone(lat: Decimal | None, lng: Decimal | None, kind: str) -> bool:
     if lat is None or lng is None:
         return False
-    for layer in ZoningLayer.objects.filter(kind=kind, active=True).only("geometry"):
-        if geo.point_in_geometry(float(lng), float(lat), layer.geometry):
-            return True
-    return False
+    return any(
+        geo.point_in_geometry(float(lng), float(lat), geometry)
+        for layer_kind, geometry in config.zoning_layers()
+        if layer_kind == kind
+    )
 
 
 def zone_of(lat, lng) -> str:
+    if lat is None or lng is None:
+        return ""
     for kind in (ZoneKind.NO_BUILD, ZoneKind.RESTRICTED, ZoneKind.BUILDABLE, ZoneKind.BUILT):
         if _in_zone(lat, lng, kind):
             return kind
@@ -264,7 +303,7 @@ def zone_of(lat, lng) -> str:
 def _holding_node(user, grid: Node) -> Node:
     """首问负责: the case is held by the acceptor's own level (the deepest assignment over it)."""
     best = None
-    for a in user.assignments.select_related("node"):
+    for a in user_assignments(user):
         if grid.path.startswith(a.node.path) and (best is None or a.node.level > best.level):
             best = a.node
     return best or grid
@@ -340,7 +379,6 @@ def case_clean(*, acting_user, data: dict, public: bool = False) -> dict:
     return out
 
 
-@transaction.atomic
 def case_accept(
     *,
     acting_user=None,
@@ -354,12 +392,18 @@ def case_accept(
 
     A public report (Open311, the resident page) is accepted at its grid, or at the county when
     its place is unknown, and waits there to be registered.
+
+    Everything that only reads (checking, placing, zoning, the time limit, who is told) comes
+    first; the transaction holds only the writes (SQLite takes its one write lock when a
+    transaction begins, so the reads of concurrent requests run in parallel, not under it).
+    The day's number: on PostgreSQL, called outside a transaction (Open311, the resident
+    page), it is taken in a short transaction of its own (`_number_apart`); otherwise the
+    counter row is updated just before the case is inserted and stays locked until commit.
     """
     clean = case_clean(acting_user=acting_user, data=data, public=public)
     now = now or timezone.now()
     staff = acting_user is not None and getattr(acting_user, "is_authenticated", False)
     case = Case(
-        number=_next_number(now),
         accepted_at=now,
         updated_at=now,
         created_by=acting_user if staff else None,
@@ -375,36 +419,40 @@ def case_accept(
     if flagged:
         case.priority = Priority.URGENT
     _start_clock(case, Stage.REGISTER, now)
-    case.save()
-    label = "" if staff else (source_client or RESIDENT)
-    _event(
-        case,
-        actor=acting_user if staff else None,
-        label=label,
-        action="accept",
-        at=now,
-        to_status=Status.ACCEPTED,
-        to_node=case.level_node,
-    )
-    if flagged:
+    # Who is told is read before the transaction too (what _notify uses of them, nothing more).
+    told = None if staff else list(level_staff(case.level_node).only("pk", "is_active", "mobile"))
+    # PostgreSQL, and not inside a caller's transaction: the number in a short one of its own.
+    apart = connection.vendor == "postgresql" and not connection.in_atomic_block
+    number = _number_apart(now) if apart else None
+    with transaction.atomic():
+        case.number = number or _next_number(now)
+        case.save()
+        label = "" if staff else (source_client or RESIDENT)
         _event(
             case,
-            actor=None,
-            label=SYSTEM,
-            action="zoning",
+            actor=acting_user if staff else None,
+            label=label,
+            action="accept",
             at=now,
-            public=False,
-            note="位于禁建区，已标记并提升为紧急。",
+            to_status=Status.ACCEPTED,
+            to_node=case.level_node,
         )
-    if staff and register:
-        case = case_act(acting_user=acting_user, case=case, action="register", now=now)
-    elif not staff:
-        _notify(
-            level_staff(case.level_node),
-            case,
-            NotificationKind.ASSIGNED,
-            f"新受理群众反映 {case.number}：{case.title}",
-        )
+        if flagged:
+            _event(
+                case,
+                actor=None,
+                label=SYSTEM,
+                action="zoning",
+                at=now,
+                public=False,
+                note="位于禁建区，已标记并提升为紧急。",
+            )
+        if staff and register:
+            case = case_act(acting_user=acting_user, case=case, action="register", now=now)
+        elif not staff:
+            _notify(
+                told, case, NotificationKind.ASSIGNED, f"新受理群众反映 {case.number}：{case.title}"
+            )
     return case
 
 

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from minqing.accounts.access import get_scoped_or_404, home_node, visible_nodes
-from minqing.cases import selectors, services
+from minqing.cases import listing, selectors, services
 from minqing.cases.forms import ActionForm, CaseForm, category_choices
 from minqing.cases.models import (
     OPEN_STATUSES,
@@ -36,7 +36,7 @@ from minqing.cases.workflow import TRANSITIONS
 from minqing.core import workdays
 from minqing.core.i18n import source, source_choices
 from minqing.core.masking import mask_phone
-from minqing.core.paging import page_of, querystring_without_page
+from minqing.core.paging import querystring_without_page
 from minqing.core.xlsx import Column
 from minqing.grids.models import Level, Node, subtree_q
 from minqing.registry import exports
@@ -106,6 +106,11 @@ def _decorate_page(page):
     for case in page.object_list:
         _decorate(case, now)
     return page
+
+
+def _ids_page(request, qs, *, head: list[int], count: int):
+    """Page `page` of qs as decorated list rows (cases.listing), its first ids known."""
+    return _decorate_page(listing.page_of_ids(request, qs, head=head, count=count))
 
 
 def _map_nodes(user) -> list[Node]:
@@ -271,9 +276,10 @@ def _node_choices(user) -> list[Node]:
 @require_GET
 def case_list(request):
     qs, f, _words = _search(request)
-    page = _decorate_page(page_of(request, qs))
+    page = _decorate_page(listing.page_of_rows(request, qs))
     context = {
         "page": page,
+        "rows": listing.rows_html(page.object_list),
         "qs_no_page": querystring_without_page(request),
         "f": f,
         "statuses": Status.choices,
@@ -385,29 +391,44 @@ def case_export(request):
     return exports.respond(request, export)
 
 
+# A list of at most this many cases is read as ids in one query and counted in Python (its
+# pages are cut from the ids); a longer one is counted by the database, and its first pages
+# are still cut from the ids already read.
+LIST_CAP = 200
+
+
 @login_required
 @require_GET
 def inbox(request):
     base = selectors.inbox_for(request.user)
-    counts = Counter()
-    for row in base.order_by().values("status").annotate(n=Count("id")):
-        key = WAITING_BY_STATUS.get(row["status"], ("", ""))[0]
-        counts[key] += row["n"]
     wait = request.GET.get("wait", "")
+    chosen = next((s for key, _label, s in WAITING if key == wait), None)
+    head = list(base.values_list("pk", "status")[: LIST_CAP + 1])
+    counts = Counter()
+    if len(head) <= LIST_CAP:
+        for _pk, status in head:
+            counts[WAITING_BY_STATUS.get(status, ("", ""))[0]] += 1
+        ids = [pk for pk, status in head if chosen is None or status in chosen]
+        page = _ids_page(request, base, head=ids, count=len(ids))
+    else:
+        for row in base.order_by().values("status").annotate(n=Count("id")):
+            counts[WAITING_BY_STATUS.get(row["status"], ("", ""))[0]] += row["n"]
+        if chosen is None:
+            ids = [pk for pk, _status in head]
+            page = _ids_page(request, base, head=ids, count=sum(counts.values()))
+        else:
+            qs = base.filter(status__in=chosen)
+            page = _ids_page(request, qs, head=[], count=counts.get(wait, 0))
     groups = [
         {"key": key, "label": label, "count": counts.get(key, 0), "active": key == wait}
         for key, label, _statuses in WAITING
     ]
-    qs = base
-    chosen = next((s for key, _label, s in WAITING if key == wait), None)
-    if chosen is not None:
-        qs = qs.filter(status__in=chosen)
-    page = _decorate_page(page_of(request, selectors.with_list_columns(qs)))
     return render(
         request,
         "cases/inbox.html",
         {
             "page": page,
+            "rows": listing.rows_html(page.object_list, show_waiting=True),
             "qs_no_page": querystring_without_page(request),
             "groups": groups,
             "wait": wait if chosen is not None else "",
@@ -416,53 +437,90 @@ def inbox(request):
     )
 
 
+# A grid, and the two nodes above it: where its community is (a case held at a community, or
+# in a grid under a zone, counts there too).
+_PLACE = ("", "parent__", "parent__parent__")
+_PLACE_FIELDS = ("path",) + tuple(
+    f"{up}{name}" for up in _PLACE for name in ("level", "code", "name")
+)
+
+
+def _overdue_by_grid(base, head: list[tuple[int, int]] | None) -> tuple[list[dict], dict]:
+    """Overdue cases per grid in path order (grid__… keys and n), and {grid id: path} of them.
+
+    Counted from `head` ((case id, grid id) of every overdue case) when it is complete.
+    """
+    if head is None:
+        by_grid = list(
+            base.order_by()
+            .values("grid_id", *(f"grid__{f}" for f in _PLACE_FIELDS))
+            .annotate(n=Count("id", distinct=True))
+            .order_by("grid__path")
+        )
+    else:
+        per_grid = Counter(grid_id for _pk, grid_id in head)
+        places = Node.objects.filter(pk__in=per_grid).values("pk", *_PLACE_FIELDS)
+        by_grid = sorted(
+            (
+                {"grid_id": p["pk"], **{f"grid__{f}": p[f] for f in _PLACE_FIELDS}}
+                | {"n": per_grid[p["pk"]]}
+                for p in places
+            ),
+            key=lambda row: row["grid__path"],
+        )
+    paths = {row.pop("grid_id"): row["grid__path"] for row in by_grid}
+    return by_grid, paths
+
+
+def _per_community(by_grid: list[dict]) -> list[dict]:
+    per_community = Counter()
+    names = {}
+    for row in by_grid:
+        code = None
+        for up in _PLACE:
+            if row[f"grid__{up}level"] == Level.COMMUNITY:
+                code = row[f"grid__{up}code"]
+                names[code] = row[f"grid__{up}name"]
+                break
+        per_community[code] += row["n"]
+    return [
+        {"code": code, "name": names[code] if code else _("（未定位到社区）"), "n": n}
+        for code, n in sorted(per_community.items(), key=lambda kv: (-kv[1], kv[0] or ""))
+    ]
+
+
 @login_required
 @require_GET
 def overdue(request):
     now = timezone.now()
     base = selectors.overdue_for(request.user, now=now)
-    by_grid = list(
-        base.order_by()
-        .values("grid__code", "grid__name", "grid__path", "grid__level")
-        .annotate(n=Count("id", distinct=True))
-        .order_by("grid__path")
-    )
-    # Each grid's community is the third code in its path (county / street / community / …).
-    community_codes = {}
-    for row in by_grid:
-        parts = [p for p in row["grid__path"].split("/") if p]
-        community_codes[row["grid__code"]] = parts[2] if len(parts) >= 3 else None
-    names = dict(
-        Node.objects.filter(
-            code__in={c for c in community_codes.values() if c}, level=Level.COMMUNITY
-        ).values_list("code", "name")
-    )
-    per_community = Counter()
-    for row in by_grid:
-        code = community_codes[row["grid__code"]]
-        per_community[code if code in names else None] += row["n"]
-    communities = [
-        {"code": code, "name": names.get(code) if code else _("（未定位到社区）"), "n": n}
-        for code, n in sorted(per_community.items(), key=lambda kv: (-kv[1], kv[0] or ""))
-    ]
+    head = list(base.values_list("pk", "grid_id")[: LIST_CAP + 1])
+    complete = len(head) <= LIST_CAP
+    by_grid, paths = _overdue_by_grid(base, head if complete else None)
+    total = sum(r["n"] for r in by_grid)
     node = request.GET.get("node", "").strip()[:20]
-    qs = base
-    if node:
-        picked = visible_nodes(request.user).filter(code=node).first()
-        if picked is not None:
-            qs = qs.filter(grid__in=Node.objects.filter(subtree_q(picked.path)).values("pk"))
-        node = picked.code if picked else ""
-    page = _decorate_page(page_of(request, selectors.with_list_columns(qs)))
+    picked = visible_nodes(request.user).filter(code=node).first() if node else None
+    if picked is None:
+        count = len(head) if complete else total
+        page = _ids_page(request, base, head=[pk for pk, _grid in head], count=count)
+    elif complete:
+        ids = [pk for pk, grid in head if paths.get(grid, "").startswith(picked.path)]
+        page = _ids_page(request, base, head=ids, count=len(ids))
+    else:
+        qs = base.filter(grid__in=Node.objects.filter(subtree_q(picked.path)).values("pk"))
+        count = sum(r["n"] for r in by_grid if r["grid__path"].startswith(picked.path))
+        page = _ids_page(request, qs, head=[], count=count)
     return render(
         request,
         "cases/overdue.html",
         {
             "page": page,
+            "rows": listing.rows_html(page.object_list),
             "qs_no_page": querystring_without_page(request),
             "by_grid": by_grid,
-            "communities": communities,
-            "node": node,
-            "total": sum(r["n"] for r in by_grid),
+            "communities": _per_community(by_grid),
+            "node": picked.code if picked else "",
+            "total": total,
         },
     )
 

@@ -164,3 +164,46 @@ def test_case_numbers_stay_unique_when_20_cases_are_accepted_at_once(
     assert all(n.startswith(day + "-") for n in numbers)
     assert CaseCounter.objects.get().last == 20
     assert Case.objects.count() == 20
+
+
+def test_a_case_is_numbered_while_another_acceptance_of_the_day_is_still_saving(
+    grid_a_worker, grid_b_worker, tree, street_light, monkeypatch
+):
+    # given: grid A's acceptance holds its transaction open for a second after its number is
+    # taken (its first event is slow to write)
+    real_event = services._event
+    a_numbered = threading.Event()
+
+    def slow_event(case, **kwargs):
+        event = real_event(case, **kwargs)
+        if kwargs.get("action") == "accept" and case.grid_id == tree["grid_a"].pk:
+            a_numbered.set()
+            time.sleep(1.0)
+        return event
+
+    monkeypatch.setattr(services, "_event", slow_event)
+
+    def filer(user, grid, after=None):
+        def job():
+            if after is not None:
+                assert after.wait(10)
+            number = services.case_accept(
+                acting_user=user,
+                data={"category": street_light, "description": "路灯不亮。", "grid": grid},
+            ).number
+            return number, time.monotonic()
+
+        return job
+
+    # when: grid B files a case while A's is being saved
+    results = run_together(
+        filer(grid_a_worker, tree["grid_a"]), filer(grid_b_worker, tree["grid_b"], a_numbered)
+    )
+
+    # then: B did not wait for A's commit (the day's counter is not locked until then), and
+    # the two numbers follow each other
+    assert all(kind == "ok" for kind, _ in results), results
+    (a_number, a_done), (b_number, b_done) = (r for _, r in results)
+    assert b_done < a_done
+    assert (a_number[-6:], b_number[-6:]) == ("000001", "000002")
+    assert CaseCounter.objects.get().last == 2

@@ -493,3 +493,49 @@ def test_the_export_opens_in_openpyxl_masked_stamped_and_audited(client, case_a,
     entry = AuditEntry.objects.get(action=AuditAction.EXPORT)
     assert entry.model == "cases.case" and entry.actor == grid_a_worker
     assert entry.changes["rows"] == [None, 1]
+
+
+def test_the_inbox_and_overdue_list_count_and_page_alike_however_long_the_list_is(
+    client, settings, monkeypatch, grid_a_worker, community_worker, tree, street_light
+):
+    # given: five late cases in grid A and two in grid B, pages of two rows
+    from minqing.cases import views
+
+    now = timezone.now()
+    for i, grid in enumerate(["grid_a"] * 5 + ["grid_b"] * 2):
+        case = services.case_accept(
+            acting_user=community_worker,
+            data={"category": street_light, "description": f"路灯{i}", "grid": tree[grid]},
+        )
+        Case.objects.filter(pk=case.pk).update(deadline=now - timedelta(hours=10 - i))
+    settings.PAGE_SIZE = 2
+    login(client, community_worker)
+    urls = [f"/cases/inbox/?page={n}" for n in (1, 2, 4, 9)] + [
+        "/cases/inbox/?wait=dispatch&page=2",
+        "/cases/inbox/?wait=handle",
+        "/cases/overdue/?page=3",
+        f"/cases/overdue/?node={tree['grid_b'].code}",
+        f"/cases/overdue/?node={tree['grid_a'].code}&page=2",
+    ]
+    keys = ("groups", "total", "by_grid", "communities", "node", "wait")
+
+    def seen(url):
+        context = client.get(url).context
+        page = context["page"]
+        shown = {k: context[k] for k in keys if k in context}
+        return shown, page.number, page.paginator.count, [c.number for c in page]
+
+    # when: every list is read in one go, and when it is too long for that (the database
+    # counts, later pages read their ids)
+    short = [seen(url) for url in urls]
+    monkeypatch.setattr(views, "LIST_CAP", 3)
+    long = [seen(url) for url in urls]
+
+    # then: the same counts, pages and rows, in deadline order
+    assert short == long
+    assert short[0][2] == 7 and short[6][2] == 7
+    assert short[7][2] == 2 and [len(s[3]) for s in short[:4]] == [2, 2, 1, 1]
+    overdue = [
+        n for url in ("/cases/overdue/?page=1", "/cases/overdue/?page=2") for n in seen(url)[3]
+    ]
+    assert overdue == list(Case.objects.order_by("deadline").values_list("number", flat=True)[:4])

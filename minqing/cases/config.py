@@ -1,0 +1,168 @@
+"""The configuration every new case reads, kept in-process for a short while.
+
+Accepting a case reads the category tree (the service code, the category's parents for its
+time limits and for the zoning flag), the time limits of its first stage and the zoning
+layers; a community's inbox reads the ids of its grids. They change a few times a year, through
+the admin, and an Open311 client may post many reports a second: here they are read once per
+CONFIG_TTL seconds per process.
+
+- An edit through the ORM (the admin) forgets this process's copy at once (post_save and
+  post_delete signals, and again after its commit); other processes read the table again within
+  CONFIG_TTL seconds.
+- Inside a transaction (`connection.in_atomic_block`) the rows are read from the database and
+  not kept: that transaction may have changed them, uncommitted, or may still roll back (every
+  test runs in one). Only reads in autocommit mode — committed rows — fill the cache.
+- `flush` (and `migrate`) send post_migrate: everything is forgotten then too.
+"""
+
+import threading
+import time
+from collections.abc import Callable
+
+from django.db import connection, transaction
+from django.db.models.signals import post_delete, post_migrate, post_save
+
+from minqing.cases.models import Category, TimeLimit, ZoningLayer
+from minqing.grids.models import Level, Node, subtree_q
+
+CONFIG_TTL = 60.0  # seconds a process may use its copy of the configuration
+
+
+class _Cached:
+    """One value loaded by `load`, kept for CONFIG_TTL seconds outside transactions."""
+
+    def __init__(self, load: Callable):
+        self._load = load
+        self._entry: tuple[float, object] | None = None
+        self._lock = threading.Lock()
+
+    def get(self):
+        if connection.in_atomic_block:
+            return self._load()
+        entry = self._entry
+        if entry is not None and time.monotonic() - entry[0] < CONFIG_TTL:
+            return entry[1]
+        with self._lock:
+            value = self._load()
+            self._entry = (time.monotonic(), value)
+        return value
+
+    def clear(self) -> None:
+        self._entry = None
+
+
+class Catalog:
+    """The category tree as read at one moment: every category with its parent attached."""
+
+    def __init__(self, categories: list[Category]):
+        self.by_pk = {c.pk: c for c in categories}
+        for c in categories:
+            # Attach the parent read here, so walking up the tree asks the database nothing.
+            c.parent = self.by_pk.get(c.parent_id) if c.parent_id else None
+        with_children = {c.parent_id for c in categories if c.active and c.parent_id}
+        leaves = []
+        for category in sorted(categories, key=lambda c: (c.sort, c.code)):
+            if not category.active or category.pk in with_children:
+                continue
+            node, ok, depth = category, True, 0
+            while node.parent_id and depth < 10:
+                node = self.by_pk.get(node.parent_id)
+                depth += 1
+                if node is None or not node.active:
+                    ok = False
+                    break
+            if ok:
+                leaves.append(category)
+        self.leaves = leaves
+        self.leaf_by_code = {c.code: c for c in leaves}
+
+
+def _load_catalog() -> Catalog:
+    return Catalog(list(Category.objects.all()))
+
+
+def _load_time_limits() -> dict[str, list[TimeLimit]]:
+    by_stage: dict[str, list[TimeLimit]] = {}
+    for row in TimeLimit.objects.all():
+        by_stage.setdefault(row.stage, []).append(row)
+    return by_stage
+
+
+def _load_zoning() -> list[tuple[str, dict]]:
+    return list(ZoningLayer.objects.filter(active=True).values_list("kind", "geometry"))
+
+
+_catalog = _Cached(_load_catalog)
+_time_limits = _Cached(_load_time_limits)
+_zoning = _Cached(_load_zoning)
+_BY_MODEL = {Category: _catalog, TimeLimit: _time_limits, ZoningLayer: _zoning}
+
+
+def catalog() -> Catalog:
+    """The category tree (leaves = what Open311 offers as services)."""
+    return _catalog.get()
+
+
+def time_limits(stage: str) -> list[TimeLimit]:
+    """The configured time limit rows of one stage."""
+    return _time_limits.get().get(stage, [])
+
+
+def zoning_layers() -> list[tuple[str, dict]]:
+    """(kind, GeoJSON geometry) of every active zoning layer, in the model's order."""
+    return _zoning.get()
+
+
+_grids: dict[str, tuple[float, list[int]]] = {}
+
+
+def grids_below(path: str) -> list[int]:
+    """The ids of the grids in the subtree at `path` (a community's grids, for its inbox).
+
+    The place tree changes even less often than the configuration; the same rules apply (a
+    Node saved or deleted in this process forgets every copy).
+    """
+
+    def load() -> list[int]:
+        return list(
+            Node.objects.filter(subtree_q(path), level=Level.GRID).values_list("pk", flat=True)
+        )
+
+    if connection.in_atomic_block:
+        return load()
+    entry = _grids.get(path)
+    if entry is not None and time.monotonic() - entry[0] < CONFIG_TTL:
+        return entry[1]
+    ids = load()
+    if len(_grids) > 10_000:  # a bound, not a policy: a county has a few hundred communities
+        _grids.clear()
+    _grids[path] = (time.monotonic(), ids)
+    return ids
+
+
+def _tree_changed(sender, using="default", **kwargs) -> None:
+    _grids.clear()
+    transaction.on_commit(_grids.clear, using=using)
+
+
+def clear() -> None:
+    """Forget every cached table."""
+    for cached in _BY_MODEL.values():
+        cached.clear()
+    _grids.clear()
+
+
+def _changed(sender, using="default", **kwargs) -> None:
+    cached = _BY_MODEL[sender]
+    cached.clear()
+    transaction.on_commit(cached.clear, using=using)
+
+
+for _model in _BY_MODEL:
+    post_save.connect(_changed, sender=_model, dispatch_uid=f"cases_config_saved_{_model.__name__}")
+    post_delete.connect(
+        _changed, sender=_model, dispatch_uid=f"cases_config_deleted_{_model.__name__}"
+    )
+post_save.connect(_tree_changed, sender=Node, dispatch_uid="cases_config_node_saved")
+post_delete.connect(_tree_changed, sender=Node, dispatch_uid="cases_config_node_deleted")
+post_migrate.connect(lambda **kwargs: clear(), dispatch_uid="cases_config_migrated", weak=False)
