@@ -1,5 +1,838 @@
-"""Visits in the JSON API, through the same selectors and services as the pages."""
+"""Visits in the JSON API, through the same selectors and services as the pages.
 
-from ninja import Router
+Everything the visit pages do: the due list (today, overdue, upcoming; nearest first when the
+phone sends its position), due totals and counts per grid, recording a visit, a visit's record,
+turning its demand into a case, the household's schedule, plans and timeline, and the worker's
+own diary (民情日记).
+
+Reads go through `visits.selectors` (a visit or household outside the caller's scope answers 404
+exactly like one that does not exist; another worker's diary entry too); writes go through
+`visits.services` (ValidationError → 400 naming the API's fields, PermissionDenied → 403).
+People are shown by name only: ID and phone numbers never appear here, not even masked.
+"""
+
+import datetime
+from decimal import Decimal
+from typing import Annotated
+
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.utils import timezone
+from ninja import Query, Router, Schema
+from ninja.responses import Status as Reply
+from pydantic import Field
+
+from minqing.accounts.access import (
+    can_edit_registry,
+    get_scoped_or_404,
+    user_scope,
+    visible_nodes,
+)
+from minqing.accounts.models import User
+from minqing.api.cases import CaseDetailOut, case_detail
+from minqing.api.schemas import ErrorOut, FieldErrorsOut, InSchema
+from minqing.grids.models import Node, subtree_q
+from minqing.registry.models import Household, Person
+from minqing.visits import selectors, services
+from minqing.visits.models import DiaryEntry, HouseholdVisitPlan, Visit, VisitClass
 
 router = Router(tags=["visits"])
+
+ERR_LAT_LNG = "请同时提供纬度和经度。"
+ERR_GRID = "该网格不存在或不在您的管辖范围内。"
+ERR_VISITED_AT = "走访时间应在 2000 年以后，且不晚于现在。"
+ERR_CATEGORY = "请选择有效的案件类别。"
+# An id no row can have: the database's bigint ends at 2**63 - 1.
+MAX_ID = 2**62
+
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+# ------------------------------------------------------------------ shapes
+
+
+class PageParams(InSchema):
+    page: int = Field(1, ge=1, le=100000)
+    page_size: int = Field(20, ge=1, le=200)
+
+
+def _page(rows, params: PageParams, convert, **extra) -> dict:
+    start = (params.page - 1) * params.page_size
+    items = [convert(o) for o in rows[start : start + params.page_size]]
+    if isinstance(rows, list):
+        count = len(rows)
+    elif params.page == 1 and len(items) < params.page_size:
+        count = len(items)  # the whole list is on this page: no COUNT(*) needed
+    else:
+        count = rows.count()
+    return {"items": items, "count": count, **extra}
+
+
+class HouseholdRef(Schema):
+    id: int
+    number: str
+    address: str
+    head_name: str
+    grid_code: str
+    grid_name: str
+
+
+class VisitClassRef(Schema):
+    code: str
+    name: str
+
+
+class VisitClassOut(VisitClassRef):
+    every: int
+    unit: str
+    frequency_label: str
+    applies_to_all: bool
+    description: str
+    tags: list[str]
+
+
+class ScheduleOut(Schema):
+    visit_class: VisitClassRef | None
+    last_visit_at: datetime.datetime | None
+    next_due: datetime.date | None
+    overdue: bool
+    due_today: bool
+    days_overdue: int
+
+
+class DueRowOut(ScheduleOut):
+    household: HouseholdRef
+    distance_m: int | None
+
+
+class DueListOut(Schema):
+    items: list[DueRowOut]
+    count: int
+    today: datetime.date
+    nearest_first: bool
+
+
+class DueTotalsOut(Schema):
+    overdue: int
+    today: int
+    date: datetime.date
+
+
+class GridDueOut(Schema):
+    grid_code: str
+    grid_name: str
+    overdue: int
+    today: int
+    soon: int
+
+
+class GridDueListOut(Schema):
+    items: list[GridDueOut]
+    count: int
+
+
+class UserRef(Schema):
+    id: int
+    name: str
+
+
+class PersonRef(Schema):
+    id: int
+    name: str
+    relation: str
+
+
+class NeedRef(Schema):
+    id: int
+    kind: str
+    kind_label: str
+    category: str
+    description: str
+
+
+class CaseRef(Schema):
+    number: str
+    title: str
+    status: str
+    status_label: str
+
+
+class CampaignRef(Schema):
+    id: int
+    name: str
+
+
+class VisitRowOut(Schema):
+    id: int
+    household: HouseholdRef
+    visited_at: datetime.datetime
+    mode: str
+    mode_label: str
+    visitors: list[UserRef]
+    other_visitors: str
+    campaign: CampaignRef | None
+    case_numbers: list[str]
+
+
+class VisitListOut(Schema):
+    items: list[VisitRowOut]
+    count: int
+
+
+class VisitDetailOut(VisitRowOut):
+    grid_code: str
+    grid_name: str
+    members_met: list[PersonRef]
+    seen: str
+    opinions: str
+    needs: list[NeedRef]
+    cases: list[CaseRef]
+    gift_goods: str
+    gift_amount: Decimal | None
+    created_by: str | None
+    created_at: datetime.datetime
+
+
+class PlanOut(Schema):
+    id: int
+    household_id: int
+    visit_class: VisitClassRef
+    reason: str
+    until: datetime.date | None
+    created_by: str | None
+    created_at: datetime.datetime
+
+
+class HouseholdScheduleOut(Schema):
+    household: HouseholdRef
+    schedule: ScheduleOut
+    plans: list[PlanOut]
+    can_plan: bool
+
+
+class TimelineItemOut(Schema):
+    at: datetime.datetime
+    kind: str
+    label: str
+    title: str
+    url: str
+    text: str
+    badges: list[str]
+
+
+class TimelineOut(Schema):
+    items: list[TimelineItemOut]
+    count: int
+
+
+class DiaryOut(Schema):
+    id: int
+    date: datetime.date
+    text: str
+    tags: list[str]
+    household: HouseholdRef | None
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+
+
+class DiaryListOut(Schema):
+    items: list[DiaryOut]
+    count: int
+
+
+# Texts are bounded loosely here so that the services' own limits answer, in Chinese, with 400.
+
+
+class VisitIn(InSchema):
+    """A visit record (走访记录表). You are recorded as a visitor yourself; `visitor_ids` are the
+    team members who went with you; `members_met_ids` the household's members you met. Give
+    `need_category` and `need_description` to add a need (or, with need_kind=resource, a
+    resource) to the household's file."""
+
+    household_id: Id
+    visited_at: datetime.datetime | None = Field(None, description="默认为现在")
+    mode: str = Field("", max_length=20, description="home / phone / reception / meeting")
+    visitor_ids: list[Id] = Field(default_factory=list, max_length=50)
+    other_visitors: str = Field("", max_length=1000)
+    members_met_ids: list[Id] = Field(default_factory=list, max_length=100)
+    seen: str = Field("", max_length=10000)
+    opinions: str = Field("", max_length=10000)
+    need_kind: str = Field("", max_length=20, description="need / resource")
+    need_category: str = Field("", max_length=200)
+    need_description: str = Field("", max_length=2000)
+    campaign_id: Id | None = Field(None, description="走访活动（进行中、且该户是其走访对象）")
+    gift_goods: str = Field("", max_length=1000, description="慰问品（须选择走访活动）")
+    gift_amount: Decimal | None = Field(
+        None, max_digits=20, decimal_places=6, allow_inf_nan=False, description="慰问金（元）"
+    )
+
+
+class VisitCaseIn(InSchema):
+    """Turn the visit's demand into a registered case of the household (channel: 走访)."""
+
+    category: str = Field(max_length=20, description="案件类别编码，如 0702")
+    description: str | None = Field(None, max_length=4000, description="默认为走访记录的诉求")
+    title: str = Field("", max_length=100)
+    reporter_id: Id | None = Field(None, description="本次走访见到的家庭成员")
+    priority: str = Field("", max_length=12, description="urgent / normal")
+
+
+class PlanIn(InSchema):
+    household_id: Id
+    visit_class: str = Field(max_length=20, description="走访类别编码，见 /api/visits/classes")
+    reason: str = Field("", max_length=1000)
+    until: datetime.date | None = Field(None, description="留空为长期")
+
+
+class DiaryIn(InSchema):
+    date: datetime.date | None = Field(None, description="默认为今天")
+    text: str = Field(max_length=20000)
+    tags: str = Field("", max_length=1000, description="用空格分隔")
+    household_id: Id | None = None
+
+
+class DiaryPatch(InSchema):
+    date: datetime.date | None = None
+    text: str | None = Field(None, max_length=20000)
+    tags: str | None = Field(None, max_length=1000)
+    household_id: Id | None = None
+
+
+# ------------------------------------------------------------------ converters
+
+
+def _name(user) -> str:
+    return (user.full_name or user.username) if user else ""
+
+
+def household_ref(h: Household, grid=None) -> dict:
+    """`grid`: the household's grid when the caller has it at hand (a schedule row's copy)."""
+    grid = grid or h.grid
+    return {
+        "id": h.pk,
+        "number": h.number,
+        "address": h.address,
+        "head_name": h.head_name,
+        "grid_code": grid.code,
+        "grid_name": grid.name,
+    }
+
+
+def _class_ref(vc: VisitClass | None) -> dict | None:
+    return {"code": vc.code, "name": vc.name} if vc else None
+
+
+def _schedule(view) -> dict:
+    return {
+        "visit_class": _class_ref(view.visit_class),
+        "last_visit_at": view.last_visit_at,
+        "next_due": view.next_due,
+        "overdue": view.overdue,
+        "due_today": view.due_today,
+        "days_overdue": view.days_overdue,
+    }
+
+
+def _due_row(state, today: datetime.date) -> dict:
+    due = state.next_due
+    overdue = due is not None and due < today
+    return {
+        "household": household_ref(state.household, state.grid),
+        "visit_class": _class_ref(state.visit_class),
+        "last_visit_at": state.last_visit_at,
+        "next_due": due,
+        "overdue": overdue,
+        "due_today": due == today,
+        "days_overdue": (today - due).days if overdue else 0,
+        "distance_m": getattr(state, "distance_m", None),
+    }
+
+
+def visit_row(v: Visit) -> dict:
+    return {
+        "id": v.pk,
+        "household": household_ref(v.household),
+        "visited_at": v.visited_at,
+        "mode": v.mode,
+        "mode_label": v.get_mode_display(),
+        "visitors": [{"id": u.pk, "name": _name(u)} for u in v.visitors.all()],
+        "other_visitors": v.other_visitors,
+        "campaign": {"id": v.campaign.pk, "name": v.campaign.name} if v.campaign_id else None,
+        "case_numbers": [c.number for c in v.cases.all()],
+    }
+
+
+def visit_detail(v: Visit) -> dict:
+    out = visit_row(v)
+    out.update(
+        grid_code=v.grid.code,
+        grid_name=v.grid.name,
+        members_met=[
+            {"id": p.pk, "name": p.name, "relation": p.get_relation_display() if p.relation else ""}
+            for p in v.members_met.order_by("id")
+        ],
+        seen=v.seen,
+        opinions=v.opinions,
+        needs=[
+            {
+                "id": n.pk,
+                "kind": n.kind,
+                "kind_label": n.get_kind_display(),
+                "category": n.category,
+                "description": n.description,
+            }
+            for n in v.needs.order_by("id")
+        ],
+        cases=[
+            {
+                "number": c.number,
+                "title": c.title,
+                "status": c.status,
+                "status_label": c.get_status_display(),
+            }
+            for c in v.cases.order_by("accepted_at", "id")
+        ],
+        gift_goods=v.gift_goods,
+        gift_amount=v.gift_amount,
+        created_by=_name(v.created_by) if v.created_by_id else None,
+        created_at=v.created_at,
+    )
+    return out
+
+
+def plan_out(p: HouseholdVisitPlan) -> dict:
+    return {
+        "id": p.pk,
+        "household_id": p.household_id,
+        "visit_class": _class_ref(p.visit_class),
+        "reason": p.reason,
+        "until": p.until,
+        "created_by": _name(p.created_by) if p.created_by_id else None,
+        "created_at": p.created_at,
+    }
+
+
+def diary_out(e: DiaryEntry) -> dict:
+    return {
+        "id": e.pk,
+        "date": e.date,
+        "text": e.text,
+        "tags": e.tag_list,
+        "household": household_ref(e.household) if e.household_id else None,
+        "created_at": e.created_at,
+        "updated_at": e.updated_at,
+    }
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _rename(exc: ValidationError, names: dict[str, str]) -> ValidationError:
+    """The services' errors named after the API's fields (visitor_ids, not visitors)."""
+    if not hasattr(exc, "error_dict"):
+        return exc
+    return ValidationError({names.get(k, k): v for k, v in exc.message_dict.items()})
+
+
+def _household(request, pk: int) -> Household:
+    """A household the caller may visit: in their scope, or personally linked to them (a
+    cadre's paired or duty-linked household); 404 otherwise, like the pages."""
+    household = (
+        services.visitable_households(request.user)
+        .select_related("grid", "building")
+        .filter(pk=pk)
+        .first()
+    )
+    if household is None:
+        raise Http404
+    return household
+
+
+def _scoped_household(request, pk: int) -> Household:
+    """A household in the caller's part of the tree (plans are for the offices there)."""
+    return get_scoped_or_404(
+        request.user, Household.objects.select_related("grid", "building"), pk=pk
+    )
+
+
+def _visit(request, pk: int) -> Visit:
+    return selectors.visit_for(request.user, pk)
+
+
+def _visit_with_lists(request, pk: int) -> Visit:
+    visit = _visit(request, pk)
+    return (
+        Visit.objects.select_related("household__grid", "grid", "created_by", "campaign")
+        .prefetch_related("visitors", "cases")
+        .get(pk=visit.pk)
+    )
+
+
+def _own_entry(request, pk: int) -> DiaryEntry:
+    """The caller's own diary entry; anybody else's answers 404 like a missing one."""
+    if not 0 < pk < 2**63:
+        raise Http404
+    entry = selectors.diary_for(request.user).select_related("household__grid").filter(pk=pk)
+    entry = entry.first()
+    if entry is None:
+        raise Http404
+    return entry
+
+
+def _any_household(pk: int | None, field: str) -> Household | None:
+    """A household named in a body; the service decides whether the caller may use it, and its
+    message is the same for one that does not exist."""
+    if pk is None:
+        return None
+    household = Household.objects.select_related("grid").filter(pk=pk).first()
+    if household is None:
+        raise ValidationError({field: services.ERR_HOUSEHOLD_SCOPE})
+    return household
+
+
+# ------------------------------------------------------------------ due lists
+
+
+class DueFilter(PageParams):
+    when: str = Field(
+        "due",
+        pattern=r"^(due|overdue|today|upcoming|all)?$",
+        description="due: 今日及逾期（默认）; overdue: 逾期; today: 今日; "
+        "upcoming: 今后 within 天内; all: 逾期及 within 天内",
+    )
+    within: int = Field(7, ge=1, le=366, description="upcoming / all 的天数")
+    grid: str = Field("", max_length=20, description="网格编码；默认为您的全部范围")
+    lat: float | None = Field(None, ge=-90, le=90, allow_inf_nan=False)
+    lng: float | None = Field(None, ge=-180, le=180, allow_inf_nan=False)
+
+
+@router.get(
+    "/due",
+    response={200: DueListOut, 400: FieldErrorsOut},
+    summary="应访家庭: due, overdue and upcoming households; nearest first with lat/lng",
+)
+def due_list(request, f: Query[DueFilter]):
+    user = request.user
+    today = timezone.localdate()
+    if (f.lat is None) != (f.lng is None):
+        raise ValidationError({"lat": ERR_LAT_LNG})
+    grid = None
+    if f.grid:
+        grid = selectors.grids_for(user).filter(code=f.grid).first()
+        if grid is None:
+            raise ValidationError({"grid": ERR_GRID})
+    within = 0 if f.when in ("", "due", "overdue", "today") else f.within
+    scope = user_scope(user)
+    has_place = scope.everything or scope.subtree_paths  # a place in the tree: grids below it
+    if grid is None and not has_place and not selectors.grids_for(user).exists():
+        # No grid of their own (a cadre): the households linked to them personally.
+        qs = selectors.linked_due_for(user, today=today, within=within)
+    else:
+        qs = selectors.due_for(user, today=today, within=within, grid=grid)
+    if f.when == "overdue":
+        qs = qs.filter(next_due__lt=today)
+    elif f.when == "today":
+        qs = qs.filter(next_due=today)
+    elif f.when == "upcoming":
+        qs = qs.filter(next_due__gt=today)
+    here = f.lat is not None
+    rows = selectors.nearest_first(qs[: selectors.MAX_SORTED], f.lat, f.lng) if here else qs
+    return _page(rows, f, lambda s: _due_row(s, today), today=today, nearest_first=here)
+
+
+@router.get("/due/totals", response=DueTotalsOut, summary="逾期 and 今日应访 in the caller's scope")
+def due_totals(request):
+    today = timezone.localdate()
+    totals = selectors.due_totals(request.user, today=today)
+    return {"overdue": totals["overdue"], "today": totals["today"], "date": today}
+
+
+class SoonParams(InSchema):
+    soon: int = Field(7, ge=1, le=366, description="“近期应访”的天数")
+
+
+@router.get(
+    "/due/grids",
+    response=GridDueListOut,
+    summary="Per grid in the caller's scope: overdue, due today, due soon (grids with any)",
+)
+def due_by_grid(request, f: Query[SoonParams]):
+    rows = [
+        {
+            "grid_code": r.grid.code,
+            "grid_name": r.grid.name,
+            "overdue": r.overdue,
+            "today": r.today,
+            "soon": r.soon,
+        }
+        for r in selectors.due_counts_by_grid(request.user, soon=f.soon)
+    ]
+    return {"items": rows, "count": len(rows)}
+
+
+@router.get("/classes", response=list[VisitClassOut], summary="Active visit classes (走访类别)")
+def visit_classes(request):
+    return [
+        {
+            "code": vc.code,
+            "name": vc.name,
+            "every": vc.every,
+            "unit": vc.unit,
+            "frequency_label": vc.frequency_label,
+            "applies_to_all": vc.applies_to_all,
+            "description": vc.description,
+            "tags": [t.name for t in vc.tags.all()],
+        }
+        for vc in VisitClass.objects.filter(active=True).prefetch_related("tags")
+    ]
+
+
+# ------------------------------------------------------------------ visit records
+
+
+class VisitFilter(PageParams):
+    household_id: int | None = Field(None, ge=1, le=MAX_ID)
+    grid: str = Field("", max_length=20, description="区划编码（含下级）")
+    mine: bool = Field(False, description="true: 只看我参加的走访")
+
+
+@router.get("/", response=VisitListOut, summary="Visit records in the caller's scope, newest first")
+def visit_list(request, f: Query[VisitFilter]):
+    user = request.user
+    qs = selectors.my_visits(user) if f.mine else selectors.visits_for(user)
+    if f.household_id:
+        qs = qs.filter(household_id=f.household_id)
+    if f.grid:
+        node = visible_nodes(user).filter(code=f.grid).first()
+        if node is None:
+            return {"items": [], "count": 0}
+        qs = qs.filter(grid__in=Node.objects.filter(subtree_q(node.path)).values("pk"))
+    qs = (
+        qs.select_related("household__grid", "campaign")
+        .prefetch_related("visitors", "cases")
+        .order_by("-visited_at", "-id")
+    )
+    return _page(qs, f, visit_row)
+
+
+@router.post(
+    "/",
+    response={201: VisitDetailOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Record a visit (走访记录); moves the household's next due date on",
+)
+def visit_create(request, payload: VisitIn):
+    household = _household(request, payload.household_id)
+    # Year 1 or 9999 cannot even be moved to UTC for the database: refuse them here.
+    if payload.visited_at is not None and not (2000 <= payload.visited_at.year <= 2100):
+        raise ValidationError({"visited_at": ERR_VISITED_AT})
+    visitor_ids = set(payload.visitor_ids)
+    visitors = list(User.objects.filter(pk__in=visitor_ids, is_active=True).order_by("pk"))
+    if len(visitors) != len(visitor_ids):
+        raise ValidationError({"visitor_ids": services.ERR_VISITOR})
+    met_ids = set(payload.members_met_ids)
+    met = list(Person.objects.filter(pk__in=met_ids).order_by("pk"))
+    if len(met) != len(met_ids):
+        raise ValidationError({"members_met_ids": services.ERR_MEMBER})
+    data = payload.dict(exclude={"household_id", "visitor_ids", "members_met_ids", "campaign_id"})
+    data.update(visitors=visitors, members_met=met, campaign=payload.campaign_id)
+    try:
+        visit = services.visit_record(
+            acting_user=request.user, household=household, data=data, request=request
+        )
+    except ValidationError as exc:
+        names = {
+            "visitors": "visitor_ids",
+            "members_met": "members_met_ids",
+            "campaign": "campaign_id",
+        }
+        raise _rename(exc, names) from None
+    return Reply(201, visit_detail(_visit_with_lists(request, visit.pk)))
+
+
+@router.get("/{int:pk}", response={200: VisitDetailOut, 404: ErrorOut})
+def visit_get(request, pk: int):
+    return visit_detail(_visit_with_lists(request, pk))
+
+
+@router.post(
+    "/{int:pk}/case",
+    response={201: CaseDetailOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Turn the visit's demand into a case of the household, linked both ways",
+)
+def visit_to_case(request, pk: int, payload: VisitCaseIn):
+    from minqing.cases import selectors as case_selectors
+
+    visit = _visit(request, pk)
+    reporter = None
+    if payload.reporter_id is not None:
+        reporter = visit.members_met.filter(pk=payload.reporter_id).first()
+        if reporter is None:
+            raise ValidationError({"reporter_id": services.ERR_REPORTER})
+    description = visit.opinions if payload.description is None else payload.description
+    try:
+        case = services.visit_demand_to_case(
+            acting_user=request.user,
+            visit=visit,
+            category=payload.category,
+            description=description,
+            title=payload.title,
+            reporter=reporter,
+            priority=payload.priority,
+            request=request,
+        )
+    except ValidationError as exc:
+        raise _rename(exc, {"reporter": "reporter_id"}) from None
+    return Reply(201, case_detail(request.user, case_selectors.case_for(request.user, case.number)))
+
+
+# ------------------------------------------------------------------ households: schedule, timeline
+
+
+@router.get(
+    "/households/{int:pk}/schedule",
+    response={200: HouseholdScheduleOut, 404: ErrorOut},
+    summary="A household's visit class, last visit, next due date and plans",
+)
+def household_schedule(request, pk: int):
+    household = _household(request, pk)
+    return {
+        "household": household_ref(household),
+        "schedule": _schedule(selectors.schedule_of(household)),
+        "plans": [plan_out(p) for p in selectors.plans_of(household)],
+        "can_plan": can_edit_registry(request.user),
+    }
+
+
+class TimelineParams(InSchema):
+    limit: int = Field(50, ge=1, le=200)
+
+
+@router.get(
+    "/households/{int:pk}/timeline",
+    response={200: TimelineOut, 404: ErrorOut},
+    summary="A household's visits, your diary mentions, cases and help received, newest first",
+)
+def household_timeline(request, pk: int, f: Query[TimelineParams]):
+    household = _household(request, pk)
+    items = [
+        {
+            "at": i.at,
+            "kind": i.kind,
+            "label": str(i.label),
+            "title": str(i.title),
+            "url": i.url,
+            "text": str(i.text),
+            "badges": [str(b) for b in i.badges],
+        }
+        for i in selectors.timeline_for(request.user, household, limit=f.limit)
+    ]
+    return {"items": items, "count": len(items)}
+
+
+# ------------------------------------------------------------------ plans
+
+
+@router.post(
+    "/plans",
+    response={201: PlanOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Give a household a visit class by hand (or change that plan's reason / end date)",
+)
+def plan_set(request, payload: PlanIn):
+    household = _scoped_household(request, payload.household_id)
+    visit_class = VisitClass.objects.filter(code=payload.visit_class).first()
+    plan = services.visit_plan_set(
+        acting_user=request.user,
+        household=household,
+        visit_class=visit_class,
+        reason=payload.reason,
+        until=payload.until,
+        request=request,
+    )
+    plan = HouseholdVisitPlan.objects.select_related("visit_class", "created_by").get(pk=plan.pk)
+    return Reply(201, plan_out(plan))
+
+
+@router.delete(
+    "/plans/{int:pk}",
+    response={204: None, 403: ErrorOut, 404: ErrorOut},
+    summary="Remove a plan; the household's schedule falls back to its rules",
+)
+def plan_remove(request, pk: int):
+    plan = get_scoped_or_404(
+        request.user,
+        HouseholdVisitPlan.objects.select_related("household", "visit_class"),
+        node_field="household__grid",
+        owner_fields=(),
+        pk=pk,
+    )
+    services.visit_plan_remove(acting_user=request.user, plan=plan, request=request)
+    return Reply(204, None)
+
+
+# ------------------------------------------------------------------ the diary (民情日记)
+
+
+class DiaryFilter(PageParams):
+    q: str = Field("", max_length=50)
+    tag: str = Field("", max_length=30)
+    household_id: int | None = Field(None, ge=1, le=MAX_ID)
+
+
+@router.get("/diary", response=DiaryListOut, summary="Your own diary (民情日记), newest first")
+def diary_list(request, f: Query[DiaryFilter]):
+    qs = selectors.diary_for(request.user, q=f.q.strip(), tag=f.tag.strip())
+    if f.household_id:
+        qs = qs.filter(household_id=f.household_id)
+    return _page(qs.select_related("household__grid"), f, diary_out)
+
+
+def _diary_data(payload: dict) -> dict:
+    data = dict(payload)
+    data["household"] = _any_household(data.pop("household_id", None), "household_id")
+    return data
+
+
+def _saved(request, **kwargs) -> DiaryEntry:
+    try:
+        entry = services.diary_entry_save(acting_user=request.user, request=request, **kwargs)
+    except ValidationError as exc:
+        raise _rename(exc, {"household": "household_id"}) from None
+    return _own_entry(request, entry.pk)
+
+
+@router.post(
+    "/diary", response={201: DiaryOut, 400: FieldErrorsOut, 403: ErrorOut}, summary="Write"
+)
+def diary_create(request, payload: DiaryIn):
+    return Reply(201, diary_out(_saved(request, data=_diary_data(payload.dict()))))
+
+
+@router.get("/diary/{int:pk}", response={200: DiaryOut, 404: ErrorOut})
+def diary_get(request, pk: int):
+    return diary_out(_own_entry(request, pk))
+
+
+@router.patch(
+    "/diary/{int:pk}",
+    response={200: DiaryOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Edit your own entry (fields left out keep their values)",
+)
+def diary_update(request, pk: int, payload: DiaryPatch):
+    entry = _own_entry(request, pk)
+    given = payload.dict(exclude_unset=True)
+    data = {
+        "date": entry.date,
+        "text": entry.text,
+        "tags": entry.tags,
+        "household_id": entry.household_id,
+    }
+    data.update({k: v for k, v in given.items() if v is not None or k == "household_id"})
+    return diary_out(_saved(request, data=_diary_data(data), entry=entry))
+
+
+@router.delete("/diary/{int:pk}", response={204: None, 404: ErrorOut})
+def diary_delete(request, pk: int):
+    services.diary_entry_delete(
+        acting_user=request.user, entry=_own_entry(request, pk), request=request
+    )
+    return Reply(204, None)
