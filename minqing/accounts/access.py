@@ -168,6 +168,17 @@ def get_scoped_or_404(
         raise Http404 from None
 
 
+def node_visible(user, node: Node) -> bool:
+    """node_in_scope without a query: decided from the user's (cached) scope and the node's
+    path. For a node already fetched — e.g. to read its records without a scope subquery."""
+    scope = user_scope(user)
+    return (
+        scope.everything
+        or node.pk in scope.exact_node_ids
+        or any(node.path.startswith(p) for p in scope.subtree_paths)
+    )
+
+
 def node_in_scope(user, node: Node) -> bool:
     return visible_nodes(user).filter(pk=node.pk).exists()
 

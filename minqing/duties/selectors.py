@@ -391,7 +391,6 @@ def _lines(holders: QuerySet, month: Month, *, with_links: bool = False) -> list
         last_visits = {
             (user_id, household_id): at
             for user_id, household_id, at in through.objects.filter(
-                user_id__in=holders.values("user_id"),
                 visit__visited_at__gte=_aware(window_start),
                 visit__visited_at__lt=_aware(month.end + dt.timedelta(days=1)),
             )

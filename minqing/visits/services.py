@@ -52,6 +52,10 @@ ERR_REQUIRED = "此项必填。"
 ERR_TOO_LONG = "不能超过 {n} 个字。"
 ERR_HOUSEHOLD_SCOPE = "该家庭不存在或不在您的管辖范围内。"
 ERR_FUTURE = "时间不能晚于现在。"
+ERR_TOO_EARLY = "时间过早，请检查年份。"
+# No file is older than minqing's predecessors on paper; a year 1 typed by mistake would
+# otherwise overflow the time-zone conversion of some databases.
+EARLIEST_VISIT = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 ERR_MODE = "请选择走访方式：入户、电话、接访或座谈会。"
 ERR_EMPTY_VISIT = "请填写走访情况或群众的意见诉求。"
 ERR_VISITOR = "所选走访人不是该网格的组团成员。"
@@ -293,6 +297,8 @@ def visit_clean(*, acting_user, household: Household, data: dict, now: dt.dateti
         when = timezone.make_aware(when)
     if when > now + CLOCK_SKEW:
         errors["visited_at"] = ERR_FUTURE
+    elif when < EARLIEST_VISIT:
+        errors["visited_at"] = ERR_TOO_EARLY
     out["visited_at"] = when
     mode = data.get("mode") or VisitMode.HOME
     if mode not in VisitMode.values:

@@ -89,14 +89,13 @@ def due(request):
     today = timezone.localdate()
     within = 7 if request.GET.get("within") == "7" else 0
     grids = selectors.grids_for(user)
+    only = list(grids[:2])  # none (a cadre), one (a grid worker) or several (offices)
     code = request.GET.get("grid", "").strip()[:20]
     grid = grids.filter(code=code).first() if code else None
     if code and grid is None:
         raise Http404
-    if grid is None:
-        only = list(grids[:2])
-        if len(only) == 1:
-            grid = only[0]
+    if grid is None and len(only) == 1:
+        grid = only[0]
     if grid is None and not only:
         # No grid of their own (a cadre): the households linked to them personally.
         qs = selectors.linked_due_for(user, today=today, within=within)
@@ -125,9 +124,15 @@ def due(request):
                 "today": today,
             },
         )
-    qs = selectors.due_for(user, today=today, within=within, grid=grid)
     here = _lat_lng(request)
-    rows = selectors.nearest_first(qs[: selectors.MAX_SORTED], *here) if here else qs
+    qs = selectors.due_for(user, today=today, within=within, grid=grid, with_building=bool(here))
+    # A grid's due list is short: read it once and page it in Python (no COUNT query); a list
+    # longer than MAX_SORTED is left to the database to page.
+    rows = list(qs[: selectors.MAX_SORTED + 1])
+    if here:
+        rows = selectors.nearest_first(rows[: selectors.MAX_SORTED], *here)
+    elif len(rows) > selectors.MAX_SORTED:
+        rows = qs
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -138,7 +143,7 @@ def due(request):
             "today": today,
             "within": within,
             "here": here,
-            "several_grids": grids.count() > 1,
+            "several_grids": len(only) > 1,
             "qs_no_page": querystring_without_page(request),
             "has_map": grid.boundary is not None,
         },

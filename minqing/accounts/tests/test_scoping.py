@@ -161,3 +161,16 @@ def test_admin_lists_are_scoped_too(client, grid_a_worker, zhang_san, tree):
 def test_the_whole_tree_below_the_only_root_means_no_filter(county_officer, street_officer, tree):
     assert user_scope(county_officer).everything is True
     assert user_scope(street_officer).everything is False
+
+
+def test_node_visible_agrees_with_node_in_scope_without_a_query(
+    django_assert_num_queries, tree, grid_a_worker, community_worker, county_officer, outsider
+):
+    from minqing.accounts.access import node_in_scope, node_visible, user_scope
+
+    for user in (grid_a_worker, community_worker, county_officer, outsider):
+        user_scope(user)  # the scope is read once per request anyway
+        for name in ("grid_a", "grid_b", "community", "grid_c", "county"):
+            with django_assert_num_queries(0):
+                seen = node_visible(user, tree[name])
+            assert seen == node_in_scope(user, tree[name]), (user.username, name)

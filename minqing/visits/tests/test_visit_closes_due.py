@@ -137,3 +137,22 @@ def test_a_visit_cannot_be_dated_in_the_future(grid_a_worker, household_a):
             data={"seen": "x", "visited_at": timezone.now() + dt.timedelta(days=1)},
         )
     assert exc.value.message_dict["visited_at"] == [services.ERR_FUTURE]
+
+
+def test_a_year_typed_wrong_is_a_field_error_not_a_500(client, grid_a_worker, household_a):
+    from conftest import login
+    from minqing.visits.models import Visit
+
+    login(client, grid_a_worker)
+    r = client.post(
+        f"/visits/new/?household={household_a.pk}",
+        {
+            "household": household_a.pk,
+            "mode": "home",
+            "visited_at": "0001-01-01T00:00",
+            "seen": "门口见面",
+        },
+    )
+    assert r.status_code == 400
+    assert services.ERR_TOO_EARLY in r.content.decode()
+    assert not Visit.objects.exists()
