@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from minqing.core.xlsx import MIME, Stamp, content_disposition, neutralise, sheet_title
 from minqing.duties.selectors import QUOTA_KINDS, QUOTA_LABELS, Report
-from minqing.registry.exports import Export, _write_audit, exporter_name, range_words
+from minqing.registry.exports import Export, exporter_name, range_words, record_export
 
 RED = "#B91C1C"
 RED_FILL = "#FDE2E2"
@@ -162,7 +162,7 @@ def report_response(
     try:
         count = write_report(fh, report, stamp)
         fh.seek(0)
-        _write_audit(request, export, count)
+        record_export(request, export, count)
     except BaseException:
         fh.close()
         raise

@@ -105,7 +105,8 @@ def range_words(user, filters: list[str]) -> str:
     return f"{scope_words(user)}；筛选条件：{'，'.join(filters) if filters else '无'}"
 
 
-def _write_audit(request, export: Export, count: int) -> None:
+def record_export(request, export: Export, count: int) -> None:
+    """One EXPORT audit entry: who exported what, with which filters, how many rows."""
     words = "，".join(export.filters) or "无"
     AuditEntry.objects.create(
         actor=request.user,
@@ -134,7 +135,7 @@ def respond(request, export: Export):
         title=export.title,
         filename=f"{export.title}-{day}.xlsx",
         stamp=stamp,
-        on_written=lambda count: _write_audit(request, export, count),
+        on_written=lambda count: record_export(request, export, count),
     )
 
 
