@@ -836,3 +836,220 @@ def diary_delete(request, pk: int):
         acting_user=request.user, entry=_own_entry(request, pk), request=request
     )
     return Reply(204, None)
+
+
+# ------------------------------------------------------------------ campaigns (走访活动)
+
+ERR_CAMPAIGN_NODE = "覆盖范围不存在或不在您的管辖范围内。"
+ERR_CAMPAIGN_TAG = "未知的类别：{names}"
+
+
+class ProgressOut(Schema):
+    total: int
+    done: int
+    remaining: int
+    percent: int
+
+
+class GridProgressOut(ProgressOut):
+    grid_code: str
+    grid_name: str
+
+
+class CampaignOut(Schema):
+    id: int
+    name: str
+    kind: str
+    kind_label: str
+    status: str
+    status_label: str
+    node_code: str
+    node_name: str
+    start: datetime.date
+    end: datetime.date
+    rule: str
+    rule_label: str
+    tags: list[str]
+    description: str
+    progress: ProgressOut
+
+
+class CampaignDetailOut(CampaignOut):
+    grids: list[GridProgressOut]
+    actions: list[str]
+
+
+class CampaignListOut(Schema):
+    items: list[CampaignOut]
+    count: int
+
+
+class CampaignTargetOut(Schema):
+    id: int
+    campaign_id: int
+    campaign_name: str
+    household: HouseholdRef
+    visited: bool
+    visited_at: datetime.datetime | None
+    visit_id: int | None
+
+
+class CampaignTargetListOut(Schema):
+    items: list[CampaignTargetOut]
+    count: int
+
+
+class CampaignIn(InSchema):
+    name: str = Field(..., max_length=60)
+    kind: str = Field(..., max_length=10)
+    node_code: str = Field(..., max_length=20)
+    start: datetime.date
+    end: datetime.date
+    rule: str = Field(..., max_length=10)
+    tags: list[Annotated[str, Field(max_length=30)]] = Field(default_factory=list, max_length=50)
+    description: str = Field("", max_length=1000)
+    households: str = Field("", max_length=5000, description="户号, one per line or comma")
+
+
+class CampaignActionIn(InSchema):
+    note: str = Field("", max_length=200)
+
+
+class CampaignTargetFilter(PageParams):
+    grid: str | None = Field(None, max_length=20)
+    status: str = Field("", pattern=r"^(done|todo)?$")
+
+
+def _progress(p) -> dict:
+    return {"total": p.total, "done": p.done, "remaining": p.remaining, "percent": p.percent}
+
+
+def campaign_out(c, progress) -> dict:
+    return {
+        "id": c.pk,
+        "name": c.name,
+        "kind": c.kind,
+        "kind_label": c.get_kind_display(),
+        "status": c.status,
+        "status_label": c.get_status_display(),
+        "node_code": c.node.code,
+        "node_name": c.node.name,
+        "start": c.start,
+        "end": c.end,
+        "rule": c.rule,
+        "rule_label": c.get_rule_display(),
+        "tags": [t.name for t in c.tags.all()],
+        "description": c.description,
+        "progress": _progress(progress),
+    }
+
+
+def campaign_detail(user, c) -> dict:
+    rows, total = selectors.campaign_progress(user, c)
+    actions = [
+        a
+        for a, t in services.CAMPAIGN_TRANSITIONS.items()
+        if c.status in t.sources and services.can_manage_campaign(user, c)
+    ]
+    return {
+        **campaign_out(c, total),
+        "grids": [
+            {"grid_code": r.grid.code, "grid_name": r.grid.name, **_progress(r)}
+            for r in rows
+            if r.grid is not None
+        ],
+        "actions": actions,
+    }
+
+
+def target_out(t) -> dict:
+    return {
+        "id": t.pk,
+        "campaign_id": t.campaign_id,
+        "campaign_name": t.campaign.name,
+        "household": household_ref(t.household, t.grid),
+        "visited": t.visit_id is not None,
+        "visited_at": t.visited_at,
+        "visit_id": t.visit_id,
+    }
+
+
+@router.get("/campaigns", response=CampaignListOut, summary="Campaigns of visits in your scope")
+def campaign_list(request, f: Query[PageParams]):
+    qs = (
+        selectors.campaigns_for(request.user)
+        .select_related("node")
+        .prefetch_related("tags")
+        .order_by("-start", "-pk")
+    )
+    start = (f.page - 1) * f.page_size
+    page = list(qs[start : start + f.page_size])
+    progress = selectors.campaigns_progress(request.user, page)
+    return {"items": [campaign_out(c, progress[c.pk]) for c in page], "count": qs.count()}
+
+
+@router.post(
+    "/campaigns",
+    response={201: CampaignDetailOut, 400: FieldErrorsOut, 403: ErrorOut},
+    summary="Create a campaign (a draft); community level and up",
+)
+def campaign_create(request, payload: CampaignIn):
+    from minqing.registry.selectors import visible_tags
+
+    node = visible_nodes(request.user).filter(code=payload.node_code).first()
+    if node is None:
+        raise ValidationError({"node_code": ERR_CAMPAIGN_NODE})
+    tags = list(visible_tags(request.user).filter(name__in=payload.tags))
+    unknown = sorted(set(payload.tags) - {t.name for t in tags})
+    if unknown:
+        raise ValidationError({"tags": ERR_CAMPAIGN_TAG.format(names="、".join(unknown))})
+    data = {**payload.dict(), "node": node, "tags": tags}
+    campaign = services.campaign_create(acting_user=request.user, data=data, request=request)
+    return Reply(
+        201, campaign_detail(request.user, selectors.campaign_for(request.user, campaign.pk))
+    )
+
+
+@router.get("/campaigns/mine", response=CampaignTargetListOut, summary="Your targets to visit")
+def campaign_mine(request, f: Query[PageParams]):
+    return _page(selectors.my_campaign_targets(request.user), f, target_out)
+
+
+@router.get("/campaigns/{int:pk}", response={200: CampaignDetailOut, 404: ErrorOut})
+def campaign_get(request, pk: int):
+    return campaign_detail(request.user, selectors.campaign_for(request.user, pk))
+
+
+@router.get(
+    "/campaigns/{int:pk}/targets",
+    response={200: CampaignTargetListOut, 404: ErrorOut},
+    summary="The target list as you see it, by grid and 已访 (done) / 未访 (todo)",
+)
+def campaign_targets(request, pk: int, f: Query[CampaignTargetFilter]):
+    campaign = selectors.campaign_for(request.user, pk)
+    grid = None
+    if f.grid:
+        grid = visible_nodes(request.user).filter(code=f.grid).first()
+        if grid is None:
+            return {"items": [], "count": 0}
+    qs = selectors.campaign_target_list(request.user, campaign, grid=grid, status=f.status)
+    return _page(qs.select_related("campaign"), f, target_out)
+
+
+@router.post(
+    "/campaigns/{int:pk}/actions/{action}",
+    response={200: CampaignDetailOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},
+    summary="launch (草稿 → 进行中, builds the list) or close (进行中 → 已结束)",
+)
+def campaign_action(request, pk: int, action: str, payload: CampaignActionIn):
+    campaign = selectors.campaign_for(request.user, pk)
+    if action not in services.CAMPAIGN_TRANSITIONS:
+        raise ValidationError({"action": services.ERR_CAMPAIGN_ACTION})
+    services.campaign_act(
+        acting_user=request.user,
+        campaign=campaign,
+        action=action,
+        note=payload.note,
+        request=request,
+    )
+    return campaign_detail(request.user, selectors.campaign_for(request.user, pk))

@@ -1,0 +1,110 @@
+"""Campaigns of visits through the API: the same services as the pages — create, launch,
+targets ticked off by an ordinary visit, per-grid progress, scope and refusals."""
+
+import datetime as dt
+import json
+
+import pytest
+from django.utils import timezone
+
+from minqing.accounts.models import ApiToken
+from minqing.registry import services as registry
+
+BASE = "/api/visits/campaigns"
+
+
+def bearer(user) -> dict:
+    _, raw = ApiToken.issue(user=user, name="test")
+    return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+
+
+def post(client, url, body, auth):
+    return client.post(url, json.dumps(body), content_type="application/json", **auth)
+
+
+@pytest.fixture
+def household_b(grid_b_worker, tree):
+    return registry.household_create(
+        acting_user=grid_b_worker, data={"address": "人民路9号2幢201室", "grid": tree["grid_b"]}
+    )
+
+
+@pytest.fixture
+def campaign(client, community_worker, tree, household_a, household_b):
+    today = timezone.localdate()
+    r = post(
+        client,
+        BASE,
+        {
+            "name": "寒潮降温走访",
+            "kind": "event",
+            "node_code": tree["community"].code,
+            "start": str(today - dt.timedelta(days=2)),
+            "end": str(today + dt.timedelta(days=5)),
+            "rule": "all",
+        },
+        bearer(community_worker),
+    )
+    assert r.status_code == 201, r.content
+    assert r.json()["status"] == "draft" and r.json()["actions"] == ["launch"]
+    return r.json()
+
+
+def test_launch_builds_the_list_and_a_visit_ticks_a_target(
+    client, campaign, community_worker, grid_a_worker, household_a
+):
+    boss, worker = bearer(community_worker), bearer(grid_a_worker)
+    r = post(client, f"{BASE}/{campaign['id']}/actions/launch", {}, boss)
+    assert r.status_code == 200, r.content
+    assert r.json()["status"] == "open" and r.json()["progress"]["total"] == 2
+    mine = client.get(f"{BASE}/mine", **worker).json()
+    assert [t["household"]["id"] for t in mine["items"]] == [household_a.pk]
+    # An ordinary visit, without naming the campaign, ticks the target off.
+    r = post(client, "/api/visits/", {"household_id": household_a.pk, "seen": "门口聊了"}, worker)
+    assert r.status_code == 201, r.content
+    done = client.get(f"{BASE}/{campaign['id']}", **boss).json()
+    assert done["progress"] == {"total": 2, "done": 1, "remaining": 1, "percent": 50}
+    assert {g["grid_code"]: g["done"] for g in done["grids"]} == {
+        household_a.grid.code: 1,
+        done["grids"][1]["grid_code"]: 0,
+    }
+    todo = client.get(f"{BASE}/{campaign['id']}/targets", {"status": "todo"}, **boss).json()
+    assert todo["count"] == 1 and todo["items"][0]["visited"] is False
+    assert client.get(f"{BASE}/mine", **worker).json()["count"] == 0
+    r = post(client, f"{BASE}/{campaign['id']}/actions/close", {"note": "基本完成"}, boss)
+    assert r.status_code == 200 and r.json()["status"] == "closed" and r.json()["actions"] == []
+
+
+def test_a_grid_worker_sees_only_their_grid_and_may_not_launch(
+    client, campaign, community_worker, grid_b_worker, household_a
+):
+    boss, other = bearer(community_worker), bearer(grid_b_worker)
+    # A draft is the office's business.
+    assert client.get(f"{BASE}/{campaign['id']}", **other).status_code == 404
+    post(client, f"{BASE}/{campaign['id']}/actions/launch", {}, boss)
+    seen = client.get(f"{BASE}/{campaign['id']}/targets", **other).json()
+    assert household_a.pk not in [t["household"]["id"] for t in seen["items"]]
+    assert seen["count"] == 1
+    r = post(client, f"{BASE}/{campaign['id']}/actions/close", {}, other)
+    assert r.status_code == 403
+
+
+def test_bad_input_is_a_field_error_and_outsiders_get_404(
+    client, campaign, community_worker, grid_a_worker, outsider, tree
+):
+    boss = bearer(community_worker)
+    body = {"name": "x", "kind": "event", "start": "2026-11-01", "end": "2026-11-30"}
+    r = post(client, BASE, {**body, "node_code": "999999", "rule": "all"}, boss)
+    assert r.status_code == 400 and "node_code" in r.json()["errors"]
+    r = post(client, BASE, {**body, "node_code": tree["community"].code, "rule": "tags",
+                            "tags": ["没有这个类别"]}, boss)  # fmt: skip
+    assert r.status_code == 400 and "没有这个类别" in r.json()["errors"]["tags"][0]
+    r = post(client, BASE, {**body, "node_code": tree["grid_a"].code, "rule": "all"},
+             bearer(grid_a_worker))  # fmt: skip
+    assert r.status_code == 403
+    r = post(client, f"{BASE}/{campaign['id']}/actions/explode", {}, boss)
+    assert r.status_code == 400
+    r = post(client, f"{BASE}/{campaign['id']}/actions/close", {}, boss)
+    assert r.status_code == 400  # a draft cannot be closed
+    assert client.get(f"{BASE}/{campaign['id']}", **bearer(outsider)).status_code == 404
+    assert client.get(f"{BASE}/{2**62}", **boss).status_code == 404
