@@ -182,22 +182,23 @@ def field_work(s: Shooter, browser, password: str) -> None:
     page.goto("/assistance/coverage/")
     s.shot(page, "19-assistance-coverage")
     page.goto("/visits/campaigns/")
-    if first_link(
-        page, "main a[href^='/visits/campaigns/'][href$='/']:not([href$='new/'])", "campaign", s
-    ):
-        wait_charts(page, "[id^='chart']")
+    if first_link(page, "td a[href^='/visits/campaigns/']", "campaign", s):
+        wait_charts(page, "#chart-progress")
         s.shot(page, "20-campaign")
     page.goto("/secondments/")
-    if first_link(page, "main a[href^='/secondments/'][href$='/']:not([href$='new/'])", "team", s):
+    if first_link(page, "td a[href^='/secondments/']", "team", s):
         s.shot(page, "21-secondment")
     ctx.close()
 
     ctx, page = s.context(browser)
     s.login(page, "grid_a", password)
     page.goto("/households/")
-    if first_link(page, "#results a[href^='/households/']", "household card", s):
-        page.goto(page.url.replace("/households/", "/cards/household/"))
+    link = page.locator("#results td a[href^='/households/']")
+    if link.count():
+        page.goto(link.first.get_attribute("href").replace("/households/", "/cards/household/"))
         s.shot(page, "22-contact-card")
+    else:
+        s.problems.append("grid_a sees no household: no contact card screenshot")
     ctx.close()
 
 
