@@ -55,6 +55,7 @@ from minqing.api.visits import router as visits_router
 from minqing.cases.services import CaseConflict
 from minqing.core.audit import history_for
 from minqing.core.models import AuditEntry
+from minqing.core.paging import COUNT_CAP, capped_count, capped_page
 from minqing.grids.models import Node
 from minqing.registry import selectors, services
 from minqing.registry.models import Household, Organisation, Person, Place, Tag
@@ -317,16 +318,38 @@ class PersonFilter(PageParams):
     household_id: int | None = Field(None, ge=1, le=2**62)
 
 
+SEARCH_LIST_DESCRIPTION = (
+    'Answers {"items": [...], "count": N, "count_capped": bool, "has_next": bool}. Matches are '
+    f"counted up to {COUNT_CAP}: with more, `count` is {COUNT_CAP} and `count_capped` is true "
+    "(超过1000条). `has_next` says whether page + 1 has rows."
+)
+NO_MATCHES = {"items": [], "count": 0, "count_capped": False, "has_next": False}
+
+
+def _search_page(qs, params: PageParams, convert, read, count=capped_count) -> dict:
+    """A search list's page: total counted up to COUNT_CAP (core.paging.capped_page)."""
+    page = capped_page(qs, params.page, params.page_size, read=read, count=count)
+    return {
+        "items": [convert(o) for o in page],
+        "count": page.count,
+        "count_capped": page.count_capped,
+        "has_next": page.has_next(),
+    }
+
+
 @people.get(
-    "", response=dict, summary="Search people: name, pinyin, initials, last 4 digits, address"
+    "",
+    response=dict,
+    summary="Search people: name, pinyin, initials, last 4 digits, address",
+    description=SEARCH_LIST_DESCRIPTION,
 )
 def person_list(request, f: Query[PersonFilter]):
     node = visible_nodes(request.user).filter(code=f.node).first() if f.node else None
     if f.node and node is None:
-        return {"items": [], "count": 0}
+        return dict(NO_MATCHES)
     tag = _tag_filter(request.user, f.tag)
     if tag is False:
-        return {"items": [], "count": 0}
+        return dict(NO_MATCHES)
     household = Household(pk=f.household_id) if f.household_id else None
     qs = selectors.person_search(
         request.user,
@@ -338,7 +361,13 @@ def person_list(request, f: Query[PersonFilter]):
         sex=f.sex,
         household=household,
     )
-    return _page(qs.prefetch_related("tags"), f, lambda p: person_out(p, request.user))
+    return _search_page(
+        qs,
+        f,
+        lambda p: person_out(p, request.user),
+        read=selectors.person_rows,
+        count=selectors.person_capped_count,
+    )
 
 
 def _person(request, pk: int) -> Person:
@@ -443,18 +472,20 @@ class HouseholdFilter(PageParams):
     residence: str = Field("", pattern=r"^(permanent|floating|separated)?$")
 
 
-@households.get("", response=dict)
+@households.get("", response=dict, description=SEARCH_LIST_DESCRIPTION)
 def household_list(request, f: Query[HouseholdFilter]):
     node = visible_nodes(request.user).filter(code=f.node).first() if f.node else None
     if f.node and node is None:
-        return {"items": [], "count": 0}
+        return dict(NO_MATCHES)
     tag = _tag_filter(request.user, f.tag)
     if tag is False:
-        return {"items": [], "count": 0}
+        return dict(NO_MATCHES)
     qs = selectors.household_search(
         request.user, q=f.q, node=node, tag=tag, housing=f.housing, residence=f.residence
     )
-    return _page(qs.prefetch_related("tags"), f, lambda h: household_out(h, request.user))
+    return _search_page(
+        qs, f, lambda h: household_out(h, request.user), read=selectors.household_rows
+    )
 
 
 def _household(request, pk: int) -> Household:

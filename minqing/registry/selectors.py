@@ -1,14 +1,17 @@
 """Reads of the resident files, always through the asking user's scope."""
 
 import datetime
+import json
 import re
+from dataclasses import dataclass
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, OperationalError, connection
 from django.db.models import Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from minqing.accounts.access import can_reveal, scope_queryset, user_scope, visible_nodes
+from minqing.core.paging import capped_count, count_cap
 from minqing.grids.models import Level, Node, subtree_q
 from minqing.registry.identity import id_number_q
 from minqing.registry.models import Household, Organisation, Person, Place, Tag
@@ -188,6 +191,10 @@ def _small_scope(user, node: Node | None) -> bool:
         return False
     if not scope.subtree_paths:
         return True
+    # Levels only grow downwards, so a node n deep in the tree is at level n or below: a
+    # grid worker's or community's scope is decided from its paths, with no query.
+    if all(path.count("/") - 1 >= Level.COMMUNITY for path in scope.subtree_paths):
+        return True
     levels = Node.objects.filter(path__in=scope.subtree_paths).values_list("level", flat=True)
     return all(level >= Level.COMMUNITY for level in levels)
 
@@ -223,8 +230,10 @@ def person_search(
     household: Household | None = None,
 ) -> QuerySet[Person]:
     qs = _under(people_for(user), node)
+    text = None
     if q.strip():
-        qs = qs.filter(text_query(q, indexed=not _small_scope(user, node)))
+        text = text_query(q, indexed=not _small_scope(user, node))
+        qs = qs.filter(text)
     if tag is not None:
         qs = qs.filter(tags=tag)
     if age_min is not None or age_max is not None:
@@ -233,7 +242,16 @@ def person_search(
         qs = qs.filter(sex=sex)
     if household is not None:
         qs = qs.filter(household=household)
-    return qs.select_related("grid", "household").order_by("grid__path", "household_id", "id")
+    qs = qs.select_related("grid", "household").order_by("grid__path", "household_id", "id")
+    ids = _index_ids(text) if text is not None else None
+    if ids is not None:
+        # For the list pages (person_rows, person_capped_count); kept by every clone.
+        only_text = user_scope(user).everything and node is None and tag is None
+        only_text = only_text and age_min is None and age_max is None
+        only_text = only_text and not sex and household is None
+        short = all(len(w) < TRIGRAM for w in q.split())
+        qs.query.minqing_text_ids = TextIds(ids.sql, ids.params, only_text, short)
+    return qs
 
 
 def household_search(
@@ -262,6 +280,227 @@ def household_search(
     if residence:
         qs = qs.filter(residence=residence)
     return qs.select_related("grid", "building").order_by("grid__path", "number")
+
+
+@dataclass(frozen=True)
+class TextIds:
+    """A person search whose text condition is one raw subquery over the text index: its SQL,
+    and whether that condition is all the search has (the whole county, no other filter)."""
+
+    sql: str
+    params: list
+    only_text: bool
+    short: bool = False  # only words under three characters: cheap to match, may match thousands
+
+
+def _index_ids(cond: Q) -> RawSQL | None:
+    """The raw id subquery when a text condition is exactly one (`_ids`), else None."""
+    if cond.negated or len(cond.children) != 1:
+        return None
+    child = cond.children[0]
+    if isinstance(child, tuple) and child[0] == "pk__in" and isinstance(child[1], RawSQL):
+        return child[1]
+    return None
+
+
+def _text_ids(qs) -> TextIds | None:
+    return getattr(qs.query, "minqing_text_ids", None)
+
+
+def _index_count(info: TextIds, cap: int) -> int:
+    """How many people the text index alone finds, counting at most cap + 1 (no table read)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM ({info.sql} LIMIT %s) AS t", [*info.params, cap + 1])
+        return cursor.fetchone()[0]
+
+
+def person_capped_count(qs: QuerySet[Person], cap: int | None = None) -> int:
+    """core.paging.capped_count for person_search: a county-wide search by text alone is
+    counted in the text index (SQLite FTS5 stops after cap + 1 matches), not the table."""
+    cap = count_cap() if cap is None else cap
+    info = _text_ids(qs)
+    if info is not None and info.only_text and connection.vendor == "sqlite":
+        return _index_count(info, cap)
+    return capped_count(qs, cap)
+
+
+# SQLite reads the page of an indexed person search in one of two ways. The usual plan takes
+# every match from the text index and sorts them: cheap for a few hundred, but `yc` finds 13 000
+# people in the 1 M county (≈ 50 ms of primary-key lookups and sorting). So the sorted plan gets
+# SORT_BUDGET_STEPS SQLite VM steps (progress handler; a few hundred matches need far fewer);
+# past them the page is read by walking the grids in path order through person_grid_idx and
+# keeping the people the index matched, stopping when the page is full (the walk is in the
+# list's order, so nothing is sorted). Were the matches bunched at the end of the tree, the walk
+# could read the whole index: past WALK_BUDGET_STEPS the sorted plan runs without a budget.
+# Same rows, same order, every time; only the plan differs.
+SORT_BUDGET_STEPS = 30_000
+WALK_BUDGET_STEPS = 1_000_000
+_PROGRESS_EVERY = 5_000
+_FROM_PERSON = (
+    'FROM "registry_person" INNER JOIN "grids_node"'
+    ' ON ("registry_person"."grid_id" = "grids_node"."id")'
+)
+_FROM_GRIDS = (
+    'FROM "grids_node" CROSS JOIN "registry_person" INDEXED BY "person_grid_idx"'
+    ' ON ("registry_person"."grid_id" = "grids_node"."id")'
+)
+
+
+class _OverBudget(Exception):
+    pass
+
+
+def _within(budget: int, read):
+    """read() with SQLite stopping it after `budget` VM steps (then _OverBudget).
+
+    Only for SELECTs: SQLite rolls an interrupted transaction back only when the interrupted
+    statement writes."""
+    steps = [0]
+    every = max(1, min(_PROGRESS_EVERY, budget))
+
+    def tick() -> int:
+        steps[0] += every
+        return 1 if steps[0] > budget else 0
+
+    connection.ensure_connection()
+    raw = connection.connection
+    raw.set_progress_handler(tick, every)
+    try:
+        return read()
+    except OperationalError:
+        if steps[0] <= budget:
+            raise
+        raise _OverBudget from None
+    finally:
+        raw.set_progress_handler(None, 0)
+
+
+def _walk_ids(qs: QuerySet[Person], start: int, stop: int) -> list[int] | None:
+    """Person ids start..stop of qs through the grid walk (None: the SQL has another shape)."""
+    sql, params = qs.values_list("pk", flat=True)[start:stop].query.sql_with_params()
+    if sql.count(_FROM_PERSON) != 1:
+        return None
+    sql = sql.replace(_FROM_PERSON, _FROM_GRIDS)
+    # `+` keeps SQLite from answering these IN lists through an index instead of the walk.
+    sql = sql.replace('"registry_person"."id" IN (', '+"registry_person"."id" IN (')
+    sql = sql.replace('"registry_person"."grid_id" IN (', '+"registry_person"."grid_id" IN (')
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _sqlite_rows(qs: QuerySet[Person], info: TextIds, start: int, stop: int) -> list[Person]:
+    # A short query (`yc`, `张`) is cheap to count in the index (it stops after COUNT_CAP + 1)
+    # and often matches thousands: over the cap it walks at once. A longer one (`yuancuichen`)
+    # can cost more to match than to sort its few rows, so it is not matched twice.
+    big = info.short and _index_count(info, count_cap()) > count_cap()
+    if not big:
+        try:
+            return _within(SORT_BUDGET_STEPS, lambda: list(_list_columns(qs)[start:stop]))
+        except _OverBudget:
+            pass
+    try:
+        ids = _within(WALK_BUDGET_STEPS, lambda: _walk_ids(qs, start, stop))
+    except _OverBudget:
+        ids = None
+    if ids is None:
+        return list(_list_columns(qs)[start:stop])
+    found = {p.pk: p for p in _list_columns(Person.objects.filter(pk__in=ids))}
+    return [found[i] for i in ids if i in found]
+
+
+# What a people or households list page shows (the page and the API list): other columns,
+# such as the encrypted health note or the grid's GeoJSON boundary, are not read.
+PERSON_LIST_FIELDS = (
+    "name",
+    "id_number",
+    "id_legacy",
+    "birth_date",
+    "sex",
+    "phone",
+    "ethnicity",
+    "household",
+    "relation",
+    "employment",
+    "health",
+    "disability_grade",
+    "party_member",
+    "note",
+    "grid__code",
+    "grid__name",
+)
+HOUSEHOLD_LIST_FIELDS = (
+    "number",
+    "address",
+    "housing",
+    "floor_area",
+    "residence",
+    "head_name",
+    "member_count",
+    "note",
+    "grid__code",
+    "grid__name",
+    "building__code",
+)
+_TAGS_JSON = "_tags_json"
+_TAG_FIELDS = ["id", "name", "sensitive"]  # in Tag's field order (Model.from_db); others deferred
+
+
+def _tags_sql(table: str, column: str) -> str:
+    """A record's tags as one JSON array of [id, sensitive, name], in Tag's order (sort, id)."""
+    if connection.vendor == "postgresql":
+        return (
+            "(SELECT json_agg(json_build_array(t.id, t.sensitive, t.name) ORDER BY t.sort, t.id)"
+            f"::text FROM {table}_tags rt JOIN registry_tag t ON t.id = rt.tag_id"
+            f' WHERE rt.{column} = "{table}"."id")'
+        )
+    return (
+        "(SELECT json_group_array(json_array(x.id, x.sensitive, x.name)) FROM"
+        f" (SELECT t.id, t.sensitive, t.name FROM {table}_tags rt"
+        f' JOIN registry_tag t ON t.id = rt.tag_id WHERE rt.{column} = "{table}"."id"'
+        " ORDER BY t.sort, t.id) x)"
+    )
+
+
+def _attach_tags(rows: list) -> list:
+    """Give each row its tags as if prefetched (`row.tags.all()` reads no more), from the
+    JSON the page query carried: one query for a page and its tags."""
+    for row in rows:
+        raw = getattr(row, _TAGS_JSON)
+        delattr(row, _TAGS_JSON)
+        items = json.loads(raw) if isinstance(raw, str) else (raw or [])
+        tags = [Tag.from_db(DEFAULT_DB_ALIAS, _TAG_FIELDS, (i, n, bool(s))) for i, s, n in items]
+        related = row.tags.get_queryset()
+        related._result_cache = tags
+        related._prefetch_done = True
+        row.__dict__.setdefault("_prefetched_objects_cache", {})["tags"] = related
+    return rows
+
+
+def _list_columns(qs: QuerySet[Person]) -> QuerySet[Person]:
+    return (
+        qs.select_related(None)
+        .select_related("grid")
+        .only(*PERSON_LIST_FIELDS)
+        .annotate(**{_TAGS_JSON: RawSQL(_tags_sql("registry_person", "person_id"), [])})
+    )
+
+
+def person_rows(qs: QuerySet[Person], start: int, stop: int) -> list[Person]:
+    """Rows start..stop of a person_search queryset for a list: its columns, its grid's code
+    and name and its tags, in one query (SQLite, many text matches: see SORT_BUDGET_STEPS)."""
+    info = _text_ids(qs)
+    if info is not None and connection.vendor == "sqlite":
+        return _attach_tags(_sqlite_rows(qs, info, start, stop))
+    return _attach_tags(list(_list_columns(qs)[start:stop]))
+
+
+def household_rows(qs: QuerySet[Household], start: int, stop: int) -> list[Household]:
+    """Rows start..stop of a household_search queryset for a list, with tags, in one query."""
+    qs = qs.only(*HOUSEHOLD_LIST_FIELDS).annotate(
+        **{_TAGS_JSON: RawSQL(_tags_sql("registry_household", "household_id"), [])}
+    )
+    return _attach_tags(list(qs[start:stop]))
 
 
 def simple_search(

@@ -17,7 +17,13 @@ from minqing.accounts.access import (
 )
 from minqing.accounts.links import linked_households_q
 from minqing.core.audit import history_for
-from minqing.core.paging import int_param, page_of, querystring_without_page
+from minqing.core.paging import (
+    capped_count,
+    int_param,
+    page_of,
+    querystring_without_page,
+    search_page,
+)
 from minqing.registry import selectors, services
 from minqing.registry.forms import HouseholdForm, OrganisationForm, PersonForm, PlaceForm
 from minqing.registry.models import (
@@ -47,6 +53,17 @@ def _filters(request) -> dict:
 
 def _list_response(request, template: str, qs, context: dict):
     page = page_of(request, qs)
+    context.update({"page": page, "qs_no_page": querystring_without_page(request)})
+    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "results":
+        return render(request, template.replace(".html", "_results.html"), context)
+    return render(request, template, context)
+
+
+def _search_response(request, template: str, qs, context: dict, *, read, count=capped_count):
+    """A people or households search list: its page read with `search_page` (the total counted
+    up to 1 000, then "超过1000条"; rows and tags in one query by `read`), its pager
+    `registry/_list_pager.html`."""
+    page = search_page(request, qs, read=read, count=count)
     context.update({"page": page, "qs_no_page": querystring_without_page(request)})
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "results":
         return render(request, template.replace(".html", "_results.html"), context)
@@ -94,7 +111,7 @@ def person_list(request):
         age_max=int_param(request, "age_max"),
         sex=sex,
     )
-    return _list_response(
+    return _search_response(
         request,
         "registry/person_list.html",
         qs,
@@ -104,6 +121,8 @@ def person_list(request):
             "sexes": Sex.choices,
             "can_edit": can_edit_registry(request.user),
         },
+        read=selectors.person_rows,
+        count=selectors.person_capped_count,
     )
 
 
@@ -236,7 +255,7 @@ def household_list(request):
     qs = selectors.household_search(
         request.user, q=f["q"], node=f["node"], tag=f["tag"], housing=housing, residence=residence
     )
-    return _list_response(
+    return _search_response(
         request,
         "registry/household_list.html",
         qs,
@@ -247,6 +266,7 @@ def household_list(request):
             "residences": Residence.choices,
             "can_edit": can_edit_registry(request.user),
         },
+        read=selectors.household_rows,
     )
 
 
