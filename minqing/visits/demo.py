@@ -26,6 +26,7 @@ SEEN = [
     "独居老人，叮嘱注意用电安全。",
     "反映小区停车难，已记录。",
 ]
+CHUNK = 5000
 MODES = [VisitMode.HOME] * 6 + [VisitMode.PHONE] * 3 + [VisitMode.MEETING]
 
 
@@ -56,7 +57,10 @@ def _seed_past_visits(*, rng: random.Random, now: dt.datetime) -> dict:
     with transaction.atomic():
         for pk, when in created.items():
             Household.objects.filter(pk=pk).update(created_at=when)
-        schedules = schedules_compute([pk for pk, _g, _c in households], today=now.date())
+        ids = [pk for pk, _g, _c in households]
+        schedules = {}
+        for i in range(0, len(ids), CHUNK):  # SQLite limits the variables of one statement
+            schedules.update(schedules_compute(ids[i : i + CHUNK], today=now.date()))
         visits, visitor_rows = [], []
         for pk, grid_id, _c in households:
             vc = schedules[pk].visit_class

@@ -23,6 +23,16 @@ def test_demo_visits_give_every_household_a_schedule_and_run_once(grid_a_worker,
     assert Visit.objects.count() == result["visits"]
 
 
+def test_a_large_county_is_scheduled_in_chunks(grid_a_worker, tree, monkeypatch):
+    """1M people means ~400k households: more ids than SQLite takes in one statement."""
+    from minqing.visits import demo
+
+    for i in range(12):
+        file_household(grid_a_worker, tree["grid_a"], f"东门路{i}号")
+    monkeypatch.setattr(demo, "CHUNK", 5)
+    assert 8 <= seed_visits(rng=random.Random(3))["visits"] <= 12
+
+
 def test_demo_campaigns_one_closed_mostly_done_one_open_in_progress(
     grid_a_worker, grid_b_worker, community_worker, street_officer, tree
 ):
