@@ -720,29 +720,41 @@ def pg_admin(url: str, sql: str) -> None:
         conn.execute(sql)
 
 
-def prepare(db: str, args) -> tuple[dict, str]:
+def database_env(db: str, args, sqlite_file: str) -> tuple[dict, str]:
+    """The environment for this run's database: --database-url, else a SQLite file under
+    /tmp/minqing-bench (or --sqlite-path), else PostgreSQL --pg-db. Shared by the benches."""
     env = dict(os.environ, MINQING_DEV="1", DEBUG="0")
     if args.database_url:
         url = args.database_url
     elif db == "sqlite":
-        path = Path(args.sqlite_path or f"/tmp/minqing-bench/cases-{args.cases}.sqlite3")
+        path = Path(args.sqlite_path or f"/tmp/minqing-bench/{sqlite_file}")
         path.parent.mkdir(parents=True, exist_ok=True)
         url = f"sqlite:///{path}"
     else:
         url = f"postgres://postgres@127.0.0.1:5432/{args.pg_db}"
     env["DATABASE_URL"] = url
+    return env, url
+
+
+def fresh_database(db: str, env: dict, url: str) -> None:
+    """Drop and recreate the database (or SQLite file) and migrate it."""
+    if url.startswith("sqlite"):
+        for suffix in ("", "-wal", "-shm"):
+            Path(url[len("sqlite:///") :] + suffix).unlink(missing_ok=True)
+    else:
+        name = urllib.parse.urlsplit(url).path.lstrip("/")
+        if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+            raise SystemExit(f"unexpected database name {name!r}")
+        pg_admin(url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        pg_admin(url, f"CREATE DATABASE {name}")
+    log(f"{db}: migrate")
+    subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], env=env, cwd=ROOT, check=True)
+
+
+def prepare(db: str, args) -> tuple[dict, str]:
+    env, url = database_env(db, args, f"cases-{args.cases}.sqlite3")
     if not args.reuse:
-        if url.startswith("sqlite"):
-            for suffix in ("", "-wal", "-shm"):
-                Path(url[len("sqlite:///") :] + suffix).unlink(missing_ok=True)
-        else:
-            name = urllib.parse.urlsplit(url).path.lstrip("/")
-            if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
-                raise SystemExit(f"unexpected database name {name!r}")
-            pg_admin(url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-            pg_admin(url, f"CREATE DATABASE {name}")
-        log(f"{db}: migrate")
-        subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], env=env, cwd=ROOT, check=True)
+        fresh_database(db, env, url)
         log(f"{db}: seed {args.cases} cases ({args.open} open)")
         run_internal("seed", env, opts(args))
     return env, url

@@ -42,14 +42,11 @@ import bisect
 import datetime as dt
 import json
 import math
-import os
 import random
-import re
 import signal
 import subprocess
 import sys
 import time
-import urllib.parse
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,8 +57,9 @@ from cases_bench import (  # noqa: E402  (the shared seeding and server helpers)
     _db_time,
     analyze,
     bench_json,
+    database_env,
     django_setup,
-    pg_admin,
+    fresh_database,
     start_gunicorn,
 )
 from search_bench import GUNICORN, PYTHON, fetch, log, pct, stop_gunicorn  # noqa: E402
@@ -732,28 +730,9 @@ def opts(args) -> dict:
 
 
 def prepare(db: str, args) -> tuple[dict, str]:
-    env = dict(os.environ, MINQING_DEV="1", DEBUG="0")
-    if args.database_url:
-        url = args.database_url
-    elif db == "sqlite":
-        path = Path(args.sqlite_path or f"/tmp/minqing-bench/visits-{args.visits}.sqlite3")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        url = f"sqlite:///{path}"
-    else:
-        url = f"postgres://postgres@127.0.0.1:5432/{args.pg_db}"
-    env["DATABASE_URL"] = url
+    env, url = database_env(db, args, f"visits-{args.visits}.sqlite3")
     if not args.reuse:
-        if url.startswith("sqlite"):
-            for suffix in ("", "-wal", "-shm"):
-                Path(url[len("sqlite:///") :] + suffix).unlink(missing_ok=True)
-        else:
-            name = urllib.parse.urlsplit(url).path.lstrip("/")
-            if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
-                raise SystemExit(f"unexpected database name {name!r}")
-            pg_admin(url, f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-            pg_admin(url, f"CREATE DATABASE {name}")
-        log(f"{db}: migrate")
-        subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], env=env, cwd=ROOT, check=True)
+        fresh_database(db, env, url)
         log(f"{db}: seed {args.people} people, {args.households} households, {args.visits} visits")
         run_internal("seed", env, opts(args))
     return env, url
