@@ -652,7 +652,7 @@ def campaign_assign(request, pk: int):
     user = request.user
     campaign = selectors.campaign_for(user, pk)
     code = request.POST.get("grid", "").strip()[:20]
-    grid = Node.objects.filter(code=code, level=Level.GRID).first() if code else None
+    grid = visible_nodes(user).filter(code=code, level=Level.GRID).first() if code else None
     if grid is None or not services.can_assign_campaign(user, campaign):
         raise Http404
     targets = list(selectors.campaign_targets_for(user, campaign).filter(grid=grid))
