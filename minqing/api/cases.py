@@ -698,11 +698,19 @@ units = Router(tags=["cases"])
 
 class UnitFilter(PageParams):
     page_size: int = Field(100, ge=1, le=200)
+    case: str | None = Field(None, max_length=30, description="only units serving this case's grid")
 
 
-@units.get("/", response=dict, summary="Active departments cases can be transferred to (转办)")
+@units.get(
+    "/",
+    response={200: dict, 404: ErrorOut},
+    summary="Active departments cases can be transferred to (转办)",
+)
 def unit_list(request, f: Query[UnitFilter]):
-    qs = Unit.objects.filter(active=True).select_related("node").order_by("code")
+    if f.case:
+        qs = selectors.transfer_targets(_case(request, f.case)).select_related("node")
+    else:
+        qs = Unit.objects.filter(active=True).select_related("node").order_by("code")
     return _page(
         qs,
         f,

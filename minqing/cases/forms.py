@@ -9,7 +9,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from minqing.cases import selectors, services
-from minqing.cases.models import Category, Channel, Priority, Satisfaction, Unit
+from minqing.cases.models import Category, Channel, Priority, Satisfaction
 from minqing.cases.workflow import TRANSITIONS
 from minqing.registry.selectors import grids_for, households_for
 
@@ -235,11 +235,11 @@ class ActionForm(forms.Form):
         elif action == "transfer":
             fields["target_unit"] = forms.ModelChoiceField(
                 label=_("转给部门"),
-                queryset=Unit.objects.filter(active=True).order_by("code"),
+                queryset=selectors.transfer_targets(case),
                 empty_label=_("请选择部门"),
                 error_messages={
                     "required": services.ERR_TARGET,
-                    "invalid_choice": services.ERR_TARGET,
+                    "invalid_choice": services.ERR_UNIT_AREA,
                 },
             )
         elif action == "extend_request":

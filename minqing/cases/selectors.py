@@ -294,6 +294,18 @@ def solved_ledger(user, *, start: date | None = None, end: date | None = None) -
     return with_list_columns(qs).order_by("closed_at", "id")
 
 
+def transfer_targets(case: Case):
+    """Departments a case can be transferred to (转办): active ones whose area covers its grid.
+
+    A street's 城管中队 serves that street only; a county department serves every street.
+    """
+    from minqing.cases.models import Unit
+
+    return Unit.objects.filter(active=True, node__path__in=case.grid.ancestor_paths()).order_by(
+        "code"
+    )
+
+
 def dispatch_targets(user, case: Case):
     """Staff a dispatcher can send this case to: people assigned in the case's community."""
     from minqing.accounts.models import User

@@ -60,6 +60,7 @@ ERR_WRONG_STATE = "该案件当前状态为“{status}”，不能执行“{acti
 ERR_NOTE = "请填写说明。"
 ERR_TARGET = "请选择处置人或处置部门。"
 ERR_TARGET_SCOPE = "所选处置人不能处理该网格的案件。"
+ERR_UNIT_AREA = "所选部门的服务区域不包括该案件所在网格。"
 ERR_TOP_LEVEL = "已是最高层级，无法再上报。"
 ERR_EXTENSION_PENDING = "该案件已有待审批的延期申请。"
 ERR_EXTENSION_DAYS = "延长天数应为 1 到 30 个工作日。"
@@ -84,12 +85,8 @@ class CaseConflict(Exception):
 
 
 def _assignments(user) -> list[tuple[str, str]]:
-    """(role, node path) of a user's assignments, cached on the user object for the request."""
-    cached = getattr(user, "_minqing_case_assignments", None)
-    if cached is None:
-        cached = list(user.assignments.values_list("role", "node__path"))
-        user._minqing_case_assignments = cached
-    return cached
+    """(role, node path) of a user's assignments, from the rows read once per request."""
+    return [(a.role, a.node.path) for a in user_assignments(user)]
 
 
 def _who_ok(user, case: Case, t: workflow.Transition) -> bool:
@@ -627,6 +624,8 @@ def _dispatch(case, *, acting_user, target_user, now, event, **_):
 def _transfer(case, *, target_unit, now, event, **_):
     if target_unit is None or not target_unit.active:
         raise ValidationError({"target_unit": ERR_TARGET})
+    if not case.grid.path.startswith(target_unit.node.path):
+        raise ValidationError({"target_unit": ERR_UNIT_AREA})
     case.handler_user, case.handler_unit = None, target_unit
     _begin_handling(case, now)
     event["target_unit"] = target_unit

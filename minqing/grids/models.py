@@ -106,6 +106,11 @@ class Node(models.Model):
     def ancestor_codes(self) -> list[str]:
         return [c for c in self.path.split("/") if c]
 
+    def ancestor_paths(self) -> list[str]:
+        """The paths of this node and every node above it, county first (no query)."""
+        codes = self.ancestor_codes()
+        return ["/" + "/".join(codes[: i + 1]) + "/" for i in range(len(codes))]
+
     def clean(self) -> None:
         errors: dict[str, str] = {}
         if self.parent is None:

@@ -366,6 +366,28 @@ def test_an_unknown_unit_or_user_is_a_field_error(client, case_a, community_work
     assert r.status_code == 400 and "action" in r.json()["errors"]
 
 
+def test_a_unit_serving_another_street_cannot_take_the_case(client, case_a, community_worker, tree):
+    """转办 goes to a department whose area covers the case's grid, never a neighbour street's."""
+    from minqing.cases.models import Unit
+    from minqing.grids.models import Level, Node
+
+    other = Node.objects.create(
+        level=Level.STREET, name="城西街道", code="330188002", parent=tree["county"]
+    )
+    Unit.objects.create(code="west-cg", name="城西城管中队", node=other)
+    Unit.objects.create(code="east-cg", name="城东城管中队", node=tree["street"])
+    boss = bearer(community_worker)
+    listed = client.get("/api/units/", {"case": case_a.number}, **boss).json()
+    assert [u["code"] for u in listed["items"]] == ["east-cg"]
+    assert client.get("/api/units/", {"case": "20260101-999999"}, **boss).status_code == 404
+    r = act(client, boss, case_a.number, "transfer", target_unit="west-cg")
+    assert r.status_code == 400
+    assert r.json()["errors"] == {"target_unit": [services.ERR_UNIT_AREA]}
+    assert Case.objects.get(pk=case_a.pk).handler_unit is None
+    r = act(client, boss, case_a.number, "transfer", target_unit="east-cg")
+    assert r.status_code == 200 and r.json()["handler"] == "城东城管中队"
+
+
 def test_a_grid_worker_may_not_dispatch(client, case_a, grid_a_worker):
     r = act(client, bearer(grid_a_worker), case_a.number, "dispatch", target_user=grid_a_worker.pk)
     assert r.status_code == 403

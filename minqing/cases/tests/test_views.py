@@ -392,6 +392,26 @@ def test_a_service_validation_error_is_shown_on_its_field(client, case_a, grid_a
     assert form.errors["days"] == [services.ERR_EXTENSION_PENDING]
 
 
+def test_the_transfer_form_offers_only_units_serving_the_cases_grid(
+    client, case_a, community_worker, water_unit, tree
+):
+    from minqing.cases.models import Unit
+    from minqing.grids.models import Level, Node
+
+    other = Node.objects.create(
+        level=Level.STREET, name="城西街道", code="330188002", parent=tree["county"]
+    )
+    west = Unit.objects.create(code="west-cg", name="城西城管中队", node=other)
+    login(client, community_worker)
+    page = client.get(f"/cases/{case_a.number}/").content.decode()
+    assert "供水公司" in page and "城西城管中队" not in page
+    response = act(client, case_a, "transfer", target_unit=west.pk)
+    assert response.status_code == 400
+    form = next(f for f in response.context["action_forms"] if f.action == "transfer")
+    assert form.errors["target_unit"] == [services.ERR_UNIT_AREA]
+    assert act(client, case_a, "transfer", target_unit=water_unit.pk).status_code == 302
+
+
 def test_an_action_the_user_may_not_take_is_403(client, case_a, grid_a_worker):
     login(client, grid_a_worker)  # grid workers do not dispatch
     response = act(client, case_a, "dispatch", target_user=grid_a_worker.pk)
