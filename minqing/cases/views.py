@@ -34,6 +34,7 @@ from minqing.cases.models import (
 )
 from minqing.cases.workflow import TRANSITIONS
 from minqing.core import workdays
+from minqing.core.forms import apply_errors
 from minqing.core.i18n import source, source_choices
 from minqing.core.masking import mask_phone
 from minqing.core.paging import querystring_without_page
@@ -169,7 +170,7 @@ def case_new(request):
                             acting_user=user, case=case, files=photos, stage="受理"
                         )
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
             except services.PermissionDenied as exc:
                 form.add_error(None, str(exc))
             else:
@@ -191,11 +192,6 @@ def case_new(request):
         },
         status=status,
     )
-
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    for field, errors in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 # --- lists -----------------------------------------------------------------------------------
@@ -674,7 +670,7 @@ def case_act(request, number: str, action: str):
         fresh = selectors.case_for(request.user, number)
         return _case_page(request, fresh, error=str(exc), status=403)
     except ValidationError as exc:
-        _apply_errors(form, exc)
+        apply_errors(form, exc)
         fresh = selectors.case_for(request.user, number)
         return _case_page(request, fresh, bound=form, status=400)
     messages.success(request, _("已%(action)s。") % {"action": form.label})

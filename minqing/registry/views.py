@@ -17,6 +17,7 @@ from minqing.accounts.access import (
 )
 from minqing.accounts.links import linked_households_q
 from minqing.core.audit import history_for
+from minqing.core.forms import apply_errors
 from minqing.core.paging import (
     capped_count,
     int_param,
@@ -70,11 +71,6 @@ def _search_response(request, template: str, qs, context: dict, *, read, count=c
     return render(request, template, context)
 
 
-def _apply_errors(form, exc: ValidationError) -> None:
-    for field, errors in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
-
-
 def _edit_allowed(request) -> None:
     if not can_edit_registry(request.user):
         raise DjangoPermissionDenied(services.ERR_NOT_ALLOWED)
@@ -86,7 +82,7 @@ def _save_form(request, form, save, *, success_url):
         try:
             obj = save(data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         except services.PermissionDenied as exc:
             raise DjangoPermissionDenied(str(exc)) from None
         else:

@@ -28,6 +28,30 @@ def _forbid(exc: PermissionDenied):
     raise DjangoPermissionDenied(str(exc)) from None
 
 
+NOT_SAVED = object()
+
+
+def _submitted(request, form, save):
+    """Run `save` (a service call) for a valid POSTed form and return what it returns.
+
+    The service's ValidationError goes onto the form and its refusal becomes a 403; anything
+    short of success returns NOT_SAVED, and the caller re-shows the form.
+    """
+    if request.method != "POST" or not form.is_valid():
+        return NOT_SAVED
+    try:
+        return save()
+    except ValidationError as exc:
+        apply_errors(form, exc)
+    except PermissionDenied as exc:
+        _forbid(exc)
+    return NOT_SAVED
+
+
+def _form_page(request, template: str, context: dict):
+    return render(request, template, context, status=400 if context["form"].errors else 200)
+
+
 @login_required
 def index(request):
     q = request.GET.get("q", "")[:50]
@@ -61,24 +85,17 @@ def secondment_new(request):
     if not services.can_manage(request.user):
         raise DjangoPermissionDenied(services.ERR_NOT_MANAGER)
     form = SecondmentForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        try:
-            secondment = services.secondment_create(
-                acting_user=request.user, data=_team_data(form), request=request
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        except PermissionDenied as exc:
-            _forbid(exc)
-        else:
-            messages.success(request, _("派驻团队已创建，请添加成员。"))
-            return redirect(f"/secondments/{secondment.pk}/")
-    return render(
+    secondment = _submitted(
         request,
-        "secondments/form.html",
-        {"form": form, "title": _("新建组团派驻")},
-        status=400 if form.errors else 200,
+        form,
+        lambda: services.secondment_create(
+            acting_user=request.user, data=_team_data(form), request=request
+        ),
     )
+    if secondment is not NOT_SAVED:
+        messages.success(request, _("派驻团队已创建，请添加成员。"))
+        return redirect(f"/secondments/{secondment.pk}/")
+    return _form_page(request, "secondments/form.html", {"form": form, "title": _("新建组团派驻")})
 
 
 @login_required
@@ -100,27 +117,23 @@ def secondment_edit(request, pk: int):
         "note": secondment.note,
     }
     form = SecondmentForm(request.POST or None, user=request.user, initial=initial)
-    if request.method == "POST" and form.is_valid():
+
+    def save():
         data = _team_data(form)
         # Units kept from the registry when the form could not offer them (outside the scope).
         data.setdefault("sending_place", secondment.sending_place)
         data.setdefault("receiving_org", secondment.receiving_org)
-        try:
-            services.secondment_update(
-                acting_user=request.user, secondment=secondment, data=data, request=request
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        except PermissionDenied as exc:
-            _forbid(exc)
-        else:
-            messages.success(request, _("已保存。"))
-            return redirect(f"/secondments/{secondment.pk}/")
-    return render(
+        return services.secondment_update(
+            acting_user=request.user, secondment=secondment, data=data, request=request
+        )
+
+    if _submitted(request, form, save) is not NOT_SAVED:
+        messages.success(request, _("已保存。"))
+        return redirect(f"/secondments/{secondment.pk}/")
+    return _form_page(
         request,
         "secondments/form.html",
         {"form": form, "title": _("修改组团派驻"), "secondment": secondment},
-        status=400 if form.errors else 200,
     )
 
 
@@ -159,28 +172,25 @@ def member_new(request, pk: int):
     today = timezone.localdate()
     initial = {"turn_start": min(max(today, secondment.cycle_start), secondment.cycle_end)}
     form = MemberForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.member_add(
-                acting_user=request.user,
-                secondment=secondment,
-                data=form.service_data(),
-                request=request,
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        except PermissionDenied as exc:
-            _forbid(exc)
-        else:
-            messages.success(request, _("成员已添加。"))
-            if "again" in request.POST:
-                return redirect(f"/secondments/{secondment.pk}/members/new/")
-            return redirect(f"/secondments/{secondment.pk}/#members")
-    return render(
+    saved = _submitted(
+        request,
+        form,
+        lambda: services.member_add(
+            acting_user=request.user,
+            secondment=secondment,
+            data=form.service_data(),
+            request=request,
+        ),
+    )
+    if saved is not NOT_SAVED:
+        messages.success(request, _("成员已添加。"))
+        if "again" in request.POST:
+            return redirect(f"/secondments/{secondment.pk}/members/new/")
+        return redirect(f"/secondments/{secondment.pk}/#members")
+    return _form_page(
         request,
         "secondments/member_form.html",
         {"form": form, "secondment": secondment, "member": None},
-        status=400 if form.errors else 200,
     )
 
 
@@ -202,23 +212,20 @@ def member_edit(request, pk: int, member_pk: int):
         "username": member.user.username if member.user else "",
     }
     form = MemberForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.member_update(
-                acting_user=request.user, member=member, data=form.service_data(), request=request
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        except PermissionDenied as exc:
-            _forbid(exc)
-        else:
-            messages.success(request, _("已保存。"))
-            return redirect(f"/secondments/{secondment.pk}/#members")
-    return render(
+    saved = _submitted(
+        request,
+        form,
+        lambda: services.member_update(
+            acting_user=request.user, member=member, data=form.service_data(), request=request
+        ),
+    )
+    if saved is not NOT_SAVED:
+        messages.success(request, _("已保存。"))
+        return redirect(f"/secondments/{secondment.pk}/#members")
+    return _form_page(
         request,
         "secondments/member_form.html",
         {"form": form, "secondment": secondment, "member": member},
-        status=400 if form.errors else 200,
     )
 
 
@@ -302,26 +309,21 @@ def activity_new(request, pk: int):
     if not services.can_record(request.user, secondment):
         raise DjangoPermissionDenied(services.ERR_NOT_RECORDER)
     form = ActivityForm(request.POST or None, secondment=secondment)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.activity_create(
-                acting_user=request.user,
-                secondment=secondment,
-                data=form.cleaned_data,
-                request=request,
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        except PermissionDenied as exc:
-            _forbid(exc)
-        else:
-            messages.success(request, _("活动已登记。"))
-            return redirect(f"/secondments/{secondment.pk}/#activities")
-    return render(
+    saved = _submitted(
         request,
-        "secondments/activity_form.html",
-        {"form": form, "secondment": secondment},
-        status=400 if form.errors else 200,
+        form,
+        lambda: services.activity_create(
+            acting_user=request.user,
+            secondment=secondment,
+            data=form.cleaned_data,
+            request=request,
+        ),
+    )
+    if saved is not NOT_SAVED:
+        messages.success(request, _("活动已登记。"))
+        return redirect(f"/secondments/{secondment.pk}/#activities")
+    return _form_page(
+        request, "secondments/activity_form.html", {"form": form, "secondment": secondment}
     )
 
 
