@@ -68,12 +68,12 @@ def subtree_q(path: str) -> models.Q:
 
 
 class Node(models.Model):
-    level = models.PositiveSmallIntegerField("层级", choices=Level.choices)
-    name = models.CharField("名称", max_length=100)
-    code = models.CharField("编码", max_length=20, unique=True)
+    level = models.PositiveSmallIntegerField(_("层级"), choices=Level.choices)
+    name = models.CharField(_("名称"), max_length=100)
+    code = models.CharField(_("编码"), max_length=20, unique=True)
     parent = models.ForeignKey(
         "self",
-        verbose_name="上级",
+        verbose_name=_("上级"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -81,12 +81,12 @@ class Node(models.Model):
     )
     # "/330110/330110001/…/": the codes from the root down, for subtree prefix queries.
     path = models.CharField(max_length=255, unique=True, editable=False)
-    boundary = models.JSONField("边界 (GeoJSON)", null=True, blank=True)
-    sort = models.PositiveIntegerField("排序", default=0)
+    boundary = models.JSONField(_("边界 (GeoJSON)"), null=True, blank=True)
+    sort = models.PositiveIntegerField(_("排序"), default=0)
 
     class Meta:
-        verbose_name = "区划节点"
-        verbose_name_plural = "区划节点"
+        verbose_name = _("区划节点")
+        verbose_name_plural = _("区划节点")
         ordering = ["path"]
         indexes = [
             # LIKE 'prefix%' uses a btree index on PostgreSQL only with pattern opclasses.

@@ -15,11 +15,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from minqing.accounts.access import can_audit, home_node, scope_queryset, user_scope
 from minqing.core.audit import client_ip
-from minqing.core.i18n import source_choices
+from minqing.core.i18n import source, source_choices
 from minqing.core.models import AuditAction, AuditEntry
 from minqing.core.paging import int_param
 from minqing.core.templatetags.minqing_tags import field_label
@@ -433,10 +433,16 @@ def _model_name(label: str, cache: dict) -> str:
         from django.apps import apps
 
         try:
-            cache[label] = str(apps.get_model(label)._meta.verbose_name)
+            cache[label] = source(apps.get_model(label)._meta.verbose_name)
         except (LookupError, ValueError):
             cache[label] = label
     return cache[label]
+
+
+def _field_source_label(model_label: str, key: str) -> str:
+    """A field's Chinese name whatever the UI language: the audit ledger is an official record."""
+    with translation.override(None):
+        return field_label(model_label, key)
 
 
 def _changes_text(e: AuditEntry) -> str:
@@ -446,9 +452,9 @@ def _changes_text(e: AuditEntry) -> str:
     for k, v in e.changes.items():
         if isinstance(v, list | tuple) and len(v) == 2:
             old, new = ("" if x is None else x for x in v)
-            parts.append(f"{field_label(e.model, k)}：{old} → {new}")
+            parts.append(f"{_field_source_label(e.model, k)}：{old} → {new}")
         else:
-            parts.append(f"{field_label(e.model, k)}：{v}")
+            parts.append(f"{_field_source_label(e.model, k)}：{v}")
     return "；".join(parts)
 
 

@@ -22,20 +22,20 @@ class TagTarget(models.TextChoices):
 class Tag(models.Model):
     """A care or attention group (关爱/关注对象), configurable by the admin."""
 
-    name = models.CharField("名称", max_length=30, unique=True)
+    name = models.CharField(_("名称"), max_length=30, unique=True)
     target = models.CharField(
-        "适用于", max_length=10, choices=TagTarget.choices, default=TagTarget.PERSON
+        _("适用于"), max_length=10, choices=TagTarget.choices, default=TagTarget.PERSON
     )
-    description = models.CharField("说明", max_length=200, blank=True)
-    color = models.CharField("颜色", max_length=7, default="#b45309")
+    description = models.CharField(_("说明"), max_length=200, blank=True)
+    color = models.CharField(_("颜色"), max_length=7, default="#b45309")
     sensitive = models.BooleanField(
-        "敏感标签", default=False, help_text="如重点人员：仅有查看权限的人可见。"
+        _("敏感标签"), default=False, help_text=_("如重点人员：仅有查看权限的人可见。")
     )
-    sort = models.PositiveIntegerField("排序", default=0)
+    sort = models.PositiveIntegerField(_("排序"), default=0)
 
     class Meta:
-        verbose_name = "人员类别标签"
-        verbose_name_plural = "人员类别标签"
+        verbose_name = _("人员类别标签")
+        verbose_name_plural = _("人员类别标签")
         ordering = ["sort", "id"]
 
     def __str__(self) -> str:
@@ -56,45 +56,45 @@ class Residence(models.TextChoices):
 
 
 class Household(models.Model):
-    number = models.CharField("户号", max_length=30, unique=True)
-    address = models.CharField("现住址", max_length=200)
+    number = models.CharField(_("户号"), max_length=30, unique=True)
+    address = models.CharField(_("现住址"), max_length=200)
     grid = models.ForeignKey(
-        "grids.Node", verbose_name="所属网格", on_delete=models.PROTECT, related_name="households"
+        "grids.Node", verbose_name=_("所属网格"), on_delete=models.PROTECT, related_name="households"
     )
     building = models.ForeignKey(
         "grids.Node",
-        verbose_name="楼栋",
+        verbose_name=_("楼栋"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
     )
     housing = models.CharField(
-        "住房性质", max_length=10, choices=Housing.choices, default=Housing.OWN
+        _("住房性质"), max_length=10, choices=Housing.choices, default=Housing.OWN
     )
     floor_area = models.DecimalField(
-        "住房面积(m²)", max_digits=8, decimal_places=2, null=True, blank=True
+        _("住房面积(m²)"), max_digits=8, decimal_places=2, null=True, blank=True
     )
     residence = models.CharField(
-        "居住类型", max_length=10, choices=Residence.choices, default=Residence.PERMANENT
+        _("居住类型"), max_length=10, choices=Residence.choices, default=Residence.PERMANENT
     )
     tags = models.ManyToManyField(
-        Tag, verbose_name="家庭类别", blank=True, related_name="households"
+        Tag, verbose_name=_("家庭类别"), blank=True, related_name="households"
     )
-    note = models.TextField("备注", blank=True)
+    note = models.TextField(_("备注"), blank=True)
     head_name = models.CharField(
-        "户主姓名", max_length=50, blank=True
+        _("户主姓名"), max_length=50, blank=True
     )  # kept by services from members
-    member_count = models.PositiveSmallIntegerField("人口数", default=0)
+    member_count = models.PositiveSmallIntegerField(_("人口数"), default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_at = models.DateTimeField("建档时间", default=timezone.now)
-    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    created_at = models.DateTimeField(_("建档时间"), default=timezone.now)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
-        verbose_name = "家庭户"
-        verbose_name_plural = "家庭户"
+        verbose_name = _("家庭户")
+        verbose_name_plural = _("家庭户")
         ordering = ["grid_id", "number"]
         constraints = [
             models.CheckConstraint(
@@ -162,41 +162,41 @@ class DisabilityGrade(models.IntegerChoices):
 
 
 class Person(models.Model):
-    name = models.CharField("姓名", max_length=50)
+    name = models.CharField(_("姓名"), max_length=50)
     # One ID number is one person. Empty only for people whose number is not yet known.
     # Encrypted at rest; found, de-duplicated and kept unique through id_number_hash.
-    id_number = EncryptedTextField("公民身份号码", null=True, blank=True, plain_max_length=18)
+    id_number = EncryptedTextField(_("公民身份号码"), null=True, blank=True, plain_max_length=18)
     id_number_hash = models.CharField(
         max_length=64, null=True, blank=True, unique=True, editable=False
     )
-    id_legacy = models.BooleanField("旧15位身份证", default=False)
-    birth_date = models.DateField("出生日期", null=True, blank=True)
-    sex = models.CharField("性别", max_length=1, choices=Sex.choices, blank=True)
-    phone = EncryptedTextField("联系电话", blank=True, default="", plain_max_length=20)
-    ethnicity = models.CharField("民族", max_length=20, default="汉族", blank=True)
+    id_legacy = models.BooleanField(_("旧15位身份证"), default=False)
+    birth_date = models.DateField(_("出生日期"), null=True, blank=True)
+    sex = models.CharField(_("性别"), max_length=1, choices=Sex.choices, blank=True)
+    phone = EncryptedTextField(_("联系电话"), blank=True, default="", plain_max_length=20)
+    ethnicity = models.CharField(_("民族"), max_length=20, default="汉族", blank=True)
     household = models.ForeignKey(
         Household,
-        verbose_name="所在家庭",
+        verbose_name=_("所在家庭"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="members",
     )
-    relation = models.CharField("与户主关系", max_length=12, choices=Relation.choices, blank=True)
-    employment = models.CharField("就业状况", max_length=12, choices=Employment.choices, blank=True)
+    relation = models.CharField(_("与户主关系"), max_length=12, choices=Relation.choices, blank=True)
+    employment = models.CharField(_("就业状况"), max_length=12, choices=Employment.choices, blank=True)
     health = models.CharField(
-        "健康状况", max_length=10, choices=Health.choices, default=Health.GOOD
+        _("健康状况"), max_length=10, choices=Health.choices, default=Health.GOOD
     )
     disability_grade = models.PositiveSmallIntegerField(
-        "残疾等级", choices=DisabilityGrade.choices, default=0
+        _("残疾等级"), choices=DisabilityGrade.choices, default=0
     )
-    health_note = EncryptedTextField("健康/残疾说明", blank=True, default="", plain_max_length=200)
-    party_member = models.BooleanField("党员", default=False)
+    health_note = EncryptedTextField(_("健康/残疾说明"), blank=True, default="", plain_max_length=200)
+    party_member = models.BooleanField(_("党员"), default=False)
     grid = models.ForeignKey(
-        "grids.Node", verbose_name="所属网格", on_delete=models.PROTECT, related_name="people"
+        "grids.Node", verbose_name=_("所属网格"), on_delete=models.PROTECT, related_name="people"
     )
-    tags = models.ManyToManyField(Tag, verbose_name="人员类别", blank=True, related_name="people")
-    note = models.TextField("备注", blank=True)
+    tags = models.ManyToManyField(Tag, verbose_name=_("人员类别"), blank=True, related_name="people")
+    note = models.TextField(_("备注"), blank=True)
     # Search keys kept by services: pinyin, initials, last four digits. Never typed by anyone.
     name_pinyin = models.CharField(max_length=200, blank=True, editable=False)
     name_initials = models.CharField(max_length=100, blank=True, editable=False)
@@ -205,12 +205,12 @@ class Person(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_at = models.DateTimeField("建档时间", default=timezone.now)
-    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    created_at = models.DateTimeField(_("建档时间"), default=timezone.now)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
-        verbose_name = "人员"
-        verbose_name_plural = "人员"
+        verbose_name = _("人员")
+        verbose_name_plural = _("人员")
         ordering = ["grid_id", "household_id", "id"]
         permissions = [("reveal_personal_data", "可查看身份证号和电话明文")]
         indexes = [
@@ -277,11 +277,11 @@ class HouseholdNeed(models.Model):
     """需求信息、资源信息: what a household needs, and what it can offer the community."""
 
     household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="needs")
-    kind = models.CharField("类型", max_length=10, choices=NeedKind.choices, default=NeedKind.NEED)
-    category = models.CharField("类别", max_length=30)
-    description = models.CharField("内容", max_length=300)
+    kind = models.CharField(_("类型"), max_length=10, choices=NeedKind.choices, default=NeedKind.NEED)
+    category = models.CharField(_("类别"), max_length=30)
+    description = models.CharField(_("内容"), max_length=300)
     status = models.CharField(
-        "状态", max_length=10, choices=NeedStatus.choices, default=NeedStatus.OPEN
+        _("状态"), max_length=10, choices=NeedStatus.choices, default=NeedStatus.OPEN
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -289,8 +289,8 @@ class HouseholdNeed(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        verbose_name = "需求与资源"
-        verbose_name_plural = "需求与资源"
+        verbose_name = _("需求与资源")
+        verbose_name_plural = _("需求与资源")
         ordering = ["kind", "-created_at"]
 
     def __str__(self) -> str:
@@ -309,13 +309,13 @@ class PlaceKind(models.TextChoices):
 class GridRecord(models.Model):
     """A place or an organisation: a named thing in a base grid, with a contact."""
 
-    name = models.CharField("名称", max_length=100)
+    name = models.CharField(_("名称"), max_length=100)
     grid = models.ForeignKey(
-        "grids.Node", verbose_name="所属网格", on_delete=models.PROTECT, related_name="%(class)ss"
+        "grids.Node", verbose_name=_("所属网格"), on_delete=models.PROTECT, related_name="%(class)ss"
     )
-    contact = models.CharField("联系人", max_length=50, blank=True)
-    phone = models.CharField("联系电话", max_length=20, blank=True)
-    note = models.TextField("备注", blank=True)
+    contact = models.CharField(_("联系人"), max_length=50, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    note = models.TextField(_("备注"), blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -334,12 +334,12 @@ class GridRecord(models.Model):
 
 
 class Place(GridRecord):
-    kind = models.CharField("类型", max_length=10, choices=PlaceKind.choices)
-    address = models.CharField("地址", max_length=200)
+    kind = models.CharField(_("类型"), max_length=10, choices=PlaceKind.choices)
+    address = models.CharField(_("地址"), max_length=200)
 
     class Meta(GridRecord.Meta):
-        verbose_name = "场所"
-        verbose_name_plural = "场所"
+        verbose_name = _("场所")
+        verbose_name_plural = _("场所")
 
 
 class OrgKind(models.TextChoices):
@@ -351,9 +351,9 @@ class OrgKind(models.TextChoices):
 
 
 class Organisation(GridRecord):
-    kind = models.CharField("类型", max_length=12, choices=OrgKind.choices)
-    address = models.CharField("地址", max_length=200, blank=True)
+    kind = models.CharField(_("类型"), max_length=12, choices=OrgKind.choices)
+    address = models.CharField(_("地址"), max_length=200, blank=True)
 
     class Meta(GridRecord.Meta):
-        verbose_name = "组织"
-        verbose_name_plural = "组织"
+        verbose_name = _("组织")
+        verbose_name_plural = _("组织")

@@ -102,3 +102,19 @@ def test_the_assistance_duties_secondments_and_campaign_pages_are_english(client
         for tag in re.findall(r"<(?:h1|h2|th)\b[^>]*>(.*?)</(?:h1|h2|th)>", html, re.S):
             text = re.sub(r"<small\b.*?</small>|<[^>]+>", "", tag, flags=re.S)
             assert not HAN.search(text), (url, text)
+
+
+def test_household_and_person_forms_label_their_fields_in_english(client, community_worker):
+    """Form labels come from the models' verbose names, which are translated like the rest."""
+    login(client, community_worker)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    for url, label in (("/households/new/", "Floor area (m²)"), ("/people/new/", "Date of birth")):
+        html = client.get(url).content.decode()
+        # Field labels; the tag checkboxes' labels are data (tag names), not interface text.
+        labels = [
+            re.sub(r"<[^>]+>", "", text).strip()
+            for attrs, text in re.findall(r"<label\b([^>]*)>(.*?)</label>", html, re.S)
+            if "id_tags_" not in attrs
+        ]
+        assert label in labels, url
+        assert [text for text in labels if HAN.search(text)] == [], url
