@@ -59,7 +59,10 @@ class Household(models.Model):
     number = models.CharField(_("户号"), max_length=30, unique=True)
     address = models.CharField(_("现住址"), max_length=200)
     grid = models.ForeignKey(
-        "grids.Node", verbose_name=_("所属网格"), on_delete=models.PROTECT, related_name="households"
+        "grids.Node",
+        verbose_name=_("所属网格"),
+        on_delete=models.PROTECT,
+        related_name="households",
     )
     building = models.ForeignKey(
         "grids.Node",
@@ -182,20 +185,28 @@ class Person(models.Model):
         on_delete=models.SET_NULL,
         related_name="members",
     )
-    relation = models.CharField(_("与户主关系"), max_length=12, choices=Relation.choices, blank=True)
-    employment = models.CharField(_("就业状况"), max_length=12, choices=Employment.choices, blank=True)
+    relation = models.CharField(
+        _("与户主关系"), max_length=12, choices=Relation.choices, blank=True
+    )
+    employment = models.CharField(
+        _("就业状况"), max_length=12, choices=Employment.choices, blank=True
+    )
     health = models.CharField(
         _("健康状况"), max_length=10, choices=Health.choices, default=Health.GOOD
     )
     disability_grade = models.PositiveSmallIntegerField(
         _("残疾等级"), choices=DisabilityGrade.choices, default=0
     )
-    health_note = EncryptedTextField(_("健康/残疾说明"), blank=True, default="", plain_max_length=200)
+    health_note = EncryptedTextField(
+        _("健康/残疾说明"), blank=True, default="", plain_max_length=200
+    )
     party_member = models.BooleanField(_("党员"), default=False)
     grid = models.ForeignKey(
         "grids.Node", verbose_name=_("所属网格"), on_delete=models.PROTECT, related_name="people"
     )
-    tags = models.ManyToManyField(Tag, verbose_name=_("人员类别"), blank=True, related_name="people")
+    tags = models.ManyToManyField(
+        Tag, verbose_name=_("人员类别"), blank=True, related_name="people"
+    )
     note = models.TextField(_("备注"), blank=True)
     # Search keys kept by services: pinyin, initials, last four digits. Never typed by anyone.
     name_pinyin = models.CharField(max_length=200, blank=True, editable=False)
@@ -277,7 +288,9 @@ class HouseholdNeed(models.Model):
     """需求信息、资源信息: what a household needs, and what it can offer the community."""
 
     household = models.ForeignKey(Household, on_delete=models.CASCADE, related_name="needs")
-    kind = models.CharField(_("类型"), max_length=10, choices=NeedKind.choices, default=NeedKind.NEED)
+    kind = models.CharField(
+        _("类型"), max_length=10, choices=NeedKind.choices, default=NeedKind.NEED
+    )
     category = models.CharField(_("类别"), max_length=30)
     description = models.CharField(_("内容"), max_length=300)
     status = models.CharField(
@@ -311,7 +324,10 @@ class GridRecord(models.Model):
 
     name = models.CharField(_("名称"), max_length=100)
     grid = models.ForeignKey(
-        "grids.Node", verbose_name=_("所属网格"), on_delete=models.PROTECT, related_name="%(class)ss"
+        "grids.Node",
+        verbose_name=_("所属网格"),
+        on_delete=models.PROTECT,
+        related_name="%(class)ss",
     )
     contact = models.CharField(_("联系人"), max_length=50, blank=True)
     phone = models.CharField(_("联系电话"), max_length=20, blank=True)
