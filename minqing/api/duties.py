@@ -3,6 +3,11 @@
 My duties this month (links with their visit, days), recording a day in the community, and the
 monthly compliance report of the holders in the caller's scope. A holder outside the caller's
 scope answers 404; a bad or future month answers 400 with the field error.
+
+Offices give duties and set links (POST /holders, /holders/{pk}/links, /links/{pk}/end) through
+the services the pages use: a holder or link outside the caller's scope answers 404, one they
+see but may not manage (their own) 403, and a target outside their scope a field error, worded
+like one that does not exist.
 """
 
 import datetime
@@ -14,9 +19,10 @@ from ninja.responses import Status as Reply
 from pydantic import Field
 
 from minqing.accounts.access import get_scoped_or_404, visible_nodes
+from minqing.accounts.models import User
 from minqing.api.schemas import ErrorOut, FieldErrorsOut, InSchema
 from minqing.duties import selectors, services
-from minqing.duties.models import DayKind, DutyDay, DutyHolder
+from minqing.duties.models import DayKind, DutyDay, DutyHolder, DutyLink, DutyRule
 from minqing.grids.models import Level, Node
 
 router = Router(tags=["duties"])
@@ -291,3 +297,199 @@ def holder_month(request, pk: int, f: Query[MonthParams]):
     if line is None:
         raise ValidationError({"month": "该月不在此干部的联系任务期间内。"})
     return _detail(line, month)
+
+
+# ------------------------------------------------------------------ offices keep duties
+
+MAX_ID = 2**63 - 1
+
+
+class HolderIn(InSchema):
+    """A new duty: the user (by id or username), the rule's code, the unit and its node."""
+
+    user_id: int | None = Field(None, ge=1, le=MAX_ID, description="干部的用户 id")
+    username: str = Field("", max_length=150, description="或干部的用户名")
+    rule: str = Field(max_length=20, description="任务类型编码：leader / cadre / secretary")
+    unit: str = Field(max_length=100)
+    position: str = Field("", max_length=50)
+    node_code: str = Field(max_length=20, description="所属区划（县、街道或社区）编码")
+    active_from: datetime.date | None = Field(None, description="默认今天")
+    active_to: datetime.date | None = Field(None, description="留空为长期")
+
+
+class HolderOut(Schema):
+    id: int
+    user_id: int
+    user: str
+    rule: str
+    rule_name: str
+    unit: str
+    position: str
+    node_code: str
+    node_name: str
+    active_from: datetime.date
+    active_to: datetime.date | None
+
+
+class LinkIn(InSchema):
+    """A link: `kind` and the one target it names (community_code, household_number or
+    person_id), each looked up in the caller's scope."""
+
+    kind: str = Field(
+        max_length=10, description="community 联系社区 / household 联系户 / target 服务对象"
+    )
+    community_code: str = Field("", max_length=20)
+    household_number: str = Field("", max_length=30)
+    person_id: int | None = Field(None, ge=1, le=MAX_ID)
+    started_on: datetime.date | None = Field(None, description="默认今天")
+    note: str = Field("", max_length=200)
+
+
+class LinkEndIn(InSchema):
+    ended_on: datetime.date | None = Field(None, description="默认今天")
+
+
+class LinkRowOut(Schema):
+    id: int
+    holder_id: int
+    kind: str
+    kind_label: str
+    label: str
+    community_code: str | None
+    household_number: str | None
+    person_id: int | None
+    started_on: datetime.date
+    ended_on: datetime.date | None
+    note: str
+
+
+def _holder_out(h: DutyHolder) -> dict:
+    return {
+        "id": h.pk,
+        "user_id": h.user_id,
+        "user": str(h.user),
+        "rule": h.rule.code,
+        "rule_name": h.rule.name,
+        "unit": h.unit,
+        "position": h.position,
+        "node_code": h.node.code,
+        "node_name": h.node.name,
+        "active_from": h.active_from,
+        "active_to": h.active_to,
+    }
+
+
+def _link_out(link: DutyLink) -> dict:
+    return {
+        "id": link.pk,
+        "holder_id": link.holder_id,
+        "kind": link.kind,
+        "kind_label": link.get_kind_display(),
+        "label": str(link.target),
+        "community_code": link.community.code if link.community_id else None,
+        "household_number": link.household.number if link.household_id else None,
+        "person_id": link.person_id,
+        "started_on": link.started_on,
+        "ended_on": link.ended_on,
+        "note": link.note,
+    }
+
+
+def _renamed(exc: ValidationError, names: dict[str, str]) -> ValidationError:
+    """The service's field errors under the names the API's body uses."""
+    errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    return ValidationError({names.get(k, k): v for k, v in errors.items()})
+
+
+@router.post(
+    "/holders",
+    response={201: HolderOut, 400: FieldErrorsOut, 403: ErrorOut},
+    summary="Give a user in the caller's scope a contact duty (offices only)",
+)
+def holder_create(request, payload: HolderIn):
+    if payload.user_id is not None:
+        user = User.objects.filter(pk=payload.user_id).first()
+    elif payload.username.strip():
+        user = User.objects.filter(username=payload.username.strip()).first()
+    else:
+        user = None
+    data = {
+        "user": user,
+        "rule": DutyRule.objects.filter(code=payload.rule.strip()).first(),
+        "unit": payload.unit,
+        "position": payload.position,
+        "node": Node.objects.filter(code=payload.node_code.strip()).first(),
+        "active_from": payload.active_from,
+        "active_to": payload.active_to,
+    }
+    try:
+        holder = services.office_holder_create(acting_user=request.user, data=data, request=request)
+    except ValidationError as exc:
+        user_field = "username" if payload.user_id is None and payload.username else "user_id"
+        raise _renamed(exc, {"user": user_field, "node": "node_code"}) from None
+    return Reply(201, _holder_out(holder))
+
+
+def _holder_for(request, pk: int) -> DutyHolder:
+    return get_scoped_or_404(
+        request.user,
+        DutyHolder.objects.select_related("user", "rule", "node"),
+        node_field="node",
+        owner_fields=("user",),
+        pk=pk,
+    )
+
+
+@router.post(
+    "/holders/{int:pk}/links",
+    response={201: LinkRowOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Link a holder to a community, household or service target (offices only)",
+)
+def link_create(request, pk: int, payload: LinkIn):
+    holder = _holder_for(request, pk)
+    try:
+        link = services.office_link_add(
+            acting_user=request.user,
+            holder=holder,
+            kind=payload.kind,
+            community=payload.community_code,
+            household=payload.household_number,
+            person=payload.person_id,
+            started_on=payload.started_on,
+            note=payload.note,
+            request=request,
+        )
+    except ValidationError as exc:
+        raise _renamed(
+            exc,
+            {
+                "community": "community_code",
+                "household": "household_number",
+                "person": "person_id",
+            },
+        ) from None
+    return Reply(201, _link_out(link))
+
+
+@router.post(
+    "/links/{int:pk}/end",
+    response={200: LinkRowOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},
+    summary="End a link (today unless ended_on is given; offices only)",
+)
+def link_end(request, pk: int, payload: LinkEndIn | None = None):
+    link = get_scoped_or_404(
+        request.user,
+        DutyLink.objects.select_related(
+            "holder__user", "holder__node", "community", "household", "person"
+        ),
+        node_field="holder__node",
+        owner_fields=("holder__user",),
+        pk=pk,
+    )
+    link = services.office_link_end(
+        acting_user=request.user,
+        link=link,
+        ended_on=payload.ended_on if payload is not None else None,
+        request=request,
+    )
+    return _link_out(link)

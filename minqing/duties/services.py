@@ -7,14 +7,22 @@ visits.Visit rows (see selectors).
 
 import datetime as dt
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from minqing.core.audit import audit_log, snapshot
 from minqing.core.models import AuditAction
 from minqing.duties import selectors
-from minqing.duties.models import DayKind, DutyDay, DutyHolder, DutyLink, DutyRule, LinkKind
+from minqing.duties.models import (
+    ERR_HOLDER_DATES,
+    DayKind,
+    DutyDay,
+    DutyHolder,
+    DutyLink,
+    DutyRule,
+    LinkKind,
+)
 from minqing.grids.models import Node
 from minqing.registry.services import PermissionDenied
 
@@ -210,3 +218,264 @@ def link_end(*, acting_user, link: DutyLink, ended_on: dt.date | None = None, re
 
 def rule_by_code(code: str) -> DutyRule:
     return DutyRule.objects.get(code=code)
+
+
+# ------------------------------------------------------------------ offices keep duties
+
+# What an office does on the pages and through the API: the same services as the admin, after
+# the checks the admin does not need (who may, and whether the target is in the office's part
+# of the tree). Targets outside the scope get the same message as targets that do not exist.
+
+ERR_NOT_MANAGER = "您不能管理该干部的联系任务。"
+ERR_HOLDER_NOT_ALLOWED = "您没有设置联系任务的权限。"
+ERR_HOLDER_USER = "请在本辖区的用户中选择干部。"
+ERR_HOLDER_SELF = "不能为自己设置联系任务。"
+ERR_HOLDER_NODE = "所属区划应为您辖区内的县、街道或社区。"
+ERR_HOLDER_RULE = "请选择启用中的任务类型。"
+ERR_HOLDER_OPEN = "该干部已有长期有效的联系任务，请先为原任务填写结束日期。"
+ERR_HOLDER_UNIT = "请填写单位（不超过 100 字）。"
+ERR_HOLDER_POSITION = "职务不超过 50 字。"
+ERR_DATE_RANGE = "日期应在 {first} 至 {last} 之间。"
+ERR_LINK_KIND = "请选择联系类型。"
+ERR_LINK_COMMUNITY = "请选择您辖区内的社区。"
+ERR_LINK_HOUSEHOLD = "户号不存在或不在您的辖区内。"
+ERR_LINK_PERSON = "人员不存在或不在您的辖区内，请填写身份证号或人员编号（如 #123）。"
+ERR_LINK_REQUIRED = {
+    "community": "请选择社区。",
+    "household": "请填写户号。",
+    "person": "请填写服务对象的身份证号或人员编号。",
+}
+ERR_LINK_START_BEFORE = "开始日期不能早于联系任务开始日期（{start}）。"
+ERR_LINK_START_AFTER = "开始日期不能晚于联系任务结束日期（{end}）。"
+ERR_NOTE = "备注不超过 200 字。"
+
+# Dates an office may type: from the first month reports know to a year ahead.
+FIRST_DAY = dt.date(2000, 1, 1)
+AHEAD_DAYS = 366
+
+TARGET_FIELD = {
+    LinkKind.COMMUNITY: "community",
+    LinkKind.HOUSEHOLD: "household",
+    LinkKind.TARGET: "person",
+}
+
+
+def _dict_errors(exc: ValidationError, field: str = NON_FIELD_ERRORS) -> ValidationError:
+    """A service's ValidationError keyed by field (a bare message goes on `field`), so forms
+    and the API show every error where it belongs."""
+    if hasattr(exc, "error_dict"):
+        return exc
+    return ValidationError({field: exc.messages})
+
+
+def _date_in_range(value, field: str, errors: dict, today: dt.date) -> dt.date | None:
+    if value is None:
+        return None
+    if not isinstance(value, dt.date):
+        errors[field] = ERR_DATE_RANGE.format(first=FIRST_DAY, last=today)
+        return None
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    last = today + dt.timedelta(days=AHEAD_DAYS)
+    if not FIRST_DAY <= value <= last:
+        errors[field] = ERR_DATE_RANGE.format(first=FIRST_DAY, last=last)
+        return None
+    return value
+
+
+def office_holder_create(*, acting_user, data: dict, request=None) -> DutyHolder:
+    """An office gives a user in its part of the tree a duty at a node it covers.
+
+    data: user (User), rule (DutyRule), unit, position, node (Node), active_from, active_to;
+    the user, rule and node may be None (not found): each answers its field error.
+    """
+    from minqing.duties import permissions
+
+    if not permissions.can_create_holder(acting_user):
+        raise PermissionDenied(ERR_HOLDER_NOT_ALLOWED)
+    today = timezone.localdate()
+    errors: dict[str, str] = {}
+    user, rule, node = data.get("user"), data.get("rule"), data.get("node")
+    if user is not None and getattr(user, "pk", None) == acting_user.pk:
+        errors["user"] = ERR_HOLDER_SELF
+    elif user is None or not permissions.holder_users(acting_user).filter(pk=user.pk).exists():
+        errors["user"] = ERR_HOLDER_USER
+    if not isinstance(rule, DutyRule) or not rule.active:
+        errors["rule"] = ERR_HOLDER_RULE
+    if (
+        not isinstance(node, Node)
+        or not permissions.holder_nodes(acting_user).filter(pk=node.pk).exists()
+    ):
+        errors["node"] = ERR_HOLDER_NODE
+    unit = str(data.get("unit") or "").strip()
+    if not unit or len(unit) > 100:
+        errors["unit"] = ERR_HOLDER_UNIT
+    position = str(data.get("position") or "").strip()
+    if len(position) > 50:
+        errors["position"] = ERR_HOLDER_POSITION
+    active_from = _date_in_range(data.get("active_from") or today, "active_from", errors, today)
+    active_to = _date_in_range(data.get("active_to"), "active_to", errors, today)
+    if active_from and active_to and active_to < active_from:
+        errors["active_to"] = ERR_HOLDER_DATES
+    if (
+        "user" not in errors
+        and "active_to" not in errors
+        and active_to is None
+        and DutyHolder.objects.filter(user=user, active_to__isnull=True).exists()
+    ):
+        errors["user"] = ERR_HOLDER_OPEN
+    if errors:
+        raise ValidationError(errors)
+    clean = {
+        "user": user,
+        "rule": rule,
+        "unit": unit,
+        "position": position,
+        "node": node,
+        "active_from": active_from,
+        "active_to": active_to,
+    }
+    try:
+        with transaction.atomic():
+            return holder_create(acting_user=acting_user, data=clean, request=request)
+    except IntegrityError:
+        # Two offices gave the same user an open duty at once: the constraint lets one through.
+        raise ValidationError({"user": ERR_HOLDER_OPEN}) from None
+    except ValidationError as exc:
+        raise _dict_errors(exc) from None
+
+
+def _person_ref(raw) -> tuple[int | None, str]:
+    """(pk, "") for '#123', 123 or '123'; (None, id number) otherwise."""
+    if isinstance(raw, bool):
+        return None, ""
+    if isinstance(raw, int):
+        return (raw if 0 < raw < 2**63 else 0), ""
+    text = str(raw or "").strip().upper()
+    digits = text[1:] if text.startswith("#") else text
+    if digits.isascii() and digits.isdigit() and 0 < len(digits) < 13:
+        return int(digits), ""
+    return None, text[:30]
+
+
+def link_target(acting_user, kind: str, *, community=None, household="", person=""):
+    """The community, household or person an office names, looked up in its own scope.
+
+    community: a Node or a community code; household: a household number; person: an ID
+    number, a person id ('#123' or 123). ValidationError on the field when none is found.
+    """
+    from minqing.accounts.access import visible_nodes
+    from minqing.grids.models import Level
+    from minqing.registry.identity import id_number_q
+    from minqing.registry.selectors import households_for, people_for
+
+    field = TARGET_FIELD.get(kind)
+    if field is None:
+        raise ValidationError({"kind": ERR_LINK_KIND})
+    if kind == LinkKind.COMMUNITY:
+        communities = visible_nodes(acting_user).filter(level=Level.COMMUNITY)
+        if isinstance(community, Node):
+            found = communities.filter(pk=community.pk).first()
+        else:
+            code = str(community or "").strip()
+            if not code:
+                raise ValidationError({field: ERR_LINK_REQUIRED[field]})
+            found = communities.filter(code=code[:20]).first()
+        if found is None:
+            raise ValidationError({field: ERR_LINK_COMMUNITY})
+        return found
+    if kind == LinkKind.HOUSEHOLD:
+        number = str(household or "").strip()
+        if not number:
+            raise ValidationError({field: ERR_LINK_REQUIRED[field]})
+        found = households_for(acting_user).filter(number=number[:30]).first()
+        if found is None:
+            raise ValidationError({field: ERR_LINK_HOUSEHOLD})
+        return found
+    if person in (None, "") or (isinstance(person, str) and not person.strip()):
+        raise ValidationError({field: ERR_LINK_REQUIRED[field]})
+    pk, number = _person_ref(person)
+    people = people_for(acting_user)
+    if pk is not None:
+        found = people.filter(pk=pk).first() if pk else None
+    else:
+        found = people.filter(id_number_q(number)).first() if number else None
+    if found is None:
+        raise ValidationError({field: ERR_LINK_PERSON})
+    return found
+
+
+def office_link_add(
+    *,
+    acting_user,
+    holder: DutyHolder,
+    kind: str,
+    community=None,
+    household="",
+    person="",
+    started_on: dt.date | None = None,
+    note: str = "",
+    request=None,
+) -> DutyLink:
+    """An office links a holder it manages to a community, household or person in its scope,
+    from a day within the holder's duty."""
+    from minqing.duties import permissions
+
+    if not permissions.can_manage_holder(acting_user, holder):
+        raise PermissionDenied(ERR_NOT_MANAGER)
+    today = timezone.localdate()
+    errors: dict[str, str] = {}
+    target = None
+    try:
+        target = link_target(
+            acting_user, kind, community=community, household=household, person=person
+        )
+    except ValidationError as exc:
+        errors.update({k: v[0] for k, v in exc.message_dict.items()})
+    started_on = _date_in_range(started_on or today, "started_on", errors, today)
+    if started_on is not None:
+        if started_on < holder.active_from:
+            errors["started_on"] = ERR_LINK_START_BEFORE.format(start=holder.active_from)
+        elif holder.active_to and started_on > holder.active_to:
+            errors["started_on"] = ERR_LINK_START_AFTER.format(end=holder.active_to)
+    note = str(note or "").strip()
+    if len(note) > 200:
+        errors["note"] = ERR_NOTE
+    if errors:
+        raise ValidationError(errors)
+    field = TARGET_FIELD[kind]
+    try:
+        with transaction.atomic():
+            return link_add(
+                acting_user=acting_user,
+                holder=holder,
+                kind=kind,
+                target=target,
+                started_on=started_on,
+                note=note,
+                request=request,
+            )
+    except IntegrityError:
+        # The same target linked twice at once: the open-link constraint lets one through.
+        raise ValidationError({field: ERR_LINK_OPEN}) from None
+    except ValidationError as exc:
+        raise _dict_errors(exc, field) from None
+
+
+def office_link_end(
+    *, acting_user, link: DutyLink, ended_on: dt.date | None = None, request=None
+) -> DutyLink:
+    """An office ends a link of a holder it manages (today unless a date is given)."""
+    from minqing.duties import permissions
+
+    if not permissions.can_manage_holder(acting_user, link.holder):
+        raise PermissionDenied(ERR_NOT_MANAGER)
+    today = timezone.localdate()
+    errors: dict[str, str] = {}
+    ended_on = _date_in_range(ended_on or today, "ended_on", errors, today)
+    if errors:
+        raise ValidationError(errors)
+    try:
+        return link_end(acting_user=acting_user, link=link, ended_on=ended_on, request=request)
+    except ValidationError as exc:
+        raise _dict_errors(exc) from None

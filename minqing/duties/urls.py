@@ -10,5 +10,8 @@ urlpatterns = [
     path("days/<int:pk>/delete/", views.day_remove),
     path("report/", views.report),
     path("report.xlsx", views.report_xlsx),
+    path("holders/new/", views.holder_new),
     path("holders/<int:pk>/", views.holder_detail),
+    path("holders/<int:pk>/links/", views.link_new),
+    path("links/<int:pk>/end/", views.link_end),
 ]

@@ -4,6 +4,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as Forbidden
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -11,9 +12,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from minqing.accounts.access import get_scoped_or_404, visible_nodes
-from minqing.duties import exports, selectors, services
-from minqing.duties.forms import DayForm
-from minqing.duties.models import DutyDay, DutyHolder
+from minqing.core.forms import apply_errors
+from minqing.duties import exports, permissions, selectors, services
+from minqing.duties.forms import DayForm, HolderForm, LinkEndForm, LinkForm
+from minqing.duties.models import DutyDay, DutyHolder, DutyLink
 from minqing.grids.models import Level, Node
 from minqing.registry.services import PermissionDenied
 
@@ -59,6 +61,7 @@ def _index(request, form=None, status=200):
     user = request.user
     ctx = _my_part(request, form)
     ctx["office"] = selectors.is_office(user)
+    ctx["can_create_holder"] = permissions.can_create_holder(user)
     if ctx["office"]:
         m = ctx["month"]
         ctx["report"] = selectors.compliance(user, m.year, m.month)
@@ -180,27 +183,169 @@ def report_xlsx(request):
     return exports.report_response(request, rep, unit=unit, gaps_only=gaps_only)
 
 
-@login_required
-def holder_detail(request, pk: int):
-    holder = get_scoped_or_404(
+def _holder(request, pk: int) -> DutyHolder:
+    """A holder the user may see (their own, or one in their subtree), else 404."""
+    return get_scoped_or_404(
         request.user,
         DutyHolder.objects.select_related("user", "rule", "node"),
         node_field="node",
         owner_fields=("user",),
         pk=pk,
     )
+
+
+# The picker lists this many households and people per search: enough to pick from on a phone.
+PICK_ROWS = 8
+
+
+def _picked(request) -> tuple[str, list, list]:
+    """Households and people in the user's scope matching ?find= (name, number, address)."""
+    from minqing.registry.selectors import household_search, person_search
+
+    q = request.GET.get("find", "").strip()[:50]
+    if not q:
+        return "", [], []
+    households = list(household_search(request.user, q=q)[:PICK_ROWS])
+    people = list(person_search(request.user, q=q).select_related("household", "grid")[:PICK_ROWS])
+    return q, households, people
+
+
+def _holder_page(request, holder, *, link_form=None, end_error=None, status=200):
+    """The holder's month; for an office that manages them, the forms to add and end links."""
     month, error = _month_or_error(request)
     line = selectors.holder_line(holder, month)
+    ctx = {
+        "holder": holder,
+        "month": month,
+        "error": error,
+        "line": line,
+        "days": list(selectors.days_of(holder, month)),
+        "history": selectors.holder_history(holder),
+        "can_manage": permissions.can_manage_holder(request.user, holder),
+        "end_error": end_error,
+    }
+    if ctx["can_manage"]:
+        communities = visible_nodes(request.user).filter(level=Level.COMMUNITY).order_by("path")
+        ctx["link_form"] = link_form or LinkForm(communities=communities[:500])
+        shown = {s.pk for s in line.links} if line else set()
+        ctx["other_links"] = [
+            link
+            for link in DutyLink.objects.filter(holder=holder, ended_on__isnull=True)
+            .select_related("community", "household", "person")
+            .order_by("kind", "started_on", "pk")
+            if link.pk not in shown
+        ]
+        ctx["find"], ctx["found_households"], ctx["found_people"] = _picked(request)
+        if end_error is not None:
+            # Next to its link when the page lists it, else at the top of the card.
+            listed = shown | {link.pk for link in ctx["other_links"]}
+            end_error["inline"] = end_error["pk"] in listed
+    if error and status == 200:
+        status = 400
+    return render(request, "duties/holder_detail.html", ctx, status=status)
+
+
+@login_required
+def holder_detail(request, pk: int):
+    return _holder_page(request, _holder(request, pk))
+
+
+def _manager_of(request, holder) -> None:
+    """403 for someone who sees the holder (the holder themself) but may not set their links."""
+    if not permissions.can_manage_holder(request.user, holder):
+        raise Forbidden(services.ERR_NOT_MANAGER)
+
+
+@login_required
+@require_POST
+def link_new(request, pk: int):
+    """添加联系对象."""
+    holder = _holder(request, pk)
+    _manager_of(request, holder)
+    communities = visible_nodes(request.user).filter(level=Level.COMMUNITY).order_by("path")
+    form = LinkForm(request.POST, communities=communities[:500])
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            link = services.office_link_add(
+                acting_user=request.user,
+                holder=holder,
+                kind=data["kind"],
+                community=data["community"],
+                household=data["household"],
+                person=data["person"],
+                started_on=data["started_on"],
+                note=data["note"],
+                request=request,
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        except PermissionDenied:
+            raise Forbidden from None
+        else:
+            messages.success(request, _("已添加联系对象：%(target)s。") % {"target": link.target})
+            return redirect(f"/duties/holders/{holder.pk}/#manage")
+    return _holder_page(request, holder, link_form=form, status=400)
+
+
+@login_required
+@require_POST
+def link_end(request, pk: int):
+    """结束联系 (today, or the date given)."""
+    link = get_scoped_or_404(
+        request.user,
+        DutyLink.objects.select_related("holder__user", "holder__rule", "holder__node"),
+        node_field="holder__node",
+        owner_fields=("holder__user",),
+        pk=pk,
+    )
+    holder = link.holder
+    _manager_of(request, holder)
+    form = LinkEndForm(request.POST)
+    if form.is_valid():
+        try:
+            services.office_link_end(
+                acting_user=request.user,
+                link=link,
+                ended_on=form.cleaned_data["ended_on"],
+                request=request,
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        except PermissionDenied:
+            raise Forbidden from None
+        else:
+            messages.success(request, _("已结束联系：%(target)s。") % {"target": link.target})
+            return redirect(f"/duties/holders/{holder.pk}/#manage")
+    words = [m for msgs in form.errors.values() for m in msgs]
+    return _holder_page(
+        request, holder, end_error={"pk": link.pk, "message": "；".join(words)}, status=400
+    )
+
+
+@login_required
+def holder_new(request):
+    """新增联系任务: an office gives a user in its scope a duty, then sets the links."""
+    user = request.user
+    if not permissions.can_create_holder(user):
+        raise Forbidden(services.ERR_HOLDER_NOT_ALLOWED)
+    form = HolderForm(
+        request.POST or None,
+        users=permissions.holder_users(user),
+        nodes=permissions.holder_nodes(user),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            holder = services.office_holder_create(
+                acting_user=user, data=form.cleaned_data, request=request
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        except PermissionDenied:
+            raise Forbidden from None
+        else:
+            messages.success(request, _("已新增联系任务，请添加联系对象。"))
+            return redirect(f"/duties/holders/{holder.pk}/#manage")
     return render(
-        request,
-        "duties/holder_detail.html",
-        {
-            "holder": holder,
-            "month": month,
-            "error": error,
-            "line": line,
-            "days": list(selectors.days_of(holder, month)),
-            "history": selectors.holder_history(holder),
-        },
-        status=400 if error else 200,
+        request, "duties/holder_form.html", {"form": form}, status=400 if form.errors else 200
     )
