@@ -918,6 +918,11 @@ class CampaignActionIn(InSchema):
     note: str = Field("", max_length=200)
 
 
+class CampaignExtendIn(InSchema):
+    ends_on: str = Field("", max_length=30, description="新的结束日期 YYYY-MM-DD")
+    note: str = Field("", max_length=200, description="延长原因（可不填）")
+
+
 class CampaignTargetFilter(PageParams):
     grid: str | None = Field(None, max_length=20)
     status: str = Field("", pattern=r"^(done|todo)?$")
@@ -1052,6 +1057,23 @@ def campaign_action(request, pk: int, action: str, payload: CampaignActionIn):
         acting_user=request.user,
         campaign=campaign,
         action=action,
+        note=payload.note,
+        request=request,
+    )
+    return campaign_detail(request.user, selectors.campaign_for(request.user, pk))
+
+
+@router.post(
+    "/campaigns/{int:pk}/extend",
+    response={200: CampaignDetailOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},
+    summary="延长活动期限: move a draft or open campaign's end date later",
+)
+def campaign_extend(request, pk: int, payload: CampaignExtendIn):
+    campaign = selectors.campaign_for(request.user, pk)
+    services.campaign_extend(
+        acting_user=request.user,
+        campaign=campaign,
+        ends_on=payload.ends_on,
         note=payload.note,
         request=request,
     )

@@ -734,6 +734,12 @@ ERR_CAMPAIGN_ACTION = "不支持的操作。"
 ERR_CAMPAIGN_EDIT = "活动启动后不能再修改范围、期间和对象规则。"
 ERR_CAMPAIGN_NOT_OPEN = "活动不在进行中，不能调整走访对象。"
 ERR_CAMPAIGN_CLOSED = "活动已结束，不能再调整。"
+ERR_EXTEND_CLOSED = "活动已结束，不能延长期限；如需继续走访，请发起新的走访活动。"
+ERR_EXTEND_DATE = "请填写新的结束日期，格式如 2026-02-28。"
+ERR_EXTEND_NOT_LATER = "新的结束日期须晚于原结束日期（{end}）。"
+ERR_EXTEND_PAST = "新的结束日期不能早于今天。"
+ERR_EXTEND_BEFORE_START = "新的结束日期不能早于开始日期（{start}）。"
+ERR_ADD_NOT_ALLOWED = "只有社区及以上的工作人员可以追加走访对象。"
 ERR_ASSIGN_NOT_ALLOWED = "只有社区及以上的工作人员可以分配走访任务。"
 ERR_ASSIGN_TARGETS = "请至少选择一户。"
 ERR_ASSIGN_USERS = "请至少选择一名责任人。"
@@ -1152,23 +1158,128 @@ def campaign_rebuild(*, acting_user, campaign: Campaign, request=None, now=None)
     return {"added": added, "removed": removed}
 
 
+def can_add_to_campaign(user, campaign: Campaign) -> bool:
+    """Who may put households on a draft or open list: whoever may assign its targets (its
+    managers, and the offices for their own part of a larger campaign: the households must
+    be in their scope, see _households_by_number)."""
+    return can_assign_campaign(user, campaign)
+
+
 @transaction.atomic
 def campaign_add_households(*, acting_user, campaign: Campaign, numbers, request=None) -> int:
-    """Add households by number to a draft or open campaign (each in its coverage)."""
+    """Add households by number to a draft or open campaign (each in its coverage and the
+    actor's scope). Households already on the list are left as they are (0 added)."""
     campaign = _locked_campaign(campaign)
-    _require_manager(acting_user, campaign)
     if campaign.status == CampaignStatus.CLOSED:
+        _require_manager(acting_user, campaign)
         raise ValidationError({"__all__": ERR_CAMPAIGN_CLOSED})
+    if not can_add_to_campaign(acting_user, campaign):
+        raise PermissionDenied(ERR_ADD_NOT_ALLOWED)
     ids = _households_by_number(acting_user, campaign, numbers)
     if not ids:
         raise ValidationError({"households": ERR_CAMPAIGN_MANUAL})
     added = _targets_add(campaign, ids, source=TargetSource.MANUAL, now=timezone.now())
+    if not added:
+        return 0  # all already on the list: a second click changes nothing, audits nothing
     if campaign.status == CampaignStatus.OPEN:
         _campaign_targets_sync(campaign, ids)
     _campaign_audit(
         acting_user, campaign, AuditAction.UPDATE, {"targets": [None, f"+{added}"]}, request
     )
     return added
+
+
+def _date_of(raw) -> dt.date | None:
+    """A date, or 'YYYY-MM-DD' as typed or sent; anything else None (never an exception)."""
+    if isinstance(raw, dt.datetime):
+        return None
+    if isinstance(raw, dt.date):
+        return raw
+    text = str(raw or "").strip()
+    if len(text) != 10 or text[4] != "-" or text[7] != "-":
+        return None
+    if not (text[:4] + text[5:7] + text[8:]).isascii() or not text.replace("-", "").isdigit():
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+@transaction.atomic
+def campaign_extend(
+    *, acting_user, campaign: Campaign, ends_on, note: str = "", request=None, now=None
+) -> Campaign:
+    """Move a draft or open campaign's end date later (延长活动期限): after a sudden event or
+    over a holiday more days are often needed. Not earlier than today, not before the start,
+    not beyond a year in all; a closed campaign stays closed (a new campaign is the way on).
+
+    Visits already recorded between the old and the new end tick their targets at once: they
+    lie in the window now, exactly as if the window had been this long from the start."""
+    campaign = _locked_campaign(campaign)
+    _require_manager(acting_user, campaign)
+    if campaign.status == CampaignStatus.CLOSED:
+        raise ValidationError({"__all__": ERR_EXTEND_CLOSED})
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    day = _date_of(ends_on)
+    if day is None or day >= dt.date.max - dt.timedelta(days=1):
+        raise ValidationError({"ends_on": ERR_EXTEND_DATE})
+    if day < campaign.start:
+        raise ValidationError({"ends_on": ERR_EXTEND_BEFORE_START.format(start=campaign.start)})
+    if day <= campaign.end:
+        raise ValidationError({"ends_on": ERR_EXTEND_NOT_LATER.format(end=campaign.end)})
+    if day < today:
+        raise ValidationError({"ends_on": ERR_EXTEND_PAST})
+    if (day - campaign.start).days >= MAX_CAMPAIGN_DAYS:
+        raise ValidationError({"ends_on": ERR_CAMPAIGN_SPAN})
+    note = str(note or "").strip()
+    if len(note) > 200:
+        raise ValidationError({"note": ERR_TOO_LONG.format(n=200)})
+    old = campaign.end
+    campaign.end = day
+    campaign.save(update_fields=["end"])
+    changes: dict = {"end": [f"{old:%Y-%m-%d}", f"{day:%Y-%m-%d}"]}
+    if campaign.status == CampaignStatus.OPEN:
+        ticked = _campaign_targets_sync(campaign)
+        if ticked:
+            changes["done"] = [None, f"+{ticked}"]
+    _campaign_audit(
+        acting_user, campaign, AuditAction.UPDATE, changes, request, reason=note or "延长活动期限"
+    )
+    return campaign
+
+
+def household_campaigns(user, household: Household) -> dict:
+    """The household page's 走访活动 panel. `targets`: the campaigns (that the user sees) it
+    is on, newest first, each with whether it was visited; `addable`: the draft or open ones
+    covering it, not listing it yet, that the user may add it to (see can_add_to_campaign)."""
+    from minqing.visits.selectors import campaigns_for
+
+    if not getattr(user, "is_authenticated", False):
+        return {"targets": [], "addable": []}
+    visible = campaigns_for(user)
+    targets = list(
+        CampaignTarget.objects.filter(household=household, campaign__in=visible.values("pk"))
+        .select_related("campaign")
+        .order_by("-campaign__start", "-campaign_id")[:20]
+    )
+    addable: list[Campaign] = []
+    if has_role(user, CAMPAIGN_ROLES) and (
+        scope_queryset(user, Household.objects.filter(pk=household.pk)).exists()
+    ):
+        place = household.building or household.grid
+        addable = [
+            c
+            for c in visible.filter(
+                status__in=[CampaignStatus.DRAFT, CampaignStatus.OPEN],
+                node__path__in=place.ancestor_paths(),
+            )
+            .exclude(pk__in=CampaignTarget.objects.filter(household=household).values("campaign"))
+            .order_by("end", "pk")[:20]
+            if can_add_to_campaign(user, c)
+        ]
+    return {"targets": targets, "addable": addable}
 
 
 @transaction.atomic

@@ -24,6 +24,7 @@ urlpatterns = [
     path("campaigns/<int:pk>/close/", views.campaign_action, {"action": "close"}),
     path("campaigns/<int:pk>/rebuild/", views.campaign_rebuild),
     path("campaigns/<int:pk>/add/", views.campaign_add),
+    path("campaigns/<int:pk>/extend/", views.campaign_extend),
     path("campaigns/<int:pk>/targets/", views.campaign_targets),
     path("campaigns/<int:pk>/assign/", views.campaign_assign),
     path("campaigns/<int:pk>/export.xlsx", views.campaign_export),

@@ -1,5 +1,7 @@
 """Thin views: parse the request, call a selector or a service, render. Phone first."""
 
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -9,6 +11,7 @@ from django.db.models import Case, Value, When
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -526,6 +529,7 @@ def campaign_detail(request, pk: int):
     preview = None
     if campaign.status == CampaignStatus.DRAFT:
         preview = services.campaign_rule_households(campaign).count()
+    today = timezone.localdate()
     return render(
         request,
         "visits/campaign_detail.html",
@@ -538,14 +542,26 @@ def campaign_detail(request, pk: int):
             "preview": preview,
             "hand_picked": campaign.targets.count() if preview is not None else 0,
             "tags": list(campaign.tags.all()),
-            "today": timezone.localdate(),
+            "today": today,
+            "can_add": services.can_add_to_campaign(user, campaign),
+            "extend_min": max(today, campaign.end + dt.timedelta(days=1)),
             "add_form": CampaignAddForm(),
             "mine": selectors.my_campaign_targets(user, campaign=campaign).count(),
         },
     )
 
 
-def _manage_post(request, pk: int, run):
+def _safe_next(request) -> str | None:
+    """The page to go back to (the household page's one-click add), if it is on this site."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return None
+
+
+def _manage_post(request, pk: int, run, *, back: str | None = None):
     campaign = selectors.campaign_for(request.user, pk)
     try:
         run(campaign)
@@ -553,7 +569,7 @@ def _manage_post(request, pk: int, run):
         _messages_of(request, exc)
     except PermissionDenied as exc:
         raise DjangoPermissionDenied(str(exc)) from None
-    return redirect(f"/visits/campaigns/{campaign.pk}/")
+    return redirect(back or f"/visits/campaigns/{campaign.pk}/")
 
 
 @login_required
@@ -600,7 +616,33 @@ def campaign_add(request, pk: int):
             numbers=request.POST.get("households", "")[:20000],
             request=request,
         )
-        messages.success(request, _("已追加 %(n)s 户。") % {"n": n})
+        if n:
+            messages.success(request, _("已追加 %(n)s 户。") % {"n": n})
+        else:
+            messages.info(
+                request, _("所填家庭都已在“%(name)s”的走访名单中。") % {"name": campaign.name}
+            )
+
+    return _manage_post(request, pk, run, back=_safe_next(request))
+
+
+@login_required
+@require_POST
+def campaign_extend(request, pk: int):
+    """延长活动期限: the small form on the campaign page."""
+
+    def run(campaign):
+        campaign = services.campaign_extend(
+            acting_user=request.user,
+            campaign=campaign,
+            ends_on=request.POST.get("ends_on", "")[:30],
+            note=request.POST.get("note", "")[:1000],
+            request=request,
+        )
+        messages.success(
+            request,
+            _("活动期限已延长至 %(end)s。") % {"end": f"{campaign.end:%Y-%m-%d}"},
+        )
 
     return _manage_post(request, pk, run)
 

@@ -1,4 +1,5 @@
-"""The household page's visit panel: schedule, plans and the timeline, for the viewing user.
+"""The household page's visit panel: schedule, plans and the timeline, and its 走访活动 (the
+campaigns it is on, or may be added to), for the viewing user.
 
 Used by visits/_household_timeline.html, which registry/household_detail.html includes, so the
 registry view needs to know nothing about visits.
@@ -8,7 +9,7 @@ from django import template
 from django.template.loader import render_to_string
 
 from minqing.accounts.access import can_edit_registry
-from minqing.visits import selectors
+from minqing.visits import selectors, services
 from minqing.visits.forms import PlanForm
 
 register = template.Library()
@@ -24,6 +25,13 @@ def household_visits(context, household) -> dict:
         "can_plan": can_edit_registry(user),
         "plan_form": PlanForm(),
     }
+
+
+@register.simple_tag(takes_context=True)
+def household_campaigns(context, household) -> dict:
+    """The 走访活动 panel of the household page (visits/_household_campaigns.html): the
+    campaigns it is on, and those an office may add it to in one click."""
+    return services.household_campaigns(context["request"].user, household)
 
 
 @register.filter
