@@ -7,15 +7,12 @@ its case, the diary's edit and delete and a plan's removal all get past their 40
 """
 
 import pytest
-from hypothesis import given
 
 from minqing.api.tests.test_fuzz import (
-    FUZZ_SETTINGS,
     OPERATIONS,
     Sender,
     World,
-    api_request,
-    fixed_requests,
+    fuzz_operation,
     world,  # noqa: F401  (a fixture this file's world builds on)
 )
 from minqing.visits import services
@@ -79,16 +76,7 @@ def visits_world(world, grid_a_worker, zhang_san, household_a):  # noqa: F811
     "op", VISIT_OPERATIONS, ids=[f"{op[0]} {op[1]}" for op in VISIT_OPERATIONS]
 )
 def test_no_visits_api_input_answers_500(op, visits_world, grid_a_worker):
-    sender = Sender(visits_world, grid_a_worker)
-    for req in fixed_requests(op, visits_world):
-        sender.check(req)
-
-    @FUZZ_SETTINGS
-    @given(req=api_request(op, visits_world))
-    def fuzz(req):
-        sender.check(req)
-
-    fuzz()
+    fuzz_operation(op, visits_world, Sender(visits_world, grid_a_worker))
 
 
 def test_the_visit_endpoints_are_fuzzed():

@@ -9,16 +9,13 @@ import json
 
 import pytest
 from django.utils import timezone
-from hypothesis import given
 
 from minqing.accounts.models import ApiToken, DataScope, Role
 from minqing.api.tests.test_fuzz import (
-    FUZZ_SETTINGS,
     OPERATIONS,
     Sender,
     World,
-    api_request,
-    fixed_requests,
+    fuzz_operation,
 )
 from minqing.core.models import AuditAction, AuditEntry
 from minqing.duties import permissions, selectors
@@ -456,13 +453,4 @@ def test_no_input_to_the_manage_endpoints_answers_500(op, county_officer, zhao_d
             "active_to": ["2025-01-01", "2027-01-01"],
         },
     )
-    sender = Sender(world, county_officer)
-    for req in fixed_requests(op, world):
-        sender.check(req)
-
-    @FUZZ_SETTINGS
-    @given(req=api_request(op, world))
-    def fuzz(req):
-        sender.check(req)
-
-    fuzz()
+    fuzz_operation(op, world, Sender(world, county_officer))
