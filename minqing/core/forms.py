@@ -1,6 +1,14 @@
-"""Small helpers every app's views share when they put service errors onto forms."""
+"""Small helpers every app's views share when they run a service for a form."""
 
+from django.core.exceptions import PermissionDenied as Forbidden
 from django.core.exceptions import ValidationError
+
+
+class PermissionDenied(Exception):
+    """Raised by services when the actor's role does not allow the action (views answer 403)."""
+
+
+NOT_SAVED = object()
 
 
 def apply_errors(form, exc: ValidationError) -> None:
@@ -8,6 +16,23 @@ def apply_errors(form, exc: ValidationError) -> None:
     at the top."""
     for name, errors in exc.message_dict.items():
         form.add_error(name if name in form.fields else None, errors)
+
+
+def submitted(request, form, save):
+    """Run `save` (a service call) for a valid POSTed form and return what it returns.
+
+    The service's ValidationError goes onto the form and its PermissionDenied becomes a 403;
+    anything short of success returns NOT_SAVED, and the view shows the form again.
+    """
+    if request.method != "POST" or not form.is_valid():
+        return NOT_SAVED
+    try:
+        return save()
+    except ValidationError as exc:
+        apply_errors(form, exc)
+    except PermissionDenied as exc:
+        raise Forbidden(str(exc)) from None
+    return NOT_SAVED
 
 
 def positive_id(raw) -> int | None:

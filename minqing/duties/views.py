@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from minqing.accounts.access import get_scoped_or_404, visible_nodes
-from minqing.core.forms import apply_errors
+from minqing.core.forms import NOT_SAVED, submitted
 from minqing.duties import exports, permissions, selectors, services
 from minqing.duties.forms import DayForm, HolderForm, LinkEndForm, LinkForm
 from minqing.duties.models import DutyDay, DutyHolder, DutyLink
@@ -264,27 +264,22 @@ def link_new(request, pk: int):
     _manager_of(request, holder)
     communities = visible_nodes(request.user).filter(level=Level.COMMUNITY).order_by("path")
     form = LinkForm(request.POST, communities=communities[:500])
-    if form.is_valid():
-        data = form.cleaned_data
-        try:
-            link = services.office_link_add(
-                acting_user=request.user,
-                holder=holder,
-                kind=data["kind"],
-                community=data["community"],
-                household=data["household"],
-                person=data["person"],
-                started_on=data["started_on"],
-                note=data["note"],
-                request=request,
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        except PermissionDenied:
-            raise Forbidden from None
-        else:
-            messages.success(request, _("已添加联系对象：%(target)s。") % {"target": link.target})
-            return redirect(f"/duties/holders/{holder.pk}/#manage")
+    link = submitted(
+        request,
+        form,
+        lambda: services.office_link_add(
+            acting_user=request.user,
+            holder=holder,
+            request=request,
+            **{
+                k: form.cleaned_data[k]
+                for k in ("kind", "community", "household", "person", "started_on", "note")
+            },
+        ),
+    )
+    if link is not NOT_SAVED:
+        messages.success(request, _("已添加联系对象：%(target)s。") % {"target": link.target})
+        return redirect(f"/duties/holders/{holder.pk}/#manage")
     return _holder_page(request, holder, link_form=form, status=400)
 
 
@@ -302,21 +297,19 @@ def link_end(request, pk: int):
     holder = link.holder
     _manager_of(request, holder)
     form = LinkEndForm(request.POST)
-    if form.is_valid():
-        try:
-            services.office_link_end(
-                acting_user=request.user,
-                link=link,
-                ended_on=form.cleaned_data["ended_on"],
-                request=request,
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        except PermissionDenied:
-            raise Forbidden from None
-        else:
-            messages.success(request, _("已结束联系：%(target)s。") % {"target": link.target})
-            return redirect(f"/duties/holders/{holder.pk}/#manage")
+    ended = submitted(
+        request,
+        form,
+        lambda: services.office_link_end(
+            acting_user=request.user,
+            link=link,
+            ended_on=form.cleaned_data["ended_on"],
+            request=request,
+        ),
+    )
+    if ended is not NOT_SAVED:
+        messages.success(request, _("已结束联系：%(target)s。") % {"target": link.target})
+        return redirect(f"/duties/holders/{holder.pk}/#manage")
     words = [m for msgs in form.errors.values() for m in msgs]
     return _holder_page(
         request, holder, end_error={"pk": link.pk, "message": "；".join(words)}, status=400
@@ -334,18 +327,16 @@ def holder_new(request):
         users=permissions.holder_users(user),
         nodes=permissions.holder_nodes(user),
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            holder = services.office_holder_create(
-                acting_user=user, data=form.cleaned_data, request=request
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        except PermissionDenied:
-            raise Forbidden from None
-        else:
-            messages.success(request, _("已新增联系任务，请添加联系对象。"))
-            return redirect(f"/duties/holders/{holder.pk}/#manage")
+    holder = submitted(
+        request,
+        form,
+        lambda: services.office_holder_create(
+            acting_user=user, data=form.cleaned_data, request=request
+        ),
+    )
+    if holder is not NOT_SAVED:
+        messages.success(request, _("已新增联系任务，请添加联系对象。"))
+        return redirect(f"/duties/holders/{holder.pk}/#manage")
     return render(
         request, "duties/holder_form.html", {"form": form}, status=400 if form.errors else 200
     )

@@ -9,6 +9,7 @@ from django.db import transaction
 
 from minqing.accounts.access import can_edit_registry, can_reveal, scope_queryset, visible_nodes
 from minqing.core.audit import audit_log, diff, snapshot
+from minqing.core.forms import PermissionDenied  # noqa: F401  (re-exported: services raise it)
 from minqing.core.i18n import source
 from minqing.core.idnumber import IdNumberError, parse_id_number
 from minqing.core.models import AuditAction
@@ -32,10 +33,6 @@ ERR_TWO_HEADS = "该家庭已有户主“{name}”。"
 ERR_REVEAL_DENIED = "您没有查看明文的权限。"
 ERR_REVEAL_REASON = "请填写查看事由。"
 ERR_HAS_MEMBERS = "该家庭还有成员，请先迁出或删除成员。"
-
-
-class PermissionDenied(Exception):
-    """Raised when the actor's role does not allow the action (views answer 403)."""
 
 
 def _require_editor(user) -> None:

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from minqing.core.forms import apply_errors
+from minqing.core.forms import NOT_SAVED, submitted
 from minqing.core.paging import page_of, querystring_without_page
 from minqing.registry.services import PermissionDenied
 from minqing.secondments import selectors, services
@@ -26,26 +26,6 @@ def _secondment(request, pk: int):
 
 def _forbid(exc: PermissionDenied):
     raise DjangoPermissionDenied(str(exc)) from None
-
-
-NOT_SAVED = object()
-
-
-def _submitted(request, form, save):
-    """Run `save` (a service call) for a valid POSTed form and return what it returns.
-
-    The service's ValidationError goes onto the form and its refusal becomes a 403; anything
-    short of success returns NOT_SAVED, and the caller re-shows the form.
-    """
-    if request.method != "POST" or not form.is_valid():
-        return NOT_SAVED
-    try:
-        return save()
-    except ValidationError as exc:
-        apply_errors(form, exc)
-    except PermissionDenied as exc:
-        _forbid(exc)
-    return NOT_SAVED
 
 
 def _form_page(request, template: str, context: dict):
@@ -85,7 +65,7 @@ def secondment_new(request):
     if not services.can_manage(request.user):
         raise DjangoPermissionDenied(services.ERR_NOT_MANAGER)
     form = SecondmentForm(request.POST or None, user=request.user)
-    secondment = _submitted(
+    secondment = submitted(
         request,
         form,
         lambda: services.secondment_create(
@@ -127,7 +107,7 @@ def secondment_edit(request, pk: int):
             acting_user=request.user, secondment=secondment, data=data, request=request
         )
 
-    if _submitted(request, form, save) is not NOT_SAVED:
+    if submitted(request, form, save) is not NOT_SAVED:
         messages.success(request, _("已保存。"))
         return redirect(f"/secondments/{secondment.pk}/")
     return _form_page(
@@ -172,7 +152,7 @@ def member_new(request, pk: int):
     today = timezone.localdate()
     initial = {"turn_start": min(max(today, secondment.cycle_start), secondment.cycle_end)}
     form = MemberForm(request.POST or None, initial=initial)
-    saved = _submitted(
+    saved = submitted(
         request,
         form,
         lambda: services.member_add(
@@ -212,7 +192,7 @@ def member_edit(request, pk: int, member_pk: int):
         "username": member.user.username if member.user else "",
     }
     form = MemberForm(request.POST or None, initial=initial)
-    saved = _submitted(
+    saved = submitted(
         request,
         form,
         lambda: services.member_update(
@@ -309,7 +289,7 @@ def activity_new(request, pk: int):
     if not services.can_record(request.user, secondment):
         raise DjangoPermissionDenied(services.ERR_NOT_RECORDER)
     form = ActivityForm(request.POST or None, secondment=secondment)
-    saved = _submitted(
+    saved = submitted(
         request,
         form,
         lambda: services.activity_create(
