@@ -18,7 +18,7 @@ from ninja import Query, Router, Schema
 from ninja.responses import Status as Reply
 from pydantic import Field
 
-from minqing.accounts.access import get_scoped_or_404, visible_nodes
+from minqing.accounts.access import visible_nodes
 from minqing.accounts.models import User
 from minqing.api.schemas import ErrorOut, FieldErrorsOut, InSchema
 from minqing.duties import selectors, services
@@ -243,13 +243,7 @@ def day_create(request, payload: DayIn):
     summary="Remove one of my days recorded by mistake",
 )
 def day_remove(request, pk: int):
-    day = get_scoped_or_404(
-        request.user,
-        DutyDay.objects.select_related("holder", "community").filter(holder__user=request.user),
-        node_field="community",
-        owner_fields=("holder__user",),
-        pk=pk,
-    )
+    day = selectors.own_day_for(request.user, pk)
     services.day_delete(acting_user=request.user, day=day, request=request)
     return {"deleted": True}
 
@@ -285,13 +279,7 @@ def report(request, f: Query[ReportParams]):
     summary="One holder's month (in the caller's scope): quotas, links, visits, days",
 )
 def holder_month(request, pk: int, f: Query[MonthParams]):
-    holder = get_scoped_or_404(
-        request.user,
-        DutyHolder.objects.select_related("user", "rule", "node"),
-        node_field="node",
-        owner_fields=("user",),
-        pk=pk,
-    )
+    holder = selectors.holder_for(request.user, pk)
     month = selectors.parse_month(f.month)
     line = selectors.holder_line(holder, month)
     if line is None:
@@ -431,13 +419,7 @@ def holder_create(request, payload: HolderIn):
 
 
 def _holder_for(request, pk: int) -> DutyHolder:
-    return get_scoped_or_404(
-        request.user,
-        DutyHolder.objects.select_related("user", "rule", "node"),
-        node_field="node",
-        owner_fields=("user",),
-        pk=pk,
-    )
+    return selectors.holder_for(request.user, pk)
 
 
 @router.post(
@@ -477,15 +459,7 @@ def link_create(request, pk: int, payload: LinkIn):
     summary="End a link (today unless ended_on is given; offices only)",
 )
 def link_end(request, pk: int, payload: LinkEndIn | None = None):
-    link = get_scoped_or_404(
-        request.user,
-        DutyLink.objects.select_related(
-            "holder__user", "holder__node", "community", "household", "person"
-        ),
-        node_field="holder__node",
-        owner_fields=("holder__user",),
-        pk=pk,
-    )
+    link = selectors.link_for(request.user, pk)
     link = services.office_link_end(
         acting_user=request.user,
         link=link,

@@ -32,7 +32,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
-from minqing.accounts.access import scope_queryset, user_scope
+from minqing.accounts.access import get_scoped_or_404, scope_queryset, user_scope
 from minqing.duties.models import DutyDay, DutyHolder, DutyLink, DutyRule, LinkKind
 from minqing.grids.models import Node, subtree_q
 
@@ -43,6 +43,46 @@ ERR_MONTH_RANGE = "月份超出范围（2000 年 1 月至今）。"
 ERR_MONTH_FUTURE = "该月份尚未到来，没有可统计的履职情况。"
 
 QUOTA_KINDS = ("communities", "households", "targets", "days", "visits")
+
+
+# --- one record by id, in the user's scope (404 otherwise): pages and API alike ---------------
+
+
+def holder_for(user, pk: int) -> DutyHolder:
+    """A holder the user may see (their own, or one in their subtree)."""
+    return get_scoped_or_404(
+        user,
+        DutyHolder.objects.select_related("user", "rule", "node"),
+        node_field="node",
+        owner_fields=("user",),
+        pk=pk,
+    )
+
+
+def link_for(user, pk: int) -> DutyLink:
+    """A link of a holder the user may see."""
+    return get_scoped_or_404(
+        user,
+        DutyLink.objects.select_related(
+            "holder__user", "holder__rule", "holder__node", "community", "household", "person"
+        ),
+        node_field="holder__node",
+        owner_fields=("holder__user",),
+        pk=pk,
+    )
+
+
+def own_day_for(user, pk: int) -> DutyDay:
+    """One of the user's own days in the community (nobody removes another's record)."""
+    return get_scoped_or_404(
+        user,
+        DutyDay.objects.select_related("holder", "community").filter(holder__user=user),
+        node_field="community",
+        owner_fields=("holder__user",),
+        pk=pk,
+    )
+
+
 QUOTA_LABELS = {
     "communities": "联系社区",
     "households": "联系困难户",

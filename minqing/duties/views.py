@@ -11,11 +11,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from minqing.accounts.access import get_scoped_or_404, visible_nodes
+from minqing.accounts.access import visible_nodes
 from minqing.core.forms import NOT_SAVED, submitted
 from minqing.duties import exports, permissions, selectors, services
 from minqing.duties.forms import DayForm, HolderForm, LinkEndForm, LinkForm
-from minqing.duties.models import DutyDay, DutyHolder, DutyLink
+from minqing.duties.models import DutyHolder, DutyLink
 from minqing.grids.models import Level, Node
 from minqing.registry.services import PermissionDenied
 
@@ -107,13 +107,7 @@ def day_new(request):
 @login_required
 @require_POST
 def day_remove(request, pk: int):
-    day = get_scoped_or_404(
-        request.user,
-        DutyDay.objects.select_related("holder", "community").filter(holder__user=request.user),
-        node_field="community",
-        owner_fields=("holder__user",),
-        pk=pk,
-    )
+    day = selectors.own_day_for(request.user, pk)
     services.day_delete(acting_user=request.user, day=day, request=request)
     messages.success(request, _("已删除该驻社区记录。"))
     return redirect("/duties/")
@@ -185,13 +179,7 @@ def report_xlsx(request):
 
 def _holder(request, pk: int) -> DutyHolder:
     """A holder the user may see (their own, or one in their subtree), else 404."""
-    return get_scoped_or_404(
-        request.user,
-        DutyHolder.objects.select_related("user", "rule", "node"),
-        node_field="node",
-        owner_fields=("user",),
-        pk=pk,
-    )
+    return selectors.holder_for(request.user, pk)
 
 
 # The picker lists this many households and people per search: enough to pick from on a phone.
@@ -287,13 +275,7 @@ def link_new(request, pk: int):
 @require_POST
 def link_end(request, pk: int):
     """结束联系 (today, or the date given)."""
-    link = get_scoped_or_404(
-        request.user,
-        DutyLink.objects.select_related("holder__user", "holder__rule", "holder__node"),
-        node_field="holder__node",
-        owner_fields=("holder__user",),
-        pk=pk,
-    )
+    link = selectors.link_for(request.user, pk)
     holder = link.holder
     _manager_of(request, holder)
     form = LinkEndForm(request.POST)
