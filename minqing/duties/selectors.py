@@ -31,6 +31,7 @@ from functools import cached_property
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from minqing.accounts.access import get_scoped_or_404, scope_queryset, user_scope
 from minqing.duties.models import DutyDay, DutyHolder, DutyLink, DutyRule, LinkKind
@@ -129,7 +130,13 @@ class Month:
 
     @property
     def label(self) -> str:
+        """The month in Chinese, as the exported ledger names it."""
         return f"{self.year}年{self.month}月"
+
+    @property
+    def display(self) -> str:
+        """The month in the page's language (2026年11月, November 2026)."""
+        return date_format(dt.date(self.year, self.month, 1), "YEAR_MONTH_FORMAT")
 
     def shift(self, months: int) -> tuple[int, int]:
         n = self.year * 12 + self.month - 1 + months

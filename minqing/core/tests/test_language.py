@@ -118,3 +118,14 @@ def test_household_and_person_forms_label_their_fields_in_english(client, commun
         ]
         assert label in labels, url
         assert [text for text in labels if HAN.search(text)] == [], url
+
+
+def test_the_duty_month_is_named_in_the_pages_language(client, county_officer):
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    login(client, county_officer)
+    assert f"{today.year}年{today.month}月" in client.get("/duties/").content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    html = client.get("/duties/").content.decode()
+    assert f"{today:%B} {today.year}" in html and f"{today.year}年" not in html
