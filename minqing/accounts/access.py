@@ -96,6 +96,22 @@ def user_scope(user) -> Scope:
     return scope
 
 
+def single_subtree_path(user) -> str | None:
+    """The path of the one subtree a user's scope is, when it is exactly that (not everything,
+    no single nodes, no own records), else None.
+
+    A query that joins the node anyway may repeat the scope as a condition on the joined path:
+    the same rows, but PostgreSQL then reads the nodes through the path index instead of
+    scanning them all to meet the scope's id list.
+    """
+    scope = user_scope(user)
+    if scope.everything or scope.exact_node_ids or scope.own_user_id:
+        return None
+    if len(scope.subtree_paths) != 1:
+        return None
+    return next(iter(scope.subtree_paths))
+
+
 def _node_filter(scope: Scope) -> Q | None:
     q = Q(pk__in=[])
     any_part = False

@@ -174,3 +174,28 @@ def test_node_visible_agrees_with_node_in_scope_without_a_query(
             with django_assert_num_queries(0):
                 seen = node_visible(user, tree[name])
             assert seen == node_in_scope(user, tree[name]), (user.username, name)
+
+
+def test_single_subtree_path_only_when_the_scope_is_exactly_one_subtree(
+    tree, grid_a_worker, street_officer, county_officer
+):
+    """Queries may repeat this path as a join condition only when it changes no row."""
+    from minqing.accounts.access import single_subtree_path
+
+    assert single_subtree_path(grid_a_worker) == tree["grid_a"].path
+    assert single_subtree_path(street_officer) == tree["street"].path
+    assert single_subtree_path(county_officer) is None  # everything: no filter at all
+    two = User.objects.create_user(username="two", password="x-minqing-pw-1")
+    for node in (tree["grid_a"], tree["grid_c"]):
+        RoleAssignment.objects.create(
+            user=two, role=Role.GRID_WORKER, node=node, data_scope=DataScope.NODE_AND_BELOW
+        )
+    assert single_subtree_path(two) is None
+    mixed = User.objects.create_user(username="mixed", password="x-minqing-pw-1")
+    RoleAssignment.objects.create(
+        user=mixed, role=Role.GRID_WORKER, node=tree["grid_a"], data_scope=DataScope.NODE_AND_BELOW
+    )
+    RoleAssignment.objects.create(
+        user=mixed, role=Role.COMMUNITY_WORKER, node=tree["community"], data_scope=DataScope.SELF
+    )
+    assert single_subtree_path(mixed) is None  # own records elsewhere would be dropped
