@@ -107,13 +107,13 @@ class LinkEndForm(forms.Form):
 class HolderForm(forms.Form):
     """新增联系任务: who, under which rule, in which unit and place, from when."""
 
-    user = forms.ModelChoiceField(
+    # A text field, not a select: a county office may give duties to thousands of users.
+    user = forms.CharField(
         label=_("干部"),
-        queryset=None,
-        error_messages={
-            "required": _("请选择干部。"),
-            "invalid_choice": _("请在本辖区的用户中选择干部。"),
-        },
+        max_length=150,
+        help_text=_("填写用户名或姓名。"),
+        error_messages={"required": _("请选择干部。")},
+        widget=forms.TextInput(attrs={"list": "holder-users", "autocomplete": "off"}),
     )
     rule = forms.ModelChoiceField(
         label=_("任务类型"),
@@ -144,12 +144,34 @@ class HolderForm(forms.Form):
 
     def __init__(self, *args, users, nodes, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["user"].queryset = users
-        self.fields["user"].label_from_instance = _user_label
+        self.users = users
         self.fields["node"].queryset = nodes
         self.fields["active_to"].help_text = _("留空为长期。")
         for f in self.fields.values():
             f.widget.attrs.setdefault("class", "input")
+
+    def clean_user(self):
+        """The user named by username, else by full name, among those the office may choose."""
+        raw = self.cleaned_data["user"].strip()
+        found = list(self.users.filter(username=raw)[:1])
+        if not found:
+            found = list(self.users.filter(full_name=raw)[:11])
+        if not found:
+            raise forms.ValidationError(_("请在本辖区的用户中选择干部。"))
+        if len(found) > 1:
+            names = "、".join(u.username for u in found[:10])
+            raise forms.ValidationError(
+                _("有多位同名用户，请填写用户名：%(names)s") % {"names": names}
+            )
+        return found[0]
+
+    def user_options(self) -> list[str]:
+        """Suggestions for the user field (张伟（zhangwei）), when there are not too many."""
+        users = list(self.users[: OPTIONS_SHOWN + 1])
+        return [] if len(users) > OPTIONS_SHOWN else [(u.username, _user_label(u)) for u in users]
+
+
+OPTIONS_SHOWN = 300  # below this many users the field offers them all as suggestions
 
 
 def _user_label(user) -> str:

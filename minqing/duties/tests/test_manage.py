@@ -249,7 +249,7 @@ def test_an_office_creates_a_holder_on_the_page(client, county_officer, qian, tr
     form = client.get("/duties/holders/new/")
     assert form.status_code == 200 and 'id="holder-form"' in form.content.decode()
     data = {
-        "user": qian.pk,
+        "user": qian.full_name,
         "rule": DutyRule.objects.get(code="leader").pk,
         "unit": "县民政局",
         "position": "副局长",
@@ -277,6 +277,32 @@ def test_an_office_creates_a_holder_on_the_page(client, county_officer, qian, tr
     assert DutyHolder.objects.filter(user=qian).count() == 1
 
 
+def test_the_holder_is_named_by_full_name_or_username_and_namesakes_are_told_apart(
+    client, county_officer, tree
+):
+    first = cadre("zhangwei1", tree["county"])
+    second = cadre("zhangwei2", tree["street"])
+    for u in (first, second):
+        u.full_name = "张伟"
+        u.save(update_fields=["full_name"])
+    client.force_login(county_officer)
+    form = client.get("/duties/holders/new/").content.decode()
+    assert '<option value="zhangwei1">张伟（zhangwei1）</option>' in form  # suggestions
+    data = {
+        "user": "张伟",
+        "rule": DutyRule.objects.get(code="cadre").pk,
+        "unit": "县民政局",
+        "node": tree["county"].pk,
+        "active_from": f"{timezone.localdate()}",
+    }
+    response = client.post("/duties/holders/new/", data)
+    assert response.status_code == 400
+    assert "有多位同名用户，请填写用户名：zhangwei1、zhangwei2" in response.content.decode()
+    data["user"] = " zhangwei2 "
+    assert client.post("/duties/holders/new/", data).status_code == 302
+    assert DutyHolder.objects.get().user == second
+
+
 def test_a_street_office_places_holders_in_its_street_only(client, street_officer, tree):
     worker = cadre("wang", tree["street"], role=Role.COMMUNITY_WORKER)
     far = cadre("far", tree["county"])  # assigned at the county: not the street's to give
@@ -284,14 +310,14 @@ def test_a_street_office_places_holders_in_its_street_only(client, street_office
     form = client.get("/duties/holders/new/").content.decode()
     assert "wang" in form and "far" not in form and "民安县" not in form
     data = {
-        "user": worker.pk,
+        "user": worker.username,
         "rule": DutyRule.objects.get(code="cadre").pk,
         "unit": "城关街道办",
         "node": tree["county"].pk,
         "active_from": f"{timezone.localdate()}",
     }
     assert client.post("/duties/holders/new/", data).status_code == 400
-    data["user"] = far.pk
+    data["user"] = far.username
     data["node"] = tree["street"].pk
     assert client.post("/duties/holders/new/", data).status_code == 400
     assert not DutyHolder.objects.exists()
