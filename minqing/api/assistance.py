@@ -7,6 +7,7 @@ errors, PermissionDenied → 403. Phones and ID numbers are only ever shown mask
 
 import datetime
 from decimal import Decimal
+from typing import Annotated
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -15,12 +16,14 @@ from ninja import Query, Router, Schema
 from ninja.responses import Status as Reply
 from pydantic import Field
 
+from minqing.accounts.models import User
 from minqing.api.schemas import ErrorOut, FieldErrorsOut, InSchema
 from minqing.assistance import schedule, selectors, services
-from minqing.assistance.forms import parse_month
-from minqing.assistance.models import HelpEntry, Pairing, TargetKind
+from minqing.assistance.forms import ERR_USER, parse_month
+from minqing.assistance.models import HelpEntry, Helper, HelperGroup, Pairing, TargetKind
 from minqing.assistance.strategies import strategies_for
 from minqing.core.masking import mask_phone
+from minqing.grids.models import Node
 
 router = Router(tags=["assistance"])
 
@@ -197,6 +200,96 @@ class ReportFilter(InSchema):
     mine: bool = False
 
 
+Id = Annotated[int, Field(ge=1, le=2**62)]
+
+
+class HelperDetailOut(HelperOut):
+    node_code: str
+    node_name: str
+    username: str | None
+    note: str
+    disqualified_on: datetime.date | None
+    disqualified_reason: str
+    can_edit: bool
+
+
+class HelperListOut(Schema):
+    items: list[HelperOut]
+    count: int
+
+
+class HelperFilter(PageParams):
+    q: str = Field("", max_length=50, description="name or unit, part of it")
+    status: str = Field("", pattern=r"^(|qualified|disqualified)$")
+
+
+class HelperIn(InSchema):
+    """帮扶人: a staff account (`username`; name and phone then come from the account) or an
+    outside person or unit. `node_code`: where the helper is registered (default: the caller's
+    highest node)."""
+
+    kind: str = Field(max_length=12, description="cadre, party, teacher, mother, volunteer, unit")
+    username: str = Field("", max_length=150)
+    name: str = Field("", max_length=100)
+    phone: str = Field("", max_length=30)
+    unit_name: str = Field("", max_length=200)
+    node_code: str = Field("", max_length=20)
+    note: str = Field("", max_length=400)
+
+
+class HelperPatch(InSchema):
+    """Only the fields sent change. Kind and account stay as registered."""
+
+    name: str | None = Field(None, max_length=100)
+    phone: str | None = Field(None, max_length=30)
+    unit_name: str | None = Field(None, max_length=200)
+    node_code: str | None = Field(None, max_length=20)
+    note: str | None = Field(None, max_length=400)
+
+
+class EndIn(InSchema):
+    reason: str = Field(max_length=400)
+    on: datetime.date | None = Field(None, description="default: today")
+
+
+class DisqualifiedOut(Schema):
+    helper: HelperDetailOut
+    ended_pairings: list[int]
+
+
+class PairingIn(InSchema):
+    """结对. The target by the programme's target kind: `household_id`, `person_id`,
+    `node_code` (a community), `place_id` (a school) or `organisation_id`. Helpers by
+    `helper_ids`, or `group_id` for group programmes."""
+
+    programme: str = Field(max_length=20, description="programme code, see /programmes/")
+    household_id: Id | None = None
+    person_id: Id | None = None
+    node_code: str = Field("", max_length=20)
+    place_id: Id | None = None
+    organisation_id: Id | None = None
+    helper_ids: list[Id] = Field(default_factory=list, max_length=50)
+    group_id: Id | None = None
+    causes: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="attitude, age, disability, illness, disaster, skills, capital, information",
+    )
+    work_ability: str = Field("", max_length=10, description="able, unable or empty")
+    note: str = Field("", max_length=1000)
+    start: datetime.date | None = Field(None, description="default: today")
+
+
+class PairingPatch(InSchema):
+    """Only the fields sent change (帮扶人调动: send the new `helper_ids`)."""
+
+    helper_ids: list[Id] | None = Field(None, max_length=50)
+    group_id: Id | None = None
+    causes: list[str] | None = Field(None, max_length=20)
+    work_ability: str | None = Field(None, max_length=10)
+    note: str | None = Field(None, max_length=1000)
+
+
 # ------------------------------------------------------------------ converters
 
 
@@ -325,6 +418,48 @@ def pairing_detail(user, p: Pairing) -> dict:
         "help": [help_out(e) for e in selectors.help_of(p)[:50]],
         "can_log_help": services.can_log_help(user, p),
     }
+
+
+def helper_detail(user, h: Helper) -> dict:
+    return {
+        **helper_out(h),
+        "node_code": h.node.code,
+        "node_name": h.node.name,
+        "username": h.user.username if h.user_id else None,
+        "note": h.note,
+        "disqualified_on": h.disqualified_on,
+        "disqualified_reason": h.disqualified_reason,
+        "can_edit": services.can_disqualify(user, h),
+    }
+
+
+def _node_by_code(code: str, field: str) -> Node | None:
+    """A node named by code, for a service that checks scope itself: None when no code was
+    given, a field error when the code names no node."""
+    code = code.strip()
+    if not code:
+        return None
+    node = Node.objects.filter(code=code).first()
+    if node is None:
+        raise ValidationError({field: services.ERR_HELPER_NODE})
+    return node
+
+
+def _helpers_by_id(ids) -> list[Helper]:
+    wanted = set(ids)
+    found = list(Helper.objects.filter(pk__in=wanted))
+    if len(found) != len(wanted):
+        raise ValidationError({"helper_ids": services.ERR_HELPER_SCOPE})
+    return found
+
+
+def _group_by_id(pk) -> HelperGroup | None:
+    if pk is None:
+        return None
+    group = HelperGroup.objects.filter(pk=pk).first()
+    if group is None:
+        raise ValidationError({"group_id": services.ERR_GROUP_SCOPE})
+    return group
 
 
 def _programme(code: str):
@@ -541,4 +676,154 @@ def report(request, f: Query[ReportFilter]):
         "by_programme": [_group_out(g) for g in data.by_programme],
         "by_group": [_group_out(g) for g in data.by_group],
         "by_helper": [_group_out(g) for g in data.by_helper],
+    }
+
+
+# ------------------------------------------------------------------ writes
+
+
+@router.post(
+    "/pairings/",
+    response={201: PairingDetailOut, 400: FieldErrorsOut, 403: ErrorOut},
+    summary="Pair helpers with a target of the caller's subtree (offices only)",
+)
+def pairing_create(request, payload: PairingIn):
+    programme = _programme(payload.programme.strip())
+    node = _node_by_code(payload.node_code, "node_code")
+    data = {
+        "programme": programme,
+        "household": payload.household_id,
+        "person": payload.person_id,
+        # An unknown or out-of-scope community reads as "not in your scope", like the others.
+        "node": node.pk if node is not None else None,
+        "place": payload.place_id,
+        "organisation": payload.organisation_id,
+        "helpers": _helpers_by_id(payload.helper_ids),
+        "group": _group_by_id(payload.group_id),
+        "causes": payload.causes,
+        "work_ability": payload.work_ability,
+        "note": payload.note,
+        "start": payload.start,
+    }
+    pairing = services.pairing_create(acting_user=request.user, data=data, request=request)
+    pairing = selectors.pairing_for(request.user, pairing.pk)
+    return Reply(201, pairing_detail(request.user, pairing))
+
+
+@router.patch(
+    "/pairings/{int:pk}",
+    response={200: PairingDetailOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Change a running pairing's helpers (帮扶人调动), causes, work ability or plan",
+)
+def pairing_patch(request, pk: int, payload: PairingPatch):
+    pairing = selectors.pairing_for(request.user, pk)
+    sent = payload.model_dump(exclude_unset=True)
+    data = {k: v for k, v in sent.items() if k in ("causes", "work_ability", "note")}
+    if "helper_ids" in sent:
+        data["helpers"] = _helpers_by_id(sent["helper_ids"] or [])
+    if "group_id" in sent:
+        data["group"] = _group_by_id(sent["group_id"])
+    services.pairing_update(acting_user=request.user, pairing=pairing, data=data, request=request)
+    return pairing_detail(request.user, selectors.pairing_for(request.user, pk))
+
+
+@router.post(
+    "/pairings/{int:pk}/end",
+    response={200: PairingDetailOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},
+    summary="End a pairing with a reason (脱贫、迁出 …)",
+)
+def pairing_end(request, pk: int, payload: EndIn):
+    pairing = selectors.pairing_for(request.user, pk)
+    services.pairing_end(
+        acting_user=request.user,
+        pairing=pairing,
+        reason=payload.reason,
+        on=payload.on,
+        request=request,
+    )
+    return pairing_detail(request.user, selectors.pairing_for(request.user, pk))
+
+
+@router.get(
+    "/helpers/",
+    response={200: HelperListOut, 400: FieldErrorsOut},
+    summary="Helpers the caller sees: registered in their subtree or above, of their pairings",
+)
+def helper_list(request, f: Query[HelperFilter]):
+    qs = selectors.helpers_for(request.user)
+    q = f.q.strip()
+    if q:
+        qs = qs.filter(name__contains=q) | qs.filter(unit_name__contains=q)
+    if f.status == "qualified":
+        qs = qs.filter(disqualified_on__isnull=True)
+    elif f.status == "disqualified":
+        qs = qs.filter(disqualified_on__isnull=False)
+    qs = qs.order_by("kind", "name", "pk")
+    start = (f.page - 1) * f.page_size
+    return {
+        "items": [helper_out(h) for h in qs[start : start + f.page_size]],
+        "count": qs.count(),
+    }
+
+
+@router.get("/helpers/{int:pk}", response={200: HelperDetailOut, 404: ErrorOut})
+def helper_get(request, pk: int):
+    return helper_detail(request.user, selectors.helper_for(request.user, pk))
+
+
+@router.post(
+    "/helpers/",
+    response={201: HelperDetailOut, 400: FieldErrorsOut, 403: ErrorOut},
+    summary="Register a helper (offices only)",
+)
+def helper_create(request, payload: HelperIn):
+    user = None
+    if payload.username.strip():
+        user = User.objects.filter(username=payload.username.strip(), is_active=True).first()
+        if user is None:
+            raise ValidationError({"username": ERR_USER})
+    data = {
+        "kind": payload.kind,
+        "user": user,
+        "name": payload.name,
+        "phone": payload.phone,
+        "unit_name": payload.unit_name,
+        "node": _node_by_code(payload.node_code, "node_code"),
+        "note": payload.note,
+    }
+    helper = services.helper_create(acting_user=request.user, data=data, request=request)
+    return Reply(201, helper_detail(request.user, selectors.helper_for(request.user, helper.pk)))
+
+
+@router.patch(
+    "/helpers/{int:pk}",
+    response={200: HelperDetailOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Correct a helper's name, phone, unit, node or note",
+)
+def helper_patch(request, pk: int, payload: HelperPatch):
+    helper = selectors.helper_for(request.user, pk)
+    data = payload.model_dump(exclude_unset=True)
+    if "node_code" in data:
+        data["node"] = _node_by_code(data.pop("node_code") or "", "node_code")
+    services.helper_update(acting_user=request.user, helper=helper, data=data, request=request)
+    return helper_detail(request.user, selectors.helper_for(request.user, pk))
+
+
+@router.post(
+    "/helpers/{int:pk}/disqualify",
+    response={200: DisqualifiedOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},
+    summary="取消资格: the helper's pairings with no other helper end",
+)
+def helper_disqualify(request, pk: int, payload: EndIn):
+    helper = selectors.helper_for(request.user, pk)
+    ended = services.helper_disqualify(
+        acting_user=request.user,
+        helper=helper,
+        reason=payload.reason,
+        on=payload.on,
+        request=request,
+    )
+    return {
+        "helper": helper_detail(request.user, selectors.helper_for(request.user, pk)),
+        "ended_pairings": [p.pk for p in ended],
     }

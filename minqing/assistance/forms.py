@@ -5,6 +5,7 @@ import datetime as dt
 import re
 
 from django import forms
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -14,6 +15,7 @@ from minqing.assistance.models import (
     FundSource,
     HelperKind,
     HelpKind,
+    PairingKind,
     Programme,
     WorkAbility,
 )
@@ -275,3 +277,63 @@ class HelperForm(forms.Form):
         d = dict(self.cleaned_data)
         d["user"] = d.pop("username")
         return d
+
+
+class PairingEditForm(PairingForm):
+    """The parts of a pairing that may change while it runs: who helps, causes, plan."""
+
+    FIXED = ("programme", "household", "person", "node", "place", "organisation", "start")
+
+    def __init__(self, *args, pairing, **kwargs):
+        initial = {
+            "helpers": [h.pk for h in pairing.helpers.all()],
+            "group": pairing.group_id,
+            "causes": list(pairing.causes),
+            "work_ability": pairing.work_ability,
+            "note": pairing.note,
+        }
+        super().__init__(*args, initial=initial, **kwargs)
+        self.pairing = pairing
+        for name in self.FIXED:
+            del self.fields[name]
+        if pairing.programme.pairing_kind == PairingKind.GROUP:
+            del self.fields["helpers"]
+            self.fields["group"].queryset = self.fields["group"].queryset.filter(
+                programme=pairing.programme
+            )
+        else:
+            del self.fields["group"]
+            # A disqualified helper still on the pairing stays listed, so the form shows who
+            # is there now; the service refuses to keep them.
+            self.fields["helpers"].queryset = selectors.helpers_for(self.user).filter(
+                Q(disqualified_on__isnull=True) | Q(pairings=pairing)
+            ).distinct().order_by("kind", "name")  # fmt: skip
+
+    def service_data(self) -> dict:
+        d = {k: v for k, v in self.cleaned_data.items() if k in self.fields}
+        if "helpers" in d:
+            d["helpers"] = list(d["helpers"] or [])
+        return d
+
+
+class HelperEditForm(HelperForm):
+    """A helper's contact details and registering node; kind and account stay as registered."""
+
+    def __init__(self, *args, helper, **kwargs):
+        initial = {
+            "name": helper.name,
+            "phone": helper.phone,
+            "unit_name": helper.unit_name,
+            "node": helper.node_id,
+            "note": helper.note,
+        }
+        super().__init__(*args, initial=initial, **kwargs)
+        del self.fields["kind"]
+        del self.fields["username"]
+        if helper.user_id:
+            self.fields["name"].help_text = self.fields["phone"].help_text = _(
+                "留空则取系统账号中的姓名和手机号。"
+            )
+
+    def service_data(self) -> dict:
+        return dict(self.cleaned_data)

@@ -16,7 +16,7 @@ Who may do what:
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -39,6 +39,7 @@ from minqing.assistance.models import (
 )
 from minqing.core.audit import audit_log
 from minqing.core.i18n import source
+from minqing.core.masking import mask_phone
 from minqing.core.models import AuditAction
 from minqing.core.phone import ERR_PHONE, is_valid_phone, normalise_phone
 from minqing.grids.models import Level, Node
@@ -90,6 +91,9 @@ ERR_ALREADY_DISQUALIFIED = "该帮扶人已被取消资格。"
 ERR_DISQUALIFY_NOT_ALLOWED = "只有登记该帮扶人的单位或其上级可以取消其资格。"
 ERR_GROUP_SCOPE = "该小组不存在或不在您的范围内。"
 ERR_DISQUALIFY_DATE = "取消资格日期不能晚于今天。"
+ERR_HELPER_EDIT_NOT_ALLOWED = "只有登记该帮扶人的单位或其上级可以修改其信息。"
+ERR_PAIRING_ENDED_EDIT = "该结对已经结束，不能再修改。"
+ERR_GROUP_HELPERS = "小组结对的帮扶人就是小组的组员：请更换小组，或调整小组的组员。"
 
 MAX_TEXT = 2000
 MAX_AMOUNT = Decimal("10000000")
@@ -261,6 +265,67 @@ def helper_create(*, acting_user, data: dict, request=None) -> Helper:
 
 
 @transaction.atomic
+def helper_update(*, acting_user, helper: Helper, data: dict, request=None) -> Helper:
+    """Correct a helper's record: name, phone, unit, registering node, note.
+
+    Only the keys present in data change (the API's PATCH and the page's form both call this).
+    The kind and the linked account stay: a pairing's rules (一对一, 单位对单位) were checked
+    against them, and a wrong account is ended by disqualifying the record. A blank name or
+    phone of an account holder falls back to the account's, as when registering.
+    """
+    if not can_disqualify(acting_user, helper):
+        raise PermissionDenied(ERR_HELPER_EDIT_NOT_ALLOWED)
+    helper = Helper.objects.select_for_update().select_related("user", "node").get(pk=helper.pk)
+    errors: dict[str, str] = {}
+    new: dict = {}
+    if "name" in data:
+        name = _text(data, "name", 50, errors)
+        if not name and helper.user is not None:
+            name = (helper.user.full_name or helper.user.username)[:50]
+        if not name and "name" not in errors:
+            errors["name"] = ERR_REQUIRED
+        new["name"] = name
+    if "phone" in data:
+        phone = normalise_phone(str(data.get("phone") or ""))
+        if not phone and helper.user is not None:
+            phone = normalise_phone(helper.user.mobile or "")
+        if phone and not is_valid_phone(phone):
+            errors["phone"] = ERR_PHONE
+        new["phone"] = phone
+    for field, n in (("unit_name", 100), ("note", 200)):
+        if field in data:
+            new[field] = _text(data, field, n, errors)
+    if "node" in data:
+        node = data.get("node")
+        if node is None or not visible_nodes(acting_user).filter(pk=node.pk).exists():
+            errors["node"] = ERR_HELPER_NODE
+        new["node"] = node
+    if errors:
+        raise ValidationError(errors)
+    changes = {}
+    for field, value in new.items():
+        old = getattr(helper, field)
+        if old != value:
+            changes[field] = (
+                [old.name, value.name] if field == "node" else [old, value]
+            )  # fmt: skip
+            setattr(helper, field, value)
+    if changes:
+        if "phone" in changes:
+            changes["phone"] = [mask_phone(changes["phone"][0]), mask_phone(changes["phone"][1])]
+        helper.save(update_fields=list(changes))
+        audit_log(
+            actor=acting_user,
+            action=AuditAction.UPDATE,
+            obj=helper,
+            changes=changes,
+            request=request,
+            node=helper.node,
+        )
+    return helper
+
+
+@transaction.atomic
 def helper_disqualify(
     *, acting_user, helper: Helper, reason: str, on: dt.date | None = None, request=None
 ) -> list[Pairing]:
@@ -406,13 +471,17 @@ def _helpers(acting_user, programme: Programme, data: dict, errors: dict) -> tup
     if not helpers:
         errors["helpers"] = ERR_HELPERS_REQUIRED
         return [], None
-    visible = set(
-        helpers_for(acting_user).filter(pk__in=[h.pk for h in helpers]).values_list("pk", flat=True)
+    # Read from the database, not the objects passed in: a helper disqualified since they
+    # were loaded must not be paired.
+    disqualified = dict(
+        helpers_for(acting_user)
+        .filter(pk__in=[h.pk for h in helpers])
+        .values_list("pk", "disqualified_on")
     )
-    if any(h.pk not in visible for h in helpers):
+    if any(h.pk not in disqualified for h in helpers):
         errors["helpers"] = ERR_HELPER_SCOPE
         return [], None
-    bad = [h for h in helpers if h.disqualified_on is not None]
+    bad = [h for h in helpers if disqualified[h.pk] is not None]
     if bad:
         errors["helpers"] = ERR_HELPER_DISQUALIFIED.format(name=bad[0].name)
     elif programme.pairing_kind == PairingKind.ONE_TO_ONE and len(helpers) != 1:
@@ -509,6 +578,79 @@ def pairing_create(*, acting_user, data: dict, request=None) -> Pairing:
         request=request,
         node=pairing.grid,
     )
+    return pairing
+
+
+@transaction.atomic
+def pairing_update(*, acting_user, pairing: Pairing, data: dict, request=None) -> Pairing:
+    """Change an active pairing's helpers (or group), causes, work ability or plan.
+
+    帮扶人调动 is the common case: a cadre moves on and another takes over the same family
+    without ending the pairing, so its history and contact rhythm go on. Only the keys present
+    in data change; helpers are checked as when pairing (in scope, qualified, the programme's
+    one-to-one / many-to-one / unit rules). The programme, the target and the start stay: a
+    different target is a new pairing. Help already logged keeps the helper who gave it.
+    """
+    if not can_manage_pairing(acting_user, pairing):
+        raise PermissionDenied(ERR_NOT_MANAGER)
+    pairing = (
+        Pairing.objects.select_for_update(of=("self",))
+        .select_related("programme", "group", "grid")
+        .get(pk=pairing.pk)
+    )
+    if pairing.end is not None:
+        raise ValidationError({NON_FIELD_ERRORS: ERR_PAIRING_ENDED_EDIT})
+    errors: dict[str, str] = {}
+    programme = pairing.programme
+    changes: dict = {}
+    helpers = group = None
+    if "helpers" in data or "group" in data:
+        picked = {"helpers": data.get("helpers"), "group": data.get("group")}
+        if programme.pairing_kind == PairingKind.GROUP:
+            if picked["helpers"]:
+                errors["helpers"] = ERR_GROUP_HELPERS
+            if picked["group"] is None:
+                picked["group"] = pairing.group
+        if "helpers" not in errors:
+            helpers, group = _helpers(acting_user, programme, picked, errors)
+    causes = _causes(data, errors) if "causes" in data else pairing.causes
+    work_ability = pairing.work_ability
+    if "work_ability" in data:
+        work_ability = data.get("work_ability") or ""
+        if work_ability not in WorkAbility.values:
+            errors["work_ability"] = ERR_WORK_ABILITY
+    note = _text(data, "note", 500, errors) if "note" in data else pairing.note
+    if errors:
+        raise ValidationError(errors)
+    fields = []
+    for field, value in (("causes", causes), ("work_ability", work_ability), ("note", note)):
+        if getattr(pairing, field) != value:
+            changes[field] = [getattr(pairing, field), value]
+            setattr(pairing, field, value)
+            fields.append(field)
+    if helpers is not None:
+        if group is not None and group.pk != pairing.group_id:
+            changes["group"] = [pairing.group.name if pairing.group_id else "", group.name]
+            pairing.group = group
+            fields.append("group")
+        before = list(pairing.helpers.order_by("pk"))
+        if {h.pk for h in before} != {h.pk for h in helpers}:
+            changes["helpers"] = [
+                "、".join(h.name for h in before),
+                "、".join(h.name for h in helpers),
+            ]
+            pairing.helpers.set(helpers)
+    if fields:
+        pairing.save(update_fields=fields)
+    if changes:
+        audit_log(
+            actor=acting_user,
+            action=AuditAction.UPDATE,
+            obj=pairing,
+            changes=changes,
+            request=request,
+            node=pairing.grid,
+        )
     return pairing
 
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("pairings/<int:pk>/", views.pairing_detail),
     path("pairings/<int:pk>/help/", views.pairing_help),
     path("pairings/<int:pk>/end/", views.pairing_end),
+    path("pairings/<int:pk>/edit/", views.pairing_edit),
     path("strategies/", views.strategies),
     path("due/", views.due),
     path("coverage/", views.coverage),
@@ -20,5 +21,6 @@ urlpatterns = [
     path("helpers/new/", views.helper_new),
     path("helpers/<int:pk>/", views.helper_detail),
     path("helpers/<int:pk>/disqualify/", views.helper_disqualify),
+    path("helpers/<int:pk>/edit/", views.helper_edit),
     path("groups/<int:pk>/", views.group_detail),
 ]

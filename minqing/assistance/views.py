@@ -18,13 +18,15 @@ from minqing.assistance.forms import (
     DisqualifyForm,
     EndForm,
     HelpEntryForm,
+    HelperEditForm,
     HelperForm,
+    PairingEditForm,
     PairingForm,
     parse_month,
 )
 from minqing.assistance.models import Helper, Programme, TargetKind
 from minqing.assistance.strategies import strategies_for
-from minqing.core.forms import apply_errors, positive_id
+from minqing.core.forms import NOT_SAVED, apply_errors, positive_id, submitted
 from minqing.core.paging import querystring_without_page
 from minqing.registry.services import PermissionDenied
 
@@ -214,6 +216,38 @@ def pairing_end(request, pk: int):
             messages.success(request, _("结对已结束。"))
             return redirect(f"/assistance/pairings/{pairing.pk}/")
     return _pairing_page(request, pairing, end_form=form, status=400)
+
+
+@login_required
+def pairing_edit(request, pk: int):
+    """Change who helps (帮扶人调动), the causes or the plan of a running pairing."""
+    user = request.user
+    pairing = selectors.pairing_for(user, pk)
+    if not services.can_manage_pairing(user, pairing):
+        raise DjangoPermissionDenied(services.ERR_NOT_MANAGER)
+    if pairing.end is not None:
+        messages.error(request, services.ERR_PAIRING_ENDED_EDIT)
+        return redirect(f"/assistance/pairings/{pairing.pk}/")
+    posted = request.POST if request.method == "POST" else None
+    form = PairingEditForm(posted, user=user, pairing=pairing)
+    saved = submitted(
+        request,
+        form,
+        lambda: services.pairing_update(
+            acting_user=user, pairing=pairing, data=form.service_data(), request=request
+        ),
+    )
+    if saved is not NOT_SAVED:
+        messages.success(request, _("结对已更新。"))
+        return redirect(f"/assistance/pairings/{pairing.pk}/")
+    causes = form.data.getlist("causes") if form.is_bound else pairing.causes
+    ability = form.data.get("work_ability", "") if form.is_bound else pairing.work_ability
+    return render(
+        request,
+        "assistance/pairing_edit.html",
+        {"form": form, "p": pairing, "strategies": strategies_for(causes, ability)},
+        status=400 if form.errors else 200,
+    )
 
 
 def _prefill(request) -> dict:
@@ -501,6 +535,32 @@ def helper_new(request):
         request,
         "assistance/helper_form.html",
         {"form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def helper_edit(request, pk: int):
+    user = request.user
+    helper = selectors.helper_for(user, pk)
+    if not services.can_disqualify(user, helper):
+        raise DjangoPermissionDenied(services.ERR_HELPER_EDIT_NOT_ALLOWED)
+    posted = request.POST if request.method == "POST" else None
+    form = HelperEditForm(posted, user=user, helper=helper)
+    saved = submitted(
+        request,
+        form,
+        lambda: services.helper_update(
+            acting_user=user, helper=helper, data=form.service_data(), request=request
+        ),
+    )
+    if saved is not NOT_SAVED:
+        messages.success(request, _("帮扶人信息已更新。"))
+        return redirect(f"/assistance/helpers/{helper.pk}/")
+    return render(
+        request,
+        "assistance/helper_form.html",
+        {"form": form, "h": helper},
         status=400 if form.errors else 200,
     )
 
