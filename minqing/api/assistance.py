@@ -290,6 +290,33 @@ class PairingPatch(InSchema):
     note: str | None = Field(None, max_length=1000)
 
 
+class GroupOut(Schema):
+    id: int
+    name: str
+    programme: str
+    node_code: str
+    node_name: str
+    members: list[HelperOut]
+    active_pairings: int
+    can_edit: bool
+
+
+class GroupIn(InSchema):
+    """帮扶小组 of a group programme, in a community or grid of the caller's scope."""
+
+    programme: str = Field(max_length=20)
+    name: str = Field(max_length=100)
+    node_code: str = Field(max_length=20)
+    member_ids: list[Id] = Field(max_length=50)
+
+
+class GroupPatch(InSchema):
+    """Only the fields sent change; running pairings follow new members."""
+
+    name: str | None = Field(None, max_length=100)
+    member_ids: list[Id] | None = Field(None, max_length=50)
+
+
 # ------------------------------------------------------------------ converters
 
 
@@ -827,3 +854,75 @@ def helper_disqualify(request, pk: int, payload: EndIn):
         "helper": helper_detail(request.user, selectors.helper_for(request.user, pk)),
         "ended_pairings": [p.pk for p in ended],
     }
+
+
+def group_out(user, g: HelperGroup) -> dict:
+    return {
+        "id": g.pk,
+        "name": g.name,
+        "programme": g.programme.code,
+        "node_code": g.node.code,
+        "node_name": g.node.name,
+        "members": [helper_out(h) for h in g.members.order_by("kind", "name")],
+        "active_pairings": g.pairings.filter(end__isnull=True).count(),
+        "can_edit": services.can_edit_group(user, g),
+    }
+
+
+def _group_for(user, pk: int) -> HelperGroup:
+    group = selectors.groups_for(user).select_related("programme", "node").filter(pk=pk).first()
+    if group is None:
+        raise Http404
+    return group
+
+
+def _members(ids) -> list[Helper]:
+    try:
+        return _helpers_by_id(ids)
+    except ValidationError:
+        raise ValidationError({"member_ids": services.ERR_HELPER_SCOPE}) from None
+
+
+@router.get("/groups/", response=dict, summary="帮扶小组 the caller sees")
+def group_list(request):
+    groups = selectors.groups_for(request.user).select_related("programme", "node")
+    items = [group_out(request.user, g) for g in groups.order_by("node__path", "name")[:500]]
+    return {"items": items, "count": len(items)}
+
+
+@router.get("/groups/{int:pk}", response={200: GroupOut, 404: ErrorOut})
+def group_get(request, pk: int):
+    return group_out(request.user, _group_for(request.user, pk))
+
+
+@router.post(
+    "/groups/",
+    response={201: GroupOut, 400: FieldErrorsOut, 403: ErrorOut},
+    summary="Form a 帮扶小组 for a group programme (offices only)",
+)
+def group_create(request, payload: GroupIn):
+    data = {
+        "programme": _programme(payload.programme.strip()),
+        "name": payload.name,
+        "node": _node_by_code(payload.node_code, "node_code"),
+        "members": _members(payload.member_ids),
+    }
+    group = services.group_save(acting_user=request.user, data=data, request=request)
+    return Reply(201, group_out(request.user, _group_for(request.user, group.pk)))
+
+
+@router.patch(
+    "/groups/{int:pk}",
+    response={200: GroupOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Rename a group or change its members (its running pairings follow)",
+)
+def group_patch(request, pk: int, payload: GroupPatch):
+    group = _group_for(request.user, pk)
+    sent = payload.model_dump(exclude_unset=True)
+    data = {}
+    if "name" in sent:
+        data["name"] = sent["name"] or ""
+    if "member_ids" in sent:
+        data["members"] = _members(sent["member_ids"] or [])
+    services.group_save(acting_user=request.user, data=data, group=group, request=request)
+    return group_out(request.user, _group_for(request.user, pk))

@@ -337,3 +337,44 @@ class HelperEditForm(HelperForm):
 
     def service_data(self) -> dict:
         return dict(self.cleaned_data)
+
+
+class GroupForm(forms.Form):
+    """帮扶小组: a group programme's team of helpers in a community or grid."""
+
+    programme = forms.ModelChoiceField(label=_("帮扶项目"), queryset=Programme.objects.none())
+    name = forms.CharField(label=_("小组名称"), max_length=50)
+    node = forms.ModelChoiceField(label=_("所在社区/网格"), queryset=None)
+    members = forms.ModelMultipleChoiceField(
+        label=_("组员"), queryset=None, widget=forms.SelectMultiple(attrs={"size": 8})
+    )
+
+    def __init__(self, *args, user, group=None, **kwargs):
+        if group is not None:
+            kwargs["initial"] = {"name": group.name, "members": [h.pk for h in group.members.all()]}
+        super().__init__(*args, **kwargs)
+        from minqing.accounts.access import visible_nodes
+
+        self.user = user
+        helpers = selectors.helpers_for(user)
+        if group is None:
+            self.fields["programme"].queryset = selectors.programmes().filter(
+                pairing_kind=PairingKind.GROUP
+            )
+            self.fields["node"].queryset = visible_nodes(user).filter(
+                level__in=(Level.COMMUNITY, Level.ZONE, Level.GRID)
+            ).order_by("path")  # fmt: skip
+            helpers = helpers.filter(disqualified_on__isnull=True)
+        else:
+            del self.fields["programme"]
+            del self.fields["node"]
+            helpers = helpers.filter(Q(disqualified_on__isnull=True) | Q(groups=group)).distinct()
+        self.fields["members"].queryset = helpers.order_by("kind", "name")
+        self.fields["members"].label_from_instance = helper_label
+        for f in self.fields.values():
+            _input(f.widget)
+
+    def service_data(self) -> dict:
+        d = dict(self.cleaned_data)
+        d["members"] = list(d.get("members") or [])
+        return d

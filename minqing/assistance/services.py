@@ -93,6 +93,10 @@ ERR_GROUP_SCOPE = "该小组不存在或不在您的范围内。"
 ERR_DISQUALIFY_DATE = "取消资格日期不能晚于今天。"
 ERR_HELPER_EDIT_NOT_ALLOWED = "只有登记该帮扶人的单位或其上级可以修改其信息。"
 ERR_PAIRING_ENDED_EDIT = "该结对已经结束，不能再修改。"
+ERR_GROUP_KIND = "请选择小组结对的帮扶项目。"
+ERR_GROUP_NODE = "请选择您管辖范围内的社区或网格。"
+ERR_GROUP_MEMBERS = "请选择至少一位有资格的组员。"
+ERR_GROUP_EDIT_NOT_ALLOWED = "只有小组所在社区或其上级可以修改小组。"
 ERR_GROUP_HELPERS = "小组结对的帮扶人就是小组的组员：请更换小组，或调整小组的组员。"
 
 MAX_TEXT = 2000
@@ -388,10 +392,105 @@ def helper_disqualify(
 
 
 def group_members_sync(group: HelperGroup) -> None:
-    """After the admin changes a group's members: its active pairings get the new helpers."""
+    """After a group's members change: its active pairings get the new helpers."""
     members = list(group.members.all())
     for pairing in group.pairings.filter(end__isnull=True):
         pairing.helpers.set(members)
+
+
+def can_edit_group(user, group: HelperGroup) -> bool:
+    """The office over the group's community (or above) keeps its name and members."""
+    return (
+        can_manage(user)
+        and scope_queryset(
+            user, HelperGroup.objects.filter(pk=group.pk), node_field="node", owner_fields=()
+        ).exists()
+    )
+
+
+def _group_members(acting_user, data: dict, errors: dict, keep=()) -> list[Helper]:
+    """Members in the user's sight and qualified; `keep`: members already in the group, who
+    may stay listed even when disqualified (they are dropped, not refused)."""
+    from minqing.assistance.selectors import helpers_for
+
+    members = list({h.pk: h for h in (data.get("members") or [])}.values())
+    rows = dict(
+        helpers_for(acting_user)
+        .filter(pk__in=[h.pk for h in members])
+        .values_list("pk", "disqualified_on")
+    )
+    if any(h.pk not in rows for h in members):
+        errors["members"] = ERR_HELPER_SCOPE
+        return []
+    bad = [h for h in members if rows[h.pk] is not None and h.pk not in keep]
+    if bad:
+        errors["members"] = ERR_HELPER_DISQUALIFIED.format(name=bad[0].name)
+        return []
+    members = [h for h in members if rows[h.pk] is None]
+    if not members:
+        errors["members"] = ERR_GROUP_MEMBERS
+    return members
+
+
+@transaction.atomic
+def group_save(*, acting_user, data: dict, group: HelperGroup | None = None, request=None):
+    """Create a 帮扶小组 (programme, name, community or grid, members) or change an existing
+    one's name and members. Its running pairings follow the new members at once; the
+    programme and place of a group stay (they decide which pairings it can take)."""
+    if not can_manage(acting_user) or (
+        group is not None and not can_edit_group(acting_user, group)
+    ):
+        raise PermissionDenied(ERR_GROUP_EDIT_NOT_ALLOWED if group else ERR_NOT_MANAGER)
+    errors: dict[str, str] = {}
+    if group is None:
+        programme = data.get("programme")
+        if not isinstance(programme, Programme) or not programme.active:
+            errors["programme"] = ERR_PROGRAMME
+        elif programme.pairing_kind != PairingKind.GROUP:
+            errors["programme"] = ERR_GROUP_KIND
+        node = data.get("node")
+        if (
+            node is None
+            or node.level not in (Level.COMMUNITY, Level.ZONE, Level.GRID)
+            or not visible_nodes(acting_user).filter(pk=node.pk).exists()
+        ):
+            errors["node"] = ERR_GROUP_NODE
+        before_members = []
+    else:
+        group = HelperGroup.objects.select_for_update().get(pk=group.pk)
+        before_members = list(group.members.order_by("pk"))
+    name = _text(data, "name", 50, errors, required=True) if "name" in data or not group else None
+    members = None
+    if "members" in data or group is None:
+        members = _group_members(
+            acting_user, data, errors, keep={h.pk for h in before_members}
+        )  # fmt: skip
+    if errors:
+        raise ValidationError(errors)
+    changes: dict = {}
+    if group is None:
+        group = HelperGroup.objects.create(programme=programme, name=name, node=node)
+        changes = {"programme": [None, programme.name], "name": [None, name]}
+        action = AuditAction.CREATE
+    else:
+        action = AuditAction.UPDATE
+        if name is not None and name != group.name:
+            changes["name"] = [group.name, name]
+            group.name = name
+            group.save(update_fields=["name"])
+    if members is not None and {h.pk for h in members} != {h.pk for h in before_members}:
+        changes["members"] = [
+            "、".join(h.name for h in before_members) or None,
+            "、".join(h.name for h in members),
+        ]
+        group.members.set(members)
+        group_members_sync(group)
+    if changes:
+        audit_log(
+            actor=acting_user, action=action, obj=group, changes=changes, request=request,
+            node=group.node,
+        )  # fmt: skip
+    return group
 
 
 # --- pairings --------------------------------------------------------------------------------

@@ -22,5 +22,8 @@ urlpatterns = [
     path("helpers/<int:pk>/", views.helper_detail),
     path("helpers/<int:pk>/disqualify/", views.helper_disqualify),
     path("helpers/<int:pk>/edit/", views.helper_edit),
+    path("groups/", views.group_list),
+    path("groups/new/", views.group_new),
     path("groups/<int:pk>/", views.group_detail),
+    path("groups/<int:pk>/edit/", views.group_edit),
 ]

@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -17,6 +18,7 @@ from minqing.assistance import exports, schedule, selectors, services
 from minqing.assistance.forms import (
     DisqualifyForm,
     EndForm,
+    GroupForm,
     HelpEntryForm,
     HelperEditForm,
     HelperForm,
@@ -565,11 +567,16 @@ def helper_edit(request, pk: int):
     )
 
 
-@login_required
-def group_detail(request, pk: int):
-    group = selectors.groups_for(request.user).filter(pk=pk).first() if 0 < pk < 2**63 else None
+def _group_for(user, pk: int):
+    group = selectors.groups_for(user).filter(pk=pk).first() if 0 < pk < 2**63 else None
     if group is None:
         raise Http404
+    return group
+
+
+@login_required
+def group_detail(request, pk: int):
+    group = _group_for(request.user, pk)
     return render(
         request,
         "assistance/group_detail.html",
@@ -577,5 +584,63 @@ def group_detail(request, pk: int):
             "g": group,
             "members": group.members.all(),
             "pairings": selectors.pairing_search(request.user, group=group, status="all"),
+            "can_edit": services.can_edit_group(request.user, group),
         },
     )
+
+
+@login_required
+def group_list(request):
+    user = request.user
+    groups = (
+        selectors.groups_for(user)
+        .select_related("programme", "node")
+        .annotate(
+            member_count=Count("members", distinct=True),
+            active_count=Count(
+                "pairings", filter=Q(pairings__end__isnull=True), distinct=True
+            ),
+        )
+        .order_by("node__path", "name")
+    )  # fmt: skip
+    return render(
+        request,
+        "assistance/group_list.html",
+        {"groups": groups, "can_manage": services.can_manage(user)},
+    )
+
+
+def _group_form_page(request, group=None):
+    user = request.user
+    if group is not None and not services.can_edit_group(user, group):
+        raise DjangoPermissionDenied(services.ERR_GROUP_EDIT_NOT_ALLOWED)
+    if group is None and not services.can_manage(user):
+        raise DjangoPermissionDenied(services.ERR_NOT_MANAGER)
+    posted = request.POST if request.method == "POST" else None
+    form = GroupForm(posted, user=user, group=group)
+    saved = submitted(
+        request,
+        form,
+        lambda: services.group_save(
+            acting_user=user, data=form.service_data(), group=group, request=request
+        ),
+    )
+    if saved is not NOT_SAVED:
+        messages.success(request, _("帮扶小组已保存，进行中的结对已按新组员更新。"))
+        return redirect(f"/assistance/groups/{saved.pk}/")
+    return render(
+        request,
+        "assistance/group_form.html",
+        {"form": form, "g": group},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def group_new(request):
+    return _group_form_page(request)
+
+
+@login_required
+def group_edit(request, pk: int):
+    return _group_form_page(request, _group_for(request.user, pk))

@@ -277,3 +277,70 @@ def test_api_pairing_errors_name_the_field(
     r = post_json(client, "/api/assistance/helpers/", {"kind": "volunteer", "name": "x", "node_code": "330188001002"})  # fmt: skip
     assert r.status_code == 400 and "node" in r.json()["errors"]
     assert client.get("/api/assistance/helpers/999999").status_code == 404
+
+
+# ------------------------------------------------------------------ groups
+
+
+def test_a_group_is_formed_on_the_page_and_its_pairings_follow_new_members(
+    client, office, cadre_helper, cadre2_helper, mother, mother2, household_a, tree
+):
+    client.force_login(office)
+    assert "/assistance/groups/new/" in client.get("/assistance/groups/").content.decode()
+    form = client.get("/assistance/groups/new/").content.decode()
+    assert "城乡学校结对" not in form  # only group programmes are offered
+    r = client.post(
+        "/assistance/groups/new/",
+        {"programme": programme("group").pk, "name": "东门一组", "node": tree["community"].pk,
+         "members": [cadre_helper.pk, mother.pk]},
+    )  # fmt: skip
+    assert r.status_code == 302, r.content.decode()
+    group = HelperGroup.objects.get(name="东门一组")
+    assert r["Location"] == f"/assistance/groups/{group.pk}/"
+    p = pair(office, "group", group=group, household=household_a)
+    listing = client.get("/assistance/groups/").content.decode()
+    assert "东门一组" in listing
+
+    r = client.post(
+        f"/assistance/groups/{group.pk}/edit/", {"name": "东门一组", "members": [mother2.pk, cadre2_helper.pk]}
+    )  # fmt: skip
+    assert r.status_code == 302
+    assert {h.pk for h in p.helpers.all()} == {mother2.pk, cadre2_helper.pk}
+    entry = _audits(group).filter(action="update").latest("pk")
+    assert set(entry.changes["members"][1].split("、")) == {mother2.name, cadre2_helper.name}
+
+
+def test_group_refusals(client, office, cadre_helper, mother, community_worker, tree):
+    client.force_login(office)
+    url = "/assistance/groups/new/"
+    base = {"programme": programme("group").pk, "name": "一组", "node": tree["community"].pk,
+            "members": [mother.pk]}  # fmt: skip
+    for data in [
+        {**base, "members": []},
+        {**base, "name": ""},
+        {**base, "programme": programme("cadre").pk},
+        {**base, "node": tree["street"].pk},
+    ]:
+        assert client.post(url, data).status_code == 400, data
+    assert not HelperGroup.objects.exists()
+    r = post_json(client, "/api/assistance/groups/", {"programme": "cadre", "name": "x", "node_code": tree["community"].code, "member_ids": [mother.pk]})  # fmt: skip
+    assert r.status_code == 400 and r.json()["errors"]["programme"] == [services.ERR_GROUP_KIND]
+    r = post_json(client, "/api/assistance/groups/", {"programme": "group", "name": "x", "node_code": tree["community"].code, "member_ids": [999999]})  # fmt: skip
+    assert r.status_code == 400 and "member_ids" in r.json()["errors"]
+    r = post_json(client, "/api/assistance/groups/", {"programme": "group", "name": "县里一组", "node_code": tree["community"].code, "member_ids": [cadre_helper.pk, mother.pk]})  # fmt: skip
+    assert r.status_code == 201, r.content
+    gid = r.json()["id"]
+    assert r.json()["can_edit"] is True and len(r.json()["members"]) == 2
+
+    # The community may edit its own group; a neighbouring community sees nothing.
+    client.force_login(community_worker)
+    r = post_json(client, f"/api/assistance/groups/{gid}", {"name": "东门二组"}, "patch")
+    assert r.status_code == 200 and r.json()["name"] == "东门二组"
+    from conftest import _user
+    from minqing.accounts.models import Role
+
+    client.force_login(_user("nanyuan", Role.COMMUNITY_SECRETARY, tree["other_community"]))
+    assert client.get(f"/assistance/groups/{gid}/").status_code == 404
+    assert client.get(f"/assistance/groups/{gid}/edit/").status_code == 404
+    assert post_json(client, f"/api/assistance/groups/{gid}", {"name": "x"}, "patch").status_code == 404  # fmt: skip
+    assert client.get("/api/assistance/groups/").json()["count"] == 0
