@@ -28,6 +28,7 @@ from minqing.api.cases import categories as case_categories_router
 from minqing.api.cases import notifications as notifications_router
 from minqing.api.cases import units as units_router
 from minqing.api.duties import router as duties_router
+from minqing.api.reception import router as reception_router
 from minqing.api.schemas import (
     AuditOut,
     ErrorOut,
@@ -684,5 +685,6 @@ api.add_router("/visits", visits_router)
 api.add_router("/assistance", assistance_router)
 api.add_router("/duties", duties_router)
 api.add_router("/secondments", secondments_router)
+api.add_router("/reception", reception_router)
 
 __all__ = ["api", "Role"]
