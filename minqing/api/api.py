@@ -28,6 +28,7 @@ from minqing.api.cases import categories as case_categories_router
 from minqing.api.cases import notifications as notifications_router
 from minqing.api.cases import units as units_router
 from minqing.api.duties import router as duties_router
+from minqing.api.imports import router as imports_router
 from minqing.api.reception import router as reception_router
 from minqing.api.schemas import (
     AuditOut,
@@ -686,5 +687,6 @@ api.add_router("/assistance", assistance_router)
 api.add_router("/duties", duties_router)
 api.add_router("/secondments", secondments_router)
 api.add_router("/reception", reception_router)
+api.add_router("/imports", imports_router)
 
 __all__ = ["api", "Role"]
