@@ -3,10 +3,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from minqing.accounts import teams
 from minqing.accounts.access import can_audit, scope_queryset, visible_nodes
+from minqing.accounts.forms import MemberForm, TeamForm
 from minqing.accounts.models import ApiToken, ServiceTeam
+from minqing.core.forms import NOT_SAVED, submitted
 from minqing.core.models import AuditEntry
 from minqing.core.paging import page_of, querystring_without_page
 
@@ -76,3 +80,120 @@ def audit_log(request):
             "actions": AuditEntry._meta.get_field("action").choices,
         },
     )
+
+
+# --- service teams (组团) kept in the app -----------------------------------------------------
+
+
+@login_required
+def team_page(request, code: str):
+    """A block's team: its members by responsibility, and for the community office the forms
+    that keep it (name and office, members in and out)."""
+    node, team = teams.team_for(request.user, code)
+    can_manage = teams.can_manage_team(request.user, node)
+    if team is None and not can_manage:
+        raise Http404
+    posted = request.POST if request.method == "POST" else None
+    if posted is not None and not can_manage:
+        raise PermissionDenied(teams.ERR_NOT_ALLOWED)
+    initial = (
+        {"name": team.name, "office_phone": team.office_phone, "office_address": team.office_address}
+        if team is not None
+        else {"name": f"{node.name}服务组团"}
+    )  # fmt: skip
+    form = TeamForm(posted, initial=initial)
+    saved = submitted(
+        request,
+        form,
+        lambda: teams.team_save(
+            acting_user=request.user, node=node, data=form.cleaned_data, request=request
+        ),
+    )
+    if saved is not NOT_SAVED:
+        messages.success(request, _("服务组团已保存。"))
+        return redirect(f"/teams/{node.code}/")
+    members = (
+        sorted(team.members.select_related("user"), key=lambda m: m.sort_key()) if team else []
+    )
+    return render(
+        request,
+        "accounts/team.html",
+        {
+            "node": node,
+            "team": team,
+            "members": members,
+            "form": form,
+            "can_manage": can_manage,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+def _member_page(request, code: str, member_pk: int | None = None):
+    node, team = teams.team_for(request.user, code)
+    if team is None:
+        raise Http404
+    if not teams.can_manage_team(request.user, node):
+        raise PermissionDenied(teams.ERR_NOT_ALLOWED)
+    member = None
+    initial = {}
+    if member_pk is not None:
+        member = team.members.select_related("user").filter(pk=member_pk).first()
+        if member is None:
+            raise Http404
+        initial = {
+            "name": member.name,
+            "kind": member.kind,
+            "responsibility": member.responsibility,
+            "duty": member.duty,
+            "office_phone": member.office_phone,
+            "mobile": member.mobile,
+            "username": member.user.username if member.user else "",
+        }
+    posted = request.POST if request.method == "POST" else None
+    form = MemberForm(posted, initial=initial)
+    saved = submitted(
+        request,
+        form,
+        lambda: teams.member_save(
+            acting_user=request.user,
+            team=team,
+            member=member,
+            data=form.cleaned_data,
+            request=request,
+        ),
+    )
+    if saved is not NOT_SAVED:
+        messages.success(request, _("组团成员已保存。"))
+        return redirect(f"/teams/{node.code}/")
+    return render(
+        request,
+        "accounts/team_member.html",
+        {"node": node, "team": team, "member": member, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+def team_member_new(request, code: str):
+    return _member_page(request, code)
+
+
+@login_required
+def team_member_edit(request, code: str, member_pk: int):
+    return _member_page(request, code, member_pk)
+
+
+@login_required
+@require_POST
+def team_member_delete(request, code: str, member_pk: int):
+    node, team = teams.team_for(request.user, code)
+    member = team.members.filter(pk=member_pk).first() if team else None
+    if member is None:
+        raise Http404
+    try:
+        teams.member_remove(acting_user=request.user, member=member, request=request)
+    except teams.PermissionDenied as exc:
+        raise PermissionDenied(str(exc)) from None
+    messages.success(request, _("已将 %(name)s 移出组团。") % {"name": member.name})
+    return redirect(f"/teams/{node.code}/")

@@ -2,6 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 
+from minqing.accounts import teams
 from minqing.accounts.access import visible_nodes
 from minqing.grids.models import Level, Node
 from minqing.grids.selectors import node_counts, top_nodes
@@ -35,6 +36,8 @@ def node_detail(request, code: str):
             "ancestors": ancestors,
             "counts": node_counts(request.user, node),
             "team": team,
+            "can_manage_team": node.level in teams.TEAM_LEVELS
+            and teams.can_manage_team(request.user, node),
             "has_map": node.boundary is not None
             or children.filter(boundary__isnull=False).exists(),
             "Level": Level,

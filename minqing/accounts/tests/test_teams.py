@@ -27,3 +27,99 @@ def test_another_grid_worker_cannot_open_the_card(client, grid_b_worker, tree):
     client.force_login(grid_b_worker)
     assert client.get(f"/teams/{tree['grid_a'].code}/card/").status_code == 404
     assert client.get(f"/api/teams/{tree['grid_a'].code}").status_code == 404
+
+
+# --- kept in the app by the community office -------------------------------------------------
+
+
+def _audits(obj):
+    from minqing.core.models import AuditEntry
+
+    return AuditEntry.objects.filter(model=obj._meta.label_lower, object_id=str(obj.pk))
+
+
+def test_the_community_office_builds_a_team_and_keeps_its_members(
+    client, community_worker, grid_a_worker, tree
+):
+    code = tree["grid_a"].code
+    client.force_login(community_worker)
+    node_page = client.get(f"/tree/{code}/").content.decode()
+    assert f'href="/teams/{code}/"' in node_page and "建立服务组团" in node_page
+    r = client.post(
+        f"/teams/{code}/", {"name": "东门第1网格服务组团", "office_phone": "0571-8765 4321"}
+    )
+    assert r.status_code == 302
+    team = ServiceTeam.objects.get(node=tree["grid_a"])
+    assert _audits(team).filter(action="create").exists()
+
+    r = client.post(
+        f"/teams/{code}/members/new/",
+        {"name": "书记老王", "kind": "committee", "responsibility": "1", "mobile": "13900000001"},
+    )
+    assert r.status_code == 302
+    r = client.post(
+        f"/teams/{code}/members/new/",
+        {"name": "网格员小李", "kind": "staff", "responsibility": "2", "username": "grid_a"},
+    )
+    assert r.status_code == 302
+    li = TeamMember.objects.get(name="网格员小李")
+    assert li.user == grid_a_worker
+
+    # A second 第一责任人 is refused, naming who holds the role; nothing is stored.
+    r = client.post(
+        f"/teams/{code}/members/new/",
+        {"name": "主任老张", "kind": "committee", "responsibility": "1"},
+    )
+    assert r.status_code == 400 and "书记老王" in r.content.decode()
+    assert not TeamMember.objects.filter(name="主任老张").exists()
+    # Hand the role over: the old holder becomes a member first, then the new one takes it.
+    wang = TeamMember.objects.get(name="书记老王")
+    assert client.post(f"/teams/{code}/members/{wang.pk}/", {"name": "书记老王", "kind": "committee", "responsibility": "0"}).status_code == 302  # fmt: skip
+    assert client.post(f"/teams/{code}/members/new/", {"name": "主任老张", "kind": "committee", "responsibility": "1"}).status_code == 302  # fmt: skip
+    entry = _audits(wang).filter(action="update").latest("pk")
+    assert entry.changes["responsibility"] == [1, 0]
+
+    for data, field in [
+        ({"name": "", "kind": "staff", "responsibility": "0"}, "name"),
+        ({"name": "x", "kind": "alien", "responsibility": "0"}, "kind"),
+        ({"name": "x", "kind": "staff", "responsibility": "0", "mobile": "123"}, "mobile"),
+        ({"name": "x", "kind": "staff", "responsibility": "0", "username": "nobody"}, "username"),
+        ({"name": "x", "kind": "staff", "responsibility": "0", "office_phone": "call me"}, "office_phone"),
+    ]:  # fmt: skip
+        r = client.post(f"/teams/{code}/members/new/", data)
+        assert r.status_code == 400, data
+        assert field in r.context["form"].errors, (data, r.context["form"].errors)
+    assert TeamMember.objects.filter(team=team).count() == 3
+
+    r = client.post(f"/teams/{code}/members/{li.pk}/delete/")
+    assert r.status_code == 302 and not TeamMember.objects.filter(pk=li.pk).exists()
+    assert _audits(li).filter(action="delete").exists()
+    page = client.get(f"/teams/{code}/").content.decode()
+    table = page[page.index('id="members"') :]
+    assert table.index("主任老张") < table.index("书记老王") and "网格员小李" not in table
+    card = client.get(f"/teams/{code}/card/").content.decode()
+    assert "主任老张" in card and "第一责任人" in card
+
+
+def test_grid_workers_see_their_team_but_do_not_keep_it(client, grid_a_worker, grid_b_worker, tree):
+    code = tree["grid_a"].code
+    team = ServiceTeam.objects.create(node=tree["grid_a"], name="第1网格服务组团")
+    m = TeamMember.objects.create(team=team, name="志愿者小刘", kind=MemberKind.VOLUNTEER)
+    client.force_login(grid_a_worker)
+    page = client.get(f"/teams/{code}/")
+    assert page.status_code == 200 and "志愿者小刘" in page.content.decode()
+    assert "/members/new/" not in page.content.decode()
+    assert client.post(f"/teams/{code}/", {"name": "改名"}).status_code == 403
+    assert client.get(f"/teams/{code}/members/new/").status_code == 403
+    assert client.post(f"/teams/{code}/members/{m.pk}/delete/").status_code == 403
+    client.force_login(grid_b_worker)
+    assert client.get(f"/teams/{code}/").status_code == 404
+    assert client.post(f"/teams/{code}/members/{m.pk}/delete/").status_code == 404
+    team.refresh_from_db()
+    assert team.name == "第1网格服务组团" and TeamMember.objects.filter(pk=m.pk).exists()
+
+
+def test_teams_are_built_on_blocks_only(client, community_worker, tree):
+    client.force_login(community_worker)
+    r = client.post(f"/teams/{tree['community'].code}/", {"name": "社区组团"})
+    assert r.status_code == 400 and not ServiceTeam.objects.exists()
