@@ -48,6 +48,18 @@ def _seeded_rows(request):
 
 
 @pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts and ends in the default language (Chinese). The test client runs the
+    LocaleMiddleware in the test's own thread, so a request in English leaves English active
+    after it; the services' ERR_* messages are lazy translations and would follow it."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hasher(request, settings):
     """Argon2 is slow on purpose; tests create many users. Tests marked argon2 keep it."""
     if request.node.get_closest_marker("argon2") is None:

@@ -8,6 +8,7 @@ change is audited like the registry's records. The pages and the API call these 
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
 
 from minqing.accounts.access import has_role, visible_nodes
 from minqing.accounts.models import MemberKind, Responsibility, Role, ServiceTeam, TeamMember, User
@@ -28,15 +29,15 @@ MANAGE_ROLES = {
 # A team serves a block: a 片区 or a grid.
 TEAM_LEVELS = (Level.ZONE, Level.GRID)
 
-ERR_NOT_ALLOWED = "只有社区及以上的工作人员可以维护本辖区的服务组团。"
-ERR_LEVEL = "服务组团建在片区或网格上。"
-ERR_REQUIRED = "此项必填。"
-ERR_TOO_LONG = "不能超过 {n} 个字。"
-ERR_KIND = "请选择成员身份。"
-ERR_RESPONSIBILITY = "职责应为成员、第一责任人或第二责任人。"
-ERR_RESPONSIBILITY_TAKEN = "本组团已有{role}：{name}。请先把其职责改为成员。"
-ERR_OFFICE_PHONE = "办公电话只能包含数字、空格、“-”和“转”。"
-ERR_USER = "没有这个用户名的账号。"
+ERR_NOT_ALLOWED = _("只有社区及以上的工作人员可以维护本辖区的服务组团。")
+ERR_LEVEL = _("服务组团建在片区或网格上。")
+ERR_REQUIRED = _("此项必填。")
+ERR_TOO_LONG = _("不能超过 {n} 个字。")
+ERR_KIND = _("请选择成员身份。")
+ERR_RESPONSIBILITY = _("职责应为成员、第一责任人或第二责任人。")
+ERR_RESPONSIBILITY_TAKEN = _("本组团已有{role}：{name}。请先把其职责改为成员。")
+ERR_OFFICE_PHONE = _("办公电话只能包含数字、空格、“-”和“转”。")
+ERR_USER = _("没有这个用户名的账号。")
 
 
 def can_manage_team(user, node: Node) -> bool:

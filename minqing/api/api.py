@@ -6,6 +6,7 @@ Lists answer {"items": [...], "count": N}. Single objects outside the caller's s
 from django.core.exceptions import ValidationError
 from django.db import DataError
 from django.http import Http404
+from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI, Query, Router
 from ninja.responses import Status as Reply
 from pydantic import Field
@@ -62,6 +63,12 @@ from minqing.grids.models import Node
 from minqing.registry import selectors, services
 from minqing.registry.models import Household, Organisation, Person, Place, Tag
 
+ERR_INPUT = gettext_lazy("输入有误")
+ERR_OUT_OF_RANGE = gettext_lazy("输入的值超出范围或格式不被接受。")
+ERR_AUDIT = gettext_lazy("只有县级和系统管理员可以查看审计日志。")
+ERR_TAGS = gettext_lazy("未知的类别：{names}")
+ERR_KIND = gettext_lazy("类型不对。")
+
 api = NinjaAPI(
     title="minqing 民情 API",
     version="1",
@@ -74,7 +81,7 @@ api = NinjaAPI(
 @api.exception_handler(ValidationError)
 def on_validation_error(request, exc: ValidationError):
     errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
-    return api.create_response(request, {"detail": "输入有误", "errors": errors}, status=400)
+    return api.create_response(request, {"detail": str(ERR_INPUT), "errors": errors}, status=400)
 
 
 @api.exception_handler(services.PermissionDenied)
@@ -89,7 +96,7 @@ def on_case_conflict(request, exc: CaseConflict):
 
 @api.exception_handler(DataError)
 def on_data_error(request, exc):
-    return api.create_response(request, {"detail": "输入的值超出范围或格式不被接受。"}, status=400)
+    return api.create_response(request, {"detail": str(ERR_OUT_OF_RANGE)}, status=400)
 
 
 class PageParams(InSchema):
@@ -124,7 +131,7 @@ def _tags(user, names: list[str] | None, record=None) -> list[Tag] | None:
     tags = list(selectors.visible_tags(user).filter(name__in=names))
     unknown = sorted(set(names) - {t.name for t in tags})
     if unknown:
-        raise ValidationError({"tags": f"未知的类别：{'、'.join(unknown)}"})
+        raise ValidationError({"tags": ERR_TAGS.format(names="、".join(unknown))})
     if record is not None:
         shown = set(selectors.shown_tags(user, record.tags.all()))
         tags += [t for t in record.tags.all() if t not in shown]
@@ -265,7 +272,7 @@ def audit_out(e: AuditEntry) -> dict:
 @common.get("/audit", response={200: dict, 403: ErrorOut})
 def audit(request, f: Query[AuditFilter]):
     if not can_audit(request.user):
-        return Reply(403, {"detail": "只有县级和系统管理员可以查看审计日志。"})
+        return Reply(403, {"detail": str(ERR_AUDIT)})
     qs = scope_queryset(
         request.user,
         AuditEntry.objects.select_related("actor"),
@@ -633,7 +640,7 @@ def _record_router(model, tag: str) -> Router:
     )
     def record_create(request, payload: RecordIn):
         if payload.kind not in dict(model._meta.get_field("kind").choices):
-            raise ValidationError({"kind": "类型不对。"})
+            raise ValidationError({"kind": ERR_KIND})
         obj = services.simple_record_save(
             acting_user=request.user,
             model=model,
@@ -649,7 +656,7 @@ def _record_router(model, tag: str) -> Router:
     )
     def record_update(request, pk: int, payload: RecordIn):
         if payload.kind not in dict(model._meta.get_field("kind").choices):
-            raise ValidationError({"kind": "类型不对。"})
+            raise ValidationError({"kind": ERR_KIND})
         obj = services.simple_record_save(
             acting_user=request.user,
             model=model,

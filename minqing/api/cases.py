@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from ninja import Query, Router, Schema
 from ninja.responses import Status as Reply
 from pydantic import Field
@@ -38,12 +39,12 @@ from minqing.registry.models import Household, Person
 NUMBER_RE = re.compile(r"\d{8}-\d{6}")
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 MAX_SPAN_DAYS = 3 * 366  # indicators over at most three years
-ERR_DATE = "日期格式应为 YYYY-MM-DD。"
-ERR_DATE_RANGE = "日期超出可统计的范围（1970 至 2100 年）。"
-ERR_DATE_ORDER = "结束日期不能早于开始日期。"
-ERR_SPAN = "统计区间不能超过 3 年。"
-ERR_HOUSEHOLD = "该家庭不存在或不在您的管辖范围内。"
-ERR_REPORTER = "该人员不存在或不在您的管辖范围内。"
+ERR_DATE = _("日期格式应为 YYYY-MM-DD。")
+ERR_DATE_RANGE = _("日期超出可统计的范围（1970 至 2100 年）。")
+ERR_DATE_ORDER = _("结束日期不能早于开始日期。")
+ERR_SPAN = _("统计区间不能超过 3 年。")
+ERR_HOUSEHOLD = _("该家庭不存在或不在您的管辖范围内。")
+ERR_REPORTER = _("该人员不存在或不在您的管辖范围内。")
 STATUS_FILTER = "|".join([*Status.values, "open", "done"])
 
 # Event actions that are not in the transition table.
@@ -400,7 +401,7 @@ def _category_ids(code: str) -> list[int] | None:
     if root is None:
         return None
     ids, frontier = [root], [root]
-    for _ in range(10):
+    for _depth in range(10):
         frontier = list(Category.objects.filter(parent__in=frontier).values_list("pk", flat=True))
         if not frontier:
             break
@@ -630,7 +631,7 @@ def case_dispatch_targets(request, number: str):
 def case_action(request, number: str, action: str, payload: ActionIn):
     case = _case(request, number)
     if action not in workflow.TRANSITIONS:
-        raise ValidationError({"action": "未知的操作。"})
+        raise ValidationError({"action": services.ERR_ACTION})
     target_user = target_unit = None
     if action == "dispatch" and payload.target_user is not None:
         target_user = User.objects.filter(pk=payload.target_user, is_active=True).first()

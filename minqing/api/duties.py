@@ -14,6 +14,7 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 from ninja import Query, Router, Schema
 from ninja.responses import Status as Reply
 from pydantic import Field
@@ -27,7 +28,8 @@ from minqing.grids.models import Level, Node
 
 router = Router(tags=["duties"])
 
-ERR_COMMUNITY = "社区编码不存在。"
+ERR_COMMUNITY = _("社区编码不存在。")
+ERR_MONTH_OUTSIDE = _("该月不在此干部的联系任务期间内。")
 
 
 class MonthParams(InSchema):
@@ -283,7 +285,7 @@ def holder_month(request, pk: int, f: Query[MonthParams]):
     month = selectors.parse_month(f.month)
     line = selectors.holder_line(holder, month)
     if line is None:
-        raise ValidationError({"month": "该月不在此干部的联系任务期间内。"})
+        raise ValidationError({"month": ERR_MONTH_OUTSIDE})
     return _detail(line, month)
 
 

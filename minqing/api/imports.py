@@ -1,11 +1,13 @@
 """Ledger import in the JSON API: upload → preview → confirm, the steps of the /imports/ pages.
 
 A batch belongs to the user who uploaded it: anyone else gets 404. The preview lists each
-problem with its sheet, row, column, value and reason (in Chinese, as on the page); nothing is
-written until a preview with no errors is confirmed, and then all of it in one transaction.
+problem with its sheet, row, column, value and reason (in the request's language, as on the
+page); nothing is written until a preview with no errors is confirmed, and then all of it in
+one transaction.
 """
 
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status as Reply
@@ -21,7 +23,8 @@ from minqing.registry.selectors import grids_for
 router = Router(tags=["imports"])
 
 SHOWN = 200  # problems and updated people listed per preview, as on the page
-ERR_GRID = "该网格不存在或不在您的管辖范围内。"
+ERR_GRID = _("该网格不存在或不在您的管辖范围内。")
+ERR_CHOICE = _("“{name}”应为 new、skip 或已有类别的编号。")
 
 
 class IssueOut(Schema):
@@ -194,7 +197,7 @@ def import_tags(request, pk: int, payload: TagChoicesIn):
         if not (value in (TAG_NEW, TAG_SKIP) or (value.isascii() and value.isdigit()))
     ]
     if bad:
-        raise ValidationError({"choices": f"“{bad[0]}”应为 new、skip 或已有类别的编号。"})
+        raise ValidationError({"choices": ERR_CHOICE.format(name=bad[0])})
     if batch.status == ImportStatus.PREVIEW:
         options = _options(request.user, batch)
         options.tag_choices = dict(payload.choices)

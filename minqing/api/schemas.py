@@ -3,10 +3,11 @@
 import datetime
 from decimal import Decimal
 
+from django.utils.translation import gettext_lazy as _
 from ninja import Schema
 from pydantic import Field, field_validator
 
-ERR_NUL = "不能包含 NUL 字符。"
+ERR_NUL = _("不能包含 NUL 字符。")
 
 
 def _has_nul(value) -> bool:

@@ -10,6 +10,7 @@ from typing import Annotated
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from ninja import Query, Router, Schema
 from ninja.responses import Status as Reply
 from pydantic import Field
@@ -28,8 +29,8 @@ router = Router(tags=["secondments"])
 
 MAX_ID = 2**62
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-ERR_DATE_RANGE = "日期超出可接受的范围（2000 至 2100 年）。"
-ERR_MEMBER_IDS = "所选成员不属于该派驻团队。"
+ERR_DATE_RANGE = _("日期超出可接受的范围（2000 至 2100 年）。")
+ERR_MEMBER_IDS = _("所选成员不属于该派驻团队。")
 EARLIEST, LATEST = datetime.date(2000, 1, 1), datetime.date(2100, 12, 31)
 
 

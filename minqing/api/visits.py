@@ -18,6 +18,7 @@ from typing import Annotated
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from ninja import Query, Router, Schema
 from ninja.responses import Status as Reply
 from pydantic import Field
@@ -37,10 +38,10 @@ from minqing.visits.models import DiaryEntry, HouseholdVisitPlan, Visit, VisitCl
 
 router = Router(tags=["visits"])
 
-ERR_LAT_LNG = "请同时提供纬度和经度。"
-ERR_GRID = "该网格不存在或不在您的管辖范围内。"
-ERR_VISITED_AT = "走访时间应在 2000 年以后，且不晚于现在。"
-ERR_CATEGORY = "请选择有效的案件类别。"
+ERR_LAT_LNG = _("请同时提供纬度和经度。")
+ERR_GRID = _("该网格不存在或不在您的管辖范围内。")
+ERR_VISITED_AT = _("走访时间应在 2000 年以后，且不晚于现在。")
+ERR_CATEGORY = _("请选择有效的案件类别。")
 # An id no row can have: the database's bigint ends at 2**63 - 1.
 MAX_ID = 2**62
 
@@ -843,8 +844,8 @@ def diary_delete(request, pk: int):
 
 # ------------------------------------------------------------------ campaigns (走访活动)
 
-ERR_CAMPAIGN_NODE = "覆盖范围不存在或不在您的管辖范围内。"
-ERR_CAMPAIGN_TAG = "未知的类别：{names}"
+ERR_CAMPAIGN_NODE = _("覆盖范围不存在或不在您的管辖范围内。")
+ERR_CAMPAIGN_TAG = _("未知的类别：{names}")
 
 
 class ProgressOut(Schema):

@@ -11,6 +11,7 @@ full because the card exists to be called from).
 from dataclasses import dataclass, field
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from minqing.accounts.access import get_scoped_or_404, scope_queryset
 from minqing.accounts.links import linked_households_q
@@ -21,8 +22,8 @@ from minqing.registry.models import Household, Person
 YELLOW_RIBBON_TAG = "独居"
 ELDERLY_AGE = 60  # 老年人权益保障法: 60 周岁以上
 MAX_BATCH = 1000  # cards in one batch print of a grid
-ERR_NOT_ALONE = "黄丝带卡只为独居老人制作：{name}没有“独居”类别标签，请先在人员档案中核实。"
-ERR_TOO_YOUNG = "黄丝带卡只为{age}周岁以上的独居老人制作：{name}现年{years}岁。"
+ERR_NOT_ALONE = _("黄丝带卡只为独居老人制作：{name}没有“独居”类别标签，请先在人员档案中核实。")
+ERR_TOO_YOUNG = _("黄丝带卡只为{age}周岁以上的独居老人制作：{name}现年{years}岁。")
 
 
 @dataclass

@@ -30,7 +30,7 @@ from django.core.exceptions import SuspiciousOperation, ValidationError
 from django.db import DataError
 from django.http import HttpResponse
 from django.http.multipartparser import MultiPartParserError
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.views.decorators.csrf import csrf_exempt
 
 from minqing.cases import config, services
@@ -147,7 +147,10 @@ def endpoint(*methods: str):
                 response["Allow"] = ", ".join(sorted(allowed))
                 return response
             try:
-                return view(request, fmt, **kwargs)
+                # Open311 speaks Chinese whatever the client's Accept-Language: the service's
+                # messages (translated for the app's own pages) are given in their source text.
+                with translation.override(None):
+                    return view(request, fmt, **kwargs)
             except Open311Error as e:
                 return error_response(fmt, e.code, e.description)
             except DataError:

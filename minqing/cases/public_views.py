@@ -17,7 +17,7 @@ from django.db import models
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.core import get_usage
 
@@ -25,12 +25,12 @@ from minqing.cases import services, workflow
 from minqing.cases.models import DONE_STATUSES, Notification, Satisfaction, Status
 from minqing.core.paging import page_of, querystring_without_page
 
-ERR_NOT_FOUND = gettext_noop("未找到该案件。请核对案件编号和您反映问题时所留手机号码的后4位。")
-ERR_INCOMPLETE = gettext_noop("请填写案件编号和手机号码后4位。")
-ERR_LIMITED = gettext_noop("查询过于频繁，请 {minutes} 分钟后再试。")
-ERR_RATE_OPEN = gettext_noop("该案件还在办理中，办结后才能评价。")
-ERR_RATE_DONE = gettext_noop("该案件已经评价过了，感谢您的参与。")
-ERR_RATE_CANCELLED = gettext_noop("该案件已注销，无需评价。")
+ERR_NOT_FOUND = gettext_lazy("未找到该案件。请核对案件编号和您反映问题时所留手机号码的后4位。")
+ERR_INCOMPLETE = gettext_lazy("请填写案件编号和手机号码后4位。")
+ERR_LIMITED = gettext_lazy("查询过于频繁，请 {minutes} 分钟后再试。")
+ERR_RATE_OPEN = gettext_lazy("该案件还在办理中，办结后才能评价。")
+ERR_RATE_DONE = gettext_lazy("该案件已经评价过了，感谢您的参与。")
+ERR_RATE_CANCELLED = gettext_lazy("该案件已注销，无需评价。")
 MSG_THANKS = gettext_noop("感谢您的评价！")
 MSG_REOPENED = gettext_noop(
     "您对办理结果不满意，案件已重新交办，办结后会再请您评价。每件案件只重新办理一次。"
@@ -94,7 +94,7 @@ def _limited(request):
     response = _render(
         request,
         "cases/public_track.html",
-        {"error": gettext(ERR_LIMITED).format(minutes=minutes)},
+        {"error": ERR_LIMITED.format(minutes=minutes)},
         status=429,
     )
     response["Retry-After"] = str(seconds)
@@ -155,7 +155,7 @@ def track(request):
     if "number" not in request.GET and "last4" not in request.GET:
         return _render(request, "cases/public_track.html", context)
     if not number or not last4:
-        context["error"] = gettext(ERR_INCOMPLETE)
+        context["error"] = ERR_INCOMPLETE
         return _render(request, "cases/public_track.html", context)
     limited = _limited(request)
     if limited is not None:
@@ -163,7 +163,7 @@ def track(request):
     case = services.public_lookup(number, last4)
     if case is None:
         # The same answer for an unknown number and for wrong digits.
-        context["error"] = gettext(ERR_NOT_FOUND)
+        context["error"] = ERR_NOT_FOUND
         return _render(request, "cases/public_track.html", context)
     return _progress(request, case, number, last4)
 
@@ -181,7 +181,7 @@ def rate(request):
         return limited
     case = services.public_lookup(number, last4)
     if case is None:
-        context = {"number": number, "last4": last4, "error": gettext(ERR_NOT_FOUND)}
+        context = {"number": number, "last4": last4, "error": ERR_NOT_FOUND}
         return _render(request, "cases/public_track.html", context)
     satisfaction = str(request.POST.get("satisfaction", ""))
     note = str(request.POST.get("note", "")).strip()
@@ -201,7 +201,7 @@ def rate(request):
             error = ERR_RATE_CANCELLED
         else:
             error = ERR_RATE_DONE
-        return _progress(request, case, number, last4, status=409, rate_error=gettext(error))
+        return _progress(request, case, number, last4, status=409, rate_error=error)
     messages.success(request, gettext(MSG_THANKS))
     if satisfaction == Satisfaction.UNSATISFIED:
         reopened = case.status == Status.REGISTERED

@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from minqing.accounts.access import scope_queryset, visible_nodes
 from minqing.cases import services
@@ -36,15 +37,15 @@ from minqing.registry.services import PermissionDenied
 
 ERR_REQUIRED = services.ERR_REQUIRED
 ERR_TOO_LONG = services.ERR_TOO_LONG
-ERR_COMMUNITY = "请选择您管辖范围内的社区。"
-ERR_DATE = "请填写正确的接待日期，如 2026-03-18。"
-ERR_NOT_YET = "接待日还没到，不能登记来访事项。"
-ERR_OPINION = "请选择处理意见：当场解决、限期办理、转办或提交班子会议。"
-ERR_DAY_SCOPE = "您不能登记该接待日的事项。"
-ERR_SOLVED = "当场解决的事项已办结，无需转为案件。"
-ERR_CONVERTED = "该事项已转为案件 {number}。"
-ERR_GRID = "请选择本社区内、您管辖范围内的网格。"
-ERR_NO_GRID = "本社区没有您管辖的网格，无法转为案件。"
+ERR_COMMUNITY = _("请选择您管辖范围内的社区。")
+ERR_DATE = _("请填写正确的接待日期，如 2026-03-18。")
+ERR_NOT_YET = _("接待日还没到，不能登记来访事项。")
+ERR_OPINION = _("请选择处理意见：当场解决、限期办理、转办或提交班子会议。")
+ERR_DAY_SCOPE = _("您不能登记该接待日的事项。")
+ERR_SOLVED = _("当场解决的事项已办结，无需转为案件。")
+ERR_CONVERTED = _("该事项已转为案件 {number}。")
+ERR_GRID = _("请选择本社区内、您管辖范围内的网格。")
+ERR_NO_GRID = _("本社区没有您管辖的网格，无法转为案件。")
 
 # The category a reception matter is filed under unless the receiver picks another.
 DEFAULT_CATEGORY = "07"  # 社区事务

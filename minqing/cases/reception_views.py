@@ -11,7 +11,7 @@ from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 from django.views.decorators.http import require_POST
 
 from minqing.cases import reception, services
@@ -25,7 +25,7 @@ from minqing.core.xlsx import Column, Stamp, xlsx_response
 from minqing.registry.exports import exporter_name
 from minqing.registry.services import PermissionDenied
 
-ERR_NO_COMMUNITY = gettext_noop("您的管辖范围内没有社区，不能登记接待日。")
+ERR_NO_COMMUNITY = gettext_lazy("您的管辖范围内没有社区，不能登记接待日。")
 MSG_DAY_CREATED = gettext_noop("接待日已建立，可以登记来访事项了。")
 MSG_MATTER_ADDED = gettext_noop("来访事项已登记。")
 MSG_CONVERTED = gettext_noop("已转为案件 {number}。")
@@ -64,7 +64,7 @@ def day_list(request):
 def day_create(request):
     communities = list(reception.communities_for(request.user))
     if not communities:
-        raise DjangoPermissionDenied(gettext(ERR_NO_COMMUNITY))
+        raise DjangoPermissionDenied(ERR_NO_COMMUNITY)
     errors: dict[str, str] = {}
     values = {
         "node": communities[0].code if len(communities) == 1 else "",

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from minqing.accounts.access import node_in_scope, user_assignments
 from minqing.accounts.models import User
@@ -48,29 +49,30 @@ from minqing.grids import geo
 from minqing.grids.models import Level, Node
 from minqing.registry.services import PermissionDenied
 
-ERR_REQUIRED = "此项必填。"
-ERR_TOO_LONG = "不能超过 {n} 个字。"
-ERR_GRID_SCOPE = "该网格不存在或不在您的管辖范围内。"
-ERR_POINT_OUTSIDE = "所标位置不在您管辖的网格内，请核对位置或选择网格。"
-ERR_LAT_LNG = "经纬度不正确。"
-ERR_CATEGORY = "请选择有效的案件类别。"
-ERR_NOT_ALLOWED = "您不能对该案件执行“{action}”。"
-ERR_CONFLICT = "该案件刚刚已被他人处理，当前状态为“{status}”，请刷新页面后再操作。"
-ERR_WRONG_STATE = "该案件当前状态为“{status}”，不能执行“{action}”。"
-ERR_NOTE = "请填写说明。"
-ERR_TARGET = "请选择处置人或处置部门。"
-ERR_TARGET_SCOPE = "所选处置人不能处理该网格的案件。"
-ERR_UNIT_AREA = "所选部门的服务区域不包括该案件所在网格。"
-ERR_TOP_LEVEL = "已是最高层级，无法再上报。"
-ERR_EXTENSION_PENDING = "该案件已有待审批的延期申请。"
-ERR_EXTENSION_DAYS = "延长天数应为 1 到 30 个工作日。"
-ERR_NO_EXTENSION = "没有待审批的延期申请。"
-ERR_APPROVE = "请选择同意或不同意延期。"
+ERR_REQUIRED = _("此项必填。")
+ERR_TOO_LONG = _("不能超过 {n} 个字。")
+ERR_GRID_SCOPE = _("该网格不存在或不在您的管辖范围内。")
+ERR_POINT_OUTSIDE = _("所标位置不在您管辖的网格内，请核对位置或选择网格。")
+ERR_LAT_LNG = _("经纬度不正确。")
+ERR_CATEGORY = _("请选择有效的案件类别。")
+ERR_NOT_ALLOWED = _("您不能对该案件执行“{action}”。")
+ERR_CONFLICT = _("该案件刚刚已被他人处理，当前状态为“{status}”，请刷新页面后再操作。")
+ERR_WRONG_STATE = _("该案件当前状态为“{status}”，不能执行“{action}”。")
+ERR_NOTE = _("请填写说明。")
+ERR_TARGET = _("请选择处置人或处置部门。")
+ERR_TARGET_SCOPE = _("所选处置人不能处理该网格的案件。")
+ERR_UNIT_AREA = _("所选部门的服务区域不包括该案件所在网格。")
+ERR_TOP_LEVEL = _("已是最高层级，无法再上报。")
+ERR_EXTENSION_PENDING = _("该案件已有待审批的延期申请。")
+ERR_EXTENSION_DAYS = _("延长天数应为 1 到 30 个工作日。")
+ERR_NO_EXTENSION = _("没有待审批的延期申请。")
+ERR_APPROVE = _("请选择同意或不同意延期。")
 EXTENSION_LAPSED = "案件已离开处置环节，延期申请自动失效。"
-ERR_SATISFACTION = "请选择满意、基本满意或不满意。"
-ERR_PHOTO_TYPE = "照片只能是 JPG、PNG 或 WebP 图片。"
-ERR_PHOTO_SIZE = "照片不能超过 {mb} MB。"
-ERR_PHOTO_COUNT = "每次最多上传 {n} 张照片。"
+ERR_SATISFACTION = _("请选择满意、基本满意或不满意。")
+ERR_PHOTO_TYPE = _("照片只能是 JPG、PNG 或 WebP 图片。")
+ERR_PHOTO_SIZE = _("照片不能超过 {mb} MB。")
+ERR_PHOTO_COUNT = _("每次最多上传 {n} 张照片。")
+ERR_ACTION = _("未知的操作。")
 
 MAX_PHOTOS = 6
 SYSTEM = "系统"
@@ -490,8 +492,8 @@ def _event(
 
 
 def _status_text(case: Case) -> str:
-    """The case's status in the Chinese of the ERR_* messages, whatever the UI language."""
-    return source_choices(Status).get(case.status, case.status)
+    """The case's status in the language of the ERR_* messages (the UI language)."""
+    return str(case.get_status_display())
 
 
 def _lock(case: Case) -> Case:
@@ -524,17 +526,17 @@ def case_act(
     """
     t = workflow.TRANSITIONS.get(action)
     if t is None:
-        raise ValidationError({"action": "未知的操作。"})
+        raise ValidationError({"action": ERR_ACTION})
     now = now or timezone.now()
     note = (note or "").strip()
     case = _lock(case)
     if case.status not in t.sources:
         msg = ERR_CONFLICT if version is not None and version != case.version else ERR_WRONG_STATE
-        raise CaseConflict(msg.format(status=_status_text(case), action=source(t.label)))
+        raise CaseConflict(msg.format(status=_status_text(case), action=t.label))
     if version is not None and version != case.version:
         raise CaseConflict(ERR_CONFLICT.format(status=_status_text(case)))
     if not _who_ok(acting_user, case, t):
-        raise PermissionDenied(ERR_NOT_ALLOWED.format(action=source(t.label)))
+        raise PermissionDenied(ERR_NOT_ALLOWED.format(action=t.label))
     if t.note_required and not note and not (action == "extend_decide"):
         raise ValidationError({"note": ERR_NOTE})
     if len(note) > 4000:
@@ -818,7 +820,7 @@ def case_rate_public(*, case: Case, satisfaction: str, note: str = "") -> Case:
     now = timezone.now()
     case = _lock(case)
     if case.status != Status.CLOSED:
-        raise CaseConflict(ERR_WRONG_STATE.format(status=_status_text(case), action="评价"))
+        raise CaseConflict(ERR_WRONG_STATE.format(status=_status_text(case), action=_("评价")))
     if len(note or "") > 500:
         raise ValidationError({"note": ERR_TOO_LONG.format(n=500)})
     event = {"note": ""}

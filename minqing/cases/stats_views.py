@@ -30,11 +30,11 @@ from minqing.core.xlsx import Column
 from minqing.grids.models import Level, Node, subtree_q
 from minqing.registry.exports import Export, respond
 
-ERR_DATE = "日期格式应为 YYYY-MM-DD，例如 2026-01-31。"
-ERR_DATE_RANGE = "日期超出范围。"
-ERR_DATE_ORDER = "结束日期不能早于开始日期。"
-ERR_SPAN = "统计期间不能超过三年。"
-ERR_NO_NODE = "您没有分配管辖区划，暂无可统计的数据。"
+ERR_DATE = _("日期格式应为 YYYY-MM-DD，例如 2026-01-31。")
+ERR_DATE_RANGE = _("日期超出范围。")
+ERR_DATE_ORDER = _("结束日期不能早于开始日期。")
+ERR_SPAN = _("统计期间不能超过三年。")
+ERR_NO_NODE = _("您没有分配管辖区划，暂无可统计的数据。")
 
 MAX_SPAN_DAYS = 3 * 366
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")

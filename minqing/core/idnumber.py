@@ -3,14 +3,16 @@
 import datetime
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_lazy as _
+
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 
-ERR_ID_LENGTH = "身份证号应为18位（旧证15位）。"
-ERR_ID_CHARS = "身份证号只能包含数字，18位号码的最后一位可以是X。"
-ERR_ID_BIRTH = "身份证号中的出生日期 {value} 不是有效日期。"
-ERR_ID_FUTURE = "身份证号中的出生日期晚于今天。"
-ERR_ID_CHECK = "身份证号校验位错误：按 GB 11643 应为 {expected}。"
+ERR_ID_LENGTH = _("身份证号应为18位（旧证15位）。")
+ERR_ID_CHARS = _("身份证号只能包含数字，18位号码的最后一位可以是X。")
+ERR_ID_BIRTH = _("身份证号中的出生日期 {value} 不是有效日期。")
+ERR_ID_FUTURE = _("身份证号中的出生日期晚于今天。")
+ERR_ID_CHECK = _("身份证号校验位错误：按 GB 11643 应为 {expected}。")
 
 
 class IdNumberError(ValueError):
@@ -39,7 +41,7 @@ def normalise(raw: str) -> str:
 
 
 def parse_id_number(raw: str, *, today: datetime.date | None = None) -> IdNumber:
-    """Validate and decode an ID number; raise IdNumberError with a Chinese message."""
+    """Validate and decode an ID number; raise IdNumberError with a message in the UI language."""
     number = normalise(raw)
     if len(number) not in (15, 18):
         raise IdNumberError(ERR_ID_LENGTH)

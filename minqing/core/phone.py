@@ -2,10 +2,12 @@
 
 import re
 
+from django.utils.translation import gettext_lazy as _
+
 _MOBILE = re.compile(r"^1[3-9]\d{9}$")
 _LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
 
-ERR_PHONE = "电话号码格式不对：手机应为1开头的11位数字，固定电话如 0571-87654321。"
+ERR_PHONE = _("电话号码格式不对：手机应为1开头的11位数字，固定电话如 0571-87654321。")
 
 
 def normalise_phone(raw: str) -> str:

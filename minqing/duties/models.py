@@ -22,10 +22,12 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-ERR_LINK_TARGET = "联系对象与类型不符：联系社区填社区，联系户填家庭，服务对象填人员，三者只填一个。"
-ERR_LINK_COMMUNITY_LEVEL = "联系点应为社区/村一级的区划。"
-ERR_LINK_DATES = "结束日期不能早于开始日期。"
-ERR_HOLDER_DATES = "任职结束日期不能早于开始日期。"
+ERR_LINK_TARGET = _(
+    "联系对象与类型不符：联系社区填社区，联系户填家庭，服务对象填人员，三者只填一个。"
+)
+ERR_LINK_COMMUNITY_LEVEL = _("联系点应为社区/村一级的区划。")
+ERR_LINK_DATES = _("结束日期不能早于开始日期。")
+ERR_HOLDER_DATES = _("任职结束日期不能早于开始日期。")
 
 
 class DutyRule(models.Model):

@@ -32,6 +32,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext_lazy as _
 
 from minqing.accounts.access import get_scoped_or_404, scope_queryset, user_scope
 from minqing.duties.models import DutyDay, DutyHolder, DutyLink, DutyRule, LinkKind
@@ -39,9 +40,9 @@ from minqing.grids.models import Node, subtree_q
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
 FIRST_YEAR = 2000
-ERR_MONTH = "月份格式应为 YYYY-MM，例如 2026-03。"
-ERR_MONTH_RANGE = "月份超出范围（2000 年 1 月至今）。"
-ERR_MONTH_FUTURE = "该月份尚未到来，没有可统计的履职情况。"
+ERR_MONTH = _("月份格式应为 YYYY-MM，例如 2026-03。")
+ERR_MONTH_RANGE = _("月份超出范围（2000 年 1 月至今）。")
+ERR_MONTH_FUTURE = _("该月份尚未到来，没有可统计的履职情况。")
 
 QUOTA_KINDS = ("communities", "households", "targets", "days", "visits")
 

@@ -10,6 +10,7 @@ import datetime as dt
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from minqing.core.audit import audit_log, snapshot
 from minqing.core.models import AuditAction
@@ -26,18 +27,19 @@ from minqing.duties.models import (
 from minqing.grids.models import Node
 from minqing.registry.services import PermissionDenied
 
-ERR_NOT_HOLDER = "您没有联系群众任务，不能记录驻社区天数。"
-ERR_NOT_YOURS = "只能修改本人的驻社区记录。"
-ERR_DAY_FUTURE = "不能记录今天以后的日期。"
-ERR_DAY_BEFORE = "该日期早于您的联系任务开始日期（{start}）。"
-ERR_DAY_AFTER = "该日期晚于您的联系任务结束日期（{end}）。"
-ERR_DAY_DUPLICATE = "{date} 已经记录过驻社区，一天只记一次。"
-ERR_DAY_COMMUNITY = "只能记录在您的联系社区，请先由单位为您设置联系社区。"
-ERR_DAY_KIND = "请选择蹲点、驻社区或接待群众。"
-ERR_DAY_TOO_OLD = "只能补记近 {days} 天内的驻社区天数。"
-ERR_LINK_OPEN = "该对象已在联系中，无需重复添加。"
-ERR_LINK_ENDED = "该联系已经结束。"
-ERR_LINK_END_BEFORE = "结束日期不能早于开始日期（{start}）。"
+ERR_NOT_HOLDER = _("您没有联系群众任务，不能记录驻社区天数。")
+ERR_NOT_YOURS = _("只能修改本人的驻社区记录。")
+ERR_DATE_REQUIRED = _("请填写日期。")
+ERR_DAY_FUTURE = _("不能记录今天以后的日期。")
+ERR_DAY_BEFORE = _("该日期早于您的联系任务开始日期（{start}）。")
+ERR_DAY_AFTER = _("该日期晚于您的联系任务结束日期（{end}）。")
+ERR_DAY_DUPLICATE = _("{date} 已经记录过驻社区，一天只记一次。")
+ERR_DAY_COMMUNITY = _("只能记录在您的联系社区，请先由单位为您设置联系社区。")
+ERR_DAY_KIND = _("请选择蹲点、驻社区或接待群众。")
+ERR_DAY_TOO_OLD = _("只能补记近 {days} 天内的驻社区天数。")
+ERR_LINK_OPEN = _("该对象已在联系中，无需重复添加。")
+ERR_LINK_ENDED = _("该联系已经结束。")
+ERR_LINK_END_BEFORE = _("结束日期不能早于开始日期（{start}）。")
 
 # A forgotten day may be recorded late, but not a year later: the month's report must settle.
 BACKFILL_DAYS = 62
@@ -69,7 +71,7 @@ def day_record(
     if kind not in DayKind.values:
         errors["kind"] = ERR_DAY_KIND
     if not isinstance(date, dt.date):
-        raise ValidationError({"date": "请填写日期。"})
+        raise ValidationError({"date": ERR_DATE_REQUIRED})
     if date > today:
         errors["date"] = ERR_DAY_FUTURE
     elif date < holder.active_from:
@@ -165,7 +167,7 @@ def link_add(
         LinkKind.TARGET: "person",
     }.get(kind)
     if field_name is None:
-        raise ValidationError({"kind": "请选择联系类型。"})
+        raise ValidationError({"kind": ERR_LINK_KIND})
     if (
         target is not None
         and DutyLink.objects.filter(
@@ -226,28 +228,28 @@ def rule_by_code(code: str) -> DutyRule:
 # the checks the admin does not need (who may, and whether the target is in the office's part
 # of the tree). Targets outside the scope get the same message as targets that do not exist.
 
-ERR_NOT_MANAGER = "您不能管理该干部的联系任务。"
-ERR_HOLDER_NOT_ALLOWED = "您没有设置联系任务的权限。"
-ERR_HOLDER_USER = "请在本辖区的用户中选择干部。"
-ERR_HOLDER_SELF = "不能为自己设置联系任务。"
-ERR_HOLDER_NODE = "所属区划应为您辖区内的县、街道或社区。"
-ERR_HOLDER_RULE = "请选择启用中的任务类型。"
-ERR_HOLDER_OPEN = "该干部已有长期有效的联系任务，请先为原任务填写结束日期。"
-ERR_HOLDER_UNIT = "请填写单位（不超过 100 字）。"
-ERR_HOLDER_POSITION = "职务不超过 50 字。"
-ERR_DATE_RANGE = "日期应在 {first} 至 {last} 之间。"
-ERR_LINK_KIND = "请选择联系类型。"
-ERR_LINK_COMMUNITY = "请选择您辖区内的社区。"
-ERR_LINK_HOUSEHOLD = "户号不存在或不在您的辖区内。"
-ERR_LINK_PERSON = "人员不存在或不在您的辖区内，请填写身份证号或人员编号（如 #123）。"
+ERR_NOT_MANAGER = _("您不能管理该干部的联系任务。")
+ERR_HOLDER_NOT_ALLOWED = _("您没有设置联系任务的权限。")
+ERR_HOLDER_USER = _("请在本辖区的用户中选择干部。")
+ERR_HOLDER_SELF = _("不能为自己设置联系任务。")
+ERR_HOLDER_NODE = _("所属区划应为您辖区内的县、街道或社区。")
+ERR_HOLDER_RULE = _("请选择启用中的任务类型。")
+ERR_HOLDER_OPEN = _("该干部已有长期有效的联系任务，请先为原任务填写结束日期。")
+ERR_HOLDER_UNIT = _("请填写单位（不超过 100 字）。")
+ERR_HOLDER_POSITION = _("职务不超过 50 字。")
+ERR_DATE_RANGE = _("日期应在 {first} 至 {last} 之间。")
+ERR_LINK_KIND = _("请选择联系类型。")
+ERR_LINK_COMMUNITY = _("请选择您辖区内的社区。")
+ERR_LINK_HOUSEHOLD = _("户号不存在或不在您的辖区内。")
+ERR_LINK_PERSON = _("人员不存在或不在您的辖区内，请填写身份证号或人员编号（如 #123）。")
 ERR_LINK_REQUIRED = {
-    "community": "请选择社区。",
-    "household": "请填写户号。",
-    "person": "请填写服务对象的身份证号或人员编号。",
+    "community": _("请选择社区。"),
+    "household": _("请填写户号。"),
+    "person": _("请填写服务对象的身份证号或人员编号。"),
 }
-ERR_LINK_START_BEFORE = "开始日期不能早于联系任务开始日期（{start}）。"
-ERR_LINK_START_AFTER = "开始日期不能晚于联系任务结束日期（{end}）。"
-ERR_NOTE = "备注不超过 200 字。"
+ERR_LINK_START_BEFORE = _("开始日期不能早于联系任务开始日期（{start}）。")
+ERR_LINK_START_AFTER = _("开始日期不能晚于联系任务结束日期（{end}）。")
+ERR_NOTE = _("备注不超过 200 字。")
 
 # Dates an office may type: from the first month reports know to a year ahead.
 FIRST_DAY = dt.date(2000, 1, 1)

@@ -19,15 +19,16 @@ from numbers import Real
 from django.core.exceptions import ValidationError
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
+from django.utils.translation import gettext_lazy as _
 
 from minqing.grids.models import Level, Node
 
-ERR_NOT_POLYGON = "边界必须是 GeoJSON 多边形（Polygon 或 MultiPolygon）"
-ERR_NO_RING = "多边形至少需要一个外环"
-ERR_POSITION = "坐标格式不正确：每个点应为 [经度, 纬度] 两个数字"
-ERR_RANGE = "坐标超出范围：经度应在 -180～180，纬度应在 -90～90（顺序为 [经度, 纬度]）"
-ERR_RING = "多边形的环至少需要 4 个点且首尾相同"
-ERR_EMPTY_AREA = "多边形的面积不能为零"
+ERR_NOT_POLYGON = _("边界必须是 GeoJSON 多边形（Polygon 或 MultiPolygon）")
+ERR_NO_RING = _("多边形至少需要一个外环")
+ERR_POSITION = _("坐标格式不正确：每个点应为 [经度, 纬度] 两个数字")
+ERR_RANGE = _("坐标超出范围：经度应在 -180～180，纬度应在 -90～90（顺序为 [经度, 纬度]）")
+ERR_RING = _("多边形的环至少需要 4 个点且首尾相同")
+ERR_EMPTY_AREA = _("多边形的面积不能为零")
 
 # Distance, in degrees, within which a point counts as on an edge (about 0.1 mm): absorbs
 # the rounding of coordinates that were computed, e.g. 120.0 + 0.01 vs 120.01.

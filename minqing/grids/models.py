@@ -8,8 +8,6 @@ from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.utils.translation import gettext_lazy as _
 
-from minqing.core.i18n import source
-
 
 class Level(models.IntegerChoices):
     COUNTY = 1, _("县/区")
@@ -49,10 +47,10 @@ ALLOWED_PARENT = {
     Level.BUILDING: {Level.GRID},
 }
 
-ERR_LEVEL_ORDER = "层级不对：{child}不能直接放在{parent}之下。"
-ERR_ROOT_LEVEL = "只有县/区可以没有上级。"
-ERR_CODE_FORMAT = "{level}编码应为{length}位数字。"
-ERR_CODE_PREFIX = "编码应以上级{level}编码 {prefix} 开头。"
+ERR_LEVEL_ORDER = _("层级不对：{child}不能直接放在{parent}之下。")
+ERR_ROOT_LEVEL = _("只有县/区可以没有上级。")
+ERR_CODE_FORMAT = _("{level}编码应为{length}位数字。")
+ERR_CODE_PREFIX = _("编码应以上级{level}编码 {prefix} 开头。")
 
 
 def subtree_q(path: str) -> models.Q:
@@ -118,19 +116,19 @@ class Node(models.Model):
                 errors["parent"] = ERR_ROOT_LEVEL
         elif self.level is not None and self.parent.level not in ALLOWED_PARENT.get(self.level, ()):
             errors["level"] = ERR_LEVEL_ORDER.format(
-                child=source(Level(self.level).label), parent=source(Level(self.parent.level).label)
+                child=Level(self.level).label, parent=Level(self.parent.level).label
             )
         if self.level is not None and self.code:
             length = CODE_LENGTH[Level(self.level)]
             if len(self.code) != length or not (self.code.isascii() and self.code.isdigit()):
                 errors["code"] = ERR_CODE_FORMAT.format(
-                    level=source(Level(self.level).label), length=length
+                    level=Level(self.level).label, length=length
                 )
             elif self.parent is not None and "level" not in errors:
                 base = self.coded_ancestor()
                 if base is not None and not self.code.startswith(base.code):
                     errors["code"] = ERR_CODE_PREFIX.format(
-                        level=source(Level(base.level).label), prefix=base.code
+                        level=Level(base.level).label, prefix=base.code
                     )
         if errors:
             raise ValidationError(errors)

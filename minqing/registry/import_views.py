@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from minqing.accounts.access import can_edit_registry, scope_queryset
@@ -26,7 +27,7 @@ from minqing.registry.selectors import grids_for
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ACCEPT = ".xlsx,.xlsm,.xls,.ods,.csv"
-ERR_NO_FILE = "请选择要导入的文件。"
+ERR_NO_FILE = _("请选择要导入的文件。")
 PEOPLE_SHOWN = 200
 TEMPLATE_NAME = "人员台账导入模板.xlsx"
 

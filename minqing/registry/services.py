@@ -1,11 +1,12 @@
 """Writes to the resident files. Each function validates, scopes, writes and audits in one transaction.
 
-Errors are Django ValidationErrors keyed by field, with Chinese messages the UI, the API and the
-tests share.
+Errors are Django ValidationErrors keyed by field, with messages the UI, the API and the tests
+share: Chinese source text, lazily translated into the request's language.
 """
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from minqing.accounts.access import can_edit_registry, can_reveal, scope_queryset, visible_nodes
 from minqing.core.audit import audit_log, diff, snapshot
@@ -19,20 +20,23 @@ from minqing.grids.models import Level, Node
 from minqing.registry.identity import id_number_hash, id_number_q
 from minqing.registry.models import Household, Organisation, Person, Place, Relation
 
-ERR_REQUIRED = "此项必填。"
-ERR_NOT_ALLOWED = "您没有修改民情档案的权限。"
-ERR_GRID_SCOPE = "该网格不存在或不在您的管辖范围内。"
-ERR_GRID_LEVEL = "请选择网格一级的节点。"
-ERR_BUILDING = "楼栋须属于所选网格。"
-ERR_HOUSEHOLD_SCOPE = "该家庭不存在或不在您的管辖范围内。"
-ERR_DUPLICATE_VISIBLE = "该身份证号已登记为“{name}”（{grid}），请打开已有档案修改，不要重复建档。"
-ERR_DUPLICATE_HIDDEN = "该身份证号已在其他网格登记，请联系社区核实后迁入，不要重复建档。"
-ERR_BIRTH_MISMATCH = "出生日期与身份证号不一致（身份证号对应 {expected}）。"
-ERR_SEX_MISMATCH = "性别与身份证号不一致（身份证号对应 {expected}）。"
-ERR_TWO_HEADS = "该家庭已有户主“{name}”。"
-ERR_REVEAL_DENIED = "您没有查看明文的权限。"
-ERR_REVEAL_REASON = "请填写查看事由。"
-ERR_HAS_MEMBERS = "该家庭还有成员，请先迁出或删除成员。"
+ERR_REQUIRED = _("此项必填。")
+ERR_NOT_ALLOWED = _("您没有修改民情档案的权限。")
+ERR_GRID_SCOPE = _("该网格不存在或不在您的管辖范围内。")
+ERR_GRID_LEVEL = _("请选择网格一级的节点。")
+ERR_BUILDING = _("楼栋须属于所选网格。")
+ERR_HOUSEHOLD_SCOPE = _("该家庭不存在或不在您的管辖范围内。")
+ERR_DUPLICATE_VISIBLE = _(
+    "该身份证号已登记为“{name}”（{grid}），请打开已有档案修改，不要重复建档。"
+)
+ERR_DUPLICATE_HIDDEN = _("该身份证号已在其他网格登记，请联系社区核实后迁入，不要重复建档。")
+ERR_BIRTH_MISMATCH = _("出生日期与身份证号不一致（身份证号对应 {expected}）。")
+ERR_SEX_MISMATCH = _("性别与身份证号不一致（身份证号对应 {expected}）。")
+ERR_TWO_HEADS = _("该家庭已有户主“{name}”。")
+ERR_REVEAL_DENIED = _("您没有查看明文的权限。")
+ERR_REVEAL_FIELD = _("只能查看身份证号或电话。")
+ERR_REVEAL_REASON = _("请填写查看事由。")
+ERR_HAS_MEMBERS = _("该家庭还有成员，请先迁出或删除成员。")
 
 
 def _require_editor(user) -> None:
@@ -245,7 +249,7 @@ def person_reveal(*, acting_user, person: Person, field: str, reason: str, reque
     if not can_reveal(acting_user):
         raise PermissionDenied(ERR_REVEAL_DENIED)
     if field not in REVEALABLE:
-        raise ValidationError({"field": "只能查看身份证号或电话。"})
+        raise ValidationError({"field": ERR_REVEAL_FIELD})
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": ERR_REVEAL_REASON})

@@ -11,7 +11,7 @@ from minqing.registry.models import Organisation, Place, PlaceKind
 from minqing.secondments.models import ActivityKind, MemberRole, SecondmentKind
 
 DATE = {"type": "date"}
-ERR_USERNAME = "系统账号不存在或已停用。"
+ERR_USERNAME = _("系统账号不存在或已停用。")
 
 
 class _Styled:

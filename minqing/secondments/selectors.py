@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from minqing.accounts.access import scope_queryset
 from minqing.core.i18n import source
@@ -27,10 +28,10 @@ from minqing.secondments.models import (
 # A member's turn "ends soon" when it ends in the term or this many days after it.
 TURN_ENDING_DAYS = 60
 MAX_REPORT_DAYS = 366
-ERR_TERM_ORDER = "结束日期不能早于开始日期。"
-ERR_TERM_SPAN = "统计区间不能超过一年。"
-ERR_TERM_FORMAT = "日期格式应为 YYYY-MM-DD。"
-ERR_TERM_UNKNOWN = "学期不存在，请从列表中选择。"
+ERR_TERM_ORDER = _("结束日期不能早于开始日期。")
+ERR_TERM_SPAN = _("统计区间不能超过一年。")
+ERR_TERM_FORMAT = _("日期格式应为 YYYY-MM-DD。")
+ERR_TERM_UNKNOWN = _("学期不存在，请从列表中选择。")
 
 
 def secondments_for(user) -> QuerySet[Secondment]:
@@ -182,7 +183,7 @@ def term_by_key(secondment: Secondment, key: str) -> Term | None:
 def report_dates(secondment: Secondment, *, term: str = "", start: str = "", end: str = ""):
     """(start, end, label) from ?term= or ?start=&end= (YYYY-MM-DD), else the current term.
 
-    Raises ValueError with a Chinese message on bad input."""
+    Raises ValueError with a message (in the UI language) on bad input."""
     if start or end:
         try:
             a = dt.date.fromisoformat(start.strip()[:10])

@@ -1,8 +1,9 @@
 """Writes for team dispatch (组团派驻): teams, members' turns, attendance, activities.
 
 Each function checks the actor's role and scope, validates, writes and audits in one
-transaction. Errors are ValidationErrors keyed by form field with the Chinese messages below,
-shared by the pages, the API and the tests.
+transaction. Errors are ValidationErrors keyed by form field with the messages below (Chinese
+source text, translated lazily into the request's language), shared by the pages, the API and
+the tests.
 
 Rules (DOMAIN.md: "one school a 3-year cycle, a teacher a 1-year turn"):
 - a cycle ends after it starts and lasts at most MAX_CYCLE_YEARS (default length 3 years);
@@ -20,6 +21,7 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from minqing.accounts.access import has_role, node_in_scope
 from minqing.accounts.models import Role, User
@@ -40,35 +42,35 @@ from minqing.secondments.models import (
     SecondmentMember,
 )
 
-ERR_REQUIRED = "此项必填。"
-ERR_TOO_LONG = "不能超过 {n} 个字。"
-ERR_NOT_MANAGER = "您没有管理组团派驻的权限。"
-ERR_NOT_RECORDER = "只有管理人员或本队队长可以登记考勤和活动。"
-ERR_NOT_VISIBLE = "该派驻团队不存在或不在您的管辖范围内。"
-ERR_NODE_SCOPE = "接收单位所在区划不存在或不在您的管辖范围内。"
-ERR_NODE_LEVEL = "接收单位应位于县/区、街道/乡镇、社区/村、片区或网格，不能是楼栋。"
-ERR_PLACE_NODE = "所选接收单位场所不在所选区划之内。"
-ERR_KIND = "请选择派驻类型。"
-ERR_CYCLE_ORDER = "派驻周期的结束日期应晚于开始日期。"
-ERR_CYCLE_TOO_LONG = "派驻周期不能超过 {n} 年。"
-ERR_TURN_MONTHS = "成员轮换期应为 1 到 60 个月。"
-ERR_ROLE = "请选择成员角色：队长、教师、医生或工作人员。"
-ERR_TURN_ORDER = "轮换结束日期不能早于开始日期。"
-ERR_TURN_OUTSIDE = "成员轮换期应在派驻周期（{start} 至 {end}）之内。"
-ERR_TURN_TOO_LONG = "一轮最长 {n} 个月，从 {start} 开始最晚到 {last}。"
-ERR_TURN_OVERLAP = "{name} 在该时段已有一轮派驻（{start} 至 {end}），轮换期不能重叠。"
-ERR_TWO_LEADERS = "同一时段只能有一名队长，{name} 的轮换期为 {start} 至 {end}。"
-ERR_USER = "系统账号不存在或已停用。"
-ERR_DATE_FUTURE = "日期不能晚于今天。"
-ERR_DATE_OUTSIDE = "日期不在派驻周期（{start} 至 {end}）之内。"
-ERR_NOT_ON_TURN = "{name} 在 {date} 不在轮换期内。"
-ERR_MEMBER_UNKNOWN = "所选成员不属于该派驻团队。"
-ERR_STATUS = "考勤只能是出勤、迟到、请假或缺勤。"
-ERR_DUPLICATE_MEMBER = "同一名成员在一张考勤表中只能出现一次。"
-ERR_NOTHING = "请至少为一名成员登记考勤。"
-ERR_ACTIVITY_KIND = "请选择活动类型。"
-ERR_ACTIVITY_MEMBERS = "请至少选择一名参与成员。"
-ERR_PARTICIPANTS = "人数应为 0 到 100000 之间的整数。"
+ERR_REQUIRED = _("此项必填。")
+ERR_TOO_LONG = _("不能超过 {n} 个字。")
+ERR_NOT_MANAGER = _("您没有管理组团派驻的权限。")
+ERR_NOT_RECORDER = _("只有管理人员或本队队长可以登记考勤和活动。")
+ERR_NOT_VISIBLE = _("该派驻团队不存在或不在您的管辖范围内。")
+ERR_NODE_SCOPE = _("接收单位所在区划不存在或不在您的管辖范围内。")
+ERR_NODE_LEVEL = _("接收单位应位于县/区、街道/乡镇、社区/村、片区或网格，不能是楼栋。")
+ERR_PLACE_NODE = _("所选接收单位场所不在所选区划之内。")
+ERR_KIND = _("请选择派驻类型。")
+ERR_CYCLE_ORDER = _("派驻周期的结束日期应晚于开始日期。")
+ERR_CYCLE_TOO_LONG = _("派驻周期不能超过 {n} 年。")
+ERR_TURN_MONTHS = _("成员轮换期应为 1 到 60 个月。")
+ERR_ROLE = _("请选择成员角色：队长、教师、医生或工作人员。")
+ERR_TURN_ORDER = _("轮换结束日期不能早于开始日期。")
+ERR_TURN_OUTSIDE = _("成员轮换期应在派驻周期（{start} 至 {end}）之内。")
+ERR_TURN_TOO_LONG = _("一轮最长 {n} 个月，从 {start} 开始最晚到 {last}。")
+ERR_TURN_OVERLAP = _("{name} 在该时段已有一轮派驻（{start} 至 {end}），轮换期不能重叠。")
+ERR_TWO_LEADERS = _("同一时段只能有一名队长，{name} 的轮换期为 {start} 至 {end}。")
+ERR_USER = _("系统账号不存在或已停用。")
+ERR_DATE_FUTURE = _("日期不能晚于今天。")
+ERR_DATE_OUTSIDE = _("日期不在派驻周期（{start} 至 {end}）之内。")
+ERR_NOT_ON_TURN = _("{name} 在 {date} 不在轮换期内。")
+ERR_MEMBER_UNKNOWN = _("所选成员不属于该派驻团队。")
+ERR_STATUS = _("考勤只能是出勤、迟到、请假或缺勤。")
+ERR_DUPLICATE_MEMBER = _("同一名成员在一张考勤表中只能出现一次。")
+ERR_NOTHING = _("请至少为一名成员登记考勤。")
+ERR_ACTIVITY_KIND = _("请选择活动类型。")
+ERR_ACTIVITY_MEMBERS = _("请至少选择一名参与成员。")
+ERR_PARTICIPANTS = _("人数应为 0 到 100000 之间的整数。")
 
 MAX_CYCLE_YEARS = 6
 DEFAULT_CYCLE_YEARS = 3

@@ -1,8 +1,8 @@
 """Writes for visits: schedules, visit records, a demand turned into a case, plans, the diary.
 
 Each function validates, checks scope, writes and audits in one transaction, like
-registry.services. Errors are Django ValidationErrors keyed by form field, with the Chinese
-messages below; the UI and the tests share them.
+registry.services. Errors are Django ValidationErrors keyed by form field, with the messages
+below (lazily translated); the UI and the tests share them.
 
 The schedule rule (DOMAIN.md, seeds/000): every household has the most frequent of the visit
 classes that apply to it; its next visit is due one interval after its last visit (or after it
@@ -21,6 +21,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from minqing.accounts.access import can_edit_registry, has_role, scope_queryset, visible_nodes
 from minqing.accounts.links import linked_households_q
@@ -48,31 +51,33 @@ from minqing.visits.models import (
     VisitMode,
 )
 
-ERR_REQUIRED = "此项必填。"
-ERR_TOO_LONG = "不能超过 {n} 个字。"
-ERR_HOUSEHOLD_SCOPE = "该家庭不存在或不在您的管辖范围内。"
-ERR_FUTURE = "时间不能晚于现在。"
-ERR_TOO_EARLY = "时间过早，请检查年份。"
+ERR_REQUIRED = _("此项必填。")
+ERR_TOO_LONG = _("不能超过 {n} 个字。")
+ERR_HOUSEHOLD_SCOPE = _("该家庭不存在或不在您的管辖范围内。")
+ERR_FUTURE = _("时间不能晚于现在。")
+ERR_TOO_EARLY = _("时间过早，请检查年份。")
 # No file is older than minqing's predecessors on paper; a year 1 typed by mistake would
 # otherwise overflow the time-zone conversion of some databases.
 EARLIEST_VISIT = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
-ERR_MODE = "请选择走访方式：入户、电话、接访或座谈会。"
-ERR_EMPTY_VISIT = "请填写走访情况或群众的意见诉求。"
-ERR_VISITOR = "所选走访人不是该网格的组团成员。"
-ERR_MEMBER = "所选人员不是该家庭的成员。"
-ERR_NEED_KIND = "请选择需求或资源。"
-ERR_NEED_PARTS = "请同时填写需求的类别和内容。"
-ERR_NEED_NOT_ALLOWED = "您没有修改民情档案的权限，不能更新需求。"
-ERR_REPORTER = "反映人须是本次走访见到的家庭成员。"
-ERR_ALREADY_CASE = "该诉求已转为案件 {number}，请勿重复提交。"
-ERR_PLAN_NOT_ALLOWED = "您没有安排走访类别的权限。"
-ERR_PLAN_CLASS = "请选择有效的走访类别。"
-ERR_PLAN_UNTIL = "截止日期不能早于今天。"
-ERR_DIARY_FUTURE = "日记日期不能晚于今天。"
-ERR_CAMPAIGN_CHOICE = "所选走访活动不在进行中，或该家庭不是它的走访对象。"
-ERR_CAMPAIGN_WINDOW = "走访时间不在活动期间（{start} 至 {end}）内。"
-ERR_GIFT_NEEDS_CAMPAIGN = "填写慰问品或慰问金时，请选择所属的走访活动。"
-ERR_GIFT_AMOUNT = "慰问金应为 0 至 1000000 元之间、最多两位小数的金额。"
+ERR_MODE = _("请选择走访方式：入户、电话、接访或座谈会。")
+ERR_EMPTY_VISIT = _("请填写走访情况或群众的意见诉求。")
+ERR_VISITOR = _("所选走访人不是该网格的组团成员。")
+ERR_MEMBER = _("所选人员不是该家庭的成员。")
+ERR_NEED_KIND = _("请选择需求或资源。")
+ERR_NEED_PARTS = _("请同时填写需求的类别和内容。")
+ERR_NEED_NOT_ALLOWED = _("您没有修改民情档案的权限，不能更新需求。")
+ERR_REPORTER = _("反映人须是本次走访见到的家庭成员。")
+ERR_ALREADY_CASE = _("该诉求已转为案件 {number}，请勿重复提交。")
+ERR_PLAN_NOT_ALLOWED = _("您没有安排走访类别的权限。")
+ERR_PLAN_CLASS = _("请选择有效的走访类别。")
+ERR_PLAN_UNTIL = _("截止日期不能早于今天。")
+ERR_DIARY_FUTURE = _("日记日期不能晚于今天。")
+ERR_DIARY_EDIT = _("只能修改自己的民情日记。")
+ERR_DIARY_DELETE = _("只能删除自己的民情日记。")
+ERR_CAMPAIGN_CHOICE = _("所选走访活动不在进行中，或该家庭不是它的走访对象。")
+ERR_CAMPAIGN_WINDOW = _("走访时间不在活动期间（{start} 至 {end}）内。")
+ERR_GIFT_NEEDS_CAMPAIGN = _("填写慰问品或慰问金时，请选择所属的走访活动。")
+ERR_GIFT_AMOUNT = _("慰问金应为 0 至 1000000 元之间、最多两位小数的金额。")
 MAX_GIFT_AMOUNT = Decimal("1000000")
 
 MAX_TEXT = 2000
@@ -675,7 +680,7 @@ def diary_entry_save(
     if not getattr(acting_user, "is_authenticated", False):
         raise PermissionDenied(ERR_HOUSEHOLD_SCOPE)
     if entry is not None and entry.author_id != acting_user.pk:
-        raise PermissionDenied("只能修改自己的民情日记。")
+        raise PermissionDenied(ERR_DIARY_EDIT)
     clean = diary_clean(acting_user=acting_user, data=data)
     if entry is None:
         entry = DiaryEntry.objects.create(author=acting_user, **clean)
@@ -692,7 +697,7 @@ def diary_entry_save(
 @transaction.atomic
 def diary_entry_delete(*, acting_user, entry: DiaryEntry, request=None) -> None:
     if entry.author_id != acting_user.pk:
-        raise PermissionDenied("只能删除自己的民情日记。")
+        raise PermissionDenied(ERR_DIARY_DELETE)
     _diary_audit(acting_user, entry, AuditAction.DELETE, request)
     entry.delete()
 
@@ -717,33 +722,33 @@ CAMPAIGN_ROLES = frozenset(
     }
 )
 
-ERR_CAMPAIGN_NOT_ALLOWED = "只有社区及以上的工作人员可以发起走访活动。"
-ERR_CAMPAIGN_MANAGE = "只有活动发起人或其上级单位可以管理该走访活动。"
-ERR_CAMPAIGN_NAME = "请填写活动名称（不超过 60 个字）。"
-ERR_CAMPAIGN_KIND = "请选择活动类型：节日走访、突发事件走访或专项走访。"
-ERR_CAMPAIGN_NODE = "请选择您管辖范围内的覆盖范围（网格及以上）。"
-ERR_CAMPAIGN_DATES = "请填写开始日期和结束日期，结束日期不能早于开始日期。"
-ERR_CAMPAIGN_SPAN = "活动期间不能超过一年。"
-ERR_CAMPAIGN_RULE = "请选择确定走访对象的方式。"
-ERR_CAMPAIGN_TAGS = "按人员类别确定走访对象时，请至少选择一个类别。"
-ERR_CAMPAIGN_MANUAL = "手工选择走访对象时，请填写至少一个户号。"
-ERR_CAMPAIGN_NUMBERS = "以下户号不存在或不在活动覆盖范围内：{numbers}"
-ERR_CAMPAIGN_TOO_MANY = "一次最多添加 {n} 户。"
-ERR_CAMPAIGN_TRANSITION = "活动当前为“{status}”，不能{action}。"
-ERR_CAMPAIGN_ACTION = "不支持的操作。"
-ERR_CAMPAIGN_EDIT = "活动启动后不能再修改范围、期间和对象规则。"
-ERR_CAMPAIGN_NOT_OPEN = "活动不在进行中，不能调整走访对象。"
-ERR_CAMPAIGN_CLOSED = "活动已结束，不能再调整。"
-ERR_EXTEND_CLOSED = "活动已结束，不能延长期限；如需继续走访，请发起新的走访活动。"
-ERR_EXTEND_DATE = "请填写新的结束日期，格式如 2026-02-28。"
-ERR_EXTEND_NOT_LATER = "新的结束日期须晚于原结束日期（{end}）。"
-ERR_EXTEND_PAST = "新的结束日期不能早于今天。"
-ERR_EXTEND_BEFORE_START = "新的结束日期不能早于开始日期（{start}）。"
-ERR_ADD_NOT_ALLOWED = "只有社区及以上的工作人员可以追加走访对象。"
-ERR_ASSIGN_NOT_ALLOWED = "只有社区及以上的工作人员可以分配走访任务。"
-ERR_ASSIGN_TARGETS = "请至少选择一户。"
-ERR_ASSIGN_USERS = "请至少选择一名责任人。"
-ERR_ASSIGNEE = "所选责任人不是该户所在网格的组团成员：{names}"
+ERR_CAMPAIGN_NOT_ALLOWED = _("只有社区及以上的工作人员可以发起走访活动。")
+ERR_CAMPAIGN_MANAGE = _("只有活动发起人或其上级单位可以管理该走访活动。")
+ERR_CAMPAIGN_NAME = _("请填写活动名称（不超过 60 个字）。")
+ERR_CAMPAIGN_KIND = _("请选择活动类型：节日走访、突发事件走访或专项走访。")
+ERR_CAMPAIGN_NODE = _("请选择您管辖范围内的覆盖范围（网格及以上）。")
+ERR_CAMPAIGN_DATES = _("请填写开始日期和结束日期，结束日期不能早于开始日期。")
+ERR_CAMPAIGN_SPAN = _("活动期间不能超过一年。")
+ERR_CAMPAIGN_RULE = _("请选择确定走访对象的方式。")
+ERR_CAMPAIGN_TAGS = _("按人员类别确定走访对象时，请至少选择一个类别。")
+ERR_CAMPAIGN_MANUAL = _("手工选择走访对象时，请填写至少一个户号。")
+ERR_CAMPAIGN_NUMBERS = _("以下户号不存在或不在活动覆盖范围内：{numbers}")
+ERR_CAMPAIGN_TOO_MANY = _("一次最多添加 {n} 户。")
+ERR_CAMPAIGN_TRANSITION = _("活动当前为“{status}”，不能{action}。")
+ERR_CAMPAIGN_ACTION = _("不支持的操作。")
+ERR_CAMPAIGN_EDIT = _("活动启动后不能再修改范围、期间和对象规则。")
+ERR_CAMPAIGN_NOT_OPEN = _("活动不在进行中，不能调整走访对象。")
+ERR_CAMPAIGN_CLOSED = _("活动已结束，不能再调整。")
+ERR_EXTEND_CLOSED = _("活动已结束，不能延长期限；如需继续走访，请发起新的走访活动。")
+ERR_EXTEND_DATE = _("请填写新的结束日期，格式如 2026-02-28。")
+ERR_EXTEND_NOT_LATER = _("新的结束日期须晚于原结束日期（{end}）。")
+ERR_EXTEND_PAST = _("新的结束日期不能早于今天。")
+ERR_EXTEND_BEFORE_START = _("新的结束日期不能早于开始日期（{start}）。")
+ERR_ADD_NOT_ALLOWED = _("只有社区及以上的工作人员可以追加走访对象。")
+ERR_ASSIGN_NOT_ALLOWED = _("只有社区及以上的工作人员可以分配走访任务。")
+ERR_ASSIGN_TARGETS = _("请至少选择一户。")
+ERR_ASSIGN_USERS = _("请至少选择一名责任人。")
+ERR_ASSIGNEE = _("所选责任人不是该户所在网格的组团成员：{names}")
 
 MAX_CAMPAIGN_DAYS = 366
 MAX_ADD_NUMBERS = 500
@@ -752,15 +757,23 @@ BATCH = 2000
 
 @dataclass(frozen=True)
 class CampaignTransition:
-    label: str
+    label: str | Promise  # lazy: the verb of ERR_CAMPAIGN_TRANSITION, in the UI language
     sources: frozenset
     target: str
 
 
 # The state table: 草稿 → 进行中 → 已结束; nothing else.
 CAMPAIGN_TRANSITIONS: dict[str, CampaignTransition] = {
-    "launch": CampaignTransition("启动", frozenset({CampaignStatus.DRAFT}), CampaignStatus.OPEN),
-    "close": CampaignTransition("结束", frozenset({CampaignStatus.OPEN}), CampaignStatus.CLOSED),
+    "launch": CampaignTransition(
+        pgettext_lazy("campaign action", "启动"),
+        frozenset({CampaignStatus.DRAFT}),
+        CampaignStatus.OPEN,
+    ),
+    "close": CampaignTransition(
+        pgettext_lazy("campaign action", "结束"),
+        frozenset({CampaignStatus.OPEN}),
+        CampaignStatus.CLOSED,
+    ),
 }
 
 
@@ -1093,7 +1106,7 @@ def campaign_act(
         raise ValidationError(
             {
                 "__all__": ERR_CAMPAIGN_TRANSITION.format(
-                    status=source(CampaignStatus(campaign.status).label), action=transition.label
+                    status=CampaignStatus(campaign.status).label, action=transition.label
                 )
             }
         )

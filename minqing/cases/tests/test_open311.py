@@ -285,7 +285,7 @@ def test_a_post_without_service_code_answers_400(client, app, tree):
 
 def test_an_invalid_phone_answers_400_with_the_reason(client, app, tree):
     description = assert_error(post(client, phone="12345"), 400)
-    assert ERR_PHONE in description and "phone" in description
+    assert str(ERR_PHONE) in description and "phone" in description
     assert not Case.objects.exists()
 
 

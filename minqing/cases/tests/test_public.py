@@ -53,8 +53,8 @@ def test_wrong_digits_and_an_unknown_number_get_the_same_answer(client, case_a):
     wrong_digits = track(client, case_a.number, "0000")
     unknown = track(client, "20000101-000001", "5678")
     assert wrong_digits.status_code == unknown.status_code == 200
-    assert public_views.ERR_NOT_FOUND in wrong_digits.content.decode()
-    assert public_views.ERR_NOT_FOUND in unknown.content.decode()
+    assert str(public_views.ERR_NOT_FOUND) in wrong_digits.content.decode()
+    assert str(public_views.ERR_NOT_FOUND) in unknown.content.decode()
     assert case_a.number.encode() in wrong_digits.content  # only echoed in the form field
     assert (
         b"\xe8\xb7\xaf\xe7\x81\xaf\xe6\x8d\x9f\xe5\x9d\x8f" not in wrong_digits.content
@@ -139,7 +139,7 @@ def test_an_unsatisfied_rating_reopens_the_case_once_and_says_so(
 def test_rating_an_open_case_is_refused_with_a_clear_message(client, case_a):
     response = rate(client, case_a, "satisfied")
     assert response.status_code == 409
-    assert public_views.ERR_RATE_OPEN in response.content.decode()
+    assert str(public_views.ERR_RATE_OPEN) in response.content.decode()
     case_a.refresh_from_db()
     assert case_a.status == Status.REGISTERED and case_a.satisfaction == ""
 
@@ -148,14 +148,14 @@ def test_rating_twice_is_refused(client, closed_case):
     rate(client, closed_case, "fairly")
     response = rate(client, closed_case, "unsatisfied")
     assert response.status_code == 409
-    assert public_views.ERR_RATE_DONE in response.content.decode()
+    assert str(public_views.ERR_RATE_DONE) in response.content.decode()
     closed_case.refresh_from_db()
     assert closed_case.satisfaction == Satisfaction.FAIRLY
 
 
 def test_a_rating_needs_the_right_digits_too(client, closed_case):
     response = rate(client, closed_case, "satisfied", last4="0000")
-    assert public_views.ERR_NOT_FOUND in response.content.decode()
+    assert str(public_views.ERR_NOT_FOUND) in response.content.decode()
     closed_case.refresh_from_db()
     assert closed_case.status == Status.CLOSED
 
@@ -163,7 +163,7 @@ def test_a_rating_needs_the_right_digits_too(client, closed_case):
 def test_a_rating_without_a_choice_asks_for_one(client, closed_case):
     response = rate(client, closed_case, "", note="说明")
     assert response.status_code == 400
-    assert services.ERR_SATISFACTION in response.content.decode()
+    assert str(services.ERR_SATISFACTION) in response.content.decode()
     closed_case.refresh_from_db()
     assert closed_case.status == Status.CLOSED
 
@@ -202,7 +202,7 @@ def test_the_form_alone_and_half_filled_queries_are_not_counted(client, case_a, 
     for _ in range(3):
         assert client.get("/track/").status_code == 200
         response = client.get("/track/", {"number": case_a.number, "last4": ""})
-        assert public_views.ERR_INCOMPLETE in response.content.decode()
+        assert str(public_views.ERR_INCOMPLETE) in response.content.decode()
     assert track(client, case_a.number).status_code == 200
 
 

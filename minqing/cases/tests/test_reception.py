@@ -76,7 +76,7 @@ def test_a_day_for_a_community_outside_the_scope_is_refused(client, community_wo
         "/reception/new/", {"node": "330188001002", "date": "2026-03-18", "receivers": "张书记"}
     )
     assert response.status_code == 400
-    assert reception.ERR_COMMUNITY in response.content.decode()
+    assert str(reception.ERR_COMMUNITY) in response.content.decode()
     assert not ReceptionDay.objects.exists()
 
 
@@ -87,7 +87,7 @@ def test_a_bad_date_and_missing_receivers_are_explained(client, community_worker
     )
     html = response.content.decode()
     assert response.status_code == 400
-    assert reception.ERR_DATE in html and services.ERR_REQUIRED in html
+    assert str(reception.ERR_DATE) in html and str(services.ERR_REQUIRED) in html
 
 
 def test_someone_without_a_community_cannot_open_a_day(client, outsider, grid_a_worker):
@@ -125,7 +125,7 @@ def test_the_opinion_is_required_the_day_the_matter_is_registered(client, commun
         {"visitor_name": "李阿姨", "matter": "楼道灯坏了", "opinion": ""},
     )
     assert response.status_code == 400
-    assert reception.ERR_OPINION in response.content.decode()
+    assert str(reception.ERR_OPINION) in response.content.decode()
     assert "楼道灯坏了" in response.content.decode()  # what was typed is kept
     assert not ReceptionMatter.objects.exists()
 

@@ -152,7 +152,7 @@ def test_someone_without_a_place_gets_a_message_and_strangers_must_log_in(client
     login(client, outsider)
     response = client.get("/cases/stats/")
     assert response.status_code == 200
-    assert stats_views.ERR_NO_NODE in response.content.decode()
+    assert str(stats_views.ERR_NO_NODE) in response.content.decode()
     assert client.get("/cases/stats/export.xlsx").status_code == 404
 
 
@@ -172,11 +172,11 @@ def test_bad_dates_get_a_chinese_message_and_the_default_period(
     login(client, community_worker)
     response = client.get(f"/cases/stats/?{query}")
     assert response.status_code == 200
-    assert message in response.content.decode()
+    assert str(message) in response.content.decode()
     today = timezone.localdate()
     assert response.context["period"].start == today.replace(month=1, day=1)
     assert client.get(f"/cases/stats/export.xlsx?{query}").status_code == 400
-    assert message in client.get(f"/cases/ledger/?{query}").content.decode()
+    assert str(message) in client.get(f"/cases/ledger/?{query}").content.decode()
 
 
 def test_the_presets_are_this_month_quarter_and_year(client, community_worker):

@@ -238,7 +238,7 @@ def test_a_text_file_renamed_jpg_is_refused_with_the_chinese_message(client, gri
     fake = SimpleUploadedFile("photo.jpg", b"this is not an image at all", "image/jpeg")
     response = client.post("/cases/new/", new_case_data(tree, photos=[fake]))
     assert response.status_code == 400
-    assert services.ERR_PHOTO_TYPE in response.content.decode()
+    assert str(services.ERR_PHOTO_TYPE) in response.content.decode()
     assert not Case.objects.exists() and not CasePhoto.objects.exists()
 
 

@@ -672,7 +672,7 @@ def test_dispatch_to_a_deactivated_user_is_refused(world):
     handler.is_active = False
     handler.save()
     case = new_case(world)
-    with pytest.raises(ValidationError, match=services.ERR_TARGET_SCOPE):
+    with pytest.raises(ValidationError, match=str(services.ERR_TARGET_SCOPE)):
         act(world, case, "community_secretary", "dispatch", target_user=handler)
 
 

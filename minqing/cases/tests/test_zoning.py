@@ -152,7 +152,7 @@ def test_the_admin_rejects_a_bad_geojson_file_with_a_chinese_message(
     response = upload(client, content)
     assert response.status_code == 200
     assert message in errors_of(response)
-    assert message in response.content.decode()
+    assert str(message) in response.content.decode()
     assert not ZoningLayer.objects.exists()
 
 

@@ -1,30 +1,39 @@
 """One cell at a time: the spellings ledgers use for dates, sexes, relations and the like.
 
 Each parser takes the cell as calamine or csv gives it (str, int, float, bool, date, datetime)
-and returns the stored value, or raises CellError with the Chinese reason shown to the user.
+and returns the stored value, or raises CellError with the reason shown to the user (in the UI
+language).
 """
 
 import datetime
 import re
 
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
 from minqing.core.i18n import source_choices, source_labels
 from minqing.registry.models import Employment, Health, Relation
 
-ERR_DATE = (
+ERR_DATE = _(
     "无法识别的日期。可写 2026-11-26、2026/11/26、20261126、2026年11月26日，或 Excel 日期格式。"
 )
-ERR_SEX = "性别应为“男”或“女”。"
-ERR_RELATION = (
+ERR_SEX = _("性别应为“男”或“女”。")
+ERR_RELATION = _(
     "无法识别的与户主关系。可填：户主、配偶、子女、父母、孙子女、祖父母、兄弟姐妹、"
     "儿媳/女婿、其他。"
 )
-ERR_EMPLOYMENT = "无法识别的就业状况。可填：" + "、".join(source_labels(Employment)) + "。"
-ERR_HEALTH = "无法识别的健康状况。可填：" + "、".join(source_labels(Health)) + "。"
-ERR_PARTY = "无法识别的政治面貌。可填：中共党员、预备党员、共青团员、群众等，或“是/否”。"
-ERR_ID_NUMERIC = (
+# The accepted values are the Chinese labels whatever the UI language: they are what a sheet holds.
+ERR_EMPLOYMENT = format_lazy(
+    _("无法识别的就业状况。可填：{choices}。"), choices="、".join(source_labels(Employment))
+)
+ERR_HEALTH = format_lazy(
+    _("无法识别的健康状况。可填：{choices}。"), choices="、".join(source_labels(Health))
+)
+ERR_PARTY = _("无法识别的政治面貌。可填：中共党员、预备党员、共青团员、群众等，或“是/否”。")
+ERR_ID_NUMERIC = _(
     "身份证号被 Excel 存成了数字，末几位已变成 0，无法恢复：请把该列设为“文本”格式后重新填写。"
 )
-ERR_TOO_LONG = "内容过长：最多 {n} 个字。"
+ERR_TOO_LONG = _("内容过长：最多 {n} 个字。")
 
 _EXCEL_EPOCH = datetime.date(1899, 12, 30)
 _EXCEL_MAX_SERIAL = 2_958_465  # 9999-12-31

@@ -17,19 +17,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import python_calamine
+from django.utils.translation import gettext_lazy as _
 
 from minqing.registry.imports.headers import BY_KEY, match_header, normalise
 
-ERR_NOT_SPREADSHEET = (
+ERR_NOT_SPREADSHEET = _(
     "文件“{name}”不是可读取的电子表格。请上传 Excel 文件（.xlsx、.xls）、"
     "WPS/LibreOffice 表格（.ods）或 CSV 文件。"
 )
-ERR_EMPTY = "文件“{name}”是空的，没有可导入的数据。"
-ERR_TOO_LARGE = "文件“{name}”有 {size}，超过了 {limit} 的上限。请分成几个文件导入。"
-ERR_NO_HEADER = (
+ERR_EMPTY = _("文件“{name}”是空的，没有可导入的数据。")
+ERR_TOO_LARGE = _("文件“{name}”有 {size}，超过了 {limit} 的上限。请分成几个文件导入。")
+ERR_NO_HEADER = _(
     "文件“{name}”中没有找到表头：表头行须有“姓名”和“公民身份号码”等列名（可下载模板对照）。"
 )
-ERR_PASSWORD = "文件“{name}”设置了打开密码，请取消密码后再导入。"
+ERR_PASSWORD = _("文件“{name}”设置了打开密码，请取消密码后再导入。")
 
 HEADER_SCAN_ROWS = 30  # title rows and a two-row header all fit in here
 SKIPPED_SHEETS = {normalise(n) for n in ("填写说明", "说明", "导入说明", "instructions")}
@@ -40,7 +41,7 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 class ImportFileError(Exception):
-    """The file as a whole cannot be imported; the message is for the user, in Chinese."""
+    """The file as a whole cannot be imported; the message is for the user, in the UI language."""
 
 
 @dataclass

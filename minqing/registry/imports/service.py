@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from minqing.accounts.access import can_edit_registry
 from minqing.core import crypto
@@ -29,15 +30,15 @@ from minqing.registry.imports.reader import ImportFileError, check_size
 from minqing.registry.imports.validate import Options, Plan, plan_import
 from minqing.registry.services import ERR_NOT_ALLOWED, PermissionDenied
 
-ERR_STATE = "该批次{status}，不能再确认导入。请重新上传文件。"
-ERR_FILE_GONE = "上传的文件已不在（已导入、已取消或超过 24 小时未确认），请重新上传。"
-ERR_HAS_ERRORS = "文件中还有 {n} 处错误，改正后重新上传才能导入。"
+ERR_STATE = _("该批次{status}，不能再确认导入。请重新上传文件。")
+ERR_FILE_GONE = _("上传的文件已不在（已导入、已取消或超过 24 小时未确认），请重新上传。")
+ERR_HAS_ERRORS = _("文件中还有 {n} 处错误，改正后重新上传才能导入。")
 PREVIEW_KEEP_SECONDS = 24 * 3600
 _AAD = b"minqing-import"
 
 
 class ImportRefused(Exception):
-    """Confirm was refused; the message says why, in Chinese."""
+    """Confirm was refused; the message says why, in the UI language."""
 
 
 def max_bytes() -> int:

@@ -10,6 +10,7 @@ from collections import Counter, defaultdict, namedtuple
 from dataclasses import dataclass, field
 
 from django.db import connection
+from django.utils.translation import gettext_lazy as _
 
 from minqing.accounts.access import has_role, user_scope, visible_nodes
 from minqing.accounts.models import Role
@@ -34,14 +35,14 @@ from minqing.registry.services import (
     ERR_TWO_HEADS,
 )
 
-ERR_REQUIRED_CELL = "此项必填，不能为空。"
-ERR_GRID_MISSING = "所属网格必填（或在导入时选择默认网格）。"
-ERR_GRID_AMBIGUOUS = "有多个网格叫“{name}”，请改填网格编码。"
-ERR_DUP_IN_FILE = "同一身份证号在文件中出现了多次（{where}），同一人只能出现一次。"
-ERR_TAG_UNKNOWN = "系统中没有“{name}”这个人员类别：请在预览页选择新建或对应到已有类别。"
-ERR_HOUSEHOLD_GRID = "同一户的成员应在同一网格（本户在“{grid}”）。"
-ERR_HOUSEHOLD_ADDRESS = "新建家庭户须填写现住址（同一户至少一行）。"
-ERR_HOUSEHOLD_HIDDEN = "户号“{number}”已在其他网格登记，请联系社区核实。"
+ERR_REQUIRED_CELL = _("此项必填，不能为空。")
+ERR_GRID_MISSING = _("所属网格必填（或在导入时选择默认网格）。")
+ERR_GRID_AMBIGUOUS = _("有多个网格叫“{name}”，请改填网格编码。")
+ERR_DUP_IN_FILE = _("同一身份证号在文件中出现了多次（{where}），同一人只能出现一次。")
+ERR_TAG_UNKNOWN = _("系统中没有“{name}”这个人员类别：请在预览页选择新建或对应到已有类别。")
+ERR_HOUSEHOLD_GRID = _("同一户的成员应在同一网格（本户在“{grid}”）。")
+ERR_HOUSEHOLD_ADDRESS = _("新建家庭户须填写现住址（同一户至少一行）。")
+ERR_HOUSEHOLD_HIDDEN = _("户号“{number}”已在其他网格登记，请联系社区核实。")
 WARN_LEGACY = "15位旧身份证号：已接受，并标记为旧证。"
 NOTE_IGNORED = "工作表“{sheet}”中这些列不是台账的列，已忽略：{names}。"
 NOTE_REPEATED = "工作表“{sheet}”中这些列与前面的列含义相同，已忽略：{names}。"
@@ -477,7 +478,7 @@ class Validator:
         texts = {p.grid_text for p in self._rows if p.grid_text}
         codes = {t for t in texts if t.isdigit()}
         names = texts - codes
-        found: dict[str, Node | str] = {}
+        found: dict[str, Node | str] = {}  # a Node, or why the text names none
         if texts:
             nodes = list(Node.objects.filter(code__in=codes) | Node.objects.filter(name__in=names))
             visible = self._visible_grid_ids()
@@ -494,7 +495,7 @@ class Validator:
                     grids = mine if len(mine) == 1 else grids
                 found[name] = grids[0] if len(grids) == 1 else ERR_GRID_AMBIGUOUS.format(name=name)
             for key, node in list(found.items()):
-                if isinstance(node, str):
+                if not isinstance(node, Node):
                     continue
                 if node.level != Level.GRID:
                     found[key] = ERR_GRID_LEVEL
@@ -509,7 +510,7 @@ class Validator:
                     self.plan.grids[default.pk] = default
                 continue
             node = found.get(p.grid_text, ERR_GRID_SCOPE)
-            if isinstance(node, str):
+            if not isinstance(node, Node):  # an error message (a lazy translation, not a str)
                 self.error(p, "grid", p.grid_text, node)
             else:
                 p.grid_id = node.pk

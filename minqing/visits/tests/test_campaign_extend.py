@@ -174,7 +174,7 @@ def test_a_closed_campaign_cannot_be_extended_and_says_why(
         {"ends_on": f"{end + dt.timedelta(days=5):%Y-%m-%d}"},
         follow=True,
     )
-    assert services.ERR_EXTEND_CLOSED in response.content.decode()
+    assert str(services.ERR_EXTEND_CLOSED) in response.content.decode()
     assert Campaign.objects.get(pk=campaign.pk).end == end
 
 

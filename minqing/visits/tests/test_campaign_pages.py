@@ -30,7 +30,7 @@ def test_an_office_creates_launches_and_closes_a_campaign_through_the_pages(
         },
     )
     assert response.status_code == 400
-    assert services.ERR_CAMPAIGN_DATES in response.content.decode()
+    assert str(services.ERR_CAMPAIGN_DATES) in response.content.decode()
     response = client.post(
         "/visits/campaigns/new/",
         {

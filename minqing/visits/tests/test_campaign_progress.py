@@ -91,21 +91,21 @@ def test_gifts_need_a_campaign_and_the_household_must_be_a_target(
             household=homes["a_old"],
             data={"seen": "x", "gift_amount": "100"},
         )
-    assert services.ERR_GIFT_NEEDS_CAMPAIGN in str(e.value)
+    assert str(services.ERR_GIFT_NEEDS_CAMPAIGN) in str(e.value)
     with pytest.raises(ValidationError) as e:
         services.visit_record(
             acting_user=grid_a_worker,
             household=homes["a_plain"],  # not on the 高龄/独居/低保 list
             data={"seen": "x", "campaign": campaign},
         )
-    assert services.ERR_CAMPAIGN_CHOICE in str(e.value)
+    assert str(services.ERR_CAMPAIGN_CHOICE) in str(e.value)
     with pytest.raises(ValidationError) as e:
         services.visit_record(
             acting_user=grid_a_worker,
             household=homes["a_old"],
             data={"seen": "x", "campaign": campaign, "gift_amount": "-5"},
         )
-    assert services.ERR_GIFT_AMOUNT in str(e.value)
+    assert str(services.ERR_GIFT_AMOUNT) in str(e.value)
     assert not Visit.objects.exists()
 
 

@@ -93,7 +93,7 @@ def test_a_household_outside_the_scope_cannot_be_mentioned(client, grid_b_worker
         },
     )
     assert response.status_code == 400
-    assert services.ERR_HOUSEHOLD_SCOPE in response.content.decode()
+    assert str(services.ERR_HOUSEHOLD_SCOPE) in response.content.decode()
     with pytest.raises(ValidationError):
         services.diary_entry_save(
             acting_user=grid_b_worker, data={"text": "x", "household": household_a}

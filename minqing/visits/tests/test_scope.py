@@ -82,7 +82,7 @@ def test_an_empty_visit_form_is_sent_back_with_a_message(client, grid_a_worker, 
     page = response.content.decode()
     assert "选择一个有效的选项" in page
     response = client.post("/visits/new/", {"household": household_a.pk, "mode": "phone"})
-    assert services.ERR_EMPTY_VISIT in response.content.decode()
+    assert str(services.ERR_EMPTY_VISIT) in response.content.decode()
     assert not Visit.objects.exists()
 
 

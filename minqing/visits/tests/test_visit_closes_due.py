@@ -154,5 +154,5 @@ def test_a_year_typed_wrong_is_a_field_error_not_a_500(client, grid_a_worker, ho
         },
     )
     assert r.status_code == 400
-    assert services.ERR_TOO_EARLY in r.content.decode()
+    assert str(services.ERR_TOO_EARLY) in r.content.decode()
     assert not Visit.objects.exists()

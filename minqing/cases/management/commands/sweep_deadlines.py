@@ -25,6 +25,8 @@ from minqing.cases import services
 
 logger = logging.getLogger("minqing.cases.sweeper")
 
+# Left untranslated, unlike the services' ERR_* messages: the command line has no language
+# switch, and its operators read the logs in Chinese.
 ERR_NOW = "--now 应为 ISO 8601 时间，例如 2026-03-05T17:31:00+08:00。"
 ERR_BATCH = "--batch 应为 1 到 10000 之间的整数。"
 ERR_LOOP = "--loop 应为至少 1 秒。"
