@@ -21,7 +21,7 @@ from minqing.accounts.access import (
     user_scope,
     visible_nodes,
 )
-from minqing.accounts.models import Role, ServiceTeam
+from minqing.accounts.models import Role
 from minqing.api.assistance import router as assistance_router
 from minqing.api.auth import API_AUTH
 from minqing.api.cases import cases as cases_router
@@ -51,9 +51,9 @@ from minqing.api.schemas import (
     RevealIn,
     RevealOut,
     TagOut,
-    TeamOut,
 )
 from minqing.api.secondments import router as secondments_router
+from minqing.api.teams import router as teams_router
 from minqing.api.visits import router as visits_router
 from minqing.cases.services import CaseConflict
 from minqing.core.audit import history_for
@@ -220,33 +220,6 @@ def node_geojson(request, code: str):
 @common.get("/tags", response=list[TagOut])
 def tags(request):
     return list(selectors.visible_tags(request.user))
-
-
-@common.get("/teams/{code}", response={200: TeamOut, 404: ErrorOut})
-def team(request, code: str):
-    node = visible_nodes(request.user).filter(code=_code(code)).first()
-    t = ServiceTeam.objects.filter(node=node).first() if node else None
-    if t is None:
-        raise Http404
-    return {
-        "id": t.pk,
-        "name": t.name,
-        "node_code": node.code,
-        "office_phone": t.office_phone,
-        "office_address": t.office_address,
-        "members": [
-            {
-                "name": m.name,
-                "kind": m.kind,
-                "kind_label": m.get_kind_display(),
-                "responsibility": m.responsibility,
-                "duty": m.duty,
-                "office_phone": m.office_phone,
-                "mobile": m.mobile,
-            }
-            for m in sorted(t.members.all(), key=lambda m: m.sort_key())
-        ],
-    }
 
 
 class AuditFilter(PageParams):
@@ -695,5 +668,6 @@ api.add_router("/duties", duties_router)
 api.add_router("/secondments", secondments_router)
 api.add_router("/reception", reception_router)
 api.add_router("/imports", imports_router)
+api.add_router("/teams", teams_router)
 
 __all__ = ["api", "Role"]

@@ -216,25 +216,6 @@ class AuditOut(Schema):
     reason: str
 
 
-class TeamMemberOut(Schema):
-    name: str
-    kind: str
-    kind_label: str
-    responsibility: int
-    duty: str
-    office_phone: str
-    mobile: str
-
-
-class TeamOut(Schema):
-    id: int
-    name: str
-    node_code: str
-    office_phone: str
-    office_address: str
-    members: list[TeamMemberOut]
-
-
 class MeOut(Schema):
     username: str
     full_name: str

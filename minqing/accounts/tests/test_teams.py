@@ -123,3 +123,52 @@ def test_teams_are_built_on_blocks_only(client, community_worker, tree):
     client.force_login(community_worker)
     r = client.post(f"/teams/{tree['community'].code}/", {"name": "社区组团"})
     assert r.status_code == 400 and not ServiceTeam.objects.exists()
+
+
+def test_the_api_keeps_the_team_too(client, community_worker, grid_a_worker, tree):
+    code = tree["grid_a"].code
+
+    def call(method, url, data=None):
+        return getattr(client, method)(url, data, content_type="application/json")
+
+    client.force_login(community_worker)
+    assert client.get(f"/api/teams/{code}").status_code == 404  # no team yet
+    r = call("put", f"/api/teams/{code}", {"office_phone": "0571-1"})
+    assert r.status_code == 400 and "name" in r.json()["errors"]
+    r = call(
+        "put", f"/api/teams/{code}", {"name": "第1网格服务组团", "office_phone": "0571-87654321"}
+    )
+    assert r.status_code == 200 and r.json()["can_manage"] is True
+    r = call(
+        "post",
+        f"/api/teams/{code}/members",
+        {"name": "书记老王", "kind": "committee", "responsibility": 1},
+    )
+    assert r.status_code == 201, r.content
+    wang = r.json()["id"]
+    r = call(
+        "post",
+        f"/api/teams/{code}/members",
+        {"name": "主任老张", "kind": "committee", "responsibility": 1},
+    )
+    assert r.status_code == 400 and "书记老王" in r.json()["errors"]["responsibility"][0]
+    r = call(
+        "patch", f"/api/teams/{code}/members/{wang}", {"duty": "全面负责", "username": "grid_a"}
+    )
+    assert (
+        r.status_code == 200 and r.json()["duty"] == "全面负责" and r.json()["username"] == "grid_a"
+    )
+    assert r.json()["responsibility"] == 1  # not sent, not changed
+    team = client.get(f"/api/teams/{code}").json()
+    assert [m["name"] for m in team["members"]] == ["书记老王"]
+
+    client.force_login(grid_a_worker)
+    assert client.get(f"/api/teams/{code}").json()["can_manage"] is False
+    assert call("patch", f"/api/teams/{code}/members/{wang}", {"duty": "x"}).status_code == 403
+    assert call("delete", f"/api/teams/{code}/members/{wang}").status_code == 403
+    assert call("put", f"/api/teams/{code}", {"name": "x"}).status_code == 403
+
+    client.force_login(community_worker)
+    assert call("delete", f"/api/teams/{code}/members/{wang}").status_code == 204
+    assert call("delete", f"/api/teams/{code}/members/{wang}").status_code == 404
+    assert client.get(f"/api/teams/{code}").json()["members"] == []
