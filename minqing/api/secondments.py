@@ -17,6 +17,7 @@ from pydantic import Field
 
 from minqing.api.schemas import ErrorOut, FieldErrorsOut, InSchema
 from minqing.secondments import selectors, services
+from minqing.secondments.forms import ERR_USERNAME
 from minqing.secondments.models import (
     Activity,
     AttendanceStatus,
@@ -31,6 +32,7 @@ MAX_ID = 2**62
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 ERR_DATE_RANGE = _("日期超出可接受的范围（2000 至 2100 年）。")
 ERR_MEMBER_IDS = _("所选成员不属于该派驻团队。")
+ERR_RECORD = _("不存在或不在您的管辖范围内。")
 EARLIEST, LATEST = datetime.date(2000, 1, 1), datetime.date(2100, 12, 31)
 
 
@@ -184,6 +186,37 @@ class ReportOut(Schema):
     days: int
     rate: float | None
     ending_soon: list[MemberOut]
+
+
+class SecondmentIn(InSchema):
+    """A team sent by a unit (an organisation of the registry by `sending_org_id`, or a name) to a
+    receiving unit (a school or hospital by `receiving_place_id`, or a name) at `node_code`
+    (optional with a place: its grid), for a cycle (`cycle_end` default: 3 years) with turns of
+    `turn_months` (default 12). PUT replaces all of these, as the edit page does."""
+
+    kind: str = Field("teaching", max_length=20, description="teaching / medical / other")
+    name: str = Field("", max_length=200, description="default: made from the two units")
+    sending_org_id: Id | None = None
+    sending_name: str = Field("", max_length=200)
+    receiving_place_id: Id | None = None
+    receiving_name: str = Field("", max_length=200)
+    node_code: str = Field("", max_length=20)
+    cycle_start: datetime.date
+    cycle_end: datetime.date | None = None
+    turn_months: int | None = Field(None, ge=1, le=60)
+    note: str = Field("", max_length=4000)
+
+
+class MemberIn(InSchema):
+    """One turn of one person; `turn_end` defaults to a full turn, cut at the cycle's end."""
+
+    name: str = Field(max_length=100)
+    role: str = Field(max_length=20, description="leader / member")
+    speciality: str = Field("", max_length=100)
+    phone: str = Field("", max_length=30)
+    username: str = Field("", max_length=150, description="the member's account, if any")
+    turn_start: datetime.date
+    turn_end: datetime.date | None = None
 
 
 # ------------------------------------------------------------------ conversions
@@ -404,3 +437,125 @@ def report_get(request, secondment_id: Id, params: Query[ReportParams]):
         "rate": report.totals.rate,
         "ending_soon": [_member(m, today) for m in report.ending_soon],
     }
+
+
+# ------------------------------------------------------------------ teams and members kept
+
+
+def _team_data(user, payload: SecondmentIn) -> dict:
+    """The payload as the services take it, the registry records looked up in the caller's
+    scope (one outside it reads as not there)."""
+    from minqing.accounts.access import scope_queryset
+    from minqing.grids.models import Node
+    from minqing.registry.models import Organisation, Place
+
+    for field in ("cycle_start", "cycle_end"):
+        if getattr(payload, field) is not None:
+            _check_range(getattr(payload, field), field)
+    data = payload.dict(exclude={"sending_org_id", "receiving_place_id", "node_code"})
+    data["sending_org"] = data["receiving_place"] = data["node"] = None
+    if payload.sending_org_id is not None:
+        data["sending_org"] = scope_queryset(
+            user, Organisation.objects.filter(pk=payload.sending_org_id)
+        ).first()
+        if data["sending_org"] is None:
+            raise ValidationError({"sending_org_id": ERR_RECORD})
+    if payload.receiving_place_id is not None:
+        data["receiving_place"] = scope_queryset(
+            user, Place.objects.filter(pk=payload.receiving_place_id)
+        ).first()
+        if data["receiving_place"] is None:
+            raise ValidationError({"receiving_place_id": ERR_RECORD})
+    code = payload.node_code.strip()
+    if code:
+        # The service says whether the caller may use it (same message for "not there").
+        data["node"] = Node.objects.filter(code=code).first()
+        if data["node"] is None:
+            raise ValidationError({"node_code": ERR_RECORD})
+    return data
+
+
+def _detail(user, s: Secondment) -> dict:
+    today = timezone.localdate()
+    members = selectors.members_of(s)
+    return {
+        **_row(s, sum(1 for m in members if m.on_turn(today))),
+        "note": s.note,
+        "members": [_member(m, today) for m in members],
+        "can_record": services.can_record(user, s),
+    }
+
+
+def _member_data(payload: MemberIn) -> dict:
+    from minqing.accounts.models import User
+
+    for field in ("turn_start", "turn_end"):
+        if getattr(payload, field) is not None:
+            _check_range(getattr(payload, field), field)
+    data = payload.dict(exclude={"username"})
+    data["user"] = None
+    if payload.username.strip():
+        data["user"] = User.objects.filter(
+            username=payload.username.strip(), is_active=True
+        ).first()
+        if data["user"] is None:
+            raise ValidationError({"username": ERR_USERNAME})
+    return data
+
+
+@router.post(
+    "/",
+    response={201: SecondmentDetailOut, 400: FieldErrorsOut, 403: ErrorOut},
+    summary="Form a dispatched team (组团派驻) — county and street offices",
+)
+def secondment_post(request, payload: SecondmentIn):
+    s = services.secondment_create(
+        acting_user=request.user, data=_team_data(request.user, payload), request=request
+    )
+    return Reply(201, _detail(request.user, selectors.secondment_for(request.user, s.pk)))
+
+
+@router.put(
+    "/{secondment_id}",
+    response={200: SecondmentDetailOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Change a team's units, cycle or turn length (members' turns must still fit)",
+)
+def secondment_put(request, secondment_id: Id, payload: SecondmentIn):
+    s = selectors.secondment_for(request.user, secondment_id)
+    data = _team_data(request.user, payload)
+    # Units linked from the registry that this API does not name stay as they are.
+    data.setdefault("sending_place", s.sending_place)
+    data.setdefault("receiving_org", s.receiving_org)
+    services.secondment_update(acting_user=request.user, secondment=s, data=data, request=request)
+    return _detail(request.user, selectors.secondment_for(request.user, secondment_id))
+
+
+@router.post(
+    "/{secondment_id}/members",
+    response={201: MemberOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Add a member's turn",
+)
+def member_post(request, secondment_id: Id, payload: MemberIn):
+    s = selectors.secondment_for(request.user, secondment_id)
+    m = services.member_add(
+        acting_user=request.user, secondment=s, data=_member_data(payload), request=request
+    )
+    return Reply(201, _member(m, timezone.localdate()))
+
+
+@router.put(
+    "/{secondment_id}/members/{member_id}",
+    response={200: MemberOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Change a member's details or turn (e.g. a turn ended early)",
+)
+def member_put(request, secondment_id: Id, member_id: Id, payload: MemberIn):
+    from django.http import Http404
+
+    s = selectors.secondment_for(request.user, secondment_id)
+    member = s.members.filter(pk=member_id).first()
+    if member is None:
+        raise Http404
+    m = services.member_update(
+        acting_user=request.user, member=member, data=_member_data(payload), request=request
+    )
+    return _member(m, timezone.localdate())
