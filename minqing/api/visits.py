@@ -844,6 +844,7 @@ def diary_delete(request, pk: int):
 
 # ------------------------------------------------------------------ campaigns (走访活动)
 
+ERR_ASSIGN_USERNAMES = _("没有这些用户名的账号：{names}")
 ERR_CAMPAIGN_NODE = _("覆盖范围不存在或不在您的管辖范围内。")
 ERR_CAMPAIGN_TAG = _("未知的类别：{names}")
 
@@ -983,6 +984,21 @@ def target_out(t) -> dict:
     }
 
 
+def _campaign_data(user, payload: CampaignIn) -> dict:
+    """The payload as the services take it: the place and the care groups looked up in the
+    caller's sight."""
+    from minqing.registry.selectors import visible_tags
+
+    node = visible_nodes(user).filter(code=payload.node_code).first()
+    if node is None:
+        raise ValidationError({"node_code": ERR_CAMPAIGN_NODE})
+    tags = list(visible_tags(user).filter(name__in=payload.tags))
+    unknown = sorted(set(payload.tags) - {t.name for t in tags})
+    if unknown:
+        raise ValidationError({"tags": ERR_CAMPAIGN_TAG.format(names="、".join(unknown))})
+    return {**payload.dict(), "node": node, "tags": tags}
+
+
 @router.get("/campaigns", response=CampaignListOut, summary="Campaigns of visits in your scope")
 def campaign_list(request, f: Query[PageParams]):
     qs = (
@@ -1003,16 +1019,7 @@ def campaign_list(request, f: Query[PageParams]):
     summary="Create a campaign (a draft); community level and up",
 )
 def campaign_create(request, payload: CampaignIn):
-    from minqing.registry.selectors import visible_tags
-
-    node = visible_nodes(request.user).filter(code=payload.node_code).first()
-    if node is None:
-        raise ValidationError({"node_code": ERR_CAMPAIGN_NODE})
-    tags = list(visible_tags(request.user).filter(name__in=payload.tags))
-    unknown = sorted(set(payload.tags) - {t.name for t in tags})
-    if unknown:
-        raise ValidationError({"tags": ERR_CAMPAIGN_TAG.format(names="、".join(unknown))})
-    data = {**payload.dict(), "node": node, "tags": tags}
+    data = _campaign_data(request.user, payload)
     campaign = services.campaign_create(acting_user=request.user, data=data, request=request)
     return Reply(
         201, campaign_detail(request.user, selectors.campaign_for(request.user, campaign.pk))
@@ -1079,3 +1086,81 @@ def campaign_extend(request, pk: int, payload: CampaignExtendIn):
         request=request,
     )
     return campaign_detail(request.user, selectors.campaign_for(request.user, pk))
+
+
+class CampaignHouseholdsIn(InSchema):
+    households: str = Field(..., max_length=20000, description="户号, one per line or comma")
+
+
+class CampaignAssignIn(InSchema):
+    """Give these targets (ids from …/targets) to these people, replacing whom they had; each
+    person must be on the team of each target's grid."""
+
+    target_ids: list[Annotated[int, Field(ge=1, le=2**62)]] = Field(..., max_length=2000)
+    usernames: list[Annotated[str, Field(max_length=150)]] = Field(..., max_length=20)
+
+
+class CountOut(Schema):
+    count: int
+    detail: str = ""
+
+
+@router.put(
+    "/campaigns/{int:pk}",
+    response={200: CampaignDetailOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Change a draft campaign (as the edit page: everything sent)",
+)
+def campaign_put(request, pk: int, payload: CampaignIn):
+    campaign = selectors.campaign_for(request.user, pk)
+    data = _campaign_data(request.user, payload)
+    services.campaign_update(
+        acting_user=request.user, campaign=campaign, data=data, request=request
+    )
+    return campaign_detail(request.user, selectors.campaign_for(request.user, pk))
+
+
+@router.post(
+    "/campaigns/{int:pk}/rebuild",
+    response={200: dict, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Make the target list again from the rule (an open campaign), keeping visits",
+)
+def campaign_rebuild(request, pk: int):
+    campaign = selectors.campaign_for(request.user, pk)
+    return services.campaign_rebuild(acting_user=request.user, campaign=campaign, request=request)
+
+
+@router.post(
+    "/campaigns/{int:pk}/households",
+    response={200: CountOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Put households on a draft or open campaign's list by 户号",
+)
+def campaign_add(request, pk: int, payload: CampaignHouseholdsIn):
+    campaign = selectors.campaign_for(request.user, pk)
+    n = services.campaign_add_households(
+        acting_user=request.user, campaign=campaign, numbers=payload.households, request=request
+    )
+    return {"count": n}
+
+
+@router.post(
+    "/campaigns/{int:pk}/assign",
+    response={200: CountOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Assign targets to grid team members (replacing whom they had)",
+)
+def campaign_assign(request, pk: int, payload: CampaignAssignIn):
+    from minqing.accounts.models import User
+
+    campaign = selectors.campaign_for(request.user, pk)
+    names = {u.strip() for u in payload.usernames if u.strip()}
+    users = list(User.objects.filter(username__in=names, is_active=True))
+    missing = sorted(names - {u.username for u in users})
+    if missing:
+        raise ValidationError({"usernames": ERR_ASSIGN_USERNAMES.format(names="、".join(missing))})
+    n = services.campaign_assign(
+        acting_user=request.user,
+        campaign=campaign,
+        target_ids=payload.target_ids,
+        users=users,
+        request=request,
+    )
+    return {"count": n}

@@ -108,3 +108,74 @@ def test_bad_input_is_a_field_error_and_outsiders_get_404(
     assert r.status_code == 400  # a draft cannot be closed
     assert client.get(f"{BASE}/{campaign['id']}", **bearer(outsider)).status_code == 404
     assert client.get(f"{BASE}/{2**62}", **boss).status_code == 404
+
+
+def test_a_draft_is_changed_households_added_and_targets_assigned(
+    client, campaign, community_worker, grid_a_worker, grid_b_worker, household_a, household_b, tree
+):
+    boss = bearer(community_worker)
+    today = timezone.localdate()
+    body = {"name": "寒潮降温入户走访", "kind": "event", "node_code": tree["community"].code,
+            "start": str(today - dt.timedelta(days=2)), "end": str(today + dt.timedelta(days=9)),
+            "rule": "manual", "households": household_a.number}  # fmt: skip
+    r = client.put(
+        f"{BASE}/{campaign['id']}", json.dumps(body), content_type="application/json", **boss
+    )
+    assert r.status_code == 200, r.content
+    assert r.json()["name"] == "寒潮降温入户走访" and r.json()["end"] == body["end"]
+    r = post(client, f"{BASE}/{campaign['id']}/actions/launch", {}, boss)
+    assert r.json()["progress"]["total"] == 1
+    r = post(
+        client, f"{BASE}/{campaign['id']}/households", {"households": household_b.number}, boss
+    )
+    assert r.status_code == 200 and r.json()["count"] == 1
+    r = post(
+        client, f"{BASE}/{campaign['id']}/households", {"households": household_b.number}, boss
+    )
+    assert r.json()["count"] == 0  # already there: nothing changes
+    # A draft's fields cannot be changed once it is open.
+    r = client.put(
+        f"{BASE}/{campaign['id']}", json.dumps(body), content_type="application/json", **boss
+    )
+    assert r.status_code == 400
+
+    targets = client.get(
+        f"{BASE}/{campaign['id']}/targets?grid={tree['grid_b'].code}", **boss
+    ).json()
+    [target] = targets["items"]
+    r = post(
+        client,
+        f"{BASE}/{campaign['id']}/assign",
+        {"target_ids": [target["id"]], "usernames": ["grid_a"]},
+        boss,
+    )
+    assert r.status_code == 400 and "users" in r.json()["errors"]  # not on grid B's team
+    r = post(
+        client,
+        f"{BASE}/{campaign['id']}/assign",
+        {"target_ids": [target["id"]], "usernames": ["nobody"]},
+        boss,
+    )
+    assert r.status_code == 400 and "nobody" in r.json()["errors"]["usernames"][0]
+    r = post(
+        client,
+        f"{BASE}/{campaign['id']}/assign",
+        {"target_ids": [target["id"]], "usernames": ["grid_b"]},
+        boss,
+    )
+    assert r.status_code == 200 and r.json()["count"] == 1
+    mine = client.get(f"{BASE}/mine", **bearer(grid_b_worker)).json()
+    assert [t["id"] for t in mine["items"]] == [target["id"]]
+
+    # A grid worker neither assigns outside their sight nor rebuilds the list.
+    worker = bearer(grid_a_worker)
+    r = post(
+        client,
+        f"{BASE}/{campaign['id']}/assign",
+        {"target_ids": [target["id"]], "usernames": ["grid_a"]},
+        worker,
+    )
+    assert r.status_code == 403, r.content
+    assert post(client, f"{BASE}/{campaign['id']}/rebuild", {}, worker).status_code == 403
+    r = post(client, f"{BASE}/{campaign['id']}/rebuild", {}, boss)
+    assert r.status_code == 200 and set(r.json()) == {"added", "removed"}
