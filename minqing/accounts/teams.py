@@ -14,6 +14,7 @@ from minqing.accounts.access import has_role, visible_nodes
 from minqing.accounts.models import MemberKind, Responsibility, Role, ServiceTeam, TeamMember, User
 from minqing.core.audit import audit_log
 from minqing.core.forms import PermissionDenied
+from minqing.core.forms import clean_text as _text
 from minqing.core.models import AuditAction
 from minqing.core.phone import ERR_PHONE, is_valid_phone, normalise_phone
 from minqing.grids.models import Level, Node
@@ -31,8 +32,6 @@ TEAM_LEVELS = (Level.ZONE, Level.GRID)
 
 ERR_NOT_ALLOWED = _("只有社区及以上的工作人员可以维护本辖区的服务组团。")
 ERR_LEVEL = _("服务组团建在片区或网格上。")
-ERR_REQUIRED = _("此项必填。")
-ERR_TOO_LONG = _("不能超过 {n} 个字。")
 ERR_KIND = _("请选择成员身份。")
 ERR_RESPONSIBILITY = _("职责应为成员、第一责任人或第二责任人。")
 ERR_RESPONSIBILITY_TAKEN = _("本组团已有{role}：{name}。请先把其职责改为成员。")
@@ -47,15 +46,6 @@ def can_manage_team(user, node: Node) -> bool:
 def _check(user, node: Node) -> None:
     if not can_manage_team(user, node):
         raise PermissionDenied(ERR_NOT_ALLOWED)
-
-
-def _text(data: dict, field: str, n: int, errors: dict, *, required: bool = False) -> str:
-    value = str(data.get(field) or "").strip()
-    if len(value) > n:
-        errors[field] = ERR_TOO_LONG.format(n=n)
-    elif required and not value:
-        errors[field] = ERR_REQUIRED
-    return value
 
 
 def _office_phone(data: dict, errors: dict) -> str:

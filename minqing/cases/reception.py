@@ -29,6 +29,7 @@ from minqing.cases.models import (
     ReceptionMatter,
 )
 from minqing.core.audit import audit_log, snapshot
+from minqing.core.forms import clean_text as _text
 from minqing.core.masking import mask_phone
 from minqing.core.models import AuditAction
 from minqing.core.phone import ERR_PHONE, is_valid_phone, normalise_phone
@@ -121,15 +122,6 @@ def can_register(day: ReceptionDay, today: datetime.date | None = None) -> bool:
 
 
 # --- writes ----------------------------------------------------------------------------------
-
-
-def _text(data: dict, field: str, n: int, errors: dict, *, required: bool = False) -> str:
-    value = str(data.get(field) or "").strip()
-    if len(value) > n:
-        errors[field] = ERR_TOO_LONG.format(n=n)
-    elif required and not value:
-        errors[field] = ERR_REQUIRED
-    return value
 
 
 def _date(value) -> datetime.date | None:

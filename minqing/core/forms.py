@@ -2,6 +2,7 @@
 
 from django.core.exceptions import PermissionDenied as Forbidden
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 
 class PermissionDenied(Exception):
@@ -9,6 +10,20 @@ class PermissionDenied(Exception):
 
 
 NOT_SAVED = object()
+
+ERR_REQUIRED = _("此项必填。")
+ERR_TOO_LONG = _("不能超过 {n} 个字。")
+
+
+def clean_text(data: dict, field: str, n: int, errors: dict, *, required: bool = False) -> str:
+    """A service's text input, stripped: too long or missing (when required) is noted in
+    errors under the field's name, so one ValidationError can carry every problem."""
+    value = str(data.get(field) or "").strip()
+    if len(value) > n:
+        errors[field] = ERR_TOO_LONG.format(n=n)
+    elif required and not value:
+        errors[field] = ERR_REQUIRED
+    return value
 
 
 def apply_errors(form, exc: ValidationError) -> None:
