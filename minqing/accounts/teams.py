@@ -173,7 +173,9 @@ def member_save(
     who holds the role now, rather than silently demoting them.
     """
     _check(acting_user, team.node)
-    team = ServiceTeam.objects.select_for_update().select_related("node").get(pk=team.pk)
+    team = (
+        ServiceTeam.objects.select_for_update(of=("self",)).select_related("node").get(pk=team.pk)
+    )
     if member is not None:
         member = TeamMember.objects.select_for_update().get(pk=member.pk, team=team)
     errors: dict[str, str] = {}

@@ -279,7 +279,11 @@ def helper_update(*, acting_user, helper: Helper, data: dict, request=None) -> H
     """
     if not can_disqualify(acting_user, helper):
         raise PermissionDenied(ERR_HELPER_EDIT_NOT_ALLOWED)
-    helper = Helper.objects.select_for_update().select_related("user", "node").get(pk=helper.pk)
+    helper = (
+        Helper.objects.select_for_update(of=("self",))
+        .select_related("user", "node")
+        .get(pk=helper.pk)
+    )
     errors: dict[str, str] = {}
     new: dict = {}
     if "name" in data:
