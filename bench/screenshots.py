@@ -188,6 +188,29 @@ def field_work(s: Shooter, browser, password: str) -> None:
     page.goto("/secondments/")
     if first_link(page, "td a[href^='/secondments/']", "team", s):
         s.shot(page, "21-secondment")
+    page.goto("/assistance/pairings/")
+    link = page.locator("td a[href^='/assistance/pairings/']")
+    if link.count():
+        page.goto(link.first.get_attribute("href") + "edit/")
+        s.shot(page, "23-pairing-edit")
+    else:
+        s.problems.append("county sees no pairing: no pairing edit screenshot")
+    ctx.close()
+
+    ctx, page = s.context(browser)
+    s.login(page, "community", password)
+    # The community's own page (a 12-digit code), then the first grid (15 digits) below it.
+    links = "els => els.map(e => e.getAttribute('href'))"
+    page.goto("/tree/")
+    hrefs = page.eval_on_selector_all("a[href^='/tree/']", links)
+    page.goto(next((h for h in hrefs if len(h.strip("/").split("/")[-1]) == 12), "/tree/"))
+    hrefs = page.eval_on_selector_all("a[href^='/tree/']", links)
+    grids = [h.strip("/").split("/")[-1] for h in hrefs if len(h.strip("/").split("/")[-1]) == 15]
+    if grids:
+        page.goto(f"/teams/{grids[0]}/")
+        s.shot(page, "24-service-team")
+    else:
+        s.problems.append("community sees no grid: no service team screenshot")
     ctx.close()
 
     ctx, page = s.context(browser)
