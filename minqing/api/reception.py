@@ -14,6 +14,7 @@ from ninja.responses import Status as Reply
 from pydantic import Field
 
 from minqing.api.cases import CaseRowOut, case_row
+from minqing.api.errors import payload_names
 from minqing.api.schemas import ErrorOut, FieldErrorsOut, InSchema
 from minqing.cases import reception
 from minqing.cases.models import ReceptionDay, ReceptionMatter
@@ -154,15 +155,16 @@ def day_get(request, pk: int):
     summary="Open a reception day (接待日) for a community in the caller's scope",
 )
 def day_create(request, payload: DayIn):
-    day = reception.reception_day_create(
-        acting_user=request.user,
-        data={
-            "node": payload.node_code,
-            "date": payload.date.isoformat(),
-            "receivers": payload.receivers,
-            "place": payload.place,
-        },
-    )
+    with payload_names(node="node_code"):
+        day = reception.reception_day_create(
+            acting_user=request.user,
+            data={
+                "node": payload.node_code,
+                "date": payload.date.isoformat(),
+                "receivers": payload.receivers,
+                "place": payload.place,
+            },
+        )
     return Reply(201, _day_detail(reception.reception_day_for(request.user, day.pk)))
 
 
@@ -186,10 +188,11 @@ def matter_add(request, pk: int, payload: MatterIn):
 )
 def matter_to_case(request, pk: int, payload: ToCaseIn):
     matter = _matter_for(request.user, pk)
-    case = reception.reception_matter_to_case(
-        acting_user=request.user,
-        matter=matter,
-        grid=payload.grid_code,
-        category=payload.category,
-    )
+    with payload_names(grid="grid_code"):
+        case = reception.reception_matter_to_case(
+            acting_user=request.user,
+            matter=matter,
+            grid=payload.grid_code,
+            category=payload.category,
+        )
     return Reply(201, case_row(case))

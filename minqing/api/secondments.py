@@ -15,6 +15,7 @@ from ninja import Query, Router, Schema
 from ninja.responses import Status as Reply
 from pydantic import Field
 
+from minqing.api.errors import payload_names
 from minqing.api.schemas import ErrorOut, FieldErrorsOut, InSchema
 from minqing.secondments import selectors, services
 from minqing.secondments.forms import ERR_USERNAME
@@ -33,6 +34,12 @@ Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 ERR_DATE_RANGE = _("日期超出可接受的范围（2000 至 2100 年）。")
 ERR_MEMBER_IDS = _("所选成员不属于该派驻团队。")
 ERR_RECORD = _("不存在或不在您的管辖范围内。")
+# The services' field names → this API's.
+TEAM_FIELDS = {
+    "sending_org": "sending_org_id",
+    "receiving_place": "receiving_place_id",
+    "node": "node_code",
+}
 EARLIEST, LATEST = datetime.date(2000, 1, 1), datetime.date(2100, 12, 31)
 
 
@@ -509,9 +516,10 @@ def _member_data(payload: MemberIn) -> dict:
     summary="Form a dispatched team (组团派驻) — county and street offices",
 )
 def secondment_post(request, payload: SecondmentIn):
-    s = services.secondment_create(
-        acting_user=request.user, data=_team_data(request.user, payload), request=request
-    )
+    with payload_names(**TEAM_FIELDS):
+        s = services.secondment_create(
+            acting_user=request.user, data=_team_data(request.user, payload), request=request
+        )
     return Reply(201, _detail(request.user, selectors.secondment_for(request.user, s.pk)))
 
 
@@ -526,7 +534,10 @@ def secondment_put(request, secondment_id: Id, payload: SecondmentIn):
     # Units linked from the registry that this API does not name stay as they are.
     data.setdefault("sending_place", s.sending_place)
     data.setdefault("receiving_org", s.receiving_org)
-    services.secondment_update(acting_user=request.user, secondment=s, data=data, request=request)
+    with payload_names(**TEAM_FIELDS):
+        services.secondment_update(
+            acting_user=request.user, secondment=s, data=data, request=request
+        )
     return _detail(request.user, selectors.secondment_for(request.user, secondment_id))
 
 
@@ -537,9 +548,10 @@ def secondment_put(request, secondment_id: Id, payload: SecondmentIn):
 )
 def member_post(request, secondment_id: Id, payload: MemberIn):
     s = selectors.secondment_for(request.user, secondment_id)
-    m = services.member_add(
-        acting_user=request.user, secondment=s, data=_member_data(payload), request=request
-    )
+    with payload_names(user="username"):
+        m = services.member_add(
+            acting_user=request.user, secondment=s, data=_member_data(payload), request=request
+        )
     return Reply(201, _member(m, timezone.localdate()))
 
 
@@ -555,7 +567,8 @@ def member_put(request, secondment_id: Id, member_id: Id, payload: MemberIn):
     member = s.members.filter(pk=member_id).first()
     if member is None:
         raise Http404
-    m = services.member_update(
-        acting_user=request.user, member=member, data=_member_data(payload), request=request
-    )
+    with payload_names(user="username"):
+        m = services.member_update(
+            acting_user=request.user, member=member, data=_member_data(payload), request=request
+        )
     return _member(m, timezone.localdate())

@@ -45,7 +45,7 @@ def test_bad_input_names_the_field_and_stores_nothing(client, community_worker, 
     client.force_login(community_worker)
     today = timezone.localdate().isoformat()
     for payload, field in [
-        ({"node_code": tree["other_community"].code, "date": today, "receivers": "x"}, "node"),
+        ({"node_code": tree["other_community"].code, "date": today, "receivers": "x"}, "node_code"),
         ({"node_code": tree["community"].code, "date": "1999-01-01", "receivers": "x"}, "date"),
         ({"node_code": tree["community"].code, "date": today, "receivers": ""}, "receivers"),
     ]:
@@ -69,7 +69,7 @@ def test_bad_input_names_the_field_and_stores_nothing(client, community_worker, 
     r = post(
         client, f"/api/reception/matters/{pending.pk}/case", {"grid_code": tree["grid_c"].code}
     )
-    assert r.status_code == 400 and "grid" in r.json()["errors"]
+    assert r.status_code == 400 and "grid_code" in r.json()["errors"]
     pending.refresh_from_db()
     assert pending.case is None
 

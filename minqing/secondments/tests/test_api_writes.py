@@ -59,7 +59,7 @@ def test_bad_input_names_the_field_and_stores_nothing(client, community_worker, 
     for payload, field in [
         ({**base, "kind": "circus"}, "kind"),
         ({**base, "node_code": "999"}, "node_code"),
-        ({**base, "node_code": tree["grid_c"].code}, "node"),
+        ({**base, "node_code": tree["grid_c"].code}, "node_code"),
         ({**base, "sending_name": ""}, "sending_name"),
         ({**base, "cycle_end": "2025-01-01"}, "cycle_end"),
         ({**base, "cycle_start": "1900-01-01"}, "cycle_start"),
