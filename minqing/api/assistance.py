@@ -12,6 +12,7 @@ from typing import Annotated
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from ninja import Query, Router, Schema
 from ninja.responses import Status as Reply
 from pydantic import Field
@@ -27,9 +28,9 @@ from minqing.grids.models import Node
 
 router = Router(tags=["assistance"])
 
-ERR_PROGRAMME = "没有这个帮扶项目。"
-ERR_GROUP = "没有这个帮扶小组，或不在您的范围内。"
-ERR_HELPER = "没有这个帮扶人，或不在您的范围内。"
+ERR_PROGRAMME = _("没有这个帮扶项目。")
+ERR_GROUP = _("没有这个帮扶小组，或不在您的范围内。")
+ERR_HELPER = _("没有这个帮扶人，或不在您的范围内。")
 
 
 # ------------------------------------------------------------------ shapes

@@ -22,8 +22,8 @@ from minqing.assistance.models import (
 from minqing.grids.models import Level
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
-ERR_MONTH = "月份格式应为 YYYY-MM，如 2026-03。"
-ERR_USER = "没有这个用户名的账号。"
+ERR_MONTH = _("月份格式应为 YYYY-MM，如 2026-03。")
+ERR_USER = _("没有这个用户名的账号。")
 
 
 def parse_month(raw: str, default: dt.date | None = None) -> dt.date:

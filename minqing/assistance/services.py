@@ -2,8 +2,9 @@
 
 Each function validates, checks who may do it, writes and audits in one transaction, like
 registry.services and visits.services. Errors are Django ValidationErrors keyed by form field,
-with the Chinese messages below (the UI, the API and the tests share them); acting on something
-the user may not act on raises registry.services.PermissionDenied.
+with the messages below (the UI, the API and the tests share them: Chinese source text, lazily
+translated into the request's language); acting on something the user may not act on raises
+registry.services.PermissionDenied.
 
 Who may do what:
 - offices (社区工作者/书记, 街道, 县, 管理员) register helpers, pair them with targets of their
@@ -19,6 +20,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from minqing.accounts.access import has_role, scope_queryset, visible_nodes
 from minqing.accounts.models import Role
@@ -46,58 +48,59 @@ from minqing.grids.models import Level, Node
 from minqing.registry.models import Household, Organisation, Person, Place
 from minqing.registry.services import PermissionDenied
 
-ERR_REQUIRED = "此项必填。"
-ERR_TOO_LONG = "不能超过 {n} 个字。"
-ERR_NOT_MANAGER = "只有社区、街道、县级工作人员可以管理结对帮扶。"
-ERR_PROGRAMME = "请选择启用中的帮扶项目。"
-ERR_TARGET_REQUIRED = "请选择帮扶对象：{kind}。"
-ERR_TARGET_SCOPE = "该帮扶对象不存在或不在您的管辖范围内。"
-ERR_NODE_LEVEL = "请选择村/社区一级的节点。"
-ERR_ALREADY_PAIRED = "该对象在“{programme}”中已有结对，请勿重复结对。"
-ERR_HELPERS_REQUIRED = "请选择帮扶人。"
-ERR_ONE_HELPER = "一对一结对只能选择一位帮扶人。"
-ERR_MANY_HELPERS = "多对一结对至少选择两位帮扶人。"
-ERR_UNIT_HELPERS = "单位对单位结对的帮扶方须是单位。"
-ERR_HELPER_SCOPE = "所选帮扶人不存在或不在您的范围内。"
-ERR_HELPER_DISQUALIFIED = "帮扶人“{name}”已被取消资格，不能结对。"
-ERR_GROUP_REQUIRED = "小组结对请选择帮扶小组。"
-ERR_GROUP_PROGRAMME = "该小组不属于所选帮扶项目。"
-ERR_GROUP_EMPTY = "该小组没有具备资格的组员。"
-ERR_GROUP_NOT_ALLOWED = "只有小组结对的项目可以选择小组。"
-ERR_CAUSE = "困难原因无效。"
-ERR_WORK_ABILITY = "请选择有劳动能力、无劳动能力或未评估。"
-ERR_START_FUTURE = "结对日期不能晚于今天。"
-ERR_START_PAST = "结对日期不能早于 2000 年。"
-ERR_END_BEFORE_START = "结束日期不能早于结对日期。"
-ERR_END_FUTURE = "结束日期不能晚于今天。"
-ERR_ALREADY_ENDED = "该结对已经结束。"
-ERR_REASON_REQUIRED = "请填写原因。"
-ERR_KIND = "请选择帮扶内容。"
-ERR_HELP_DATE_FUTURE = "帮扶日期不能晚于今天。"
-ERR_HELP_DATE_BEFORE = "帮扶日期不能早于结对日期（{start}）。"
-ERR_HELP_DATE_AFTER = "帮扶日期不能晚于结对结束日期（{end}）。"
-ERR_HELP_ENDED = "该结对已结束，不能再记录帮扶。"
-ERR_HELP_EMPTY = "请填写帮扶情况，或资金、物资。"
-ERR_AMOUNT = "金额须为不小于 0 的数字，最多两位小数。"
-ERR_AMOUNT_TOO_BIG = "金额过大，请核实（单笔不超过 1000 万元）。"
-ERR_FUND_SOURCE = "有资金或物资时请选择资金来源：扶贫资金、干部捐助或社会募集。"
-ERR_FUND_SOURCE_INVALID = "资金来源无效。"
-ERR_HELP_HELPER = "所选帮扶人不是该结对的帮扶人。"
-ERR_HELP_NOT_ALLOWED = "您不是该结对的帮扶人，也没有代为记录的权限。"
-ERR_HELPER_KIND = "请选择帮扶人类型。"
-ERR_HELPER_USER_TAKEN = "该账号已登记为帮扶人。"
-ERR_HELPER_NODE = "请选择您管辖范围内的区划节点。"
-ERR_ALREADY_DISQUALIFIED = "该帮扶人已被取消资格。"
-ERR_DISQUALIFY_NOT_ALLOWED = "只有登记该帮扶人的单位或其上级可以取消其资格。"
-ERR_GROUP_SCOPE = "该小组不存在或不在您的范围内。"
-ERR_DISQUALIFY_DATE = "取消资格日期不能晚于今天。"
-ERR_HELPER_EDIT_NOT_ALLOWED = "只有登记该帮扶人的单位或其上级可以修改其信息。"
-ERR_PAIRING_ENDED_EDIT = "该结对已经结束，不能再修改。"
-ERR_GROUP_KIND = "请选择小组结对的帮扶项目。"
-ERR_GROUP_NODE = "请选择您管辖范围内的社区或网格。"
-ERR_GROUP_MEMBERS = "请选择至少一位有资格的组员。"
-ERR_GROUP_EDIT_NOT_ALLOWED = "只有小组所在社区或其上级可以修改小组。"
-ERR_GROUP_HELPERS = "小组结对的帮扶人就是小组的组员：请更换小组，或调整小组的组员。"
+ERR_REQUIRED = _("此项必填。")
+ERR_TOO_LONG = _("不能超过 {n} 个字。")
+ERR_NOT_MANAGER = _("只有社区、街道、县级工作人员可以管理结对帮扶。")
+ERR_PROGRAMME = _("请选择启用中的帮扶项目。")
+ERR_TARGET_REQUIRED = _("请选择帮扶对象：{kind}。")
+ERR_TARGET_SCOPE = _("该帮扶对象不存在或不在您的管辖范围内。")
+ERR_NODE_LEVEL = _("请选择村/社区一级的节点。")
+ERR_ALREADY_PAIRED = _("该对象在“{programme}”中已有结对，请勿重复结对。")
+ERR_HELPERS_REQUIRED = _("请选择帮扶人。")
+ERR_ONE_HELPER = _("一对一结对只能选择一位帮扶人。")
+ERR_MANY_HELPERS = _("多对一结对至少选择两位帮扶人。")
+ERR_UNIT_HELPERS = _("单位对单位结对的帮扶方须是单位。")
+ERR_HELPER_SCOPE = _("所选帮扶人不存在或不在您的范围内。")
+ERR_HELPER_DISQUALIFIED = _("帮扶人“{name}”已被取消资格，不能结对。")
+ERR_GROUP_REQUIRED = _("小组结对请选择帮扶小组。")
+ERR_GROUP_PROGRAMME = _("该小组不属于所选帮扶项目。")
+ERR_GROUP_EMPTY = _("该小组没有具备资格的组员。")
+ERR_GROUP_NOT_ALLOWED = _("只有小组结对的项目可以选择小组。")
+ERR_CAUSE = _("困难原因无效。")
+ERR_WORK_ABILITY = _("请选择有劳动能力、无劳动能力或未评估。")
+ERR_START_FUTURE = _("结对日期不能晚于今天。")
+ERR_START_PAST = _("结对日期不能早于 2000 年。")
+ERR_END_BEFORE_START = _("结束日期不能早于结对日期。")
+ERR_END_FUTURE = _("结束日期不能晚于今天。")
+ERR_ALREADY_ENDED = _("该结对已经结束。")
+ERR_REASON_REQUIRED = _("请填写原因。")
+ERR_KIND = _("请选择帮扶内容。")
+ERR_HELP_DATE_FUTURE = _("帮扶日期不能晚于今天。")
+ERR_HELP_DATE_BEFORE = _("帮扶日期不能早于结对日期（{start}）。")
+ERR_HELP_DATE_AFTER = _("帮扶日期不能晚于结对结束日期（{end}）。")
+ERR_HELP_ENDED = _("该结对已结束，不能再记录帮扶。")
+ERR_HELP_EMPTY = _("请填写帮扶情况，或资金、物资。")
+ERR_AMOUNT = _("金额须为不小于 0 的数字，最多两位小数。")
+ERR_AMOUNT_TOO_BIG = _("金额过大，请核实（单笔不超过 1000 万元）。")
+ERR_FUND_SOURCE = _("有资金或物资时请选择资金来源：扶贫资金、干部捐助或社会募集。")
+ERR_FUND_SOURCE_INVALID = _("资金来源无效。")
+ERR_HELP_HELPER = _("所选帮扶人不是该结对的帮扶人。")
+ERR_HELP_NOT_ALLOWED = _("您不是该结对的帮扶人，也没有代为记录的权限。")
+ERR_HELPER_KIND = _("请选择帮扶人类型。")
+ERR_HELPER_USER_TAKEN = _("该账号已登记为帮扶人。")
+ERR_HELPER_NODE = _("请选择您管辖范围内的区划节点。")
+ERR_ALREADY_DISQUALIFIED = _("该帮扶人已被取消资格。")
+ERR_DISQUALIFY_NOT_ALLOWED = _("只有登记该帮扶人的单位或其上级可以取消其资格。")
+ERR_GROUP_SCOPE = _("该小组不存在或不在您的范围内。")
+ERR_DISQUALIFY_DATE = _("取消资格日期不能晚于今天。")
+ERR_HELPER_EDIT_NOT_ALLOWED = _("只有登记该帮扶人的单位或其上级可以修改其信息。")
+ERR_PAIRING_ENDED_EDIT = _("该结对已经结束，不能再修改。")
+ERR_GROUP_KIND = _("请选择小组结对的帮扶项目。")
+ERR_GROUP_NODE = _("请选择您管辖范围内的社区或网格。")
+ERR_GROUP_MEMBERS = _("请选择至少一位有资格的组员。")
+ERR_GROUP_EDIT_NOT_ALLOWED = _("只有小组所在社区或其上级可以修改小组。")
+ERR_GROUP_HELPERS = _("小组结对的帮扶人就是小组的组员：请更换小组，或调整小组的组员。")
+ERR_DATE = _("日期格式应为 YYYY-MM-DD。")
 
 MAX_TEXT = 2000
 MAX_AMOUNT = Decimal("10000000")
@@ -114,6 +117,8 @@ MANAGE_ROLES = {
 # Staff who may log help on a helper's behalf for pairings of their subtree.
 LOG_ROLES = MANAGE_ROLES | {Role.GRID_WORKER}
 
+# Stored as the pairing's end reason (data, like a reason typed in): Chinese whatever the UI
+# language, not a translated message.
 ENDED_BY_DISQUALIFICATION = "帮扶人被取消资格：{reason}"
 
 
@@ -198,7 +203,7 @@ def _date(value, field: str, errors: dict, default: dt.date | None = None) -> dt
     try:
         return dt.date.fromisoformat(str(value)[:10])
     except ValueError:
-        errors[field] = "日期格式应为 YYYY-MM-DD。"
+        errors[field] = ERR_DATE
         return default
 
 
@@ -512,7 +517,7 @@ def _target(acting_user, kind: str, data: dict, errors: dict):
     field = TARGET_FIELD[TargetKind(kind)]
     value = data.get(field)
     if value is None or value == "":
-        errors[field] = ERR_TARGET_REQUIRED.format(kind=source(TargetKind(kind).label))
+        errors[field] = ERR_TARGET_REQUIRED.format(kind=TargetKind(kind).label)
         return None
     model = {
         "household": Household,

@@ -79,7 +79,7 @@ def test_pairing_edit_refusals_change_nothing(
     ]:
         r = client.post(url, data)
         assert r.status_code == 400, data
-        assert message in r.content.decode(), data
+        assert str(message) in r.content.decode(), data
     services.helper_disqualify(acting_user=office, helper=cadre2_helper, reason="长期未联系")
     # A disqualified helper is not offered, and one posted anyway is refused.
     assert f'value="{cadre2_helper.pk}"' not in client.get(url).content.decode()
@@ -97,9 +97,9 @@ def test_pairing_edit_refusals_change_nothing(
     services.pairing_end(acting_user=office, pairing=p, reason="脱贫")
     r = client.get(url)
     assert r.status_code == 302
-    assert services.ERR_PAIRING_ENDED_EDIT in client.get(r["Location"]).content.decode()
+    assert str(services.ERR_PAIRING_ENDED_EDIT) in client.get(r["Location"]).content.decode()
     r = post_json(client, f"/api/assistance/pairings/{p.pk}", {"note": "x"}, "patch")
-    assert r.status_code == 400 and services.ERR_PAIRING_ENDED_EDIT in str(r.json()["errors"])
+    assert r.status_code == 400 and str(services.ERR_PAIRING_ENDED_EDIT) in str(r.json()["errors"])
 
 
 def test_only_the_office_over_the_pairing_may_edit_it(
@@ -147,7 +147,7 @@ def test_a_group_pairing_changes_group_and_takes_its_members(
     # Helper ids are not how a group pairing is changed.
     r = post_json(client, f"/api/assistance/pairings/{p.pk}", {"helper_ids": [mother.pk]}, "patch")
     assert r.status_code == 400
-    assert r.json()["errors"]["helpers"] == [services.ERR_GROUP_HELPERS]
+    assert r.json()["errors"]["helpers"] == [str(services.ERR_GROUP_HELPERS)]
     r = post_json(client, f"/api/assistance/pairings/{p.pk}", {"group_id": 99999}, "patch")
     assert r.status_code == 400 and "group_id" in r.json()["errors"]
 
@@ -267,7 +267,9 @@ def test_api_pairing_errors_name_the_field(
     # A household of another community is out of the community secretary's scope.
     client.force_login(community_worker)
     r = post_json(client, url, {**base, "household_id": household_c.pk})
-    assert r.status_code == 400 and r.json()["errors"]["household"] == [services.ERR_TARGET_SCOPE]
+    assert r.status_code == 400 and r.json()["errors"]["household"] == [
+        str(services.ERR_TARGET_SCOPE)
+    ]
     assert Pairing.objects.count() == 0
     # Helpers' own validation.
     r = post_json(client, "/api/assistance/helpers/", {"kind": "alien", "name": "x"})
@@ -324,7 +326,9 @@ def test_group_refusals(client, office, cadre_helper, mother, community_worker, 
         assert client.post(url, data).status_code == 400, data
     assert not HelperGroup.objects.exists()
     r = post_json(client, "/api/assistance/groups/", {"programme": "cadre", "name": "x", "node_code": tree["community"].code, "member_ids": [mother.pk]})  # fmt: skip
-    assert r.status_code == 400 and r.json()["errors"]["programme"] == [services.ERR_GROUP_KIND]
+    assert r.status_code == 400 and r.json()["errors"]["programme"] == [
+        str(services.ERR_GROUP_KIND)
+    ]
     r = post_json(client, "/api/assistance/groups/", {"programme": "group", "name": "x", "node_code": tree["community"].code, "member_ids": [999999]})  # fmt: skip
     assert r.status_code == 400 and "member_ids" in r.json()["errors"]
     r = post_json(client, "/api/assistance/groups/", {"programme": "group", "name": "县里一组", "node_code": tree["community"].code, "member_ids": [cadre_helper.pk, mother.pk]})  # fmt: skip

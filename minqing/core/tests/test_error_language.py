@@ -12,6 +12,8 @@ from urllib.parse import urlencode
 import pytest
 
 from conftest import login
+from minqing.assistance import services as assistance
+from minqing.assistance.models import HelperKind, Programme
 from minqing.cases import services
 from minqing.cases.models import Category, Open311Client
 from minqing.core.tests.test_language import _po_entries
@@ -213,6 +215,118 @@ def test_open311_keeps_chinese_whatever_the_client_asks(client, tree):
     assert response.status_code == 400
     description = response.json()[0]["description"]
     assert "电话号码格式不对" in description and "Invalid phone number" not in description
+
+
+# ------------------------------------------------------------------ assistance
+
+
+@pytest.fixture
+def mother(county_officer, tree):
+    """An 爱心妈妈 registered by the county in the community."""
+    return assistance.helper_create(
+        acting_user=county_officer,
+        data={"kind": HelperKind.MOTHER, "name": "王爱心", "phone": "13700002222",
+              "node": tree["community"]},
+    )  # fmt: skip
+
+
+@pytest.fixture
+def mother2(county_officer, tree):
+    return assistance.helper_create(
+        acting_user=county_officer,
+        data={"kind": HelperKind.MOTHER, "name": "李慈爱", "node": tree["community"]},
+    )
+
+
+@pytest.fixture
+def pairing(county_officer, mother, household_a):
+    """A running one-to-one pairing of the "cadre" programme with household A."""
+    return assistance.pairing_create(
+        acting_user=county_officer,
+        data={"programme": Programme.objects.get(code="cadre"), "helpers": [mother],
+              "household": household_a},
+    )  # fmt: skip
+
+
+def test_an_assistance_api_refusal_follows_accept_language(client, county_officer, pairing):
+    login(client, county_officer)
+    url = f"/api/assistance/pairings/{pairing.pk}"
+
+    chinese = client.patch(url, {"work_ability": "fly"}, content_type=JSON)
+    assert chinese.status_code == 400
+    assert chinese.json() == {
+        "detail": "输入有误",
+        "errors": {"work_ability": ["请选择有劳动能力、无劳动能力或未评估。"]},
+    }
+
+    response = client.patch(url, {"work_ability": "fly"}, content_type=JSON, **EN)
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "Invalid input",
+        "errors": {"work_ability": ["Choose able to work, unable to work or not assessed."]},
+    }
+    pairing.refresh_from_db()
+    assert pairing.work_ability == ""
+
+
+def test_an_assistance_placeholder_is_filled_in_the_messages_language(
+    client, county_officer, mother
+):
+    """ERR_TARGET_REQUIRED names the programme's target kind in the sentence's language."""
+    login(client, county_officer)
+    body = {"programme": "cadre", "helper_ids": [mother.pk]}
+    r = client.post("/api/assistance/pairings/", body, content_type=JSON)
+    assert r.status_code == 400
+    assert r.json()["errors"] == {"household": ["请选择帮扶对象：家庭户。"]}
+    r = client.post("/api/assistance/pairings/", body, content_type=JSON, **EN)
+    assert r.status_code == 400
+    assert r.json()["errors"] == {"household": ["Choose the target: Households."]}
+
+
+def test_assistance_pages_explain_a_service_refusal_in_the_page_language(
+    client, county_officer, mother, mother2, pairing, tree
+):
+    login(client, county_officer)
+    helper_url = f"/assistance/helpers/{mother.pk}/edit/"
+    bad_phone = {"name": "王爱心", "phone": "12345", "node": tree["community"].pk}
+    pairing_url = f"/assistance/pairings/{pairing.pk}/edit/"
+    two_helpers = {"helpers": [mother.pk, mother2.pk]}
+
+    response = client.post(helper_url, bad_phone)
+    assert response.status_code == 400
+    assert "电话号码格式不对" in response.content.decode()
+    response = client.post(pairing_url, two_helpers)
+    assert response.status_code == 400
+    assert "一对一结对只能选择一位帮扶人。" in response.content.decode()
+
+    english(client)
+    response = client.post(helper_url, bad_phone)
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Invalid phone number: a mobile number has 11 digits starting with 1" in html
+    assert "电话号码格式不对" not in html
+    response = client.post(pairing_url, two_helpers)
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "Choose only one helper for a one-to-one pairing." in html
+    assert "一对一结对" not in html
+    mother.refresh_from_db()
+    assert mother.phone == "13700002222"
+    assert list(pairing.helpers.all()) == [mother]
+
+
+def test_an_ended_pairing_is_explained_in_english_after_the_redirect(
+    client, county_officer, pairing
+):
+    """ERR_PAIRING_ENDED_EDIT goes through the messages framework (stored, shown on the next
+    page): it is stored in the language of the request that refused."""
+    assistance.pairing_end(acting_user=county_officer, pairing=pairing, reason="脱贫")
+    login(client, county_officer)
+    english(client)
+    response = client.get(f"/assistance/pairings/{pairing.pk}/edit/", follow=True)
+    html = response.content.decode()
+    assert "This pairing has ended and can no longer be changed." in html
+    assert "该结对已经结束" not in html
 
 
 # ------------------------------------------------------------------ the catalogue
