@@ -18,6 +18,7 @@ from ninja.responses import Status as Reply
 from pydantic import Field
 
 from minqing.accounts.models import User
+from minqing.api.errors import payload_names
 from minqing.api.schemas import ErrorOut, FieldErrorsOut, InSchema
 from minqing.assistance import schedule, selectors, services
 from minqing.assistance.forms import ERR_USER, parse_month
@@ -31,6 +32,17 @@ router = Router(tags=["assistance"])
 ERR_PROGRAMME = _("没有这个帮扶项目。")
 ERR_GROUP = _("没有这个帮扶小组，或不在您的范围内。")
 ERR_HELPER = _("没有这个帮扶人，或不在您的范围内。")
+
+# The services' field names → this API's (errors come back under the names sent).
+PAIRING_FIELDS = {
+    "household": "household_id",
+    "person": "person_id",
+    "node": "node_code",
+    "place": "place_id",
+    "organisation": "organisation_id",
+    "helpers": "helper_ids",
+    "group": "group_id",
+}
 
 
 # ------------------------------------------------------------------ shapes
@@ -733,7 +745,8 @@ def pairing_create(request, payload: PairingIn):
         "note": payload.note,
         "start": payload.start,
     }
-    pairing = services.pairing_create(acting_user=request.user, data=data, request=request)
+    with payload_names(**PAIRING_FIELDS):
+        pairing = services.pairing_create(acting_user=request.user, data=data, request=request)
     pairing = selectors.pairing_for(request.user, pairing.pk)
     return Reply(201, pairing_detail(request.user, pairing))
 
@@ -751,7 +764,10 @@ def pairing_patch(request, pk: int, payload: PairingPatch):
         data["helpers"] = _helpers_by_id(sent["helper_ids"] or [])
     if "group_id" in sent:
         data["group"] = _group_by_id(sent["group_id"])
-    services.pairing_update(acting_user=request.user, pairing=pairing, data=data, request=request)
+    with payload_names(**PAIRING_FIELDS):
+        services.pairing_update(
+            acting_user=request.user, pairing=pairing, data=data, request=request
+        )
     return pairing_detail(request.user, selectors.pairing_for(request.user, pk))
 
 
@@ -819,7 +835,8 @@ def helper_create(request, payload: HelperIn):
         "node": _node_by_code(payload.node_code, "node_code"),
         "note": payload.note,
     }
-    helper = services.helper_create(acting_user=request.user, data=data, request=request)
+    with payload_names(node="node_code", user="username"):
+        helper = services.helper_create(acting_user=request.user, data=data, request=request)
     return Reply(201, helper_detail(request.user, selectors.helper_for(request.user, helper.pk)))
 
 
@@ -833,7 +850,8 @@ def helper_patch(request, pk: int, payload: HelperPatch):
     data = payload.model_dump(exclude_unset=True)
     if "node_code" in data:
         data["node"] = _node_by_code(data.pop("node_code") or "", "node_code")
-    services.helper_update(acting_user=request.user, helper=helper, data=data, request=request)
+    with payload_names(node="node_code"):
+        services.helper_update(acting_user=request.user, helper=helper, data=data, request=request)
     return helper_detail(request.user, selectors.helper_for(request.user, pk))
 
 
@@ -908,7 +926,8 @@ def group_create(request, payload: GroupIn):
         "node": _node_by_code(payload.node_code, "node_code"),
         "members": _members(payload.member_ids),
     }
-    group = services.group_save(acting_user=request.user, data=data, request=request)
+    with payload_names(node="node_code", members="member_ids"):
+        group = services.group_save(acting_user=request.user, data=data, request=request)
     return Reply(201, group_out(request.user, _group_for(request.user, group.pk)))
 
 
@@ -925,5 +944,6 @@ def group_patch(request, pk: int, payload: GroupPatch):
         data["name"] = sent["name"] or ""
     if "member_ids" in sent:
         data["members"] = _members(sent["member_ids"] or [])
-    services.group_save(acting_user=request.user, data=data, group=group, request=request)
+    with payload_names(members="member_ids"):
+        services.group_save(acting_user=request.user, data=data, group=group, request=request)
     return group_out(request.user, _group_for(request.user, pk))

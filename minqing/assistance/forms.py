@@ -308,6 +308,10 @@ class PairingEditForm(PairingForm):
             self.fields["helpers"].queryset = selectors.helpers_for(self.user).filter(
                 Q(disqualified_on__isnull=True) | Q(pairings=pairing)
             ).distinct().order_by("kind", "name")  # fmt: skip
+            # The list is long at a county: say who helps now, beside the choice.
+            self.fields["helpers"].help_text = _("现为：%(names)s。可按住 Ctrl 多选。") % {
+                "names": "、".join(h.name for h in pairing.helpers.all()) or "—"
+            }
 
     def service_data(self) -> dict:
         d = {k: v for k, v in self.cleaned_data.items() if k in self.fields}

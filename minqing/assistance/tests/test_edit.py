@@ -147,7 +147,7 @@ def test_a_group_pairing_changes_group_and_takes_its_members(
     # Helper ids are not how a group pairing is changed.
     r = post_json(client, f"/api/assistance/pairings/{p.pk}", {"helper_ids": [mother.pk]}, "patch")
     assert r.status_code == 400
-    assert r.json()["errors"]["helpers"] == [str(services.ERR_GROUP_HELPERS)]
+    assert r.json()["errors"]["helper_ids"] == [str(services.ERR_GROUP_HELPERS)]
     r = post_json(client, f"/api/assistance/pairings/{p.pk}", {"group_id": 99999}, "patch")
     assert r.status_code == 400 and "group_id" in r.json()["errors"]
 
@@ -253,8 +253,8 @@ def test_api_pairing_errors_name_the_field(
     cases = [
         ({**base, "programme": "nope"}, "programme"),
         ({**base, "helper_ids": [999999]}, "helper_ids"),
-        ({**base, "household_id": None}, "household"),
-        ({**base, "household_id": 999999}, "household"),
+        ({**base, "household_id": None}, "household_id"),
+        ({**base, "household_id": 999999}, "household_id"),
         ({**base, "causes": ["laziness"]}, "causes"),
         ({**base, "work_ability": "maybe"}, "work_ability"),
         ({**base, "start": "2099-01-01"}, "start"),
@@ -267,7 +267,7 @@ def test_api_pairing_errors_name_the_field(
     # A household of another community is out of the community secretary's scope.
     client.force_login(community_worker)
     r = post_json(client, url, {**base, "household_id": household_c.pk})
-    assert r.status_code == 400 and r.json()["errors"]["household"] == [
+    assert r.status_code == 400 and r.json()["errors"]["household_id"] == [
         str(services.ERR_TARGET_SCOPE)
     ]
     assert Pairing.objects.count() == 0
@@ -277,7 +277,7 @@ def test_api_pairing_errors_name_the_field(
     r = post_json(client, "/api/assistance/helpers/", {"kind": "cadre", "username": "nobody"})
     assert r.status_code == 400 and "username" in r.json()["errors"]
     r = post_json(client, "/api/assistance/helpers/", {"kind": "volunteer", "name": "x", "node_code": "330188001002"})  # fmt: skip
-    assert r.status_code == 400 and "node" in r.json()["errors"]
+    assert r.status_code == 400 and "node_code" in r.json()["errors"]
     assert client.get("/api/assistance/helpers/999999").status_code == 404
 
 

@@ -277,10 +277,10 @@ def test_an_assistance_placeholder_is_filled_in_the_messages_language(
     body = {"programme": "cadre", "helper_ids": [mother.pk]}
     r = client.post("/api/assistance/pairings/", body, content_type=JSON)
     assert r.status_code == 400
-    assert r.json()["errors"] == {"household": ["请选择帮扶对象：家庭户。"]}
+    assert r.json()["errors"] == {"household_id": ["请选择帮扶对象：家庭户。"]}
     r = client.post("/api/assistance/pairings/", body, content_type=JSON, **EN)
     assert r.status_code == 400
-    assert r.json()["errors"] == {"household": ["Choose the target: Households."]}
+    assert r.json()["errors"] == {"household_id": ["Choose the target: Households."]}
 
 
 def test_assistance_pages_explain_a_service_refusal_in_the_page_language(
