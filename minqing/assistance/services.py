@@ -40,6 +40,7 @@ from minqing.assistance.models import (
     WorkAbility,
 )
 from minqing.core.audit import audit_log
+from minqing.core.forms import clean_text as _text
 from minqing.core.i18n import source
 from minqing.core.masking import mask_phone
 from minqing.core.models import AuditAction
@@ -165,15 +166,6 @@ def can_log_help(user, pairing: Pairing) -> bool:
 
 
 # --- small parsers ---------------------------------------------------------------------------
-
-
-def _text(data: dict, field: str, n: int, errors: dict, *, required: bool = False) -> str:
-    value = str(data.get(field) or "").strip()
-    if len(value) > n:
-        errors[field] = ERR_TOO_LONG.format(n=n)
-    elif required and not value:
-        errors[field] = ERR_REQUIRED
-    return value
 
 
 def parse_amount(raw) -> Decimal | None:

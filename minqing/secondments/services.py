@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from minqing.accounts.access import has_role, node_in_scope
 from minqing.accounts.models import Role, User
 from minqing.core.audit import audit_log, snapshot
+from minqing.core.forms import clean_text as _text
 from minqing.core.i18n import source
 from minqing.core.models import AuditAction
 from minqing.core.phone import ERR_PHONE, is_valid_phone, normalise_phone
@@ -147,15 +148,6 @@ def _require_recorder(user, secondment: Secondment) -> None:
 
 
 # --- small validators ------------------------------------------------------------------------
-
-
-def _text(data: dict, name: str, n: int, errors: dict, *, required: bool = False) -> str:
-    value = str(data.get(name) or "").strip()
-    if required and not value:
-        errors[name] = ERR_REQUIRED
-    elif len(value) > n:
-        errors[name] = ERR_TOO_LONG.format(n=n)
-    return value
 
 
 def _date(data: dict, name: str, errors: dict, *, required: bool = True) -> dt.date | None:

@@ -29,6 +29,7 @@ from minqing.accounts.access import can_edit_registry, has_role, scope_queryset,
 from minqing.accounts.links import linked_households_q
 from minqing.accounts.models import DataScope, Role
 from minqing.core.audit import audit_log
+from minqing.core.forms import clean_text as _text
 from minqing.core.i18n import source
 from minqing.core.models import AuditAction
 from minqing.core.workdays import add_working_days
@@ -285,13 +286,6 @@ def grid_team_users(grid):
         .distinct()
         .order_by("full_name", "username")
     )
-
-
-def _text(data: dict, field: str, n: int, errors: dict) -> str:
-    value = str(data.get(field) or "").strip()
-    if len(value) > n:
-        errors[field] = ERR_TOO_LONG.format(n=n)
-    return value
 
 
 def visit_clean(*, acting_user, household: Household, data: dict, now: dt.datetime) -> dict:
