@@ -17,6 +17,7 @@ from ninja import Query, Router, Schema
 from ninja.responses import Status as Reply
 from pydantic import Field
 
+from minqing.accounts.access import visible_nodes
 from minqing.accounts.models import User
 from minqing.api.errors import payload_names
 from minqing.api.schemas import ErrorOut, FieldErrorsOut, InSchema
@@ -473,13 +474,13 @@ def helper_detail(user, h: Helper) -> dict:
     }
 
 
-def _node_by_code(code: str, field: str) -> Node | None:
-    """A node named by code, for a service that checks scope itself: None when no code was
-    given, a field error when the code names no node."""
+def _node_by_code(user, code: str, field: str) -> Node | None:
+    """A node of the caller's sight named by code: None when no code was given, a field error
+    when the caller sees no such node (the same whether it exists elsewhere or not at all)."""
     code = code.strip()
     if not code:
         return None
-    node = Node.objects.filter(code=code).first()
+    node = visible_nodes(user).filter(code=code).first()
     if node is None:
         raise ValidationError({field: services.ERR_HELPER_NODE})
     return node
@@ -729,13 +730,14 @@ def report(request, f: Query[ReportFilter]):
 )
 def pairing_create(request, payload: PairingIn):
     programme = _programme(payload.programme.strip())
-    node = _node_by_code(payload.node_code, "node_code")
+    code = payload.node_code.strip()
+    node = visible_nodes(request.user).filter(code=code).first() if code else None
     data = {
         "programme": programme,
         "household": payload.household_id,
         "person": payload.person_id,
-        # An unknown or out-of-scope community reads as "not in your scope", like the others.
-        "node": node.pk if node is not None else None,
+        # A community the caller does not see reads as "not in your scope", like the others.
+        "node": (node.pk if node is not None else 0) if code else None,
         "place": payload.place_id,
         "organisation": payload.organisation_id,
         "helpers": _helpers_by_id(payload.helper_ids),
@@ -794,15 +796,7 @@ def pairing_end(request, pk: int, payload: EndIn):
     summary="Helpers the caller sees: registered in their subtree or above, of their pairings",
 )
 def helper_list(request, f: Query[HelperFilter]):
-    qs = selectors.helpers_for(request.user)
-    q = f.q.strip()
-    if q:
-        qs = qs.filter(name__contains=q) | qs.filter(unit_name__contains=q)
-    if f.status == "qualified":
-        qs = qs.filter(disqualified_on__isnull=True)
-    elif f.status == "disqualified":
-        qs = qs.filter(disqualified_on__isnull=False)
-    qs = qs.order_by("kind", "name", "pk")
+    qs = selectors.helper_search(request.user, q=f.q, status=f.status)
     start = (f.page - 1) * f.page_size
     return {
         "items": [helper_out(h) for h in qs[start : start + f.page_size]],
@@ -832,7 +826,7 @@ def helper_create(request, payload: HelperIn):
         "name": payload.name,
         "phone": payload.phone,
         "unit_name": payload.unit_name,
-        "node": _node_by_code(payload.node_code, "node_code"),
+        "node": _node_by_code(request.user, payload.node_code, "node_code"),
         "note": payload.note,
     }
     with payload_names(node="node_code", user="username"):
@@ -849,7 +843,7 @@ def helper_patch(request, pk: int, payload: HelperPatch):
     helper = selectors.helper_for(request.user, pk)
     data = payload.model_dump(exclude_unset=True)
     if "node_code" in data:
-        data["node"] = _node_by_code(data.pop("node_code") or "", "node_code")
+        data["node"] = _node_by_code(request.user, data.pop("node_code") or "", "node_code")
     with payload_names(node="node_code"):
         services.helper_update(acting_user=request.user, helper=helper, data=data, request=request)
     return helper_detail(request.user, selectors.helper_for(request.user, pk))
@@ -875,16 +869,22 @@ def helper_disqualify(request, pk: int, payload: EndIn):
     }
 
 
-def group_out(user, g: HelperGroup) -> dict:
+def group_out(user, g: HelperGroup, *, can_edit: bool | None = None) -> dict:
+    """One group; a list passes can_edit (decided once for all) and prefetched members and
+    annotated counts (selectors.group_list), so a group costs no query of its own."""
+    members = sorted(g.members.all(), key=lambda h: (h.kind, h.name))
+    active = getattr(g, "active_count", None)
     return {
         "id": g.pk,
         "name": g.name,
         "programme": g.programme.code,
         "node_code": g.node.code,
         "node_name": g.node.name,
-        "members": [helper_out(h) for h in g.members.order_by("kind", "name")],
-        "active_pairings": g.pairings.filter(end__isnull=True).count(),
-        "can_edit": services.can_edit_group(user, g),
+        "members": [helper_out(h) for h in members],
+        "active_pairings": active
+        if active is not None
+        else g.pairings.filter(end__isnull=True).count(),
+        "can_edit": services.can_edit_group(user, g) if can_edit is None else can_edit,
     }
 
 
@@ -904,8 +904,10 @@ def _members(ids) -> list[Helper]:
 
 @router.get("/groups/", response=dict, summary="帮扶小组 the caller sees")
 def group_list(request):
-    groups = selectors.groups_for(request.user).select_related("programme", "node")
-    items = [group_out(request.user, g) for g in groups.order_by("node__path", "name")[:500]]
+    user = request.user
+    groups = list(selectors.group_list(user).prefetch_related("members")[:500])
+    editable = services.editable_groups(user, groups)
+    items = [group_out(user, g, can_edit=g.pk in editable) for g in groups]
     return {"items": items, "count": len(items)}
 
 
@@ -923,7 +925,7 @@ def group_create(request, payload: GroupIn):
     data = {
         "programme": _programme(payload.programme.strip()),
         "name": payload.name,
-        "node": _node_by_code(payload.node_code, "node_code"),
+        "node": _node_by_code(request.user, payload.node_code, "node_code"),
         "members": _members(payload.member_ids),
     }
     with payload_names(node="node_code", members="member_ids"):

@@ -452,8 +452,7 @@ def report_get(request, secondment_id: Id, params: Query[ReportParams]):
 def _team_data(user, payload: SecondmentIn) -> dict:
     """The payload as the services take it, the registry records looked up in the caller's
     scope (one outside it reads as not there)."""
-    from minqing.accounts.access import scope_queryset
-    from minqing.grids.models import Node
+    from minqing.accounts.access import scope_queryset, visible_nodes
     from minqing.registry.models import Organisation, Place
 
     for field in ("cycle_start", "cycle_end"):
@@ -475,8 +474,8 @@ def _team_data(user, payload: SecondmentIn) -> dict:
             raise ValidationError({"receiving_place_id": ERR_RECORD})
     code = payload.node_code.strip()
     if code:
-        # The service says whether the caller may use it (same message for "not there").
-        data["node"] = Node.objects.filter(code=code).first()
+        # A node the caller does not see reads as not there.
+        data["node"] = visible_nodes(user).filter(code=code).first()
         if data["node"] is None:
             raise ValidationError({"node_code": ERR_RECORD})
     return data

@@ -193,6 +193,35 @@ def helper_for(user, pk) -> Helper:
     return helper
 
 
+def helper_search(user, *, q: str = "", status: str = "") -> QuerySet[Helper]:
+    """The helper list of the page and the API: name or unit containing q; qualified or
+    disqualified ones only when status says so."""
+    qs = helpers_for(user)
+    q = q.strip()
+    if q:
+        qs = qs.filter(Q(name__contains=q) | Q(unit_name__contains=q))
+    if status == "qualified":
+        qs = qs.filter(disqualified_on__isnull=True)
+    elif status == "disqualified":
+        qs = qs.filter(disqualified_on__isnull=False)
+    return qs.order_by("kind", "name", "pk")
+
+
+def group_list(user) -> QuerySet[HelperGroup]:
+    """Groups the user sees with their member and running-pairing counts, in tree order."""
+    from django.db.models import Count
+
+    return (
+        groups_for(user)
+        .select_related("programme", "node")
+        .annotate(
+            member_count=Count("members", distinct=True),
+            active_count=Count("pairings", filter=Q(pairings__end__isnull=True), distinct=True),
+        )
+        .order_by("node__path", "name")
+    )
+
+
 def groups_for(user) -> QuerySet[HelperGroup]:
     scope = user_scope(user)
     if scope.everything:

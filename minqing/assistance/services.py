@@ -409,6 +409,16 @@ def can_edit_group(user, group: HelperGroup) -> bool:
     )
 
 
+def editable_groups(user, groups) -> set[int]:
+    """can_edit_group for a whole list at once: the ids of those the user may edit."""
+    if not can_manage(user) or not groups:
+        return set()
+    qs = HelperGroup.objects.filter(pk__in=[g.pk for g in groups])
+    return set(
+        scope_queryset(user, qs, node_field="node", owner_fields=()).values_list("pk", flat=True)
+    )
+
+
 def _group_members(acting_user, data: dict, errors: dict, keep=()) -> list[Helper]:
     """Members in the user's sight and qualified; `keep`: members already in the group, who
     may stay listed even when disqualified (they are dropped, not refused)."""

@@ -7,7 +7,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -443,14 +442,8 @@ def helper_list(request):
     user = request.user
     q = request.GET.get("q", "").strip()[:50]
     status = request.GET.get("status", "")
-    qs = selectors.helpers_for(user).select_related("node", "user")
-    if q:
-        qs = qs.filter(name__contains=q) | qs.filter(unit_name__contains=q)
-    if status == "disqualified":
-        qs = qs.filter(disqualified_on__isnull=False)
-    elif status == "qualified":
-        qs = qs.filter(disqualified_on__isnull=True)
-    page = Paginator(qs.order_by("kind", "name", "pk"), 50).get_page(request.GET.get("page"))
+    qs = selectors.helper_search(user, q=q, status=status).select_related("node", "user")
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "assistance/helper_list.html",
@@ -592,21 +585,10 @@ def group_detail(request, pk: int):
 @login_required
 def group_list(request):
     user = request.user
-    groups = (
-        selectors.groups_for(user)
-        .select_related("programme", "node")
-        .annotate(
-            member_count=Count("members", distinct=True),
-            active_count=Count(
-                "pairings", filter=Q(pairings__end__isnull=True), distinct=True
-            ),
-        )
-        .order_by("node__path", "name")
-    )  # fmt: skip
     return render(
         request,
         "assistance/group_list.html",
-        {"groups": groups, "can_manage": services.can_manage(user)},
+        {"groups": selectors.group_list(user), "can_manage": services.can_manage(user)},
     )
 
 

@@ -348,3 +348,28 @@ def test_group_refusals(client, office, cadre_helper, mother, community_worker, 
     assert client.get(f"/assistance/groups/{gid}/edit/").status_code == 404
     assert post_json(client, f"/api/assistance/groups/{gid}", {"name": "x"}, "patch").status_code == 404  # fmt: skip
     assert client.get("/api/assistance/groups/").json()["count"] == 0
+
+
+def test_the_api_group_list_reads_all_groups_at_once(client, office, cadre_helper, mother, tree):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def add(name):
+        g = HelperGroup.objects.create(
+            programme=programme("group"), name=name, node=tree["community"]
+        )
+        g.members.set([cadre_helper, mother])
+
+    client.force_login(office)
+    add("一组")
+    client.get("/api/assistance/groups/")  # the session's first request reads a little more
+    with CaptureQueriesContext(connection) as one:
+        assert client.get("/api/assistance/groups/").json()["count"] == 1
+    add("二组")
+    add("三组")
+    with CaptureQueriesContext(connection) as three:
+        body = client.get("/api/assistance/groups/").json()
+    assert body["count"] == 3 and all(
+        g["can_edit"] and len(g["members"]) == 2 for g in body["items"]
+    )
+    assert len(three.captured_queries) == len(one.captured_queries)
