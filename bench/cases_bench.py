@@ -561,7 +561,7 @@ def internal_setup(opts: dict) -> None:
         user = User.objects.get(username=username)
         s = SessionStore()
         s[SESSION_KEY] = str(user.pk)
-        s[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        s[BACKEND_SESSION_KEY] = "minqing.accounts.backends.ScopedModelBackend"
         s[HASH_SESSION_KEY] = user.get_session_auth_hash()
         s.set_expiry(24 * 3600)
         s.save()

@@ -61,7 +61,7 @@ for username in ("grid_a", "county"):
     out["tokens"][username] = ApiToken.issue(user=user, name="bench")[1]
     s = SessionStore()
     s[SESSION_KEY] = str(user.pk)
-    s[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    s[BACKEND_SESSION_KEY] = "minqing.accounts.backends.ScopedModelBackend"
     s[HASH_SESSION_KEY] = user.get_session_auth_hash()
     s.set_expiry(24 * 3600)
     s.save()

@@ -50,7 +50,7 @@ def user_assignments(user) -> list:
     """
     cached = getattr(user, "_minqing_assignments", None)
     if cached is None:
-        cached = list(user.assignments.select_related("node"))
+        cached = list(user.assignments.select_related("node").defer("node__boundary"))
         user._minqing_assignments = cached
     return cached
 
@@ -219,13 +219,9 @@ def can_edit_registry(user) -> bool:
 
 def home_node(user) -> Node | None:
     """The highest node a user is assigned at: where their home page starts."""
-    a = (
-        user.assignments.select_related("node").order_by("node__level").first()
-        if user.is_authenticated
-        else None
-    )
-    if a:
-        return a.node
+    assignments = user_assignments(user) if user.is_authenticated else []
+    if assignments:
+        return min(assignments, key=lambda a: (a.node.level, a.pk)).node
     if getattr(user, "is_superuser", False):
         return Node.objects.filter(parent__isnull=True).first()
     return None

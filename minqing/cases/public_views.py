@@ -23,6 +23,7 @@ from django_ratelimit.core import get_usage
 
 from minqing.cases import services, workflow
 from minqing.cases.models import DONE_STATUSES, Notification, Satisfaction, Status
+from minqing.cases.selectors import unread_count
 from minqing.core.paging import page_of, querystring_without_page
 
 ERR_NOT_FOUND = gettext_lazy("未找到该案件。请核对案件编号和您反映问题时所留手机号码的后4位。")
@@ -243,7 +244,7 @@ def notifications(request):
         {
             "page": page,
             "qs_no_page": querystring_without_page(request),
-            "unread": Notification.objects.filter(user=request.user, read_at__isnull=True).count(),
+            "unread": unread_count(request.user),
         },
     )
 

@@ -162,12 +162,22 @@ def lateness(case: Case, now: datetime | None = None) -> str:
     return "ok"
 
 
+def unread_count(user) -> int:
+    """The user's unread notifications, counted once per request (cached on the user object,
+    which each request loads afresh): the header's bell and the page body share it."""
+    count = getattr(user, "_minqing_unread", None)
+    if count is None:
+        count = user.notifications.filter(read_at__isnull=True).count()
+        user._minqing_unread = count
+    return count
+
+
 def home_counts(user) -> dict:
     now = timezone.now()
     return {
         "inbox": inbox_for(user).count(),
         "overdue": overdue_for(user, now=now).count(),
-        "unread": user.notifications.filter(read_at__isnull=True).count(),
+        "unread": unread_count(user),
     }
 
 

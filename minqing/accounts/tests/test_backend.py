@@ -1,0 +1,73 @@
+"""The sign-in backend reads a signed-in user with their role assignments in one query."""
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from conftest import PASSWORD
+from minqing.accounts.access import home_node
+from minqing.accounts.backends import ScopedModelBackend
+from minqing.accounts.models import Role, RoleAssignment
+
+
+def _statements(client, path: str) -> list[str]:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(path)
+    assert response.status_code == 200
+    return [q["sql"] for q in captured.captured_queries]
+
+
+def test_a_signed_in_api_call_reads_session_then_user_with_assignments(client, grid_a_worker):
+    client.post("/accounts/login/", {"username": "grid_a", "password": PASSWORD})
+    sql = _statements(client, "/api/me")
+    assert len(sql) == 2, sql
+    assert "django_session" in sql[0]
+    assert "accounts_roleassignment" in sql[1] and "accounts_user" in sql[1]
+    body = client.get("/api/me").json()
+    assert body["roles"] == [Role.GRID_WORKER] and body["home_node"] == "330188001001001"
+
+
+def test_a_user_with_two_assignments_gets_both_and_the_higher_node_as_home(
+    client, grid_a_worker, tree
+):
+    RoleAssignment.objects.create(
+        user=grid_a_worker, role=Role.COMMUNITY_WORKER, node=tree["community"]
+    )
+    client.force_login(grid_a_worker)
+    body = client.get("/api/me").json()
+    assert sorted(body["roles"]) == sorted([Role.GRID_WORKER, Role.COMMUNITY_WORKER])
+    assert body["home_node"] == tree["community"].code
+    user = ScopedModelBackend().get_user(grid_a_worker.pk)
+    assert {a.user is user for a in user._minqing_assignments} == {True}
+    assert home_node(user) == tree["community"]
+
+
+def test_a_user_without_assignments_still_signs_in_and_sees_nothing(client, outsider):
+    client.post("/accounts/login/", {"username": "outsider", "password": PASSWORD})
+    body = client.get("/api/me").json()
+    assert body["username"] == "outsider" and body["roles"] == [] and body["home_node"] is None
+    assert client.get("/api/people").json()["count"] == 0
+
+
+def test_a_deactivated_user_is_signed_out_on_the_next_request(client, grid_a_worker):
+    client.force_login(grid_a_worker)
+    assert client.get("/api/me").status_code == 200
+    grid_a_worker.is_active = False
+    grid_a_worker.save(update_fields=["is_active"])
+    assert client.get("/api/me").status_code == 401
+    assert ScopedModelBackend().get_user(grid_a_worker.pk) is None
+
+
+def test_an_unknown_or_malformed_user_id_is_nobody(db):
+    backend = ScopedModelBackend()
+    assert backend.get_user(987654) is None
+    assert backend.get_user("not-a-number") is None
+
+
+def test_the_page_header_counts_unread_notifications_once(client, grid_a_worker):
+    from minqing.cases.models import Notification, NotificationKind
+
+    Notification.objects.create(user=grid_a_worker, kind=NotificationKind.ASSIGNED, message="x")
+    client.force_login(grid_a_worker)
+    sql = _statements(client, "/")
+    assert sum("cases_notification" in s and "COUNT" in s for s in sql) == 1
+    assert '<b class="badge">1</b>' in client.get("/").content.decode()
