@@ -5,11 +5,11 @@ from django.contrib import admin
 
 from minqing.assistance.models import HelpEntry, Helper, HelperGroup, Pairing, Programme
 from minqing.assistance.services import group_members_sync
-from minqing.core.admin import ReadOnlyScopedAdmin, ScopedAdmin
+from minqing.core.admin import AuditedAdmin, ReadOnlyScopedAdmin, ScopedAdmin
 
 
 @admin.register(Programme)
-class ProgrammeAdmin(admin.ModelAdmin):
+class ProgrammeAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = [
         "name",
         "code",

@@ -19,13 +19,13 @@ from minqing.cases.models import (
     Unit,
     ZoningLayer,
 )
-from minqing.core.admin import ReadOnlyScopedAdmin
+from minqing.core.admin import AuditedAdmin, ReadOnlyScopedAdmin
 from minqing.grids import geo
 from minqing.grids.models import Level
 
 
 @admin.register(Category)
-class CategoryAdmin(admin.ModelAdmin):
+class CategoryAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ["code", "name", "parent", "default_type", "zoning_sensitive", "active", "sort"]
     list_filter = ["active", "zoning_sensitive", "default_type"]
     list_editable = ["active", "sort"]
@@ -33,7 +33,7 @@ class CategoryAdmin(admin.ModelAdmin):
 
 
 @admin.register(TimeLimit)
-class TimeLimitAdmin(admin.ModelAdmin):
+class TimeLimitAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = [
         "stage",
         "category",
@@ -60,13 +60,13 @@ class EscalationRuleForm(forms.ModelForm):
 
 
 @admin.register(EscalationRule)
-class EscalationRuleAdmin(admin.ModelAdmin):
+class EscalationRuleAdmin(AuditedAdmin, admin.ModelAdmin):
     form = EscalationRuleForm
     list_display = ["__str__", "grace_working_days", "active"]
 
 
 @admin.register(Unit)
-class UnitAdmin(admin.ModelAdmin):
+class UnitAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ["code", "name", "node", "phone", "active"]
     search_fields = ["code", "name"]
     filter_horizontal = ["members"]
@@ -125,7 +125,7 @@ class ZoningLayerForm(forms.ModelForm):
 
 
 @admin.register(ZoningLayer)
-class ZoningLayerAdmin(admin.ModelAdmin):
+class ZoningLayerAdmin(AuditedAdmin, admin.ModelAdmin):
     form = ZoningLayerForm
     list_display = ["name", "kind", "active", "uploaded_by", "uploaded_at"]
     list_filter = ["kind", "active"]
@@ -138,7 +138,7 @@ class ZoningLayerAdmin(admin.ModelAdmin):
 
 
 @admin.register(Open311Client)
-class Open311ClientAdmin(admin.ModelAdmin):
+class Open311ClientAdmin(AuditedAdmin, admin.ModelAdmin):
     """Saving a new client shows its API key once; only the key's SHA-256 is kept."""
 
     list_display = ["name", "key_prefix", "active", "created_at"]

@@ -1,13 +1,151 @@
 from django.contrib import admin
+from django.db import models
 
 from minqing.accounts.access import scope_queryset
-from minqing.core.models import AuditEntry, ImportBatch, WorkdayOverride
+from minqing.core.audit import audit_log, diff, plain_value, snapshot
+from minqing.core.masking import mask_phone
+from minqing.core.models import AuditAction, AuditEntry, ImportBatch, WorkdayOverride
+
+# Never written to the audit log in clear: phones masked as on screen, secrets not at all.
+MASKED_FIELDS = {"phone": mask_phone, "mobile": mask_phone, "office_phone": mask_phone}
+SECRET_FIELDS = {"password", "id_number", "digest", "key_digest", "content"}
+SECRET = "******"
 
 
-class ScopedAdmin(admin.ModelAdmin):
+def _field_values(obj, names: list[str]) -> dict:
+    """Audit-safe values of the named fields: many-to-many as sorted lists of names."""
+    plain = [n for n in names if n not in SECRET_FIELDS]
+    out = snapshot(obj, [n for n in plain if not _is_m2m(obj, n)], masked=MASKED_FIELDS)
+    for name in plain:
+        if _is_m2m(obj, name) and obj.pk:
+            out[name] = "、".join(sorted(str(o) for o in getattr(obj, name).all()))
+    out.update({n: SECRET for n in names if n in SECRET_FIELDS})
+    return out
+
+
+def _is_m2m(obj, name: str) -> bool:
+    return isinstance(obj._meta.get_field(name), models.ManyToManyField)
+
+
+def _initial_value(obj, name: str, value):
+    """A changed inline row's value before the change, from its form's initial data."""
+    field = obj._meta.get_field(name)
+    if name in SECRET_FIELDS:
+        return SECRET
+    if name in MASKED_FIELDS:
+        return MASKED_FIELDS[name](value)
+    if field.many_to_one and value is not None:
+        value = field.related_model._default_manager.filter(pk=value).first()
+    elif field.many_to_many:
+        return "、".join(sorted(str(o) for o in value or []))
+    return plain_value(value)
+
+
+def _audited_names(model, names) -> list[str]:
+    """Of a form's changed fields, those that are fields of the model (not form-only inputs)."""
+    own = {f.name for f in model._meta.get_fields() if f.concrete or f.many_to_many}
+    return [n for n in names if n in own]
+
+
+class AuditedAdmin:
+    """Every add, change and delete made in the admin goes to the audit log, as in the app.
+
+    Mixed into every ModelAdmin (a test checks the admin site), so a permission, a team or a
+    configuration changed at /admin/ leaves the same trail as one changed on a page: who, when,
+    each changed field old → new (phones masked, secrets never written), and the rows added,
+    changed or removed in inline tables (a user's role assignments, a team's members).
+    `audit_fields` fixes the fields to record; by default, those the form changed.
+    """
+
+    audit_fields: list[str] | None = None
+
+    def audit_node(self, obj):
+        return None
+
+    def _audit(self, request, action, obj, changes, *, parent=None):
+        """One entry; an inline row is placed under the node of the record it belongs to."""
+        audit_log(
+            actor=request.user,
+            action=action,
+            obj=obj,
+            changes=changes,
+            reason="后台管理",
+            request=request,
+            node=self.audit_node(parent if parent is not None else obj),
+        )
+
+    def _names(self, obj, form) -> list[str]:
+        if self.audit_fields is not None:
+            return list(self.audit_fields)
+        return _audited_names(type(obj), form.changed_data)
+
+    def save_model(self, request, obj, form, change):
+        names = self._names(obj, form)
+        old = {}
+        if change:
+            stored = type(obj)._default_manager.filter(pk=obj.pk).first()
+            old = _field_values(stored, names) if stored is not None else {}
+        obj._audit_before = (names, old, change)
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        obj = form.instance
+        names, old, change = getattr(obj, "_audit_before", (self._names(obj, form), {}, change))
+        changes = diff(old, _field_values(obj, names))
+        if changes or not change:
+            self._audit(request, AuditAction.UPDATE if change else AuditAction.CREATE, obj, changes)
+
+    def save_formset(self, request, form, formset, change):
+        """Inline rows: each added, changed or removed row gets its own audit entry."""
+        doomed = [(f.instance, f.instance.pk) for f in formset.deleted_forms if f.instance.pk]
+        super().save_formset(request, form, formset, change)
+        by_instance = {id(f.instance): f for f in formset.forms}
+        for row in formset.new_objects:
+            names = self._row_names(row, by_instance)
+            added = {k: [None, v] for k, v in _field_values(row, names).items()}
+            self._audit(request, AuditAction.CREATE, row, added, parent=form.instance)
+        for row, _ in formset.changed_objects:
+            inline_form = by_instance.get(id(row))
+            names = self._row_names(row, by_instance)
+            old = {n: _initial_value(row, n, inline_form.initial.get(n)) for n in names}
+            changes = diff(old, _field_values(row, names))
+            if changes:
+                self._audit(request, AuditAction.UPDATE, row, changes, parent=form.instance)
+        for row, pk in doomed:
+            row.pk = pk  # deleting cleared it; the entry names the row that was
+            self._audit(request, AuditAction.DELETE, row, {}, parent=form.instance)
+
+    @staticmethod
+    def _row_names(row, by_instance) -> list[str]:
+        inline_form = by_instance.get(id(row))
+        return _audited_names(type(row), inline_form.changed_data if inline_form else [])
+
+    def _removed(self, obj) -> dict:
+        return {k: [v, None] for k, v in _field_values(obj, self.audit_fields or []).items()}
+
+    def delete_model(self, request, obj):
+        self._audit(request, AuditAction.DELETE, obj, self._removed(obj))
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self._audit(request, AuditAction.DELETE, obj, self._removed(obj))
+        super().delete_queryset(request, queryset)
+
+
+class ScopedAdmin(AuditedAdmin, admin.ModelAdmin):
     """Admin lists go through the same scoping as every page and API call."""
 
     scope_node_field = "grid"
+
+    def audit_node(self, obj):
+        """The node the record hangs under, so its audit entries are scoped like it."""
+        for name in self.scope_node_field.split("__"):
+            obj = getattr(obj, name, None)
+            if obj is None:
+                return None
+        return obj
 
     def get_queryset(self, request):
         return scope_queryset(
@@ -40,7 +178,7 @@ class AuditEntryAdmin(ReadOnlyScopedAdmin):
 
 
 @admin.register(ImportBatch)
-class ImportBatchAdmin(admin.ModelAdmin):
+class ImportBatchAdmin(AuditedAdmin, admin.ModelAdmin):
     """Who imported which ledger when, and what it did; the stored file is never shown."""
 
     list_display = ["created_at", "user", "file_name", "status", "applied_at"]
@@ -60,7 +198,7 @@ class ImportBatchAdmin(admin.ModelAdmin):
 
 
 @admin.register(WorkdayOverride)
-class WorkdayOverrideAdmin(admin.ModelAdmin):
+class WorkdayOverrideAdmin(AuditedAdmin, admin.ModelAdmin):
     """Next year's official holidays and make-up workdays, entered each winter, and local days."""
 
     list_display = ["date", "is_working_day", "name"]

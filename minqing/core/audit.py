@@ -6,7 +6,8 @@ from minqing.core.i18n import source
 from minqing.core.models import AuditAction, AuditEntry
 
 
-def _plain(value):
+def plain_value(value):
+    """A field value as the audit log stores it (JSON): model instances by their name."""
     if isinstance(value, models.Model):
         return str(value)
     if value is None or isinstance(value, bool | int | float | str):
@@ -22,7 +23,7 @@ def snapshot(obj: models.Model, fields: list[str], *, masked: dict | None = None
         value = getattr(obj, name)
         if name in masked:
             value = masked[name](value)
-        out[name] = _plain(value)
+        out[name] = plain_value(value)
     return out
 
 

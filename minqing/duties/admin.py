@@ -5,7 +5,7 @@ listed, not edited."""
 
 from django.contrib import admin
 
-from minqing.core.admin import ReadOnlyScopedAdmin, ScopedAdmin
+from minqing.core.admin import AuditedAdmin, ReadOnlyScopedAdmin, ScopedAdmin
 from minqing.core.audit import audit_log, diff, snapshot
 from minqing.core.models import AuditAction
 from minqing.duties.models import DutyDay, DutyHolder, DutyLink, DutyRule
@@ -23,39 +23,13 @@ RULE_FIELDS = [
 ]
 
 
-class _Audited:
-    audit_fields: list[str] = []
-
-    def _node(self, obj):
-        return None
+class _Audited(AuditedAdmin):
+    """Holders and links record who created them; the audit itself is AuditedAdmin's."""
 
     def save_model(self, request, obj, form, change):
-        old = snapshot(type(obj).objects.get(pk=obj.pk), self.audit_fields) if change else {}
         if not change and hasattr(obj, "created_by_id") and not obj.created_by_id:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
-        new = snapshot(obj, self.audit_fields)
-        changes = diff(old, new)
-        if changes or not change:
-            audit_log(
-                actor=request.user,
-                action=AuditAction.UPDATE if change else AuditAction.CREATE,
-                obj=obj,
-                changes=changes,
-                request=request,
-                node=self._node(obj),
-            )
-
-    def delete_model(self, request, obj):
-        audit_log(
-            actor=request.user,
-            action=AuditAction.DELETE,
-            obj=obj,
-            changes={k: [v, None] for k, v in snapshot(obj, self.audit_fields).items()},
-            request=request,
-            node=self._node(obj),
-        )
-        super().delete_model(request, obj)
 
 
 @admin.register(DutyRule)
@@ -91,9 +65,6 @@ class DutyHolderAdmin(_Audited, ScopedAdmin):
     raw_id_fields = ["user", "node"]
     exclude = ["created_by", "created_at"]
     inlines = [DutyLinkInline]
-
-    def _node(self, obj):
-        return obj.node
 
     def save_formset(self, request, form, formset, change):
         instances = formset.save(commit=False)
@@ -138,9 +109,6 @@ class DutyLinkAdmin(_Audited, ScopedAdmin):
     ]
     raw_id_fields = ["holder", "community", "household", "person"]
     exclude = ["created_by", "created_at"]
-
-    def _node(self, obj):
-        return obj.holder.node
 
 
 @admin.register(DutyDay)

@@ -1,11 +1,11 @@
 from django.contrib import admin
 
-from minqing.core.admin import ScopedAdmin
+from minqing.core.admin import AuditedAdmin, ScopedAdmin
 from minqing.registry.models import Household, HouseholdNeed, Organisation, Person, Place, Tag
 
 
 @admin.register(Tag)
-class TagAdmin(admin.ModelAdmin):
+class TagAdmin(AuditedAdmin, admin.ModelAdmin):
     list_display = ["name", "target", "description", "sensitive", "sort"]
     list_editable = ["sort"]
 

@@ -1,0 +1,199 @@
+"""Changes made at /admin/ leave the same audit trail as changes made on the app's pages."""
+
+from html.parser import HTMLParser
+
+import pytest
+from django.contrib import admin
+
+from minqing.accounts.models import Role, RoleAssignment, ServiceTeam, TeamMember, User
+from minqing.core.admin import AuditedAdmin
+from minqing.core.models import AuditAction, AuditEntry, WorkdayOverride
+from minqing.grids.models import Level, Node
+
+
+class _FormValues(HTMLParser):
+    """The values a browser would submit from the page's main form (the admin change form)."""
+
+    def __init__(self):
+        super().__init__()
+        self.data: dict[str, list[str]] = {}
+        self._select = None
+        self._textarea = None
+        self._in_form = False
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form" and a.get("method", "").lower() == "post":
+            self._in_form = True
+        if not self._in_form:
+            return
+        name = a.get("name")
+        if tag == "input" and name:
+            kind = a.get("type", "text")
+            if kind in ("checkbox", "radio") and "checked" not in a:
+                return
+            if kind in ("submit", "button", "file"):
+                return
+            self.data.setdefault(name, []).append(
+                a.get("value", "on" if kind == "checkbox" else "")
+            )
+        elif tag == "select" and name:
+            self._select = name
+            self.data.setdefault(name, [])
+        elif tag == "option" and self._select and "selected" in a:
+            self.data[self._select].append(a.get("value", ""))
+        elif tag == "textarea" and name:
+            self._textarea = name
+            self.data[name] = [""]
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+        elif tag == "form":
+            self._in_form = False
+
+    def handle_data(self, data):
+        if self._textarea:
+            self.data[self._textarea][0] += data
+
+
+def form_of(client, url: str) -> dict:
+    page = client.get(url)
+    assert page.status_code == 200
+    parser = _FormValues()
+    parser.feed(page.content.decode())
+    return {k: v if len(v) != 1 else v[0] for k, v in parser.data.items()}
+
+
+def _entries(model: str, action=None):
+    qs = AuditEntry.objects.filter(model=model).order_by("pk")
+    return list(qs.filter(action=action) if action else qs)
+
+
+def test_every_admin_page_is_audited():
+    unaudited = [
+        type(model_admin).__name__
+        for model_admin in admin.site._registry.values()
+        if model_admin.model._meta.app_label not in ("auth", "axes", "sessions")
+        and not isinstance(model_admin, AuditedAdmin)
+    ]
+    assert unaudited == []
+
+
+def test_a_role_given_and_a_mobile_changed_in_the_admin_are_audited(
+    client, admin_user, grid_a_worker, tree
+):
+    client.force_login(admin_user)
+    url = f"/admin/accounts/user/{grid_a_worker.pk}/change/"
+    data = form_of(client, url)
+    data["mobile"] = "13812345678"
+    total = int(data["assignments-TOTAL_FORMS"])
+    data.update(
+        {
+            "assignments-TOTAL_FORMS": str(total + 1),
+            f"assignments-{total}-role": Role.COMMUNITY_WORKER,
+            f"assignments-{total}-node": str(tree["community"].pk),
+            f"assignments-{total}-data_scope": "node_and_below",
+        }
+    )
+    response = client.post(url, data)
+    assert response.status_code == 302, [
+        line
+        for line in response.content.decode().splitlines()
+        if "errorlist" in line or "errornote" in line
+    ]
+    assert RoleAssignment.objects.filter(user=grid_a_worker, role=Role.COMMUNITY_WORKER).exists()
+
+    (user_entry,) = _entries("accounts.user", AuditAction.UPDATE)
+    assert user_entry.actor == admin_user and user_entry.reason == "后台管理"
+    assert user_entry.changes == {"mobile": ["", "138****5678"]}
+    (role_entry,) = _entries("accounts.roleassignment", AuditAction.CREATE)
+    assert role_entry.changes["node"] == [None, str(tree["community"])]
+    assert role_entry.changes["role"] == [None, Role.COMMUNITY_WORKER]
+    assert "13812345678" not in str(AuditEntry.objects.values_list("changes", flat=True))
+
+
+def test_a_role_taken_away_in_the_admin_is_audited(client, admin_user, grid_a_worker):
+    client.force_login(admin_user)
+    assignment = RoleAssignment.objects.get(user=grid_a_worker)
+    url = f"/admin/accounts/user/{grid_a_worker.pk}/change/"
+    data = form_of(client, url)
+    data["assignments-0-DELETE"] = "on"
+    assert client.post(url, data).status_code == 302
+    assert not RoleAssignment.objects.filter(user=grid_a_worker).exists()
+    (entry,) = _entries("accounts.roleassignment", AuditAction.DELETE)
+    assert entry.object_id == str(assignment.pk) and "grid_a" in entry.object_repr
+
+
+def test_a_password_set_in_the_admin_is_audited_without_the_password(
+    client, admin_user, grid_a_worker
+):
+    client.force_login(admin_user)
+    url = f"/admin/accounts/user/{grid_a_worker.pk}/password/"
+    secret = "Xin-mima-2026!"
+    response = client.post(
+        url, {"password1": secret, "password2": secret, "usable_password": "true"}
+    )
+    assert response.status_code == 302
+    assert User.objects.get(pk=grid_a_worker.pk).check_password(secret)
+    (entry,) = _entries("accounts.user", AuditAction.UPDATE)
+    assert entry.changes == {"password": ["******", "******"]}
+    hashed = User.objects.get(pk=grid_a_worker.pk).password
+    assert secret not in str(entry.changes) and hashed not in str(entry.changes)
+
+
+def test_a_team_member_added_in_the_admin_is_audited_under_the_teams_block(
+    client, admin_user, tree
+):
+    block = Node.objects.filter(level=Level.ZONE).first() or tree["grid_a"]
+    team = ServiceTeam.objects.create(node=block, name="第一组团")
+    client.force_login(admin_user)
+    url = f"/admin/accounts/serviceteam/{team.pk}/change/"
+    data = form_of(client, url)
+    prefix = next(k for k in data if k.endswith("-TOTAL_FORMS")).removesuffix("-TOTAL_FORMS")
+    data.update(
+        {
+            f"{prefix}-TOTAL_FORMS": "1",
+            f"{prefix}-0-name": "李楼长",
+            f"{prefix}-0-kind": TeamMember._meta.get_field("kind").choices[0][0],
+            f"{prefix}-0-responsibility": "0",
+            f"{prefix}-0-mobile": "13900001111",
+        }
+    )
+    response = client.post(url, data)
+    assert response.status_code == 302, [
+        line
+        for line in response.content.decode().splitlines()
+        if "errorlist" in line or "errornote" in line
+    ]
+    (entry,) = _entries("accounts.teammember", AuditAction.CREATE)
+    assert entry.node == block
+    assert entry.changes["name"] == [None, "李楼长"]
+    assert entry.changes["mobile"] == [None, "139****1111"]
+
+
+@pytest.mark.django_db
+def test_a_holiday_entered_and_deleted_in_the_admin_is_audited(client, admin_user):
+    client.force_login(admin_user)
+    response = client.post(
+        "/admin/core/workdayoverride/add/",
+        {"date": "2027-02-08", "is_working_day": "", "name": "春节（2027）"},
+    )
+    assert response.status_code == 302, [
+        line
+        for line in response.content.decode().splitlines()
+        if "errorlist" in line or "errornote" in line
+    ]
+    day = WorkdayOverride.objects.get(date="2027-02-08")
+    (created,) = _entries("core.workdayoverride", AuditAction.CREATE)
+    assert created.changes["name"] == [None, "春节（2027）"]
+    response = client.post(
+        "/admin/core/workdayoverride/",
+        {"action": "delete_selected", "_selected_action": [day.pk], "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert not WorkdayOverride.objects.filter(pk=day.pk).exists()
+    (deleted,) = _entries("core.workdayoverride", AuditAction.DELETE)
+    assert deleted.object_id == str(day.pk)
