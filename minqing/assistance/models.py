@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -150,22 +151,30 @@ class Programme(models.Model):
 
     @property
     def rhythm_label(self) -> str:
+        """The contact rhythm in words (每周 / 每2周 / 每季度，另春节、六一), in the UI's language."""
+        n = {"n": self.every}
         if self.unit == RhythmUnit.WEEK:
-            base = "每周" if self.every == 1 else f"每{self.every}周"
+            base = gettext("每周") if self.every == 1 else gettext("每%(n)d周") % n
         elif self.unit == RhythmUnit.DAY:
-            base = f"每{self.every}天"
+            base = gettext("每%(n)d天") % n
+        elif self.every == 1:
+            base = gettext("每月")
+        elif self.every == 3:
+            base = gettext("每季度")
         else:
-            base = {1: "每月", 3: "每季度"}.get(self.every, f"每{self.every}个月")
+            base = gettext("每%(n)d个月") % n
         extra = [
             name
             for flag, name in (
-                (self.on_spring_festival, "春节"),
-                (self.on_childrens_day, "六一"),
-                (self.on_birthday, "生日"),
+                (self.on_spring_festival, gettext("春节")),
+                (self.on_childrens_day, gettext("六一")),
+                (self.on_birthday, gettext("生日")),
             )
             if flag
         ]
-        return base + (f"，另{'、'.join(extra)}" if extra else "")
+        if not extra:
+            return base
+        return gettext("%(base)s，另%(days)s") % {"base": base, "days": gettext("、").join(extra)}
 
 
 class Helper(models.Model):

@@ -142,3 +142,24 @@ def test_a_running_month_owes_only_up_to_today_and_open_windows_are_not_missed_y
     need = month_need(MOTHER, start=D(2026, 1, 1), end=None, contacts=[], first=D(2026, 6, 1),
                       last=D(2026, 6, 30), today=D(2026, 6, 2))  # fmt: skip
     assert need.required == 0 and need.occasions == () and need.gap == 0
+
+
+def test_a_programmes_rhythm_reads_in_the_uis_language():
+    from django.utils import translation
+
+    from minqing.assistance.models import Programme
+
+    mother = Programme(every=1, unit="month", on_spring_festival=True, on_birthday=True)
+    group = Programme(every=2, unit="week")
+    season = Programme(every=3, unit="month")
+    assert [p.rhythm_label for p in (mother, group, season)] == [
+        "每月，另春节、生日",
+        "每2周",
+        "每季度",
+    ]
+    with translation.override("en"):
+        assert [p.rhythm_label for p in (mother, group, season)] == [
+            "monthly, plus Spring Festival, birthday",
+            "every 2 weeks",
+            "quarterly",
+        ]
