@@ -68,7 +68,11 @@ class IdleSessionMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         session = getattr(request, "session", None)
-        if session is None or session.session_key is None or not session.get("_auth_user_id"):
+        # A request that never looked at the session (static files, /healthz, an API call with
+        # a token) is not the user's activity, and must not cost a session read.
+        if session is None or not session.accessed or session.session_key is None:
+            return response
+        if not session.get("_auth_user_id"):
             return response
         now = int(time.time())
         if now - session.get(self.KEY, 0) >= self.TOUCH_EVERY:

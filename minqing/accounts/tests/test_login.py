@@ -79,6 +79,27 @@ def test_activity_moves_the_expiry_at_most_once_a_minute(client, grid_a_worker):
     assert _expiry(client) > first - dt.timedelta(minutes=1)
 
 
+def test_a_request_that_does_not_use_the_session_neither_reads_nor_moves_it(client, grid_a_worker):
+    from django.contrib.sessions.models import Session
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.post("/accounts/login/", {"username": "grid_a", "password": PASSWORD})
+    session = Session.objects.get(session_key=client.session.session_key)
+    data = session.get_decoded()
+    data["_touched"] -= 61
+    earlier = session.expire_date - dt.timedelta(minutes=1)
+    Session.objects.filter(pk=session.pk).update(
+        session_data=Session.objects.encode(data), expire_date=earlier
+    )
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get("/healthz").status_code == 200
+    assert [q["sql"] for q in captured.captured_queries] == ["SELECT 1"]
+    assert _expiry(client) == earlier  # a health check is not the user's activity
+    client.get("/")
+    assert _expiry(client) > earlier
+
+
 def test_logout_is_a_post(client, grid_a_worker):
     client.force_login(grid_a_worker)
     client.post("/accounts/logout/")
