@@ -5,8 +5,8 @@ from django.test.utils import CaptureQueriesContext
 
 from conftest import PASSWORD
 from minqing.accounts.access import home_node
-from minqing.accounts.backends import ScopedModelBackend
-from minqing.accounts.models import Role, RoleAssignment
+from minqing.accounts.backends import ScopedModelBackend, user_with_assignments
+from minqing.accounts.models import DataScope, Role, RoleAssignment, User
 
 
 def _statements(client, path: str) -> list[str]:
@@ -39,6 +39,31 @@ def test_a_user_with_two_assignments_gets_both_and_the_higher_node_as_home(
     user = ScopedModelBackend().get_user(grid_a_worker.pk)
     assert {a.user is user for a in user._minqing_assignments} == {True}
     assert home_node(user) == tree["community"]
+
+
+def test_the_one_statement_loads_what_the_orm_loads(grid_a_worker, tree):
+    RoleAssignment.objects.create(
+        user=grid_a_worker,
+        role=Role.COMMUNITY_WORKER,
+        node=tree["community"],
+        data_scope=DataScope.NODE,
+    )
+    grid_a_worker.last_login = grid_a_worker.date_joined
+    grid_a_worker.save()
+    user, assignments = user_with_assignments(grid_a_worker.pk)
+    expected = User.objects.get(pk=grid_a_worker.pk)
+
+    def values(obj):
+        return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+
+    assert values(user) == values(expected) and not user._state.adding
+    orm = list(expected.assignments.select_related("node").order_by("pk"))
+    assert [values(a) for a in assignments] == [values(a) for a in orm]
+    assert {"boundary"} == assignments[0].node.get_deferred_fields()
+    assert [values(a.node) for a in assignments] == [values(a.node) for a in orm]
+    assert {type(a.node.level) for a in assignments} == {int}
+    assert assignments[0].node.boundary == tree["grid_a"].boundary  # read when asked for
+    assert not hasattr(user, "ra_role") and not hasattr(user, "n_path")
 
 
 def test_a_user_without_assignments_still_signs_in_and_sees_nothing(client, outsider):

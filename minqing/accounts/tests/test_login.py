@@ -100,6 +100,20 @@ def test_a_request_that_does_not_use_the_session_neither_reads_nor_moves_it(clie
     assert _expiry(client) > earlier
 
 
+def test_an_unknown_or_expired_session_cookie_is_nobody_and_gets_a_new_key(client, grid_a_worker):
+    from django.conf import settings
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    client.cookies[settings.SESSION_COOKIE_NAME] = "x" * 32
+    assert client.get("/").status_code == 302
+    client.post("/accounts/login/", {"username": "grid_a", "password": PASSWORD})
+    key = client.session.session_key
+    assert key != "x" * 32 and client.get("/").status_code == 200
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now())
+    assert client.get("/api/me").status_code == 401
+
+
 def test_logout_is_a_post(client, grid_a_worker):
     client.force_login(grid_a_worker)
     client.post("/accounts/logout/")
