@@ -13,23 +13,31 @@ other column (a node's boundary GeoJSON, a field added later) is left deferred a
 from django.contrib.auth.backends import ModelBackend
 from django.db import connection
 
-from minqing.accounts.models import RoleAssignment, User
+from minqing.accounts.models import ApiToken, RoleAssignment, User
 from minqing.grids.models import Node
 
 ASSIGNMENT_COLUMNS = ["id", "role", "node_id", "data_scope"]
 NODE_COLUMNS = ["level", "name", "code", "parent_id", "path", "sort"]
+TOKEN_COLUMNS = ["id", "last_used_at"]
 
 
-def _sql() -> str:
+def _sql(by_token: bool) -> str:
     q = connection.ops.quote_name
-    user, assignment, node = (m._meta.db_table for m in (User, RoleAssignment, Node))
+    user, assignment, node, token = (
+        m._meta.db_table for m in (User, RoleAssignment, Node, ApiToken)
+    )
     extra = [f"ra.{q(c)} AS {q('ra_' + c)}" for c in ASSIGNMENT_COLUMNS]
     extra += [f"n.{q(c)} AS {q('n_' + c)}" for c in NODE_COLUMNS]
+    source, where = f"{q(user)} u", f"u.{q('id')} = %s"
+    if by_token:
+        extra += [f"t.{q(c)} AS {q('t_' + c)}" for c in TOKEN_COLUMNS]
+        source = f"{q(token)} t JOIN {q(user)} u ON u.{q('id')} = t.{q('user_id')}"
+        where = f"t.{q('digest')} = %s"
     return (
-        f"SELECT u.*, {', '.join(extra)} FROM {q(user)} u"
+        f"SELECT u.*, {', '.join(extra)} FROM {source}"
         f" LEFT JOIN {q(assignment)} ra ON ra.{q('user_id')} = u.{q('id')}"
         f" LEFT JOIN {q(node)} n ON n.{q('id')} = ra.{q('node_id')}"
-        f" WHERE u.{q('id')} = %s ORDER BY ra.{q('id')}"
+        f" WHERE {where} ORDER BY ra.{q('id')}"
     )
 
 
@@ -43,11 +51,19 @@ def _from_db(model, values: dict):
     return model.from_db(connection.alias, fields, [values[name] for name in fields])
 
 
-def user_with_assignments(user_id) -> tuple[User | None, list]:
-    """The user and their role assignments (each with `.user` and `.node`), in one statement."""
-    rows = list(User.objects.raw(_sql(), [int(user_id)]))
+def _converted(model, name: str, value):
+    """A joined column's raw value through the ORM's conversions (SQLite dates are text)."""
+    field = model._meta.get_field(name)
+    column = field.get_col(model._meta.db_table)
+    for convert in connection.ops.get_db_converters(column) + field.get_db_converters(connection):
+        value = convert(value, column, connection)
+    return value
+
+
+def _load(sql: str, param) -> tuple[User | None, list, list]:
+    rows = list(User.objects.raw(sql, [param]))
     if not rows:
-        return None, []
+        return None, [], rows
     user, assignments = rows[0], []
     for row in rows:
         if row.ra_id is None:
@@ -58,9 +74,48 @@ def user_with_assignments(user_id) -> tuple[User | None, list]:
         )
         assignment.user, assignment.node = user, node
         assignments.append(assignment)
-    for name in ["ra_" + c for c in ASSIGNMENT_COLUMNS] + ["n_" + c for c in NODE_COLUMNS]:
-        user.__dict__.pop(name, None)  # the joined columns, now on the assignments
+    return user, assignments, rows
+
+
+def _clean(user: User) -> None:
+    """Drop the joined columns from the user: they live on their own objects now."""
+    for prefix, columns in (
+        ("ra_", ASSIGNMENT_COLUMNS),
+        ("n_", NODE_COLUMNS),
+        ("t_", TOKEN_COLUMNS),
+    ):
+        for column in columns:
+            user.__dict__.pop(prefix + column, None)
+
+
+def user_with_assignments(user_id) -> tuple[User | None, list]:
+    """The user and their role assignments (each with `.user` and `.node`), in one statement."""
+    user, assignments, _ = _load(_sql(by_token=False), int(user_id))
+    if user is not None:
+        _clean(user)
     return user, assignments
+
+
+def token_with_user(digest: str) -> ApiToken | None:
+    """The API token with the given digest, its user and their assignments, in one statement.
+
+    The user's role assignments are cached where minqing.accounts.access reads them.
+    """
+    user, assignments, rows = _load(_sql(by_token=True), digest)
+    if user is None:
+        return None
+    token = _from_db(
+        ApiToken,
+        {
+            "id": rows[0].t_id,
+            "user_id": user.pk,
+            "last_used_at": _converted(ApiToken, "last_used_at", rows[0].t_last_used_at),
+        },
+    )
+    _clean(user)
+    user._minqing_assignments = assignments
+    token.user = user
+    return token
 
 
 class ScopedModelBackend(ModelBackend):

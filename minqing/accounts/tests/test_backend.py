@@ -5,8 +5,8 @@ from django.test.utils import CaptureQueriesContext
 
 from conftest import PASSWORD
 from minqing.accounts.access import home_node
-from minqing.accounts.backends import ScopedModelBackend, user_with_assignments
-from minqing.accounts.models import DataScope, Role, RoleAssignment, User
+from minqing.accounts.backends import ScopedModelBackend, token_with_user, user_with_assignments
+from minqing.accounts.models import ApiToken, DataScope, Role, RoleAssignment, User
 
 
 def _statements(client, path: str) -> list[str]:
@@ -64,6 +64,24 @@ def test_the_one_statement_loads_what_the_orm_loads(grid_a_worker, tree):
     assert {type(a.node.level) for a in assignments} == {int}
     assert assignments[0].node.boundary == tree["grid_a"].boundary  # read when asked for
     assert not hasattr(user, "ra_role") and not hasattr(user, "n_path")
+
+
+def test_a_token_call_reads_token_user_and_assignments_in_one_statement(client, grid_a_worker):
+    token, raw = ApiToken.issue(user=grid_a_worker, name="手机")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    assert client.get("/api/me", **auth).status_code == 200  # first use: last_used_at set
+    with CaptureQueriesContext(connection) as captured:
+        body = client.get("/api/me", **auth).json()
+    assert body["username"] == "grid_a" and body["home_node"] == "330188001001001"
+    sql = [q["sql"] for q in captured.captured_queries]
+    assert len(sql) == 1 and "accounts_apitoken" in sql[0] and "accounts_roleassignment" in sql[0]
+
+    loaded = token_with_user(ApiToken.digest_of(raw))
+    stored = ApiToken.objects.get(pk=token.pk)
+    assert loaded.pk == stored.pk and loaded.user == grid_a_worker
+    assert loaded.last_used_at == stored.last_used_at and loaded.last_used_at.tzinfo is not None
+    assert token_with_user(ApiToken.digest_of("mq_not-a-token")) is None
+    assert client.get("/api/me", HTTP_AUTHORIZATION="Bearer mq_not-a-token").status_code == 401
 
 
 def test_a_user_without_assignments_still_signs_in_and_sees_nothing(client, outsider):
