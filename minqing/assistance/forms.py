@@ -19,6 +19,7 @@ from minqing.assistance.models import (
     Programme,
     WorkAbility,
 )
+from minqing.core.widgets import FilterableSelectMultiple
 from minqing.grids.models import Level
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
@@ -120,7 +121,7 @@ class PairingForm(forms.Form):
         label=_("帮扶人"),
         required=False,
         queryset=None,
-        widget=forms.SelectMultiple(attrs={"size": 6}),
+        widget=FilterableSelectMultiple(),
     )
     group = forms.ModelChoiceField(label=_("帮扶小组"), required=False, queryset=None)
     causes = forms.MultipleChoiceField(
@@ -309,9 +310,9 @@ class PairingEditForm(PairingForm):
                 Q(disqualified_on__isnull=True) | Q(pairings=pairing)
             ).distinct().order_by("kind", "name")  # fmt: skip
             # The list is long at a county: say who helps now, beside the choice.
-            self.fields["helpers"].help_text = _("现为：%(names)s。可按住 Ctrl 多选。") % {
-                "names": "、".join(h.name for h in pairing.helpers.all()) or "—"
-            }
+            self.fields["helpers"].help_text = _(
+                "现为：%(names)s。可在上方筛选，按住 Ctrl 多选。"
+            ) % {"names": "、".join(h.name for h in pairing.helpers.all()) or "—"}
 
     def service_data(self) -> dict:
         d = {k: v for k, v in self.cleaned_data.items() if k in self.fields}
@@ -350,7 +351,7 @@ class GroupForm(forms.Form):
     name = forms.CharField(label=_("小组名称"), max_length=50)
     node = forms.ModelChoiceField(label=_("所在社区/网格"), queryset=None)
     members = forms.ModelMultipleChoiceField(
-        label=_("组员"), queryset=None, widget=forms.SelectMultiple(attrs={"size": 8})
+        label=_("组员"), queryset=None, widget=FilterableSelectMultiple()
     )
 
     def __init__(self, *args, user, group=None, **kwargs):

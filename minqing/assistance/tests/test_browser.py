@@ -41,3 +41,39 @@ def test_a_cadre_logs_help_for_an_overdue_pair_on_a_phone(
     page.goto("/assistance/")
     expect(page.locator("a.stat.late")).to_have_count(0)
     assert s.foreign_requests(live_server.url) == [] and s.errors == []
+
+
+def test_the_office_finds_a_new_helper_by_pinyin_in_a_long_list(
+    live_server, sessions, office, cadre_helper, cadre2_helper, mother, mother2, household_a
+):
+    p = pair(office, "cadre", [cadre_helper], household=household_a)
+    s = sessions()
+    s.login("county")
+    page = s.page
+    page.goto(f"/assistance/pairings/{p.pk}/edit/")
+    select = page.locator("select[name=helpers]")
+    box = page.locator("input.filter-select")
+    expect(box).to_be_visible()
+    total = select.locator("option").count()
+    assert total >= 4
+
+    box.fill("lca")  # 李慈爱's initials
+    visible = select.locator("option:not([hidden])")
+    expect(visible).to_have_count(2)  # 李慈爱, and the helper chosen now, who never hides
+    texts = visible.all_text_contents()
+    assert any("李慈爱" in t for t in texts)
+    assert any(t.startswith(cadre_helper.name + " ") for t in texts)
+    expect(page.locator(".filter-select-count")).to_have_text(f"2 / {total}")
+    box.press("Enter")  # does not submit the half-done form
+    assert page.url.endswith(f"/assistance/pairings/{p.pk}/edit/")
+
+    box.fill("cadre2")
+    expect(visible).to_have_count(2)
+    select.select_option([str(cadre2_helper.pk)])
+    box.fill("")
+    expect(select.locator("option:not([hidden])")).to_have_count(total)
+    s.submit(page.get_by_role("button", name="保存"))
+    expect(page).to_have_url(f"{live_server.url}/assistance/pairings/{p.pk}/")
+    p.refresh_from_db()
+    assert list(p.helpers.all()) == [cadre2_helper]
+    assert s.foreign_requests(live_server.url) == [] and s.errors == []
