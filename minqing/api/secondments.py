@@ -416,7 +416,7 @@ def report_get(request, secondment_id: Id, params: Query[ReportParams]):
     today = timezone.localdate()
     return {
         "secondment_id": s.pk,
-        "label": report.label,
+        "label": str(report.label),
         "start": report.start,
         "end": report.end,
         "lines": [

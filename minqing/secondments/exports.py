@@ -13,6 +13,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 
 from minqing.core.audit import client_ip
+from minqing.core.i18n import source
 from minqing.core.models import AuditAction, AuditEntry
 from minqing.core.xlsx import MIME, Stamp, content_disposition, neutralise, sheet_title
 from minqing.registry.exports import exporter_name, scope_words
@@ -104,7 +105,8 @@ def report_workbook(report: TermReport, stamp: Stamp) -> bytes:
             "strings_to_numbers": False,
         },
     )
-    title = f"{report.secondment.name} {report.label} 学期报告"
+    label = source(report.label)  # the ledger is Chinese whatever the UI language
+    title = f"{report.secondment.name} {label} 学期报告"
     wb.set_properties(
         {"title": title, "author": stamp.exporter, "comments": "\n".join(stamp.lines())}
     )
@@ -143,15 +145,16 @@ def report_workbook(report: TermReport, stamp: Stamp) -> bytes:
 
 
 def report_response(request, report: TermReport) -> HttpResponse:
+    label = source(report.label)
     stamp = Stamp(
         exporter=exporter_name(request.user),
-        scope=f"{scope_words(request.user)}；团队：{report.secondment.name}；{report.label}",
+        scope=f"{scope_words(request.user)}；团队：{report.secondment.name}；{label}",
     )
     content = report_workbook(report, stamp)
     day = timezone.localtime(stamp.at).strftime("%Y%m%d")
     response = HttpResponse(content, content_type=MIME)
     response["Content-Disposition"] = content_disposition(
-        f"{report.secondment.name}-{report.label}学期报告-{day}.xlsx"
+        f"{report.secondment.name}-{label}学期报告-{day}.xlsx"
     )
     response["Cache-Control"] = "no-store, private"
     AuditEntry.objects.create(
@@ -159,7 +162,7 @@ def report_response(request, report: TermReport) -> HttpResponse:
         action=AuditAction.EXPORT,
         model="secondments.secondment",
         object_id=str(report.secondment.pk),
-        object_repr=f"{report.secondment.name} 学期报告（{report.label}）"[:200],
+        object_repr=f"{report.secondment.name} 学期报告（{label}）"[:200],
         changes={
             "range": [None, f"{report.start:%Y-%m-%d} 至 {report.end:%Y-%m-%d}"],
             "rows": [None, len(report.lines)],

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from minqing.accounts.access import scope_queryset
@@ -143,12 +144,22 @@ def activities_of(secondment: Secondment) -> QuerySet[Activity]:
 # --- terms -----------------------------------------------------------------------------------
 
 
+# Labels in the UI's language; exports and audit entries take their Chinese source (core.i18n).
+TERM_SPRING = _("{year}年春季学期")
+TERM_AUTUMN = _("{year}年秋季学期")
+DATE_RANGE = _("{start} 至 {end}")
+
+
+def _range_label(start: dt.date, end: dt.date):
+    return format_lazy(DATE_RANGE, start=f"{start:%Y-%m-%d}", end=f"{end:%Y-%m-%d}")
+
+
 @dataclass(frozen=True)
 class Term:
     """A school term: spring 1 Feb – 31 Jul, autumn 1 Aug – 31 Jan (every day in one term)."""
 
     key: str  # "2025-spring" / "2025-autumn"
-    label: str
+    label: str  # lazy: 2025年秋季学期 / autumn term 2025
     start: dt.date
     end: dt.date
 
@@ -156,9 +167,13 @@ class Term:
 def term_of(day: dt.date) -> Term:
     if 2 <= day.month <= 7:
         y = day.year
-        return Term(f"{y}-spring", f"{y}年春季学期", dt.date(y, 2, 1), dt.date(y, 7, 31))
+        return Term(
+            f"{y}-spring", format_lazy(TERM_SPRING, year=y), dt.date(y, 2, 1), dt.date(y, 7, 31)
+        )
     y = day.year if day.month >= 8 else day.year - 1
-    return Term(f"{y}-autumn", f"{y}年秋季学期", dt.date(y, 8, 1), dt.date(y + 1, 1, 31))
+    return Term(
+        f"{y}-autumn", format_lazy(TERM_AUTUMN, year=y), dt.date(y, 8, 1), dt.date(y + 1, 1, 31)
+    )
 
 
 def terms_of(secondment: Secondment) -> list[Term]:
@@ -194,7 +209,7 @@ def report_dates(secondment: Secondment, *, term: str = "", start: str = "", end
             raise ValueError(ERR_TERM_ORDER)
         if (b - a).days > MAX_REPORT_DAYS:
             raise ValueError(ERR_TERM_SPAN)
-        return a, b, f"{a:%Y-%m-%d} 至 {b:%Y-%m-%d}"
+        return a, b, _range_label(a, b)
     if term:
         t = term_by_key(secondment, term.strip()[:20])
         if t is None:
@@ -314,7 +329,7 @@ def term_report(secondment: Secondment, *, start: dt.date, end: dt.date, label: 
         secondment=secondment,
         start=start,
         end=end,
-        label=label or f"{start:%Y-%m-%d} 至 {end:%Y-%m-%d}",
+        label=label or _range_label(start, end),
         lines=list(lines.values()),
         kinds=kinds,
         activities=activities,

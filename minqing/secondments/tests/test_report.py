@@ -159,3 +159,27 @@ def test_an_activity_needs_members_on_turn_inside_the_cycle(team, members, commu
             services.activity_create(acting_user=community_worker, secondment=team, data=data)
         assert exc.value.message_dict[field] == [message], change
     assert not Activity.objects.exists()
+
+
+def test_term_names_follow_the_ui_language_and_the_ledger_stays_chinese(
+    client, community_worker, team, term_data
+):
+    from django.utils import translation
+
+    term = selectors.term_by_key(team, "2025-autumn")
+    with translation.override("en"):
+        assert str(term.label) == "Autumn term 2025"
+        assert str(selectors.term_by_key(team, "2026-spring").label) == "Spring term 2026"
+    client.force_login(community_worker)
+    client.cookies["django_language"] = "en"
+    page = client.get(f"/secondments/{team.pk}/report/?term=2025-autumn").content.decode()
+    assert "Autumn term 2025" in page and "2025年秋季学期" not in page
+    api = client.get(
+        f"/api/secondments/{team.pk}/report?term=2025-autumn", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert api.json()["label"] == "Autumn term 2025"
+    export = client.get(f"/secondments/{team.pk}/report.xlsx?term=2025-autumn")
+    wb = openpyxl.load_workbook(io.BytesIO(export.content))
+    texts = [str(c.value) for row in wb["出勤统计"].iter_rows() for c in row if c.value]
+    assert any(t.startswith("范围：") and "2025年秋季学期" in t for t in texts)
+    assert "Autumn" not in " ".join(texts)
