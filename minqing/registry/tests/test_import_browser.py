@@ -45,10 +45,13 @@ def in_own_thread(scenario, timeout: float = 180) -> None:
                     scenario(browser)
                 finally:
                     browser.close()
+                    # The scenario's database connections. Here, inside Playwright's block:
+                    # its sync API runs the scenario in a greenlet with contextvars of its
+                    # own, where Django keeps them; after the block they are out of reach,
+                    # and one left open stops the test database from being dropped.
+                    connections.close_all()
         except BaseException as exc:
             failure.append(exc)
-        finally:
-            connections.close_all()  # this thread's database connections
 
     thread = threading.Thread(target=target, name="browser-test")
     thread.start()
