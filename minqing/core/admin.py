@@ -3,23 +3,44 @@ from django.db import models
 
 from minqing.accounts.access import scope_queryset
 from minqing.core.audit import audit_log, diff, plain_value, snapshot
+from minqing.core.fields import EncryptedTextField
 from minqing.core.masking import mask_phone
 from minqing.core.models import AuditAction, AuditEntry, ImportBatch, WorkdayOverride
 
-# Never written to the audit log in clear: phones masked as on screen, secrets not at all.
+# Never written to the audit log in clear: phones masked as on screen (and what a model masks
+# itself, Person.MASKED), secrets and encrypted fields (health notes …) not at all.
 MASKED_FIELDS = {"phone": mask_phone, "mobile": mask_phone, "office_phone": mask_phone}
 SECRET_FIELDS = {"password", "id_number", "digest", "key_digest", "content"}
 SECRET = "******"
+LONGEST = 300  # a boundary's GeoJSON is cut short: the entry says it changed, not every vertex
+
+
+def _masks(model) -> dict:
+    return {**MASKED_FIELDS, **getattr(model, "MASKED", {})}
+
+
+def _is_secret(model, name: str) -> bool:
+    if name in _masks(model):
+        return False
+    return name in SECRET_FIELDS or isinstance(model._meta.get_field(name), EncryptedTextField)
+
+
+def _short(value):
+    if isinstance(value, str) and len(value) > LONGEST:
+        return value[:LONGEST] + "…"
+    return value
 
 
 def _field_values(obj, names: list[str]) -> dict:
     """Audit-safe values of the named fields: many-to-many as sorted lists of names."""
-    plain = [n for n in names if n not in SECRET_FIELDS]
-    out = snapshot(obj, [n for n in plain if not _is_m2m(obj, n)], masked=MASKED_FIELDS)
+    model = type(obj)
+    plain = [n for n in names if not _is_secret(model, n)]
+    out = snapshot(obj, [n for n in plain if not _is_m2m(obj, n)], masked=_masks(model))
     for name in plain:
         if _is_m2m(obj, name) and obj.pk:
             out[name] = "、".join(sorted(str(o) for o in getattr(obj, name).all()))
-    out.update({n: SECRET for n in names if n in SECRET_FIELDS})
+    out = {name: _short(value) for name, value in out.items()}
+    out.update({n: SECRET for n in names if _is_secret(model, n)})
     return out
 
 
@@ -30,15 +51,15 @@ def _is_m2m(obj, name: str) -> bool:
 def _initial_value(obj, name: str, value):
     """A changed inline row's value before the change, from its form's initial data."""
     field = obj._meta.get_field(name)
-    if name in SECRET_FIELDS:
+    if _is_secret(type(obj), name):
         return SECRET
-    if name in MASKED_FIELDS:
-        return MASKED_FIELDS[name](value)
+    if name in _masks(type(obj)):
+        return _masks(type(obj))[name](value)
     if field.many_to_one and value is not None:
         value = field.related_model._default_manager.filter(pk=value).first()
     elif field.many_to_many:
         return "、".join(sorted(str(o) for o in value or []))
-    return plain_value(value)
+    return _short(plain_value(value))
 
 
 def _audited_names(model, names) -> list[str]:

@@ -19,3 +19,13 @@ def mask_phone(value: str | None) -> str:
     if len(value) > 4:
         return "*" * (len(value) - 4) + value[-4:]
     return "*" * len(value)
+
+
+def mask_note(value: str | None) -> str:
+    """An encrypted free-text note (health, disability) as the audit log keeps it: never the
+    text, but a keyed fingerprint, so an entry still shows that the note changed."""
+    if not value:
+        return ""
+    from minqing.core.crypto import blind_index
+
+    return f"（已加密·{blind_index(value)[:6]}）"

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from minqing.core.fields import EncryptedTextField
-from minqing.core.masking import mask_id_number, mask_phone
+from minqing.core.masking import mask_id_number, mask_note, mask_phone
 
 
 class TagTarget(models.TextChoices):
@@ -256,7 +256,8 @@ class Person(models.Model):
         "grid",
         "note",
     ]
-    MASKED = {"id_number": mask_id_number, "phone": mask_phone}
+    # What the audit log keeps of the personal fields: masked numbers, a fingerprint of notes.
+    MASKED = {"id_number": mask_id_number, "phone": mask_phone, "health_note": mask_note}
 
     @property
     def id_masked(self) -> str:

@@ -84,3 +84,42 @@ def test_history_names_fields_in_words(client, grid_a_worker, zhang_san):
     client.force_login(grid_a_worker)
     html = client.get(f"/people/{zhang_san.pk}/").content.decode()
     assert '<span class="field">联系电话</span>' in html
+
+
+def test_a_health_note_never_reaches_the_audit_log_in_clear(grid_a_worker, zhang_san):
+    import importlib
+
+    from minqing.core.masking import mask_note
+    from minqing.registry import services
+
+    services.person_update(
+        acting_user=grid_a_worker, person=zhang_san, data={"health_note": "糖尿病，每日注射胰岛素"}
+    )
+    services.person_update(
+        acting_user=grid_a_worker, person=zhang_san, data={"health_note": "糖尿病，已控制"}
+    )
+    entries = AuditEntry.objects.filter(model="registry.person", changes__has_key="health_note")
+    changes = [e.changes["health_note"] for e in entries.order_by("pk")]
+    assert changes == [
+        ["", mask_note("糖尿病，每日注射胰岛素")],
+        [mask_note("糖尿病，每日注射胰岛素"), mask_note("糖尿病，已控制")],
+    ]
+    assert "糖尿病" not in str(list(AuditEntry.objects.values_list("changes", flat=True)))
+    assert changes[1][0] != changes[1][1] and changes[1][0].startswith("（已加密·")
+
+    # Entries written before notes were masked are scrubbed by core migration 0004.
+    old = AuditEntry.objects.create(
+        action="update",
+        model="registry.person",
+        object_id=str(zhang_san.pk),
+        changes={"health_note": ["", "高血压"], "name": ["张三", "张叁"]},
+    )
+    migration = importlib.import_module(
+        "minqing.core.migrations.0004_scrub_health_notes_from_audit"
+    )
+    from django.apps import apps
+
+    migration.scrub(apps, None)
+    migration.scrub(apps, None)  # twice: a fingerprint is not fingerprinted again
+    old.refresh_from_db()
+    assert old.changes == {"health_note": ["", mask_note("高血压")], "name": ["张三", "张叁"]}
