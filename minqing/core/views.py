@@ -1,6 +1,5 @@
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.db.models import Count
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
@@ -10,11 +9,11 @@ from minqing.accounts.models import Role
 from minqing.cases.selectors import home_counts
 from minqing.grids.models import Level
 from minqing.registry.selectors import (
+    care_group_counts,
     households_for,
     organisations_for,
     people_for,
     places_for,
-    visible_tags,
 )
 from minqing.visits.selectors import due_totals
 
@@ -42,12 +41,7 @@ def home(request):
         "places": places_for(user).count(),
         "organisations": organisations_for(user).count(),
     }
-    tag_counts = (
-        visible_tags(user)
-        .filter(people__in=people.values("pk"))
-        .annotate(n=Count("people"))
-        .order_by("sort")
-    )
+    tag_counts = care_group_counts(user)
     my_grids = visible_nodes(user).filter(level=Level.GRID).order_by("path")[:60]
     roles = [Role(r).label for r in sorted(scope.roles)]
     case_counts = home_counts(user)

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connection
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -524,6 +524,27 @@ def visible_tags(user) -> QuerySet[Tag]:
     list, page, filter, export and API answer."""
     tags = Tag.objects.all()
     return tags if can_reveal(user) else tags.filter(sensitive=False)
+
+
+def care_group_counts(user) -> list[Tag]:
+    """The care groups a user may see that have people in the user's scope, each with `.n`,
+    how many (the home page's 关爱对象).
+
+    Counted on the person–tag links, narrowed through their person's grid, rather than by
+    testing every link against the set of people in scope: a county's home page counted
+    300 000 people for 100 000 links (89 ms), the links alone take a fraction of it.
+    """
+    links = scope_queryset(
+        user,
+        Person.tags.through.objects.all(),
+        node_field="person__grid",
+        owner_fields=("person__created_by",),
+    )
+    counts = dict(links.values("tag_id").annotate(n=Count("pk")).values_list("tag_id", "n"))
+    tags = [t for t in visible_tags(user).order_by("sort", "id") if counts.get(t.pk)]
+    for tag in tags:
+        tag.n = counts[tag.pk]
+    return tags
 
 
 def shown_tags(user, tags) -> list[Tag]:
