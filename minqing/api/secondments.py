@@ -226,6 +226,18 @@ class MemberIn(InSchema):
     turn_end: datetime.date | None = None
 
 
+class MemberPatch(InSchema):
+    """Only the fields sent change; `username: ""` unlinks the account, leaving it out keeps it."""
+
+    name: str | None = Field(None, max_length=100)
+    role: str | None = Field(None, max_length=20, description="leader / member")
+    speciality: str | None = Field(None, max_length=100)
+    phone: str | None = Field(None, max_length=30)
+    username: str | None = Field(None, max_length=150)
+    turn_start: datetime.date | None = None
+    turn_end: datetime.date | None = None
+
+
 # ------------------------------------------------------------------ conversions
 
 
@@ -560,14 +572,47 @@ def member_post(request, secondment_id: Id, payload: MemberIn):
     summary="Change a member's details or turn (e.g. a turn ended early)",
 )
 def member_put(request, secondment_id: Id, member_id: Id, payload: MemberIn):
-    from django.http import Http404
-
-    s = selectors.secondment_for(request.user, secondment_id)
-    member = s.members.filter(pk=member_id).first()
-    if member is None:
-        raise Http404
+    member = _member_of(request.user, secondment_id, member_id)
     with payload_names(user="username"):
         m = services.member_update(
             acting_user=request.user, member=member, data=_member_data(payload), request=request
         )
     return _member(m, timezone.localdate())
+
+
+@router.patch(
+    "/{secondment_id}/members/{member_id}",
+    response={200: MemberOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Change some of a member's details or turn; what is not sent stays",
+)
+def member_patch(request, secondment_id: Id, member_id: Id, payload: MemberPatch):
+    member = _member_of(request.user, secondment_id, member_id)
+    current = {
+        "name": member.name,
+        "role": member.role,
+        "speciality": member.speciality,
+        "phone": member.phone,
+        "username": member.user.username if member.user_id else "",
+        "turn_start": member.turn_start,
+        "turn_end": member.turn_end,
+    }
+    sent = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
+    if payload.username == "":
+        sent["username"] = ""
+    merged = MemberIn(**{**current, **sent})
+    with payload_names(user="username"):
+        m = services.member_update(
+            acting_user=request.user, member=member, data=_member_data(merged), request=request
+        )
+    return _member(m, timezone.localdate())
+
+
+def _member_of(user, secondment_id: int, member_id: int):
+    """A member of a team the caller sees, or 404."""
+    from django.http import Http404
+
+    s = selectors.secondment_for(user, secondment_id)
+    member = s.members.select_related("user").filter(pk=member_id).first()
+    if member is None:
+        raise Http404
+    return member

@@ -91,3 +91,38 @@ def test_another_grids_worker_does_not_reach_the_team(client, grid_b_worker, tea
     r = call(client, "put", f"/api/secondments/{team.pk}", {"sending_name": "x", "receiving_name": "y",
              "node_code": tree["grid_a"].code, "cycle_start": "2025-09-01"})  # fmt: skip
     assert r.status_code == 404
+
+
+def test_a_patch_changes_only_what_it_sends(client, community_worker, grid_a_worker, tree):
+    client.force_login(community_worker)
+    r = call(client, "post", "/api/secondments/", {"kind": "teaching", "sending_name": "县第一中学",
+             "receiving_name": "东门小学", "node_code": tree["grid_a"].code, "cycle_start": "2025-09-01"})  # fmt: skip
+    pk = r.json()["id"]
+    r = call(client, "post", f"/api/secondments/{pk}/members", {"name": "王强", "role": "leader",
+             "phone": "13900001111", "speciality": "数学", "turn_start": "2025-09-01",
+             "username": "grid_a"})  # fmt: skip
+    wang = r.json()
+    url = f"/api/secondments/{pk}/members/{wang['id']}"
+
+    r = call(client, "patch", url, {"turn_end": "2026-01-31"})
+    assert r.status_code == 200, r.content
+    body = r.json()
+    assert body["turn_end"] == "2026-01-31" and body["username"] == "grid_a"
+    assert body["speciality"] == "数学" and body["phone_masked"] == "139****1111"
+    assert body["role"] == "leader" and body["name"] == "王强"
+
+    r = call(client, "patch", url, {"speciality": "物理", "username": ""})
+    assert r.status_code == 200 and r.json()["speciality"] == "物理"
+    assert r.json()["username"] is None and r.json()["turn_end"] == "2026-01-31"
+
+    # Refused as the PUT would be: named field, nothing stored.
+    r = call(client, "patch", url, {"turn_end": "2025-08-01"})
+    assert r.status_code == 400 and "turn_end" in r.json()["errors"]
+    r = call(client, "patch", url, {"username": "nobody-here"})
+    assert r.status_code == 400 and "username" in r.json()["errors"]
+    m = SecondmentMember.objects.get(pk=wang["id"])
+    assert (str(m.turn_end), m.speciality, m.user_id) == ("2026-01-31", "物理", None)
+    assert (
+        call(client, "patch", f"/api/secondments/{pk}/members/999999", {"name": "x"}).status_code
+        == 404
+    )
