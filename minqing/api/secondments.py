@@ -572,12 +572,7 @@ def member_post(request, secondment_id: Id, payload: MemberIn):
     summary="Change a member's details or turn (e.g. a turn ended early)",
 )
 def member_put(request, secondment_id: Id, member_id: Id, payload: MemberIn):
-    member = _member_of(request.user, secondment_id, member_id)
-    with payload_names(user="username"):
-        m = services.member_update(
-            acting_user=request.user, member=member, data=_member_data(payload), request=request
-        )
-    return _member(m, timezone.localdate())
+    return _save_member(request, _member_of(request.user, secondment_id, member_id), payload)
 
 
 @router.patch(
@@ -599,10 +594,13 @@ def member_patch(request, secondment_id: Id, member_id: Id, payload: MemberPatch
     sent = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
     if payload.username == "":
         sent["username"] = ""
-    merged = MemberIn(**{**current, **sent})
+    return _save_member(request, member, MemberIn(**{**current, **sent}))
+
+
+def _save_member(request, member, payload: MemberIn) -> dict:
     with payload_names(user="username"):
         m = services.member_update(
-            acting_user=request.user, member=member, data=_member_data(merged), request=request
+            acting_user=request.user, member=member, data=_member_data(payload), request=request
         )
     return _member(m, timezone.localdate())
 
