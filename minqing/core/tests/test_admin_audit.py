@@ -197,3 +197,19 @@ def test_a_holiday_entered_and_deleted_in_the_admin_is_audited(client, admin_use
     assert not WorkdayOverride.objects.filter(pk=day.pk).exists()
     (deleted,) = _entries("core.workdayoverride", AuditAction.DELETE)
     assert deleted.object_id == str(day.pk)
+
+
+def test_an_account_created_in_the_admin_is_audited_without_its_password(client, admin_user):
+    client.force_login(admin_user)
+    secret = "Wangge-2026-new!"
+    data = form_of(client, "/admin/accounts/user/add/")  # with the role inline's management form
+    data.update({"username": "grid_new", "password1": secret, "password2": secret})
+    data["usable_password"] = "true"
+    response = client.post("/admin/accounts/user/add/", data)
+    assert response.status_code == 302, [
+        line for line in response.content.decode().splitlines() if "errorlist" in line
+    ]
+    user = User.objects.get(username="grid_new")
+    (entry,) = _entries("accounts.user", AuditAction.CREATE)
+    assert entry.object_id == str(user.pk) and entry.changes == {"username": [None, "grid_new"]}
+    assert secret not in str(entry.changes) and user.password not in str(entry.changes)
