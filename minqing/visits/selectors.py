@@ -21,6 +21,7 @@ from minqing.accounts.access import (
     node_visible,
     scope_queryset,
     single_subtree_path,
+    user_assignments,
     user_scope,
     visible_nodes,
 )
@@ -219,6 +220,20 @@ def due_totals(user, *, today: dt.date | None = None) -> dict:
 
 def grids_for(user) -> QuerySet[Node]:
     return visible_nodes(user).filter(level=Level.GRID).order_by("path")
+
+
+def first_grids(user) -> list[Node]:
+    """Up to two of the user's grids: none (a cadre), one (a grid worker) or two (an office).
+
+    A grid worker's scope is their grid's subtree, and that grid is already in hand with their
+    role assignments (read with the user): no query. Others ask the database.
+    """
+    path = single_subtree_path(user)
+    if path is not None:
+        for assignment in user_assignments(user):
+            if assignment.node.path == path and assignment.node.level == Level.GRID:
+                return [assignment.node]
+    return list(grids_for(user)[:2])
 
 
 def _centre(boundary) -> tuple[float, float] | None:

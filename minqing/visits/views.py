@@ -92,7 +92,7 @@ def due(request):
     today = timezone.localdate()
     within = 7 if request.GET.get("within") == "7" else 0
     grids = selectors.grids_for(user)
-    only = list(grids[:2])  # none (a cadre), one (a grid worker) or several (offices)
+    only = selectors.first_grids(user)  # none (a cadre), one (a grid worker) or several
     code = request.GET.get("grid", "").strip()[:20]
     grid = grids.filter(code=code).first() if code else None
     if code and grid is None:

@@ -208,6 +208,8 @@ def test_the_due_list_costs_the_same_statements_for_many_rows(
     for i in range(6):
         set_due(file(grid_a_worker, tree["grid_a"], f"东门路{i + 10}号"), -2)
     assert (statements(auth_a), statements(street)) == few
+    # A grid worker's list: the caller (token, user, assignments: their grid) and the rows.
+    assert few[0] == 2
 
 
 def test_nearest_first_with_the_phones_position(client, grid_a_worker, auth_a, tree):
