@@ -198,7 +198,7 @@ def due_counts_by_grid(user, *, today: dt.date | None = None, soon: int = 7) -> 
         .order_by()
     )
     counts = {r["grid_id"]: r for r in rows}
-    grids = Node.objects.filter(pk__in=list(counts)).order_by("path")
+    grids = Node.objects.filter(pk__in=list(counts)).defer("boundary").order_by("path")
     return [
         GridDue(
             grid=g,
@@ -208,6 +208,12 @@ def due_counts_by_grid(user, *, today: dt.date | None = None, soon: int = 7) -> 
         )
         for g in grids
     ]
+
+
+def totals_of(rows: list[GridDue]) -> dict:
+    """Overdue and due today over the per-grid rows: every such household is in one of them,
+    so the office page needs no second pass over its states."""
+    return {"overdue": sum(r.overdue for r in rows), "today": sum(r.today for r in rows)}
 
 
 def due_totals(user, *, today: dt.date | None = None) -> dict:
@@ -531,7 +537,7 @@ def campaign_progress(user, campaign: Campaign) -> tuple[list[Progress], Progres
         .order_by()
     )
     counts = {r["grid_id"]: r for r in rows}
-    grids = Node.objects.filter(pk__in=list(counts)).order_by("path")
+    grids = Node.objects.filter(pk__in=list(counts)).defer("boundary").order_by("path")
     out = [Progress(g, counts[g.pk]["total"], counts[g.pk]["done"]) for g in grids]
     total = Progress(None, sum(p.total for p in out), sum(p.done for p in out))
     return out, total

@@ -118,14 +118,11 @@ def due(request):
             },
         )
     if grid is None:
+        rows = selectors.due_counts_by_grid(user, today=today)
         return render(
             request,
             "visits/due_grids.html",
-            {
-                "rows": selectors.due_counts_by_grid(user, today=today),
-                "totals": selectors.due_totals(user, today=today),
-                "today": today,
-            },
+            {"rows": rows, "totals": selectors.totals_of(rows), "today": today},
         )
     here = _lat_lng(request)
     qs = selectors.due_for(user, today=today, within=within, grid=grid, with_building=bool(here))

@@ -47,6 +47,10 @@ def test_leaders_see_counts_per_grid_and_open_a_grid(
     rows = {r.grid.code: (r.overdue, r.today) for r in response.context["rows"]}
     assert rows == {tree["grid_a"].code: (1, 1), tree["grid_b"].code: (1, 0)}
     assert response.context["totals"] == {"overdue": 2, "today": 1}
+    # Summed from the rows, they agree with the totals counted on their own (the home page's).
+    from minqing.visits.selectors import due_totals
+
+    assert due_totals(street_officer) == response.context["totals"]
     page = client.get(f"/visits/due/?grid={tree['grid_a'].code}").content.decode()
     assert "东门路1号" in page and "东门路2号" in page and "人民路9号" not in page
 
