@@ -145,7 +145,9 @@ def due(request):
             "here": here,
             "several_grids": len(only) > 1,
             "qs_no_page": querystring_without_page(request),
-            "has_map": grid.boundary is not None,
+            # The map draws the grid's outline from /tree/<code>/geojson and hides itself when
+            # there is none: the page need not read the (large) outline to decide.
+            "has_map": True,
         },
     )
 

@@ -113,4 +113,16 @@ def test_grid_page_draws_its_map_without_the_internet(live_server, sessions, gri
     assert s.foreign_requests(live_server.url) == []
     hosts = {urlsplit(u).hostname for u in s.requests if not u.startswith("data:")}
     assert hosts == {"127.0.0.1"}, hosts
+
+    # The due list draws the grid's outline too; a grid without one shows no empty box.
+    s.page.goto("/visits/due/")
+    expect(s.page.locator("#map")).to_have_attribute("data-ready", "1")
+    expect(s.page.locator("#map svg path").first).to_be_attached()
+    from minqing.grids.models import Node
+
+    Node.objects.filter(parent=tree["grid_a"]).update(boundary=None)
+    Node.objects.filter(pk=tree["grid_a"].pk).update(boundary=None)
+    s.page.goto("/visits/due/")
+    expect(s.page.locator("#map")).to_be_hidden()
+    assert s.errors == []
     assert s.errors == []

@@ -19,7 +19,7 @@
         }
       }).addTo(map);
       if (layer.getLayers().length) map.fitBounds(layer.getBounds(), { padding: [10, 10] });
-      else map.setView([30, 120], 13);
+      else el.hidden = true; // no outline drawn for this place yet: no empty box
       el.dataset.ready = "1";
     });
 })();
