@@ -192,6 +192,9 @@ def field_work(s: Shooter, browser, password: str) -> None:
     link = page.locator("td a[href^='/assistance/pairings/']")
     if link.count():
         page.goto(link.first.get_attribute("href") + "edit/")
+        box = page.locator("input.filter-select")
+        if box.count():
+            box.first.fill("zh")  # the helper filter at work: 周…, 钟…, by initials
         s.shot(page, "23-pairing-edit")
     else:
         s.problems.append("county sees no pairing: no pairing edit screenshot")
