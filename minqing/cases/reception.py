@@ -18,7 +18,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from minqing.accounts.access import scope_queryset, visible_nodes
+from minqing.accounts.access import scope_queryset, user_assignments, visible_nodes
 from minqing.cases import services
 from minqing.cases.models import (
     Case,
@@ -62,9 +62,9 @@ def _own_communities(user) -> list[int]:
     """The communities of the grids (or zones) a user is assigned to: their reception days
     belong to the whole community team, grid workers included."""
     codes: set[str] = set()
-    for path, level in user.assignments.values_list("node__path", "node__level"):
-        if level is not None and level > Level.COMMUNITY:
-            codes.update(c for c in path.split("/") if c)
+    for a in user_assignments(user):
+        if a.node.level > Level.COMMUNITY:
+            codes.update(c for c in a.node.path.split("/") if c)
     if not codes:
         return []
     return list(

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from minqing.accounts.access import get_scoped_or_404, home_node, visible_nodes
+from minqing.accounts.access import get_scoped_or_404, home_node, user_assignments, visible_nodes
 from minqing.cases import listing, selectors, services
 from minqing.cases.forms import ActionForm, CaseForm, category_choices
 from minqing.cases.models import (
@@ -116,7 +116,7 @@ def _ids_page(request, qs, *, head: list[int], count: int):
 
 def _map_nodes(user) -> list[Node]:
     """The areas a user works in (their assignment nodes), outermost first, for the maps."""
-    nodes = sorted({a.node for a in user.assignments.select_related("node")}, key=lambda n: n.path)
+    nodes = sorted({a.node for a in user_assignments(user)}, key=lambda n: n.path)
     nodes = [n for n in nodes if not any(n is not m and n.path.startswith(m.path) for m in nodes)]
     if not nodes:
         node = home_node(user)

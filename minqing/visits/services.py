@@ -25,7 +25,13 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from minqing.accounts.access import can_edit_registry, has_role, scope_queryset, visible_nodes
+from minqing.accounts.access import (
+    can_edit_registry,
+    has_role,
+    scope_queryset,
+    user_assignments,
+    visible_nodes,
+)
 from minqing.accounts.links import linked_households_q
 from minqing.accounts.models import DataScope, Role
 from minqing.core.audit import audit_log
@@ -787,7 +793,7 @@ def can_manage_campaign(user, campaign: Campaign) -> bool:
     if campaign.created_by_id == user.pk:
         return True
     path = campaign.node.path
-    for a in user.assignments.filter(role__in=CAMPAIGN_ROLES).select_related("node"):
+    for a in (a for a in user_assignments(user) if a.role in CAMPAIGN_ROLES):
         if a.data_scope == DataScope.ALL:
             return True
         if a.data_scope == DataScope.NODE_AND_BELOW and path.startswith(a.node.path):
