@@ -2,8 +2,8 @@
 
 Every signed-in request needs the user and, for scoping, their role assignments with their
 nodes. Django reads the user in one query and minqing the assignments in another; here one
-statement reads both (the user left-joined to assignments and nodes), so each page and API
-call costs one database round trip less. It is a fixed SQL statement rather than an ORM query:
+statement reads both (the user left-joined to assignments and nodes) — for an API call with a
+token, the token too — so each page and API call costs one database round trip less. It is a fixed SQL statement rather than an ORM query:
 building and compiling the ORM's join cost 0.4 ms of Python per request on PostgreSQL, more
 than the database took. The user's columns go through the ORM's raw() (its field conversions
 apply); assignments and nodes carry only plain text and integer columns, listed below — any
