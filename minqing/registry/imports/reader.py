@@ -31,6 +31,7 @@ ERR_NO_HEADER = _(
     "文件“{name}”中没有找到表头：表头行须有“姓名”和“公民身份号码”等列名（可下载模板对照）。"
 )
 ERR_PASSWORD = _("文件“{name}”设置了打开密码，请取消密码后再导入。")
+NOTE_NO_HEADER = _("工作表“{sheet}”中没有找到表头，已跳过。")
 
 HEADER_SCAN_ROWS = 30  # title rows and a two-row header all fit in here
 SKIPPED_SHEETS = {normalise(n) for n in ("填写说明", "说明", "导入说明", "instructions")}
@@ -103,7 +104,7 @@ def read_sheets(data: bytes, name: str) -> tuple[list[Sheet], list[str]]:
         found = find_header(head, merged, col_offset)
         if found is None:
             if any(any(_text(c) for c in r) for r in head):
-                notes.append(f"工作表“{sheet_name}”中没有找到表头，已跳过。")
+                notes.append(NOTE_NO_HEADER.format(sheet=sheet_name))
             continue
         header_index, columns, headers, ignored, repeated = found
         body = itertools.chain(head[header_index + 1 :], rows)

@@ -43,10 +43,14 @@ ERR_TAG_UNKNOWN = _("系统中没有“{name}”这个人员类别：请在预�
 ERR_HOUSEHOLD_GRID = _("同一户的成员应在同一网格（本户在“{grid}”）。")
 ERR_HOUSEHOLD_ADDRESS = _("新建家庭户须填写现住址（同一户至少一行）。")
 ERR_HOUSEHOLD_HIDDEN = _("户号“{number}”已在其他网格登记，请联系社区核实。")
-WARN_LEGACY = "15位旧身份证号：已接受，并标记为旧证。"
-NOTE_IGNORED = "工作表“{sheet}”中这些列不是台账的列，已忽略：{names}。"
-NOTE_REPEATED = "工作表“{sheet}”中这些列与前面的列含义相同，已忽略：{names}。"
-NOTE_NO_FIELD = "工作表“{sheet}”的“{header}”列已识别，但系统还没有这一项，该列未导入。"
+WARN_LEGACY = _("15位旧身份证号：已接受，并标记为旧证。")
+NOTE_IGNORED = _("工作表“{sheet}”中这些列不是台账的列，已忽略：{names}。")
+NOTE_REPEATED = _("工作表“{sheet}”中这些列与前面的列含义相同，已忽略：{names}。")
+NOTE_NO_FIELD = _("工作表“{sheet}”的“{header}”列已识别，但系统还没有这一项，该列未导入。")
+ROW_HERE = _("第 {row} 行")
+SEX_WORDS = {"M": _("男"), "F": _("女")}
+ROW_THERE = _("“{sheet}”第 {row} 行")
+LIST_SEPARATOR = _("、")
 
 TAG_NEW, TAG_SKIP = "new", "skip"
 MAX_SHOWN = 500  # errors and changes listed on a page; the counts cover all of them
@@ -398,7 +402,7 @@ class Validator:
                         p,
                         "sex",
                         got["sex"],
-                        ERR_SEX_MISMATCH.format(expected="男" if parsed.sex == "M" else "女"),
+                        ERR_SEX_MISMATCH.format(expected=SEX_WORDS[parsed.sex]),
                     )
 
         if "phone" in got:
@@ -466,8 +470,12 @@ class Validator:
             if len(rows) < 2:
                 continue
             for p in rows:
-                where = "、".join(
-                    (f"第 {o.row} 行" if o.sheet is p.sheet else f"“{o.sheet.name}”第 {o.row} 行")
+                where = str(LIST_SEPARATOR).join(
+                    (
+                        ROW_HERE.format(row=o.row)
+                        if o.sheet is p.sheet
+                        else ROW_THERE.format(sheet=o.sheet.name, row=o.row)
+                    )
                     for o in rows
                     if o is not p
                 )

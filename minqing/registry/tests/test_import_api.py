@@ -104,3 +104,28 @@ def test_bad_files_grids_and_strangers(
     assert r.status_code == 200 and r.json()["status"] == "cancelled"
     assert client.post(f"/api/imports/{pk}/confirm").status_code == 400
     assert not Person.objects.exists()
+
+
+def test_the_preview_speaks_the_callers_language(client, grid_a_worker, tree):
+    client.force_login(grid_a_worker)
+    legacy = person_row(1, "王建国")
+    legacy[5] = "330188600504003"  # a 15-digit legacy number: accepted, flagged
+    twice = [
+        person_row(2, "李秀英", address="人民路9号"),
+        person_row(2, "李秀英", address="人民路9号"),
+    ]
+    data = xlsx(HEADERS, [legacy, *twice])
+    r = client.post(
+        "/api/imports/",
+        {"file": SimpleUploadedFile("台账.xlsx", data, content_type=XLSX)},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    body = r.json()
+    assert [w["reason"] for w in body["warnings"]] == [
+        "A 15-digit legacy ID number: accepted and marked as a legacy ID."
+    ]
+    reasons = sorted(e["reason"] for e in body["errors"])
+    assert len(reasons) == 2 and "row 3" in reasons[0] + reasons[1] and "第" not in "".join(reasons)
+    # The default stays Chinese.
+    body = upload(client, xlsx(HEADERS, [legacy])).json()
+    assert body["warnings"][0]["reason"] == "15位旧身份证号：已接受，并标记为旧证。"
