@@ -40,9 +40,7 @@ class ServiceTeamAdmin(AuditedAdmin, admin.ModelAdmin):
     search_fields = ["name", "node__name", "node__code"]
     raw_id_fields = ["node"]
     inlines = [TeamMemberInline]
-
-    def audit_node(self, obj):
-        return obj.node
+    audit_node_field = "node"
 
 
 @admin.register(ApiToken)

@@ -64,7 +64,11 @@ def _initial_value(obj, name: str, value):
 
 def _audited_names(model, names) -> list[str]:
     """Of a form's changed fields, those that are fields of the model (not form-only inputs)."""
-    own = {f.name for f in model._meta.get_fields() if f.concrete or f.many_to_many}
+    own = {
+        f.name
+        for f in model._meta.get_fields()
+        if (f.concrete or f.many_to_many) and not getattr(f, "primary_key", False)
+    }
     return [n for n in names if n in own]
 
 
@@ -79,9 +83,20 @@ class AuditedAdmin:
     """
 
     audit_fields: list[str] | None = None
+    # {inline model: the fields its rows' entries record}; by default what the form changed.
+    inline_audit_fields: dict = {}
+    # The path from a record to the node its entries are placed under (e.g. "node", "grid").
+    audit_node_field: str | None = None
 
     def audit_node(self, obj):
-        return None
+        """The node the record hangs under, so its audit entries are scoped like it."""
+        if not self.audit_node_field:
+            return None
+        for name in self.audit_node_field.split("__"):
+            obj = getattr(obj, name, None)
+            if obj is None:
+                return None
+        return obj
 
     def _audit(self, request, action, obj, changes, *, parent=None):
         """One entry; an inline row is placed under the node of the record it belongs to."""
@@ -119,28 +134,35 @@ class AuditedAdmin:
 
     def save_formset(self, request, form, formset, change):
         """Inline rows: each added, changed or removed row gets its own audit entry."""
-        doomed = [(f.instance, f.instance.pk) for f in formset.deleted_forms if f.instance.pk]
+        doomed = [
+            (f.instance, f.instance.pk, self._row_values(f.instance, list(f.fields)))
+            for f in formset.deleted_forms
+            if f.instance.pk
+        ]
         super().save_formset(request, form, formset, change)
         by_instance = {id(f.instance): f for f in formset.forms}
         for row in formset.new_objects:
-            names = self._row_names(row, by_instance)
-            added = {k: [None, v] for k, v in _field_values(row, names).items()}
+            changed = by_instance[id(row)].changed_data if id(row) in by_instance else []
+            added = diff({}, self._row_values(row, changed))
             self._audit(request, AuditAction.CREATE, row, added, parent=form.instance)
-        for row, _ in formset.changed_objects:
-            inline_form = by_instance.get(id(row))
-            names = self._row_names(row, by_instance)
+        for row, changed in formset.changed_objects:
+            inline_form = by_instance[id(row)]
+            names = [n for n in self._row_names(row, changed) if n in changed]
             old = {n: _initial_value(row, n, inline_form.initial.get(n)) for n in names}
             changes = diff(old, _field_values(row, names))
             if changes:
                 self._audit(request, AuditAction.UPDATE, row, changes, parent=form.instance)
-        for row, pk in doomed:
+        for row, pk, values in doomed:
             row.pk = pk  # deleting cleared it; the entry names the row that was
-            self._audit(request, AuditAction.DELETE, row, {}, parent=form.instance)
+            removed = {k: [v, None] for k, v in values.items()}
+            self._audit(request, AuditAction.DELETE, row, removed, parent=form.instance)
 
-    @staticmethod
-    def _row_names(row, by_instance) -> list[str]:
-        inline_form = by_instance.get(id(row))
-        return _audited_names(type(row), inline_form.changed_data if inline_form else [])
+    def _row_names(self, row, form_fields) -> list[str]:
+        fixed = self.inline_audit_fields.get(type(row))
+        return list(fixed) if fixed is not None else _audited_names(type(row), form_fields)
+
+    def _row_values(self, row, form_fields) -> dict:
+        return _field_values(row, self._row_names(row, form_fields))
 
     def _removed(self, obj) -> dict:
         return {k: [v, None] for k, v in _field_values(obj, self.audit_fields or []).items()}
@@ -160,13 +182,9 @@ class ScopedAdmin(AuditedAdmin, admin.ModelAdmin):
 
     scope_node_field = "grid"
 
-    def audit_node(self, obj):
-        """The node the record hangs under, so its audit entries are scoped like it."""
-        for name in self.scope_node_field.split("__"):
-            obj = getattr(obj, name, None)
-            if obj is None:
-                return None
-        return obj
+    @property
+    def audit_node_field(self) -> str:
+        return self.scope_node_field
 
     def get_queryset(self, request):
         return scope_queryset(

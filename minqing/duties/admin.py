@@ -6,8 +6,6 @@ listed, not edited."""
 from django.contrib import admin
 
 from minqing.core.admin import AuditedAdmin, ReadOnlyScopedAdmin, ScopedAdmin
-from minqing.core.audit import audit_log, diff, snapshot
-from minqing.core.models import AuditAction
 from minqing.duties.models import DutyDay, DutyHolder, DutyLink, DutyRule
 from minqing.duties.services import HOLDER_FIELDS, LINK_FIELDS
 
@@ -66,33 +64,13 @@ class DutyHolderAdmin(_Audited, ScopedAdmin):
     exclude = ["created_by", "created_at"]
     inlines = [DutyLinkInline]
 
+    inline_audit_fields = {DutyLink: LINK_FIELDS}
+
     def save_formset(self, request, form, formset, change):
-        instances = formset.save(commit=False)
-        for link in formset.deleted_objects:
-            audit_log(
-                actor=request.user,
-                action=AuditAction.DELETE,
-                obj=link,
-                changes={k: [v, None] for k, v in snapshot(link, LINK_FIELDS).items()},
-                request=request,
-                node=form.instance.node,
-            )
-            link.delete()
-        for link in instances:
-            created = link.pk is None
-            old = {} if created else snapshot(DutyLink.objects.get(pk=link.pk), LINK_FIELDS)
-            if created:
-                link.created_by = request.user
-            link.save()
-            audit_log(
-                actor=request.user,
-                action=AuditAction.CREATE if created else AuditAction.UPDATE,
-                obj=link,
-                changes=diff(old, snapshot(link, LINK_FIELDS)),
-                request=request,
-                node=form.instance.node,
-            )
-        formset.save_m2m()
+        for link_form in formset.forms:  # a new link records who made it, as its admin does
+            if link_form.instance.pk is None and not link_form.instance.created_by_id:
+                link_form.instance.created_by = request.user
+        super().save_formset(request, form, formset, change)
 
 
 @admin.register(DutyLink)

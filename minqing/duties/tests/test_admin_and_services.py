@@ -95,3 +95,34 @@ def test_the_rules_are_seeded_from_the_domain(db):
         1,
     )
     assert (secretary.households, secretary.visit_every_months) == (5, 1)
+
+
+def test_a_link_added_and_removed_on_the_holders_admin_page_is_audited(
+    client, admin_user, zhao_duty, tree
+):
+    from minqing.core.models import AuditAction, AuditEntry
+    from minqing.core.tests.test_admin_audit import form_of
+    from minqing.duties.models import DutyLink
+
+    client.force_login(admin_user)
+    url = f"/admin/duties/dutyholder/{zhao_duty.pk}/change/"
+    data = form_of(client, url)
+    total = int(data["links-TOTAL_FORMS"])
+    new = {"kind": "community", "community": str(tree["other_community"].pk)}
+    data.update({f"links-{total}-{k}": v for k, v in new.items()})
+    data.update({f"links-{total}-started_on": "2026-11-01", "links-0-DELETE": "on"})
+    data["links-TOTAL_FORMS"] = str(total + 1)
+    gone = DutyLink.objects.get(pk=data["links-0-id"])
+    r = client.post(url, data)
+    assert r.status_code == 302, [x for x in r.content.decode().splitlines() if "errorlist" in x]
+
+    added = DutyLink.objects.get(holder=zhao_duty, community=tree["other_community"])
+    assert added.created_by == admin_user
+    entries = AuditEntry.objects.filter(model="duties.dutylink")
+    created = entries.get(action=AuditAction.CREATE, object_id=str(added.pk))
+    assert created.changes["community"] == [None, str(tree["other_community"])]
+    assert set(created.changes) == {"holder", "kind", "community", "started_on"}
+    assert created.node == zhao_duty.node and created.reason == "后台管理"
+    deleted = entries.get(action=AuditAction.DELETE, object_id=str(gone.pk))
+    assert deleted.changes["kind"] == [gone.kind, None]
+    assert not DutyLink.objects.filter(pk=gone.pk).exists()
