@@ -591,9 +591,8 @@ def member_patch(request, secondment_id: Id, member_id: Id, payload: MemberPatch
         "turn_start": member.turn_start,
         "turn_end": member.turn_end,
     }
+    # null means "keep", as leaving a field out does; "" for username unlinks the account.
     sent = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
-    if payload.username == "":
-        sent["username"] = ""
     return _save_member(request, member, MemberIn(**{**current, **sent}))
 
 

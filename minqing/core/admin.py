@@ -50,11 +50,11 @@ def _is_m2m(obj, name: str) -> bool:
 
 def _initial_value(obj, name: str, value):
     """A changed inline row's value before the change, from its form's initial data."""
-    field = obj._meta.get_field(name)
+    field, masks = obj._meta.get_field(name), _masks(type(obj))
     if _is_secret(type(obj), name):
         return SECRET
-    if name in _masks(type(obj)):
-        return _masks(type(obj))[name](value)
+    if name in masks:
+        return masks[name](value)
     if field.many_to_one and value is not None:
         value = field.related_model._default_manager.filter(pk=value).first()
     elif field.many_to_many:

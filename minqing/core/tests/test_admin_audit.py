@@ -67,6 +67,13 @@ def form_of(client, url: str) -> dict:
     return {k: v if len(v) != 1 else v[0] for k, v in parser.data.items()}
 
 
+def saved(client, url: str, data: dict) -> None:
+    """POST an admin form; it must save (redirect), else the form's errors are the message."""
+    response = client.post(url, data)
+    lines = response.content.decode().splitlines()
+    assert response.status_code == 302, [x for x in lines if "errorlist" in x or "errornote" in x]
+
+
 def _entries(model: str, action=None):
     qs = AuditEntry.objects.filter(model=model).order_by("pk")
     return list(qs.filter(action=action) if action else qs)
@@ -98,12 +105,7 @@ def test_a_role_given_and_a_mobile_changed_in_the_admin_are_audited(
             f"assignments-{total}-data_scope": "node_and_below",
         }
     )
-    response = client.post(url, data)
-    assert response.status_code == 302, [
-        line
-        for line in response.content.decode().splitlines()
-        if "errorlist" in line or "errornote" in line
-    ]
+    saved(client, url, data)
     assert RoleAssignment.objects.filter(user=grid_a_worker, role=Role.COMMUNITY_WORKER).exists()
 
     (user_entry,) = _entries("accounts.user", AuditAction.UPDATE)
@@ -162,12 +164,7 @@ def test_a_team_member_added_in_the_admin_is_audited_under_the_teams_block(
             f"{prefix}-0-mobile": "13900001111",
         }
     )
-    response = client.post(url, data)
-    assert response.status_code == 302, [
-        line
-        for line in response.content.decode().splitlines()
-        if "errorlist" in line or "errornote" in line
-    ]
+    saved(client, url, data)
     (entry,) = _entries("accounts.teammember", AuditAction.CREATE)
     assert entry.node == block
     assert entry.changes["name"] == [None, "李楼长"]
@@ -177,15 +174,8 @@ def test_a_team_member_added_in_the_admin_is_audited_under_the_teams_block(
 @pytest.mark.django_db
 def test_a_holiday_entered_and_deleted_in_the_admin_is_audited(client, admin_user):
     client.force_login(admin_user)
-    response = client.post(
-        "/admin/core/workdayoverride/add/",
-        {"date": "2027-02-08", "is_working_day": "", "name": "春节（2027）"},
-    )
-    assert response.status_code == 302, [
-        line
-        for line in response.content.decode().splitlines()
-        if "errorlist" in line or "errornote" in line
-    ]
+    holiday = {"date": "2027-02-08", "is_working_day": "", "name": "春节（2027）"}
+    saved(client, "/admin/core/workdayoverride/add/", holiday)
     day = WorkdayOverride.objects.get(date="2027-02-08")
     (created,) = _entries("core.workdayoverride", AuditAction.CREATE)
     assert created.changes["name"] == [None, "春节（2027）"]
@@ -205,10 +195,7 @@ def test_an_account_created_in_the_admin_is_audited_without_its_password(client,
     data = form_of(client, "/admin/accounts/user/add/")  # with the role inline's management form
     data.update({"username": "grid_new", "password1": secret, "password2": secret})
     data["usable_password"] = "true"
-    response = client.post("/admin/accounts/user/add/", data)
-    assert response.status_code == 302, [
-        line for line in response.content.decode().splitlines() if "errorlist" in line
-    ]
+    saved(client, "/admin/accounts/user/add/", data)
     user = User.objects.get(username="grid_new")
     (entry,) = _entries("accounts.user", AuditAction.CREATE)
     assert entry.object_id == str(user.pk) and entry.changes == {"username": [None, "grid_new"]}
