@@ -1,14 +1,18 @@
 """Form widgets shared by the apps."""
 
+from functools import lru_cache
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from minqing.core.pinyin import pinyin_keys
 
 
+@lru_cache(maxsize=8192)
 def search_keys(label: str) -> str:
     """What a typed filter matches an option by: its text, and its leading name's pinyin and
-    initials (王爱心 · 爱心妈妈 → "wangaixin wax"), lower case."""
+    initials (王爱心 · 爱心妈妈 → "wangaixin wax"), lower case. Cached: a county's helper list
+    is drawn again on every form, and a name's readings do not change."""
     name = label.split(" · ")[0]
     full, initials = pinyin_keys(name)
     return " ".join(part for part in (label, full, initials) if part).lower()
