@@ -17,6 +17,19 @@ from minqing.accounts.models import ApiToken, RoleAssignment, User
 from minqing.grids.models import Node
 
 ASSIGNMENT_COLUMNS = ["id", "role", "node_id", "data_scope"]
+
+# Figures of the signed-in user that every page's header shows, read in the same statement
+# as the user: attribute set on the user -> a scalar subquery over `u` (the user's row).
+# Other apps add theirs when they start (`add_user_figure`), so this module knows none of them.
+USER_FIGURES: dict[str, str] = {}
+
+
+def add_user_figure(attribute: str, subquery: str) -> None:
+    """Read `subquery` (SQL returning one value, the user's row is `u`) with every session
+    user, into `user.<attribute>`. Not for API tokens: an API call draws no header."""
+    USER_FIGURES[attribute] = subquery
+
+
 NODE_COLUMNS = ["level", "name", "code", "parent_id", "path", "sort"]
 TOKEN_COLUMNS = ["id", "last_used_at"]
 
@@ -29,6 +42,8 @@ def _sql(by_token: bool) -> str:
     extra = [f"ra.{q(c)} AS {q('ra_' + c)}" for c in ASSIGNMENT_COLUMNS]
     extra += [f"n.{q(c)} AS {q('n_' + c)}" for c in NODE_COLUMNS]
     source, where = f"{q(user)} u", f"u.{q('id')} = %s"
+    if not by_token:
+        extra += [f"({sql}) AS {q(attribute)}" for attribute, sql in USER_FIGURES.items()]
     if by_token:
         extra += [f"t.{q(c)} AS {q('t_' + c)}" for c in TOKEN_COLUMNS]
         source = f"{q(token)} t JOIN {q(user)} u ON u.{q('id')} = t.{q('user_id')}"

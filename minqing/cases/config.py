@@ -2,7 +2,8 @@
 
 Accepting a case reads the category tree (the service code, the category's parents for its
 time limits and for the zoning flag), the time limits of its first stage and the zoning
-layers; a community's inbox reads the ids of its grids. They change a few times a year, through
+layers, and an Open311 report the client its key belongs to; a community's inbox reads the
+ids of its grids. They change a few times a year, through
 the admin, and an Open311 client may post many reports a second: here they are read once per
 CONFIG_TTL seconds per process.
 
@@ -22,7 +23,7 @@ from collections.abc import Callable
 from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_migrate, post_save
 
-from minqing.cases.models import Category, TimeLimit, ZoningLayer
+from minqing.cases.models import Category, Open311Client, TimeLimit, ZoningLayer
 from minqing.grids.models import Level, Node, subtree_q
 
 CONFIG_TTL = 60.0  # seconds a process may use its copy of the configuration
@@ -92,10 +93,20 @@ def _load_zoning() -> list[tuple[str, dict]]:
     return list(ZoningLayer.objects.filter(active=True).values_list("kind", "geometry"))
 
 
+def _load_open311_clients() -> dict[str, Open311Client]:
+    return {c.key_digest: c for c in Open311Client.objects.filter(active=True)}
+
+
 _catalog = _Cached(_load_catalog)
 _time_limits = _Cached(_load_time_limits)
 _zoning = _Cached(_load_zoning)
-_BY_MODEL = {Category: _catalog, TimeLimit: _time_limits, ZoningLayer: _zoning}
+_open311_clients = _Cached(_load_open311_clients)
+_BY_MODEL = {
+    Category: _catalog,
+    TimeLimit: _time_limits,
+    ZoningLayer: _zoning,
+    Open311Client: _open311_clients,
+}
 
 
 def catalog() -> Catalog:
@@ -111,6 +122,15 @@ def time_limits(stage: str) -> list[TimeLimit]:
 def zoning_layers() -> list[tuple[str, dict]]:
     """(kind, GeoJSON geometry) of every active zoning layer, in the model's order."""
     return _zoning.get()
+
+
+def open311_client(key_digest: str) -> Open311Client | None:
+    """The active Open311 client whose key has this SHA-256, or None.
+
+    A client switched off in the admin is refused at once by the process that saved it and
+    by the others within CONFIG_TTL seconds.
+    """
+    return _open311_clients.get().get(key_digest)
 
 
 _grids: dict[str, tuple[float, list[int]]] = {}

@@ -360,7 +360,7 @@ def _client(request) -> Open311Client:
     client = None
     if key and len(key) <= 200:
         digest = hashlib.sha256(key.encode()).hexdigest()
-        client = Open311Client.objects.filter(key_digest=digest, active=True).first()
+        client = config.open311_client(digest)
     if client is None:
         raise Open311Error(403, "API 密钥无效", "invalid or missing api_key")
     return client

@@ -164,7 +164,8 @@ def lateness(case: Case, now: datetime | None = None) -> str:
 
 def unread_count(user) -> int:
     """The user's unread notifications, counted once per request (cached on the user object,
-    which each request loads afresh): the header's bell and the page body share it."""
+    which each request loads afresh): the header's bell and the page body share it. A user
+    signed in by session comes with it counted (cases.apps: accounts.backends.USER_FIGURES)."""
     count = getattr(user, "_minqing_unread", None)
     if count is None:
         count = user.notifications.filter(read_at__isnull=True).count()

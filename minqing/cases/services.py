@@ -263,7 +263,11 @@ def _number_apart(now: datetime) -> str:
     only): the case's own commit comes later in the same log and flushes it too, so a number
     that a saved case carries is never handed out again, even after a crash. A case that then
     fails to save leaves a gap in the day's numbers; numbers stay unique and in order.
+    In autocommit mode (the callers') the one statement is that transaction: no BEGIN and
+    COMMIT of their own to wait for.
     """
+    if connection.get_autocommit():
+        return _next_number(now, async_commit=True)
     with transaction.atomic():
         return _next_number(now, async_commit=True)
 

@@ -296,23 +296,76 @@ def validate_geometry(obj) -> dict:
 
 _clock = time.monotonic
 _lock = threading.Lock()
-_cache: dict = {"loaded_at": None, "grids": []}
+_cache: dict = {"loaded_at": None, "index": None}
+
+# A grid whose box covers more cells than this is checked for every point instead of being
+# filed under each cell (one odd, huge boundary must not fill memory).
+MAX_CELLS_PER_GRID = 400
+
+
+class GridIndex:
+    """The grids' boundaries filed by cell, so a point is tested against a handful of grids.
+
+    The plane is cut into cells the size of a typical grid's box (the median width and
+    height); each grid is filed under every cell its box (plus the edge tolerance) touches. A
+    point's cell then lists the only grids that can contain it, in path order, so a county of
+    thousands of grids costs a dictionary lookup and a few polygon tests, not one per grid.
+    """
+
+    def __init__(self, grids: list[tuple[int, BBox, list[Polygon]]]):
+        self.grids = grids
+        widths = sorted(b[2] - b[0] for _pk, b, _p in grids)
+        heights = sorted(b[3] - b[1] for _pk, b, _p in grids)
+        self.cell_w = max(widths[len(widths) // 2], 1e-6) if grids else 1.0
+        self.cell_h = max(heights[len(heights) // 2], 1e-6) if grids else 1.0
+        self.cells: dict[tuple[int, int], list[int]] = {}
+        self.everywhere: list[int] = []  # grids too large to file by cell
+        tol = EDGE_TOLERANCE
+        for i, (_pk, (min_x, min_y, max_x, max_y), _polygons) in enumerate(grids):
+            x0, y0 = self._cell(min_x - tol, min_y - tol)
+            x1, y1 = self._cell(max_x + tol, max_y + tol)
+            if (x1 - x0 + 1) * (y1 - y0 + 1) > MAX_CELLS_PER_GRID:
+                self.everywhere.append(i)
+                continue
+            for cx in range(x0, x1 + 1):
+                for cy in range(y0, y1 + 1):
+                    self.cells.setdefault((cx, cy), []).append(i)
+
+    def _cell(self, x: float, y: float) -> tuple[int, int]:
+        return math.floor(x / self.cell_w), math.floor(y / self.cell_h)
+
+    def containing(self, x: float, y: float) -> list[int]:
+        """The ids of the grids whose boundary contains the point, in path order."""
+        candidates = self.cells.get(self._cell(x, y), [])
+        if self.everywhere:
+            candidates = sorted([*candidates, *self.everywhere])
+        tol = EDGE_TOLERANCE
+        found = []
+        for i in candidates:
+            pk, (min_x, min_y, max_x, max_y), polygons = self.grids[i]
+            if (
+                min_x - tol <= x <= max_x + tol
+                and min_y - tol <= y <= max_y + tol
+                and _in_polygons(x, y, polygons)
+            ):
+                found.append(pk)
+        return found
 
 
 def clear_cache() -> None:
     """Forget the loaded grid boundaries; the next `locate_grid` reads them again."""
     with _lock:
         _cache["loaded_at"] = None
-        _cache["grids"] = []
+        _cache["index"] = None
 
 
-def _grid_boundaries() -> list[tuple[int, BBox, list[Polygon]]]:
-    """(id, bbox, polygons) of every grid with a usable boundary, in path order; cached."""
+def _grid_index() -> GridIndex:
+    """Every grid with a usable boundary, in path order, filed by cell; cached."""
     now = _clock()
     with _lock:
         loaded_at = _cache["loaded_at"]
         if loaded_at is not None and now - loaded_at < CACHE_SECONDS:
-            return _cache["grids"]
+            return _cache["index"]
     rows = (
         Node.objects.filter(level=Level.GRID, boundary__isnull=False)
         .order_by("path")
@@ -323,32 +376,26 @@ def _grid_boundaries() -> list[tuple[int, BBox, list[Polygon]]]:
         polygons = _polygons(boundary)
         if polygons:
             grids.append((pk, _bbox_of(polygons), polygons))
+    index = GridIndex(grids)
     with _lock:
         _cache["loaded_at"] = now
-        _cache["grids"] = grids
-    return grids
+        _cache["index"] = index
+    return index
 
 
 def locate_grid(lat: float, lng: float) -> Node | None:
     """The grid whose boundary contains the point, or None (also for an invalid point).
 
-    On a line shared by two grids the first in path order wins.
+    On a line shared by two grids the first in path order wins. The grid is read without its
+    boundary (a caller files a case under it; the outline is the map's business).
     """
     if not valid_lat_lng(lat, lng):
         return None
-    x, y = float(lng), float(lat)
-    tol = EDGE_TOLERANCE
-    matches = [
-        pk
-        for pk, (min_x, min_y, max_x, max_y), polygons in _grid_boundaries()
-        if min_x - tol <= x <= max_x + tol
-        and min_y - tol <= y <= max_y + tol
-        and _in_polygons(x, y, polygons)
-    ]
+    matches = _grid_index().containing(float(lng), float(lat))
     if not matches:
         return None
     # A grid deleted since the cache was filled is skipped, not returned.
-    found = Node.objects.in_bulk(matches)
+    found = Node.objects.defer("boundary").in_bulk(matches)
     return next((found[pk] for pk in matches if pk in found), None)
 
 

@@ -2,6 +2,7 @@
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from conftest import PASSWORD
 from minqing.accounts.access import home_node
@@ -114,3 +115,24 @@ def test_the_page_header_counts_unread_notifications_once(client, grid_a_worker)
     sql = _statements(client, "/")
     assert sum("cases_notification" in s and "COUNT" in s for s in sql) == 1
     assert '<b class="badge">1</b>' in client.get("/").content.decode()
+
+
+def test_the_unread_count_comes_with_the_signed_in_user_and_is_current(client, grid_a_worker):
+    from minqing.cases.models import Notification, NotificationKind
+
+    client.force_login(grid_a_worker)
+    sql = _statements(client, "/cases/inbox/")
+    user_sql = [s for s in sql if "accounts_roleassignment" in s]
+    assert len(user_sql) == 1 and "cases_notification" in user_sql[0]
+    assert sum("cases_notification" in s for s in sql) == 1  # no count of its own
+    assert 'class="badge"' not in client.get("/cases/inbox/").content.decode()
+    for _ in range(2):
+        Notification.objects.create(user=grid_a_worker, kind=NotificationKind.ASSIGNED, message="x")
+    Notification.objects.create(
+        user=grid_a_worker, kind=NotificationKind.ASSIGNED, message="y", read_at=timezone.now()
+    )
+    assert '<b class="badge">2</b>' in client.get("/cases/inbox/").content.decode()
+    user = ScopedModelBackend().get_user(grid_a_worker.pk)
+    assert user._minqing_unread == 2
+    token, raw = ApiToken.issue(user=grid_a_worker, name="手机")
+    assert not hasattr(token_with_user(ApiToken.digest_of(raw)).user, "_minqing_unread")

@@ -25,3 +25,14 @@ def visible_to(tags, user):
     from minqing.registry.selectors import shown_tags
 
     return shown_tags(user, tags)
+
+
+@register.simple_tag(takes_context=True)
+def main_menu(context):
+    """The header's menu (minqing.core.navigation), for the signed-in user."""
+    from minqing.core.navigation import menu_html
+
+    request = context["request"]
+    return menu_html(
+        request.path, audit=bool(context.get("perms_audit")), staff=request.user.is_staff
+    )

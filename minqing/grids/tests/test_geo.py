@@ -425,6 +425,63 @@ def test_a_grid_stored_as_a_feature_is_located(tree):
     assert locate_grid(31.005, 121.005) == grid_c
 
 
+def _indexed(shapes: list[dict]) -> geo.GridIndex:
+    grids = []
+    for pk, shape in enumerate(shapes, start=1):
+        polygons = geo._polygons(shape)
+        grids.append((pk, geo._bbox_of(polygons), polygons))
+    return geo.GridIndex(grids)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(119.0, 121.0), st.floats(29.0, 31.0), st.sampled_from([0.003, 0.01, 0.05])
+        ),
+        min_size=1,
+        max_size=30,
+    ),
+    st.floats(118.9, 121.1),
+    st.floats(28.9, 31.1),
+)
+def test_the_grid_index_finds_what_testing_every_grid_finds_in_path_order(squares, x, y):
+    shapes = [square(sx, sy, size) for sx, sy, size in squares]
+    every = [pk for pk, shape in enumerate(shapes, start=1) if point_in_geometry(x, y, shape)]
+    assert _indexed(shapes).containing(x, y) == every
+
+
+def test_a_point_on_a_cell_edge_and_a_grid_corner_is_found():
+    shapes = [square(120.0, 30.0, 0.01), square(120.01, 30.0, 0.01), square(120.0, 30.01, 0.01)]
+    index = _indexed(shapes)
+    assert index.containing(120.01, 30.01) == [1, 2, 3]
+    assert index.containing(120.02, 30.0) == [2]
+    assert index.containing(120.021, 30.0) == []
+
+
+def test_a_huge_grid_is_checked_everywhere_and_keeps_its_place_in_path_order():
+    shapes = [square(120.0, 30.0, 0.01), square(100.0, 20.0, 30.0), square(120.01, 30.0, 0.01)]
+    index = _indexed(shapes)
+    assert index.everywhere == [1]  # the 30° square, filed by cell, would take 8 million cells
+    assert index.containing(120.005, 30.005) == [1, 2]
+    assert index.containing(120.015, 30.005) == [2, 3]
+    assert index.containing(105.0, 25.0) == [2]
+    assert index.containing(99.0, 25.0) == []
+
+
+def test_an_empty_index_finds_nothing():
+    assert geo.GridIndex([]).containing(120.0, 30.0) == []
+
+
+@pytest.mark.django_db
+def test_the_grid_found_is_read_without_its_boundary(tree, django_assert_num_queries):
+    locate_grid(30.005, 120.015)  # fills the cache
+    with django_assert_num_queries(1) as ctx:
+        grid = locate_grid(30.005, 120.005)
+    assert grid == tree["grid_a"] and grid.code == tree["grid_a"].code
+    assert "boundary" not in ctx.captured_queries[0]["sql"]
+
+
 @pytest.mark.django_db
 def test_grid_boundaries_are_read_once_and_then_served_from_memory(tree, django_assert_num_queries):
     with django_assert_num_queries(2):  # the boundaries, then the grid found
