@@ -1,55 +1,24 @@
-"""The configuration every new case reads, kept in-process for a short while.
+"""The configuration every new case reads, kept in-process for a short while (core.memo).
 
 Accepting a case reads the category tree (the service code, the category's parents for its
 time limits and for the zoning flag), the time limits of its first stage and the zoning
 layers, and an Open311 report the client its key belongs to; a community's inbox reads the
-ids of its grids. They change a few times a year, through
-the admin, and an Open311 client may post many reports a second: here they are read once per
-CONFIG_TTL seconds per process.
-
-- An edit through the ORM (the admin) forgets this process's copy at once (post_save and
-  post_delete signals, and again after its commit); other processes read the table again within
-  CONFIG_TTL seconds.
-- Inside a transaction (`connection.in_atomic_block`) the rows are read from the database and
-  not kept: that transaction may have changed them, uncommitted, or may still roll back (every
-  test runs in one). Only reads in autocommit mode — committed rows — fill the cache.
-- `flush` (and `migrate`) send post_migrate: everything is forgotten then too.
+ids of its grids. They change a few times a year, through the admin, and an Open311 client may
+post many reports a second: here they are read once per CONFIG_TTL seconds per process, with
+core.memo's rules (an edit in this process is seen at once, reads inside a transaction are
+never kept, `flush` and `migrate` forget everything).
 """
 
-import threading
 import time
-from collections.abc import Callable
 
 from django.db import connection, transaction
 from django.db.models.signals import post_delete, post_migrate, post_save
 
 from minqing.cases.models import Category, Open311Client, TimeLimit, ZoningLayer
+from minqing.core.memo import Cached, forget_on_change
 from minqing.grids.models import Level, Node, subtree_q
 
 CONFIG_TTL = 60.0  # seconds a process may use its copy of the configuration
-
-
-class _Cached:
-    """One value loaded by `load`, kept for CONFIG_TTL seconds outside transactions."""
-
-    def __init__(self, load: Callable):
-        self._load = load
-        self._entry: tuple[float, object] | None = None
-        self._lock = threading.Lock()
-
-    def get(self):
-        if connection.in_atomic_block:
-            return self._load()
-        entry = self._entry
-        if entry is not None and time.monotonic() - entry[0] < CONFIG_TTL:
-            return entry[1]
-        with self._lock:
-            value = self._load()
-            self._entry = (time.monotonic(), value)
-        return value
-
-    def clear(self) -> None:
-        self._entry = None
 
 
 class Catalog:
@@ -97,10 +66,10 @@ def _load_open311_clients() -> dict[str, Open311Client]:
     return {c.key_digest: c for c in Open311Client.objects.filter(active=True)}
 
 
-_catalog = _Cached(_load_catalog)
-_time_limits = _Cached(_load_time_limits)
-_zoning = _Cached(_load_zoning)
-_open311_clients = _Cached(_load_open311_clients)
+_catalog = Cached(_load_catalog, CONFIG_TTL)
+_time_limits = Cached(_load_time_limits, CONFIG_TTL)
+_zoning = Cached(_load_zoning, CONFIG_TTL)
+_open311_clients = Cached(_load_open311_clients, CONFIG_TTL)
 _BY_MODEL = {
     Category: _catalog,
     TimeLimit: _time_limits,
@@ -172,17 +141,8 @@ def clear() -> None:
     _grids.clear()
 
 
-def _changed(sender, using="default", **kwargs) -> None:
-    cached = _BY_MODEL[sender]
-    cached.clear()
-    transaction.on_commit(cached.clear, using=using)
-
-
-for _model in _BY_MODEL:
-    post_save.connect(_changed, sender=_model, dispatch_uid=f"cases_config_saved_{_model.__name__}")
-    post_delete.connect(
-        _changed, sender=_model, dispatch_uid=f"cases_config_deleted_{_model.__name__}"
-    )
+for _model, _cached in _BY_MODEL.items():
+    forget_on_change(_cached, _model)
 post_save.connect(_tree_changed, sender=Node, dispatch_uid="cases_config_node_saved")
 post_delete.connect(_tree_changed, sender=Node, dispatch_uid="cases_config_node_deleted")
 post_migrate.connect(lambda **kwargs: clear(), dispatch_uid="cases_config_migrated", weak=False)

@@ -11,6 +11,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from minqing.accounts.access import can_reveal, scope_queryset, user_scope, visible_nodes
+from minqing.core.memo import Cached, forget_on_change
 from minqing.core.paging import capped_count, count_cap
 from minqing.grids.models import Level, Node, subtree_q
 from minqing.registry.identity import id_number_q
@@ -524,6 +525,29 @@ def visible_tags(user) -> QuerySet[Tag]:
     list, page, filter, export and API answer."""
     tags = Tag.objects.all()
     return tags if can_reveal(user) else tags.filter(sensitive=False)
+
+
+def _load_tags() -> list[Tag]:
+    return list(Tag.objects.order_by("sort", "id"))
+
+
+_tags = Cached(_load_tags)
+forget_on_change(_tags, Tag)
+
+
+def tag_choices(user) -> list[Tag]:
+    """`visible_tags` as a list, from the process's copy of the table (core.memo): the
+    drop-down of every people and household list, drawn on each page and search keystroke."""
+    tags = _tags.get()
+    return tags if can_reveal(user) else [t for t in tags if not t.sensitive]
+
+
+def tag_choice(user, raw: str) -> Tag | None:
+    """The visible care group whose id `raw` (a query parameter) names, or None."""
+    if not (raw.isascii() and raw.isdigit() and len(raw) < 10):
+        return None
+    pk = int(raw)
+    return next((t for t in tag_choices(user) if t.pk == pk), None)
 
 
 def care_group_counts(user) -> list[Tag]:

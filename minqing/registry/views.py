@@ -43,12 +43,7 @@ from minqing.registry.models import (
 def _filters(request) -> dict:
     node_code = request.GET.get("node", "").strip()
     node = visible_nodes(request.user).filter(code=node_code).first() if node_code else None
-    tag_id = request.GET.get("tag", "").strip()
-    tag = (
-        selectors.visible_tags(request.user).filter(pk=tag_id).first()
-        if tag_id.isascii() and tag_id.isdigit() and len(tag_id) < 10
-        else None
-    )
+    tag = selectors.tag_choice(request.user, request.GET.get("tag", "").strip())
     return {"q": request.GET.get("q", "")[:100], "node": node, "tag": tag}
 
 
@@ -113,7 +108,7 @@ def person_list(request):
         qs,
         {
             "f": f,
-            "tags": selectors.visible_tags(request.user),
+            "tags": selectors.tag_choices(request.user),
             "sexes": Sex.choices,
             "can_edit": can_edit_registry(request.user),
         },
@@ -257,7 +252,7 @@ def household_list(request):
         qs,
         {
             "f": f,
-            "tags": selectors.visible_tags(request.user),
+            "tags": selectors.tag_choices(request.user),
             "housings": Housing.choices,
             "residences": Residence.choices,
             "can_edit": can_edit_registry(request.user),
