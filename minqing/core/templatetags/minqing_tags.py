@@ -3,6 +3,8 @@
 from django import template
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -36,3 +38,24 @@ def main_menu(context):
     return menu_html(
         request.path, audit=bool(context.get("perms_audit")), staff=request.user.is_staff
     )
+
+
+@register.simple_tag
+def options(choices, selected=None):
+    """The <option>s of a filter's drop-down, `selected` marked.
+
+    choices: model instances (value = pk, label = str) or (value, label) pairs; selected: the
+    chosen instance or value. Written in Python: as template tags, a list of twenty care
+    groups cost a comparison, a filter and a number format per option on every search.
+    """
+    chosen = "" if selected is None else str(getattr(selected, "pk", selected))
+    out = []
+    for choice in choices:
+        if isinstance(choice, tuple | list):
+            value, label = choice[0], choice[1]
+        else:
+            value, label = choice.pk, choice
+        value = str(value)
+        mark = " selected" if value == chosen and chosen != "" else ""
+        out.append(f'<option value="{escape(value)}"{mark}>{escape(label)}</option>')
+    return mark_safe("".join(out))
