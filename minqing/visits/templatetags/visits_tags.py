@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from minqing.accounts.access import can_edit_registry
 from minqing.visits import selectors, services
 from minqing.visits.forms import PlanForm
+from minqing.visits.listing import due_rows_html
 
 register = template.Library()
 
@@ -41,6 +42,12 @@ def days_before(day, today) -> int:
         return (today - day).days
     except TypeError:
         return 0
+
+
+@register.simple_tag
+def due_rows(page, today):
+    """The due list's rows (visits.listing)."""
+    return due_rows_html(list(page), today)
 
 
 @register.simple_tag(takes_context=True)
