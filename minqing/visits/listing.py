@@ -1,8 +1,9 @@
-"""The rows of the due list (visits/due.html), written in Python.
+"""The rows of the due lists (visits/due.html, visits/due_grids.html), written in Python.
 
-A grid worker opens this list many times a day, on a phone. As template tags each row cost
-a dozen translations, date filters and comparisons — most of the page's time; here the words
-are translated once per list and each row is one format string, every value escaped.
+A grid worker opens the list of their households many times a day, on a phone, and an office
+the counts of its dozens of grids. As template tags each row cost translations, date filters,
+number formats and comparisons — most of the pages' time; here the words are translated once
+per list and each row is one format string, every value escaped.
 """
 
 import datetime as dt
@@ -56,5 +57,30 @@ def due_rows_html(rows, today: dt.date) -> SafeString:
             f"      {t_due} {_day(s.next_due)}{lateness}\n"
             f"      · {t_last} {last}</span>\n"
             "  </li>\n"
+        )
+    return mark_safe("".join(out))
+
+
+def grid_rows_html(rows) -> SafeString:
+    """The <tr> of each grid's counts (visits.selectors.GridDue) on an office's due page."""
+    if not rows:
+        empty = escape(gettext("近期没有应访的家庭。"))
+        return mark_safe(f'    <tr><td colspan="4" class="muted">{empty}</td></tr>\n')
+    l_grid, l_overdue = escape(gettext("网格")), escape(gettext("逾期未访"))
+    l_today, l_soon = escape(gettext("今日应访")), escape(gettext("7天内应访"))
+    out = []
+    for r in rows:
+        code = escape(r.grid.code)
+        late = ' class="late"' if r.overdue else ""
+        overdue = f'<b class="lateness-late">{r.overdue}</b>' if r.overdue else "0"
+        out.append(
+            f"    <tr{late}>\n"
+            f'      <td data-label="{l_grid}"><a href="/visits/due/?grid={code}">'
+            f"{escape(r.grid.name)}</a></td>\n"
+            f'      <td data-label="{l_overdue}">{overdue}</td>\n'
+            f'      <td data-label="{l_today}">{r.today}</td>\n'
+            f'      <td data-label="{l_soon}"><a href="/visits/due/?grid={code}&amp;within=7">'
+            f"{r.soon}</a></td>\n"
+            "    </tr>\n"
         )
     return mark_safe("".join(out))

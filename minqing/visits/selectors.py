@@ -198,7 +198,7 @@ def due_counts_by_grid(user, *, today: dt.date | None = None, soon: int = 7) -> 
         .order_by()
     )
     counts = {r["grid_id"]: r for r in rows}
-    grids = Node.objects.filter(pk__in=list(counts)).defer("boundary").order_by("path")
+    grids = Node.objects.filter(pk__in=list(counts)).only("code", "name", "path").order_by("path")
     return [
         GridDue(
             grid=g,
@@ -239,7 +239,7 @@ def first_grids(user) -> list[Node]:
         for assignment in user_assignments(user):
             if assignment.node.path == path and assignment.node.level == Level.GRID:
                 return [assignment.node]
-    return list(grids_for(user)[:2])
+    return list(grids_for(user).defer("boundary")[:2])
 
 
 def _centre(boundary) -> tuple[float, float] | None:
@@ -537,7 +537,7 @@ def campaign_progress(user, campaign: Campaign) -> tuple[list[Progress], Progres
         .order_by()
     )
     counts = {r["grid_id"]: r for r in rows}
-    grids = Node.objects.filter(pk__in=list(counts)).defer("boundary").order_by("path")
+    grids = Node.objects.filter(pk__in=list(counts)).only("code", "name", "path").order_by("path")
     out = [Progress(g, counts[g.pk]["total"], counts[g.pk]["done"]) for g in grids]
     total = Progress(None, sum(p.total for p in out), sum(p.done for p in out))
     return out, total

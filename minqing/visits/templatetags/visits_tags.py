@@ -11,7 +11,7 @@ from django.template.loader import render_to_string
 from minqing.accounts.access import can_edit_registry
 from minqing.visits import selectors, services
 from minqing.visits.forms import PlanForm
-from minqing.visits.listing import due_rows_html
+from minqing.visits.listing import due_rows_html, grid_rows_html
 
 register = template.Library()
 
@@ -48,6 +48,12 @@ def days_before(day, today) -> int:
 def due_rows(page, today):
     """The due list's rows (visits.listing)."""
     return due_rows_html(list(page), today)
+
+
+@register.simple_tag
+def grid_due_rows(rows):
+    """An office's due page: each grid's counts (visits.listing)."""
+    return grid_rows_html(rows)
 
 
 @register.simple_tag(takes_context=True)

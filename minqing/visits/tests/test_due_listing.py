@@ -8,7 +8,7 @@ import pytest
 from django.template import Context, Template
 from django.utils import timezone, translation
 
-from minqing.visits.listing import due_rows_html
+from minqing.visits.listing import due_rows_html, grid_rows_html
 
 # The loop visits/due.html had before visits.listing wrote its rows.
 TEMPLATE_LOOP = """{% load i18n visits_tags %}{% for s in page %}
@@ -68,3 +68,35 @@ def test_values_are_escaped_and_the_day_is_local():
     assert "李&lt;b&gt;四&lt;/b&gt;户" in html and "解放路&lt;2&gt;号 &amp; 3" in html
     assert "（无户主）户" in html and "上次走访 2026-08-02" in html
     assert '<b class="lateness-late">逾期 12 天</b>' in html and "约 0 米" in html
+
+
+# The loop visits/due_grids.html had before visits.listing wrote its rows.
+GRID_LOOP = """{% load i18n %}{% for r in rows %}
+    <tr{% if r.overdue %} class="late"{% endif %}>
+      <td data-label="{% translate "网格" %}"><a href="/visits/due/?grid={{ r.grid.code }}">{{ r.grid.name }}</a></td>
+      <td data-label="{% translate "逾期未访" %}">{% if r.overdue %}<b class="lateness-late">{{ r.overdue }}</b>{% else %}0{% endif %}</td>
+      <td data-label="{% translate "今日应访" %}">{{ r.today }}</td>
+      <td data-label="{% translate "7天内应访" %}"><a href="/visits/due/?grid={{ r.grid.code }}&amp;within=7">{{ r.soon }}</a></td>
+    </tr>
+  {% empty %}
+    <tr><td colspan="4" class="muted">{% translate "近期没有应访的家庭。" %}</td></tr>
+  {% endfor %}"""  # noqa: E501
+
+GRIDS = [
+    SimpleNamespace(
+        grid=SimpleNamespace(code="330188001001001", name="第一网格"), overdue=3, today=0, soon=7
+    ),
+    SimpleNamespace(
+        grid=SimpleNamespace(code="330188001001002", name="<二>&网格"), overdue=0, today=2, soon=0
+    ),
+]
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+@pytest.mark.parametrize("rows", [GRIDS, []], ids=["rows", "empty"])
+def test_python_grid_rows_read_as_the_template_did(language, rows):
+    with translation.override(language):
+        expected = Template(GRID_LOOP).render(Context({"rows": rows}))
+        written = grid_rows_html(rows)
+    assert words(written) == words(expected)
+    assert ("&lt;二&gt;&amp;网格" in written) == bool(rows)
