@@ -24,8 +24,13 @@ from minqing.grids.models import Level, Node, subtree_q
 
 
 def unit_ids_of(user) -> list[int]:
-    """The departments a user belongs to, read once per request (cached on the user)."""
+    """The departments a user belongs to, read once per request (cached on the user). A user
+    signed in by session comes with them (cases.apps: accounts.backends.USER_FIGURES)."""
     cached = getattr(user, "_minqing_case_unit_ids", None)
+    if cached is None and hasattr(user, "_minqing_unit_ids_text"):
+        text = user._minqing_unit_ids_text or ""
+        cached = sorted(int(pk) for pk in text.split(",") if pk)
+        user._minqing_case_unit_ids = cached
     if cached is None:
         # The membership table alone: no join to the departments, no sort by their code.
         members = Unit.members.through.objects.filter(user_id=user.pk)

@@ -70,42 +70,52 @@ MAP_NODES = 6  # the most assignment areas drawn under a map
 # --- small helpers ---------------------------------------------------------------------------
 
 
-def _remaining_text(hours: float) -> str:
+class _Words:
+    """The words of the remaining-time column, translated once per list (not per row)."""
+
+    def __init__(self):
+        self.days, self.hours = _("%(n)s个工作日"), _("%(n)s小时")
+        self.left, self.late, self.late_by = _("剩余 %(t)s"), _("已超期"), _("已超期 %(t)s")
+
+
+def _remaining_text(hours: float, words: _Words | None = None) -> str:
     """Working time in words: "2个工作日3.5小时"."""
+    words = words or _Words()
     start, end = workdays.WORKDAY_START, workdays.WORKDAY_END
     day = (end.hour - start.hour) + (end.minute - start.minute) / 60 or 8
     hours = round(abs(hours), 1)
     days, rest = int(hours // day), round(hours % day, 1)
     parts = []
     if days:
-        parts.append(_("%(n)s个工作日") % {"n": days})
+        parts.append(words.days % {"n": days})
     if rest or not days:
-        parts.append(_("%(n)s小时") % {"n": f"{rest:g}"})
+        parts.append(words.hours % {"n": f"{rest:g}"})
     return "".join(parts)
 
 
-def _decorate(case, now):
+def _decorate(case, now, words: _Words | None = None):
     """Display values for a row or the case page: lateness colour and remaining working time."""
     case.lateness = selectors.lateness(case, now)
     case.remaining = None
     if case.is_open and case.deadline:
+        words = words or _Words()
         hours = workdays.working_hours_between(now, case.deadline)
         if hours > 0 or case.deadline >= now:
-            case.remaining = _("剩余 %(t)s") % {"t": _remaining_text(hours)}
+            case.remaining = words.left % {"t": _remaining_text(hours, words)}
         elif hours > -0.05:
             # Late, but out of working hours since the deadline: no working time has passed.
-            case.remaining = _("已超期")
+            case.remaining = words.late
         else:
-            case.remaining = _("已超期 %(t)s") % {"t": _remaining_text(hours)}
+            case.remaining = words.late_by % {"t": _remaining_text(hours, words)}
     waiting = WAITING_BY_STATUS.get(case.status)
     case.waiting_key, case.waiting_label = waiting if waiting else ("", "")
     return case
 
 
 def _decorate_page(page):
-    now = timezone.now()
+    now, words = timezone.now(), _Words()
     for case in page.object_list:
-        _decorate(case, now)
+        _decorate(case, now, words)
     return page
 
 

@@ -104,3 +104,26 @@ def test_marking_read_needs_a_post_and_a_login(client, grid_a_worker, mine):
     assert client.get("/notifications/read-all/").status_code == 405
     n.refresh_from_db()
     assert n.read_at is None
+
+
+def test_a_department_member_s_units_come_with_them_when_signed_in(client, water_unit, tree):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from minqing.accounts.backends import ScopedModelBackend
+    from minqing.cases.models import Unit
+    from minqing.cases.selectors import unit_ids_of
+
+    member = water_unit.members.get()
+    second = Unit.objects.create(code="sewer", name="排水公司", node=tree["county"])
+    second.members.add(member)
+    user = ScopedModelBackend().get_user(member.pk)
+    with CaptureQueriesContext(connection) as ctx:
+        assert unit_ids_of(user) == sorted([water_unit.pk, second.pk])
+    assert len(ctx.captured_queries) == 0
+    second.members.remove(member)  # read afresh by the next request
+    assert unit_ids_of(ScopedModelBackend().get_user(member.pk)) == [water_unit.pk]
+    water_unit.members.remove(member)
+    assert unit_ids_of(ScopedModelBackend().get_user(member.pk)) == []
+    client.force_login(member)
+    assert client.get("/cases/inbox/").status_code == 200
