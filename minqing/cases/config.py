@@ -102,7 +102,7 @@ def open311_client(key_digest: str) -> Open311Client | None:
     return _open311_clients.get().get(key_digest)
 
 
-_grids: dict[str, tuple[float, list[int]]] = {}
+_grids: dict[tuple[str, bool], tuple[float, list[int]]] = {}
 
 
 def grids_below(path: str) -> list[int]:
@@ -111,21 +111,32 @@ def grids_below(path: str) -> list[int]:
     The place tree changes even less often than the configuration; the same rules apply (a
     Node saved or deleted in this process forgets every copy).
     """
+    return _below(path, grids_only=True)
 
+
+def nodes_below(path: str) -> list[int]:
+    """The ids of every node in the subtree at `path`, itself included: a scope of one
+    subtree as a literal list (see cases.selectors.overdue_for)."""
+    return _below(path, grids_only=False)
+
+
+def _below(path: str, *, grids_only: bool) -> list[int]:
     def load() -> list[int]:
-        return list(
-            Node.objects.filter(subtree_q(path), level=Level.GRID).values_list("pk", flat=True)
-        )
+        nodes = Node.objects.filter(subtree_q(path))
+        if grids_only:
+            nodes = nodes.filter(level=Level.GRID)
+        return list(nodes.values_list("pk", flat=True))
 
     if connection.in_atomic_block:
         return load()
-    entry = _grids.get(path)
+    key = (path, grids_only)
+    entry = _grids.get(key)
     if entry is not None and time.monotonic() - entry[0] < CONFIG_TTL:
         return entry[1]
     ids = load()
     if len(_grids) > 10_000:  # a bound, not a policy: a county has a few hundred communities
         _grids.clear()
-    _grids[path] = (time.monotonic(), ids)
+    _grids[key] = (time.monotonic(), ids)
     return ids
 
 

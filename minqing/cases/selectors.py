@@ -13,6 +13,7 @@ from django.utils import timezone
 from minqing.accounts.access import (
     get_scoped_or_404,
     scope_queryset,
+    single_subtree_path,
     user_assignments,
     user_scope,
 )
@@ -105,6 +106,27 @@ def inbox_for(user) -> QuerySet[Case]:
     return Case.objects.filter(q).order_by("deadline", "id")
 
 
+# Above this many nodes a one-subtree scope stays a subquery (a street has a few hundred).
+LITERAL_SCOPE_NODES = 1000
+
+
+def _in_scope(user, qs: QuerySet[Case]) -> QuerySet[Case]:
+    """qs narrowed to the cases in the user's part of the tree (not those dispatched to them).
+
+    A scope of one subtree (a grid worker, a community, a street) is given as the literal list
+    of its node ids, from the process's copy of the tree: the same rows as the scope's
+    subquery on the node paths, but a statement PostgreSQL can keep prepared — with the path
+    pattern as a parameter it planned the overdue list afresh every time, 1.7 ms against
+    0.25 ms to run it.
+    """
+    path = single_subtree_path(user)
+    if path is not None:
+        ids = config.nodes_below(path)
+        if len(ids) <= LITERAL_SCOPE_NODES:
+            return qs.filter(grid_id__in=ids)
+    return scope_queryset(user, qs, owner_fields=("created_by", "handler_user"))
+
+
 def overdue_for(user, *, now: datetime | None = None) -> QuerySet[Case]:
     """Open cases past their current deadline, the oldest deadline first."""
     now = now or timezone.now()
@@ -115,10 +137,7 @@ def overdue_for(user, *, now: datetime | None = None) -> QuerySet[Case]:
         return late.order_by("deadline", "id")
     # One id list per way of seeing a case, joined by UNION: an OR across them keeps both
     # databases from using the grid and handler indexes, and reads every late case.
-    parts = [
-        scope_queryset(user, late, owner_fields=("created_by", "handler_user")),
-        late.filter(handler_user=user),
-    ]
+    parts = [_in_scope(user, late), late.filter(handler_user=user)]
     if unit_ids_of(user):
         parts.append(late.filter(handler_unit__in=unit_ids_of(user)))
     ids = parts[0].order_by().values("pk").union(*(p.order_by().values("pk") for p in parts[1:]))

@@ -559,3 +559,34 @@ def test_the_inbox_and_overdue_list_count_and_page_alike_however_long_the_list_i
         n for url in ("/cases/overdue/?page=1", "/cases/overdue/?page=2") for n in seen(url)[3]
     ]
     assert overdue == list(Case.objects.order_by("deadline").values_list("number", flat=True)[:4])
+
+
+def test_the_overdue_list_sees_the_same_cases_with_the_scope_as_a_list_or_a_subquery(
+    monkeypatch, grid_a_worker, community_worker, street_officer, county_officer, tree, street_light
+):
+    # given: late cases in grids A and B, one dispatched to grid A's worker from grid B
+    from minqing.cases import selectors
+
+    now = timezone.now()
+    for i, grid in enumerate(["grid_a", "grid_a", "grid_b", "grid_b"]):
+        case = services.case_accept(
+            acting_user=community_worker,
+            data={"category": street_light, "description": f"路灯{i}", "grid": tree[grid]},
+        )
+        handler = grid_a_worker if i == 3 else None
+        Case.objects.filter(pk=case.pk).update(
+            deadline=now - timedelta(hours=i + 1), handler_user=handler
+        )
+    users = [grid_a_worker, community_worker, street_officer, county_officer]
+
+    def seen():
+        return [sorted(selectors.overdue_for(u).values_list("number", flat=True)) for u in users]
+
+    # when: each user's list as a literal list of nodes, then through the scope's subquery
+    listed = seen()
+    monkeypatch.setattr(selectors, "LITERAL_SCOPE_NODES", 0)
+    subquery = seen()
+
+    # then: the same cases, and grid A's worker sees their own two and the one sent to them
+    assert listed == subquery
+    assert [len(numbers) for numbers in listed] == [3, 4, 4, 4]
