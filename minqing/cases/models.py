@@ -247,8 +247,14 @@ class Case(models.Model):
     )
     # Where it happened: its grid when known (placed by point-in-polygon), else a higher node.
     # This is what scoping uses: the grid worker of that grid always sees the case.
+    # The four keys below are indexed by Meta.indexes' (key, status) pairs, which serve every
+    # lookup by the key alone too: no index of their own to update on each insert.
     grid = models.ForeignKey(
-        "grids.Node", verbose_name="所属网格", on_delete=models.PROTECT, related_name="cases"
+        "grids.Node",
+        verbose_name="所属网格",
+        on_delete=models.PROTECT,
+        related_name="cases",
+        db_index=False,
     )
     address = models.CharField("地点", max_length=200, blank=True)
     lat = models.DecimalField("纬度", max_digits=9, decimal_places=6, null=True, blank=True)
@@ -260,7 +266,11 @@ class Case(models.Model):
     )
     # The level that holds the case now (grid, community, street, county): its staff act on it.
     level_node = models.ForeignKey(
-        "grids.Node", verbose_name="当前责任层级", on_delete=models.PROTECT, related_name="+"
+        "grids.Node",
+        verbose_name="当前责任层级",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     handler_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -269,6 +279,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="handled_cases",
+        db_index=False,
     )
     handler_unit = models.ForeignKey(
         Unit,
@@ -277,6 +288,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="cases",
+        db_index=False,
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -383,7 +395,8 @@ class Case(models.Model):
 class CaseEvent(models.Model):
     """One row per action on a case: the case's history, its clock and its statistics."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    # Indexed by (case, at) in Meta.indexes, which serves lookups by the case alone.
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events", db_index=False)
     at = models.DateTimeField("时间", default=timezone.now)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -515,8 +528,12 @@ class NotificationKind(models.TextChoices):
 class Notification(models.Model):
     """An in-app message to one user; an SMS is sent after commit when the user has a mobile."""
 
+    # Indexed by (user, read_at) in Meta.indexes, which serves lookups by the user alone.
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+        db_index=False,
     )
     case = models.ForeignKey(
         Case, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"

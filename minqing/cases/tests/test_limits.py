@@ -258,3 +258,28 @@ def test_the_reminder_of_an_hours_limit_is_at_80_percent_of_those_hours(grid_a_w
     )
     assert case.deadline == at(2026, 3, 9, 13, 0)
     assert case.remind_at == at(2026, 3, 9, 12, 12)
+
+
+def test_case_keys_are_indexed_once_by_their_key_status_pair(db):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, "cases_case")
+    indexed = [tuple(c["columns"]) for c in constraints.values() if c["index"]]
+    for key in ("grid_id", "level_node_id", "handler_user_id", "handler_unit_id"):
+        assert (key,) not in indexed, key  # the pair's index serves lookups by the key alone
+        assert (key, "status") in indexed
+    assert ("created_by_id",) in indexed  # keys without a pair keep their own
+
+
+def test_events_and_notifications_are_indexed_once_by_their_pairs(db):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for table, key, pair in (
+            ("cases_caseevent", "case_id", ("case_id", "at")),
+            ("cases_notification", "user_id", ("user_id", "read_at")),
+        ):
+            constraints = connection.introspection.get_constraints(cursor, table)
+            indexed = [tuple(c["columns"]) for c in constraints.values() if c["index"]]
+            assert (key,) not in indexed and pair in indexed, table
