@@ -82,6 +82,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "minqing.core.context.access",
+                "minqing.cases.context.bell",
             ],
         },
     },
