@@ -547,7 +547,12 @@ def tag_choice(user, raw: str) -> Tag | None:
     if not (raw.isascii() and raw.isdigit() and len(raw) < 10):
         return None
     pk = int(raw)
-    return next((t for t in tag_choices(user) if t.pk == pk), None)
+    found = next((t for t in tag_choices(user) if t.pk == pk), None)
+    if found is None:
+        # Not in this process's copy: bad input, or a group created moments ago elsewhere
+        # (a link to it must not fall back to the unfiltered list).
+        found = visible_tags(user).filter(pk=pk).first()
+    return found
 
 
 def care_group_counts(user) -> list[Tag]:

@@ -57,3 +57,12 @@ def test_the_tag_drop_down_hides_sensitive_groups_from_users_without_the_reveal_
         )
     assert selectors.tag_choice(cadre, "x1") is None
     assert selectors.tag_choice(cadre, "9" * 12) is None
+
+
+def test_a_group_created_elsewhere_moments_ago_is_found_by_its_id(grid_a_worker):
+    clear_all()
+    assert selectors.tag_choices(grid_a_worker) is not None  # the copy is filled
+    Tag.objects.bulk_create([Tag(name="刚建的组")])  # no signal: the copy is now stale
+    new = Tag.objects.get(name="刚建的组")
+    assert "刚建的组" not in [t.name for t in selectors.tag_choices(grid_a_worker)]
+    assert selectors.tag_choice(grid_a_worker, str(new.pk)) == new
