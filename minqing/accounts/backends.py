@@ -9,7 +9,8 @@ than the database took (and the ORM's raw() 0.2 ms more: it works out per call w
 column goes). The user's columns are converted as the ORM converts them (its converters,
 looked up once per connection); assignments and nodes carry only plain text and integer
 columns, listed below — any other column (a node's boundary GeoJSON, a field added later) is
-left deferred and read if used.
+left deferred and read if used. The same statement reads figures of the user that most pages
+need (`USER_FIGURES`: the unread count, the departments), so no page asks for them again.
 """
 
 from django.contrib.auth.backends import ModelBackend
@@ -19,9 +20,12 @@ from minqing.accounts.models import ApiToken, RoleAssignment, User
 from minqing.grids.models import Node
 
 ASSIGNMENT_COLUMNS = ["id", "role", "node_id", "data_scope"]
+NODE_COLUMNS = ["level", "name", "code", "parent_id", "path", "sort"]
+TOKEN_COLUMNS = ["id", "last_used_at"]
 
-# Figures of the signed-in user that every page's header shows, read in the same statement
-# as the user: attribute set on the user -> a scalar subquery over `u` (the user's row).
+# Figures of the signed-in user that pages read on most requests (the header's unread count, the
+# departments the cases lists need), read in the same statement as the user: attribute set on
+# the user -> a scalar subquery over `u` (the user's row).
 # Other apps add theirs when they start (`add_user_figure`), so this module knows none of them.
 USER_FIGURES: dict[str, str] = {}
 
@@ -30,10 +34,6 @@ def add_user_figure(attribute: str, subquery: str) -> None:
     """Read `subquery` (SQL returning one value, the user's row is `u`) with every session
     user, into `user.<attribute>`. Not for API tokens: an API call draws no header."""
     USER_FIGURES[attribute] = subquery
-
-
-NODE_COLUMNS = ["level", "name", "code", "parent_id", "path", "sort"]
-TOKEN_COLUMNS = ["id", "last_used_at"]
 
 
 def _user_fields() -> list:
