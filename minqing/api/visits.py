@@ -534,6 +534,8 @@ def due_list(request, f: Query[DueFilter]):
         qs = selectors.linked_due_for(user, today=today, within=within)
     else:
         qs = selectors.due_for(user, today=today, within=within, grid=grid, with_building=here)
+        if not here:
+            qs = qs.only(*selectors.DUE_API_FIELDS)
     if f.when == "overdue":
         qs = qs.filter(next_due__lt=today)
     elif f.when == "today":

@@ -103,6 +103,22 @@ def states_for(user) -> QuerySet[HouseholdVisitState]:
 # Columns no due list shows: a grid's outline (GeoJSON, kilobytes a row, which the database
 # would otherwise carry through the sort of every due row) and the household's notes.
 DUE_DEFERRED = ("grid__boundary", "household__note")
+# What a row of the due page shows (visits.listing.due_rows_html): read these columns alone.
+DUE_PAGE_FIELDS = (
+    "next_due",
+    "last_visit_at",
+    "household__head_name",
+    "household__address",
+    "visit_class__name",
+    "grid__code",
+)
+# What a row of the API's due list carries (api.visits._due_row).
+DUE_API_FIELDS = (
+    *DUE_PAGE_FIELDS,
+    "household__number",
+    "grid__name",
+    "visit_class__code",
+)
 
 
 def linked_due_for(user, *, today: dt.date | None = None, within: int = 0):

@@ -126,6 +126,8 @@ def due(request):
         )
     here = _lat_lng(request)
     qs = selectors.due_for(user, today=today, within=within, grid=grid, with_building=bool(here))
+    if not here:
+        qs = qs.only(*selectors.DUE_PAGE_FIELDS)
     # A grid's due list is short: read it once and page it in Python (no COUNT query); a list
     # longer than MAX_SORTED is left to the database to page.
     rows = list(qs[: selectors.MAX_SORTED + 1])

@@ -145,3 +145,31 @@ def test_the_household_timeline_costs_the_same_queries_for_one_visit_or_many(
         page = client.get(f"/households/{household.pk}/").content.decode()
     assert page.count("走访 · 入户") == 5
     assert len(five) == len(one)
+
+
+def test_the_due_page_and_api_read_the_columns_they_show_in_one_statement(
+    client, grid_a_worker, tree
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from minqing.accounts.models import ApiToken
+
+    a1 = file_household(grid_a_worker, tree["grid_a"], "东门路1号")
+    services.visit_states_refresh()
+    _overdue(a1, 2)
+    client.force_login(grid_a_worker)
+    _token, raw = ApiToken.issue(user=grid_a_worker, name="手机")
+    for path, auth in (
+        ("/visits/due/", {}),
+        ("/api/visits/due", {"HTTP_AUTHORIZATION": f"Bearer {raw}"}),
+    ):
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(path, **auth)
+        assert response.status_code == 200 and f"{a1.pk}" in response.content.decode(), path
+        rows = [q["sql"] for q in ctx.captured_queries if "visits_householdvisitstate" in q["sql"]]
+        household = [q["sql"] for q in ctx.captured_queries if "registry_household" in q["sql"]]
+        assert len(rows) == 1 and household == rows, path  # no column read later, row by row
+        assert "floor_area" not in rows[0] and "updated_at" not in rows[0], path
+    item = client.get("/api/visits/due", HTTP_AUTHORIZATION=f"Bearer {raw}").json()["items"][0]
+    assert item["household"]["number"] == a1.number and item["household"]["grid_name"]
