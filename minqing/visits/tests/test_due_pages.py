@@ -173,3 +173,27 @@ def test_the_due_page_and_api_read_the_columns_they_show_in_one_statement(
         assert "floor_area" not in rows[0] and "updated_at" not in rows[0], path
     item = client.get("/api/visits/due", HTTP_AUTHORIZATION=f"Bearer {raw}").json()["items"][0]
     assert item["household"]["number"] == a1.number and item["household"]["grid_name"]
+
+
+def test_the_api_due_list_counts_while_it_reads_a_page(client, grid_a_worker, tree):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from minqing.accounts.models import ApiToken
+
+    homes = [file_household(grid_a_worker, tree["grid_a"], f"东门路{i}号") for i in range(5)]
+    services.visit_states_refresh()
+    for i, h in enumerate(homes):
+        _overdue(h, i + 1)
+    _token, raw = ApiToken.issue(user=grid_a_worker, name="手机")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    pages = []
+    for page in (1, 2, 3, 4):
+        with CaptureQueriesContext(connection) as ctx:
+            body = client.get(f"/api/visits/due?page_size=2&page={page}", **auth).json()
+        pages.append(([i["household"]["id"] for i in body["items"]], body["count"]))
+        sql = " ".join(q["sql"] for q in ctx.captured_queries)
+        assert ("COUNT(*) AS" in sql) == (page == 4), page  # only a page past the end counts
+    assert [count for _ids, count in pages] == [5, 5, 5, 5]
+    assert [len(ids) for ids, _count in pages] == [2, 2, 1, 0]
+    assert [i for ids, _count in pages for i in ids] == [h.pk for h in reversed(homes)]
