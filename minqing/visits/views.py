@@ -91,10 +91,9 @@ def due(request):
     user = request.user
     today = timezone.localdate()
     within = 7 if request.GET.get("within") == "7" else 0
-    grids = selectors.grids_for(user)
     only = selectors.first_grids(user)  # none (a cadre), one (a grid worker) or several
     code = request.GET.get("grid", "").strip()[:20]
-    grid = grids.filter(code=code).first() if code else None
+    grid = selectors.grids_for(user).filter(code=code).first() if code else None
     if code and grid is None:
         raise Http404
     if grid is None and len(only) == 1:
