@@ -34,6 +34,11 @@ def test_env_fails_loudly_on_bad_values(monkeypatch):
     monkeypatch.setenv("DATABASE_URL", "mysql://x@y/z")
     with pytest.raises(ImproperlyConfigured):
         env.env_database("DATABASE_URL", "sqlite:///x")
+    monkeypatch.setenv("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
+    for bad in ("-1", "ten"):
+        monkeypatch.setenv("DATABASE_CONN_MAX_AGE", bad)
+        with pytest.raises(ImproperlyConfigured):
+            env.env_database("DATABASE_URL", "sqlite:///x")
     monkeypatch.setenv("PAGE_SIZE", "twenty")
     with pytest.raises(ImproperlyConfigured):
         env.env_int("PAGE_SIZE", 20)
@@ -44,9 +49,10 @@ def test_env_reads_good_values(monkeypatch):
     monkeypatch.setenv("ALLOWED_HOSTS", "a.gov.cn, b.gov.cn")
     assert env.env_bool("DEBUG", False) is True
     assert env.env_list("ALLOWED_HOSTS", []) == ["a.gov.cn", "b.gov.cn"]
-    assert env.env_database("NOPE", "postgres://postgres@127.0.0.1:5432/test")["ENGINE"].endswith(
-        "postgresql"
-    )
+    config = env.env_database("NOPE", "postgres://postgres@127.0.0.1:5432/test")
+    assert config["ENGINE"].endswith("postgresql") and config["CONN_MAX_AGE"] == 600
+    monkeypatch.setenv("DATABASE_CONN_MAX_AGE", "0")  # a connection per request
+    assert env.env_database("NOPE", "postgres://postgres@127.0.0.1:5432/test")["CONN_MAX_AGE"] == 0
 
 
 def test_healthz_answers_when_the_database_answers(client, db):
