@@ -123,9 +123,9 @@ def _load(by_token: bool, param) -> tuple[User | None, list, dict]:
             value = convert(value, column, connection)
         values.append(value)
     user = User.from_db(connection.alias, [f.attname for f in fields], values)
+    extras = [dict(zip(names, row[n:], strict=True)) for row in rows]
     assignments = []
-    for row in rows:
-        extra = dict(zip(names, row[n:], strict=True))
+    for extra in extras:
         if extra["ra_id"] is None:
             continue
         node = _from_db(
@@ -137,7 +137,7 @@ def _load(by_token: bool, param) -> tuple[User | None, list, dict]:
         )
         assignment.user, assignment.node = user, node
         assignments.append(assignment)
-    first = dict(zip(names, rows[0][n:], strict=True))
+    first = extras[0]
     for attribute in USER_FIGURES if not by_token else ():
         setattr(user, attribute, first[attribute])
     return user, assignments, first

@@ -57,16 +57,13 @@ class PageParams(InSchema):
     page_size: int = Field(20, ge=1, le=200)
 
 
-def _page(rows, params: PageParams, convert, *, counted: bool = False, **extra) -> dict:
-    """One page of rows (a list or a queryset) and the total.
-
-    counted: the queryset's rows carry the total as `_total` (`with_total`), so a page that has
-    rows needs no COUNT statement of its own.
-    """
+def _page(rows, params: PageParams, convert, **extra) -> dict:
+    """One page of rows (a list or a queryset) and the total. Rows that carry the total as
+    `_total` (`with_total`) need no COUNT statement when the page has any."""
     start = (params.page - 1) * params.page_size
     objects = list(rows[start : start + params.page_size])
     items = [convert(o) for o in objects]
-    if counted and objects:
+    if objects and hasattr(objects[0], "_total"):
         count = objects[0]._total
     elif isinstance(rows, list):
         count = len(rows)
@@ -558,10 +555,7 @@ def due_list(request, f: Query[DueFilter]):
     elif f.when == "upcoming":
         qs = qs.filter(next_due__gt=today)
     rows = selectors.nearest_first(qs[: selectors.MAX_SORTED], f.lat, f.lng) if here else qs
-    counted = not here and (grid is not None or bool(only))
-    return _page(
-        rows, f, lambda s: _due_row(s, today), counted=counted, today=today, nearest_first=here
-    )
+    return _page(rows, f, lambda s: _due_row(s, today), today=today, nearest_first=here)
 
 
 @router.get("/due/totals", response=DueTotalsOut, summary="逾期 and 今日应访 in the caller's scope")

@@ -35,15 +35,6 @@ def household_campaigns(context, household) -> dict:
     return services.household_campaigns(context["request"].user, household)
 
 
-@register.filter
-def days_before(day, today) -> int:
-    """Whole days from `day` to `today` (how many days a due date is past)."""
-    try:
-        return (today - day).days
-    except TypeError:
-        return 0
-
-
 @register.simple_tag
 def due_rows(page, today):
     """The due list's rows (visits.listing)."""
