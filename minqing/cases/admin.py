@@ -14,12 +14,15 @@ from minqing.cases.models import (
     CaseEvent,
     Category,
     EscalationRule,
+    IntakeState,
     Open311Client,
+    Open311Intake,
     TimeLimit,
     Unit,
     ZoningLayer,
 )
 from minqing.core.admin import AuditedAdmin, ReadOnlyScopedAdmin
+from minqing.core.models import AuditAction
 from minqing.grids import geo
 from minqing.grids.models import Level
 
@@ -141,8 +144,8 @@ class ZoningLayerAdmin(AuditedAdmin, admin.ModelAdmin):
 class Open311ClientAdmin(AuditedAdmin, admin.ModelAdmin):
     """Saving a new client shows its API key once; only the key's SHA-256 is kept."""
 
-    list_display = ["name", "key_prefix", "active", "created_at"]
-    fields = ["name", "active"]
+    list_display = ["name", "key_prefix", "active", "deferred", "created_at"]
+    fields = ["name", "active", "deferred"]
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -151,3 +154,39 @@ class Open311ClientAdmin(AuditedAdmin, admin.ModelAdmin):
             obj.key_prefix = raw[:8]
             messages.warning(request, f"API 密钥（只显示这一次，请妥善转交）：{raw}")
         super().save_model(request, obj, form, change)
+
+
+@admin.register(Open311Intake)
+class Open311IntakeAdmin(AuditedAdmin, admin.ModelAdmin):
+    """Deferred clients' reports: waiting, filed (with the case) or failed (with the reason).
+
+    Read-only but for one action: a failed report (its category closed meanwhile, say) can be
+    put back in the queue once the cause is fixed. The phone is never shown here.
+    """
+
+    list_display = ["token", "client", "received_at", "state", "case", "filed_at", "error"]
+    list_filter = ["state", "client"]
+    search_fields = ["token", "case__number"]
+    date_hierarchy = "received_at"
+    exclude = ["reporter_phone"]
+    actions = ["requeue"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="重新排队受理（仅未能受理的报告）", permissions=["view"])
+    def requeue(self, request, queryset):
+        failed = list(queryset.filter(state=IntakeState.FAILED))
+        for report in failed:
+            changes = {"state": [IntakeState.FAILED.value, IntakeState.WAITING.value]}
+            changes["error"] = [report.error, ""]
+            report.state, report.error, report.filed_at = IntakeState.WAITING, "", None
+            report.save(update_fields=["state", "error", "filed_at"])
+            self._audit(request, AuditAction.UPDATE, report, changes)
+        messages.info(request, f"{len(failed)} 条报告已重新排队，将由后台任务受理。")

@@ -598,6 +598,14 @@ class Open311Client(models.Model):
     key_digest = models.CharField(max_length=64, unique=True, editable=False)
     key_prefix = models.CharField(max_length=8, editable=False)
     active = models.BooleanField("启用", default=True)
+    # A platform that pushes reports in bulk (a 12345 hotline, a city app) gets a token at
+    # once and the case number a moment later (cases.intake); a resident's app gets the number.
+    deferred = models.BooleanField(
+        "先回凭据，后台立案",
+        default=False,
+        help_text="大批量推送的平台适用：收到报告即回凭据（token），案件由后台任务随后受理（通常在一分钟内），"
+        "对方凭 token 查询案件编号。",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -606,6 +614,51 @@ class Open311Client(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.key_prefix}…)"
+
+
+class IntakeState(models.TextChoices):
+    WAITING = "waiting", _("待受理")
+    FILED = "filed", _("已受理")
+    FAILED = "failed", _("未能受理")
+
+
+class Open311Intake(models.Model):
+    """A report a deferred Open311 client sent, checked and kept until it is filed as a case.
+
+    The checks a report must pass are made when it arrives (the client hears of a bad report
+    at once); filing (`cases.intake.file_waiting`) gives the case this row's token and its
+    arrival time, so the time limits count from when the resident reported. Once filed, the
+    row keeps only the token and the case: the report's text lives in the case.
+    """
+
+    token = models.CharField(max_length=32, unique=True, default=_new_token, editable=False)
+    client = models.ForeignKey(Open311Client, verbose_name="客户端", on_delete=models.PROTECT)
+    received_at = models.DateTimeField("收到时间", default=timezone.now)
+    state = models.CharField(
+        "状态", max_length=10, choices=IntakeState.choices, default=IntakeState.WAITING
+    )
+    # The checked fields for case_accept (category by id); the phone apart, encrypted.
+    data = models.JSONField("报告内容", default=dict, blank=True)
+    reporter_phone = EncryptedTextField("联系电话", blank=True, default="", plain_max_length=40)
+    case = models.OneToOneField(
+        Case, verbose_name="案件", null=True, blank=True, on_delete=models.SET_NULL
+    )
+    error = models.CharField("未能受理的原因", max_length=500, blank=True)
+    filed_at = models.DateTimeField("受理时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "Open311 待受理报告"
+        verbose_name_plural = "Open311 待受理报告"
+        indexes = [
+            models.Index(
+                fields=["id"],
+                condition=models.Q(state="waiting"),
+                name="cases_intake_waiting",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.token[:8]}… ({self.get_state_display()})"
 
 
 class OpinionKind(models.TextChoices):

@@ -33,7 +33,7 @@ from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone, translation
 from django.views.decorators.csrf import csrf_exempt
 
-from minqing.cases import config, services
+from minqing.cases import config, intake, services
 from minqing.cases.models import (
     DONE_STATUSES,
     OPEN_STATUSES,
@@ -41,7 +41,9 @@ from minqing.cases.models import (
     CaseEvent,
     Category,
     Channel,
+    IntakeState,
     Open311Client,
+    Open311Intake,
     Status,
 )
 from minqing.cases.workflow import PUBLIC_LABEL, TRANSITIONS
@@ -61,6 +63,7 @@ COORD_RE = re.compile(r"^[+-]?\d{1,3}(\.\d{1,15})?$")
 XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 NOTICE = "已受理，案件编号 {number}。可凭案件编号和手机号后四位查询办理进度。"
+NOTICE_DEFERRED = "已收到，正在受理。稍后可凭 token 查询案件编号。"
 
 # What a timeline row says in public: the step, never its note or who took it.
 ACTION_LABEL = {
@@ -345,9 +348,25 @@ def request_detail(request, fmt, number):
 
 @endpoint("GET")
 def token_detail(request, fmt, token):
-    found = TOKEN_RE.match(token) and _published().filter(token=token).first()
-    if not found:
+    if not TOKEN_RE.match(token):
         raise Open311Error(404, "找不到该凭据", "token not found")
+    found = _published().filter(token=token).first()
+    if found is None:
+        # A deferred report: filed now if it still waits (a worker may be filing it this
+        # moment: then the client hears it is waiting and asks again).
+        report = intake.file_token(token) or Open311Intake.objects.filter(token=token).first()
+        if report is None:
+            raise Open311Error(404, "找不到该凭据", "token not found")
+        if report.state == IntakeState.FAILED:
+            raise Open311Error(
+                404, f"该报告未能受理：{report.error}", "the report could not be filed"
+            )
+        if report.state == IntakeState.WAITING:
+            body = [{"service_request_id": None, "token": token}]
+            return render(fmt, "service_requests", "request", body)
+        found = _published().filter(token=token).first()
+        if found is None:  # filed, then the case withdrawn from public view
+            raise Open311Error(404, "找不到该凭据", "token not found")
     body = [{"service_request_id": found.number, "token": found.token}]
     return render(fmt, "service_requests", "request", body)
 
@@ -463,11 +482,17 @@ def request_create(request, fmt):
         "channel": Channel.ONLINE,
     }
     try:
-        case = services.case_accept(
-            acting_user=None, public=True, source_client=client.name, data=data
-        )
+        if client.deferred:
+            report = intake.receive(client, data)
+        else:
+            case = services.case_accept(
+                acting_user=None, public=True, source_client=client.name, data=data
+            )
     except ValidationError as e:
         raise _validation_error(e) from None
+    if client.deferred:
+        body = [{"token": report.token, "service_notice": NOTICE_DEFERRED, "account_id": None}]
+        return render(fmt, "service_requests", "request", body)
     body = [
         {
             "service_request_id": case.number,

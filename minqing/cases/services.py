@@ -312,8 +312,12 @@ def _holding_node(user, grid: Node) -> Node:
     return best or grid
 
 
-def case_clean(*, acting_user, data: dict, public: bool = False) -> dict:
-    """Validate what a case is filed with; returns cleaned values or raises ValidationError."""
+def case_clean(*, acting_user, data: dict, public: bool = False, place: bool = True) -> dict:
+    """Validate what a case is filed with; returns cleaned values or raises ValidationError.
+
+    `place=False` checks a public report's fields without placing it in a grid (no database
+    read when `category` is a Category): a deferred Open311 report is placed when it is filed.
+    """
     errors: dict[str, str] = {}
     out: dict = {}
     for field, n in (("title", 100), ("description", 4000), ("address", 200)):
@@ -357,6 +361,11 @@ def case_clean(*, acting_user, data: dict, public: bool = False) -> dict:
     out["reporter"] = data.get("reporter")
     out["household"] = data.get("household")
 
+    if not place and public:
+        if errors:
+            raise ValidationError(errors)
+        out["grid"] = None
+        return out
     grid = data.get("grid")
     located = (
         geo.locate_grid(float(out["lat"]), float(out["lng"]))
@@ -390,6 +399,7 @@ def case_accept(
     public: bool = False,
     source_client: str = "",
     now: datetime | None = None,
+    token: str = "",
 ) -> Case:
     """受理: record a case. Staff who file it themselves also register it (立案) at once.
 
@@ -413,6 +423,8 @@ def case_accept(
         source_client=source_client[:50],
         **{k: v for k, v in clean.items() if k != "reporter_phone"},
     )
+    if token:
+        case.token = token  # a deferred Open311 report keeps the token its client was given
     case.reporter_phone = clean["reporter_phone"]
     phone = clean["reporter_phone"] or (case.reporter.phone if case.reporter_id else "")
     case.reporter_phone_last4 = phone[-4:] if len(phone) >= 4 else ""

@@ -12,16 +12,14 @@ next run tries again.
 """
 
 import logging
-import signal
-import threading
 import time
 from datetime import datetime
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError, close_old_connections, connection
 from django.utils import timezone
 
 from minqing.cases import services
+from minqing.core.looping import run_every
 
 logger = logging.getLogger("minqing.cases.sweeper")
 
@@ -67,27 +65,7 @@ class Command(BaseCommand):
             raise CommandError(ERR_LOOP)
         if moment is not None:
             raise CommandError(ERR_NOW_LOOP)
-        stop = threading.Event()
-
-        def request_stop(signum, frame):
-            logger.info("sweep_deadlines: signal %s, stopping after this run", signum)
-            stop.set()
-
-        previous = {s: signal.signal(s, request_stop) for s in (signal.SIGTERM, signal.SIGINT)}
-        try:
-            while not stop.is_set():
-                started = time.monotonic()
-                try:
-                    self.run_once(None, batch)
-                except DatabaseError:
-                    logger.exception("sweep_deadlines: database error; retrying next run")
-                finally:
-                    if not connection.in_atomic_block:  # (a caller's transaction: keep it)
-                        close_old_connections()  # drop a broken or too old connection
-                stop.wait(max(0.0, loop - (time.monotonic() - started)))
-        finally:
-            for s, handler in previous.items():
-                signal.signal(s, handler)
+        run_every(loop, lambda: self.run_once(None, batch), logger)
         self.stdout.write("stopped")
 
     def run_once(self, moment: datetime | None, batch: int) -> dict:
