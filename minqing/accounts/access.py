@@ -36,6 +36,17 @@ class Scope:
     roles: set[str] = field(default_factory=set)
 
     @property
+    def key(self) -> tuple:
+        """What the scope is, hashable: two users with the same key see the same rows (a
+        cache of compiled statements, `core.statements`, keys scoped queries by it)."""
+        return (
+            self.everything,
+            tuple(sorted(self.subtree_paths)),
+            tuple(sorted(self.exact_node_ids)),
+            self.own_user_id,
+        )
+
+    @property
     def empty(self) -> bool:
         return not (
             self.everything or self.subtree_paths or self.exact_node_ids or self.own_user_id

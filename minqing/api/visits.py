@@ -16,7 +16,6 @@ from decimal import Decimal
 from typing import Annotated
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Window
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -58,26 +57,17 @@ class PageParams(InSchema):
 
 
 def _page(rows, params: PageParams, convert, **extra) -> dict:
-    """One page of rows (a list or a queryset) and the total. Rows that carry the total as
-    `_total` (`with_total`) need no COUNT statement when the page has any."""
+    """One page of rows (a list or a queryset) and the total."""
     start = (params.page - 1) * params.page_size
     objects = list(rows[start : start + params.page_size])
     items = [convert(o) for o in objects]
-    if objects and hasattr(objects[0], "_total"):
-        count = objects[0]._total
-    elif isinstance(rows, list):
+    if isinstance(rows, list):
         count = len(rows)
     elif params.page == 1 and len(items) < params.page_size:
         count = len(items)  # the whole list is on this page: no COUNT(*) needed
     else:
         count = rows.count()
     return {"items": items, "count": count, **extra}
-
-
-def with_total(qs):
-    """qs with the number of rows it has in all on each row (`_total`: COUNT(*) OVER ()): the
-    database counts while it sorts for the page, instead of in a second statement."""
-    return qs.annotate(_total=Window(Count("pk")))
 
 
 class HouseholdRef(Schema):
@@ -360,6 +350,31 @@ def _due_row(state, today: datetime.date) -> dict:
     }
 
 
+def _due_tuple(row: tuple, today: datetime.date) -> dict:
+    """_due_row of a row of selectors.DUE_API_COLUMNS."""
+    pk, number, address, head, grid_code, grid_name, class_code, class_name, last, due = row
+    overdue = due < today
+    return {
+        "household": {
+            "id": pk,
+            "number": number,
+            "address": address,
+            "head_name": head,
+            "grid_code": grid_code,
+            "grid_name": grid_name,
+        },
+        "visit_class": (
+            {"code": class_code, "name": class_name} if class_code is not None else None
+        ),
+        "last_visit_at": last,
+        "next_due": due,
+        "overdue": overdue,
+        "due_today": due == today,
+        "days_overdue": (today - due).days if overdue else 0,
+        "distance_m": None,
+    }
+
+
 def visit_row(v: Visit) -> dict:
     return {
         "id": v.pk,
@@ -544,10 +559,15 @@ def due_list(request, f: Query[DueFilter]):
     if grid is None and not only:
         # No grid of their own (a cadre): the households linked to them personally.
         qs = selectors.linked_due_for(user, today=today, within=within)
+    elif not here:
+        start = (f.page - 1) * f.page_size
+        rows, count = selectors.due_page(
+            user, today=today, within=within, grid=grid, when=f.when, start=start, size=f.page_size
+        )
+        items = [_due_tuple(r, today) for r in rows]
+        return {"items": items, "count": count, "today": today, "nearest_first": False}
     else:
-        qs = selectors.due_for(user, today=today, within=within, grid=grid, with_building=here)
-        if not here:
-            qs = with_total(qs.only(*selectors.DUE_API_FIELDS))
+        qs = selectors.due_for(user, today=today, within=within, grid=grid, with_building=True)
     if f.when == "overdue":
         qs = qs.filter(next_due__lt=today)
     elif f.when == "today":

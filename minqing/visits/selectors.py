@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Window
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,6 +25,7 @@ from minqing.accounts.access import (
     user_scope,
     visible_nodes,
 )
+from minqing.core import statements
 from minqing.grids import geo
 from minqing.grids.models import Level, Node
 from minqing.registry.models import Household
@@ -112,13 +113,6 @@ DUE_PAGE_FIELDS = (
     "visit_class__name",
     "grid__code",
 )
-# What a row of the API's due list carries (api.visits._due_row).
-DUE_API_FIELDS = (
-    *DUE_PAGE_FIELDS,
-    "household__number",
-    "grid__name",
-    "visit_class__code",
-)
 
 
 def linked_due_for(user, *, today: dt.date | None = None, within: int = 0):
@@ -188,6 +182,120 @@ def due_for(
         .defer(*DUE_DEFERRED)
         .order_by("next_due", "household__address", "household_id")
     )
+
+
+# A row of a grid's due page, read by grid_due_page_rows: what due_rows_html reads of it.
+@dataclass(slots=True)
+class DueHousehold:
+    pk: int
+    head_name: str
+    address: str
+
+
+@dataclass(slots=True)
+class DueVisitClass:
+    name: str
+
+
+@dataclass(slots=True)
+class DueRow:
+    household: DueHousehold
+    visit_class: DueVisitClass | None
+    next_due: dt.date
+    last_visit_at: dt.datetime | None
+
+    @property
+    def household_id(self) -> int:
+        return self.household.pk
+
+
+_DUE_ROW_COLUMNS = (
+    "household_id",
+    "household__head_name",
+    "household__address",
+    "visit_class__name",
+    "next_due",
+    "last_visit_at",
+)
+
+
+def grid_due_page_rows(user, grid: Node, *, today: dt.date, within: int = 0, limit: int):
+    """A grid's due page rows (`due_for` with DUE_PAGE_FIELDS, the first `limit`).
+
+    A grid worker opens this list many times a day; for a grid they may see, the statement is
+    compiled once per grid and day (`core.statements`) and its rows are plain objects, not
+    models. Otherwise the rows come through `due_for` as model instances."""
+    if not node_visible(user, grid):
+        return list(
+            due_for(user, today=today, within=within, grid=grid, with_building=False).only(
+                *DUE_PAGE_FIELDS
+            )[:limit]
+        )
+    by = today + dt.timedelta(days=within)
+
+    def build():
+        qs = due_for(user, today=today, within=within, grid=grid, with_building=False)
+        return qs.values_list(*_DUE_ROW_COLUMNS)[:limit]
+
+    return [
+        DueRow(
+            DueHousehold(pk, head, address),
+            DueVisitClass(klass) if klass is not None else None,
+            next_due,
+            last,
+        )
+        for pk, head, address, klass, next_due, last in statements.rows(
+            ("visits.grid_due_page", grid.pk, by, limit), build
+        )
+    ]
+
+
+# A row of the API's due list (api.visits._due_tuple), in this order.
+DUE_API_COLUMNS = (
+    "household_id",
+    "household__number",
+    "household__address",
+    "household__head_name",
+    "grid__code",
+    "grid__name",
+    "visit_class__code",
+    "visit_class__name",
+    "last_visit_at",
+    "next_due",
+)
+DUE_WHEN = {
+    "overdue": lambda today: Q(next_due__lt=today),
+    "today": lambda today: Q(next_due=today),
+    "upcoming": lambda today: Q(next_due__gt=today),
+}
+
+
+def due_page(
+    user, *, today: dt.date, within: int, grid: Node | None, when: str, start: int, size: int
+) -> tuple[list[tuple], int]:
+    """One page of `due_for` (DUE_API_COLUMNS) narrowed by `when`, and how many rows in all.
+
+    The total comes with the rows (COUNT(*) OVER ()), and the statement is compiled once per
+    scope, grid, day and page (`core.statements`): the API's due list is asked for again and
+    again by the same phones."""
+    grid_only = grid is not None and node_visible(user, grid)
+    scope = None if grid_only else user_scope(user).key
+
+    def rows_of():
+        qs = due_for(user, today=today, within=within, grid=grid, with_building=False)
+        return qs.filter(DUE_WHEN[when](today)) if when in DUE_WHEN else qs
+
+    def build():
+        qs = rows_of().annotate(_total=Window(Count("pk")))
+        return qs.values_list(*DUE_API_COLUMNS, "_total")[start : start + size]
+
+    key = ("visits.due_page", scope, grid.pk if grid else None, today, within, when, start, size)
+    rows = statements.rows(key, build)
+    if rows:
+        return [r[:-1] for r in rows], rows[0][-1]
+    if start == 0:
+        return [], 0
+    return [], rows_of().count()  # a page past the end
 
 
 @dataclass

@@ -124,16 +124,18 @@ def due(request):
             {"rows": rows, "totals": selectors.totals_of(rows), "today": today},
         )
     here = _lat_lng(request)
-    qs = selectors.due_for(user, today=today, within=within, grid=grid, with_building=bool(here))
-    if not here:
-        qs = qs.only(*selectors.DUE_PAGE_FIELDS)
     # A grid's due list is short: read it once and page it in Python (no COUNT query); a list
     # longer than MAX_SORTED is left to the database to page.
-    rows = list(qs[: selectors.MAX_SORTED + 1])
     if here:
-        rows = selectors.nearest_first(rows[: selectors.MAX_SORTED], *here)
-    elif len(rows) > selectors.MAX_SORTED:
-        rows = qs
+        qs = selectors.due_for(user, today=today, within=within, grid=grid, with_building=True)
+        rows = selectors.nearest_first(list(qs[: selectors.MAX_SORTED]), *here)
+    else:
+        rows = selectors.grid_due_page_rows(
+            user, grid, today=today, within=within, limit=selectors.MAX_SORTED + 1
+        )
+        if len(rows) > selectors.MAX_SORTED:
+            qs = selectors.due_for(user, today=today, within=within, grid=grid)
+            rows = qs.only(*selectors.DUE_PAGE_FIELDS)
     page = Paginator(rows, 50).get_page(request.GET.get("page"))
     return render(
         request,

@@ -4,6 +4,9 @@ import datetime as dt
 
 from django.utils import timezone
 
+from minqing.accounts.models import ApiToken
+from minqing.core import statements
+from minqing.core.tests.test_statements import compiles  # noqa: F401 (fixture)
 from minqing.visits import services
 from minqing.visits.models import HouseholdVisitState
 
@@ -197,3 +200,39 @@ def test_the_api_due_list_counts_while_it_reads_a_page(client, grid_a_worker, tr
     assert [count for _ids, count in pages] == [5, 5, 5, 5]
     assert [len(ids) for ids, _count in pages] == [2, 2, 1, 0]
     assert [i for ids, _count in pages for i in ids] == [h.pk for h in reversed(homes)]
+
+
+def test_due_lists_compile_once_and_never_mix_two_scopes(
+    client,
+    grid_a_worker,
+    grid_b_worker,
+    street_officer,
+    tree,
+    household_b,
+    compiles,  # noqa: F811
+):
+    statements.clear()
+    # given: an overdue household in each grid, and each user's API token
+    a1 = file_household(grid_a_worker, tree["grid_a"], "东门路1号")
+    services.visit_states_refresh()
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    HouseholdVisitState.objects.filter(pk__in=[a1.pk, household_b.pk]).update(next_due=yesterday)
+
+    def ids(user) -> list[int]:
+        _token, raw = ApiToken.issue(user=user, name="手机")
+        body = client.get("/api/visits/due", HTTP_AUTHORIZATION=f"Bearer {raw}").json()
+        return [item["household"]["id"] for item in body["items"]]
+
+    # when, then: each sees their own, whoever asked first, again and again
+    assert ids(street_officer) == sorted([a1.pk, household_b.pk], key=lambda pk: pk != a1.pk)
+    assert ids(grid_a_worker) == [a1.pk]
+    assert ids(grid_b_worker) == [household_b.pk]
+    compiles.clear()
+    assert ids(grid_a_worker) == [a1.pk] and ids(grid_b_worker) == [household_b.pk]
+    assert HouseholdVisitState not in compiles  # the due rows were not compiled again
+    client.force_login(grid_a_worker)
+    page = client.get("/visits/due/").content.decode()
+    assert "东门路1号" in page and "人民路9号" not in page
+    client.force_login(grid_b_worker)
+    page = client.get("/visits/due/").content.decode()
+    assert "人民路9号" in page and "东门路1号" not in page

@@ -1,0 +1,75 @@
+"""Queries compiled once per process: asked again with the same inputs, they skip the ORM.
+
+Building and compiling an ORM query can cost more than the database takes to run it: a grid
+worker's due list took 1.4 ms to build and compile and 0.8 ms to run (bench/README, visits run
+7). `rows(key, build)` compiles the values/values_list queryset that `build()` returns the first
+time this thread sees `key`, keeps its SQL, its parameters and the ORM's converters for its
+columns, and afterwards only executes the statement.
+
+The key must name every input of the query: anything not in it is frozen at the first call.
+So use it where a query's inputs are few and plain (a grid id, a date, a limit), and check
+scope before asking — visibility is the caller's, through `minqing.accounts.access`, never
+part of what is cached. Entries are per thread (a thread has its own connection) and the
+oldest are dropped beyond MAX_ENTRIES.
+"""
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
+from django.db.models import QuerySet
+
+MAX_ENTRIES = 512
+_EMPTY = object()  # a query that can match nothing (e.g. `pk__in=[]`): not sent at all
+_local = threading.local()
+
+
+def _compile(qs: QuerySet):
+    compiler = qs.query.get_compiler(qs.db)
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        return _EMPTY
+    fields = [s[0] for s in compiler.select[: compiler.col_count]]
+    converters = tuple(compiler.get_converters(fields).items())
+    return qs.db, sql, tuple(params), converters
+
+
+def rows(key: tuple, build: Callable[[], QuerySet]) -> list:
+    """The rows of `build()`, a values_list queryset, as tuples."""
+    entries = getattr(_local, "entries", None)
+    if entries is None:
+        entries = _local.entries = OrderedDict()
+    entry = entries.get(key)
+    if entry is None:
+        entry = entries[key] = _compile(build())
+        if len(entries) > MAX_ENTRIES:
+            entries.popitem(last=False)
+    else:
+        entries.move_to_end(key)
+    if entry is _EMPTY:
+        return []
+    alias, sql, params, converters = entry
+    connection = connections[alias]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        fetched = cursor.fetchall()
+    if not converters:
+        return fetched
+    out = []
+    for row in fetched:
+        row = list(row)
+        for pos, (functions, expression) in converters:
+            value = row[pos]
+            for convert in functions:
+                value = convert(value, expression, connection)
+            row[pos] = value
+        out.append(tuple(row))
+    return out
+
+
+def clear() -> None:
+    """Forget this thread's statements (tests)."""
+    _local.entries = OrderedDict()

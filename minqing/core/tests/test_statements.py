@@ -1,0 +1,78 @@
+"""core.statements: a query compiled once per key, run again with the ORM's conversions."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.db.models.sql.compiler import SQLCompiler
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from minqing.core import statements
+from minqing.grids.models import Node
+from minqing.visits import services
+from minqing.visits.models import HouseholdVisitState
+from minqing.visits.tests.conftest import file_household
+
+
+@pytest.fixture(autouse=True)
+def _fresh():
+    statements.clear()
+    yield
+    statements.clear()
+
+
+@pytest.fixture
+def compiles(monkeypatch):
+    """How many times the ORM compiled a SELECT."""
+    calls = []
+    real = SQLCompiler.as_sql
+
+    def counting(self, *args, **kwargs):
+        calls.append(self.query.model)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(SQLCompiler, "as_sql", counting)
+    return calls
+
+
+def test_a_key_is_compiled_once_and_its_rows_are_the_orms(tree, compiles):
+    qs = lambda: Node.objects.filter(parent=tree["community"]).values_list("pk", "code", "path")  # noqa: E731
+    expected = list(qs())
+    compiles.clear()
+    first = statements.rows(("nodes", tree["community"].pk), qs)
+    second = statements.rows(("nodes", tree["community"].pk), qs)
+    assert first == second == expected
+    assert len(compiles) == 1
+
+
+def test_dates_and_times_come_back_converted_as_the_orm_gives_them(grid_a_worker, tree):
+    household = file_household(grid_a_worker, tree["grid_a"], "东门路1号")
+    services.visit_states_refresh()
+    moment = timezone.now().replace(microsecond=0)
+    HouseholdVisitState.objects.filter(pk=household.pk).update(last_visit_at=moment)
+
+    def build():
+        return HouseholdVisitState.objects.filter(pk=household.pk).values_list(
+            "next_due", "last_visit_at"
+        )
+
+    for _ in range(2):
+        [(due, last)] = statements.rows(("states", household.pk), build)
+        assert isinstance(due, dt.date) and last == moment and timezone.is_aware(last)
+    assert [(due, last)] == list(build())
+
+
+def test_a_query_that_can_match_nothing_sends_no_statement(db):
+    with CaptureQueriesContext(connection) as ctx:
+        for _ in range(2):
+            assert statements.rows(("none",), lambda: Node.objects.filter(pk__in=[])) == []
+    assert ctx.captured_queries == []
+
+
+def test_the_oldest_entries_are_dropped(db, monkeypatch, compiles):
+    monkeypatch.setattr(statements, "MAX_ENTRIES", 2)
+    build = lambda: Node.objects.values_list("pk")  # noqa: E731
+    for key in ("a", "b", "c", "a"):
+        statements.rows((key,), build)
+    assert len(compiles) == 4  # "a" was dropped when "c" came
