@@ -12,6 +12,7 @@ from django.http import Http404
 
 from minqing.accounts.models import DataScope, Role
 from minqing.grids.models import Node, subtree_q
+from minqing.grids.subtree import node_ids_below
 
 # Roles that may reveal full ID and phone numbers (with a reason, audited).
 REVEAL_ROLES = {
@@ -121,6 +122,25 @@ def single_subtree_path(user) -> str | None:
     if len(scope.subtree_paths) != 1:
         return None
     return next(iter(scope.subtree_paths))
+
+
+# Above this many nodes a one-subtree scope stays a subquery (a street has a few hundred).
+LITERAL_SCOPE_NODES = 1000
+
+
+def scope_node_ids(user) -> tuple[int, ...] | None:
+    """The ids of every node a scope of one subtree covers, from the process's copy of the
+    tree (`grids.subtree`); None for any other scope, or a subtree of more than
+    LITERAL_SCOPE_NODES nodes.
+
+    `node__in=scope_node_ids(user)` selects what scope_queryset's node condition selects, as a
+    statement PostgreSQL keeps prepared; a node made by another process in the last minute may
+    be missing (see grids.subtree). For lists a user reloads all day, not for checks."""
+    path = single_subtree_path(user)
+    if path is None:
+        return None
+    ids = node_ids_below(path)
+    return ids if len(ids) <= LITERAL_SCOPE_NODES else None
 
 
 def _node_filter(scope: Scope) -> Q | None:

@@ -2,21 +2,16 @@
 
 Accepting a case reads the category tree (the service code, the category's parents for its
 time limits and for the zoning flag), the time limits of its first stage and the zoning
-layers, and an Open311 report the client its key belongs to; a community's inbox reads the
-ids of its grids. They change a few times a year, through the admin, and an Open311 client may
+layers, and an Open311 report the client its key belongs to. They change a few times a year, through the admin, and an Open311 client may
 post many reports a second: here they are read once per CONFIG_TTL seconds per process, with
 core.memo's rules (an edit in this process is seen at once, reads inside a transaction are
 never kept, `flush` and `migrate` forget everything).
 """
 
-import time
-
-from django.db import connection, transaction
-from django.db.models.signals import post_delete, post_migrate, post_save
+from django.db.models.signals import post_migrate
 
 from minqing.cases.models import Category, Open311Client, TimeLimit, ZoningLayer
 from minqing.core.memo import Cached, forget_on_change
-from minqing.grids.models import Level, Node, subtree_q
 
 CONFIG_TTL = 60.0  # seconds a process may use its copy of the configuration
 
@@ -102,58 +97,12 @@ def open311_client(key_digest: str) -> Open311Client | None:
     return _open311_clients.get().get(key_digest)
 
 
-_grids: dict[tuple[str, bool], tuple[float, list[int]]] = {}
-
-
-def grids_below(path: str) -> list[int]:
-    """The ids of the grids in the subtree at `path` (a community's grids, for its inbox).
-
-    The place tree changes even less often than the configuration; the same rules apply (a
-    Node saved or deleted in this process forgets every copy).
-    """
-    return _below(path, grids_only=True)
-
-
-def nodes_below(path: str) -> list[int]:
-    """The ids of every node in the subtree at `path`, itself included: a scope of one
-    subtree as a literal list (see cases.selectors.overdue_for)."""
-    return _below(path, grids_only=False)
-
-
-def _below(path: str, *, grids_only: bool) -> list[int]:
-    def load() -> list[int]:
-        nodes = Node.objects.filter(subtree_q(path))
-        if grids_only:
-            nodes = nodes.filter(level=Level.GRID)
-        return list(nodes.values_list("pk", flat=True))
-
-    if connection.in_atomic_block:
-        return load()
-    key = (path, grids_only)
-    entry = _grids.get(key)
-    if entry is not None and time.monotonic() - entry[0] < CONFIG_TTL:
-        return entry[1]
-    ids = load()
-    if len(_grids) > 10_000:  # a bound, not a policy: a county has a few hundred communities
-        _grids.clear()
-    _grids[key] = (time.monotonic(), ids)
-    return ids
-
-
-def _tree_changed(sender, using="default", **kwargs) -> None:
-    _grids.clear()
-    transaction.on_commit(_grids.clear, using=using)
-
-
 def clear() -> None:
     """Forget every cached table."""
     for cached in _BY_MODEL.values():
         cached.clear()
-    _grids.clear()
 
 
 for _model, _cached in _BY_MODEL.items():
     forget_on_change(_cached, _model)
-post_save.connect(_tree_changed, sender=Node, dispatch_uid="cases_config_node_saved")
-post_delete.connect(_tree_changed, sender=Node, dispatch_uid="cases_config_node_deleted")
 post_migrate.connect(lambda **kwargs: clear(), dispatch_uid="cases_config_migrated", weak=False)

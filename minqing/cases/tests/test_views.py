@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from conftest import login
+from minqing.accounts import access
 from minqing.cases import services
 from minqing.cases.models import Case, CasePhoto, Status
 from minqing.core.models import AuditAction, AuditEntry
@@ -584,7 +585,7 @@ def test_the_overdue_list_sees_the_same_cases_with_the_scope_as_a_list_or_a_subq
 
     # when: each user's list as a literal list of nodes, then through the scope's subquery
     listed = seen()
-    monkeypatch.setattr(selectors, "LITERAL_SCOPE_NODES", 0)
+    monkeypatch.setattr(access, "LITERAL_SCOPE_NODES", 0)
     subquery = seen()
 
     # then: the same cases, and grid A's worker sees their own two and the one sent to them
