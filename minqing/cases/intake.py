@@ -6,20 +6,22 @@ and notifications. GeoReport v2 provides for it: the POST answers a `token`, and
 `GET tokens/{token}` gives the `service_request_id` once the case exists. A client opts in by
 `Open311Client.deferred`; residents' apps keep the synchronous path and their number at once.
 
-Filing is idempotent and safe with several workers at once: each report is filed in its own
-transaction, under a row lock taken with SKIP LOCKED, and the case carries the report's token,
-which is unique. `python manage.py file_open311_reports` runs it (every minute, see README), and
+Filing is idempotent and safe with several filers at once: a filer takes a report (WAITING →
+FILING, under its row lock with SKIP LOCKED), files it, and marks it FILED; the case carries the
+report's token, which is unique, so a report taken again after its filer died is never filed
+twice. `python manage.py file_open311_reports` runs it (every minute, see README), and
 a client asking for its token files that report on the spot.
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from minqing.cases import services
-from minqing.cases.models import Category, IntakeState, Open311Client, Open311Intake
+from minqing.cases import config, services
+from minqing.cases.models import Case, IntakeState, Open311Client, Open311Intake
 
 # What a report keeps until it is filed (case_accept's data; the phone in its own column).
 KEPT = ("title", "description", "address", "lat", "lng", "reporter_name", "channel", "case_type")
@@ -45,53 +47,95 @@ class Filing:
     failed: int = 0
 
 
+# A report taken by a filer this long ago and still not filed: that filer died; take it again.
+STALE_CLAIM = timedelta(minutes=5)
+BATCH = 200
+
+
 def file_waiting(*, limit: int = 10_000) -> Filing:
-    """File up to `limit` waiting reports, oldest first; what another worker holds is skipped."""
+    """File up to `limit` waiting reports, oldest first; what another filer holds is skipped."""
     result = Filing()
+    _release_stale_claims()
     while result.filed + result.failed < limit:
-        outcome = _file_next(Open311Intake.objects.filter(state=IntakeState.WAITING))
-        if outcome is None:
+        ids = list(
+            Open311Intake.objects.filter(state=IntakeState.WAITING)
+            .order_by("id")
+            .values_list("pk", flat=True)[: min(BATCH, limit - result.filed - result.failed)]
+        )
+        if not ids:
             break
-        if outcome.state == IntakeState.FILED:
-            result.filed += 1
-        else:
-            result.failed += 1
+        for pk in ids:
+            report = _file(Open311Intake.objects.filter(pk=pk))
+            if report is None:
+                continue  # another filer took it
+            if report.state == IntakeState.FILED:
+                result.filed += 1
+            else:
+                result.failed += 1
     return result
 
 
 def file_token(token: str) -> Open311Intake | None:
     """File the waiting report of `token` now (its client asked for it); None if there is
-    none, or another worker is filing it at this moment."""
-    return _file_next(Open311Intake.objects.filter(state=IntakeState.WAITING, token=token))
+    none, or another filer holds it at this moment."""
+    return _file(Open311Intake.objects.filter(token=token))
 
 
-def _file_next(waiting) -> Open311Intake | None:
+def _release_stale_claims() -> None:
+    cutoff = timezone.now() - STALE_CLAIM
+    Open311Intake.objects.filter(state=IntakeState.FILING, claimed_at__lt=cutoff).update(
+        state=IntakeState.WAITING, claimed_at=None
+    )
+
+
+def _claim(report) -> Open311Intake | None:
+    """Take one waiting report: a short transaction moves it to FILING under its row lock
+    (SKIP LOCKED: a report another filer is taking is left to it)."""
     with transaction.atomic():
-        locked = waiting.order_by("id").select_related("client")
+        locked = report.filter(state=IntakeState.WAITING).select_related("client")
         if connection.features.has_select_for_update_skip_locked:
             locked = locked.select_for_update(skip_locked=True, of=("self",))
         intake = locked.first()
-        if intake is None:
-            return None
-        data = dict(intake.data, reporter_phone=intake.reporter_phone)
-        data["category"] = Category.objects.filter(code=data.get("category", "")).first()
+        if intake is not None:
+            intake.state, intake.claimed_at = IntakeState.FILING, timezone.now()
+            intake.save(update_fields=["state", "claimed_at"])
+        return intake
+
+
+def _file(report) -> Open311Intake | None:
+    """Claim the report, then file it as case_accept files a resident's report: outside a
+    transaction of ours, so its reads come from the process's caches and the day's number is
+    taken apart. The case carries the report's token, which is unique: a report taken again
+    after its filer died, once the case was written, finds that case instead of a second."""
+    intake = _claim(report)
+    if intake is None:
+        return None
+    data = dict(intake.data, reporter_phone=intake.reporter_phone)
+    data["category"] = config.catalog().leaf_by_code.get(data.get("category", ""))
+    case = Case.objects.filter(token=intake.token).first()
+    error = ""
+    if case is None:
         try:
-            with transaction.atomic():
-                case = services.case_accept(
-                    acting_user=None,
-                    public=True,
-                    source_client=intake.client.name,
-                    data=data,
-                    now=intake.received_at,
-                    token=intake.token,
-                )
+            case = services.case_accept(
+                acting_user=None,
+                public=True,
+                source_client=intake.client.name,
+                data=data,
+                now=intake.received_at,
+                token=intake.token,
+            )
         except ValidationError as e:
             # The category was closed, or a rule changed, since the report was checked.
-            reasons = "；".join(m for ms in e.message_dict.values() for m in ms)
-            intake.state, intake.error = IntakeState.FAILED, reasons[:500]
-        else:
-            intake.state, intake.case, intake.error = IntakeState.FILED, case, ""
-            intake.data, intake.reporter_phone = {}, ""
-        intake.filed_at = timezone.now()
-        intake.save(update_fields=["state", "case", "error", "data", "reporter_phone", "filed_at"])
-        return intake
+            error = "；".join(m for ms in e.message_dict.values() for m in ms)[:500]
+        except IntegrityError:
+            case = Case.objects.filter(token=intake.token).first()
+            if case is None:
+                raise
+    if case is not None:
+        intake.state, intake.case, intake.error = IntakeState.FILED, case, ""
+        intake.data, intake.reporter_phone = {}, ""
+    else:
+        intake.state, intake.error = IntakeState.FAILED, error
+    intake.filed_at = timezone.now()
+    intake.save(update_fields=["state", "case", "error", "data", "reporter_phone", "filed_at"])
+    return intake

@@ -618,6 +618,7 @@ class Open311Client(models.Model):
 
 class IntakeState(models.TextChoices):
     WAITING = "waiting", _("待受理")
+    FILING = "filing", _("受理中")
     FILED = "filed", _("已受理")
     FAILED = "failed", _("未能受理")
 
@@ -644,6 +645,8 @@ class Open311Intake(models.Model):
         Case, verbose_name="案件", null=True, blank=True, on_delete=models.SET_NULL
     )
     error = models.CharField("未能受理的原因", max_length=500, blank=True)
+    # When a filer took it (state FILING); a filer that died leaves it to be taken again.
+    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
     filed_at = models.DateTimeField("受理时间", null=True, blank=True)
 
     class Meta:
@@ -651,9 +654,9 @@ class Open311Intake(models.Model):
         verbose_name_plural = "Open311 待受理报告"
         indexes = [
             models.Index(
-                fields=["id"],
-                condition=models.Q(state="waiting"),
-                name="cases_intake_waiting",
+                fields=["state", "id"],
+                condition=models.Q(state__in=["waiting", "filing"]),
+                name="cases_intake_to_file",
             )
         ]
 

@@ -361,7 +361,7 @@ def token_detail(request, fmt, token):
             raise Open311Error(
                 404, f"该报告未能受理：{report.error}", "the report could not be filed"
             )
-        if report.state == IntakeState.WAITING:
+        if report.state in (IntakeState.WAITING, IntakeState.FILING):
             body = [{"service_request_id": None, "token": token}]
             return render(fmt, "service_requests", "request", body)
         found = _published().filter(token=token).first()

@@ -130,6 +130,35 @@ def test_a_token_still_being_filed_answers_without_a_number(client, bulk, tree, 
     assert b"<token>" + token.encode() + b"</token>" in root.content
 
 
+def test_a_report_whose_filer_died_is_taken_again_and_filed_once(client, bulk, tree):
+    # given: two reports a filer took and died on — one before it wrote the case, one after
+    before, after = (
+        js(post(client, description=d))[0]["token"] for d in ("井盖缺失。", "路灯坏了。")
+    )
+    intake.file_token(after)
+    case = Case.objects.get(token=after)
+    long_ago = timezone.now() - intake.STALE_CLAIM - timedelta(seconds=1)
+    Open311Intake.objects.filter(token__in=[before, after]).update(
+        state=IntakeState.FILING, claimed_at=long_ago, case=None
+    )
+    # and a third taken a moment ago by a filer still at work
+    busy = js(post(client, description="噪音扰民。"))[0]["token"]
+    Open311Intake.objects.filter(token=busy).update(
+        state=IntakeState.FILING, claimed_at=timezone.now()
+    )
+    # when
+    result = intake.file_waiting()
+    # then: both stale ones are filed, the second with the case it already had
+    assert result == intake.Filing(filed=2, failed=0)
+    assert Case.objects.count() == 2
+    assert Open311Intake.objects.get(token=after).case == case
+    assert Open311Intake.objects.get(token=before).case == Case.objects.get(token=before)
+    assert Open311Intake.objects.get(token=busy).state == IntakeState.FILING  # left alone
+    assert js(client.get(f"{BASE}tokens/{busy}.json")) == [
+        {"service_request_id": None, "token": busy}
+    ]
+
+
 def test_a_report_whose_category_closed_meanwhile_fails_with_the_reason(client, bulk, tree):
     token = js(post(client))[0]["token"]
     Category.objects.filter(code="0601").update(active=False)
