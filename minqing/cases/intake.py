@@ -57,18 +57,11 @@ def file_waiting(*, limit: int = 10_000) -> Filing:
     result = Filing()
     _release_stale_claims()
     while result.filed + result.failed < limit:
-        ids = list(
-            Open311Intake.objects.filter(state=IntakeState.WAITING)
-            .order_by("id")
-            .values_list("pk", flat=True)[: min(BATCH, limit - result.filed - result.failed)]
-        )
-        if not ids:
+        taken = _claim_batch(min(BATCH, limit - result.filed - result.failed))
+        if not taken:
             break
-        for pk in ids:
-            report = _file(Open311Intake.objects.filter(pk=pk))
-            if report is None:
-                continue  # another filer took it
-            if report.state == IntakeState.FILED:
+        for report in taken:
+            if _file(report).state == IntakeState.FILED:
                 result.filed += 1
             else:
                 result.failed += 1
@@ -78,7 +71,8 @@ def file_waiting(*, limit: int = 10_000) -> Filing:
 def file_token(token: str) -> Open311Intake | None:
     """File the waiting report of `token` now (its client asked for it); None if there is
     none, or another filer holds it at this moment."""
-    return _file(Open311Intake.objects.filter(token=token))
+    taken = _claim(Open311Intake.objects.filter(token=token))
+    return _file(taken) if taken is not None else None
 
 
 def _release_stale_claims() -> None:
@@ -88,49 +82,59 @@ def _release_stale_claims() -> None:
     )
 
 
+def _locked(waiting):
+    waiting = waiting.filter(state=IntakeState.WAITING)
+    if connection.features.has_select_for_update_skip_locked:
+        waiting = waiting.select_for_update(skip_locked=True)
+    return waiting
+
+
 def _claim(report) -> Open311Intake | None:
-    """Take one waiting report: a short transaction moves it to FILING under its row lock
-    (SKIP LOCKED: a report another filer is taking is left to it)."""
+    """Take one waiting report: WAITING → FILING under its row lock (SKIP LOCKED: a report
+    another filer is taking is left to it)."""
     with transaction.atomic():
-        locked = report.filter(state=IntakeState.WAITING).select_related("client")
-        if connection.features.has_select_for_update_skip_locked:
-            locked = locked.select_for_update(skip_locked=True, of=("self",))
-        intake = locked.first()
+        intake = _locked(report).select_related("client").first()
         if intake is not None:
             intake.state, intake.claimed_at = IntakeState.FILING, timezone.now()
             intake.save(update_fields=["state", "claimed_at"])
         return intake
 
 
-def _file(report) -> Open311Intake | None:
-    """Claim the report, then file it as case_accept files a resident's report: outside a
+def _claim_batch(n: int) -> list[Open311Intake]:
+    """Take the `n` oldest waiting reports no other filer holds, in one short transaction."""
+    with transaction.atomic():
+        ids = list(_locked(Open311Intake.objects.order_by("id")).values_list("pk", flat=True)[:n])
+        if ids:
+            Open311Intake.objects.filter(pk__in=ids).update(
+                state=IntakeState.FILING, claimed_at=timezone.now()
+            )
+    return list(Open311Intake.objects.filter(pk__in=ids).select_related("client").order_by("id"))
+
+
+def _file(intake: Open311Intake) -> Open311Intake:
+    """File a report this filer took, as case_accept files a resident's report: outside a
     transaction of ours, so its reads come from the process's caches and the day's number is
     taken apart. The case carries the report's token, which is unique: a report taken again
     after its filer died, once the case was written, finds that case instead of a second."""
-    intake = _claim(report)
-    if intake is None:
-        return None
     data = dict(intake.data, reporter_phone=intake.reporter_phone)
     data["category"] = config.catalog().leaf_by_code.get(data.get("category", ""))
-    case = Case.objects.filter(token=intake.token).first()
-    error = ""
-    if case is None:
-        try:
-            case = services.case_accept(
-                acting_user=None,
-                public=True,
-                source_client=intake.client.name,
-                data=data,
-                now=intake.received_at,
-                token=intake.token,
-            )
-        except ValidationError as e:
-            # The category was closed, or a rule changed, since the report was checked.
-            error = "；".join(m for ms in e.message_dict.values() for m in ms)[:500]
-        except IntegrityError:
-            case = Case.objects.filter(token=intake.token).first()
-            if case is None:
-                raise
+    case, error = None, ""
+    try:
+        case = services.case_accept(
+            acting_user=None,
+            public=True,
+            source_client=intake.client.name,
+            data=data,
+            now=intake.received_at,
+            token=intake.token,
+        )
+    except ValidationError as e:
+        # The category was closed, or a rule changed, since the report was checked.
+        error = "；".join(m for ms in e.message_dict.values() for m in ms)[:500]
+    except IntegrityError:
+        case = Case.objects.filter(token=intake.token).first()  # filed before its filer died
+        if case is None:
+            raise
     if case is not None:
         intake.state, intake.case, intake.error = IntakeState.FILED, case, ""
         intake.data, intake.reporter_phone = {}, ""

@@ -15,7 +15,7 @@ from django.db import close_old_connections, connection
 from django.test import Client
 from django.utils import timezone
 
-from minqing.cases import intake
+from minqing.cases import intake, services
 from minqing.cases.models import Case, Category, IntakeState, Open311Intake, Status
 from minqing.cases.tests.test_open311 import BASE, FULL_NAME, NAME, PHONE, assert_error, js, post
 from minqing.cases.tests.test_open311 import app as app  # noqa: F401 (fixture)
@@ -135,12 +135,13 @@ def test_a_report_whose_filer_died_is_taken_again_and_filed_once(client, bulk, t
     before, after = (
         js(post(client, description=d))[0]["token"] for d in ("井盖缺失。", "路灯坏了。")
     )
-    intake.file_token(after)
-    case = Case.objects.get(token=after)
     long_ago = timezone.now() - intake.STALE_CLAIM - timedelta(seconds=1)
     Open311Intake.objects.filter(token__in=[before, after]).update(
-        state=IntakeState.FILING, claimed_at=long_ago, case=None
+        state=IntakeState.FILING, claimed_at=long_ago
     )
+    report = Open311Intake.objects.get(token=after)
+    data = dict(report.data, category=Category.objects.get(code=report.data["category"]))
+    case = services.case_accept(acting_user=None, public=True, data=data, token=after)
     # and a third taken a moment ago by a filer still at work
     busy = js(post(client, description="噪音扰民。"))[0]["token"]
     Open311Intake.objects.filter(token=busy).update(
