@@ -84,6 +84,8 @@ TEMPLATES = [
                 "minqing.core.context.access",
                 "minqing.cases.context.bell",
             ],
+            # {% load i18n %} with literal {% translate %} worked out once per language.
+            "libraries": {"i18n": "minqing.core.templatetags.i18n_once"},
         },
     },
 ]

@@ -20,6 +20,7 @@ from minqing.accounts.access import (
 from minqing.accounts.models import Role
 from minqing.cases.models import OPEN_STATUSES, Case, Satisfaction, Status, Unit
 from minqing.cases.workflow import DISPATCHERS
+from minqing.core import statements
 from minqing.grids.models import Level, Node, subtree_q
 from minqing.grids.subtree import grid_ids_below
 
@@ -88,21 +89,43 @@ def inbox_for(user) -> QuerySet[Case]:
     """
     if not getattr(user, "is_authenticated", False):
         return Case.objects.none()
-    handling = (Status.DISPATCHED, Status.HANDLING)
-    holding = (Status.ACCEPTED, Status.REGISTERED, Status.FED_BACK, Status.CLOSED)
-    q = Q(handler_user=user, status__in=handling)
-    unit_ids = unit_ids_of(user)
-    if unit_ids:
-        q |= Q(handler_unit__in=unit_ids, status__in=handling)
+    return _inbox_of(_inbox_inputs(user))
+
+
+def inbox_head(user, limit: int) -> list[tuple[int, str]]:
+    """(id, status) of the first `limit` cases of inbox_for(user), in its order. The statement
+    is compiled once per set of inputs (core.statements): a worker's inbox is opened all day."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    inputs = _inbox_inputs(user)
+    key = ("cases.inbox_head", inputs, limit)
+    return statements.rows(key, lambda: _inbox_of(inputs).values_list("pk", "status")[:limit])
+
+
+def _inbox_inputs(user) -> tuple:
+    """Everything inbox_for's query depends on: the user, their departments, the nodes they
+    are assigned to, and the grids below the communities where they dispatch."""
     assignments = user_assignments(user)
-    nodes = [a.node.pk for a in assignments]
-    if nodes:
-        q |= Q(level_node__in=nodes, status__in=holding)
+    grids = set()
     for a in assignments:
         if a.role in DISPATCHERS and a.node.level == Level.COMMUNITY:
-            # A literal list: as a subquery PostgreSQL scans every registered case instead.
-            grids = grid_ids_below(a.node.path)
-            q |= Q(level_node__in=grids, status=Status.REGISTERED)
+            grids.update(grid_ids_below(a.node.path))
+    nodes = tuple(sorted({a.node.pk for a in assignments}))
+    return (user.pk, tuple(sorted(unit_ids_of(user))), nodes, tuple(sorted(grids)))
+
+
+def _inbox_of(inputs: tuple) -> QuerySet[Case]:
+    user_id, unit_ids, nodes, grids = inputs
+    handling = (Status.DISPATCHED, Status.HANDLING)
+    holding = (Status.ACCEPTED, Status.REGISTERED, Status.FED_BACK, Status.CLOSED)
+    q = Q(handler_user_id=user_id, status__in=handling)
+    if unit_ids:
+        q |= Q(handler_unit__in=unit_ids, status__in=handling)
+    if nodes:
+        q |= Q(level_node__in=nodes, status__in=holding)
+    if grids:
+        # A literal list: as a subquery PostgreSQL scans every registered case instead.
+        q |= Q(level_node__in=grids, status=Status.REGISTERED)
     return Case.objects.filter(q).order_by("deadline", "id")
 
 

@@ -409,7 +409,7 @@ def inbox(request):
     base = selectors.inbox_for(request.user)
     wait = request.GET.get("wait", "")
     chosen = next((s for key, _label, s in WAITING if key == wait), None)
-    head = list(base.values_list("pk", "status")[: LIST_CAP + 1])
+    head = selectors.inbox_head(request.user, LIST_CAP + 1)
     counts = Counter()
     if len(head) <= LIST_CAP:
         for _pk, status in head:
