@@ -776,34 +776,27 @@ def opts(args) -> dict:
     }
 
 
+def run_command(env: dict, *argv: str) -> tuple[dict, str, float]:
+    """A manage.py command in a fresh process: the counts of its one-line report, the line,
+    and the process's wall time."""
+    t = time.monotonic()
+    out = subprocess.run(
+        [PYTHON, "manage.py", *argv], env=env, cwd=ROOT, check=True, text=True, capture_output=True
+    ).stdout
+    counts = {k: float(v) for k, v in re.findall(r"(\w+)=([\d.]+)", out)}
+    return counts, out.strip(), time.monotonic() - t
+
+
 def measure_sweep(env: dict, args) -> dict:
     runs = []
     for i in range(args.sweep_rounds):
         run_internal("arm", env, opts(args))
-        t = time.monotonic()
-        out = subprocess.run(
-            [PYTHON, "manage.py", "sweep_deadlines"],
-            env=env,
-            cwd=ROOT,
-            check=True,
-            text=True,
-            capture_output=True,
-        ).stdout
-        wall = time.monotonic() - t
-        counts = {k: float(v) for k, v in re.findall(r"(\w+)=([\d.]+)", out)}
+        counts, line, wall = run_command(env, "sweep_deadlines")
         counts["wall"] = wall
         runs.append(counts)
-        log(f"sweep {i + 1}: {out.strip()} (process {wall:.2f}s)")
-    out = subprocess.run(
-        [PYTHON, "manage.py", "sweep_deadlines"],
-        env=env,
-        cwd=ROOT,
-        check=True,
-        text=True,
-        capture_output=True,
-    ).stdout
-    idle = {k: float(v) for k, v in re.findall(r"(\w+)=([\d.]+)", out)}
-    log(f"sweep with nothing due: {out.strip()}")
+        log(f"sweep {i + 1}: {line} (process {wall:.2f}s)")
+    idle, line, _wall = run_command(env, "sweep_deadlines")
+    log(f"sweep with nothing due: {line}")
     return {"runs": runs, "idle": idle}
 
 
@@ -946,18 +939,9 @@ def measure_http(env: dict, setup: dict, args) -> dict:
     finally:
         stop_gunicorn(proc)
     # What the deferred POSTs left to do: file them all, in a fresh process, as the timer would.
-    t = time.monotonic()
-    out = subprocess.run(
-        [PYTHON, "manage.py", "file_open311_reports", "--limit", "1000000"],
-        env=env,
-        cwd=ROOT,
-        check=True,
-        text=True,
-        capture_output=True,
-    ).stdout
-    filing = {k: float(v) for k, v in re.findall(r"(\w+)=([\d.]+)", out)}
-    filing["wall"] = time.monotonic() - t
-    log(f"filing the deferred reports: {out.strip()} (process {filing['wall']:.2f}s)")
+    filing, line, filing_wall = run_command(env, "file_open311_reports", "--limit", "1000000")
+    filing["wall"] = filing_wall
+    log(f"filing the deferred reports: {line} (process {filing_wall:.2f}s)")
     return {"samples": samples, "rates": rates, "filing": filing}
 
 

@@ -21,7 +21,7 @@ from minqing.cases.models import (
     Unit,
     ZoningLayer,
 )
-from minqing.core.admin import AuditedAdmin, ReadOnlyScopedAdmin
+from minqing.core.admin import AuditedAdmin, ReadOnly, ReadOnlyScopedAdmin
 from minqing.core.models import AuditAction
 from minqing.grids import geo
 from minqing.grids.models import Level
@@ -157,7 +157,7 @@ class Open311ClientAdmin(AuditedAdmin, admin.ModelAdmin):
 
 
 @admin.register(Open311Intake)
-class Open311IntakeAdmin(AuditedAdmin, admin.ModelAdmin):
+class Open311IntakeAdmin(ReadOnly, AuditedAdmin, admin.ModelAdmin):
     """Deferred clients' reports: waiting, filed (with the case) or failed (with the reason).
 
     Read-only but for one action: a failed report (its category closed meanwhile, say) can be
@@ -170,15 +170,6 @@ class Open311IntakeAdmin(AuditedAdmin, admin.ModelAdmin):
     date_hierarchy = "received_at"
     exclude = ["reporter_phone"]
     actions = ["requeue"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.action(description="重新排队受理（仅未能受理的报告）", permissions=["view"])
     def requeue(self, request, queryset):

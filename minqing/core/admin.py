@@ -192,7 +192,7 @@ class ScopedAdmin(AuditedAdmin, admin.ModelAdmin):
         )
 
 
-class ReadOnlyScopedAdmin(ScopedAdmin):
+class ReadOnly:
     """Records that only change through their own workflow (or never): listed, not edited."""
 
     def has_add_permission(self, request):
@@ -203,6 +203,10 @@ class ReadOnlyScopedAdmin(ScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyScopedAdmin(ReadOnly, ScopedAdmin):
+    """Read-only, and scoped like every page."""
 
 
 @admin.register(AuditEntry)
