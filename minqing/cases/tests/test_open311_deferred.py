@@ -93,6 +93,17 @@ def test_filing_makes_the_case_with_the_token_and_the_time_of_the_report(client,
     )
 
 
+def test_the_sweeper_files_waiting_reports_too_as_a_safety_net(client, bulk, tree):
+    token = js(post(client))[0]["token"]
+    out = io.StringIO()
+    call_command("sweep_deadlines", stdout=out)
+    assert "open311_filed=1 open311_failed=0" in out.getvalue()
+    assert Case.objects.filter(token=token).exists()
+    out = io.StringIO()
+    call_command("sweep_deadlines", stdout=out)
+    assert "open311" not in out.getvalue()  # nothing waiting: the sweeper's one line only
+
+
 def test_filing_again_files_nothing_twice(client, bulk, tree):
     for _ in range(3):
         post(client)

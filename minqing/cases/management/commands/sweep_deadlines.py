@@ -1,5 +1,8 @@
 """Run the deadline sweeper: 80% reminders (催办), lateness (超期) and automatic escalation (上报).
 
+Each run also files the reports of deferred Open311 clients still waiting (cases.intake), for
+sites that run no `file_open311_reports` timer of their own.
+
     python manage.py sweep_deadlines                  # once (cron / a systemd timer)
     python manage.py sweep_deadlines --loop 60        # forever, every 60 s (a simple service)
     python manage.py sweep_deadlines --now 2026-03-05T17:31:00+08:00   # as if it were then
@@ -18,7 +21,7 @@ from datetime import datetime
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from minqing.cases import services
+from minqing.cases import intake, services
 from minqing.core.looping import run_every
 
 logger = logging.getLogger("minqing.cases.sweeper")
@@ -75,5 +78,14 @@ class Command(BaseCommand):
         seconds = time.perf_counter() - started
         line = " ".join(f"{k}={v}" for k, v in counts.items())
         self.stdout.write(f"{moment_text} {line} seconds={seconds:.3f}")
+        if moment is None:
+            # A safety net for deferred Open311 reports, on a site that runs no filer of its own
+            # (file_open311_reports): every site runs the sweeper. Both may run; each report is
+            # filed once.
+            filing = intake.file_waiting()
+            if filing.filed or filing.failed:
+                self.stdout.write(
+                    f"{moment_text} open311_filed={filing.filed} open311_failed={filing.failed}"
+                )
         self.stdout.flush()
         return counts
