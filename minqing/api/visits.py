@@ -13,6 +13,7 @@ People are shown by name only: ID and phone numbers never appear here, not even 
 
 import datetime
 from decimal import Decimal
+from types import SimpleNamespace
 from typing import Annotated
 
 from django.core.exceptions import ValidationError
@@ -353,26 +354,14 @@ def _due_row(state, today: datetime.date) -> dict:
 def _due_tuple(row: tuple, today: datetime.date) -> dict:
     """_due_row of a row of selectors.DUE_API_COLUMNS."""
     pk, number, address, head, grid_code, grid_name, class_code, class_name, last, due = row
-    overdue = due < today
-    return {
-        "household": {
-            "id": pk,
-            "number": number,
-            "address": address,
-            "head_name": head,
-            "grid_code": grid_code,
-            "grid_name": grid_name,
-        },
-        "visit_class": (
-            {"code": class_code, "name": class_name} if class_code is not None else None
-        ),
-        "last_visit_at": last,
-        "next_due": due,
-        "overdue": overdue,
-        "due_today": due == today,
-        "days_overdue": (today - due).days if overdue else 0,
-        "distance_m": None,
-    }
+    state = SimpleNamespace(
+        household=SimpleNamespace(pk=pk, number=number, address=address, head_name=head),
+        grid=SimpleNamespace(code=grid_code, name=grid_name),
+        visit_class=SimpleNamespace(code=class_code, name=class_name) if class_code else None,
+        last_visit_at=last,
+        next_due=due,
+    )
+    return _due_row(state, today)
 
 
 def visit_row(v: Visit) -> dict:
@@ -568,12 +557,8 @@ def due_list(request, f: Query[DueFilter]):
         return {"items": items, "count": count, "today": today, "nearest_first": False}
     else:
         qs = selectors.due_for(user, today=today, within=within, grid=grid, with_building=True)
-    if f.when == "overdue":
-        qs = qs.filter(next_due__lt=today)
-    elif f.when == "today":
-        qs = qs.filter(next_due=today)
-    elif f.when == "upcoming":
-        qs = qs.filter(next_due__gt=today)
+    if f.when in selectors.DUE_WHEN:
+        qs = qs.filter(selectors.DUE_WHEN[f.when](today))
     rows = selectors.nearest_first(qs[: selectors.MAX_SORTED], f.lat, f.lng) if here else qs
     return _page(rows, f, lambda s: _due_row(s, today), today=today, nearest_first=here)
 

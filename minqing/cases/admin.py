@@ -9,6 +9,7 @@ import secrets
 from django import forms
 from django.contrib import admin, messages
 
+from minqing.accounts.access import user_scope
 from minqing.cases.models import (
     Case,
     CaseEvent,
@@ -170,6 +171,11 @@ class Open311IntakeAdmin(ReadOnly, AuditedAdmin, admin.ModelAdmin):
     date_hierarchy = "received_at"
     exclude = ["reporter_phone"]
     actions = ["requeue"]
+
+    def get_queryset(self, request):
+        # A report has no place until it is filed: county-wide staff (and admins) only.
+        qs = super().get_queryset(request)
+        return qs if user_scope(request.user).everything else qs.none()
 
     @admin.action(description="重新排队受理（仅未能受理的报告）", permissions=["view"])
     def requeue(self, request, queryset):

@@ -222,15 +222,9 @@ _DUE_ROW_COLUMNS = (
 def grid_due_page_rows(user, grid: Node, *, today: dt.date, within: int = 0, limit: int):
     """A grid's due page rows (`due_for` with DUE_PAGE_FIELDS, the first `limit`).
 
-    A grid worker opens this list many times a day; for a grid they may see, the statement is
-    compiled once per grid and day (`core.statements`) and its rows are plain objects, not
-    models. Otherwise the rows come through `due_for` as model instances."""
-    if not node_visible(user, grid):
-        return list(
-            due_for(user, today=today, within=within, grid=grid, with_building=False).only(
-                *DUE_PAGE_FIELDS
-            )[:limit]
-        )
+    A grid worker opens this list many times a day: the statement is compiled once per grid,
+    scope and day (`core.statements`) and its rows are plain objects, not models."""
+    scope = None if node_visible(user, grid) else user_scope(user).key
     by = today + dt.timedelta(days=within)
 
     def build():
@@ -245,7 +239,7 @@ def grid_due_page_rows(user, grid: Node, *, today: dt.date, within: int = 0, lim
             last,
         )
         for pk, head, address, klass, next_due, last in statements.rows(
-            ("visits.grid_due_page", grid.pk, by, limit), build
+            ("visits.grid_due_page", scope, grid.pk, by, limit), build
         )
     ]
 

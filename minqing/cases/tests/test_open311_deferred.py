@@ -206,6 +206,20 @@ def test_the_admin_puts_a_failed_report_back_in_the_queue_and_audits_it(bulk, tr
     assert not site._registry[Open311Intake].has_delete_permission(None)
 
 
+def test_staff_below_the_county_see_no_report_in_the_admin(bulk, community_worker):
+    from django.contrib.auth.models import Permission
+
+    Open311Intake.objects.create(client=bulk, data={"category": "0601"})
+    community_worker.is_staff = True
+    community_worker.save()
+    community_worker.user_permissions.add(Permission.objects.get(codename="view_open311intake"))
+    c = Client()
+    c.force_login(community_worker)
+    response = c.get("/admin/cases/open311intake/")
+    assert response.status_code == 200
+    assert response.context["cl"].result_count == 0
+
+
 def test_a_synchronous_client_still_gets_its_number_at_once(client, app, tree):  # noqa: F811
     body = js(post(client))
     assert Case.objects.get(number=body[0]["service_request_id"]).token == body[0]["token"]
