@@ -101,18 +101,19 @@ def rows_by_ids(ids: list[int], *, extra: tuple[tuple[str, str], ...] = ()) -> l
 
 
 def page_of_ids(request, qs, *, head: list[int], count: int) -> Page:
-    """Page `page` of qs (`count` cases in all) as rows, its first ids `head` already known.
+    """Page `page` of a list (`count` cases in all) as rows, its first ids `head` already known.
 
-    A page within `head` is cut from it; a later one asks qs for its ids.
+    A page within `head` is cut from it; a later one asks qs — the list's queryset, or a
+    function that builds it (built only then: building a query costs as much as running it).
     """
-    paginator = Paginator(qs, settings.PAGE_SIZE)
-    paginator.count = count  # a cached_property: set, it is never computed
+    paginator = Paginator(range(count), settings.PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     bottom = (page.number - 1) * paginator.per_page
     top = min(bottom + paginator.per_page, count)
     if top <= len(head):
         ids = head[bottom:top]
     else:
+        qs = qs() if callable(qs) else qs
         ids = list(qs.values_list("pk", flat=True)[bottom:top])
     page.object_list = rows_by_ids(ids)
     return page

@@ -5,6 +5,7 @@ may do what is decided in cases.services; what a user may see in cases.selectors
 outside the user's scope answers 404 on every URL that names it).
 """
 
+import functools
 from collections import Counter
 
 from django.contrib import messages
@@ -33,7 +34,7 @@ from minqing.cases.models import (
     ZoneKind,
 )
 from minqing.cases.workflow import TRANSITIONS
-from minqing.core import workdays
+from minqing.core import statements, workdays
 from minqing.core.forms import apply_errors
 from minqing.core.i18n import source, source_choices
 from minqing.core.masking import mask_phone
@@ -406,17 +407,18 @@ LIST_CAP = 200
 @login_required
 @require_GET
 def inbox(request):
-    base = selectors.inbox_for(request.user)
+    user = request.user
     wait = request.GET.get("wait", "")
     chosen = next((s for key, _label, s in WAITING if key == wait), None)
-    head = selectors.inbox_head(request.user, LIST_CAP + 1)
+    head = selectors.inbox_head(user, LIST_CAP + 1)
     counts = Counter()
     if len(head) <= LIST_CAP:
         for _pk, status in head:
             counts[WAITING_BY_STATUS.get(status, ("", ""))[0]] += 1
         ids = [pk for pk, status in head if chosen is None or status in chosen]
-        page = _ids_page(request, base, head=ids, count=len(ids))
+        page = _ids_page(request, lambda: selectors.inbox_for(user), head=ids, count=len(ids))
     else:
+        base = selectors.inbox_for(user)
         for row in base.order_by().values("status").annotate(n=Count("id")):
             counts[WAITING_BY_STATUS.get(row["status"], ("", ""))[0]] += row["n"]
         if chosen is None:
@@ -454,23 +456,32 @@ _PLACE_FIELDS = ("path",) + tuple(
 def _overdue_by_grid(base, head: list[tuple[int, int]] | None) -> tuple[list[dict], dict]:
     """Overdue cases per grid in path order (grid__… keys and n), and {grid id: path} of them.
 
-    Counted from `head` ((case id, grid id) of every overdue case) when it is complete.
+    Counted from `head` ((case id, grid id) of every overdue case) when it is complete, else
+    by the list's queryset, which `base()` builds.
     """
     if head is None:
         by_grid = list(
-            base.order_by()
+            base()
+            .order_by()
             .values("grid_id", *(f"grid__{f}" for f in _PLACE_FIELDS))
             .annotate(n=Count("id", distinct=True))
             .order_by("grid__path")
         )
     else:
         per_grid = Counter(grid_id for _pk, grid_id in head)
-        places = Node.objects.filter(pk__in=per_grid).values("pk", *_PLACE_FIELDS)
+        grids = tuple(sorted(pk for pk in per_grid if pk is not None))
+        places = statements.rows(
+            ("cases.overdue_places", grids),
+            lambda: Node.objects.filter(pk__in=grids).values_list("pk", *_PLACE_FIELDS),
+        )
         by_grid = sorted(
             (
-                {"grid_id": p["pk"], **{f"grid__{f}": p[f] for f in _PLACE_FIELDS}}
-                | {"n": per_grid[p["pk"]]}
-                for p in places
+                {
+                    "grid_id": pk,
+                    **{f"grid__{f}": v for f, v in zip(_PLACE_FIELDS, values, strict=True)},
+                }
+                | {"n": per_grid[pk]}
+                for pk, *values in places
             ),
             key=lambda row: row["grid__path"],
         )
@@ -499,9 +510,9 @@ def _per_community(by_grid: list[dict]) -> list[dict]:
 @require_GET
 def overdue(request):
     now = timezone.now()
-    base = selectors.overdue_for(request.user, now=now)
-    head = list(base.values_list("pk", "grid_id")[: LIST_CAP + 1])
+    head = selectors.overdue_head(request.user, LIST_CAP + 1, now=now)
     complete = len(head) <= LIST_CAP
+    base = functools.partial(selectors.overdue_for, request.user, now=now)
     by_grid, paths = _overdue_by_grid(base, head if complete else None)
     total = sum(r["n"] for r in by_grid)
     node = request.GET.get("node", "").strip()[:20]
@@ -513,7 +524,7 @@ def overdue(request):
         ids = [pk for pk, grid in head if paths.get(grid, "").startswith(picked.path)]
         page = _ids_page(request, base, head=ids, count=len(ids))
     else:
-        qs = base.filter(grid__in=Node.objects.filter(subtree_q(picked.path)).values("pk"))
+        qs = base().filter(grid__in=Node.objects.filter(subtree_q(picked.path)).values("pk"))
         count = sum(r["n"] for r in by_grid if r["grid__path"].startswith(picked.path))
         page = _ids_page(request, qs, head=[], count=count)
     return render(

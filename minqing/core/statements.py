@@ -11,8 +11,14 @@ So use it where a query's inputs are few and plain (a grid id, a date, a limit),
 scope before asking — visibility is the caller's, through `minqing.accounts.access`, never
 part of what is cached. Entries are per thread (a thread has its own connection) and the
 oldest are dropped beyond MAX_ENTRIES.
+
+One input may change on every call without a new compilation: the current time. A query
+such as "open cases past their deadline" is built once with `MOMENT` in place of now
+(`rows(key, build, moment=now)`); where that value stands among the statement's parameters,
+each call puts `moment` instead.
 """
 
+import datetime as dt
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -23,10 +29,12 @@ from django.db.models import QuerySet
 
 MAX_ENTRIES = 512
 _EMPTY = object()  # a query that can match nothing (e.g. `pk__in=[]`): not sent at all
+# A time no record holds, standing for `moment` while a statement is compiled.
+MOMENT = dt.datetime(1901, 2, 3, 4, 5, 6, 789012, tzinfo=dt.UTC)
 _local = threading.local()
 
 
-def _compile(qs: QuerySet):
+def _compile(qs: QuerySet, with_moment: bool):
     compiler = qs.query.get_compiler(qs.db)
     try:
         sql, params = compiler.as_sql()
@@ -34,25 +42,41 @@ def _compile(qs: QuerySet):
         return _EMPTY
     fields = [s[0] for s in compiler.select[: compiler.col_count]]
     converters = tuple(compiler.get_converters(fields).items())
-    return qs.db, sql, tuple(params), converters
+    slots = ()
+    if with_moment:
+        marker = connections[qs.db].ops.adapt_datetimefield_value(MOMENT)
+        slots = tuple(i for i, p in enumerate(params) if type(p) is type(marker) and p == marker)
+        if not slots:
+            raise ValueError("the query does not use statements.MOMENT")
+    return qs.db, sql, tuple(params), converters, slots
 
 
-def rows(key: tuple, build: Callable[[], QuerySet]) -> list:
-    """The rows of `build()`, a values_list queryset, as tuples."""
+def rows(key: tuple, build: Callable[[], QuerySet], *, moment: dt.datetime | None = None) -> list:
+    """The rows of `build()`, a values_list queryset, as tuples.
+
+    moment: the time to put where `build()` used MOMENT (an aware datetime).
+    """
     entries = getattr(_local, "entries", None)
     if entries is None:
         entries = _local.entries = OrderedDict()
     entry = entries.get(key)
     if entry is None:
-        entry = entries[key] = _compile(build())
+        entry = entries[key] = _compile(build(), moment is not None)
         if len(entries) > MAX_ENTRIES:
             entries.popitem(last=False)
     else:
         entries.move_to_end(key)
     if entry is _EMPTY:
         return []
-    alias, sql, params, converters = entry
+    alias, sql, params, converters, slots = entry
     connection = connections[alias]
+    if slots:
+        if moment is None:
+            raise ValueError(f"{key!r} was compiled with a moment: give one")
+        value = connection.ops.adapt_datetimefield_value(moment)
+        params = list(params)
+        for i in slots:
+            params[i] = value
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         fetched = cursor.fetchall()

@@ -463,6 +463,22 @@ def test_a_late_case_is_red_in_the_list_and_counted_on_the_overdue_page(
     assert [c.number for c in late] == [case_a.number]
 
 
+def test_a_case_that_falls_late_after_the_list_was_first_read_is_on_it_at_once(
+    client, case_a, community_worker
+):
+    # given: the overdue list read while the case still has time (its statement compiled)
+    login(client, community_worker)
+    assert list(client.get("/cases/overdue/").context["page"]) == []
+
+    # when: its deadline passes
+    Case.objects.filter(pk=case_a.pk).update(deadline=timezone.now() - timedelta(minutes=1))
+
+    # then: the next read lists it, counted under its grid
+    response = client.get("/cases/overdue/")
+    assert [c.number for c in response.context["page"]] == [case_a.number]
+    assert response.context["total"] == 1
+
+
 def test_the_list_filters_by_text_status_category_and_place(
     client, case_a, grid_a_worker, community_worker, tree
 ):

@@ -76,3 +76,44 @@ def test_the_oldest_entries_are_dropped(db, monkeypatch, compiles):
     for key in ("a", "b", "c", "a"):
         statements.rows((key,), build)
     assert len(compiles) == 4  # "a" was dropped when "c" came
+
+
+def test_the_moment_is_bound_on_every_call_without_compiling_again(grid_a_worker, tree, compiles):
+    # given: two households last visited two hours and one hour ago
+    base = timezone.now().replace(microsecond=0)
+    homes = [file_household(grid_a_worker, tree["grid_a"], f"东门路{n}号") for n in (1, 2)]
+    services.visit_states_refresh()
+    for home, hours in zip(homes, (2, 1), strict=True):
+        HouseholdVisitState.objects.filter(pk=home.pk).update(
+            last_visit_at=base - dt.timedelta(hours=hours)
+        )
+    ids = tuple(h.pk for h in homes)
+
+    def build():
+        states = HouseholdVisitState.objects.filter(pk__in=ids)
+        return states.filter(last_visit_at__lt=statements.MOMENT).order_by("pk").values_list("pk")
+
+    def visited_before(moment):
+        return [pk for (pk,) in statements.rows(("visited", ids), build, moment=moment)]
+
+    # when: asked at three moments
+    compiles.clear()
+    seen = [visited_before(base - dt.timedelta(hours=h)) for h in (3, 1.5, 0)]
+
+    # then: each answer is the one for its moment, from one compilation
+    assert seen == [[], [homes[0].pk], sorted(ids)]
+    assert len(compiles) == 1
+
+
+def test_a_moment_the_query_does_not_use_or_a_missing_moment_is_an_error(db):
+    build = lambda: Node.objects.values_list("pk")  # noqa: E731
+    with pytest.raises(ValueError, match="MOMENT"):
+        statements.rows(("no moment",), build, moment=timezone.now())
+
+    def uses():
+        visited = HouseholdVisitState.objects.filter(last_visit_at__lt=statements.MOMENT)
+        return visited.values_list("pk")
+
+    assert statements.rows(("moment",), uses, moment=timezone.now()) == []
+    with pytest.raises(ValueError, match="give one"):
+        statements.rows(("moment",), uses)
