@@ -177,7 +177,13 @@ class Open311IntakeAdmin(ReadOnly, AuditedAdmin, admin.ModelAdmin):
         qs = super().get_queryset(request)
         return qs if user_scope(request.user).everything else qs.none()
 
-    @admin.action(description="重新排队受理（仅未能受理的报告）", permissions=["view"])
+    def has_requeue_permission(self, request):
+        # Putting a report back changes it: the model's change permission, though the admin
+        # never edits one (ReadOnly); viewing the queue is not enough.
+        opts = self.opts
+        return request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
+
+    @admin.action(description="重新排队受理（仅未能受理的报告）", permissions=["requeue"])
     def requeue(self, request, queryset):
         failed = list(queryset.filter(state=IntakeState.FAILED))
         for report in failed:

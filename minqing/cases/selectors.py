@@ -7,7 +7,7 @@ that), plus those dispatched to them or to their department wherever they are.
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models import Avg, Count, Min, Q, QuerySet
 from django.utils import timezone
 
 from minqing.accounts.access import (
@@ -18,7 +18,15 @@ from minqing.accounts.access import (
     user_scope,
 )
 from minqing.accounts.models import Role
-from minqing.cases.models import OPEN_STATUSES, Case, Satisfaction, Status, Unit
+from minqing.cases.models import (
+    OPEN_STATUSES,
+    Case,
+    IntakeState,
+    Open311Intake,
+    Satisfaction,
+    Status,
+    Unit,
+)
 from minqing.cases.workflow import DISPATCHERS
 from minqing.core import statements
 from minqing.grids.models import Level, Node, subtree_q
@@ -243,7 +251,46 @@ def home_counts(user) -> dict:
         "inbox": inbox_for(user).count(),
         "overdue": overdue_for(user, now=now).count(),
         "unread": unread_count(user),
+        "intake": intake_queue(now=now) if user_scope(user).everything else None,
     }
+
+
+@dataclass
+class IntakeQueue:
+    """Deferred Open311 reports not filed: for county-wide staff (a report has no place yet)."""
+
+    waiting: int = 0  # waiting, or being filed
+    failed: int = 0
+    stalled: bool = False  # one has waited longer than a filer run should take
+
+    @property
+    def any(self) -> bool:
+        return bool(self.waiting or self.failed)
+
+
+# A report kept this long and still not filed: the intake timer (and the sweeper) are not running.
+INTAKE_STALLED_AFTER = timedelta(minutes=10)
+
+
+def intake_queue(*, now: datetime | None = None) -> IntakeQueue:
+    now = now or timezone.now()
+    queue = IntakeQueue()
+    rows = (
+        Open311Intake.objects.filter(state__in=UNFILED)
+        .values("state")
+        .annotate(n=Count("id"), oldest=Min("received_at"))
+    )
+    for row in rows:
+        if row["state"] == IntakeState.FAILED:
+            queue.failed += row["n"]
+        else:
+            queue.waiting += row["n"]
+            if row["oldest"] <= now - INTAKE_STALLED_AFTER:
+                queue.stalled = True
+    return queue
+
+
+UNFILED = (IntakeState.WAITING, IntakeState.FILING, IntakeState.FAILED)
 
 
 # --- indicators ---------------------------------------------------------------------------------

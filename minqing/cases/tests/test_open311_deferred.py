@@ -220,6 +220,69 @@ def test_staff_below_the_county_see_no_report_in_the_admin(bulk, community_worke
     assert response.context["cl"].result_count == 0
 
 
+def test_county_staff_who_may_only_view_the_queue_cannot_requeue(bulk, county_officer):
+    from django.contrib.auth.models import Permission
+
+    failed = Open311Intake.objects.create(
+        client=bulk, state=IntakeState.FAILED, error="类别已停用", data={"category": "0601"}
+    )
+    county_officer.is_staff = True
+    county_officer.save()
+    county_officer.user_permissions.add(Permission.objects.get(codename="view_open311intake"))
+    c = Client()
+    c.force_login(county_officer)
+    listing = c.get("/admin/cases/open311intake/")
+    assert listing.context["cl"].result_count == 1
+    assert "requeue" not in listing.content.decode()
+    c.post("/admin/cases/open311intake/", {"action": "requeue", "_selected_action": [failed.pk]})
+    failed.refresh_from_db()
+    assert failed.state == IntakeState.FAILED
+
+    county_officer.user_permissions.add(Permission.objects.get(codename="change_open311intake"))
+    county_officer = type(county_officer).objects.get(pk=county_officer.pk)  # fresh perm cache
+    c.force_login(county_officer)
+    c.post("/admin/cases/open311intake/", {"action": "requeue", "_selected_action": [failed.pk]})
+    failed.refresh_from_db()
+    assert failed.state == IntakeState.WAITING
+
+
+def test_the_county_home_page_counts_the_queue_and_says_when_no_filer_runs(
+    bulk, county_officer, grid_a_worker
+):
+    # given: one report just in, one failed
+    Open311Intake.objects.create(client=bulk, data={"category": "0601"})
+    Open311Intake.objects.create(
+        client=bulk, state=IntakeState.FAILED, error="类别已停用", data={"category": "0601"}
+    )
+    c = Client()
+    c.force_login(county_officer)
+
+    def tiles():
+        html = c.get("/").content.decode()
+        return html[html.index('class="stats intake"') :] if "stats intake" in html else ""
+
+    # then: counted, not (yet) a stalled queue
+    shown = tiles()
+    assert "网上报告待立案" in shown and "网上报告未能受理" in shown
+    assert "后台任务未运行" not in shown
+    assert c.get("/").context["case_counts"]["intake"].waiting == 1
+
+    # when: the waiting report is 11 minutes old (no filer took it)
+    Open311Intake.objects.filter(state=IntakeState.WAITING).update(
+        received_at=timezone.now() - timedelta(minutes=11)
+    )
+    # then: the page says the filer is not running
+    assert "后台任务未运行" in tiles()
+
+    # and: a grid worker, below the county, sees no queue; an empty queue shows no tiles
+    g = Client()
+    g.force_login(grid_a_worker)
+    assert "stats intake" not in g.get("/").content.decode()
+    intake.file_waiting()
+    Open311Intake.objects.filter(state=IntakeState.FAILED).delete()
+    assert tiles() == ""
+
+
 def test_a_synchronous_client_still_gets_its_number_at_once(client, app, tree):  # noqa: F811
     body = js(post(client))
     assert Case.objects.get(number=body[0]["service_request_id"]).token == body[0]["token"]
