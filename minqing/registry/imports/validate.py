@@ -791,8 +791,13 @@ class Validator:
             ):
                 hh_tags[hid].add(tid)
 
+        # Tags a record already has but the file does not name are listed by name too.
+        held = set().union(*hh_tags.values(), *self._existing_tags.values()) - set(tag_names)
+        for chunk in chunked(sorted(held)):
+            tag_names.update(Tag.objects.filter(pk__in=chunk).values_list("pk", "name"))
+
         def tag_label(ref) -> str:
-            return tag_names.get(ref, ref) if isinstance(ref, int) else ref
+            return str(tag_names.get(ref, ref)) if isinstance(ref, int) else ref
 
         moved = {
             g.existing.grid_id

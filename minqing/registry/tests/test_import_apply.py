@@ -141,6 +141,22 @@ def test_a_changed_row_updates_only_what_changed_and_lists_it(grid_a_worker, tre
     assert entry.changes == row.changes and entry.action == AuditAction.IMPORT
 
 
+def test_a_category_held_but_not_named_in_the_file_is_listed_by_name(grid_a_worker, tree):
+    # given: 王建国 imported as 残疾, then tagged 独居 on his page (not in the ledger)
+    from minqing.registry.models import Tag
+
+    run(grid_a_worker, xlsx(HEADERS, FAMILY))
+    wang = Person.objects.get(name="王建国")
+    wang.tags.add(Tag.objects.get(name="独居"))
+    # when: the ledger comes again naming one more category for him
+    changed = [list(r) for r in FAMILY]
+    changed[0][11] = "残疾、高龄"
+    plan = run(grid_a_worker, xlsx(HEADERS, changed), dry_run=True)
+    # then: the preview names every category, the one only minqing knew included
+    [row] = plan.updated()
+    assert row.changes["tags"] == [["残疾", "独居"], ["残疾", "独居", "高龄"]]
+
+
 def test_a_new_member_joins_an_existing_household(grid_a_worker, household_a, zhang_san, tree):
     # 张三 heads household A (created in the UI); the ledger adds his daughter.
     rows = [
