@@ -185,6 +185,7 @@ class CaseForm(forms.Form):
 NOTE_LABELS = {
     "cancel": _("注销原因"),
     "decline": _("退单原因"),
+    "recall": _("收回原因"),
     "feedback": _("处置结果"),
     "verify": _("答复反映人"),
     "rework": _("退回原因"),

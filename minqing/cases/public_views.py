@@ -48,6 +48,7 @@ PUBLIC_EVENT_LABEL = {
     "dispatch": gettext_noop("已派给处置人员"),
     "transfer": gettext_noop("已转交职能部门办理"),
     "decline": gettext_noop("正在重新安排处置"),
+    "recall": gettext_noop("正在重新安排处置"),
     "start": gettext_noop("开始处置"),
     "feedback": gettext_noop("已处置完毕，正在核查"),
     "verify": gettext_noop("已核查办结"),

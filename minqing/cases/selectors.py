@@ -93,7 +93,9 @@ def inbox_for(user) -> QuerySet[Case]:
     - dispatched to them (or their department) and not yet fed back;
     - held at a node they are assigned to, waiting to be registered, dispatched, checked or
       called back;
-    - for dispatchers, cases registered by the grids below them that wait for dispatch.
+    - for dispatchers, cases registered by the grids below them that wait for dispatch;
+    - for dispatchers, late cases held at their node that a handler still has (the sweeper
+      moved them up): to urge (督办) or recall.
     """
     if not getattr(user, "is_authenticated", False):
         return Case.objects.none()
@@ -119,11 +121,12 @@ def _inbox_inputs(user) -> tuple:
         if a.role in DISPATCHERS and a.node.level == Level.COMMUNITY:
             grids.update(grid_ids_below(a.node.path))
     nodes = tuple(sorted({a.node.pk for a in assignments}))
-    return (user.pk, tuple(sorted(unit_ids_of(user))), nodes, tuple(sorted(grids)))
+    overseen = tuple(sorted({a.node.pk for a in assignments if a.role in DISPATCHERS}))
+    return (user.pk, tuple(sorted(unit_ids_of(user))), nodes, tuple(sorted(grids)), overseen)
 
 
 def _inbox_of(inputs: tuple) -> QuerySet[Case]:
-    user_id, unit_ids, nodes, grids = inputs
+    user_id, unit_ids, nodes, grids, overseen = inputs
     handling = (Status.DISPATCHED, Status.HANDLING)
     holding = (Status.ACCEPTED, Status.REGISTERED, Status.FED_BACK, Status.CLOSED)
     q = Q(handler_user_id=user_id, status__in=handling)
@@ -134,6 +137,8 @@ def _inbox_of(inputs: tuple) -> QuerySet[Case]:
     if grids:
         # A literal list: as a subquery PostgreSQL scans every registered case instead.
         q |= Q(level_node__in=grids, status=Status.REGISTERED)
+    if overseen:
+        q |= Q(level_node__in=overseen, status__in=handling, late=True)
     return Case.objects.filter(q).order_by("deadline", "id")
 
 

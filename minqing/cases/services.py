@@ -107,7 +107,12 @@ def _who_ok(user, case: Case, t: workflow.Transition) -> bool:
     for role, path in _assignments(user):
         if role not in t.roles or not level_path.startswith(path):
             continue
-        if t.who == workflow.LEVEL or (t.who == workflow.ABOVE and (level_path != path or at_top)):
+        if t.who == workflow.LEVEL:
+            return True
+        above = level_path != path or at_top
+        if t.who == workflow.ABOVE and above:
+            return True
+        if t.who == workflow.OVERSEE and (above or case.status in _WITH_HANDLER):
             return True
     return False
 
@@ -671,6 +676,16 @@ def _decline(case, *, acting_user, now, **_):
             f"案件 {case.number} 被退单，请重新派遣。")  # fmt: skip
 
 
+def _recall(case, *, acting_user, note, now, **_):
+    # Whoever had it hears that it is no longer theirs.
+    had = list(_responsible(case))
+    case.handler_user = case.handler_unit = None
+    case.dispatched_at = case.handle_deadline = None
+    _start_clock(case, Stage.DISPATCH, now)
+    _notify([u for u in had if u.pk != acting_user.pk], case, NotificationKind.ASSIGNED,
+            f"案件 {case.number} 已被收回，不再由您处置：{note}")  # fmt: skip
+
+
 def _start(case, *, acting_user, **_):
     # The handle clock started at dispatch (数字城管: 任务派遣, the clock starts); a unit
     # member who starts it becomes its handler.
@@ -811,6 +826,7 @@ _ACTIONS = {
     "dispatch": _dispatch,
     "transfer": _transfer,
     "decline": _decline,
+    "recall": _recall,
     "start": _start,
     "feedback": _feedback,
     "verify": _verify,

@@ -6,8 +6,11 @@ Who is one of:
            (a grid worker acts on cases held by their grid; a community worker on those held
            by the community or any of its grids).
 - HANDLER: the user the case was dispatched to, or a member of the department (转办).
-- ABOVE:   staff strictly above the level holding the case (approves extensions, urges); at
+- ABOVE:   staff strictly above the level holding the case (approves extensions); at
            the top level (the county), whom nobody is above, the county's own staff.
+- OVERSEE: as ABOVE; and, while the case is with a handler (dispatched or being handled), the
+           level holding it too: a late case climbs to the community while its handler keeps
+           it, and the community must be able to urge that handler (督办) — or recall it.
 Roles narrow it further: grid workers do not dispatch; anyone in scope can accept a case.
 The administrator (superuser) may take every LEVEL and ABOVE action, but is never the HANDLER.
 上报 is not offered at the top level (services.can_act); trying it is ERR_TOP_LEVEL.
@@ -24,6 +27,7 @@ from minqing.cases.models import OPEN_STATUSES, Status
 LEVEL = "level"
 HANDLER = "handler"
 ABOVE = "above"
+OVERSEE = "oversee"
 
 ALL_STAFF = frozenset(Role)
 DISPATCHERS = frozenset(
@@ -64,6 +68,9 @@ TRANSITIONS: dict[str, Transition] = {
     "transfer": _t(_("转办"), {S.REGISTERED}, S.DISPATCHED, LEVEL, DISPATCHERS),
     # 退单: the handler sends a wrongly dispatched case back to the dispatcher.
     "decline": _t(_("退单"), {S.DISPATCHED}, S.REGISTERED, HANDLER, note_required=True),
+    # 收回: the level holding the case takes it back from its handler (late, or the wrong
+    # handler) to take, dispatch, transfer or escalate it again.
+    "recall": _t(_("收回改派"), {S.DISPATCHED, S.HANDLING}, S.REGISTERED, LEVEL, DISPATCHERS, True),
     "start": _t(_("开始处置"), {S.DISPATCHED}, S.HANDLING, HANDLER),
     "feedback": _t(_("处置反馈"), {S.HANDLING}, S.FED_BACK, HANDLER, note_required=True),
     "verify": _t(_("核查结案"), {S.FED_BACK}, S.CLOSED, LEVEL),
@@ -77,7 +84,7 @@ TRANSITIONS: dict[str, Transition] = {
         _("申请延期"), {S.DISPATCHED, S.HANDLING}, None, HANDLER, note_required=True
     ),
     "extend_decide": _t(_("延期审批"), {S.DISPATCHED, S.HANDLING}, None, ABOVE, SUPERVISORS),
-    "supervise": _t(_("督办"), set(OPEN_STATUSES), None, ABOVE, SUPERVISORS, note_required=True),
+    "supervise": _t(_("督办"), set(OPEN_STATUSES), None, OVERSEE, SUPERVISORS, note_required=True),
     # 回访/评价: staff record the rating given at the call-back (residents rate online).
     "rate": _t(_("回访评价"), {S.CLOSED}, S.RATED, LEVEL),
 }

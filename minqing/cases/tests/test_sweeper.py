@@ -31,6 +31,7 @@ from django.test.utils import CaptureQueriesContext
 from minqing.cases import services
 from minqing.cases.models import Case, CaseEvent, Notification, NotificationKind, Status
 from minqing.core.workdays import add_working_days, deadline_after
+from minqing.grids.models import Level
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 ROOT = Path(__file__).resolve().parents[3]
@@ -635,3 +636,46 @@ def test_the_loop_process_stops_cleanly_on_sigterm(db):
     out, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
     assert out.rstrip().endswith("stopped")
+
+
+# --- after an automatic escalation ---------------------------------------------------------
+
+
+def test_a_late_case_moved_up_is_in_the_communitys_inbox_to_urge_or_recall(
+    dispatched, grid_a_worker, community_worker
+):
+    # given: the dispatched case late and moved up to the community by the sweeper
+    services.sweep_deadlines(now=at(2026, 3, 6, 9, 0))
+    case = Case.objects.get(pk=dispatched.pk)
+    assert case.level_node.level == Level.COMMUNITY and case.status == Status.DISPATCHED
+    assert case.handler_user == grid_a_worker
+
+    # then: it waits in the community secretary's inbox, who may urge or recall it
+    from minqing.cases import selectors
+
+    assert case.pk in selectors.inbox_for(community_worker).values_list("pk", flat=True)
+    assert {"supervise", "recall"} <= set(services.available_actions(community_worker, case))
+    assert "recall" not in services.available_actions(grid_a_worker, case)
+
+    # when: the community urges, then recalls it
+    services.case_act(acting_user=community_worker, case=case, action="supervise",
+                      note="请今天修好", now=at(2026, 3, 6, 9, 5))  # fmt: skip
+    assert notes(case, NotificationKind.SUPERVISED, grid_a_worker) == 1
+    case = services.case_act(acting_user=community_worker, case=case, action="recall",
+                             note="改派维修班", now=at(2026, 3, 6, 10, 0))  # fmt: skip
+
+    # then: it is the community's to dispatch again, with a dispatch clock; the worker is told
+    assert case.status == Status.REGISTERED and case.handler_user is None
+    assert case.deadline == deadline_after(at(2026, 3, 6, 10, 0), days=1)
+    assert notes(case, NotificationKind.ASSIGNED, grid_a_worker) >= 2  # dispatched, recalled
+    assert "已被收回" in Notification.objects.filter(user=grid_a_worker).latest("id").message
+    assert "dispatch" in services.available_actions(community_worker, case)
+    [event] = events(case, "recall")
+    assert event.actor == community_worker and event.note == "改派维修班"
+
+
+def test_a_grid_worker_neither_urges_nor_recalls_a_case_dispatched_from_their_grid(
+    dispatched, grid_a_worker
+):
+    # A grid worker holds no dispatching role: no recall, no urging of a case at their grid.
+    assert not {"supervise", "recall"} & set(services.available_actions(grid_a_worker, dispatched))

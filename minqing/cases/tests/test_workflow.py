@@ -13,6 +13,8 @@ the code under test:
 - HANDLER: the user the case was dispatched to, or a member of the department it was sent to;
 - ABOVE:   staff strictly above the holding level (at the top level, the top level's own staff:
            there is nobody above the county to urge a department or approve its extension);
+- OVERSEE: as ABOVE, and while a handler has the case (dispatched, handling) the holding level
+           too (督办 by the community a late case was moved up to);
 - the administrator (superuser) may take every staff action, but is never the handler.
 A few states also have their "who may do what" written out by hand below, so the rule-reading
 function is itself checked against the obvious.
@@ -381,7 +383,11 @@ def rule_allows(w: World, name: str, case: Case, action: str) -> bool:
         node_id = w.tree[key].pk
         if t.who == workflow.LEVEL and node_id in chain:
             return True
-        if t.who == workflow.ABOVE and (node_id in chain[1:] or (at_top and node_id in chain)):
+        above = node_id in chain[1:] or (at_top and node_id in chain)
+        if t.who == workflow.ABOVE and above:
+            return True
+        with_handler = case.status in (Status.DISPATCHED, Status.HANDLING)
+        if t.who == workflow.OVERSEE and (above or (with_handler and node_id in chain)):
             return True
     return False
 
@@ -539,14 +545,15 @@ HAND_TABLES = {
     },
     "dispatched": {
         "handler": {"decline", "start", "extend_request"},
-        **{name: {"extend_decide", "supervise"} for name in EVERY_CHIEF},
+        "community_staff": {"recall"},
+        **{name: {"extend_decide", "supervise", "recall"} for name in EVERY_CHIEF},
     },
     "unit_handling": {
         "unit_member": {"feedback", "extend_request"},
         "grid_a_worker": {"escalate"},
         "handler": {"escalate"},
-        "community_staff": {"escalate"},
-        **{name: {"escalate", "extend_decide", "supervise"} for name in EVERY_CHIEF},
+        "community_staff": {"escalate", "recall"},
+        **{name: {"escalate", "extend_decide", "supervise", "recall"} for name in EVERY_CHIEF},
     },
     "fed_back": {
         "grid_a_worker": {"verify", "rework"},
@@ -561,14 +568,15 @@ HAND_TABLES = {
     "cancelled": {},
     "community_handling": {
         "handler": {"feedback", "extend_request"},
-        "community_secretary": {"escalate"},
-        "community_staff": {"escalate"},
-        **{name: {"escalate", "extend_decide", "supervise"} for name in EVERY_CHIEF[1:]},
+        # The community holds it and a handler has it: its secretary urges too (督办).
+        "community_secretary": {"escalate", "supervise", "recall"},
+        "community_staff": {"escalate", "recall"},
+        **{name: {"escalate", "extend_decide", "supervise", "recall"} for name in EVERY_CHIEF[1:]},
     },
     "county_transferred": {
         "unit_member": {"decline", "start", "extend_request"},
-        "county_officer": {"extend_decide", "supervise"},
-        "admin_user": {"extend_decide", "supervise"},
+        "county_officer": {"extend_decide", "supervise", "recall"},
+        "admin_user": {"extend_decide", "supervise", "recall"},
     },
 }
 
@@ -1038,6 +1046,7 @@ NOTE_CASES = {
     "escalate": ("registered", "grid_a_worker", {}),
     "extend_request": ("handling", "handler", {"days": 2}),
     "supervise": ("handling", "community_secretary", {}),
+    "recall": ("dispatched", "community_secretary", {}),
 }
 
 
