@@ -220,6 +220,17 @@ def household_visit_state_refresh(*, household: Household, today: dt.date | None
     _states_write([household.pk], today=today or timezone.localdate(), now=timezone.now())
 
 
+def household_states_write(household_ids, *, batch_size: int = 1000) -> None:
+    """Bring these households' schedules up to date inside the caller's transaction (an
+    import: the households it made or changed are on the due lists the moment it commits)."""
+    ids = sorted(set(household_ids))
+    today, now = timezone.localdate(), timezone.now()
+    for start in range(0, len(ids), batch_size):
+        chunk = ids[start : start + batch_size]
+        list(Household.objects.select_for_update().filter(pk__in=chunk).values_list("pk"))
+        _states_write(chunk, today=today, now=now)
+
+
 def visit_states_refresh(*, batch_size: int = 1000, today: dt.date | None = None) -> dict:
     """Recompute every household's schedule in batches: the nightly `refresh_visit_due`.
 

@@ -71,6 +71,10 @@ def apply_plan(plan: Plan, *, acting_user, reason: str, request=None) -> dict:
     w.household_tags()
     w.update_people([p for p in plan.people if p.existing is not None and p.changes])
     w.refresh_households()
+    # Enter once, use everywhere: what was imported is on the visit due lists at once.
+    from minqing.visits.services import household_states_write
+
+    household_states_write([g.obj.pk for g in new_households] + sorted(w.touched_households))
     return dict(plan.counts)
 
 

@@ -157,6 +157,29 @@ def test_a_category_held_but_not_named_in_the_file_is_listed_by_name(grid_a_work
     assert row.changes["tags"] == [["残疾", "独居"], ["残疾", "独居", "高龄"]]
 
 
+def test_imported_households_are_on_the_visit_schedule_at_once(grid_a_worker, tree):
+    # Enter once, use everywhere: no nightly run needed before the due lists show them.
+    from minqing.visits.models import HouseholdVisitState
+
+    def classes():
+        return dict(
+            HouseholdVisitState.objects.values_list("household__head_name", "visit_class__code")
+        )
+
+    # when: the ledger comes in (王建国's household is 低保, 赵六 lives alone: neither tagged 独居)
+    run(grid_a_worker, xlsx(HEADERS, FAMILY))
+    # then: every household has its schedule, the 低保 household the monthly must-visit class
+    assert classes() == {"王建国": "key", "赵六": "general"}
+    assert not HouseholdVisitState.objects.filter(next_due__isnull=True).exists()
+
+    # when: a later ledger tags 赵六 独居 (a must-visit category)
+    changed = [list(r) for r in FAMILY]
+    changed[3][11] = "独居"
+    run(grid_a_worker, xlsx(HEADERS, changed))
+    # then: his household moved to the monthly class with the import
+    assert classes() == {"王建国": "key", "赵六": "key"}
+
+
 def test_a_new_member_joins_an_existing_household(grid_a_worker, household_a, zhang_san, tree):
     # 张三 heads household A (created in the UI); the ledger adds his daughter.
     rows = [
