@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.db import models
 
-from minqing.accounts.access import scope_queryset
+from minqing.accounts.access import can_audit, scope_queryset
 from minqing.core.audit import audit_log, diff, plain_value, snapshot
 from minqing.core.fields import EncryptedTextField
 from minqing.core.masking import mask_phone
@@ -218,6 +218,14 @@ class AuditEntryAdmin(ReadOnlyScopedAdmin):
     date_hierarchy = "at"
 
     # Audit records are evidence: nobody edits or deletes them, not even a superuser.
+
+    # The audit log is for the county level and administrators (as /audit/ and /api/audit): a
+    # staff account below the county with the view permission still does not read it here.
+    def has_view_permission(self, request, obj=None):
+        return can_audit(request.user) and super().has_view_permission(request, obj)
+
+    def has_module_permission(self, request):
+        return can_audit(request.user) and super().has_module_permission(request)
 
 
 @admin.register(ImportBatch)

@@ -75,6 +75,22 @@ def test_nobody_can_delete_audit_entries_in_the_admin(client, admin_user, zhang_
     assert client.get("/admin/core/auditentry/").status_code == 200
 
 
+def test_staff_below_the_county_cannot_read_the_audit_log_in_the_admin(
+    client, street_officer, county_officer, zhang_san
+):
+    from django.contrib.auth.models import Permission
+
+    view = Permission.objects.get(codename="view_auditentry")
+    for user in (street_officer, county_officer):
+        user.is_staff = True
+        user.save()
+        user.user_permissions.add(view)
+    client.force_login(street_officer)
+    assert client.get("/admin/core/auditentry/").status_code == 403
+    client.force_login(county_officer)
+    assert client.get("/admin/core/auditentry/").status_code == 200
+
+
 def test_history_names_fields_in_words(client, grid_a_worker, zhang_san):
     from minqing.registry import services
 
