@@ -71,10 +71,15 @@ def apply_plan(plan: Plan, *, acting_user, reason: str, request=None) -> dict:
     w.household_tags()
     w.update_people([p for p in plan.people if p.existing is not None and p.changes])
     w.refresh_households()
-    # Enter once, use everywhere: what was imported is on the visit due lists at once.
+    # Enter once, use everywhere: what was imported is on the visit due lists at once. Only
+    # the households whose schedule can have changed (a file that changes nothing costs nothing).
     from minqing.visits.services import household_states_write
 
-    household_states_write([g.obj.pk for g in new_households] + sorted(w.touched_households))
+    rescheduled = w.rescheduled | {
+        g.obj.pk for g in plan.households if g.existing is None or g.changes or g.new_tags
+    }
+    rescheduled |= {p.group.obj.pk for p in new_people if p.group is not None}
+    household_states_write(rescheduled)
     return dict(plan.counts)
 
 
@@ -88,6 +93,8 @@ class _Writer:
         self.new_tags: dict[str, Tag] = {}
         self.tag_names = {pk: t.name for pk, t in plan.tags.items()}
         self.touched_households: set[int] = set()
+        # Households whose visit schedule may change: a member changed, moved in or out.
+        self.rescheduled: set[int] = set()
         self.audits = Inserter(AuditEntry, AUDIT_FIELDS, with_ids=False)
         self.derived: dict[int, tuple] = {}
 
@@ -330,6 +337,7 @@ class _Writer:
             person = people[p.existing.pk]
             if person.household_id:
                 self.touched_households.add(person.household_id)
+                self.rescheduled.add(person.household_id)
             own = [k for k in p.changes if k != "tags"]
             for key in own:
                 if key == "grid":
@@ -345,6 +353,7 @@ class _Writer:
                 fields.add(key)
             if person.household_id:
                 self.touched_households.add(person.household_id)
+                self.rescheduled.add(person.household_id)
             if own:
                 person.updated_at = self.now
                 person_derive_keys(person)
