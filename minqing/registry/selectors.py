@@ -3,10 +3,11 @@
 import datetime
 import json
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 from django.db import DEFAULT_DB_ALIAS, OperationalError, connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -15,7 +16,7 @@ from minqing.core.memo import Cached, forget_on_change
 from minqing.core.paging import capped_count, count_cap
 from minqing.grids.models import Level, Node, subtree_q
 from minqing.registry.identity import id_number_q
-from minqing.registry.models import Household, Organisation, Person, Place, Tag
+from minqing.registry.models import Household, Organisation, Person, Place, Tag, TagTarget
 
 _LATIN = re.compile(r"^[a-zA-Z]+$")
 _DIGITS = re.compile(r"^\d{4}$")
@@ -236,7 +237,7 @@ def person_search(
         text = text_query(q, indexed=not _small_scope(user, node))
         qs = qs.filter(text)
     if tag is not None:
-        qs = qs.filter(tags=tag)
+        qs = qs.filter(in_care_group(tag))
     if age_min is not None or age_max is not None:
         qs = qs.filter(age_bounds(age_min, age_max))
     if sex:
@@ -253,6 +254,15 @@ def person_search(
         short = all(len(w) < TRIGRAM for w in q.split())
         qs.query.minqing_text_ids = TextIds(ids.sql, ids.params, only_text, short)
     return qs
+
+
+def in_care_group(tag: Tag) -> Q:
+    """People of a care group. A household's group (低保, 贫困户: imports file it on the
+    household) takes in the household's members, and anyone given it in person."""
+    q = Q(pk__in=Person.tags.through.objects.filter(tag=tag).values("person_id"))
+    if tag.target == TagTarget.HOUSEHOLD:
+        q |= Q(household__in=Household.tags.through.objects.filter(tag=tag).values("household_id"))
+    return q
 
 
 def household_search(
@@ -569,8 +579,30 @@ def care_group_counts(user) -> list[Tag]:
         node_field="person__grid",
         owner_fields=("person__created_by",),
     )
-    counts = dict(links.values("tag_id").annotate(n=Count("pk")).values_list("tag_id", "n"))
-    tags = [t for t in visible_tags(user).order_by("sort", "id") if counts.get(t.pk)]
+    counts = Counter(
+        dict(links.values("tag_id").annotate(n=Count("pk")).values_list("tag_id", "n"))
+    )
+    # A household's group counts its members too (in_care_group), each person once: the
+    # members of the tagged households, less those also given the group in person.
+    households = scope_queryset(
+        user,
+        Household.tags.through.objects.filter(tag__target=TagTarget.HOUSEHOLD),
+        node_field="household__grid",
+        owner_fields=("household__created_by",),
+    )
+    counts.update(
+        dict(
+            households.values("tag_id")
+            .annotate(n=Sum("household__member_count"))
+            .values_list("tag_id", "n")
+        )
+    )
+    both = links.filter(
+        tag__target=TagTarget.HOUSEHOLD,
+        person__household__tags=F("tag_id"),
+    )
+    counts.subtract(dict(both.values("tag_id").annotate(n=Count("pk")).values_list("tag_id", "n")))
+    tags = [t for t in visible_tags(user).order_by("sort", "id") if counts.get(t.pk, 0) > 0]
     for tag in tags:
         tag.n = counts[tag.pk]
     return tags

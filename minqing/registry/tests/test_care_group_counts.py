@@ -61,3 +61,25 @@ def test_a_self_scoped_user_counts_only_the_people_they_entered(tree, grid_a_wor
     type(theirs).objects.filter(pk=theirs.pk).update(created_by=clerk)  # as if they entered it
     assert counts(clerk) == {"低保": 1}
     assert counts(grid_a_worker) == {"低保": 2}
+
+
+def test_a_households_group_counts_and_lists_its_members_once(client, tree, grid_a_worker):
+    # given: a ledger filing 低保 on 王建国's household (three members), and one of them also
+    # given 低保 in person on his page
+    from minqing.registry.models import Person
+    from minqing.registry.selectors import person_search
+    from minqing.registry.tests.test_import_apply import FAMILY
+    from minqing.registry.tests.test_import_support import HEADERS, run, xlsx
+
+    run(grid_a_worker, xlsx(HEADERS, FAMILY))
+    low = Tag.objects.get(name="低保")
+    assert low.target == TagTarget.HOUSEHOLD and not Person.objects.filter(tags=low).exists()
+    Person.objects.get(name="王小明").tags.add(low)
+    members = {"王建国", "李秀英", "王小明"}
+
+    # then: the home page counts the three, and the people list (and its ledger) lists them
+    assert counts(grid_a_worker)["低保"] == 3
+    assert {p.name for p in person_search(grid_a_worker, tag=low)} == members
+    client.force_login(grid_a_worker)
+    listed = client.get(f"/people/?tag={low.pk}").content.decode()
+    assert all(name in listed for name in members) and "赵六" not in listed
