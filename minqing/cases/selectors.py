@@ -21,16 +21,18 @@ from minqing.accounts.models import Role
 from minqing.cases.models import (
     OPEN_STATUSES,
     Case,
+    ExtensionRequest,
+    ExtensionStatus,
     IntakeState,
     Open311Intake,
     Satisfaction,
     Status,
     Unit,
 )
-from minqing.cases.workflow import DISPATCHERS
+from minqing.cases.workflow import DISPATCHERS, SUPERVISORS
 from minqing.core import statements
 from minqing.grids.models import Level, Node, subtree_q
-from minqing.grids.subtree import grid_ids_below
+from minqing.grids.subtree import grid_ids_below, level_ids_below
 
 
 def unit_ids_of(user) -> list[int]:
@@ -95,7 +97,9 @@ def inbox_for(user) -> QuerySet[Case]:
       called back;
     - for dispatchers, cases registered by the grids below them that wait for dispatch;
     - for dispatchers, late cases held at their node that a handler still has (the sweeper
-      moved them up): to urge (督办) or recall.
+      moved them up): to urge (督办) or recall;
+    - for supervisors, cases whose handler asked for more time and that they decide (the
+      holding level is the one just below theirs; at the top, their own).
     """
     if not getattr(user, "is_authenticated", False):
         return Case.objects.none()
@@ -122,11 +126,35 @@ def _inbox_inputs(user) -> tuple:
             grids.update(grid_ids_below(a.node.path))
     nodes = tuple(sorted({a.node.pk for a in assignments}))
     overseen = tuple(sorted({a.node.pk for a in assignments if a.role in DISPATCHERS}))
-    return (user.pk, tuple(sorted(unit_ids_of(user))), nodes, tuple(sorted(grids)), overseen)
+    deciding = set()
+    for a in assignments:
+        if a.role in SUPERVISORS:
+            below = _STAFFED_BELOW.get(a.node.level)
+            if below is not None:
+                deciding.update(level_ids_below(a.node.path, below))
+            if a.node.parent_id is None:
+                deciding.add(a.node.pk)
+    return (
+        user.pk,
+        tuple(sorted(unit_ids_of(user))),
+        nodes,
+        tuple(sorted(grids)),
+        overseen,
+        tuple(sorted(deciding)),
+    )
+
+
+# The level whose extension requests a supervisor decides: the staffed level just below (a
+# grid's parent may be a zone, which has no staff: the community decides for its grids).
+_STAFFED_BELOW = {
+    Level.COUNTY: Level.STREET,
+    Level.STREET: Level.COMMUNITY,
+    Level.COMMUNITY: Level.GRID,
+}
 
 
 def _inbox_of(inputs: tuple) -> QuerySet[Case]:
-    user_id, unit_ids, nodes, grids, overseen = inputs
+    user_id, unit_ids, nodes, grids, overseen, deciding = inputs
     handling = (Status.DISPATCHED, Status.HANDLING)
     holding = (Status.ACCEPTED, Status.REGISTERED, Status.FED_BACK, Status.CLOSED)
     q = Q(handler_user_id=user_id, status__in=handling)
@@ -139,6 +167,9 @@ def _inbox_of(inputs: tuple) -> QuerySet[Case]:
         q |= Q(level_node__in=grids, status=Status.REGISTERED)
     if overseen:
         q |= Q(level_node__in=overseen, status__in=handling, late=True)
+    if deciding:
+        asked = ExtensionRequest.objects.filter(status=ExtensionStatus.PENDING).values("case_id")
+        q |= Q(level_node__in=deciding, status__in=handling, pk__in=asked)
     return Case.objects.filter(q).order_by("deadline", "id")
 
 

@@ -317,11 +317,15 @@ def _holding_node(user, grid: Node) -> Node:
     return best or grid
 
 
-def case_clean(*, acting_user, data: dict, public: bool = False, place: bool = True) -> dict:
+def case_clean(
+    *, acting_user, data: dict, public: bool = False, place: bool = True, linked: bool = False
+) -> dict:
     """Validate what a case is filed with; returns cleaned values or raises ValidationError.
 
     `place=False` checks a public report's fields without placing it in a grid (no database
     read when `category` is a Category): a deferred Open311 report is placed when it is filed.
+    `linked`: the caller has checked that the user reaches the grid's household through a
+    personal link (case_accept), so the grid is not checked against their scope.
     """
     errors: dict[str, str] = {}
     out: dict = {}
@@ -386,7 +390,7 @@ def case_clean(*, acting_user, data: dict, public: bool = False, place: bool = T
     if not public:
         if grid is None:
             errors.setdefault("grid", ERR_REQUIRED)
-        elif not node_in_scope(acting_user, grid):
+        elif not linked and not node_in_scope(acting_user, grid):
             errors["grid"] = ERR_GRID_SCOPE
     if grid is None and public:
         grid = Node.objects.filter(parent__isnull=True).order_by("id").first()
@@ -405,11 +409,14 @@ def case_accept(
     source_client: str = "",
     now: datetime | None = None,
     token: str = "",
+    linked: bool = False,
 ) -> Case:
     """受理: record a case. Staff who file it themselves also register it (立案) at once.
 
     A public report (Open311, the resident page) is accepted at its grid, or at the county when
-    its place is unknown, and waits there to be registered.
+    its place is unknown, and waits there to be registered. So does a demand a cadre files for
+    a household they are paired or duty-linked with outside their own area (`linked`, checked
+    by the caller, visits.services.visit_demand_to_case): the grid's staff are told and own it.
 
     Everything that only reads (checking, placing, zoning, the time limit, who is told) comes
     first; the transaction holds only the writes (SQLite takes its one write lock when a
@@ -418,7 +425,7 @@ def case_accept(
     page), it is taken in a short transaction of its own (`_number_apart`); otherwise the
     counter row is updated just before the case is inserted and stays locked until commit.
     """
-    clean = case_clean(acting_user=acting_user, data=data, public=public)
+    clean = case_clean(acting_user=acting_user, data=data, public=public, linked=linked)
     now = now or timezone.now()
     staff = acting_user is not None and getattr(acting_user, "is_authenticated", False)
     case = Case(
@@ -433,14 +440,18 @@ def case_accept(
     case.reporter_phone = clean["reporter_phone"]
     phone = clean["reporter_phone"] or (case.reporter.phone if case.reporter_id else "")
     case.reporter_phone_last4 = phone[-4:] if len(phone) >= 4 else ""
-    case.level_node = _holding_node(acting_user, case.grid) if staff else case.grid
+    case.level_node = _holding_node(acting_user, case.grid) if staff and not linked else case.grid
     case.zoning = zone_of(case.lat, case.lng)
     flagged = case.zoning == ZoneKind.NO_BUILD and _zoning_sensitive(case.category)
     if flagged:
         case.priority = Priority.URGENT
     _start_clock(case, Stage.REGISTER, now)
     # Who is told is read before the transaction too (what _notify uses of them, nothing more).
-    told = None if staff else list(level_staff(case.level_node).only("pk", "is_active", "mobile"))
+    told = (
+        None
+        if staff and not linked
+        else list(level_staff(case.level_node).only("pk", "is_active", "mobile"))
+    )
     # PostgreSQL, and not inside a caller's transaction: the number in a short one of its own.
     apart = connection.vendor == "postgresql" and not connection.in_atomic_block
     number = _number_apart(now) if apart else None
@@ -467,9 +478,9 @@ def case_accept(
                 public=False,
                 note="位于禁建区，已标记并提升为紧急。",
             )
-        if staff and register:
+        if staff and register and not linked:
             case = case_act(acting_user=acting_user, case=case, action="register", now=now)
-        elif not staff:
+        elif told is not None:
             _notify(
                 told, case, NotificationKind.ASSIGNED, f"新受理群众反映 {case.number}：{case.title}"
             )

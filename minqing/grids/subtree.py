@@ -18,29 +18,34 @@ from django.db.models.signals import post_delete, post_migrate, post_save
 from minqing.grids.models import Level, Node, subtree_q
 
 TTL = 60.0
-_below: dict[tuple[str, bool], tuple[float, tuple[int, ...]]] = {}
+_below: dict[tuple[str, int | None], tuple[float, tuple[int, ...]]] = {}
 
 
 def node_ids_below(path: str) -> tuple[int, ...]:
     """Every node in the subtree at `path`, itself included."""
-    return _ids(path, grids_only=False)
+    return _ids(path, None)
 
 
 def grid_ids_below(path: str) -> tuple[int, ...]:
     """The grids in the subtree at `path` (a community's grids, for its inbox)."""
-    return _ids(path, grids_only=True)
+    return _ids(path, Level.GRID)
 
 
-def _ids(path: str, *, grids_only: bool) -> tuple[int, ...]:
+def level_ids_below(path: str, level: int) -> tuple[int, ...]:
+    """The nodes of one level in the subtree at `path` (a street's communities)."""
+    return _ids(path, int(level))
+
+
+def _ids(path: str, level: int | None) -> tuple[int, ...]:
     def load() -> tuple[int, ...]:
         nodes = Node.objects.filter(subtree_q(path))
-        if grids_only:
-            nodes = nodes.filter(level=Level.GRID)
+        if level is not None:
+            nodes = nodes.filter(level=level)
         return tuple(nodes.order_by("pk").values_list("pk", flat=True))
 
     if connection.in_atomic_block:
         return load()
-    key = (path, grids_only)
+    key = (path, level)
     entry = _below.get(key)
     if entry is not None and time.monotonic() - entry[0] < TTL:
         return entry[1]

@@ -526,7 +526,10 @@ def visit_demand_to_case(
         .get(pk=visit.pk)
     )
     household = visit.household
-    if not _household_visible(acting_user, household):
+    # A cadre paired with (or duty-linked to) a household outside their area files the demand
+    # too: it waits at the household's grid, whose staff own it (cases.services.case_accept).
+    in_scope = _household_visible(acting_user, household)
+    if not in_scope and not _household_visitable(acting_user, household):
         raise PermissionDenied(ERR_HOUSEHOLD_SCOPE)
     description = str(description or "").strip()
     if reporter is not None and not visit.members_met.filter(pk=reporter.pk).exists():
@@ -550,6 +553,7 @@ def visit_demand_to_case(
             "reporter_name": reporter.name if reporter else "",
         },
         now=now,
+        linked=not in_scope,
     )
     visit.cases.add(case)
     audit_log(

@@ -679,3 +679,22 @@ def test_a_grid_worker_neither_urges_nor_recalls_a_case_dispatched_from_their_gr
 ):
     # A grid worker holds no dispatching role: no recall, no urging of a case at their grid.
     assert not {"supervise", "recall"} & set(services.available_actions(grid_a_worker, dispatched))
+
+
+def test_an_extension_request_waits_in_the_inbox_of_those_who_decide_it(
+    dispatched, grid_a_worker, community_worker, street_officer
+):
+    from minqing.cases import selectors
+
+    def waiting(user) -> bool:
+        return dispatched.pk in selectors.inbox_for(user).values_list("pk", flat=True)
+
+    assert not waiting(community_worker)
+    services.case_act(acting_user=grid_a_worker, case=dispatched, action="extend_request",
+                      note="零件缺货", days=2, now=at(2026, 3, 3, 9, 0))  # fmt: skip
+    # the community, just above grid A, decides; the street above it does not see it
+    assert waiting(community_worker) and not waiting(street_officer)
+    case = Case.objects.get(pk=dispatched.pk)
+    services.case_act(acting_user=community_worker, case=case, action="extend_decide",
+                      approve=True, now=at(2026, 3, 3, 10, 0))  # fmt: skip
+    assert not waiting(community_worker)

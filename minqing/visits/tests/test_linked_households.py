@@ -82,3 +82,30 @@ def test_grid_b_still_cannot_visit_grid_a_while_the_cadre_is_paired(client, grid
     with pytest.raises(PermissionDenied):
         services.visit_record(acting_user=grid_b_worker, household=paired, data={"seen": "x"})
     assert not Visit.objects.exists()
+
+
+def test_a_cadre_turns_a_demand_from_a_paired_household_into_a_case_its_grid_owns(
+    client, cadre, paired, grid_a_worker, tree, street_light
+):
+    # given: the cadre's visit to the paired household, outside their own area
+    from minqing.cases.models import Case, Notification, Status
+
+    client.force_login(cadre)
+    client.post("/visits/new/", {"household": paired.pk, "mode": "home", "seen": "路灯坏了"})
+    visit = Visit.objects.get()
+
+    # when: they turn the demand into a case from the visit's page
+    response = client.post(
+        f"/visits/{visit.pk}/case/",
+        {"category": street_light.pk, "description": "楼下路灯坏了一个月", "priority": "normal"},
+    )
+
+    # then: the case waits at the household's grid for its staff, who are told; the cadre
+    # follows it as its filer
+    assert response.status_code == 302, response.content.decode()[:500]
+    case = Case.objects.get()
+    assert (case.grid, case.level_node) == (tree["grid_a"], tree["grid_a"])
+    assert case.status == Status.ACCEPTED and case.created_by == cadre
+    assert list(visit.cases.all()) == [case]
+    assert Notification.objects.filter(user=grid_a_worker, case=case).exists()
+    assert client.get(f"/cases/{case.number}/").status_code == 200
