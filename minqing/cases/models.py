@@ -320,6 +320,9 @@ class Case(models.Model):
     next_check_at = models.DateTimeField(null=True, blank=True)
     handle_deadline = models.DateTimeField("处置时限", null=True, blank=True)
     late = models.BooleanField("曾超期", default=False)
+    # Its handler asked for more time and nobody has decided yet (an ExtensionRequest PENDING):
+    # what the deciding supervisors' inbox looks for, through a small partial index.
+    extension_pending = models.BooleanField("延期待审批", default=False, db_default=False)
     closed_on_time = models.BooleanField("按期结案", null=True, blank=True)
     handling_hours = models.FloatField("处置用时（工作小时）", null=True, blank=True)
 
@@ -363,6 +366,11 @@ class Case(models.Model):
                 fields=["handler_user", "deadline"],
                 name="case_open_handler_deadline",
                 condition=models.Q(status__in=OPEN_STATUSES),
+            ),
+            models.Index(
+                fields=["level_node", "deadline"],
+                name="case_extension_pending",
+                condition=models.Q(extension_pending=True),
             ),
             models.Index(fields=["accepted_at"], name="case_accepted_at"),
             models.Index(fields=["closed_at"], name="case_closed_at"),

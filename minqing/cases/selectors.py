@@ -21,8 +21,6 @@ from minqing.accounts.models import Role
 from minqing.cases.models import (
     OPEN_STATUSES,
     Case,
-    ExtensionRequest,
-    ExtensionStatus,
     IntakeState,
     Open311Intake,
     Satisfaction,
@@ -168,8 +166,7 @@ def _inbox_of(inputs: tuple) -> QuerySet[Case]:
     if overseen:
         q |= Q(level_node__in=overseen, status__in=handling, late=True)
     if deciding:
-        asked = ExtensionRequest.objects.filter(status=ExtensionStatus.PENDING).values("case_id")
-        q |= Q(level_node__in=deciding, status__in=handling, pk__in=asked)
+        q |= Q(level_node__in=deciding, extension_pending=True)
     return Case.objects.filter(q).order_by("deadline", "id")
 
 

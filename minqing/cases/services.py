@@ -605,6 +605,7 @@ def _lapse_extensions(case: Case, now: datetime) -> None:
     ExtensionRequest.objects.filter(case=case, status=ExtensionStatus.PENDING).update(
         status=ExtensionStatus.REJECTED, decided_at=now, decision_note=EXTENSION_LAPSED
     )
+    case.extension_pending = False
 
 
 def _parent_level(node: Node) -> Node | None:
@@ -766,6 +767,7 @@ def _extend_request(case, *, acting_user, note, days, now, event, **_):
     ExtensionRequest.objects.create(
         case=case, requested_by=acting_user, working_days=days, reason=note[:500]
     )
+    case.extension_pending = True
     event["note"] = f"申请延期 {days} 个工作日：{note}"
     # Those who may decide hear of it: supervisors one level up (at the top, the top's own).
     parent = _parent_level(case.level_node) or case.level_node
@@ -785,6 +787,7 @@ def _extend_decide(case, *, acting_user, note, approve, now, event, **_):
     req.status = ExtensionStatus.APPROVED if approve else ExtensionStatus.REJECTED
     req.decided_by, req.decided_at, req.decision_note = acting_user, now, note[:500]
     req.save()
+    case.extension_pending = False
     if approve:
         case.deadline = deadline_after(max(case.deadline or now, now), days=req.working_days)
         case.handle_deadline = case.deadline
