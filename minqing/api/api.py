@@ -277,6 +277,7 @@ def person_out(p: Person, user) -> dict:
         "sex": p.sex,
         "phone_masked": p.phone_masked,
         "ethnicity": p.ethnicity,
+        "registered_address": p.registered_address,
         "household_id": p.household_id,
         "relation": p.relation,
         "employment": p.employment,

@@ -67,6 +67,7 @@ class PersonOut(Schema):
     sex: str
     phone_masked: str
     ethnicity: str
+    registered_address: str
     household_id: int | None
     relation: str
     employment: str
@@ -86,6 +87,7 @@ class PersonIn(InSchema):
     sex: str = Field("", pattern=r"^(M|F)?$")
     phone: str = Field("", max_length=30)
     ethnicity: str = Field("汉族", max_length=20)
+    registered_address: str = Field("", max_length=200)
     household_id: int | None = Field(None, ge=1, le=2**62)
     relation: str = Field("", max_length=12)
     grid_code: str | None = Field(None, max_length=20)
@@ -106,6 +108,7 @@ class PersonPatch(InSchema):
     id_number: str | None = Field(None, max_length=30)
     phone: str | None = Field(None, max_length=30)
     ethnicity: str = Field(None, max_length=20)
+    registered_address: str = Field(None, max_length=200)
     household_id: int | None = Field(None, ge=1, le=2**62)
     relation: str = Field(None, max_length=12)
     grid_code: str = Field(None, max_length=20)

@@ -203,6 +203,7 @@ PEOPLE_COLUMNS = [
     Column("与户主关系", 10),
     Column("户号", 18),
     Column("现住址", 34),
+    Column("户籍地址", 34),
     Column("所属网格", 18),
     Column("人员类别", 20),
     Column("就业状况", 10),
@@ -223,6 +224,7 @@ PERSON_FIELDS = (
     "relation",
     "household__number",
     "household__address",
+    "registered_address",
     "grid__name",
     "employment",
     "health",
@@ -247,7 +249,7 @@ def person_rows(qs: QuerySet[Person], user=None) -> Iterator[list]:
     rows = qs.values_list(*PERSON_FIELDS).iterator(chunk_size=CHUNK)
     for row, tags in _with_tags(rows, Person.tags.through, "person_id", user):
         (_, name, sex, birth, id_number, phone, ethnicity, relation, h_number, h_address,
-         grid, employment, health, disability, party) = row  # fmt: skip
+         registered, grid, employment, health, disability, party) = row  # fmt: skip
         yield [
             name,
             SEX.get(sex, ""),
@@ -259,6 +261,7 @@ def person_rows(qs: QuerySet[Person], user=None) -> Iterator[list]:
             RELATION.get(relation, ""),
             h_number or "",
             h_address or "",
+            registered,
             grid,
             tags,
             EMPLOYMENT.get(employment, ""),

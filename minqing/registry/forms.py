@@ -119,6 +119,7 @@ class PersonForm(ScopedForm):
             "sex",
             "phone",
             "ethnicity",
+            "registered_address",
             "household",
             "relation",
             "grid",

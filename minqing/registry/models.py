@@ -177,6 +177,9 @@ class Person(models.Model):
     sex = models.CharField(_("性别"), max_length=1, choices=Sex.choices, blank=True)
     phone = EncryptedTextField(_("联系电话"), blank=True, default="", plain_max_length=20)
     ethnicity = models.CharField(_("民族"), max_length=20, default="汉族", blank=True)
+    # 户籍地址: where the person is registered (户口), which for 人户分离 differs from where the
+    # household lives; kept as the ledgers give it.
+    registered_address = models.CharField(_("户籍地址"), max_length=200, blank=True, default="")
     household = models.ForeignKey(
         Household,
         verbose_name=_("所在家庭"),
@@ -246,6 +249,7 @@ class Person(models.Model):
         "sex",
         "phone",
         "ethnicity",
+        "registered_address",
         "household",
         "relation",
         "employment",

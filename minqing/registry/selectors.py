@@ -430,6 +430,7 @@ PERSON_LIST_FIELDS = (
     "sex",
     "phone",
     "ethnicity",
+    "registered_address",
     "household",
     "relation",
     "employment",

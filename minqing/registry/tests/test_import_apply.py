@@ -180,6 +180,36 @@ def test_imported_households_are_on_the_visit_schedule_at_once(grid_a_worker, tr
     assert classes() == {"王建国": "key", "赵六": "key"}
 
 
+def test_the_registered_address_is_kept_shown_exported_and_updated(client, grid_a_worker, tree):
+    # given: a ledger with a 户籍地址 column (人户分离: registered elsewhere)
+    import io
+
+    import openpyxl
+
+    headers = HEADERS + ["户籍地址"]
+    rows = [FAMILY[0] + ["浙江省杭州市西湖区文三路1号"], FAMILY[3] + [""]]
+    plan = run(grid_a_worker, xlsx(headers, rows))
+    assert plan.ok and not [n for n in plan.notes if "户籍地址" in str(n)]
+    wang = Person.objects.get(name="王建国")
+    assert wang.registered_address == "浙江省杭州市西湖区文三路1号"
+    # then: on his page and in the people ledger
+    client.force_login(grid_a_worker)
+    assert "文三路1号" in client.get(f"/people/{wang.pk}/").content.decode()
+    book = openpyxl.load_workbook(
+        io.BytesIO(b"".join(client.get("/people/export.xlsx").streaming_content))
+    )
+    cells = [[c for c in row] for row in book.active.iter_rows(values_only=True)]
+    header = next(r for r in cells if r and "户籍地址" in r)
+    column = header.index("户籍地址")
+    assert "浙江省杭州市西湖区文三路1号" in [r[column] for r in cells if r and len(r) > column]
+    # when: the next ledger has a new registered address, it is updated and audited
+    rows[0][-1] = "浙江省杭州市上城区解放路2号"
+    [row] = run(grid_a_worker, xlsx(headers, rows), dry_run=True).updated()
+    assert row.changes == {
+        "registered_address": ["浙江省杭州市西湖区文三路1号", "浙江省杭州市上城区解放路2号"]
+    }
+
+
 def test_a_new_member_joins_an_existing_household(grid_a_worker, household_a, zhang_san, tree):
     # 张三 heads household A (created in the UI); the ledger adds his daughter.
     rows = [
