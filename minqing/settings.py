@@ -182,6 +182,8 @@ MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 CASE_PHOTO_MAX_BYTES = env_int("CASE_PHOTO_MAX_MB", 10) * 1024 * 1024
 # Where notifications go as text messages: a dotted path to a class with send(mobile, text).
 MINQING_SMS_BACKEND = env_str("SMS_BACKEND", "minqing.core.sms.LoggingSmsBackend")
+# The address residents reach minqing's public pages at (the receipt SMS names /track/ there).
+MINQING_PUBLIC_URL = env_str("PUBLIC_URL", "").rstrip("/")
 # The working hours that time limits in hours count in (minqing.core.workdays).
 MINQING_WORKDAY_START = env_str("WORKDAY_START", "08:30")
 MINQING_WORKDAY_END = env_str("WORKDAY_END", "17:30")

@@ -63,6 +63,7 @@ COORD_RE = re.compile(r"^[+-]?\d{1,3}(\.\d{1,15})?$")
 XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 NOTICE = "已受理，案件编号 {number}。可凭案件编号和手机号后四位查询办理进度。"
+NOTICE_NO_PHONE = "已受理，案件编号 {number}。"  # no phone given: no lookup by its digits
 NOTICE_DEFERRED = "已收到，正在受理。稍后可凭 token 查询案件编号。"
 
 # What a timeline row says in public: the step, never its note or who took it.
@@ -497,7 +498,9 @@ def request_create(request, fmt):
         {
             "service_request_id": case.number,
             "token": case.token,
-            "service_notice": NOTICE.format(number=case.number),
+            "service_notice": (NOTICE if case.reporter_phone_last4 else NOTICE_NO_PHONE).format(
+                number=case.number
+            ),
             "account_id": None,
         }
     ]

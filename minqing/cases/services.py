@@ -63,6 +63,7 @@ ERR_TARGET = _("请选择处置人或处置部门。")
 ERR_TARGET_SCOPE = _("所选处置人不能处理该网格的案件。")
 ERR_UNIT_AREA = _("所选部门的服务区域不包括该案件所在网格。")
 ERR_TOP_LEVEL = _("已是最高层级，无法再上报。")
+ERR_NO_PLACE = _("系统尚未建立辖区网格，暂不能受理。")
 ERR_EXTENSION_PENDING = _("该案件已有待审批的延期申请。")
 ERR_EXTENSION_DAYS = _("延长天数应为 1 到 30 个工作日。")
 ERR_NO_EXTENSION = _("没有待审批的延期申请。")
@@ -394,6 +395,8 @@ def case_clean(
             errors["grid"] = ERR_GRID_SCOPE
     if grid is None and public:
         grid = Node.objects.filter(parent__isnull=True).order_by("id").first()
+        if grid is None:  # no place tree at all yet: nowhere to accept a report
+            errors["lat"] = ERR_NO_PLACE
     out["grid"] = grid
     if errors:
         raise ValidationError(errors)
@@ -478,6 +481,7 @@ def case_accept(
                 public=False,
                 note="位于禁建区，已标记并提升为紧急。",
             )
+        _send_receipt(case, clean, staff=staff)
         if staff and register and not linked:
             case = case_act(acting_user=acting_user, case=case, action="register", now=now)
         elif told is not None:
@@ -485,6 +489,23 @@ def case_accept(
                 told, case, NotificationKind.ASSIGNED, f"新受理群众反映 {case.number}：{case.title}"
             )
     return case
+
+
+def _send_receipt(case: Case, clean: dict, *, staff: bool) -> None:
+    """件件有回音: a resident whose problem staff accepted (a call, a visit, the front desk)
+    gets the case number by SMS, and where to follow it. Reports from platforms (Open311) are
+    answered by their platform; anonymous reporters get nothing."""
+    if not staff or clean.get("anonymous"):
+        return
+    phone = clean.get("reporter_phone") or (case.reporter.phone if case.reporter_id else "")
+    if not phone:
+        return
+    where = f"{settings.MINQING_PUBLIC_URL}/track/" if settings.MINQING_PUBLIC_URL else "查询页"
+    text = (
+        f"【民情】您反映的问题已受理，案件编号 {case.number}。"
+        f"可在{where}凭案件编号和手机号后四位查询办理进度。"
+    )
+    transaction.on_commit(lambda: send_sms(phone, text))
 
 
 def _zoning_sensitive(category: Category) -> bool:

@@ -608,6 +608,23 @@ def _action_forms(request, case, bound: ActionForm | None = None) -> list[Action
     return forms
 
 
+def _kept_after_conflict(request, fresh, form: ActionForm) -> ActionForm | None:
+    """Someone changed the case first: what this user typed is kept in the same action's form,
+    now at the case's new version, when the action is still open to them (photos must be
+    chosen again: a browser never refills a file field)."""
+    if form.action not in services.available_actions(request.user, fresh):
+        return None
+    typed = {k: v for k, v in form.cleaned_data.items() if k not in ("version", "photos")}
+    kept = ActionForm(
+        action=form.action,
+        user=request.user,
+        case=fresh,
+        initial={**typed, "version": fresh.version},
+    )
+    kept.keep_open = True
+    return kept
+
+
 def _case_page(request, case, *, bound=None, error="", status=200):
     now = timezone.now()
     _decorate(case, now)
@@ -686,7 +703,11 @@ def case_act(request, number: str, action: str):
                 )
     except services.CaseConflict as exc:
         fresh = selectors.case_for(request.user, number)
-        return _case_page(request, fresh, error=str(exc), status=409)
+        kept, error = _kept_after_conflict(request, fresh, form), str(exc)
+        note = form.cleaned_data.get("note") or ""
+        if kept is None and note:
+            error += " " + _("您填写的说明未提交：%(note)s") % {"note": note}
+        return _case_page(request, fresh, bound=kept, error=error, status=409)
     except services.PermissionDenied as exc:
         fresh = selectors.case_for(request.user, number)
         return _case_page(request, fresh, error=str(exc), status=403)

@@ -153,7 +153,7 @@ def test_a_post_whose_point_lies_in_grid_a_becomes_a_case_in_grid_a(client, app,
     assert isinstance(body, list) and len(body) == 1
     case = Case.objects.get(number=body[0]["service_request_id"])
     assert body[0]["token"] == case.token
-    assert case.number in body[0]["service_notice"]
+    assert case.number in body[0]["service_notice"] and "后四位" in body[0]["service_notice"]
     assert body[0]["account_id"] is None
     assert case.grid == tree["grid_a"] and case.level_node == tree["grid_a"]
     assert case.status == Status.ACCEPTED and case.channel == Channel.ONLINE
@@ -601,3 +601,14 @@ def test_a_patrol_case_is_published_without_its_reporter(client, grid_a_worker, 
     assert (
         "王大妈" not in response.content.decode() and "13812345678" not in response.content.decode()
     )
+
+
+def test_without_a_phone_the_notice_promises_no_lookup_by_its_digits(client, app, tree):
+    [answer] = js(post(client))
+    assert answer["service_notice"] == f"已受理，案件编号 {answer['service_request_id']}。"
+
+
+def test_a_report_before_any_place_exists_is_refused_not_a_server_error(client, app):
+    response = post(client)
+    assert response.status_code == 400
+    assert "网格" in response.content.decode()

@@ -370,6 +370,13 @@ def test_a_stale_version_gets_the_conflict_message_and_409(client, case_a, grid_
     # The page shown with the conflict carries the new version, so the next try goes through.
     forms = {f.action: f for f in response.context["action_forms"]}
     assert forms["escalate"].initial["version"] == case_a.version
+    # and what they typed is still there, in the open form, nothing lost
+    assert forms["escalate"].initial["note"] == "社区处理"
+    assert 'id="act-escalate" open' in html and "社区处理</textarea>" in html
+    # an action no longer open to them keeps the note in the message instead
+    response = act(client, case_a, "cancel", note="重复上报", version=seen)
+    assert response.status_code == 409
+    assert "您填写的说明未提交：重复上报" in response.content.decode()
 
 
 def test_a_missing_note_re_shows_the_form_with_its_error_and_400(client, case_a, grid_a_worker):
@@ -607,3 +614,24 @@ def test_the_overdue_list_sees_the_same_cases_with_the_scope_as_a_list_or_a_subq
     # then: the same cases, and grid A's worker sees their own two and the one sent to them
     assert listed == subquery
     assert [len(numbers) for numbers in listed] == [3, 4, 4, 4]
+
+
+def test_the_reporter_gets_the_case_number_by_sms_when_staff_accept_it(
+    client, settings, grid_a_worker, tree, django_capture_on_commit_callbacks
+):
+    from minqing.core.sms import LoggingSmsBackend
+
+    settings.MINQING_PUBLIC_URL = "https://minqing.example.gov.cn"
+    LoggingSmsBackend.sent.clear()
+    login(client, grid_a_worker)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/cases/new/", new_case_data(tree))
+        client.post("/cases/new/", new_case_data(tree, description="匿名反映", anonymous="on"))
+    number = Case.objects.get(reporter_phone_last4="5678").number
+    assert LoggingSmsBackend.sent == [
+        (
+            "13912345678",
+            f"【民情】您反映的问题已受理，案件编号 {number}。"
+            "可在https://minqing.example.gov.cn/track/凭案件编号和手机号后四位查询办理进度。",
+        )
+    ]  # and nothing for the anonymous one
