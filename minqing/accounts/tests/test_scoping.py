@@ -64,6 +64,60 @@ def test_others_get_404_exactly_like_a_missing_record(request, client, persona, 
     assert Person.objects.get(pk=zhang_san.pk).phone == "13812345678"  # nothing changed
 
 
+@pytest.mark.parametrize("persona", BLIND_TO_GRID_A)
+def test_every_other_record_of_grid_a_is_404_to_them_too(
+    request, client, persona, zhang_san, grid_a_worker, tree
+):
+    # given: a shop and an organisation in grid A, and grid A's household with a need
+    from minqing.registry.models import NeedKind, Organisation, Place
+
+    NEED = NeedKind.values[0]
+
+    shop = Place.objects.create(
+        name="东门便利店", kind="shop", address="人民路3号", grid=tree["grid_a"],
+        phone="13700001234", created_by=grid_a_worker,
+    )  # fmt: skip
+    org = Organisation.objects.create(
+        name="东门业委会", kind="unit", grid=tree["grid_a"], created_by=grid_a_worker
+    )
+    hid = zhang_san.household_id
+    services.household_need_add(
+        acting_user=grid_a_worker, household=Household.objects.get(pk=hid),
+        kind=NEED, category="助残", description="需要轮椅",
+    )  # fmt: skip
+    client.force_login(request.getfixturevalue(persona))
+    # then: pages, edits, deletes, the API and the grid's boundary all answer 404
+    for url in (
+        f"/places/{shop.pk}/",
+        f"/places/{shop.pk}/edit/",
+        f"/orgs/{org.pk}/",
+        f"/orgs/{org.pk}/edit/",
+        f"/api/places/{shop.pk}",
+        f"/api/organisations/{org.pk}",
+        f"/api/households/{hid}/members",
+        f"/api/households/{hid}/needs",
+        f"/api/households/{hid}/history",
+        f"/tree/{tree['grid_a'].code}/",
+        f"/tree/{tree['grid_a'].code}/geojson",
+    ):
+        assert client.get(url).status_code == 404, url
+    for url in (
+        f"/places/{shop.pk}/delete/",
+        f"/orgs/{org.pk}/delete/",
+        f"/households/{hid}/delete/",
+        f"/households/{hid}/needs/",
+    ):
+        assert client.post(url, {"kind": NEED, "description": "x"}).status_code == 404, url
+    for url in (f"/api/places/{shop.pk}", f"/api/organisations/{org.pk}"):
+        assert client.delete(url).status_code == 404, url
+    # nor through a list or an export
+    assert "东门便利店" not in client.get("/places/").content.decode()
+    assert client.get("/api/places").json()["count"] == 0
+    # and nothing changed
+    assert Place.objects.filter(pk=shop.pk).exists() and Organisation.objects.filter(pk=org.pk)
+    assert Household.objects.get(pk=hid).needs.count() == 1
+
+
 def test_anonymous_visitors_are_sent_to_login_or_refused(client, zhang_san):
     for url in (
         "/",
