@@ -61,6 +61,7 @@ def node_geojson(request, code: str):
                 "type": "Feature",
                 "geometry": geometry,
                 "properties": {
+                    "id": n.pk,
                     "code": n.code,
                     "name": n.name,
                     "level": n.level,

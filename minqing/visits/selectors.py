@@ -203,6 +203,7 @@ class DueRow:
     visit_class: DueVisitClass | None
     next_due: dt.date
     last_visit_at: dt.datetime | None
+    building_id: int | None = None
 
     @property
     def household_id(self) -> int:
@@ -216,6 +217,7 @@ _DUE_ROW_COLUMNS = (
     "visit_class__name",
     "next_due",
     "last_visit_at",
+    "household__building_id",
 )
 
 
@@ -237,8 +239,9 @@ def grid_due_page_rows(user, grid: Node, *, today: dt.date, within: int = 0, lim
             DueVisitClass(klass) if klass is not None else None,
             next_due,
             last,
+            building,
         )
-        for pk, head, address, klass, next_due, last in statements.rows(
+        for pk, head, address, klass, next_due, last, building in statements.rows(
             ("visits.grid_due_page", scope, grid.pk, by, limit), build
         )
     ]
@@ -387,6 +390,21 @@ def _distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
     dx = math.radians(b[1] - a[1]) * math.cos(lat)
     dy = math.radians(b[0] - a[0])
     return 6_371_000 * math.hypot(dx, dy)
+
+
+def due_by_building(rows, today: dt.date) -> dict[int, list[int]]:
+    """{building id: [overdue, due today]} of a grid's due rows, for its map: the buildings
+    to go to, coloured, without another query (the rows are the grid's whole list)."""
+    out: dict[int, list[int]] = {}
+    for row in rows:
+        building = getattr(row, "building_id", None)
+        if building is None:
+            building = getattr(getattr(row, "household", None), "building_id", None)
+        if building is None or row.next_due > today:
+            continue
+        counts = out.setdefault(building, [0, 0])
+        counts[0 if row.next_due < today else 1] += 1
+    return out
 
 
 def nearest_first(states: Iterable[HouseholdVisitState], lat: float, lng: float) -> list:

@@ -151,6 +151,9 @@ def due(request):
             # The map draws the grid's outline from /tree/<code>/geojson and hides itself when
             # there is none: the page need not read the (large) outline to decide.
             "has_map": True,
+            "due_buildings": (
+                selectors.due_by_building(rows, today) if isinstance(rows, list) else {}
+            ),
         },
     )
 

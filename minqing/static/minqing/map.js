@@ -3,18 +3,33 @@
   var el = document.getElementById("map");
   if (!el || !window.L) return;
   var map = L.map(el, { attributionControl: false, zoomSnap: 0.25 });
+  // The visits due page: buildings with households overdue (red) or due today (orange).
+  var dueEl = el.dataset.due && document.getElementById(el.dataset.due);
+  var due = dueEl ? JSON.parse(dueEl.textContent) : {};
+  function dueText(f) {
+    var d = due[f.properties.id];
+    if (!d) return f.properties.name;
+    var parts = [];
+    if (d[0]) parts.push(el.dataset.labelOverdue + " " + d[0] + " " + el.dataset.labelHouseholds);
+    if (d[1]) parts.push(el.dataset.labelToday + " " + d[1] + " " + el.dataset.labelHouseholds);
+    return f.properties.name + " · " + parts.join("，");
+  }
   fetch(el.dataset.geojson, { credentials: "same-origin" })
     .then(function (r) { return r.json(); })
     .then(function (fc) {
       var layer = L.geoJSON(fc, {
         style: function (f) {
-          return f.properties.self
-            ? { color: "#7f1d1d", weight: 3, fillOpacity: 0.05 }
-            : { color: "#c2410c", weight: 1.5, fillColor: "#fed7aa", fillOpacity: 0.35 };
+          if (f.properties.self) return { color: "#7f1d1d", weight: 3, fillOpacity: 0.05 };
+          var d = due[f.properties.id];
+          if (d) {
+            var fill = d[0] ? "#dc2626" : "#f59e0b";
+            return { color: fill, weight: 2.5, fillColor: fill, fillOpacity: 0.6, className: "due" };
+          }
+          return { color: "#c2410c", weight: 1.5, fillColor: "#fed7aa", fillOpacity: 0.35 };
         },
         onEachFeature: function (f, l) {
           if (f.properties.self) return;
-          l.bindTooltip(f.properties.name, { permanent: false });
+          l.bindTooltip(dueText(f), { permanent: false });
           l.on("click", function () { window.location = "/tree/" + f.properties.code + "/"; });
         }
       }).addTo(map);

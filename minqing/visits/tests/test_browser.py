@@ -28,7 +28,13 @@ def test_a_grid_worker_visits_a_due_household_and_files_its_demand_as_a_case(
 
     from django.utils import timezone
 
+    from conftest import square
+
     household = zhang_san.household
+    building = tree["building_a"]
+    building.boundary = square(120.0, 30.0, 0.002)
+    building.save()
+    type(household).objects.filter(pk=household.pk).update(building=building)
     services.visit_states_refresh()
     HouseholdVisitState.objects.filter(pk=household.pk).update(
         next_due=timezone.localdate() - dt.timedelta(days=4)
@@ -42,6 +48,8 @@ def test_a_grid_worker_visits_a_due_household_and_files_its_demand_as_a_case(
     page.goto("/visits/due/")
     item = page.locator("#due-list li", has_text="人民路1号1幢101室")
     expect(item).to_contain_text("逾期 4 天")
+    # and its building is marked on the grid's map (red: a household overdue)
+    expect(page.locator("#map path.due")).to_have_count(1)
     item.get_by_role("link", name="记录走访").click()
     expect(page).to_have_url(re.compile(rf"/visits/new/\?household={household.pk}$"))
 

@@ -97,6 +97,36 @@ def test_with_the_phones_location_the_nearest_building_comes_first(client, grid_
     assert client.get("/visits/due/?lat=abc&lng=1e999").status_code == 200
 
 
+def test_the_grid_map_marks_the_buildings_with_households_to_visit(client, grid_a_worker, tree):
+    import json
+
+    from conftest import square
+
+    building = tree["building_a"]
+    building.boundary = square(120.0, 30.0, 0.0005)
+    building.save()
+    late = file_household(grid_a_worker, tree["grid_a"], "1幢101")
+    today = file_household(grid_a_worker, tree["grid_a"], "1幢102")
+    elsewhere = file_household(grid_a_worker, tree["grid_a"], "无楼栋")
+    type(late).objects.filter(pk__in=[late.pk, today.pk]).update(building=building)
+    services.visit_states_refresh()
+    _overdue(late, 3)
+    _overdue(today, 0)
+    _overdue(elsewhere, 1)
+    client.force_login(grid_a_worker)
+
+    # the page carries, per building, how many households are overdue and due today
+    page = client.get("/visits/due/")
+    assert page.context["due_buildings"] == {building.pk: [1, 1]}
+    html = page.content.decode()
+    start = html.index('id="due-buildings"')
+    data = html[html.index(">", start) + 1 : html.index("</script>", start)]
+    assert json.loads(data) == {str(building.pk): [1, 1]}
+    # and the grid's map data names each building by the same id
+    geo = client.get(f"/tree/{tree['grid_a'].code}/geojson").json()
+    assert building.pk in [f["properties"]["id"] for f in geo["features"]]
+
+
 def test_the_household_page_shows_the_schedule_and_the_visit(client, grid_a_worker, tree):
     household = file_household(grid_a_worker, tree["grid_a"], "东门路3号")
     visit = services.visit_record(
