@@ -243,6 +243,22 @@ def test_a_text_file_renamed_jpg_is_refused_with_the_chinese_message(client, gri
     assert not Case.objects.exists() and not CasePhoto.objects.exists()
 
 
+def test_a_photo_too_large_or_too_many_photos_are_refused_and_nothing_is_stored(
+    client, settings, grid_a_worker, tree
+):
+    login(client, grid_a_worker)
+    settings.CASE_PHOTO_MAX_BYTES = 1024 * 1024
+    big = png_bytes() + b"\0" * (1024 * 1024)  # a real PNG head, over 1 MB
+    response = client.post("/cases/new/", new_case_data(tree, photos=[photo("big.png", big)]))
+    assert response.status_code == 400
+    assert services.ERR_PHOTO_SIZE.format(mb=1) in response.content.decode()
+    many = [photo(f"p{i}.png") for i in range(services.MAX_PHOTOS + 1)]
+    response = client.post("/cases/new/", new_case_data(tree, photos=many))
+    assert response.status_code == 400
+    assert services.ERR_PHOTO_COUNT.format(n=services.MAX_PHOTOS) in response.content.decode()
+    assert not Case.objects.exists() and not CasePhoto.objects.exists()
+
+
 def test_the_quick_form_shows_every_missing_field_at_once(client, grid_a_worker, tree):
     login(client, grid_a_worker)
     response = client.post("/cases/new/", {"category": "", "description": "", "grid": ""})

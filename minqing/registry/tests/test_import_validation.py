@@ -277,3 +277,8 @@ def test_unknown_categories_are_errors_until_mapped_created_or_skipped(
     plan = run(admin_user, xlsx(HEADERS, rows), tags={"党员": "new"})
     assert plan.ok, reasons(plan)
     assert [t.name for t in Person.objects.get(name="赵六").tags.all()] == ["党员"]
+
+
+@pytest.mark.parametrize("sep", ["、", "，", ",", ";", "；", "/", "／", " ", "|"])
+def test_categories_are_split_on_every_usual_separator(sep):
+    assert cells.tag_names(f"低保{sep}残疾{sep}{sep}高龄") == ["低保", "残疾", "高龄"]
