@@ -284,6 +284,8 @@ class _Writer:
                 values["ethnicity"] = p.ethnicity
             if p.health:
                 values["health"] = p.health
+            if p.disability_grade:
+                values["disability_grade"] = p.disability_grade
             if HAS_REGISTERED_ADDRESS and p.registered_address:
                 values["registered_address"] = p.registered_address
             derived = self.derived.pop(id(p), None)  # pop: the memory goes as rows are written
@@ -312,6 +314,7 @@ class _Writer:
                 "relation": p.relation,
                 "employment": p.employment,
                 "health": values["health"],
+                "disability_grade": values.get("disability_grade") or None,
                 "party_member": values["party_member"],
                 "grid": grids[p.grid_id].name,
                 "note": p.note,

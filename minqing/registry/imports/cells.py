@@ -29,6 +29,7 @@ ERR_EMPLOYMENT = format_lazy(
 ERR_HEALTH = format_lazy(
     _("无法识别的健康状况。可填：{choices}。"), choices="、".join(source_labels(Health))
 )
+ERR_DISABILITY = _("无法识别的残疾等级。可填：一级、二级、三级、四级（或 1–4），不是残疾人留空。")
 ERR_PARTY = _("无法识别的政治面貌。可填：中共党员、预备党员、共青团员、群众等，或“是/否”。")
 ERR_ID_NUMERIC = _(
     "身份证号被 Excel 存成了数字，末几位已变成 0，无法恢复：请把该列设为“文本”格式后重新填写。"
@@ -241,6 +242,23 @@ _HEALTH.update(
         "残疾人": Health.DISABLED,
     }
 )
+
+
+_DISABILITY = {}
+for _n, _word in enumerate(("一", "二", "三", "四"), start=1):
+    for _form in (f"{_word}级", _word, str(_n), f"{_n}级", f"{_word}级残疾", f"残疾{_word}级"):
+        _DISABILITY[_form] = _n
+_DISABILITY.update({"无": 0, "否": 0, "0": 0})
+
+
+def disability_grade(value: str) -> int | None:
+    """残疾等级 as 1–4 (0: none); None for an empty cell, which never clears what is on file."""
+    if not value:
+        return None
+    found = _DISABILITY.get(value.replace(" ", ""))
+    if found is None:
+        raise CellError(ERR_DISABILITY)
+    return found
 
 
 def health(value: str) -> str:

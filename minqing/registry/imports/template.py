@@ -62,6 +62,7 @@ def build_template() -> bytes:
             "relation": source_labels(Relation),
             "employment": source_labels(Employment),
             "health": source_labels(Health),
+            "disability_grade": ["一级", "二级", "三级", "四级"],
             "party": ["中共党员", "预备党员", "共青团员", "群众"],
         }.get(c.key)
         if choices:

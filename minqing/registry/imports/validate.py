@@ -92,6 +92,7 @@ class PersonRow:
         "relation",
         "employment",
         "health",
+        "disability_grade",
         "party",
         "note",
         "registered_address",
@@ -118,6 +119,7 @@ class PersonRow:
         self.head_name = self.address = ""
         self.legacy = self.bad = False
         self.birth_date = self.party = self.grid_id = self.existing = self.group = None
+        self.disability_grade = None
         self.tag_names = self.tags = ()
         self.changes = _NO_CHANGES
         self.new_tags = ()
@@ -140,6 +142,7 @@ EXISTING_FIELDS = (
     "relation",
     "employment",
     "health",
+    "disability_grade",
     "party_member",
     "note",
     "grid_id",
@@ -416,6 +419,7 @@ class Validator:
             ("relation", cells.relation),
             ("employment", cells.employment),
             ("health", cells.health),
+            ("disability_grade", cells.disability_grade),
             ("party", cells.party),
         ):
             if key in got:
@@ -860,6 +864,8 @@ class Validator:
                     change(f, getattr(person, f), value)
             if p.party is not None:
                 change("party_member", person.party_member, p.party)
+            if p.disability_grade is not None:
+                change("disability_grade", person.disability_grade, p.disability_grade)
             if HAS_REGISTERED_ADDRESS and p.registered_address:
                 change("registered_address", person.registered_address, p.registered_address)
             if p.grid_id != person.grid_id:

@@ -210,6 +210,24 @@ def test_the_registered_address_is_kept_shown_exported_and_updated(client, grid_
     }
 
 
+def test_a_disability_ledgers_grades_are_imported_changed_and_checked(grid_a_worker, tree):
+    from minqing.registry.imports.cells import ERR_DISABILITY
+
+    headers = HEADERS + ["残疾等级"]
+    rows = [FAMILY[0] + ["二级"], FAMILY[3] + [""]]
+    run(grid_a_worker, xlsx(headers, rows))
+    assert dict(Person.objects.values_list("name", "disability_grade")) == {"王建国": 2, "赵六": 0}
+    # the next ledger: 王建国 reassessed, and a grade that does not exist
+    rows[0][-1], rows[1][-1] = "3", "五级"
+    plan = run(grid_a_worker, xlsx(headers, rows), dry_run=True)
+    assert [e.reason for e in plan.errors] == [str(ERR_DISABILITY)]
+    rows[1][-1] = ""
+    [row] = run(grid_a_worker, xlsx(headers, rows), dry_run=True).updated()
+    assert row.changes == {"disability_grade": [2, 3]}
+    run(grid_a_worker, xlsx(headers, rows))
+    assert Person.objects.get(name="王建国").disability_grade == 3
+
+
 def test_a_new_member_joins_an_existing_household(grid_a_worker, household_a, zhang_san, tree):
     # 张三 heads household A (created in the UI); the ledger adds his daughter.
     rows = [
