@@ -225,6 +225,33 @@ def overdue_head(user, limit: int, *, now: datetime) -> list[tuple[int, int]]:
     return statements.rows(key, build, moment=now)
 
 
+def zoning_features() -> list[dict]:
+    """The active planning zones (规划分区) as GeoJSON features for the maps, the most
+    restrictive drawn last (on top). County planning data: the same for every signed-in user."""
+    from minqing.cases.models import ZoneKind, ZoningLayer
+
+    order = {k: i for i, k in enumerate(reversed(ZoneKind.values))}
+    features = []
+    for layer in ZoningLayer.objects.filter(active=True):
+        g = layer.geometry
+        geometry = g.get("geometry", g) if isinstance(g, dict) else None
+        if not isinstance(geometry, dict) or "type" not in geometry:
+            continue
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": geometry,
+                "properties": {
+                    "zone": layer.kind,
+                    "label": str(ZoneKind(layer.kind).label),
+                    "name": layer.name,
+                },
+            }
+        )
+    features.sort(key=lambda f: order.get(f["properties"]["zone"], 0))
+    return features
+
+
 def open_on_map(user, *, limit: int = 2000) -> list[dict]:
     """Open cases with a point, for the map: coloured by lateness."""
     now = timezone.now()

@@ -11,6 +11,7 @@ urlpatterns: list = [
     path("overdue/", views.overdue),
     path("map/", views.case_map),
     path("map.json", views.case_map_json),
+    path("zoning.geojson", views.zoning_geojson),
     path("export.xlsx", views.case_export),
     path("<str:number>/", views.case_detail),
     path("<str:number>/photos/<int:pk>/", views.case_photo),

@@ -551,6 +551,12 @@ def case_map(request):
 
 @login_required
 @require_GET
+def zoning_geojson(request):
+    return JsonResponse({"type": "FeatureCollection", "features": selectors.zoning_features()})
+
+
+@login_required
+@require_GET
 def case_map_json(request):
     return JsonResponse({"cases": selectors.open_on_map(request.user)})
 

@@ -183,13 +183,21 @@ def test_the_case_map_draws_open_cases_coloured_by_lateness(
         )
         if late:
             Case.objects.filter(pk=case.pk).update(deadline=timezone.now() - timedelta(hours=1))
+    from conftest import square
+    from minqing.cases.models import ZoneKind, ZoningLayer
+
+    ZoningLayer.objects.create(
+        kind=ZoneKind.NO_BUILD, name="东门河道禁建区", geometry=square(120.002, 30.002, 0.004)
+    )
     s = sessions(phone=True)
     s.login("grid_a")
     s.page.goto("/cases/map/")
     expect(s.page.locator("#case-map")).to_have_attribute("data-ready", "1")
     expect(s.page.locator("#map-count")).to_contain_text("2")
-    fills = s.page.locator("#case-map path.leaflet-interactive[fill='#b91c1c']")
-    expect(fills).to_have_count(1)
-    expect(s.page.locator("#case-map path.leaflet-interactive[fill='#15803d']")).to_have_count(1)
+    dots = "#case-map path.leaflet-interactive:not(.zone)"
+    expect(s.page.locator(f"{dots}[fill='#b91c1c']")).to_have_count(1)
+    expect(s.page.locator(f"{dots}[fill='#15803d']")).to_have_count(1)
+    # the planning zone is drawn too, under the cases
+    expect(s.page.locator("#case-map path.zone-no_build")).to_have_count(1)
     assert s.foreign_requests(live_server.url) == []
     assert s.errors == []

@@ -203,3 +203,20 @@ def test_a_grid_worker_cannot_open_the_zoning_admin(client, grid_a_worker):
     login(client, grid_a_worker)
     response = client.get(ADD_URL)
     assert response.status_code == 302 and "/login/" in response["Location"]
+
+
+def test_the_zones_are_served_to_the_maps_of_signed_in_staff(client, no_build, grid_a_worker):
+    # given: one active zone and one switched off
+    ZoningLayer.objects.create(
+        kind=ZoneKind.RESTRICTED, name="旧厂区", geometry=square(120.0, 30.0), active=False
+    )
+    assert client.get("/cases/zoning.geojson").status_code == 302  # to the login page
+    login(client, grid_a_worker)
+    fc = client.get("/cases/zoning.geojson").json()
+    assert [f["properties"] for f in fc["features"]] == [
+        {"zone": "no_build", "label": "禁建区", "name": "东门河道禁建区"}
+    ]
+    assert fc["features"][0]["geometry"]["type"] == "Polygon"
+    # and the maps ask for them
+    for url in ("/cases/map/", "/cases/new/"):
+        assert 'data-zoning="/cases/zoning.geojson"' in client.get(url).content.decode()

@@ -10,8 +10,12 @@
   var COLOURS = { ok: "#15803d", due: "#d97706", late: "#b91c1c" };
   var GRID_LEVEL = 5;
   var map = L.map(el, { attributionControl: false, zoomSnap: 0.25 }).setView([30, 120], 13);
+  var zones = L.featureGroup().addTo(map); // planning zones, under the grids
   var areas = L.featureGroup().addTo(map);
   var points = L.featureGroup().addTo(map);
+  var ZONE_COLOURS = {
+    no_build: "#b91c1c", restricted: "#d97706", buildable: "#15803d", built: "#6b7280"
+  };
   var urls = (el.dataset.geojson || "").split(/\s+/).filter(Boolean);
 
   function msg(name, fallback) {
@@ -39,7 +43,29 @@
     if (b.isValid()) map.fitBounds(b, { padding: [12, 12], maxZoom: 17 });
   }
 
+  function drawZones() {
+    if (!el.dataset.zoning) return Promise.resolve();
+    return getJSON(el.dataset.zoning).then(function (fc) {
+      if (!fc || !fc.features) return;
+      L.geoJSON(fc, {
+        interactive: mode !== "pick", // a tap on the quick form's map places the case
+        style: function (f) {
+          var c = ZONE_COLOURS[f.properties.zone] || "#6b7280";
+          return { color: c, weight: 1, dashArray: "4 3", fillColor: c, fillOpacity: 0.18,
+                   className: "zone zone-" + f.properties.zone };
+        },
+        onEachFeature: function (f, layer) {
+          if (mode !== "pick") {
+            layer.bindTooltip(f.properties.label + " · " + f.properties.name, { sticky: true });
+          }
+        }
+      }).addTo(zones);
+      zones.bringToBack();
+    });
+  }
+
   function drawAreas(onFeature) {
+    drawZones();
     return Promise.all(urls.map(getJSON)).then(function (collections) {
       collections.forEach(function (fc) {
         if (!fc || !fc.features) return;
