@@ -45,6 +45,7 @@ urlpatterns = [
     path("households/<int:pk>/edit/", reg.household_edit),
     path("households/<int:pk>/delete/", reg.household_delete),
     path("households/<int:pk>/needs/", reg.household_need_add),
+    path("households/<int:pk>/needs/<int:need_pk>/", reg.household_need_status),
     path("imports/", imp.import_start),
     path("imports/template.xlsx", imp.import_template),
     path("imports/<int:pk>/", imp.import_preview),

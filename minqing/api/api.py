@@ -6,6 +6,7 @@ Lists answer {"items": [...], "count": N}. Single objects outside the caller's s
 from django.core.exceptions import ValidationError
 from django.db import DataError
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI, Query, Router
 from ninja.responses import Status as Reply
@@ -42,6 +43,7 @@ from minqing.api.schemas import (
     MeOut,
     NeedIn,
     NeedOut,
+    NeedStatusIn,
     NodeOut,
     PersonIn,
     PersonOut,
@@ -550,6 +552,17 @@ def household_need_add(request, pk: int, payload: NeedIn):
         **payload.dict(),
     )
     return Reply(201, need)
+
+
+@households.patch(
+    "/{int:pk}/needs/{int:need_id}",
+    response={200: NeedOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},
+)
+def household_need_status(request, pk: int, need_id: int, payload: NeedStatusIn):
+    need = get_object_or_404(_household(request, pk).needs, pk=need_id)
+    return services.household_need_status(
+        acting_user=request.user, need=need, status=payload.status, request=request
+    )
 
 
 @households.get("/{int:pk}/history", response={200: list[AuditOut], 404: ErrorOut})

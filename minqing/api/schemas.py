@@ -185,6 +185,10 @@ class NeedIn(InSchema):
     description: str = Field(max_length=300)
 
 
+class NeedStatusIn(InSchema):
+    status: str = Field(pattern=r"^(open|met)$")
+
+
 class RecordOut(Schema):
     id: int
     kind: str

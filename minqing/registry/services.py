@@ -463,6 +463,31 @@ def simple_record_delete(*, acting_user, obj, request=None) -> None:
 
 
 @transaction.atomic
+def household_need_status(*, acting_user, need, status: str, request=None):
+    """A need met (已解决), or opened again: seen on a visit, or after help was given."""
+    from minqing.registry.models import NeedKind, NeedStatus
+
+    _require_editor(acting_user)
+    if status not in NeedStatus.values:
+        raise ValidationError({"status": "请选择待解决或已解决。"})
+    if need.status == status:
+        return need
+    before = need.get_status_display()
+    need.status = status
+    need.save(update_fields=["status"])
+    label = f"{source(NeedKind(need.kind).label)}：{need.category}：{need.description}"
+    audit_log(
+        actor=acting_user,
+        action=AuditAction.UPDATE,
+        obj=need.household,
+        changes={label: [source(before), source(need.get_status_display())]},
+        request=request,
+        node=need.household.grid,
+    )
+    return need
+
+
+@transaction.atomic
 def household_need_add(
     *, acting_user, household: Household, kind: str, category: str, description: str, request=None
 ):

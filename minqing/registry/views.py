@@ -5,7 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from minqing.accounts.access import (
@@ -354,6 +354,24 @@ def household_need_add(request, pk: int):
             kind=request.POST.get("kind", ""),
             category=request.POST.get("category", ""),
             description=request.POST.get("description", ""),
+            request=request,
+        )
+    except ValidationError as exc:
+        messages.error(request, "；".join(m for ms in exc.message_dict.values() for m in ms))
+    return redirect(f"/households/{pk}/#needs")
+
+
+@login_required
+@require_POST
+def household_need_status(request, pk: int, need_pk: int):
+    household = get_scoped_or_404(request.user, Household.objects.all(), pk=pk)
+    need = get_object_or_404(household.needs, pk=need_pk)
+    _edit_allowed(request)
+    try:
+        services.household_need_status(
+            acting_user=request.user,
+            need=need,
+            status=request.POST.get("status", ""),
             request=request,
         )
     except ValidationError as exc:

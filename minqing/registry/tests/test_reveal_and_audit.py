@@ -139,3 +139,35 @@ def test_a_health_note_never_reaches_the_audit_log_in_clear(grid_a_worker, zhang
     migration.scrub(apps, None)  # twice: a fingerprint is not fingerprinted again
     old.refresh_from_db()
     assert old.changes == {"health_note": ["", mask_note("高血压")], "name": ["张三", "张叁"]}
+
+
+def test_a_need_is_marked_met_and_opened_again_on_the_page_and_in_the_api(
+    client, grid_a_worker, grid_b_worker, zhang_san
+):
+    from minqing.registry import services
+    from minqing.registry.models import HouseholdNeed
+
+    household = zhang_san.household
+    need = services.household_need_add(
+        acting_user=grid_a_worker, household=household, kind="need", category="助残",
+        description="需要轮椅",
+    )  # fmt: skip
+    url = f"/households/{household.pk}/needs/{need.pk}/"
+    client.force_login(grid_b_worker)
+    assert client.post(url, {"status": "met"}).status_code == 404
+    client.force_login(grid_a_worker)
+    assert "标为已解决" in client.get(f"/households/{household.pk}/").content.decode()
+    assert client.post(url, {"status": "met"}).status_code == 302
+    assert HouseholdNeed.objects.get(pk=need.pk).status == "met"
+    entry = AuditEntry.objects.filter(model="registry.household").latest("id")
+    assert entry.changes == {"需求：助残：需要轮椅": ["待解决", "已解决"]}
+    api = f"/api/households/{household.pk}/needs/{need.pk}"
+    response = client.patch(api, {"status": "open"}, content_type="application/json")
+    assert response.status_code == 200 and response.json()["status"] == "open"
+    bad = client.patch(api, {"status": "gone"}, content_type="application/json")
+    assert bad.status_code in (400, 422)
+    other = client.patch(
+        f"/api/households/{household.pk}/needs/999999", {"status": "met"},
+        content_type="application/json",
+    )  # fmt: skip
+    assert other.status_code == 404
