@@ -2,6 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from minqing.accounts.access import home_node, user_scope, visible_nodes
@@ -15,7 +16,7 @@ from minqing.registry.selectors import (
     people_for,
     places_for,
 )
-from minqing.visits.selectors import due_totals
+from minqing.visits.selectors import due_totals, first_grids, grid_due_page_rows
 
 
 @require_GET
@@ -27,6 +28,9 @@ def healthz(request):
     except Exception:
         return JsonResponse({"status": "database unavailable"}, status=503)
     return JsonResponse({"status": "ok"})
+
+
+HOME_DUE_ROWS = 5
 
 
 @login_required
@@ -45,6 +49,15 @@ def home(request):
     my_grids = visible_nodes(user).filter(level=Level.GRID).order_by("path")[:60]
     roles = [Role(r).label for r in sorted(scope.roles)]
     case_counts = home_counts(user)
+    # A grid worker's home page lists the first households to visit today (the whole list,
+    # nearest first on request, is /visits/due/).
+    today = timezone.localdate()
+    grids = first_grids(user)
+    due_preview = (
+        grid_due_page_rows(user, grids[0], today=today, limit=HOME_DUE_ROWS)
+        if len(grids) == 1
+        else []
+    )
     return render(
         request,
         "home.html",
@@ -56,5 +69,7 @@ def home(request):
             "roles": roles,
             "case_counts": case_counts,
             "visit_totals": due_totals(user),
+            "due_preview": due_preview,
+            "today": today,
         },
     )

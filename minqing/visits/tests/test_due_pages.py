@@ -127,6 +127,23 @@ def test_the_grid_map_marks_the_buildings_with_households_to_visit(client, grid_
     assert building.pk in [f["properties"]["id"] for f in geo["features"]]
 
 
+def test_a_grid_workers_home_page_lists_the_first_households_to_visit(
+    client, grid_a_worker, community_worker, tree
+):
+    homes = [file_household(grid_a_worker, tree["grid_a"], f"东门路{n}号") for n in range(1, 8)]
+    services.visit_states_refresh()
+    for days, home in enumerate(homes):
+        _overdue(home, days)  # one due today, six overdue
+    client.force_login(grid_a_worker)
+    html = client.get("/").content.decode()
+    listed = html[html.index('id="home-due"') : html.index("</ul>", html.index('id="home-due"'))]
+    assert listed.count("记录走访") == 5 and "逾期" in listed
+    assert "查看全部应访家庭" in html
+    # an office with several grids gets the counts, not a list
+    client.force_login(community_worker)
+    assert 'id="home-due"' not in client.get("/").content.decode()
+
+
 def test_the_household_page_shows_the_schedule_and_the_visit(client, grid_a_worker, tree):
     household = file_household(grid_a_worker, tree["grid_a"], "东门路3号")
     visit = services.visit_record(
