@@ -132,9 +132,18 @@ class CaseForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, household=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
+        if household is not None:
+            # Filed for a household (from its page or a visit): a member can be the reporter,
+            # so the case keeps who raised it and their phone from the resident file.
+            self.fields["reporter"] = forms.ModelChoiceField(
+                label=_("反映人（家庭成员）"),
+                queryset=household.members.order_by("relation", "id"),
+                required=False,
+                empty_label=_("（不是家庭成员，下面填写）"),
+            )
         self.fields["category"].choices = category_choices()
         grids = grids_for(user).order_by("path")
         self.fields["grid"].queryset = grids
@@ -156,7 +165,10 @@ class CaseForm(forms.Form):
             "title": d.get("title") or "",
             "channel": d.get("channel") or Channel.PATROL,
             "priority": d.get("priority") or Priority.NORMAL,
-            "reporter_name": "" if anonymous else d.get("reporter_name") or "",
+            "reporter": None if anonymous else d.get("reporter"),
+            "reporter_name": ""
+            if anonymous
+            else d.get("reporter_name") or (d["reporter"].name if d.get("reporter") else ""),
             "reporter_phone": "" if anonymous else d.get("reporter_phone") or "",
             "anonymous": anonymous,
             "household": d.get("household"),

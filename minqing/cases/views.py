@@ -164,6 +164,7 @@ def case_new(request):
         request.FILES if posted else None,
         user=user,
         initial=initial,
+        household=household,
     )
     if not initial.get("grid"):
         only = list(form.fields["grid"].queryset[:2])

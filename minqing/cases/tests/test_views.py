@@ -651,3 +651,22 @@ def test_the_reporter_gets_the_case_number_by_sms_when_staff_accept_it(
             "可在https://minqing.example.gov.cn/track/凭案件编号和手机号后四位查询办理进度。",
         )
     ]  # and nothing for the anonymous one
+
+
+def test_a_case_filed_from_a_household_names_a_member_as_its_reporter(
+    client, grid_a_worker, zhang_san, tree
+):
+    household = zhang_san.household
+    login(client, grid_a_worker)
+    page = client.get(f"/households/{household.pk}/").content.decode()
+    assert f"/cases/new/?household={household.pk}" in page
+    form = client.get(f"/cases/new/?household={household.pk}").context["form"]
+    assert list(form.fields["reporter"].queryset) == [zhang_san]
+    data = new_case_data(
+        tree, household=household.pk, reporter=zhang_san.pk, reporter_name="", reporter_phone=""
+    )
+    response = client.post(f"/cases/new/?household={household.pk}", data)
+    assert response.status_code == 302
+    case = Case.objects.get()
+    assert (case.reporter, case.reporter_name, case.household) == (zhang_san, "张三", household)
+    assert case.reporter_phone_last4 == zhang_san.phone[-4:]
