@@ -481,7 +481,8 @@ def case_accept(
                 public=False,
                 note="位于禁建区，已标记并提升为紧急。",
             )
-        _send_receipt(case, clean, staff=staff)
+        if staff and not case.anonymous:
+            _send_receipt(case, phone)
         if staff and register and not linked:
             case = case_act(acting_user=acting_user, case=case, action="register", now=now)
         elif told is not None:
@@ -491,13 +492,10 @@ def case_accept(
     return case
 
 
-def _send_receipt(case: Case, clean: dict, *, staff: bool) -> None:
+def _send_receipt(case: Case, phone: str) -> None:
     """件件有回音: a resident whose problem staff accepted (a call, a visit, the front desk)
     gets the case number by SMS, and where to follow it. Reports from platforms (Open311) are
-    answered by their platform; anonymous reporters get nothing."""
-    if not staff or clean.get("anonymous"):
-        return
-    phone = clean.get("reporter_phone") or (case.reporter.phone if case.reporter_id else "")
+    answered by their platform; anonymous reporters get nothing (the caller's checks)."""
     if not phone:
         return
     where = f"{settings.MINQING_PUBLIC_URL}/track/" if settings.MINQING_PUBLIC_URL else "查询页"
@@ -689,10 +687,15 @@ def _transfer(case, *, target_unit, now, event, **_):
             f"{target_unit.name}收到转办案件 {case.number}：{case.title}，请在 {_fmt(case.deadline)} 前处置。")  # fmt: skip
 
 
-def _decline(case, *, acting_user, now, **_):
+def _back_to_dispatch(case, now: datetime) -> None:
+    """No handler any more (退单, 收回, 上报): the dispatch clock starts again."""
     case.handler_user = case.handler_unit = None
     case.dispatched_at = case.handle_deadline = None
     _start_clock(case, Stage.DISPATCH, now)
+
+
+def _decline(case, *, acting_user, now, **_):
+    _back_to_dispatch(case, now)
     # Whoever dispatched it must hear of it: a community that dispatched a grid's case is not
     # among the grid's staff (and grid workers cannot dispatch again themselves).
     last = (
@@ -712,9 +715,7 @@ def _decline(case, *, acting_user, now, **_):
 def _recall(case, *, acting_user, note, now, **_):
     # Whoever had it hears that it is no longer theirs.
     had = list(_responsible(case))
-    case.handler_user = case.handler_unit = None
-    case.dispatched_at = case.handle_deadline = None
-    _start_clock(case, Stage.DISPATCH, now)
+    _back_to_dispatch(case, now)
     _notify([u for u in had if u.pk != acting_user.pk], case, NotificationKind.ASSIGNED,
             f"案件 {case.number} 已被收回，不再由您处置：{note}")  # fmt: skip
 
@@ -767,9 +768,7 @@ def _escalate(case, *, now, event, **_):
     case.status = Status.REGISTERED
     # An accepted case goes up registered: it counts as 立案 from now on.
     case.registered_at = case.registered_at or now
-    case.handler_user = case.handler_unit = None
-    case.dispatched_at = case.handle_deadline = None
-    _start_clock(case, Stage.DISPATCH, now)
+    _back_to_dispatch(case, now)
     event["to_node"] = parent
 
 

@@ -23,7 +23,7 @@ from minqing.core.models import AuditAction, AuditEntry
 from minqing.grids.models import Node
 from minqing.registry.imports.bulk import Inserter, Pipeline, defaults, instance
 from minqing.registry.imports.derive import derived_fields
-from minqing.registry.imports.validate import HAS_REGISTERED_ADDRESS, Plan, chunked
+from minqing.registry.imports.validate import Plan, chunked
 from minqing.registry.models import Household, Person, Relation, Tag, TagTarget
 from minqing.registry.services import person_derive_keys
 
@@ -286,7 +286,7 @@ class _Writer:
                 values["health"] = p.health
             if p.disability_grade:
                 values["disability_grade"] = p.disability_grade
-            if HAS_REGISTERED_ADDRESS and p.registered_address:
+            if p.registered_address:
                 values["registered_address"] = p.registered_address
             derived = self.derived.pop(id(p), None)  # pop: the memory goes as rows are written
             if derived is not None:

@@ -46,7 +46,6 @@ ERR_HOUSEHOLD_HIDDEN = _("户号“{number}”已在其他网格登记，请联�
 WARN_LEGACY = _("15位旧身份证号：已接受，并标记为旧证。")
 NOTE_IGNORED = _("工作表“{sheet}”中这些列不是台账的列，已忽略：{names}。")
 NOTE_REPEATED = _("工作表“{sheet}”中这些列与前面的列含义相同，已忽略：{names}。")
-NOTE_NO_FIELD = _("工作表“{sheet}”的“{header}”列已识别，但系统还没有这一项，该列未导入。")
 ROW_HERE = _("第 {row} 行")
 SEX_WORDS = {"M": _("男"), "F": _("女")}
 ROW_THERE = _("“{sheet}”第 {row} 行")
@@ -54,9 +53,6 @@ LIST_SEPARATOR = _("、")
 
 TAG_NEW, TAG_SKIP = "new", "skip"
 MAX_SHOWN = 500  # errors and changes listed on a page; the counts cover all of them
-
-_PERSON_FIELD_NAMES = {f.name for f in Person._meta.get_fields()}
-HAS_REGISTERED_ADDRESS = "registered_address" in _PERSON_FIELD_NAMES
 
 
 @dataclass(slots=True)
@@ -148,7 +144,7 @@ EXISTING_FIELDS = (
     "grid_id",
     "household_id",
     "created_by_id",
-    *(("registered_address",) if HAS_REGISTERED_ADDRESS else ()),
+    "registered_address",
 )
 Existing = namedtuple("Existing", EXISTING_FIELDS)
 # The same for a household on file.
@@ -314,12 +310,6 @@ class Validator:
             if sheet.repeated:
                 plan.notes.append(
                     NOTE_REPEATED.format(sheet=sheet.name, names="、".join(sheet.repeated))
-                )
-            if "registered_address" in sheet.columns and not HAS_REGISTERED_ADDRESS:
-                plan.notes.append(
-                    NOTE_NO_FIELD.format(
-                        sheet=sheet.name, header=sheet.headers["registered_address"]
-                    )
                 )
             self._read_sheet(sheet)
             sheet.rows = iter(())  # let calamine free the parsed sheet
@@ -866,7 +856,7 @@ class Validator:
                 change("party_member", person.party_member, p.party)
             if p.disability_grade is not None:
                 change("disability_grade", person.disability_grade, p.disability_grade)
-            if HAS_REGISTERED_ADDRESS and p.registered_address:
+            if p.registered_address:
                 change("registered_address", person.registered_address, p.registered_address)
             if p.grid_id != person.grid_id:
                 changes["grid"] = [self._old_grids[person.grid_id], grids[p.grid_id].name]
