@@ -299,7 +299,7 @@ def phase_raw_table(args) -> dict:
         "party_member": False,
         "name_pinyin": "",
         "name_initials": "",
-        "id_last4": "",
+        "id_last4_digest": "",
         "phone_last4": "",
         "employment": "",
         "created_at": "2026-01-01 00:00:00",

@@ -274,7 +274,9 @@ def person_out(p: Person, user) -> dict:
         "name": p.name,
         "id_number_masked": p.id_masked,
         "id_legacy": p.id_legacy,
-        "birth_date": p.birth_date,
+        # Beside id_number_masked a full birth date would give the whole ID number.
+        "birth_date": None if p.id_number else p.birth_date,
+        "birth_year": p.birth_date.year if p.birth_date else None,
         "age": p.age(),
         "sex": p.sex,
         "phone_masked": p.phone_masked,

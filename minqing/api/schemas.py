@@ -62,7 +62,11 @@ class PersonOut(Schema):
     name: str
     id_number_masked: str
     id_legacy: bool
-    birth_date: datetime.date | None
+    birth_date: datetime.date | None = Field(
+        description="Only for people with no ID number: with one, the date would fill in "
+        "id_number_masked (reveal the ID number instead)."
+    )
+    birth_year: int | None
     age: int | None
     sex: str
     phone_masked: str

@@ -29,3 +29,24 @@ def mask_note(value: str | None) -> str:
     from minqing.core.crypto import blind_index
 
     return f"（已加密·{blind_index(value)[:6]}）"
+
+
+def mask_birth_date(value) -> str:
+    """A birth date shown beside a masked ID number: its year only.
+
+    The eight characters an 18-digit mask hides (110105********002X) are exactly the birth
+    date, so a full birth date on the same page, export or audit entry would undo the mask.
+    """
+    if not value:
+        return ""
+    return f"{value.year}-**-**"
+
+
+def mask_birth_date_audited(value) -> str:
+    """A birth date as the audit log keeps it: the year and a keyed fingerprint, so an entry
+    still shows that the date changed (a corrected ID number's birth digits) without giving it."""
+    if not value:
+        return ""
+    from minqing.core.crypto import blind_index
+
+    return f"{mask_birth_date(value)}（·{blind_index('birth:' + value.isoformat())[:6]}）"

@@ -1,7 +1,10 @@
+import re
+
 from django.contrib import admin
 
-from minqing.core.admin import AuditedAdmin, ScopedAdmin
+from minqing.core.admin import AuditedAdmin, ReadOnlyScopedAdmin, ScopedAdmin
 from minqing.registry.models import Household, HouseholdNeed, Organisation, Person, Place, Tag
+from minqing.registry.selectors import text_query
 
 
 @admin.register(Tag)
@@ -19,13 +22,30 @@ class HouseholdAdmin(ScopedAdmin):
 
 
 @admin.register(Person)
-class PersonAdmin(ScopedAdmin):
-    # The admin never shows full numbers: reveal goes through the audited action on the person page.
-    list_display = ["name", "id_masked", "sex", "birth_date", "grid"]
-    search_fields = ["name", "name_pinyin", "id_last4"]
-    exclude = ["id_number", "phone"]
-    readonly_fields = ["id_masked", "phone_masked"]
-    raw_id_fields = ["grid", "household"]
+class PersonAdmin(ReadOnlyScopedAdmin):
+    """Listed for the back office, never edited here: a resident's file changes on its own
+    page, where the derived keys, the household, the visit schedule and the audit follow.
+
+    The admin never shows full numbers, nor a birth date beside a masked ID number: reveal
+    goes through the audited action on the person page."""
+
+    list_display = ["name", "id_masked", "sex", "age_years", "grid"]
+    search_fields = ["name", "name_pinyin"]
+    fields = ["name", "id_masked", "sex", "birth_shown", "phone_masked", "grid", "household"]
+    readonly_fields = fields
+
+    @admin.display(description="年龄")
+    def age_years(self, obj):
+        return obj.age()
+
+    def get_search_results(self, request, queryset, search_term):
+        """Names as configured; the last four of an ID number or phone, or a whole ID number,
+        through the people search's own condition (the numbers are stored hashed)."""
+        found, duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if re.fullmatch(r"\d{3}[\dXx]|\d{15}|\d{17}[\dXx]", term):
+            found = found | queryset.filter(text_query(term))
+        return found, duplicates
 
 
 @admin.register(Place)

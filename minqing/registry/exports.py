@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 from minqing.accounts.access import can_audit, home_node, scope_queryset, user_scope
 from minqing.core.audit import client_ip
 from minqing.core.i18n import source, source_choices
+from minqing.core.masking import mask_birth_date
 from minqing.core.models import AuditAction, AuditEntry
 from minqing.core.paging import int_param
 from minqing.core.templatetags.minqing_tags import field_label
@@ -242,10 +243,12 @@ def _age(birth: datetime.date | None, today: datetime.date) -> int | None:
 
 def person_rows(qs: QuerySet[Person], user=None) -> Iterator[list]:
     """Rows of the selector's queryset, as the list page shows them: ID and phone numbers go
-    through the model's masking functions (Person.MASKED) and never leave this function whole.
+    through the model's masking functions (Person.MASKED) and never leave this function whole,
+    nor does the birth date of a person with an ID number (it would fill in the mask).
     Plain values, not model instances: a third of the time for the same result."""
     today = timezone.localdate()
     mask_id, mask_phone = Person.MASKED["id_number"], Person.MASKED["phone"]
+    mask_birth = mask_birth_date
     rows = qs.values_list(*PERSON_FIELDS).iterator(chunk_size=CHUNK)
     for row, tags in _with_tags(rows, Person.tags.through, "person_id", user):
         (_, name, sex, birth, id_number, phone, ethnicity, relation, h_number, h_address,
@@ -253,7 +256,7 @@ def person_rows(qs: QuerySet[Person], user=None) -> Iterator[list]:
         yield [
             name,
             SEX.get(sex, ""),
-            birth,
+            mask_birth(birth) if id_number else birth,  # as Person.birth_shown
             _age(birth, today),
             mask_id(id_number),
             mask_phone(phone),

@@ -160,6 +160,8 @@ class PersonForm(ScopedForm):
                 self.instance.id_masked + "（不修改请留空）"
             )
             self.fields["id_number"].help_text = "已登记。如需更正，请输入完整的新号码。"
+            # The birth date comes from the number; prefilled, it would fill in the mask.
+            del self.fields["birth_date"]
         if self.instance.pk and self.instance.phone:
             self.initial["phone"] = ""
             self.fields["phone"].widget.attrs["placeholder"] = (

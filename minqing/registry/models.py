@@ -11,7 +11,13 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from minqing.core.fields import EncryptedTextField
-from minqing.core.masking import mask_id_number, mask_note, mask_phone
+from minqing.core.masking import (
+    mask_birth_date,
+    mask_birth_date_audited,
+    mask_id_number,
+    mask_note,
+    mask_phone,
+)
 
 
 class TagTarget(models.TextChoices):
@@ -212,9 +218,10 @@ class Person(models.Model):
     )
     note = models.TextField(_("备注"), blank=True)
     # Search keys kept by services: pinyin, initials, last four digits. Never typed by anyone.
+    # The ID number's last four are kept only as a keyed hash (registry.identity).
     name_pinyin = models.CharField(max_length=200, blank=True, editable=False)
     name_initials = models.CharField(max_length=100, blank=True, editable=False)
-    id_last4 = models.CharField(max_length=4, blank=True, editable=False, db_index=True)
+    id_last4_digest = models.CharField(max_length=16, blank=True, editable=False, db_index=True)
     phone_last4 = models.CharField(max_length=4, blank=True, editable=False, db_index=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -260,12 +267,26 @@ class Person(models.Model):
         "grid",
         "note",
     ]
-    # What the audit log keeps of the personal fields: masked numbers, a fingerprint of notes.
-    MASKED = {"id_number": mask_id_number, "phone": mask_phone, "health_note": mask_note}
+    # What the audit log keeps of the personal fields: masked numbers, the birth year, a
+    # fingerprint of notes.
+    MASKED = {
+        "id_number": mask_id_number,
+        "phone": mask_phone,
+        "health_note": mask_note,
+        "birth_date": mask_birth_date_audited,
+    }
 
     @property
     def id_masked(self) -> str:
         return mask_id_number(self.id_number)
+
+    @property
+    def birth_shown(self) -> str:
+        """The birth date as pages, exports and the API show it: the year only while an ID
+        number is on record (it would fill in the masked ID), in full when none is."""
+        if self.id_number:
+            return mask_birth_date(self.birth_date)
+        return self.birth_date.isoformat() if self.birth_date else ""
 
     @property
     def phone_masked(self) -> str:

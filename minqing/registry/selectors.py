@@ -15,11 +15,12 @@ from minqing.accounts.access import can_reveal, scope_queryset, user_scope, visi
 from minqing.core.memo import Cached, forget_on_change
 from minqing.core.paging import capped_count, count_cap
 from minqing.grids.models import Level, Node, subtree_q
-from minqing.registry.identity import id_number_q
+from minqing.registry.identity import id_last4_q, id_number_q
 from minqing.registry.models import Household, Organisation, Person, Place, Tag, TagTarget
 
 _LATIN = re.compile(r"^[a-zA-Z]+$")
 _DIGITS = re.compile(r"^\d{4}$")
+_ID_LAST4 = re.compile(r"^\d{3}[Xx]$")  # an ID number ending in the check character X
 _ID = re.compile(r"^(\d{17}[\dXx]|\d{15})$")
 # Below this many characters a query has no trigram of its own (see text_query).
 TRIGRAM = 3
@@ -158,7 +159,9 @@ def text_query(q: str, *, indexed: bool = True) -> Q:
     if _ID.match(q):
         return id_number_q(q.upper())
     if _DIGITS.match(q):
-        return Q(id_last4=q) | Q(phone_last4=q)
+        return id_last4_q(q) | Q(phone_last4=q)
+    if _ID_LAST4.match(q):
+        return id_last4_q(q)
     if _LATIN.match(q):
         return _latin(q.lower(), indexed)
     words = q.split()

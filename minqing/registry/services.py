@@ -4,6 +4,8 @@ Errors are Django ValidationErrors keyed by field, with messages the UI, the API
 share: Chinese source text, lazily translated into the request's language.
 """
 
+import re
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
@@ -16,8 +18,8 @@ from minqing.core.idnumber import IdNumberError, parse_id_number
 from minqing.core.models import AuditAction
 from minqing.core.phone import ERR_PHONE, is_valid_phone, normalise_phone
 from minqing.core.pinyin import pinyin_keys
-from minqing.grids.models import Level, Node
-from minqing.registry.identity import id_number_hash, id_number_q
+from minqing.grids.models import CODE_LENGTH, Level, Node
+from minqing.registry.identity import id_last4_digest, id_number_hash, id_number_q
 from minqing.registry.models import Household, Organisation, Person, Place, Relation
 
 ERR_REQUIRED = _("此项必填。")
@@ -135,7 +137,7 @@ def person_derive_keys(person: Person) -> None:
     """Set the keys minqing derives and nobody types: pinyin, initials, last-4 digits, ID hash."""
     person.id_number_hash = id_number_hash(person.id_number)
     person.name_pinyin, person.name_initials = pinyin_keys(person.name)
-    person.id_last4 = (person.id_number or "")[-4:]
+    person.id_last4_digest = id_last4_digest(person.id_number)
     person.phone_last4 = (person.phone or "")[-4:] if len(person.phone or "") >= 4 else ""
 
 
@@ -195,6 +197,11 @@ def person_update(*, acting_user, person: Person, data: dict, request=None) -> P
     old_tags = sorted(person.tags.values_list("name", flat=True))
     old_household = person.household
     merged = {f: getattr(person, f) for f in Person.AUDITED_FIELDS}
+    if data.get("id_number"):
+        # A corrected number brings its own birth date and sex; only values given with it
+        # are checked against it, not the ones the old number gave.
+        merged.pop("birth_date")
+        merged.pop("sex")
     merged.update(data)
     merged = person_clean(acting_user=acting_user, data=merged, instance=person)
     tags = merged.pop("tags", None)
@@ -287,17 +294,37 @@ def household_clean(*, acting_user, data: dict, instance: Household | None = Non
     return data
 
 
+def last_household_seq(grid_code: str) -> int:
+    """The highest sequence among the numbers minqing gave in a grid ("<grid code>-0001" …).
+
+    Numbers a ledger brought in are kept under the community's code (ledger_household_number),
+    so they never end up here; any other number under the grid's code is skipped, not parsed.
+    """
+    pattern = re.compile(rf"^{re.escape(grid_code)}-(\d+)$")
+    taken = Household.objects.filter(number__startswith=grid_code + "-").values_list(
+        "number", flat=True
+    )
+    return max((int(m[1]) for n in taken if (m := pattern.match(n))), default=0)
+
+
 def _next_household_number(grid: Node) -> str:
     # Lock the grid row so two servers numbering households in the same grid cannot collide.
     Node.objects.select_for_update().filter(pk=grid.pk).first()
-    last = (
-        Household.objects.filter(number__startswith=grid.code + "-")
-        .order_by("-number")
-        .values_list("number", flat=True)
-        .first()
-    )
-    seq = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-    return f"{grid.code}-{seq:04d}"
+    return f"{grid.code}-{last_household_seq(grid.code) + 1:04d}"
+
+
+def ledger_household_number(grid_code: str, number: str) -> str:
+    """The number minqing keeps for a household a ledger gives a 户号.
+
+    Offices number households within their own community (1, 2, 3 … or 001 …), so the same
+    户号 recurs across a county: it is kept under the community's code ("<community code>-001"),
+    which the grid's code begins with. A number minqing gave (what an export carries: a grid
+    code of that community, "-", a sequence) is kept as it is.
+    """
+    community = grid_code[: CODE_LENGTH[Level.COMMUNITY]]
+    if number.startswith(community):
+        return number
+    return f"{community}-{number}"
 
 
 HOUSEHOLD_FIELDS = Household.AUDITED_FIELDS

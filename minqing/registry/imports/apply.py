@@ -12,7 +12,6 @@ Records that already exist are updated through the ORM (bulk_update), as are the
 insert may meet a concurrent one (category links of existing records: ignore_conflicts).
 """
 
-import re
 from collections import defaultdict
 
 from django.utils import timezone
@@ -25,7 +24,7 @@ from minqing.registry.imports.bulk import Inserter, Pipeline, defaults, instance
 from minqing.registry.imports.derive import derived_fields
 from minqing.registry.imports.validate import Plan, chunked
 from minqing.registry.models import Household, Person, Relation, Tag, TagTarget
-from minqing.registry.services import person_derive_keys
+from minqing.registry.services import last_household_seq, person_derive_keys
 
 BATCH = 2000
 AUDIT_FIELDS = [
@@ -181,12 +180,7 @@ class _Writer:
         grids = {n.pk: n for n in Node.objects.select_for_update().filter(pk__in=grid_ids)}
         out, seq = {}, {}
         for gid in grid_ids:
-            code = grids[gid].code
-            pattern = re.compile(rf"^{re.escape(code)}-(\d+)$")
-            taken = Household.objects.filter(number__startswith=code + "-").values_list(
-                "number", flat=True
-            )
-            seq[gid] = max((int(m[1]) for n in taken if (m := pattern.match(n))), default=0)
+            seq[gid] = last_household_seq(grids[gid].code)
         for g in groups:
             seq[g.grid_id] += 1
             out[id(g)] = f"{grids[g.grid_id].code}-{seq[g.grid_id]:04d}"
@@ -306,7 +300,7 @@ class _Writer:
             shown = {
                 "name": p.name,
                 "id_number": mask_id_number(p.id_number),
-                "birth_date": p.birth_date.isoformat() if p.birth_date else None,
+                "birth_date": Person.MASKED["birth_date"](p.birth_date) or None,
                 "sex": p.sex,
                 "phone": mask_phone(p.phone),
                 "ethnicity": values["ethnicity"],

@@ -33,6 +33,7 @@ from minqing.registry.services import (
     ERR_GRID_SCOPE,
     ERR_SEX_MISMATCH,
     ERR_TWO_HEADS,
+    ledger_household_number,
 )
 
 ERR_REQUIRED_CELL = _("此项必填，不能为空。")
@@ -43,6 +44,7 @@ ERR_TAG_UNKNOWN = _("系统中没有“{name}”这个人员类别：请在预�
 ERR_HOUSEHOLD_GRID = _("同一户的成员应在同一网格（本户在“{grid}”）。")
 ERR_HOUSEHOLD_ADDRESS = _("新建家庭户须填写现住址（同一户至少一行）。")
 ERR_HOUSEHOLD_HIDDEN = _("户号“{number}”已在其他网格登记，请联系社区核实。")
+ERR_HOUSEHOLD_NUMBER_LONG = _("户号过长：连同社区编码最多 30 个字符（户号本身最多 17 个）。")
 WARN_LEGACY = _("15位旧身份证号：已接受，并标记为旧证。")
 NOTE_IGNORED = _("工作表“{sheet}”中这些列不是台账的列，已忽略：{names}。")
 NOTE_REPEATED = _("工作表“{sheet}”中这些列与前面的列含义相同，已忽略：{names}。")
@@ -148,6 +150,7 @@ EXISTING_FIELDS = (
 )
 Existing = namedtuple("Existing", EXISTING_FIELDS)
 # The same for a household on file.
+NUMBER_MAX = Household._meta.get_field("number").max_length
 ExistingHousehold = namedtuple(
     "ExistingHousehold", ["pk", "number", "address", "grid_id", "head_name"]
 )
@@ -165,6 +168,7 @@ class HouseholdPlan:
     __slots__ = (
         "key",
         "number",
+        "ledger_number",
         "grid_id",
         "address",
         "head_name",
@@ -179,7 +183,8 @@ class HouseholdPlan:
 
     def __init__(self, key):
         self.key = key
-        self.number = ""
+        self.number = ""  # as minqing keeps it: services.ledger_household_number
+        self.ledger_number = ""  # the 户号 as the file gives it
         self.grid_id = None
         self.address = ""
         self.head_name = ""  # the head's name once written (Household.head_name)
@@ -613,7 +618,10 @@ class Validator:
             if p.grid_id is None:
                 continue
             if p.hh_number:
-                key = ("number", p.hh_number)
+                # A 户号 is numbered within its community: the same one elsewhere in the
+                # county (or elsewhere in this file) is another household.
+                code = self.plan.grids[p.grid_id].code
+                key = ("number", ledger_household_number(code, p.hh_number))
             elif p.head_name:
                 # Ledgers often write the address on the head's row only: members inherit it.
                 who = (p.grid_id, p.head_name)
@@ -627,7 +635,10 @@ class Validator:
             group = groups.get(key)
             if group is None:
                 group = groups[key] = HouseholdPlan(key)
-                group.number = p.hh_number
+                if p.hh_number:
+                    group.number, group.ledger_number = key[1], p.hh_number
+                    if len(group.number) > NUMBER_MAX:
+                        self.error(p, "household_number", p.hh_number, ERR_HOUSEHOLD_NUMBER_LONG)
             group.rows.append(p)
             p.group = group
         if not groups:
@@ -688,6 +699,17 @@ class Validator:
             for values in Household.objects.filter(number__in=chunk).values_list(*HOUSEHOLD_FIELDS):
                 h = ExistingHousehold._make(values)
                 by_number[h.number] = h
+        # Households an earlier import filed under the bare 户号, before numbers were kept
+        # under the community's code: found again in the same community only.
+        bare = {g.ledger_number for g in groups if g.number and g.number not in by_number}
+        by_bare = {}
+        for chunk in chunked(sorted(bare)):
+            rows = Household.objects.filter(number__in=chunk).values_list(
+                *HOUSEHOLD_FIELDS, "grid__code"
+            )
+            for *values, grid_code in rows:
+                h = ExistingHousehold._make(values)
+                by_bare[ledger_household_number(grid_code, h.number)] = h
         member_hh_ids = {
             p.existing.household_id
             for g in groups
@@ -712,14 +734,14 @@ class Validator:
                 by_place[(h.grid_id, h.address)].append(h)
         for g in groups:
             if g.number:
-                h = by_number.get(g.number)
+                h = by_number.get(g.number) or by_bare.get(g.number)
                 if h is not None and visible is not None and h.grid_id not in visible:
                     for p in g.rows:
                         self.error(
                             p,
                             "household_number",
                             g.number,
-                            ERR_HOUSEHOLD_HIDDEN.format(number=g.number),
+                            ERR_HOUSEHOLD_HIDDEN.format(number=g.ledger_number),
                         )
                     continue
                 g.existing = h
@@ -840,7 +862,9 @@ class Validator:
                     ]
 
             change("name", person.name, p.name)
-            change("birth_date", person.birth_date, p.birth_date)
+            change(
+                "birth_date", person.birth_date, p.birth_date, masked=Person.MASKED["birth_date"]
+            )
             change("sex", person.sex, p.sex)
             if person.id_legacy != p.legacy:
                 changes["id_legacy"] = [person.id_legacy, p.legacy]

@@ -127,7 +127,7 @@ def test_people_export_has_chinese_headers_masked_numbers_and_a_stamp(
     assert got["姓名"] == "张三" and got["性别"] == "男" and got["与户主关系"] == "户主"
     assert got["公民身份号码"] == "330188********0039"
     assert got["联系电话"] == "138****5678"
-    assert got["出生日期"].date() == datetime.date(1960, 5, 4)
+    assert got["出生日期"] == "1960-**-**"  # the date is the masked middle of the ID
     assert got["年龄"] == zhang_san.age()
     assert got["现住址"] == "人民路1号1幢101室" and got["所属网格"] == "东门社区第1网格"
     text = all_text(ws)

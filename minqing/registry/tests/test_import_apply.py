@@ -10,7 +10,7 @@ from minqing.core.idnumber import make_id_number
 from minqing.core.models import AuditAction, AuditEntry, ImportBatch, ImportStatus
 from minqing.core.phone import ERR_PHONE
 from minqing.registry import services
-from minqing.registry.identity import id_number_hash, id_number_q
+from minqing.registry.identity import id_last4_digest, id_number_hash, id_number_q
 from minqing.registry.imports import apply, bulk
 from minqing.registry.models import Household, Person
 from minqing.registry.tests.test_import_support import (
@@ -56,7 +56,7 @@ def test_people_households_and_categories_are_written(grid_a_worker, tree):
     )
     # Derived keys, as services set them: pinyin, initials, last four digits, ID hash.
     assert "wangjianguo" in wang.name_pinyin and wang.phone_last4 == "5678"
-    assert wang.id_last4 == valid_id(1)[-4:]
+    assert wang.id_last4_digest == id_last4_digest(valid_id(1))
     household = wang.household
     assert household.number == f"{GRID_A}-0001"
     assert (household.head_name, household.member_count, household.address) == (
@@ -310,7 +310,7 @@ def test_a_person_moves_to_the_household_the_ledger_names(grid_a_worker, tree):
     assert row.changes["relation"] == ["child", "head"]
     run(grid_a_worker, xlsx(HEADERS, rows))
     xiaoming = Person.objects.get(name="王小明")
-    assert xiaoming.household.number == "H-NEW" and xiaoming.relation == "head"
+    assert xiaoming.household.number == "330188001001-H-NEW" and xiaoming.relation == "head"
     first.refresh_from_db()
     assert first.member_count == 2
 

@@ -82,7 +82,9 @@ def test_a_ledger_with_variant_headers_imports_every_column(grid_a_worker, tree)
         "13812345678",
     )
     assert person.note == "腿脚不便"
-    assert person.household.number == "H-001" and person.household.address == "人民路8号"
+    assert (
+        person.household.number == "330188001001-H-001" and person.household.address == "人民路8号"
+    )
     assert [t.name for t in person.tags.all()] == ["残疾"]
 
 

@@ -3,7 +3,7 @@
 Rotation: put the new key first (`MINQING_DATA_KEYS=new:…,old:…`), restart the app servers,
 run this command (idempotent; safe to re-run after an interruption, and while the app runs:
 each batch locks its rows), then drop the old key. `--reindex` recomputes the ID-number
-hashes after MINQING_INDEX_KEY was changed.
+hashes (whole number and last four) after MINQING_INDEX_KEY was changed.
 """
 
 from django.apps import apps
@@ -12,6 +12,7 @@ from django.db import connection, transaction
 
 from minqing.core import crypto
 from minqing.core.fields import EncryptedTextField
+from minqing.registry.identity import id_last4_digest
 
 BATCH = 1000
 
@@ -49,7 +50,8 @@ class Command(BaseCommand):
                                 r.id_number_hash = (
                                     crypto.blind_index(r.id_number) if r.id_number else None
                                 )
-                            names.append("id_number_hash")
+                                r.id_last4_digest = id_last4_digest(r.id_number)
+                            names += ["id_number_hash", "id_last4_digest"]
                         model.objects.bulk_update(
                             rows, names
                         )  # saving encrypts with the current key

@@ -28,6 +28,7 @@ from minqing.core.idnumber import make_id_number
 from minqing.core.pinyin import pinyin_keys
 from minqing.grids.models import Level, Node
 from minqing.registry import demo_names as W
+from minqing.registry.identity import id_last4_digest
 from minqing.registry.models import (
     Household,
     HouseholdNeed,
@@ -565,7 +566,7 @@ class Command(BaseCommand):
             grid=grid,
             name_pinyin=full,
             name_initials=initials,
-            id_last4=number[-4:],
+            id_last4_digest=id_last4_digest(number),
             phone_last4=phone[-4:] if phone else "",
         )
         return person, tags
