@@ -78,4 +78,5 @@ for _kind in reg.SIMPLE:
         path(f"{_kind}/<int:pk>/", reg.simple_detail, {"kind": _kind}),
         path(f"{_kind}/<int:pk>/edit/", reg.simple_edit, {"kind": _kind}),
         path(f"{_kind}/<int:pk>/delete/", reg.simple_delete, {"kind": _kind}),
+        path(f"{_kind}/<int:pk>/reveal/", reg.simple_reveal, {"kind": _kind}),
     ]

@@ -650,10 +650,28 @@ def _record_router(model, tag: str) -> Router:
             acting_user=request.user,
             model=model,
             instance=_get(request, pk),
-            data=_data(request, payload.dict()),
+            # Left out, a field keeps its value: a client that read phone_masked does not
+            # clear the phone by not sending it.
+            data=_data(request, payload.dict(exclude_unset=True)),
             request=request,
         )
         return record_out(obj)
+
+    @router.post(
+        "/{int:pk}/reveal",
+        response={200: RevealOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},
+        operation_id=f"{tag}_reveal",
+        summary="The contact's full phone number, with a reason; audited",
+    )
+    def record_reveal(request, pk: int, payload: RevealIn):
+        value = services.record_reveal(
+            acting_user=request.user,
+            obj=_get(request, pk),
+            field=payload.field,
+            reason=payload.reason,
+            request=request,
+        )
+        return {"field": payload.field, "value": value}
 
     @router.delete(
         "/{int:pk}",

@@ -35,6 +35,7 @@ from minqing.registry.models import (
     Housing,
     OrgKind,
     Person,
+    Place,
     PlaceKind,
     Relation,
     Residence,
@@ -391,12 +392,13 @@ SIMPLE_COLUMNS = [
 
 
 def simple_rows(qs: QuerySet, kinds: dict) -> Iterator[list]:
-    # A place's or an organisation's phone is its contact number, shown in full on its page.
+    # The contact's phone, masked as on the record's page (GridRecord.phone_masked).
+    mask = Place.MASKED["phone"]
     fields = ("name", "kind", "address", "grid__name", "contact", "phone", "note")
     for name, kind, address, grid, contact, phone, note in qs.values_list(*fields).iterator(
         chunk_size=CHUNK
     ):
-        yield [name, kinds.get(kind, ""), address, grid, contact, phone, note]
+        yield [name, kinds.get(kind, ""), address, grid, contact, mask(phone), note]
 
 
 def simple_export(request, kind: str) -> Export:

@@ -184,7 +184,27 @@ class PersonForm(ScopedForm):
         return data
 
 
-class PlaceForm(ScopedForm):
+class MaskedPhoneForm(ScopedForm):
+    """A stored phone is not put in the form (it would show in full): the field is left empty
+    with the masked number as its hint, and left empty it keeps what is stored."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["phone"].widget.attrs.update({"inputmode": "tel"})
+        if self.instance.pk and self.instance.phone:
+            self.initial["phone"] = ""
+            self.fields["phone"].widget.attrs["placeholder"] = (
+                self.instance.phone_masked + "（不修改请留空）"
+            )
+
+    def service_data(self) -> dict:
+        data = dict(self.cleaned_data)
+        if self.instance.pk and not data.get("phone"):
+            data.pop("phone", None)
+        return data
+
+
+class PlaceForm(MaskedPhoneForm):
     service_clean = services.simple_record_clean
 
     class Meta:
@@ -193,7 +213,7 @@ class PlaceForm(ScopedForm):
         widgets = {"note": forms.Textarea(attrs={"rows": 2})}
 
 
-class OrganisationForm(ScopedForm):
+class OrganisationForm(MaskedPhoneForm):
     service_clean = services.simple_record_clean
 
     class Meta:

@@ -374,6 +374,11 @@ class GridRecord(models.Model):
     AUDITED_FIELDS = ["kind", "name", "address", "grid", "contact", "phone", "note"]
     MASKED = {"phone": mask_phone}
 
+    @property
+    def phone_masked(self) -> str:
+        """The contact's phone, usually a person's own mobile: masked as residents' are."""
+        return mask_phone(self.phone)
+
 
 class Place(GridRecord):
     kind = models.CharField(_("类型"), max_length=10, choices=PlaceKind.choices)

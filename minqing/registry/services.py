@@ -248,14 +248,22 @@ def person_delete(*, acting_user, person: Person, request=None) -> None:
     _household_refresh(household)
 
 
+# What may be revealed, per kind of record: field → its label in the audit entry.
 REVEALABLE = {"id_number": "公民身份号码", "phone": "联系电话"}
+REVEALABLE_BY_MODEL = {
+    Person: REVEALABLE,
+    Place: {"phone": "联系电话"},
+    Organisation: {"phone": "联系电话"},
+}
 
 
-def person_reveal(*, acting_user, person: Person, field: str, reason: str, request=None) -> str:
-    """Return one full sensitive value, writing who looked, when and why."""
+def record_reveal(*, acting_user, obj, field: str, reason: str, request=None) -> str:
+    """Return one full sensitive value of a person, place or organisation, writing who looked,
+    when and why."""
     if not can_reveal(acting_user):
         raise PermissionDenied(ERR_REVEAL_DENIED)
-    if field not in REVEALABLE:
+    revealable = REVEALABLE_BY_MODEL[type(obj)]
+    if field not in revealable:
         raise ValidationError({"field": ERR_REVEAL_FIELD})
     reason = (reason or "").strip()
     if not reason:
@@ -263,13 +271,19 @@ def person_reveal(*, acting_user, person: Person, field: str, reason: str, reque
     audit_log(
         actor=acting_user,
         action=AuditAction.REVEAL,
-        obj=person,
-        changes={"field": [REVEALABLE[field], None]},
+        obj=obj,
+        changes={"field": [revealable[field], None]},
         reason=reason,
         request=request,
-        node=person.grid,
+        node=obj.grid,
     )
-    return getattr(person, field) or ""
+    return getattr(obj, field) or ""
+
+
+def person_reveal(*, acting_user, person: Person, field: str, reason: str, request=None) -> str:
+    return record_reveal(
+        acting_user=acting_user, obj=person, field=field, reason=reason, request=request
+    )
 
 
 # ---------------------------------------------------------------- households

@@ -215,12 +215,16 @@ def person_delete(request, pk: int):
 @login_required
 @require_POST
 def person_reveal(request, pk: int):
-    person = get_scoped_or_404(request.user, Person.objects.all(), pk=pk)
+    return _reveal(request, get_scoped_or_404(request.user, Person.objects.all(), pk=pk))
+
+
+def _reveal(request, obj):
+    """The reveal form's answer (HTMX): the full value in place of the masked one."""
     field = request.POST.get("field", "")
     try:
-        value = services.person_reveal(
+        value = services.record_reveal(
             acting_user=request.user,
-            person=person,
+            obj=obj,
             field=field,
             reason=request.POST.get("reason", ""),
             request=request,
@@ -420,8 +424,16 @@ def simple_detail(request, kind: str, pk: int):
             "base": kind,
             "history": history_for(obj)[:50],
             "can_edit": can_edit_registry(request.user),
+            "can_reveal": can_reveal(request.user),
         },
     )
+
+
+@login_required
+@require_POST
+def simple_reveal(request, kind: str, pk: int):
+    obj = get_scoped_or_404(request.user, SIMPLE[kind][0].objects.select_related("grid"), pk=pk)
+    return _reveal(request, obj)
 
 
 @login_required
