@@ -44,6 +44,11 @@ class MatterOut(Schema):
     opinion_note: str
     case_number: str | None
     case_status: str | None
+    answer_by: datetime.datetime = Field(
+        description="答复期限: the end of the 7th working day after the reception day"
+    )
+    answer_state: str = Field(description="answered, answered_late, pending or overdue")
+    answer_label: str
 
 
 class DayDetailOut(DayOut):
@@ -107,6 +112,9 @@ def matter_out(m: ReceptionMatter) -> dict:
         "opinion_note": m.opinion_note,
         "case_number": m.case.number if m.case_id else None,
         "case_status": m.case.status if m.case_id else None,
+        "answer_by": reception.answer_by(m.day),
+        "answer_state": (state := reception.answer_state(m)).value,
+        "answer_label": str(state.label),
     }
 
 

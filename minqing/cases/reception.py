@@ -13,7 +13,7 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, TextChoices
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -33,6 +33,7 @@ from minqing.core.forms import clean_text as _text
 from minqing.core.masking import mask_phone
 from minqing.core.models import AuditAction
 from minqing.core.phone import ERR_PHONE, is_valid_phone, normalise_phone
+from minqing.core.workdays import WORKDAY_END, add_working_days, deadline_after
 from minqing.grids.models import Level, Node, subtree_q
 from minqing.registry.services import PermissionDenied
 
@@ -47,6 +48,10 @@ ERR_SOLVED = _("当场解决的事项已办结，无需转为案件。")
 ERR_CONVERTED = _("该事项已转为案件 {number}。")
 ERR_GRID = _("请选择本社区内、您管辖范围内的网格。")
 ERR_NO_GRID = _("本社区没有您管辖的网格，无法转为案件。")
+
+# 答复期限: every matter of a reception day is answered within 7 working days of that day,
+# whether it is solved on the spot, filed as a case at once, or filed days later.
+ANSWER_WORKING_DAYS = 7
 
 # The category a reception matter is filed under unless the receiver picks another.
 DEFAULT_CATEGORY = "07"  # 社区事务
@@ -114,6 +119,57 @@ def categories() -> QuerySet[Category]:
 
 def default_category() -> Category | None:
     return categories().filter(code=DEFAULT_CATEGORY).first() or categories().first()
+
+
+def answer_by(day: ReceptionDay) -> datetime.datetime:
+    """The end of the 7th working day after the reception day (core.workdays calendar)."""
+    noon = timezone.make_aware(datetime.datetime.combine(day.date, datetime.time(12)))
+    return deadline_after(noon, days=ANSWER_WORKING_DAYS)
+
+
+class Answer(TextChoices):
+    """Where a matter stands against its 答复期限."""
+
+    ANSWERED = "answered", _("已按期答复")
+    ANSWERED_LATE = "answered_late", _("逾期答复")
+    PENDING = "pending", _("待答复")
+    OVERDUE = "overdue", _("逾期未答复")
+
+
+def answer_state(matter: ReceptionMatter, *, now: datetime.datetime | None = None) -> Answer:
+    """Solved on the spot, or its case closed (or cancelled with a reason) by the answer date;
+    otherwise pending until that date and overdue after it, filed as a case or not."""
+    due = answer_by(matter.day)
+    if matter.opinion == OpinionKind.SOLVED:
+        return Answer.ANSWERED
+    closed = matter.case.closed_at if matter.case_id else None
+    if closed is not None:
+        return Answer.ANSWERED if closed <= due else Answer.ANSWERED_LATE
+    return Answer.OVERDUE if (now or timezone.now()) > due else Answer.PENDING
+
+
+def last_overdue_day(now: datetime.datetime | None = None) -> datetime.date:
+    """The latest reception day whose answer date has passed (answer_by < now)."""
+    local = timezone.localtime(now or timezone.now())
+    # The last day whose working day has ended: today once work is over, else yesterday.
+    ended = local.date() if local.time() > WORKDAY_END else local.date() - datetime.timedelta(1)
+    day = ended
+    while add_working_days(day, ANSWER_WORKING_DAYS) > ended:
+        day -= datetime.timedelta(days=1)
+    return day
+
+
+def unanswered_q(prefix: str = "") -> Q:
+    """Matters (prefix "matters__": days with matters) not solved on the spot whose case, if
+    any, is not closed."""
+    return ~Q(**{f"{prefix}opinion": OpinionKind.SOLVED}) & (
+        Q(**{f"{prefix}case__isnull": True}) | Q(**{f"{prefix}case__closed_at__isnull": True})
+    )
+
+
+def overdue_matters_q(now: datetime.datetime | None = None) -> Q:
+    """Matters answer_state calls OVERDUE, as a query condition."""
+    return Q(day__date__lte=last_overdue_day(now)) & unanswered_q()
 
 
 def can_register(day: ReceptionDay, today: datetime.date | None = None) -> bool:
@@ -232,7 +288,9 @@ def reception_matter_to_case(
     The case is filed in `grid` (a grid of the day's community in the user's scope; the first
     one when not given), under `category` (社区事务 when not given), with the visitor as the
     reporter. Under 限期办理 and 提交班子会议 the receiver handles it at once (自行处置), so the
-    7-working-day handle clock starts now; a 转办 matter stays registered for the transfer.
+    handle clock starts now; a 转办 matter stays registered for the transfer. Either way the
+    clock runs out no later than the matter's answer date (answer_by): a matter filed days
+    after the reception day does not get 7 more working days.
     """
     # Lock the matter: two clicks (or two receivers) must not file two cases.
     matter = (
@@ -274,6 +332,7 @@ def reception_matter_to_case(
     )
     if matter.opinion in HANDLED_HERE and services.can_act(acting_user, case, "take"):
         case = services.case_act(acting_user=acting_user, case=case, action="take", now=now)
+    services.cap_deadline(case, answer_by(day), now=now or timezone.now())
     matter.case = case
     matter.save(update_fields=["case"])
     return case

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -46,7 +46,15 @@ def _values(request, fields) -> dict[str, str]:
 def day_list(request):
     qs = (
         reception.reception_days_for(request.user)
-        .annotate(matter_count=Count("matters"), case_count=Count("matters__case"))
+        .annotate(
+            matter_count=Count("matters"),
+            case_count=Count("matters__case"),
+            overdue_count=Count(
+                "matters",
+                filter=Q(date__lte=reception.last_overdue_day())
+                & reception.unanswered_q("matters__"),
+            ),
+        )
         .order_by("-date", "-id")
     )
     return render(
@@ -94,8 +102,10 @@ def _detail(request, day, *, values=None, errors=None, status=200):
     grids = list(reception.grids_for(request.user, day))
     default = reception.default_category()
     matters = list(day.matters.select_related("case"))
+    now = timezone.now()
     for m in matters:
         m.phone_masked = mask_phone(m.visitor_phone)
+        m.answer = reception.answer_state(m, now=now)
     return render(
         request,
         "cases/reception_detail.html",
@@ -107,6 +117,8 @@ def _detail(request, day, *, values=None, errors=None, status=200):
             "default_category": default.code if default else "",
             "opinions": OpinionKind.choices,
             "solved": OpinionKind.SOLVED,
+            "answer_by": reception.answer_by(day),
+            "late_states": (reception.Answer.OVERDUE, reception.Answer.ANSWERED_LATE),
             "can_register": reception.can_register(day, today),
             "values": values or {},
             "errors": errors or {},
@@ -171,13 +183,17 @@ EXPORT_COLUMNS = [
     Column("处理说明", 30),
     Column("案件编号", 18),
     Column("案件状态", 10),
+    Column("答复期限", 12),
+    Column("答复情况", 12),
 ]
 
 
 def _export_rows(day):
     # The register is an official Chinese document: its labels stay Chinese in the English UI.
     opinions, statuses = source_choices(OpinionKind), source_choices(Status)
-    for i, m in enumerate(day.matters.select_related("case"), start=1):
+    answers = source_choices(reception.Answer)
+    due = timezone.localtime(reception.answer_by(day)).date()
+    for i, m in enumerate(day.matters.select_related("case", "day"), start=1):
         yield [
             i,
             m.visitor_name,
@@ -187,6 +203,8 @@ def _export_rows(day):
             m.opinion_note,
             m.case.number if m.case_id else "",
             statuses.get(m.case.status, m.case.status) if m.case_id else "",
+            due,
+            answers[reception.answer_state(m)],
         ]
 
 

@@ -193,6 +193,23 @@ def _set_reminder(case: Case, now: datetime) -> None:
     case.next_check_at = max(case.remind_at, now)
 
 
+def cap_deadline(case: Case, latest: datetime, *, now: datetime) -> None:
+    """Bring the running stage's deadline forward to `latest` when it would end after it (a
+    reception matter's answer date), with its 催办 point; saved at once."""
+    if case.deadline is None or case.deadline <= latest:
+        return
+    case.deadline = latest
+    if case.handle_deadline is not None and case.handle_deadline > latest:
+        case.handle_deadline = latest
+    _set_reminder(case, now)
+    case.save(
+        update_fields=[
+            "deadline", "handle_deadline", "remind_at", "reminded", "overdue_notified",
+            "auto_escalated_at", "next_check_at",
+        ]
+    )  # fmt: skip
+
+
 def _stop_clock(case: Case) -> None:
     case.stage = ""
     case.deadline = case.remind_at = case.next_check_at = None
