@@ -1,5 +1,6 @@
-"""Demo visits: each household's last visit somewhere in its cycle, so the due lists look like
-a working county (most households on schedule, some due this week, some overdue); and two
+"""Demo visits: a year of them, about a cycle apart with a missed cycle now and then, each
+household's last visit somewhere in its cycle, so the due lists look like a working county
+(most households on schedule, some due this week, some overdue); and two
 campaigns (走访活动): this year's 重阳节 visits to the street's 80+ and lone elderly, closed and
 mostly done, and an open 寒潮 visit round in the first community with partial progress."""
 
@@ -27,6 +28,8 @@ SEEN = [
     "反映小区停车难，已记录。",
 ]
 CHUNK = 5000
+YEAR = 365  # days of visit history the demo county has
+MISSED_CYCLE = 0.1  # the share of cycles in that year that passed without a visit
 MODES = [VisitMode.HOME] * 6 + [VisitMode.PHONE] * 3 + [VisitMode.MEETING]
 
 
@@ -61,34 +64,40 @@ def _seed_past_visits(*, rng: random.Random, now: dt.datetime) -> dict:
         schedules = {}
         for i in range(0, len(ids), CHUNK):  # SQLite limits the variables of one statement
             schedules.update(schedules_compute(ids[i : i + CHUNK], today=now.date()))
-        visits, visitor_rows = [], []
+        visits, visitor_rows, reached = [], [], 0
         for pk, grid_id, _c in households:
             vc = schedules[pk].visit_class
             if vc is None or rng.random() < 0.04:
                 continue  # a few households nobody has reached yet
+            reached += 1
             cycle = max(7.0, vc.approx_days)
-            # Mostly inside the cycle; about one in eight a little past it (overdue).
+            # The last visit mostly inside the cycle; about one in eight a little past it
+            # (overdue). Before it, a year of visits about a cycle apart, with the gaps of a
+            # real year: now and then a cycle missed, never before the file was opened.
             back = rng.uniform(0.05, 1.15) * cycle
-            at = now - dt.timedelta(days=back, hours=rng.randint(0, 8))
-            at = at.replace(hour=rng.randint(9, 17), minute=rng.choice([0, 15, 30, 45]))
-            visits.append(
-                Visit(
-                    household_id=pk,
-                    grid_id=grid_id,
-                    visited_at=at,
-                    mode=rng.choice(MODES),
-                    seen=rng.choice(SEEN),
-                    created_by_id=workers.get(grid_id),
-                    created_at=at,
+            first = max(now - dt.timedelta(days=YEAR), created[pk])
+            while (day := now - dt.timedelta(days=back)) >= first:
+                at = min(_at(timezone.localtime(day).date(), rng), now - dt.timedelta(hours=1))
+                visits.append(
+                    Visit(
+                        household_id=pk,
+                        grid_id=grid_id,
+                        visited_at=at,
+                        mode=rng.choice(MODES),
+                        seen=rng.choice(SEEN),
+                        created_by_id=workers.get(grid_id),
+                        created_at=at,
+                    )
                 )
-            )
+                missed = 2 if rng.random() < MISSED_CYCLE else 1
+                back += cycle * missed * rng.uniform(0.75, 1.1)
         Visit.objects.bulk_create(visits, batch_size=2000)
         through = Visit.visitors.through
         for v in Visit.objects.filter(created_by__isnull=False).values_list("pk", "created_by_id"):
             visitor_rows.append(through(visit_id=v[0], user_id=v[1]))
         through.objects.bulk_create(visitor_rows, batch_size=5000)
     counts = visit_states_refresh()
-    return {"visits": len(visits), "skipped": False, **counts}
+    return {"visits": len(visits), "households_visited": reached, "skipped": False, **counts}
 
 
 # --- campaigns -------------------------------------------------------------------------------
