@@ -364,6 +364,21 @@ def _due_tuple(row: tuple, today: datetime.date) -> dict:
     return _due_row(state, today)
 
 
+def _linked_due_row(row, today: datetime.date) -> dict:
+    """_due_row of a selectors.linked_due_rows row."""
+    h, vc = row.household, row.visit_class
+    state = SimpleNamespace(
+        household=SimpleNamespace(
+            pk=h.pk, number=h.number, address=h.address, head_name=h.head_name
+        ),
+        grid=SimpleNamespace(code=h.grid_code, name=h.grid_name),
+        visit_class=SimpleNamespace(code=vc.code, name=vc.name),
+        last_visit_at=row.last_visit_at,
+        next_due=row.next_due,
+    )
+    return _due_row(state, today)
+
+
 def visit_row(v: Visit) -> dict:
     return {
         "id": v.pk,
@@ -546,8 +561,12 @@ def due_list(request, f: Query[DueFilter]):
         if len(only) == 1:
             grid = only[0]
     if grid is None and not only:
-        # No grid of their own (a cadre): the households linked to them personally.
-        qs = selectors.linked_due_for(user, today=today, within=within)
+        # No grid of their own (a cadre): what they owe the households linked to them, by
+        # their own duties' and pairings' rhythm (not nearest first: they lie anywhere).
+        rows = selectors.linked_due_rows(user, today=today, within=within)
+        if f.when in selectors.DUE_WHEN:
+            rows = [r for r in rows if selectors.due_when(f.when, r.next_due, today)]
+        return _page(rows, f, lambda r: _linked_due_row(r, today), today=today, nearest_first=False)
     elif not here:
         start = (f.page - 1) * f.page_size
         rows, count = selectors.due_page(

@@ -239,7 +239,8 @@ def programmes() -> QuerySet[Programme]:
 # --- contacts --------------------------------------------------------------------------------
 
 
-def _household_of(p: Pairing) -> int | None:
+def household_of(p: Pairing) -> int | None:
+    """The household a pairing's target lives in (None for a school, a community …)."""
     if p.household_id:
         return p.household_id
     if p.person_id:
@@ -277,7 +278,7 @@ def contacts_by_pairing(
             users[pid].add(uid)
         by_household: dict[int, list[Pairing]] = defaultdict(list)
         for p in chunk:
-            hid = _household_of(p)
+            hid = household_of(p)
             if hid and users[p.pk]:
                 by_household[hid].append(p)
         if not by_household:

@@ -603,3 +603,81 @@ def linked_household_ids(user):
         Q(pk__in=links.filter(kind=LinkKind.HOUSEHOLD).values("household_id"))
         | Q(pk__in=links.filter(kind=LinkKind.TARGET).values("person__household_id"))
     ).values("pk")
+
+
+@dataclass(frozen=True)
+class LinkDue:
+    """When a contact duty next asks its holder to visit one linked household."""
+
+    household_id: int
+    due: dt.date
+    every: int  # the rule's "a visit every k months"
+    last_visit: dt.datetime | None  # the holder's own last visit there
+
+
+def _month_end(year: int, month: int, shift: int) -> dt.date:
+    n = year * 12 + month - 1 + shift
+    y, m = n // 12, n % 12 + 1
+    return dt.date(y, m, calendar.monthrange(y, m)[1])
+
+
+def link_visit_dues(user, *, today: dt.date | None = None) -> list[LinkDue]:
+    """The user's own next visit to each household their duties link them to today (联系户,
+    and a service target's household), for rules that ask for visits.
+
+    The compliance report counts a link visited in a month when the holder went there within
+    the rule's window of k months ending with that month. So after the holder's last visit,
+    in month L, the next one is due by the end of month L + k; never visited, by the end of
+    the k-th month from the link's start (its own month counting as the first). Someone else's
+    visit — the grid worker's — does not do the holder's duty.
+    """
+    today = today or timezone.localdate()
+    links = (
+        DutyLink.objects.filter(
+            holder__user=user,
+            holder__active_from__lte=today,
+            started_on__lte=today,
+            kind__in=(LinkKind.HOUSEHOLD, LinkKind.TARGET),
+            holder__rule__visit_every_months__gt=0,
+        )
+        .filter(
+            Q(holder__active_to__isnull=True) | Q(holder__active_to__gte=today),
+            Q(ended_on__isnull=True) | Q(ended_on__gte=today),
+        )
+        .values_list(
+            "kind",
+            "household_id",
+            "person__household_id",
+            "started_on",
+            "holder__active_from",
+            "holder__rule__visit_every_months",
+        )
+    )
+    # Per household the most demanding link: the shortest rhythm, then the earliest start.
+    wanted: dict[int, tuple[int, dt.date]] = {}
+    for kind, household_id, target_household, started, active_from, every in links:
+        hh = household_id if kind == LinkKind.HOUSEHOLD else target_household
+        if hh is None:
+            continue  # a service target with no household on file
+        start = max(started, active_from)
+        wanted[hh] = min(wanted.get(hh, (every, start)), (every, start))
+    if not wanted:
+        return []
+    from minqing.visits.models import Visit
+
+    last = dict(
+        Visit.visitors.through.objects.filter(user=user, visit__household_id__in=list(wanted))
+        .values("visit__household_id")
+        .annotate(at=Max("visit__visited_at"))
+        .values_list("visit__household_id", "at")
+    )
+    out = []
+    for hh, (every, start) in wanted.items():
+        at = last.get(hh)
+        if at is not None and timezone.localtime(at).date() >= start:
+            seen = timezone.localtime(at).date()
+            due = _month_end(seen.year, seen.month, every)
+        else:
+            due = _month_end(start.year, start.month, every - 1)
+        out.append(LinkDue(household_id=hh, due=due, every=every, last_visit=at))
+    return out

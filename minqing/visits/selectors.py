@@ -115,19 +115,54 @@ DUE_PAGE_FIELDS = (
 )
 
 
-def linked_due_for(user, *, today: dt.date | None = None, within: int = 0):
-    """Due households the user reaches only through a personal link (a cadre's paired or
-    duty-linked households, accounts.links), overdue first."""
-    from minqing.accounts.links import linked_households_q
+def linked_due_rows(user, *, today: dt.date | None = None, within: int = 0) -> "list[DueRow]":
+    """What a cadre with no grid of their own owes the households linked to them personally:
+    each household's next visit by the cadre's own rhythm — a contact duty's (a visit every k
+    months, duties.selectors.link_visit_dues) or a pairing programme's (assistance's due
+    contacts) — not the grid team's schedule, which a grid worker's visit moves on without
+    doing the cadre's duty. The most pressing obligation per household, due by today +
+    `within`; overdue first."""
+    from minqing.assistance.selectors import due_rows as pairing_dues
+    from minqing.assistance.selectors import household_of
+    from minqing.duties.selectors import link_visit_dues
+    from minqing.registry.models import Household
 
     today = today or timezone.localdate()
-    return (
-        HouseholdVisitState.objects.filter(linked_households_q(user, "household"))
-        .filter(next_due__lte=today + dt.timedelta(days=within))
-        .select_related("household", "household__building", "visit_class", "grid")
-        .defer(*DUE_DEFERRED)
-        .order_by("next_due", "household__address", "household_id")
+    horizon = today + dt.timedelta(days=within)
+    best: dict[int, tuple[dt.date, tuple[str, str], dt.datetime | None]] = {}
+
+    def owe(household_id, due, label, last):
+        if due <= horizon and (household_id not in best or due < best[household_id][0]):
+            best[household_id] = (due, label, last)
+
+    for d in link_visit_dues(user, today=today):
+        label = _("联系户·每月") if d.every == 1 else _("联系户·每%(n)s个月")
+        owe(d.household_id, d.due, ("duty", label % {"n": d.every}), d.last_visit)
+    for r in pairing_dues(user, today=today, within=within, mine=True):
+        household_id = household_of(r.pairing)
+        if household_id is not None:
+            last = r.last_contact
+            if last is not None:  # a contact day: its start, as an aware time
+                last = timezone.make_aware(dt.datetime.combine(last, dt.time()))
+            kind = ("pairing:" + r.pairing.programme.code, r.pairing.programme.name)
+            owe(household_id, r.due.date, kind, last)
+    if not best:
+        return []
+    households = Household.objects.filter(pk__in=list(best)).values_list(
+        "pk", "head_name", "address", "building_id", "number", "grid__code", "grid__name"
     )
+    rows = [
+        DueRow(
+            household=DueHousehold(pk, head, address, number, grid_code, grid_name),
+            visit_class=DueVisitClass(best[pk][1][1], best[pk][1][0]),
+            next_due=best[pk][0],
+            last_visit_at=best[pk][2],
+            building_id=building,
+        )
+        for pk, head, address, building, number, grid_code, grid_name in households
+    ]
+    rows.sort(key=lambda r: (r.next_due, r.household.address, r.household.pk))
+    return rows
 
 
 def linked_household_search(user, *, q: str, exclude=(), limit: int = 20) -> list[Household]:
@@ -190,11 +225,15 @@ class DueHousehold:
     pk: int
     head_name: str
     address: str
+    number: str = ""  # these three for the API's rows (linked_due_rows)
+    grid_code: str = ""
+    grid_name: str = ""
 
 
 @dataclass(slots=True)
 class DueVisitClass:
     name: str
+    code: str = ""
 
 
 @dataclass(slots=True)
@@ -265,6 +304,11 @@ DUE_WHEN = {
     "today": lambda today: Q(next_due=today),
     "upcoming": lambda today: Q(next_due__gt=today),
 }
+
+
+def due_when(when: str, due: dt.date, today: dt.date) -> bool:
+    """DUE_WHEN for one date in hand."""
+    return {"overdue": due < today, "today": due == today, "upcoming": due > today}[when]
 
 
 def due_page(
@@ -349,6 +393,14 @@ def totals_of(rows: list[GridDue]) -> dict:
 
 def due_totals(user, *, today: dt.date | None = None) -> dict:
     today = today or timezone.localdate()
+    scope = user_scope(user)
+    if not (scope.everything or scope.subtree_paths or scope.exact_node_ids):
+        # No place in the tree (a cadre): what they owe their linked households.
+        rows = linked_due_rows(user, today=today)
+        return {
+            "overdue": sum(1 for r in rows if r.next_due < today),
+            "today": sum(1 for r in rows if r.next_due == today),
+        }
     return states_for(user).aggregate(
         overdue=Count("next_due", filter=Q(next_due__lt=today)),
         today=Count("next_due", filter=Q(next_due=today)),
@@ -427,8 +479,19 @@ def nearest_first(states: Iterable[HouseholdVisitState], lat: float, lng: float)
 # --- visits ----------------------------------------------------------------------------------
 
 
+def _went_on(user) -> Q | None:
+    """Under 仅本人, the visits the user went on: one of several visitors need not be the one
+    who filled the record in. (Scoped by place, a user sees them by their grid anyway.)"""
+    own = user_scope(user).own_user_id
+    if not own:
+        return None
+    return Q(pk__in=Visit.visitors.through.objects.filter(user_id=own).values("visit_id"))
+
+
 def visits_for(user) -> QuerySet[Visit]:
-    return scope_queryset(user, Visit.objects.all(), owner_fields=("created_by",))
+    return scope_queryset(
+        user, Visit.objects.all(), owner_fields=("created_by",), also=_went_on(user)
+    )
 
 
 def visit_for(user, pk) -> Visit:
@@ -438,6 +501,7 @@ def visit_for(user, pk) -> Visit:
         user,
         Visit.objects.select_related("household", "household__grid", "created_by"),
         owner_fields=("created_by",),
+        also=_went_on(user),
         pk=pk,
     )
 

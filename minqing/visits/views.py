@@ -99,9 +99,9 @@ def due(request):
     if grid is None and len(only) == 1:
         grid = only[0]
     if grid is None and not only:
-        # No grid of their own (a cadre): the households linked to them personally.
-        qs = selectors.linked_due_for(user, today=today, within=within)
-        page = Paginator(qs, 50).get_page(request.GET.get("page"))
+        # No grid of their own (a cadre): what they owe the households linked to them.
+        rows = selectors.linked_due_rows(user, today=today, within=within)
+        page = Paginator(rows, 50).get_page(request.GET.get("page"))
         return render(
             request,
             "visits/due.html",

@@ -367,29 +367,23 @@ def test_a_companion_from_another_grid_or_a_stranger_met_is_refused(
 
 
 def test_a_cadre_visits_a_linked_household_and_sees_nothing_else_of_its_grid(
-    client, monkeypatch, tree, household_a, household_b, grid_a_worker
+    client, tree, household_a, household_b, grid_a_worker
 ):
     from minqing.accounts.models import DataScope, Role, RoleAssignment, User
-    from minqing.duties import selectors as duties
-    from minqing.registry.models import Household
+    from minqing.duties.tests.conftest import holder, link
 
-    # given a cadre (仅本人) linked by a contact duty to household B only
+    # given a cadre (仅本人) linked by a contact duty (monthly visits, three months now, never
+    # visited) to household B only
     cadre = User.objects.create_user(username="cadre", password="x-x-x-x-1", full_name="王干部")
     RoleAssignment.objects.create(
         user=cadre, role=Role.CADRE, node=tree["county"], data_scope=DataScope.SELF
     )
-    monkeypatch.setattr(
-        duties,
-        "linked_household_ids",
-        lambda user: Household.objects.filter(pk=household_b.pk if user == cadre else 0).values(
-            "pk"
-        ),
-    )
+    link(holder(cadre, "cadre", tree["county"]), household_b)
     set_due(household_a, -1)
     set_due(household_b, -1)
     auth = bearer(cadre)
 
-    # then the due list holds the linked household, and the cadre may visit it
+    # then the due list holds the linked household, overdue by their duty, and they may visit it
     assert due_ids(client, auth) == [household_b.pk]
     visit = ok(post(client, VISITS, {"household_id": household_b.pk, "seen": "送温暖"}, auth), 201)
     assert ok(client.get(f"{VISITS}{visit['id']}", **auth))["household"]["id"] == household_b.pk
