@@ -182,9 +182,12 @@ def _start_clock(case: Case, stage: str, now: datetime) -> None:
 
 
 def _set_reminder(case: Case, now: datetime) -> None:
-    """The 催办 point is 80% of the stage's working time; the sweeper looks again then."""
+    """The 催办 point is 80% of the stage's working time; the sweeper looks again then.
+    A deadline at or before the stage's start (brought forward by cap_deadline) leaves no
+    working time: the reminder is the deadline itself."""
     total = working_hours_between(case.stage_started_at or now, case.deadline)
-    case.remind_at = deadline_after(case.stage_started_at or now, hours=0.8 * total)
+    if total > 0:
+        case.remind_at = deadline_after(case.stage_started_at or now, hours=0.8 * total)
     if total <= 0 or case.remind_at >= case.deadline:
         case.remind_at = case.deadline
     case.reminded = False

@@ -124,3 +124,32 @@ def test_pages_api_and_export_show_the_answer_date_and_the_late_matters(
         "逾期未答复",
         "逾期未答复",
     ]
+
+
+def test_a_matter_filed_after_its_answer_date_is_late_at_once(community_worker, old_day):
+    """Filed when the answer date has passed (the matters that most need a case): the case is
+    filed, its time limit is that date, and the sweeper sees it late on its next run."""
+    from minqing.cases import services
+
+    matters = [
+        add(community_worker, old_day, o) for o in (OpinionKind.DEADLINE, OpinionKind.TRANSFERRED)
+    ]
+    due = reception.answer_by(old_day)
+    filed_at = due + datetime.timedelta(days=3)
+    for matter in matters:
+        case = reception.reception_matter_to_case(
+            acting_user=community_worker, matter=matter, now=filed_at
+        )
+        assert case.deadline == due and case.remind_at == due
+        assert case.next_check_at == filed_at  # the sweeper looks at once
+    result = services.sweep_deadlines(now=filed_at + datetime.timedelta(minutes=1))
+    assert result["overdue"] == 2, result
+
+
+def test_filing_an_overdue_matter_through_the_page_works(client, community_worker, old_day):
+    matter = add(community_worker, old_day, OpinionKind.DEADLINE)
+    login(client, community_worker)
+    response = client.post(f"/reception/{old_day.pk}/matters/{matter.pk}/case/", {})
+    assert response.status_code == 302
+    matter.refresh_from_db()
+    assert matter.case is not None and matter.case.deadline == reception.answer_by(old_day)
