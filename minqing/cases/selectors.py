@@ -27,7 +27,7 @@ from minqing.cases.models import (
     Status,
     Unit,
 )
-from minqing.cases.workflow import DISPATCHERS, SUPERVISORS
+from minqing.cases.workflow import ALL_STAFF, DISPATCHERS, SUPERVISORS
 from minqing.core import statements
 from minqing.grids.models import Level, Node, subtree_q
 from minqing.grids.subtree import grid_ids_below, level_ids_below
@@ -122,7 +122,7 @@ def _inbox_inputs(user) -> tuple:
     for a in assignments:
         if a.role in DISPATCHERS and a.node.level == Level.COMMUNITY:
             grids.update(grid_ids_below(a.node.path))
-    nodes = tuple(sorted({a.node.pk for a in assignments}))
+    nodes = tuple(sorted({a.node.pk for a in assignments if a.role in ALL_STAFF}))
     overseen = tuple(sorted({a.node.pk for a in assignments if a.role in DISPATCHERS}))
     deciding = set()
     for a in assignments:
