@@ -135,6 +135,7 @@ def person_detail(request, pk: int):
             "history": history_for(person)[:50] if by_place else [],
             "can_reveal": by_place and can_reveal(request.user),
             "can_edit": by_place and can_edit_registry(request.user),
+            "by_place": by_place,
         },
     )
 
@@ -284,6 +285,8 @@ def household_detail(request, pk: int):
             "needs": household.needs.all(),
             "history": history_for(household)[:50] if by_place else [],
             "can_edit": by_place and can_edit_registry(request.user),
+            # A linked cadre reads the file only: no grid page, team or case form to go to.
+            "by_place": by_place,
             "team": getattr(household.grid, "service_team", None),
         },
     )

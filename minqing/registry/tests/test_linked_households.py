@@ -49,3 +49,20 @@ def household_b_file(grid_b_worker, tree):
     return services.household_create(
         acting_user=grid_b_worker, data={"address": "人民路9号", "grid": tree["grid_b"]}
     )
+
+
+def test_every_link_on_a_linked_cadres_pages_opens(client, cadre, linked, zhang_san):
+    """No link to the grid page, the team card or the case form, which are not theirs."""
+    import re
+
+    login(client, cadre)
+    for url in (f"/households/{linked.pk}/", f"/people/{zhang_san.pk}/"):
+        html = client.get(url).content.decode()
+        main = html[html.index("<main") :]
+        links = set(re.findall(r'href="(/[^"#?]*(?:\?[^"#]*)?)"', main))
+        assert links, url
+        for link in sorted(links):
+            if link.startswith("/static/"):
+                continue
+            status = client.get(link.replace("&amp;", "&")).status_code
+            assert status == 200, (url, link, status)
