@@ -20,7 +20,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from minqing.accounts.access import get_scoped_or_404, home_node, user_assignments, visible_nodes
+from minqing.accounts.access import (
+    get_scoped_or_404,
+    home_node,
+    node_visible,
+    user_assignments,
+    visible_nodes,
+)
 from minqing.cases import listing, selectors, services
 from minqing.cases.forms import ActionForm, CaseForm, category_choices
 from minqing.cases.models import (
@@ -126,12 +132,15 @@ def _ids_page(request, qs, *, head: list[int], count: int):
 
 
 def _map_nodes(user) -> list[Node]:
-    """The areas a user works in (their assignment nodes), outermost first, for the maps."""
-    nodes = sorted({a.node for a in user_assignments(user)}, key=lambda n: n.path)
+    """The areas a user works in (their assignment nodes), outermost first, for the maps:
+    those they may see (a cadre's county assignment, 仅本人, draws no county outline)."""
+    nodes = sorted(
+        {a.node for a in user_assignments(user) if node_visible(user, a.node)}, key=lambda n: n.path
+    )
     nodes = [n for n in nodes if not any(n is not m and n.path.startswith(m.path) for m in nodes)]
     if not nodes:
         node = home_node(user)
-        nodes = [node] if node else []
+        nodes = [node] if node and node_visible(user, node) else []
     return nodes[:MAP_NODES]
 
 
