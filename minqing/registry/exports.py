@@ -412,7 +412,7 @@ def simple_export(request, kind: str) -> Export:
     if k:
         words.append(f"类型：{kinds[k]}")
     return Export(
-        f"{label}台账",
+        f"{source(label)}台账",  # an official ledger's name stays Chinese
         model._meta.label_lower,
         SIMPLE_COLUMNS,
         simple_rows(qs, kinds),

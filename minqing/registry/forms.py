@@ -1,6 +1,7 @@
 """UI forms: they only convert types; the rules live in registry.services."""
 
 from django import forms
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from minqing.grids.models import Level
 from minqing.registry import services
@@ -16,6 +17,10 @@ def keep_hidden_tags(form, name: str) -> list:
         shown = set(form.fields[name].queryset.values_list("pk", flat=True))
         chosen += [t for t in form.instance.tags.all() if t.pk not in shown]
     return chosen
+
+
+# After a masked number in an empty field: the stored number stays unless a new one is typed.
+KEEP_HINT = gettext_noop("（不修改请留空）")
 
 
 class ScopedForm(forms.ModelForm):
@@ -137,8 +142,8 @@ class PersonForm(ScopedForm):
             "birth_date": forms.DateInput(attrs={"type": "date"}),
         }
         help_texts = {
-            "id_number": "填写身份证号后，出生日期和性别自动生成。",
-            "grid": "已选家庭时自动取家庭所在网格。",
+            "id_number": gettext_lazy("填写身份证号后，出生日期和性别自动生成。"),
+            "grid": gettext_lazy("已选家庭时自动取家庭所在网格。"),
         }
 
     def __init__(self, *args, **kwargs):
@@ -150,22 +155,22 @@ class PersonForm(ScopedForm):
         self.fields["grid"].required = False
         self.fields["tags"].queryset = visible_tags(self.user).filter(target=TagTarget.PERSON)
         self.fields["tags"].widget.attrs["class"] = "checks"
-        self.fields["sex"].choices = [("", "（按身份证号）")] + list(Sex.choices)
+        self.fields["sex"].choices = [("", gettext("（按身份证号）"))] + list(Sex.choices)
         self.fields["id_number"].widget.attrs.update({"autocomplete": "off", "inputmode": "text"})
         self.fields["phone"].widget.attrs.update({"inputmode": "tel"})
         if self.instance.pk and self.instance.id_number:
             # Shown masked; left unchanged unless the user types a new number.
             self.initial["id_number"] = ""
             self.fields["id_number"].widget.attrs["placeholder"] = (
-                self.instance.id_masked + "（不修改请留空）"
+                self.instance.id_masked + gettext(KEEP_HINT)
             )
-            self.fields["id_number"].help_text = "已登记。如需更正，请输入完整的新号码。"
+            self.fields["id_number"].help_text = gettext("已登记。如需更正，请输入完整的新号码。")
             # The birth date comes from the number; prefilled, it would fill in the mask.
             del self.fields["birth_date"]
         if self.instance.pk and self.instance.phone:
             self.initial["phone"] = ""
-            self.fields["phone"].widget.attrs["placeholder"] = (
-                self.instance.phone_masked + "（不修改请留空）"
+            self.fields["phone"].widget.attrs["placeholder"] = self.instance.phone_masked + gettext(
+                KEEP_HINT
             )
 
     def clean_id_number(self):
@@ -193,8 +198,8 @@ class MaskedPhoneForm(ScopedForm):
         self.fields["phone"].widget.attrs.update({"inputmode": "tel"})
         if self.instance.pk and self.instance.phone:
             self.initial["phone"] = ""
-            self.fields["phone"].widget.attrs["placeholder"] = (
-                self.instance.phone_masked + "（不修改请留空）"
+            self.fields["phone"].widget.attrs["placeholder"] = self.instance.phone_masked + gettext(
+                KEEP_HINT
             )
 
     def service_data(self) -> dict:

@@ -6,6 +6,8 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from minqing.accounts.access import (
@@ -172,7 +174,7 @@ def person_create(request):
         "form.html",
         {
             "form": form,
-            "title": "新增人员",
+            "title": _("新增人员"),
             "household": household,
             "cancel": f"/households/{household.pk}/" if household else "/people/",
         },
@@ -198,7 +200,11 @@ def person_edit(request, pk: int):
     return render(
         request,
         "form.html",
-        {"form": form, "title": f"修改人员：{person.name}", "cancel": f"/people/{pk}/"},
+        {
+            "form": form,
+            "title": _("修改人员：%(name)s") % {"name": person.name},
+            "cancel": f"/people/{pk}/",
+        },
     )
 
 
@@ -308,7 +314,7 @@ def household_create(request):
         if done:
             return done
     return render(
-        request, "form.html", {"form": form, "title": "新增家庭户", "cancel": "/households/"}
+        request, "form.html", {"form": form, "title": _("新增家庭户"), "cancel": "/households/"}
     )
 
 
@@ -331,7 +337,11 @@ def household_edit(request, pk: int):
     return render(
         request,
         "form.html",
-        {"form": form, "title": f"修改家庭户：{household}", "cancel": f"/households/{pk}/"},
+        {
+            "form": form,
+            "title": _("修改家庭户：%(name)s") % {"name": household},
+            "cancel": f"/households/{pk}/",
+        },
     )
 
 
@@ -389,14 +399,19 @@ def household_need_status(request, pk: int, need_pk: int):
 # ------------------------------------------------------------- places and organisations
 
 SIMPLE = {
-    "places": (Place, PlaceForm, PlaceKind, "场所"),
-    "orgs": (Organisation, OrganisationForm, OrgKind, "组织"),
+    "places": (Place, PlaceForm, PlaceKind, gettext_lazy("场所")),
+    "orgs": (Organisation, OrganisationForm, OrgKind, gettext_lazy("组织")),
+}
+# The form's heading, new and edit, per kind.
+SIMPLE_TITLES = {
+    "places": (gettext_lazy("新增场所"), gettext_lazy("修改场所：%(name)s")),
+    "orgs": (gettext_lazy("新增组织"), gettext_lazy("修改组织：%(name)s")),
 }
 
 
 @login_required
 def simple_list(request, kind: str):
-    model, _, kinds, label = SIMPLE[kind]
+    model, _form, kinds, label = SIMPLE[kind]
     f = _filters(request)
     k = request.GET.get("kind", "") if request.GET.get("kind") in kinds.values else ""
     qs = selectors.simple_search(request.user, model, q=f["q"], node=f["node"], kind=k)
@@ -416,7 +431,7 @@ def simple_list(request, kind: str):
 
 @login_required
 def simple_detail(request, kind: str, pk: int):
-    model, _, _, label = SIMPLE[kind]
+    model, label = SIMPLE[kind][0], SIMPLE[kind][3]
     obj = get_scoped_or_404(request.user, model.objects.select_related("grid"), pk=pk)
     return render(
         request,
@@ -441,7 +456,7 @@ def simple_reveal(request, kind: str, pk: int):
 
 @login_required
 def simple_edit(request, kind: str, pk: int | None = None):
-    model, form_class, _, label = SIMPLE[kind]
+    model, form_class = SIMPLE[kind][:2]
     obj = get_scoped_or_404(request.user, model.objects.all(), pk=pk) if pk else None
     _edit_allowed(request)
     form = form_class(request.POST or None, user=request.user, instance=obj)
@@ -456,7 +471,8 @@ def simple_edit(request, kind: str, pk: int | None = None):
         )
         if done:
             return done
-    title = f"修改{label}：{obj}" if obj else f"新增{label}"
+    new, edit = SIMPLE_TITLES[kind]
+    title = edit % {"name": obj} if obj else new
     return render(
         request,
         "form.html",

@@ -24,7 +24,10 @@ def due_rows_html(rows, today: dt.date) -> SafeString:
     """The <li> of each due household state in `rows` (with `.household`, `.visit_class`,
     `.next_due`, `.last_visit_at`, and `.distance_m` when sorted by distance)."""
     if not rows:
-        return mark_safe(f'  <li class="muted">{escape(gettext("没有应访的家庭。"))}</li>\n')
+        empty = escape(
+            gettext("没有应访的家庭。")
+        )  # not inside the f-string: makemessages skips those
+        return mark_safe(f'  <li class="muted">{empty}</li>\n')
     t_household, t_no_head = gettext("%(head)s户"), gettext("（无户主）")
     t_record, t_due = escape(gettext("记录走访")), escape(gettext("应访"))
     t_about, t_overdue = gettext("约 %(m)s 米"), gettext("逾期 %(days)s 天")

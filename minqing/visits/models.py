@@ -14,6 +14,7 @@ households moved between grids, plans that expired).
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -67,13 +68,14 @@ class VisitClass(models.Model):
 
     @property
     def frequency_label(self) -> str:
+        """In the request's language (pages and the API show it; nothing stores it)."""
         if self.unit == FrequencyUnit.DAY:
-            return "每周" if self.every == 7 else f"每{self.every}天"
+            return gettext("每周") if self.every == 7 else gettext("每%(n)s天") % {"n": self.every}
         if self.every == 1:
-            return "每月"
+            return gettext("每月")
         if self.every == 3:
-            return "每季度"
-        return f"每{self.every}个月"
+            return gettext("每季度")
+        return gettext("每%(n)s个月") % {"n": self.every}
 
     @property
     def approx_days(self) -> float:
