@@ -335,6 +335,7 @@ def report(request, pk: int):
             "term_key": request.GET.get("term", ""),
             "query": request.GET.urlencode(),
             "ending_days": selectors.TURN_ENDING_DAYS,
+            "today": timezone.localdate(),  # a past term's turns have ended: marked so
         },
         status=400 if error else 200,
     )

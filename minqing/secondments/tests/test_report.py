@@ -183,3 +183,14 @@ def test_term_names_follow_the_ui_language_and_the_ledger_stays_chinese(
     texts = [str(c.value) for row in wb["出勤统计"].iter_rows() for c in row if c.value]
     assert any(t.startswith("范围：") and "2025年秋季学期" in t for t in texts)
     assert "Autumn" not in " ".join(texts)
+
+
+def test_a_past_terms_turns_are_marked_as_ended_not_ending(client, community_worker, team):
+    """The 2025 autumn term lies in the past: a turn that ended in it has ended."""
+    from minqing.secondments.tests.conftest import add_member
+
+    add_member(team, community_worker, "周老师", end=D(2026, 1, 20))
+    client.force_login(community_worker)
+    page = client.get(f"/secondments/{team.pk}/report/?term=2025-autumn").content.decode()
+    section = page[page.index("轮换期满") :]
+    assert "周老师" in section and "已期满" in section and "即将期满" not in page
