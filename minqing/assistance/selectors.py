@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from minqing.accounts.access import get_scoped_or_404, scope_queryset, user_scope, visible_nodes
 from minqing.assistance import schedule
@@ -657,15 +658,19 @@ def timeline_items(user, household) -> list[dict]:
     for e in entries:
         money = []
         if e.amount:
-            money.append(f"资金 {e.amount} 元")
+            money.append(gettext("资金 %(a)s 元") % {"a": e.amount})
         if e.goods:
-            money.append(e.goods + (f"（折价 {e.goods_value} 元）" if e.goods_value else ""))
+            worth = gettext("（折价 %(v)s 元）") % {"v": e.goods_value} if e.goods_value else ""
+            money.append(e.goods + worth)
         who = e.helper.name if e.helper else ""
         out.append(
             {
                 "at": timezone.make_aware(dt.datetime.combine(e.occurred_on, dt.time(12, 0))),
                 "title": f"{e.get_kind_display()} · {who}" if who else e.get_kind_display(),
-                "text": "；".join([t for t in [e.text, *money] if t]),
+                # 送去过冬棉被。；… read badly: the text's own full stop ends it.
+                "text": gettext("；").join(
+                    t.rstrip("。；;.") for t in [e.text, *money] if t.rstrip("。；;.")
+                ),
                 "url": f"/assistance/pairings/{e.pairing_id}/",
             }
         )

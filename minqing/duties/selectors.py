@@ -32,6 +32,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from minqing.accounts.access import get_scoped_or_404, scope_queryset, user_scope
@@ -91,6 +92,14 @@ QUOTA_LABELS = {
     "targets": "服务对象",
     "days": "驻社区天数",
     "visits": "走访",
+}
+# A gap as a page says it, in the page's language (gap_words, for ledgers, stays Chinese).
+GAP_TEXT = {
+    "communities": gettext_noop("联系社区差%(n)s"),
+    "households": gettext_noop("联系困难户差%(n)s"),
+    "targets": gettext_noop("服务对象差%(n)s"),
+    "days": gettext_noop("驻社区天数差%(n)s天"),
+    "visits": gettext_noop("走访差%(n)s"),
 }
 
 
@@ -215,6 +224,13 @@ class Line:
             f"{QUOTA_LABELS[k]}差{n}" + ("天" if k == "days" else "")
             for k, n in self.gaps.items()
             if n
+        )
+
+    @property
+    def gap_text(self) -> str:
+        """gap_words in the page's language."""
+        return gettext("、").join(
+            gettext(GAP_TEXT[k]) % {"n": n} for k, n in self.gaps.items() if n
         )
 
     def cells(self) -> list[dict]:

@@ -203,8 +203,15 @@ def test_the_contact_card_helpers_and_the_household_timeline(
         "phone": "13900001111",
         "programme": p.programme.name,
     }
-    [item] = selectors.timeline_items(cadre, household_a)
+    services.help_entry_add(
+        acting_user=cadre,
+        pairing=p,
+        data={"kind": "goods", "text": "送去过冬棉被。", "goods": "棉被", "goods_value": "150", "fund_source": "cadre",
+              "occurred_on": dt.date(2026, 2, 3)},
+    )  # fmt: skip
+    quilt, item = selectors.timeline_items(cadre, household_a)
     assert "送药上门" in item["text"] and item["url"] == f"/assistance/pairings/{p.pk}/"
+    assert quilt["text"] == "送去过冬棉被；棉被（折价 150.00 元）"  # no 。；
     assert selectors.timeline_items(grid_b_worker, household_a) == []
     services.helper_disqualify(acting_user=office, helper=cadre_helper, reason="失职")
     assert selectors.helpers_for_household(household_a) == []

@@ -188,3 +188,18 @@ def test_the_holder_page_lists_the_months_of_the_duty(client, zhao, zhao_duty):
     before_start = client.get(f"/duties/holders/{zhao_duty.pk}/?month={before:%Y-%m}")
     assert before_start.status_code == 200
     assert "该月不在此干部的联系任务期间内" in before_start.content.decode()
+
+
+def test_gaps_read_in_the_pages_language(client, tree):
+    """The ledger keeps 走访差1 in Chinese; an English page says it in English."""
+    from minqing.duties.selectors import Line
+
+    line = Line(holder=None)
+    line.owed["visits"], line.owed["days"] = 3, 2
+    from django.utils import translation
+
+    with translation.override("en"):
+        assert line.gap_text == "days in a community: 2 short, visits: 3 short"
+    with translation.override("zh-hans"):
+        assert line.gap_text == "驻社区天数差2天、走访差3"
+    assert line.gap_words == "驻社区天数差2天，走访差3"
