@@ -108,6 +108,8 @@ def test_grid_page_draws_its_map_without_the_internet(live_server, sessions, gri
     expect(s.page.locator("#map svg path").first).to_be_attached()
     box = s.page.locator("#map").bounding_box()
     assert box is not None and box["width"] > 100 and box["height"] > 100
+    # Leaflet's own zoom buttons speak the page's language.
+    expect(s.page.locator("#map .leaflet-control-zoom-in")).to_have_attribute("title", "放大")
 
     assert any(urlsplit(u).path.endswith("/geojson") for u in s.requests)
     assert s.foreign_requests(live_server.url) == []

@@ -9,6 +9,10 @@
   var mode = el.dataset.mode;
   var COLOURS = { ok: "#15803d", due: "#d97706", late: "#b91c1c" };
   var GRID_LEVEL = 5;
+  // Leaflet's zoom buttons say "Zoom in" / "Zoom out": in the page's language instead.
+  if ((document.documentElement.lang || "").indexOf("zh") === 0) {
+    L.Control.Zoom.mergeOptions({ zoomInTitle: "放大", zoomOutTitle: "缩小" });
+  }
   var map = L.map(el, { attributionControl: false, zoomSnap: 0.25 }).setView([30, 120], 13);
   var zones = L.featureGroup().addTo(map); // planning zones, under the grids
   var areas = L.featureGroup().addTo(map);

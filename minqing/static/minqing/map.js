@@ -2,6 +2,10 @@
 (function () {
   var el = document.getElementById("map");
   if (!el || !window.L) return;
+  // Leaflet's zoom buttons say "Zoom in" / "Zoom out": in the page's language instead.
+  if ((document.documentElement.lang || "").indexOf("zh") === 0) {
+    L.Control.Zoom.mergeOptions({ zoomInTitle: "放大", zoomOutTitle: "缩小" });
+  }
   var map = L.map(el, { attributionControl: false, zoomSnap: 0.25 });
   // The visits due page: buildings with households overdue (red) or due today (orange).
   var dueEl = el.dataset.due && document.getElementById(el.dataset.due);
