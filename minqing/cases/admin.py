@@ -145,8 +145,8 @@ class ZoningLayerAdmin(AuditedAdmin, admin.ModelAdmin):
 class Open311ClientAdmin(AuditedAdmin, admin.ModelAdmin):
     """Saving a new client shows its API key once; only the key's SHA-256 is kept."""
 
-    list_display = ["name", "key_prefix", "active", "deferred", "created_at"]
-    fields = ["name", "active", "deferred"]
+    list_display = ["name", "key_prefix", "channel", "active", "deferred", "created_at"]
+    fields = ["name", "channel", "active", "deferred"]
 
     def save_model(self, request, obj, form, change):
         if not change:

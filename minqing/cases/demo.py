@@ -578,7 +578,8 @@ class FastPath:
     def accept(self, p: "Plan", user: User | None, t: datetime) -> Case:
         case = Case(
             number=self.r.next_number(t), accepted_at=t, updated_at=t, created_by=user,
-            source_client="" if user else CLIENT_NAME, title=p.title, description=p.description,
+            source_client="" if user else CLIENT_NAME, open311_client=None if user else self.r.client,
+            title=p.title, description=p.description,
             address=p.address, category=p.category, channel=p.channel,
             case_type=p.category.default_type, priority=p.priority, lat=p.lat, lng=p.lng,
             reporter=p.reporter, reporter_name=p.reporter.name if p.reporter else p.reporter_name,
@@ -754,6 +755,7 @@ class Replay:
         self.sweeps: Counter = Counter()
         self.paths: Counter = Counter()
         self.key = ""
+        self.client: Open311Client | None = None
         self.clock = now
         self.fast_days = FAST_BEFORE_DAYS
         self.counters: dict[date, int] = {}
@@ -837,10 +839,11 @@ class Replay:
             ]
 
     def ensure_client(self) -> None:
-        if Open311Client.objects.filter(name=CLIENT_NAME).exists():
+        self.client = Open311Client.objects.filter(name=CLIENT_NAME).first()
+        if self.client is not None:
             return
         raw = "o311_" + secrets.token_urlsafe(24)
-        Open311Client.objects.create(
+        self.client = Open311Client.objects.create(
             name=CLIENT_NAME,
             key_digest=hashlib.sha256(raw.encode()).hexdigest(),
             key_prefix=raw[:8],
@@ -1146,7 +1149,10 @@ class Replay:
         self.clock = p.at
         self.flush_counter(timezone.localdate(p.at))
         if user is None:  # a resident, through the app (Open311)
-            case = services.case_accept(data=data, public=True, source_client=CLIENT_NAME, now=p.at)
+            case = services.case_accept(
+                data=data, public=True, source_client=CLIENT_NAME, open311_client=self.client,
+                now=p.at,
+            )  # fmt: skip
         else:
             case = services.case_accept(acting_user=user, data=data, now=p.at)
         self.counted(case)

@@ -124,6 +124,7 @@ def _file(intake: Open311Intake) -> Open311Intake:
             acting_user=None,
             public=True,
             source_client=intake.client.name,
+            open311_client=intake.client,
             data=data,
             now=intake.received_at,
             token=intake.token,

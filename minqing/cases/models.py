@@ -299,6 +299,16 @@ class Case(models.Model):
         related_name="accepted_cases",
     )
     source_client = models.CharField("来源系统", max_length=50, blank=True)
+    # The Open311 client that sent the report: it may read the case with its key, published or
+    # not (a 12345 platform's own reports).
+    open311_client = models.ForeignKey(
+        "Open311Client",
+        verbose_name="Open311 客户端",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     accepted_at = models.DateTimeField("受理时间", default=timezone.now)
     registered_at = models.DateTimeField("立案时间", null=True, blank=True)
@@ -608,6 +618,15 @@ class Open311Client(models.Model):
     active = models.BooleanField("启用", default=True)
     # A platform that pushes reports in bulk (a 12345 hotline, a city app) gets a token at
     # once and the case number a moment later (cases.intake); a resident's app gets the number.
+    # A 12345 hotline platform's reports are 12345 cases (counted and timed as such), and not
+    # published by GET: the platform reads its own with its key (cases.open311).
+    channel = models.CharField(
+        "渠道",
+        max_length=12,
+        choices=[("online", _("网上")), ("hotline", _("12345"))],
+        default="online",
+        help_text="12345 热线平台选“12345”：其报告按 12345 渠道统计和计时，不公开发布，平台凭 API 密钥查询自己报告的办理情况。",
+    )
     deferred = models.BooleanField(
         "先回凭据，后台立案",
         default=False,

@@ -12,7 +12,9 @@ Open311 itself, and grid patrols of public space). Cases recorded from visits, c
 reception day, the hotline or petitions are conversations with residents and never leave
 through this API. Of a published case the API gives what the spec lists: never the reporter's
 name or phone, never a handler's name, never an internal note. The description is published as
-the spec does; it is the resident's own text.
+the spec does; it is the resident's own text. A client's own reports are also readable by that
+client, with its `api_key` on the GET: a 12345 hotline platform (a client whose channel is
+12345) sends reports that are 12345 cases, never published, and follows them this way.
 
 Errors are the spec's error documents with HTTP 400 / 403 / 404 (405 for a wrong method), with
 a Chinese and an English reason. No input answers 500.
@@ -28,6 +30,7 @@ from functools import wraps
 
 from django.core.exceptions import SuspiciousOperation, ValidationError
 from django.db import DataError
+from django.db.models import Q
 from django.http import HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils import timezone, translation
@@ -225,8 +228,19 @@ def service_definition(request, fmt, code):
 # --- requests ----------------------------------------------------------------------------------
 
 
-def _published():
-    return Case.objects.filter(channel__in=PUBLISHED_CHANNELS).select_related(
+def _readable(request, prefix: str = "") -> Q:
+    """What a GET may show: the published cases, and with a client's `api_key` also the
+    cases that client sent (a 12345 platform's own, unpublished reports). The spec makes the
+    key optional on a GET: one that is no client's adds nothing (it is not refused)."""
+    q = Q(**{f"{prefix}channel__in": PUBLISHED_CHANNELS})
+    client = _client_of(request.GET.get("api_key") or "")
+    if client is not None:
+        q |= Q(**{f"{prefix}open311_client": client})
+    return q
+
+
+def _published(request):
+    return Case.objects.filter(_readable(request)).select_related(
         "category", "handler_unit", "level_node"
     )
 
@@ -317,7 +331,7 @@ def _list_param(request, name: str) -> list[str]:
 
 def request_list(request, fmt):
     """GET requests.{fmt}: published cases, newest first."""
-    qs = _published()
+    qs = _published(request)
     ids = _list_param(request, "service_request_id")
     if ids:
         # The spec: service_request_id overrides every other argument.
@@ -341,7 +355,7 @@ def request_list(request, fmt):
 
 @endpoint("GET")
 def request_detail(request, fmt, number):
-    case = _published().filter(number=number).first() if NUMBER_RE.match(number) else None
+    case = _published(request).filter(number=number).first() if NUMBER_RE.match(number) else None
     if case is None:
         raise Open311Error(404, "找不到该案件", f"service_request_id not found: {number[:20]}")
     return render(fmt, "service_requests", "request", [_request_row(case)])
@@ -351,7 +365,7 @@ def request_detail(request, fmt, number):
 def token_detail(request, fmt, token):
     if not TOKEN_RE.match(token):
         raise Open311Error(404, "找不到该凭据", "token not found")
-    found = _published().filter(token=token).first()
+    found = _published(request).filter(token=token).first()
     if found is None:
         # A deferred report: filed now if it still waits (a worker may be filing it this
         # moment: then the client hears it is waiting and asks again).
@@ -365,7 +379,7 @@ def token_detail(request, fmt, token):
         if report.state in (IntakeState.WAITING, IntakeState.FILING):
             body = [{"service_request_id": None, "token": token}]
             return render(fmt, "service_requests", "request", body)
-        found = _published().filter(token=token).first()
+        found = _published(request).filter(token=token).first()
         if found is None:  # filed, then the case withdrawn from public view
             raise Open311Error(404, "找不到该凭据", "token not found")
     body = [{"service_request_id": found.number, "token": found.token}]
@@ -375,12 +389,14 @@ def token_detail(request, fmt, token):
 # --- creating a request ------------------------------------------------------------------------
 
 
+def _client_of(key: str) -> Open311Client | None:
+    if not key or len(key) > 200:
+        return None
+    return config.open311_client(hashlib.sha256(key.encode()).hexdigest())
+
+
 def _client(request) -> Open311Client:
-    key = request.POST.get("api_key") or request.GET.get("api_key") or ""
-    client = None
-    if key and len(key) <= 200:
-        digest = hashlib.sha256(key.encode()).hexdigest()
-        client = config.open311_client(digest)
+    client = _client_of(request.POST.get("api_key") or request.GET.get("api_key") or "")
     if client is None:
         raise Open311Error(403, "API 密钥无效", "invalid or missing api_key")
     return client
@@ -480,14 +496,18 @@ def request_create(request, fmt):
         "lng": lng or None,
         "reporter_name": _reporter_name(field("first_name", 50), field("last_name", 50))[:50],
         "reporter_phone": field("phone", 40),
-        "channel": Channel.ONLINE,
+        "channel": client.channel or Channel.ONLINE,
     }
     try:
         if client.deferred:
             report = intake.receive(client, data)
         else:
             case = services.case_accept(
-                acting_user=None, public=True, source_client=client.name, data=data
+                acting_user=None,
+                public=True,
+                source_client=client.name,
+                open311_client=client,
+                data=data,
             )
     except ValidationError as e:
         raise _validation_error(e) from None
@@ -522,7 +542,7 @@ def update_list(request, fmt):
     start, end = _date_range(request)
     events = (
         CaseEvent.objects.filter(
-            public=True, case__channel__in=PUBLISHED_CHANNELS, at__gte=start, at__lte=end
+            _readable(request, "case__"), public=True, at__gte=start, at__lte=end
         )
         .select_related("case")
         .order_by("at", "id")[:MAX_RESULTS]

@@ -433,6 +433,7 @@ def case_accept(
     now: datetime | None = None,
     token: str = "",
     linked: bool = False,
+    open311_client=None,
 ) -> Case:
     """受理: record a case. Staff who file it themselves also register it (立案) at once.
 
@@ -456,6 +457,7 @@ def case_accept(
         updated_at=now,
         created_by=acting_user if staff else None,
         source_client=source_client[:50],
+        open311_client=open311_client,
         **{k: v for k, v in clean.items() if k != "reporter_phone"},
     )
     if token:
