@@ -5,6 +5,7 @@ from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 
 register = template.Library()
 
@@ -19,6 +20,22 @@ def field_label(model_label: str, key: str) -> str:
         return str(model._meta.get_field(key).verbose_name)
     except (LookupError, ValueError, FieldDoesNotExist):
         return _EXTRA.get(key, key)
+
+
+@register.simple_tag
+def field_value(model_label: str, key: str, value):
+    """A value in an audit entry as people read it: a choice field's stored code (solved,
+    draft …) by its label; anything else as stored; an empty value as （空）."""
+    if value is None or value == "":
+        return str(_("（空）"))
+    try:
+        field = apps.get_model(model_label)._meta.get_field(key)
+    except (LookupError, ValueError, FieldDoesNotExist):
+        return value
+    choices = dict(field.flatchoices) if getattr(field, "choices", None) else {}
+    if isinstance(value, str | int) and value in choices:
+        return str(choices[value])
+    return value
 
 
 @register.filter
