@@ -31,12 +31,16 @@ class PersonAdmin(ReadOnlyScopedAdmin):
 
     list_display = ["name", "id_masked", "sex", "age_years", "grid"]
     search_fields = ["name", "name_pinyin"]
-    fields = ["name", "id_masked", "sex", "birth_shown", "phone_masked", "grid", "household"]
+    fields = ["name", "id_masked", "sex", "birth", "phone_masked", "grid", "household"]
     readonly_fields = fields
 
     @admin.display(description="年龄")
     def age_years(self, obj):
         return obj.age()
+
+    @admin.display(description="出生日期")
+    def birth(self, obj):
+        return obj.birth_shown
 
     def get_search_results(self, request, queryset, search_term):
         """Names as configured; the last four of an ID number or phone, or a whole ID number,
