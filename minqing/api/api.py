@@ -413,9 +413,14 @@ def person_delete(request, pk: int):
     summary="Full ID or phone number, with a reason; audited",
 )
 def person_reveal(request, pk: int, payload: RevealIn):
-    value = services.person_reveal(
+    return _reveal(request, _person(request, pk), payload)
+
+
+def _reveal(request, obj, payload: RevealIn) -> dict:
+    """One full value of a person, place or organisation, with the reason; audited."""
+    value = services.record_reveal(
         acting_user=request.user,
-        person=_person(request, pk),
+        obj=obj,
         field=payload.field,
         reason=payload.reason,
         request=request,
@@ -664,14 +669,7 @@ def _record_router(model, tag: str) -> Router:
         summary="The contact's full phone number, with a reason; audited",
     )
     def record_reveal(request, pk: int, payload: RevealIn):
-        value = services.record_reveal(
-            acting_user=request.user,
-            obj=_get(request, pk),
-            field=payload.field,
-            reason=payload.reason,
-            request=request,
-        )
-        return {"field": payload.field, "value": value}
+        return _reveal(request, _get(request, pk), payload)
 
     @router.delete(
         "/{int:pk}",

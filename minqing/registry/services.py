@@ -280,12 +280,6 @@ def record_reveal(*, acting_user, obj, field: str, reason: str, request=None) ->
     return getattr(obj, field) or ""
 
 
-def person_reveal(*, acting_user, person: Person, field: str, reason: str, request=None) -> str:
-    return record_reveal(
-        acting_user=acting_user, obj=person, field=field, reason=reason, request=request
-    )
-
-
 # ---------------------------------------------------------------- households
 
 
