@@ -306,6 +306,7 @@ def internal_seed(opts: dict) -> None:
                 "handler_unit_id": None,
                 "created_by_id": worker[grid],
                 "source_client": "",
+                "open311_client_id": None,
                 "accepted_at": accepted,
                 "registered_at": accepted + dt.timedelta(minutes=30),
                 "dispatched_at": None,
@@ -322,6 +323,7 @@ def internal_seed(opts: dict) -> None:
                 "next_check_at": None,
                 "handle_deadline": None,
                 "late": False,
+                "extension_pending": False,  # no extension requests are seeded
                 "closed_on_time": None,
                 "handling_hours": None,
                 "rework_count": 0,
