@@ -447,6 +447,7 @@ def internal_seed(opts: dict) -> None:
         "auto_escalated_at", "next_check_at", "handle_deadline", "late", "closed_on_time",
         "handling_hours", "rework_count", "escalation_count", "supervise_count", "reopened",
         "result", "answer", "cancel_reason", "satisfaction", "rating_note", "version",
+        "extension_pending", "open311_client_id",
     }  # fmt: skip
     missing = set(columns) - sample_keys
     if missing:
