@@ -112,8 +112,8 @@ def matter_out(m: ReceptionMatter) -> dict:
         "opinion_note": m.opinion_note,
         "case_number": m.case.number if m.case_id else None,
         "case_status": m.case.status if m.case_id else None,
-        "answer_by": reception.answer_by(m.day),
-        "answer_state": (state := reception.answer_state(m)).value,
+        "answer_by": (due := reception.answer_by(m.day)),
+        "answer_state": (state := reception.answer_state(m, due=due)).value,
         "answer_label": str(state.label),
     }
 

@@ -367,16 +367,11 @@ def _due_tuple(row: tuple, today: datetime.date) -> dict:
 def _linked_due_row(row, today: datetime.date) -> dict:
     """_due_row of a selectors.linked_due_rows row."""
     h, vc = row.household, row.visit_class
-    state = SimpleNamespace(
-        household=SimpleNamespace(
-            pk=h.pk, number=h.number, address=h.address, head_name=h.head_name
-        ),
-        grid=SimpleNamespace(code=h.grid_code, name=h.grid_name),
-        visit_class=SimpleNamespace(code=vc.code, name=vc.name),
-        last_visit_at=row.last_visit_at,
-        next_due=row.next_due,
-    )
-    return _due_row(state, today)
+    return _due_tuple(
+        (h.pk, h.number, h.address, h.head_name, h.grid_code, h.grid_name, vc.code, vc.name,
+         row.last_visit_at, row.next_due),
+        today,
+    )  # fmt: skip
 
 
 def visit_row(v: Visit) -> dict:

@@ -136,10 +136,16 @@ class Answer(TextChoices):
     OVERDUE = "overdue", _("逾期未答复")
 
 
-def answer_state(matter: ReceptionMatter, *, now: datetime.datetime | None = None) -> Answer:
+def answer_state(
+    matter: ReceptionMatter,
+    *,
+    now: datetime.datetime | None = None,
+    due: datetime.datetime | None = None,
+) -> Answer:
     """Solved on the spot, or its case closed (or cancelled with a reason) by the answer date;
-    otherwise pending until that date and overdue after it, filed as a case or not."""
-    due = answer_by(matter.day)
+    otherwise pending until that date and overdue after it, filed as a case or not.
+    `due`: the day's answer_by, when the caller has it for all of the day's matters."""
+    due = due or answer_by(matter.day)
     if matter.opinion == OpinionKind.SOLVED:
         return Answer.ANSWERED
     closed = matter.case.closed_at if matter.case_id else None
@@ -159,17 +165,15 @@ def last_overdue_day(now: datetime.datetime | None = None) -> datetime.date:
     return day
 
 
-def unanswered_q(prefix: str = "") -> Q:
-    """Matters (prefix "matters__": days with matters) not solved on the spot whose case, if
-    any, is not closed."""
-    return ~Q(**{f"{prefix}opinion": OpinionKind.SOLVED}) & (
-        Q(**{f"{prefix}case__isnull": True}) | Q(**{f"{prefix}case__closed_at__isnull": True})
+def overdue_q(now: datetime.datetime | None = None, *, on_days: bool = False) -> Q:
+    """The matters answer_state calls OVERDUE, as a query condition; `on_days`, the same over
+    a ReceptionDay's matters (to count them per day)."""
+    p = "matters__" if on_days else ""
+    unanswered = ~Q(**{f"{p}opinion": OpinionKind.SOLVED}) & (
+        Q(**{f"{p}case__isnull": True}) | Q(**{f"{p}case__closed_at__isnull": True})
     )
-
-
-def overdue_matters_q(now: datetime.datetime | None = None) -> Q:
-    """Matters answer_state calls OVERDUE, as a query condition."""
-    return Q(day__date__lte=last_overdue_day(now)) & unanswered_q()
+    date = "date__lte" if on_days else "day__date__lte"
+    return Q(**{date: last_overdue_day(now)}) & unanswered
 
 
 def can_register(day: ReceptionDay, today: datetime.date | None = None) -> bool:

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -51,8 +51,7 @@ def day_list(request):
             case_count=Count("matters__case"),
             overdue_count=Count(
                 "matters",
-                filter=Q(date__lte=reception.last_overdue_day())
-                & reception.unanswered_q("matters__"),
+                filter=reception.overdue_q(on_days=True),
             ),
         )
         .order_by("-date", "-id")
@@ -102,10 +101,10 @@ def _detail(request, day, *, values=None, errors=None, status=200):
     grids = list(reception.grids_for(request.user, day))
     default = reception.default_category()
     matters = list(day.matters.select_related("case"))
-    now = timezone.now()
+    now, due = timezone.now(), reception.answer_by(day)
     for m in matters:
         m.phone_masked = mask_phone(m.visitor_phone)
-        m.answer = reception.answer_state(m, now=now)
+        m.answer = reception.answer_state(m, now=now, due=due)
     return render(
         request,
         "cases/reception_detail.html",
@@ -192,8 +191,9 @@ def _export_rows(day):
     # The register is an official Chinese document: its labels stay Chinese in the English UI.
     opinions, statuses = source_choices(OpinionKind), source_choices(Status)
     answers = source_choices(reception.Answer)
-    due = timezone.localtime(reception.answer_by(day)).date()
-    for i, m in enumerate(day.matters.select_related("case", "day"), start=1):
+    answer_by = reception.answer_by(day)
+    due = timezone.localtime(answer_by).date()
+    for i, m in enumerate(day.matters.select_related("case"), start=1):
         yield [
             i,
             m.visitor_name,
@@ -204,7 +204,7 @@ def _export_rows(day):
             m.case.number if m.case_id else "",
             statuses.get(m.case.status, m.case.status) if m.case_id else "",
             due,
-            answers[reception.answer_state(m)],
+            answers[reception.answer_state(m, due=answer_by)],
         ]
 
 

@@ -101,7 +101,27 @@ class HouseholdForm(ScopedForm):
         return keep_hidden_tags(self, "tags")
 
 
-class PersonForm(ScopedForm):
+class MaskedPhoneForm(ScopedForm):
+    """A stored phone is not put in the form (it would show in full): the field is left empty
+    with the masked number as its hint, and left empty it keeps what is stored."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["phone"].widget.attrs.update({"inputmode": "tel"})
+        if self.instance.pk and self.instance.phone:
+            self.initial["phone"] = ""
+            self.fields["phone"].widget.attrs["placeholder"] = self.instance.phone_masked + gettext(
+                KEEP_HINT
+            )
+
+    def service_data(self) -> dict:
+        data = dict(self.cleaned_data)
+        if self.instance.pk and not data.get("phone"):
+            data.pop("phone", None)
+        return data
+
+
+class PersonForm(MaskedPhoneForm):
     service_clean = services.person_clean
 
     def clean_kwargs(self) -> dict:
@@ -157,7 +177,6 @@ class PersonForm(ScopedForm):
         self.fields["tags"].widget.attrs["class"] = "checks"
         self.fields["sex"].choices = [("", gettext("（按身份证号）"))] + list(Sex.choices)
         self.fields["id_number"].widget.attrs.update({"autocomplete": "off", "inputmode": "text"})
-        self.fields["phone"].widget.attrs.update({"inputmode": "tel"})
         if self.instance.pk and self.instance.id_number:
             # Shown masked; left unchanged unless the user types a new number.
             self.initial["id_number"] = ""
@@ -167,45 +186,19 @@ class PersonForm(ScopedForm):
             self.fields["id_number"].help_text = gettext("已登记。如需更正，请输入完整的新号码。")
             # The birth date comes from the number; prefilled, it would fill in the mask.
             del self.fields["birth_date"]
-        if self.instance.pk and self.instance.phone:
-            self.initial["phone"] = ""
-            self.fields["phone"].widget.attrs["placeholder"] = self.instance.phone_masked + gettext(
-                KEEP_HINT
-            )
 
     def clean_id_number(self):
         return (self.cleaned_data.get("id_number") or "").strip()
 
     def service_data(self) -> dict:
-        data = dict(self.cleaned_data)
+        data = super().service_data()  # an empty phone keeps the stored one
         if self.instance.pk:
-            # Empty masked fields mean "keep what is stored".
-            for f in ("id_number", "phone"):
-                if not data.get(f):
-                    data.pop(f, None)
+            # So does an empty ID number; a new one brings its own birth date and sex.
+            if not data.get("id_number"):
+                data.pop("id_number", None)
             if data.get("id_number"):
                 data.pop("birth_date", None)
                 data.pop("sex", None)
-        return data
-
-
-class MaskedPhoneForm(ScopedForm):
-    """A stored phone is not put in the form (it would show in full): the field is left empty
-    with the masked number as its hint, and left empty it keeps what is stored."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["phone"].widget.attrs.update({"inputmode": "tel"})
-        if self.instance.pk and self.instance.phone:
-            self.initial["phone"] = ""
-            self.fields["phone"].widget.attrs["placeholder"] = self.instance.phone_masked + gettext(
-                KEEP_HINT
-            )
-
-    def service_data(self) -> dict:
-        data = dict(self.cleaned_data)
-        if self.instance.pk and not data.get("phone"):
-            data.pop("phone", None)
         return data
 
 

@@ -59,7 +59,7 @@ def test_states_before_and_after_the_answer_date(community_worker, old_day):
     assert reception.answer_state(waiting, now=after) == Answer.OVERDUE
     # The query condition the list page counts with agrees, on either side of the deadline.
     for now, expected in ((before, []), (after, [waiting.pk])):
-        overdue = ReceptionMatter.objects.filter(reception.overdue_matters_q(now))
+        overdue = ReceptionMatter.objects.filter(reception.overdue_q(now))
         assert list(overdue.values_list("pk", flat=True)) == expected, now
 
 
