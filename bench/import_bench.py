@@ -69,6 +69,42 @@ HEADERS = [
     "人员类别",
     "备注",
 ]
+# The rows straight into registry_person (phase raw-table, for information): the ledger's
+# columns, then constants for the other NOT NULL ones. A test checks that every column of Person
+# is either written here or in RAW_PERSON_LEFT_OUT (the id, NULL, or the database's default): a
+# NOT NULL column a migration adds without a database default stops this phase.
+RAW_PERSON_COLUMNS = [
+    "name",
+    "id_number",
+    "phone",
+    "ethnicity",
+    "note",
+    "grid_id",
+    "sex",
+    "relation",
+]
+RAW_PERSON_CONSTANTS = {
+    "id_legacy": False,
+    "health": "good",
+    "disability_grade": 0,
+    "health_note": "",
+    "party_member": False,
+    "name_pinyin": "",
+    "name_initials": "",
+    "id_last4_digest": "",
+    "phone_last4": "",
+    "employment": "",
+    "created_at": "2026-01-01 00:00:00",
+    "updated_at": "2026-01-01 00:00:00",
+}
+RAW_PERSON_LEFT_OUT = {
+    "id",  # autoincrement
+    "id_number_hash",  # NULL
+    "birth_date",  # NULL
+    "household_id",  # NULL
+    "created_by_id",  # NULL
+    "registered_address",  # DEFAULT '' (registry 0006 adds it with ALTER TABLE … DEFAULT '')
+}
 TARGET_RAW_RATIO = 3.0
 TARGET_IEX_RATIO = 10.0
 TARGET_MEMORY_MB = 500
@@ -290,22 +326,8 @@ def phase_raw_table(args) -> dict:
     from minqing.grids.models import Node
 
     grid_ids = dict(Node.objects.values_list("code", "id"))
-    columns = ["name", "id_number", "phone", "ethnicity", "note", "grid_id", "sex", "relation"]
-    constant = {
-        "id_legacy": False,
-        "health": "good",
-        "disability_grade": 0,
-        "health_note": "",
-        "party_member": False,
-        "name_pinyin": "",
-        "name_initials": "",
-        "id_last4_digest": "",
-        "phone_last4": "",
-        "employment": "",
-        "created_at": "2026-01-01 00:00:00",
-        "updated_at": "2026-01-01 00:00:00",
-    }
-    names = columns + list(constant)
+    constant = RAW_PERSON_CONSTANTS
+    names = RAW_PERSON_COLUMNS + list(constant)
     t0 = time.perf_counter()
     wb = python_calamine.CalamineWorkbook.from_path(args.file)
     rows = wb.get_sheet_by_index(0).iter_rows()
