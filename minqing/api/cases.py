@@ -284,7 +284,9 @@ def _event_out(e: CaseEvent) -> dict:
         "at": e.at,
         "action": e.action,
         "action_label": EVENT_LABELS.get(e.action) or (str(t.label) if t else e.action),
-        "actor": _name(e.actor) if e.actor_id else e.actor_label,
+        "actor": _name(e.actor)
+        if e.actor_id
+        else str(services.ACTOR_LABELS.get(e.actor_label, e.actor_label)),
         "from_status": e.from_status,
         "to_status": e.to_status,
         "to_status_label": _label(Status, e.to_status),
@@ -292,7 +294,7 @@ def _event_out(e: CaseEvent) -> dict:
         "to_node": e.to_node.name if e.to_node_id else None,
         "target_user": _name(e.target_user) if e.target_user_id else None,
         "target_unit": e.target_unit.name if e.target_unit_id else None,
-        "note": e.note,
+        "note": e.note_shown,
         "public": e.public,
     }
 
@@ -745,7 +747,7 @@ def notification_out(n: Notification) -> dict:
         "id": n.pk,
         "kind": n.kind,
         "kind_label": n.get_kind_display(),
-        "message": n.message,
+        "message": n.message_shown,
         "case_number": n.case.number if n.case_id else None,
         "created_at": n.created_at,
         "read_at": n.read_at,

@@ -68,6 +68,7 @@ from minqing.cases.models import (
     ZoneKind,
     ZoningLayer,
 )
+from minqing.cases.texts import Said, say
 from minqing.core.workdays import deadline_after, is_working_day, working_hours_between
 from minqing.grids import geo
 from minqing.grids.models import Level, Node, subtree_q
@@ -528,15 +529,18 @@ class FastPath:
             return self.r.unit_members[case.handler_unit_id]
         return self.level_staff(case.level_node)
 
-    def notify(self, users, case: Case, kind: str, message: str, at: datetime) -> None:
-        self.notifications[id(case)].extend(
-            Notification(user=u, case=case, kind=kind, message=message[:300], created_at=at)
-            for u in users
-            if u.is_active
-        )
+    def notify(self, users, case: Case, kind: str, said: Said, at: datetime) -> None:
+        for u in users:
+            if u.is_active:
+                n = services._notification(u, case, kind, said)
+                n.created_at = at
+                self.notifications[id(case)].append(n)
 
     def event(self, case: Case, **kw) -> None:
         kw.setdefault("to_status", case.status)
+        said = kw.get("note")
+        if isinstance(said, Said):
+            kw.update(note=said.text, note_key=said.key, note_args=said.args)
         self.events[id(case)].append(CaseEvent(case=case, **kw))
 
     def holding_node(self, user: User, grid: Node) -> Node:
@@ -565,10 +569,10 @@ class FastPath:
             if not case.reminded and case.remind_at and case.remind_at <= s:
                 case.reminded = True
                 self.notify(self.responsible(case), case, NotificationKind.REMINDER,
-                            f"催办：案件 {case.number}（{case.title}）将于 "
-                            f"{services._fmt(case.deadline)} 到期。", s)  # fmt: skip
+                            say("reminder", number=case.number, title=case.title,
+                                deadline=case.deadline), s)  # fmt: skip
                 self.event(case, actor=None, actor_label=services.SYSTEM, action="remind", at=s,
-                           public=False, note="已用时限的 80%，系统催办。")  # fmt: skip
+                           public=False, note=say("log_reminder"))  # fmt: skip
                 self.r.sweeps["reminded"] += 1
             case.next_check_at = case.deadline + timedelta(microseconds=1)
             i += 1
@@ -601,7 +605,7 @@ class FastPath:
         if user is not None:
             return self.act(case, "register", t, user)
         self.notify(self.level_staff(case.level_node), case, NotificationKind.ASSIGNED,
-                    f"新受理群众反映 {case.number}：{case.title}", t)  # fmt: skip
+                    say("accepted", number=case.number, title=case.title), t)  # fmt: skip
         return case
 
     def act(self, case: Case, action: str, t: datetime, user: User, *, note: str = "",
@@ -624,15 +628,14 @@ class FastPath:
             case.dispatched_at = t
             self.start_clock(case, Stage.HANDLE, t)
             case.handle_deadline = case.deadline
-            when = services._fmt(case.deadline)
             if action == "dispatch":
                 self.notify([target_user], case, NotificationKind.ASSIGNED,
-                            f"您有新派遣的案件 {case.number}：{case.title}，请在 {when} 前处置。",
-                            t)  # fmt: skip
+                            say("dispatched", number=case.number, title=case.title,
+                                deadline=case.deadline), t)  # fmt: skip
             elif action == "transfer":
                 self.notify(self.r.unit_members[target_unit.pk], case, NotificationKind.ASSIGNED,
-                            f"{target_unit.name}收到转办案件 {case.number}：{case.title}，"
-                            f"请在 {when} 前处置。", t)  # fmt: skip
+                            say("transferred", unit=target_unit.name, number=case.number,
+                                title=case.title, deadline=case.deadline), t)  # fmt: skip
         elif action == "start":
             if case.handler_user_id is None:
                 case.handler_user = user
@@ -642,7 +645,7 @@ class FastPath:
             case.status = Status.FED_BACK
             self.start_clock(case, Stage.VERIFY, t)
             self.notify(self.level_staff(case.level_node), case, NotificationKind.FEEDBACK,
-                        f"案件 {case.number} 已处置反馈，请核查。", t)  # fmt: skip
+                        say("fed_back", number=case.number), t)  # fmt: skip
         elif action == "verify":
             case.answer = note or case.result
             case.closed_at = t
@@ -654,7 +657,7 @@ class FastPath:
         elif action == "rate":
             case.satisfaction = satisfaction
             case.rating_note = note[:500]
-            event_note = f"评价：{Satisfaction(satisfaction).label}。{note}".strip()
+            event_note = say("log_rated", satisfaction=satisfaction, note=note)
             if satisfaction == Satisfaction.UNSATISFIED and not case.reopened:
                 case.reopened = True
                 case.status = Status.REGISTERED
@@ -663,7 +666,7 @@ class FastPath:
                 self.start_clock(case, Stage.DISPATCH, t)
                 action = "reopen"
                 self.notify(self.level_staff(case.level_node), case, NotificationKind.REOPENED,
-                            f"案件 {case.number} 群众不满意，已重新办理。", t)  # fmt: skip
+                            say("reopened", number=case.number), t)  # fmt: skip
             else:
                 case.status = Status.RATED
         elif action == "cancel":
@@ -685,7 +688,7 @@ class FastPath:
                 told.setdefault(last.pk, last)
             told.pop(user.pk, None)
             self.notify(told.values(), case, NotificationKind.ASSIGNED,
-                        f"案件 {case.number} 被退单，请重新派遣。", t)  # fmt: skip
+                        say("declined", number=case.number), t)  # fmt: skip
         elif action == "rework":
             case.rework_count += 1
             case.status = Status.HANDLING
@@ -695,18 +698,18 @@ class FastPath:
                 case.deadline = case.handle_deadline
                 services._set_reminder(case, t)
             self.notify(self.responsible(case), case, NotificationKind.REOPENED,
-                        f"案件 {case.number} 核查未通过，已退回重新处置。", t)  # fmt: skip
+                        say("reworked", number=case.number), t)  # fmt: skip
         elif action == "supervise":
             case.supervise_count += 1
             self.notify(self.responsible(case), case, NotificationKind.SUPERVISED,
-                        f"案件 {case.number} 被督办：{note}", t)  # fmt: skip
+                        say("supervised", number=case.number, note=note), t)  # fmt: skip
         elif action == "escalate":
             parent = self.r.nodes[case.level_node.parent_id]
             while parent.level == Level.ZONE and parent.parent_id:
                 parent = self.r.nodes[parent.parent_id]
             case.level_node = parent
             case.escalation_count += 1
-            message = f"案件 {case.number}（{case.title}）已上报至{parent.name}，请处理。"
+            message = say("escalated", number=case.number, title=case.title, node=parent.name)
             self.notify(self.level_staff(parent), case, NotificationKind.ESCALATED, message, t)
             case.status = Status.REGISTERED
             case.registered_at = case.registered_at or t

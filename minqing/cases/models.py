@@ -445,6 +445,10 @@ class CaseEvent(models.Model):
         Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     note = models.TextField("说明", blank=True)
+    # What minqing wrote itself (a reminder, an escalation): its text's key and arguments, so
+    # pages show it in the reader's language (cases.texts). Empty for what a person wrote.
+    note_key = models.CharField(max_length=32, blank=True, default="", db_default="")
+    note_args = models.JSONField(null=True, blank=True)
     # Shown on the resident's public page (no names, no internal notes).
     public = models.BooleanField(default=True)
 
@@ -456,6 +460,12 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case.number} {self.action}"
+
+    @property
+    def note_shown(self) -> str:
+        from .texts import shown
+
+        return shown(self.note, self.note_key, self.note_args)
 
 
 def photo_path(instance, filename: str) -> str:
@@ -526,6 +536,12 @@ class ExtensionRequest(models.Model):
             ),
         ]
 
+    @property
+    def decision_shown(self) -> str:
+        from .texts import extension_decision
+
+        return extension_decision(self.decision_note)
+
     def __str__(self) -> str:
         return (
             f"{self.case.number} 延期 {self.working_days} 个工作日（{self.get_status_display()}）"
@@ -558,6 +574,9 @@ class Notification(models.Model):
     )
     kind = models.CharField("类型", max_length=12, choices=NotificationKind.choices)
     message = models.CharField("内容", max_length=300)
+    # The message's key and arguments (cases.texts), to show it in the reader's language.
+    message_key = models.CharField(max_length=32, blank=True, default="", db_default="")
+    message_args = models.JSONField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     read_at = models.DateTimeField(null=True, blank=True)
 
@@ -569,6 +588,12 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+    @property
+    def message_shown(self) -> str:
+        from .texts import shown
+
+        return shown(self.message, self.message_key, self.message_args)
 
 
 class CaseCounter(models.Model):

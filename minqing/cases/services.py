@@ -41,7 +41,7 @@ from minqing.cases.models import (
     ZoneKind,
 )
 from minqing.cases.selectors import unit_ids_of
-from minqing.core.i18n import source, source_choices
+from minqing.cases.texts import EXTENSION_LAPSED, Said, say
 from minqing.core.phone import ERR_PHONE, is_valid_phone, normalise_phone
 from minqing.core.sms import send_sms
 from minqing.core.workdays import deadline_after, working_hours_between
@@ -68,7 +68,6 @@ ERR_EXTENSION_PENDING = _("该案件已有待审批的延期申请。")
 ERR_EXTENSION_DAYS = _("延长天数应为 1 到 30 个工作日。")
 ERR_NO_EXTENSION = _("没有待审批的延期申请。")
 ERR_APPROVE = _("请选择同意或不同意延期。")
-EXTENSION_LAPSED = "案件已离开处置环节，延期申请自动失效。"
 ERR_SATISFACTION = _("请选择满意、基本满意或不满意。")
 ERR_PHOTO_TYPE = _("照片只能是 JPG、PNG 或 WebP 图片。")
 ERR_PHOTO_SIZE = _("照片不能超过 {mb} MB。")
@@ -78,6 +77,9 @@ ERR_ACTION = _("未知的操作。")
 MAX_PHOTOS = 6
 SYSTEM = "系统"
 RESIDENT = "群众"
+# The stored actor labels of what no user did, in the reader's language (a platform's name,
+# also stored there, is shown as it is).
+ACTOR_LABELS = {SYSTEM: _("系统"), RESIDENT: _("群众")}
 
 
 class CaseConflict(Exception):
@@ -234,14 +236,19 @@ def _responsible(case: Case):
     return level_staff(case.level_node)
 
 
-def _notify(users, case: Case, kind: str, message: str) -> None:
+def _notify(users, case: Case, kind: str, said: Said) -> None:
     users = [u for u in users if u.is_active]
-    Notification.objects.bulk_create(
-        [Notification(user=u, case=case, kind=kind, message=message[:300]) for u in users]
-    )
-    texts = [(u.mobile, f"【民情】{message}") for u in users if u.mobile]
+    Notification.objects.bulk_create([_notification(u, case, kind, said) for u in users])
+    texts = [(u.mobile, f"【民情】{said.text}") for u in users if u.mobile]
     if texts:
         transaction.on_commit(lambda: [send_sms(m, t) for m, t in texts])
+
+
+def _notification(user, case: Case, kind: str, said: Said) -> Notification:
+    return Notification(
+        user=user, case=case, kind=kind, message=said.text[:300],
+        message_key=said.key, message_args=said.args,
+    )  # fmt: skip
 
 
 # --- accepting a case ------------------------------------------------------------------------
@@ -501,7 +508,7 @@ def case_accept(
                 action="zoning",
                 at=now,
                 public=False,
-                note="位于禁建区，已标记并提升为紧急。",
+                note=say("log_zoning"),
             )
         if staff and not case.anonymous:
             _send_receipt(case, phone)
@@ -509,7 +516,10 @@ def case_accept(
             case = case_act(acting_user=acting_user, case=case, action="register", now=now)
         elif told is not None:
             _notify(
-                told, case, NotificationKind.ASSIGNED, f"新受理群众反映 {case.number}：{case.title}"
+                told,
+                case,
+                NotificationKind.ASSIGNED,
+                say("accepted", number=case.number, title=case.title),
             )
     return case
 
@@ -550,14 +560,17 @@ def _event(
     to_node=None,
     target_user=None,
     target_unit=None,
-    note="",
+    note: str | Said = "",
     public=True,
 ) -> CaseEvent:
+    """The log row of an action; `note` is what a person wrote, or what minqing says (texts)."""
+    said = note if isinstance(note, Said) else None
     return CaseEvent.objects.create(
         case=case, actor=actor, actor_label=label, action=action, at=at,
         from_status=from_status, to_status=to_status or case.status,
         from_node=from_node, to_node=to_node, target_user=target_user, target_unit=target_unit,
-        note=note[:4000], public=public,
+        note=(said.text if said else note)[:4000], public=public,
+        note_key=said.key if said else "", note_args=said.args if said else None,
     )  # fmt: skip
 
 
@@ -693,7 +706,7 @@ def _dispatch(case, *, acting_user, target_user, now, event, **_):
         [target_user],
         case,
         NotificationKind.ASSIGNED,
-        f"您有新派遣的案件 {case.number}：{case.title}，请在 {_fmt(case.deadline)} 前处置。",
+        say("dispatched", number=case.number, title=case.title, deadline=case.deadline),
     )
 
 
@@ -706,7 +719,8 @@ def _transfer(case, *, target_unit, now, event, **_):
     _begin_handling(case, now)
     event["target_unit"] = target_unit
     _notify(target_unit.members.all(), case, NotificationKind.ASSIGNED,
-            f"{target_unit.name}收到转办案件 {case.number}：{case.title}，请在 {_fmt(case.deadline)} 前处置。")  # fmt: skip
+            say("transferred", unit=target_unit.name, number=case.number, title=case.title,
+                deadline=case.deadline))  # fmt: skip
 
 
 def _back_to_dispatch(case, now: datetime) -> None:
@@ -731,7 +745,7 @@ def _decline(case, *, acting_user, now, **_):
         told.update({u.pk: u for u in User.objects.filter(pk=last, is_active=True)})
     told.pop(acting_user.pk, None)
     _notify(told.values(), case, NotificationKind.ASSIGNED,
-            f"案件 {case.number} 被退单，请重新派遣。")  # fmt: skip
+            say("declined", number=case.number))  # fmt: skip
 
 
 def _recall(case, *, acting_user, note, now, **_):
@@ -739,7 +753,7 @@ def _recall(case, *, acting_user, note, now, **_):
     had = list(_responsible(case))
     _back_to_dispatch(case, now)
     _notify([u for u in had if u.pk != acting_user.pk], case, NotificationKind.ASSIGNED,
-            f"案件 {case.number} 已被收回，不再由您处置：{note}")  # fmt: skip
+            say("recalled", number=case.number, note=note))  # fmt: skip
 
 
 def _start(case, *, acting_user, **_):
@@ -755,7 +769,7 @@ def _feedback(case, *, note, now, **_):
     case.status = Status.FED_BACK
     _start_clock(case, Stage.VERIFY, now)
     _notify(level_staff(case.level_node), case, NotificationKind.FEEDBACK,
-            f"案件 {case.number} 已处置反馈，请核查。")  # fmt: skip
+            say("fed_back", number=case.number))  # fmt: skip
 
 
 def _verify(case, *, note, now, **_):
@@ -778,7 +792,7 @@ def _rework(case, *, now, **_):
         case.deadline = case.handle_deadline
         _set_reminder(case, now)
     _notify(_responsible(case), case, NotificationKind.REOPENED,
-            f"案件 {case.number} 核查未通过，已退回重新处置。")  # fmt: skip
+            say("reworked", number=case.number))  # fmt: skip
 
 
 def _escalate(case, *, now, event, **_):
@@ -798,7 +812,7 @@ def _move_up(case: Case, parent: Node) -> None:
     case.level_node = parent
     case.escalation_count += 1
     _notify(level_staff(parent), case, NotificationKind.ESCALATED,
-            f"案件 {case.number}（{case.title}）已上报至{parent.name}，请处理。")  # fmt: skip
+            say("escalated", number=case.number, title=case.title, node=parent.name))  # fmt: skip
 
 
 def _extend_request(case, *, acting_user, note, days, now, event, **_):
@@ -810,14 +824,14 @@ def _extend_request(case, *, acting_user, note, days, now, event, **_):
         case=case, requested_by=acting_user, working_days=days, reason=note[:500]
     )
     case.extension_pending = True
-    event["note"] = f"申请延期 {days} 个工作日：{note}"
+    event["note"] = say("log_extension_asked", days=days, note=note)
     # Those who may decide hear of it: supervisors one level up (at the top, the top's own).
     parent = _parent_level(case.level_node) or case.level_node
     deciders = User.objects.filter(
         assignments__node=parent, assignments__role__in=workflow.SUPERVISORS, is_active=True
     ).distinct()
     _notify(deciders, case, NotificationKind.EXTENSION,
-            f"案件 {case.number} 申请延期 {days} 个工作日，请审批。")  # fmt: skip
+            say("extension_asked", number=case.number, days=days))  # fmt: skip
 
 
 def _extend_decide(case, *, acting_user, note, approve, now, event, **_):
@@ -834,20 +848,21 @@ def _extend_decide(case, *, acting_user, note, approve, now, event, **_):
         case.deadline = deadline_after(max(case.deadline or now, now), days=req.working_days)
         case.handle_deadline = case.deadline
         _set_reminder(case, now)
-        event["note"] = (
-            f"同意延期 {req.working_days} 个工作日，新时限 {_fmt(case.deadline)}。{note}"
+        event["note"] = say(
+            "log_extension_granted", days=req.working_days, deadline=case.deadline, note=note
         )
     else:
-        event["note"] = f"不同意延期。{note}"
+        event["note"] = say("log_extension_refused", note=note)
     event["action"] = "extend_approve" if approve else "extend_reject"
     _notify([req.requested_by], case, NotificationKind.EXTENSION,
-            f"案件 {case.number} 的延期申请{'已批准' if approve else '未批准'}。")  # fmt: skip
+            say("extension_granted" if approve else "extension_refused",
+                number=case.number))  # fmt: skip
 
 
 def _supervise(case, *, note, **_):
     case.supervise_count += 1
     _notify(_responsible(case), case, NotificationKind.SUPERVISED,
-            f"案件 {case.number} 被督办：{note}")  # fmt: skip
+            say("supervised", number=case.number, note=note))  # fmt: skip
 
 
 def _rate(case, *, satisfaction, note, now, event, **_):
@@ -859,7 +874,7 @@ def _apply_rating(case, satisfaction, note, now, event) -> None:
         raise ValidationError({"satisfaction": ERR_SATISFACTION})
     case.satisfaction = satisfaction
     case.rating_note = (note or "")[:500]
-    event["note"] = f"评价：{source(Satisfaction(satisfaction).label)}。{note}".strip()
+    event["note"] = say("log_rated", satisfaction=satisfaction, note=note or "")
     if satisfaction == Satisfaction.UNSATISFIED and not case.reopened:
         # 不满意 reopens the case once: the level that held it registers it again.
         case.reopened = True
@@ -870,7 +885,7 @@ def _apply_rating(case, satisfaction, note, now, event) -> None:
         _start_clock(case, Stage.DISPATCH, now)
         event["action"] = "reopen"
         _notify(level_staff(case.level_node), case, NotificationKind.REOPENED,
-                f"案件 {case.number} 群众不满意，已重新办理。")  # fmt: skip
+                say("reopened", number=case.number))  # fmt: skip
     else:
         case.status = Status.RATED
 
@@ -893,10 +908,6 @@ _ACTIONS = {
     "supervise": _supervise,
     "rate": _rate,
 }
-
-
-def _fmt(dt: datetime | None) -> str:
-    return timezone.localtime(dt).strftime("%m月%d日 %H:%M") if dt else ""
 
 
 # --- residents --------------------------------------------------------------------------------
@@ -1024,20 +1035,19 @@ def _sweep_one(case: Case, now: datetime, counts: dict, rules: dict, out: dict) 
                 return people(("unit", case.handler_unit_id), lambda: _responsible(case))
         return people(("level", case.level_node_id), lambda: _responsible(case))
 
-    def tell(users, kind: str, message: str) -> None:  # _notify, per batch
+    def tell(users, kind: str, said: Said) -> None:  # _notify, per batch
         for user in users:
             if user.is_active:
-                out["notes"].append(
-                    Notification(user=user, case=case, kind=kind, message=message[:300])
-                )
+                out["notes"].append(_notification(user, case, kind, said))
                 if user.mobile:
-                    out["sms"].append((user.mobile, f"【民情】{message}"))
+                    out["sms"].append((user.mobile, f"【民情】{said.text}"))
 
-    def record(action: str, note: str, public: bool = False, **nodes) -> None:  # _event
+    def record(action: str, said: Said, public: bool = False, **nodes) -> None:  # _event
         out["events"].append(
             CaseEvent(case=case, actor=None, actor_label=SYSTEM, action=action, at=now,
                       from_status=case.status if nodes else "", to_status=case.status,
-                      note=note[:4000], public=public, **nodes)
+                      note=said.text[:4000], note_key=said.key, note_args=said.args,
+                      public=public, **nodes)
         )  # fmt: skip
 
     escalated = False
@@ -1048,8 +1058,8 @@ def _sweep_one(case: Case, now: datetime, counts: dict, rules: dict, out: dict) 
             case.reminded = True
             counts["reminded"] += 1
             tell(responsible(), NotificationKind.REMINDER,
-                 f"催办：案件 {case.number}（{case.title}）将于 {_fmt(case.deadline)} 到期。")  # fmt: skip
-            record("remind", "已用时限的 80%，系统催办。")
+                 say("reminder", number=case.number, title=case.title, deadline=case.deadline))  # fmt: skip
+            record("remind", say("log_reminder"))
         if not case.reminded and case.remind_at and case.remind_at > now:
             case.next_check_at = case.remind_at  # woken early (e.g. --now): keep the reminder
         else:
@@ -1061,9 +1071,8 @@ def _sweep_one(case: Case, now: datetime, counts: dict, rules: dict, out: dict) 
             case.late = True
             counts["overdue"] += 1
             tell(responsible(), NotificationKind.OVERDUE,
-                 f"案件 {case.number}（{case.title}）已超期，请尽快办理。")  # fmt: skip
-            stage_label = source_choices(Stage).get(case.stage, case.stage)
-            record("overdue", f"已超过{stage_label}时限 {_fmt(case.deadline)}。")
+                 say("overdue", number=case.number, title=case.title))  # fmt: skip
+            record("overdue", say("log_overdue", stage=case.stage, deadline=case.deadline))
         grace = _escalation_grace(case.level_node.level, rules)
         parent = case.level_node.parent
         while parent is not None and parent.level == Level.ZONE and parent.parent_id:
@@ -1084,14 +1093,14 @@ def _sweep_one(case: Case, now: datetime, counts: dict, rules: dict, out: dict) 
                 case.escalation_count += 1
                 tell(people(("level", parent.pk), lambda: level_staff(parent)),
                      NotificationKind.ESCALATED,
-                     f"案件 {case.number}（{case.title}）已上报至{parent.name}，请处理。")  # fmt: skip
+                     say("escalated", number=case.number, title=case.title, node=parent.name))  # fmt: skip
                 case.auto_escalated_at = now
                 # Who holds the case changed: a form opened before this is stale (CaseConflict).
                 case.version += 1
                 case.updated_at = now
                 escalated = True
                 counts["escalated"] += 1
-                record("escalate", f"超期未办结，自动上报至{parent.name}。", public=True,
+                record("escalate", say("log_escalated", node=parent.name), public=True,
                        from_node=from_node, to_node=parent)  # fmt: skip
                 grace_up = _escalation_grace(parent.level, rules)
                 case.next_check_at = (

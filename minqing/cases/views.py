@@ -576,7 +576,7 @@ def case_map_json(request):
 
 def _actor(user, label: str) -> str:
     if user is None:
-        return label or _("系统")
+        return str(services.ACTOR_LABELS.get(label or services.SYSTEM, label))
     return user.full_name or user.username
 
 
@@ -607,7 +607,7 @@ def _timeline(case) -> list[dict]:
                     if e.target_user_id
                     else (e.target_unit.name if e.target_unit_id else "")
                 ),
-                "note": e.note,
+                "note": e.note_shown,
                 "public": e.public,
             }
         )

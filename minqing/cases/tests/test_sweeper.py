@@ -30,6 +30,7 @@ from django.test.utils import CaptureQueriesContext
 
 from minqing.cases import services
 from minqing.cases.models import Case, CaseEvent, Notification, NotificationKind, Status
+from minqing.cases.texts import say
 from minqing.core.workdays import add_working_days, deadline_after
 from minqing.grids.models import Level
 
@@ -313,7 +314,12 @@ def test_one_failing_case_is_logged_and_retried_later_without_stopping_the_other
 
     def flaky(case, now, counts, rules, out):
         if case.pk == dispatched.pk:
-            services._notify([grid_a_worker], case, NotificationKind.OVERDUE, "half done")
+            services._notify(
+                [grid_a_worker],
+                case,
+                NotificationKind.OVERDUE,
+                say("overdue", number=case.number, title=""),
+            )
             raise RuntimeError("boom")
         return real(case, now, counts, rules, out)
 
