@@ -14,6 +14,8 @@ from minqing.accounts.models import DataScope, Role
 from minqing.grids.models import Node, subtree_q
 from minqing.grids.subtree import node_ids_below
 
+# Data scopes that reach everything below the node of their assignment (the others narrow it).
+WHOLE_SCOPES = (DataScope.ALL, DataScope.NODE_AND_BELOW)
 # Roles that may reveal full ID and phone numbers (with a reason, audited).
 REVEAL_ROLES = {
     Role.GRID_WORKER,  # calls and visits their own households
@@ -183,7 +185,14 @@ def scope_queryset(
         return qs
     if scope.empty and also is None:
         return qs.none()
-    q = Q(pk__in=[]) if also is None else also
+    q = scope_q(scope, node_field=node_field, owner_fields=owner_fields)
+    return qs.filter(q if also is None else also | q)
+
+
+def scope_q(scope: Scope, *, node_field: str = "grid", owner_fields=("created_by",)) -> Q:
+    """The condition of scope_queryset for a scope in hand (not everything): for a query
+    built from a scope's key rather than from the user (a compiled statement)."""
+    q = Q(pk__in=[])
     node_q = _node_filter(scope)
     if node_q is not None:
         # One query: the record's node must be in the (small, indexed) set of visible nodes.
@@ -191,7 +200,7 @@ def scope_queryset(
     if scope.own_user_id:
         for f in owner_fields:
             q |= Q(**{f: scope.own_user_id})
-    return qs.filter(q)
+    return q
 
 
 def get_scoped_or_404(

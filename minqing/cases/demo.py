@@ -500,7 +500,9 @@ class FastPath:
         self.limits: dict[tuple, tuple[int, int]] = {}
         staff_at = {}
         for node_id, rows in replay.staff.items():
-            staff_at[node_id] = list({u.pk: u for u, _ in rows if u.is_active}.values())
+            # As services.level_staff: those who work cases (not a cadre) are told.
+            told = {u.pk: u for u, role in rows if u.is_active and role in workflow.ALL_STAFF}
+            staff_at[node_id] = list(told.values())
         self.staff_at = staff_at
         self.holding: dict[int, list[Node]] = {}
 

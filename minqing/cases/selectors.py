@@ -11,8 +11,11 @@ from django.db.models import Avg, Count, Min, Q, QuerySet
 from django.utils import timezone
 
 from minqing.accounts.access import (
+    WHOLE_SCOPES,
+    Scope,
     get_scoped_or_404,
     scope_node_ids,
+    scope_q,
     scope_queryset,
     user_assignments,
     user_scope,
@@ -132,6 +135,10 @@ def _inbox_inputs(user) -> tuple:
                 deciding.update(level_ids_below(a.node.path, below))
             if a.node.parent_id is None:
                 deciding.add(a.node.pk)
+    # A narrowed data scope (自定数据, 本部门, 仅本人) may leave out cases held at the user's
+    # node: those lists keep to what the user may see (a case dispatched to them stays).
+    scope = user_scope(user)
+    narrowed = not scope.everything and any(a.data_scope not in WHOLE_SCOPES for a in assignments)
     return (
         user.pk,
         tuple(sorted(unit_ids_of(user))),
@@ -139,6 +146,7 @@ def _inbox_inputs(user) -> tuple:
         tuple(sorted(grids)),
         overseen,
         tuple(sorted(deciding)),
+        scope.key if narrowed else None,
     )
 
 
@@ -152,22 +160,27 @@ _STAFFED_BELOW = {
 
 
 def _inbox_of(inputs: tuple) -> QuerySet[Case]:
-    user_id, unit_ids, nodes, grids, overseen, deciding = inputs
+    user_id, unit_ids, nodes, grids, overseen, deciding, narrowed = inputs
     handling = (Status.DISPATCHED, Status.HANDLING)
     holding = (Status.ACCEPTED, Status.REGISTERED, Status.FED_BACK, Status.CLOSED)
     q = Q(handler_user_id=user_id, status__in=handling)
     if unit_ids:
         q |= Q(handler_unit__in=unit_ids, status__in=handling)
+    held = Q(pk__in=[])
     if nodes:
-        q |= Q(level_node__in=nodes, status__in=holding)
+        held |= Q(level_node__in=nodes, status__in=holding)
     if grids:
         # A literal list: as a subquery PostgreSQL scans every registered case instead.
-        q |= Q(level_node__in=grids, status=Status.REGISTERED)
+        held |= Q(level_node__in=grids, status=Status.REGISTERED)
     if overseen:
-        q |= Q(level_node__in=overseen, status__in=handling, late=True)
+        held |= Q(level_node__in=overseen, status__in=handling, late=True)
     if deciding:
-        q |= Q(level_node__in=deciding, extension_pending=True)
-    return Case.objects.filter(q).order_by("deadline", "id")
+        held |= Q(level_node__in=deciding, extension_pending=True)
+    if narrowed is not None:
+        everything, paths, node_ids, own = narrowed
+        scope = Scope(everything, set(paths), set(node_ids), own)
+        held &= scope_q(scope, owner_fields=("created_by", "handler_user"))
+    return Case.objects.filter(q | held).order_by("deadline", "id")
 
 
 def _in_scope(user, qs: QuerySet[Case]) -> QuerySet[Case]:

@@ -12,11 +12,12 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import Case as DbCase
+from django.db.models import F, Max, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from minqing.accounts.access import node_in_scope, user_assignments
+from minqing.accounts.access import WHOLE_SCOPES, node_in_scope, user_assignments
 from minqing.accounts.models import User
 from minqing.cases import config, workflow
 from minqing.cases.models import (
@@ -223,9 +224,32 @@ def _stop_clock(case: Case) -> None:
 # --- notifications ---------------------------------------------------------------------------
 
 
-def level_staff(node: Node):
-    """The people who hold cases at a node: everyone assigned exactly there."""
-    return User.objects.filter(assignments__node=node, is_active=True).distinct()
+def level_staff(node: Node, case: Case | None = None) -> list:
+    """The people who hold cases at a node, to be told of `case`: those assigned exactly there
+    in a role that works cases (not a cadre). One whose data scope there is narrowed (自定数据,
+    本部门, 仅本人) is told only of a saved case they may open (`selectors.cases_for`)."""
+    return _may_see(list(_staff_at(node=node)), case)
+
+
+def _staff_at(**where):
+    """Users assigned at the node(s) `where` names, in a role that works cases, with `whole`:
+    whether one of those assignments has a data scope that sees all that is held there."""
+    whole = DbCase(When(assignments__data_scope__in=WHOLE_SCOPES, then=Value(1)), default=Value(0))
+    lookups = {f"assignments__{key}": value for key, value in where.items()}
+    return User.objects.filter(
+        **lookups, assignments__role__in=workflow.ALL_STAFF, is_active=True
+    ).annotate(whole=Max(whole))
+
+
+def _may_see(users: list, case: Case | None) -> list:
+    """users (from _staff_at) without those whose narrowed scope does not reach `case`."""
+    from minqing.cases.selectors import cases_for
+
+    return [
+        u
+        for u in users
+        if u.whole or (case is not None and case.pk and cases_for(u).filter(pk=case.pk).exists())
+    ]
 
 
 def _responsible(case: Case):
@@ -233,7 +257,7 @@ def _responsible(case: Case):
         return User.objects.filter(pk=case.handler_user_id, is_active=True)
     if case.handler_unit_id and case.status in (Status.DISPATCHED, Status.HANDLING):
         return case.handler_unit.members.filter(is_active=True)
-    return level_staff(case.level_node)
+    return level_staff(case.level_node, case)
 
 
 def _notify(users, case: Case, kind: str, said: Said) -> None:
@@ -479,11 +503,7 @@ def case_accept(
         case.priority = Priority.URGENT
     _start_clock(case, Stage.REGISTER, now)
     # Who is told is read before the transaction too (what _notify uses of them, nothing more).
-    told = (
-        None
-        if staff and not linked
-        else list(level_staff(case.level_node).only("pk", "is_active", "mobile"))
-    )
+    told = None if staff and not linked else level_staff(case.level_node)
     # PostgreSQL, and not inside a caller's transaction: the number in a short one of its own.
     apart = connection.vendor == "postgresql" and not connection.in_atomic_block
     number = _number_apart(now) if apart else None
@@ -740,7 +760,7 @@ def _decline(case, *, acting_user, now, **_):
         .values_list("actor", flat=True)
         .first()
     )
-    told = {u.pk: u for u in level_staff(case.level_node)}
+    told = {u.pk: u for u in level_staff(case.level_node, case)}
     if last is not None and last not in told:
         told.update({u.pk: u for u in User.objects.filter(pk=last, is_active=True)})
     told.pop(acting_user.pk, None)
@@ -768,7 +788,7 @@ def _feedback(case, *, note, now, **_):
     case.fed_back_at = now
     case.status = Status.FED_BACK
     _start_clock(case, Stage.VERIFY, now)
-    _notify(level_staff(case.level_node), case, NotificationKind.FEEDBACK,
+    _notify(level_staff(case.level_node, case), case, NotificationKind.FEEDBACK,
             say("fed_back", number=case.number))  # fmt: skip
 
 
@@ -811,7 +831,7 @@ def _escalate(case, *, now, event, **_):
 def _move_up(case: Case, parent: Node) -> None:
     case.level_node = parent
     case.escalation_count += 1
-    _notify(level_staff(parent), case, NotificationKind.ESCALATED,
+    _notify(level_staff(parent, case), case, NotificationKind.ESCALATED,
             say("escalated", number=case.number, title=case.title, node=parent.name))  # fmt: skip
 
 
@@ -884,7 +904,7 @@ def _apply_rating(case, satisfaction, note, now, event) -> None:
         case.handler_user = case.handler_unit = None
         _start_clock(case, Stage.DISPATCH, now)
         event["action"] = "reopen"
-        _notify(level_staff(case.level_node), case, NotificationKind.REOPENED,
+        _notify(level_staff(case.level_node, case), case, NotificationKind.REOPENED,
                 say("reopened", number=case.number))  # fmt: skip
     else:
         case.status = Status.RATED
@@ -1033,7 +1053,8 @@ def _sweep_one(case: Case, now: datetime, counts: dict, rules: dict, out: dict) 
                 return people(("user", case.handler_user_id), lambda: _responsible(case))
             if case.handler_unit_id:
                 return people(("unit", case.handler_unit_id), lambda: _responsible(case))
-        return people(("level", case.level_node_id), lambda: _responsible(case))
+        node = case.level_node
+        return _may_see(people(("level", node.pk), lambda: _staff_at(node=node)), case)
 
     def tell(users, kind: str, said: Said) -> None:  # _notify, per batch
         for user in users:
@@ -1091,7 +1112,7 @@ def _sweep_one(case: Case, now: datetime, counts: dict, rules: dict, out: dict) 
                 from_node = case.level_node
                 case.level_node = parent  # _move_up
                 case.escalation_count += 1
-                tell(people(("level", parent.pk), lambda: level_staff(parent)),
+                tell(_may_see(people(("level", parent.pk), lambda: _staff_at(node=parent)), case),
                      NotificationKind.ESCALATED,
                      say("escalated", number=case.number, title=case.title, node=parent.name))  # fmt: skip
                 case.auto_escalated_at = now
@@ -1172,9 +1193,7 @@ def sweep_deadlines(*, now: datetime | None = None, batch_size: int = 500) -> di
             via=F("case_units")
         ):
             known[("unit", user.via)].append(user)
-        for user in User.objects.filter(assignments__node__in=nodes, is_active=True).annotate(
-            via=F("assignments__node")
-        ):
+        for user in _staff_at(node__in=nodes).annotate(via=F("assignments__node")):
             staff = known[("level", user.via)]
             if all(u.pk != user.pk for u in staff):
                 staff.append(user)
