@@ -25,7 +25,7 @@ from minqing.assistance.forms import (
     PairingForm,
     parse_month,
 )
-from minqing.assistance.models import Helper, Programme, TargetKind
+from minqing.assistance.models import FundSource, Helper, Programme, TargetKind
 from minqing.assistance.strategies import strategies_for
 from minqing.core.forms import NOT_SAVED, apply_errors, positive_id, submitted
 from minqing.core.paging import querystring_without_page
@@ -415,7 +415,7 @@ def report(request):
             "programmes": selectors.programmes(),
             "groups": selectors.groups_for(user).order_by("name"),
             "export_query": request.GET.urlencode(),
-            "fund_sources": exports.FUND_COLUMNS,
+            "fund_sources": list(FundSource.choices),  # the page in its language
         },
     )
 

@@ -7,9 +7,10 @@ from minqing.core.models import AuditAction, AuditEntry
 
 
 def plain_value(value):
-    """A field value as the audit log stores it (JSON): model instances by their name."""
+    """A field value as the audit log stores it (JSON): model instances by their name, in
+    Chinese whatever the UI language (as object_repr)."""
     if isinstance(value, models.Model):
-        return str(value)
+        return source(value)
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return str(value)

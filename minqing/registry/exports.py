@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, QuerySet
 from django.shortcuts import render
 from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 
 from minqing.accounts.access import can_audit, home_node, scope_queryset, user_scope
 from minqing.core.audit import client_ip
@@ -47,7 +48,7 @@ from minqing.registry.views import SIMPLE
 from minqing.registry.views import _filters as list_filters
 
 CHUNK = 2000
-ALL_DATA = "全部数据"
+ALL_DATA = gettext_noop("全部数据")
 
 
 def _labels(choices) -> dict:
@@ -82,29 +83,38 @@ def exporter_name(user) -> str:
 
 
 def scope_words(user) -> str:
-    """The part of the place tree the user may see, in words (e.g. 东门社区第1网格)."""
+    """The part of the place tree the user may see, in words (e.g. 东门社区第1网格), in the
+    reader's language; an export's stamp takes them in Chinese (`stamp_scope_words`)."""
     scope = user_scope(user)
+    sep = gettext("、")
     if scope.everything:
         roots = list(Node.objects.filter(parent__isnull=True).values_list("name", flat=True))
-        return "、".join(roots) or ALL_DATA  # the whole county: its name
+        return sep.join(roots) or gettext(ALL_DATA)  # the whole county: its name
     parts = list(
         Node.objects.filter(path__in=scope.subtree_paths)
         .order_by("path")
         .values_list("name", flat=True)
     )
     parts += [
-        f"{name}（本级）"
+        gettext("%(name)s（本级）") % {"name": name}
         for name in Node.objects.filter(pk__in=scope.exact_node_ids)
         .order_by("path")
         .values_list("name", flat=True)
     ]
     if scope.own_user_id:
-        parts.append("本人录入的记录")
-    return "、".join(parts) or "无（未分配网格）"
+        parts.append(gettext("本人录入的记录"))
+    return sep.join(parts) or gettext("无（未分配网格）")
+
+
+def stamp_scope_words(user) -> str:
+    """scope_words in Chinese, for an export's stamp (its header row is Chinese too)."""
+    with translation.override(None):
+        return scope_words(user)
 
 
 def range_words(user, filters: list[str]) -> str:
-    return f"{scope_words(user)}；筛选条件：{'，'.join(filters) if filters else '无'}"
+    words = stamp_scope_words(user)
+    return f"{words}；筛选条件：{'，'.join(filters) if filters else '无'}"
 
 
 def record_export(request, export: Export, count: int) -> None:

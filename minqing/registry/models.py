@@ -7,8 +7,8 @@ validated, scoped and audited the same way from the UI, the API and the import.
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from minqing.core.fields import EncryptedTextField
 from minqing.core.masking import (
@@ -113,7 +113,14 @@ class Household(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.head_name or '（无户主）'}户 · {self.address}"
+        # In the reader's language; what is stored (the audit's object_repr) is taken with
+        # core.i18n.source, in Chinese, and imports.validate.HouseholdPlan.label writes the same.
+        if self.head_name:
+            return gettext("%(head)s户 · %(address)s") % {
+                "head": self.head_name,
+                "address": self.address,
+            }
+        return gettext("（无户主）户 · %(address)s") % {"address": self.address}
 
     AUDITED_FIELDS = [
         "number",

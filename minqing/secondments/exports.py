@@ -16,7 +16,7 @@ from minqing.core.audit import client_ip
 from minqing.core.i18n import source
 from minqing.core.models import AuditAction, AuditEntry
 from minqing.core.xlsx import MIME, Stamp, content_disposition, neutralise, sheet_title
-from minqing.registry.exports import exporter_name, scope_words
+from minqing.registry.exports import exporter_name, stamp_scope_words
 from minqing.secondments.selectors import TermReport
 
 
@@ -148,7 +148,7 @@ def report_response(request, report: TermReport) -> HttpResponse:
     label = source(report.label)
     stamp = Stamp(
         exporter=exporter_name(request.user),
-        scope=f"{scope_words(request.user)}；团队：{report.secondment.name}；{label}",
+        scope=f"{stamp_scope_words(request.user)}；团队：{report.secondment.name}；{label}",
     )
     content = report_workbook(report, stamp)
     day = timezone.localtime(stamp.at).strftime("%Y%m%d")

@@ -476,7 +476,7 @@ def visit_record(
     _campaign_targets_close(visit)
     local = timezone.localtime(clean["visited_at"])
     changes = {
-        "household": [None, str(household)],
+        "household": [None, source(household)],
         "visited_at": [None, f"{local:%Y-%m-%d %H:%M}"],
         "mode": [None, source(VisitMode(visit.mode).label)],
         "visitors": [None, "、".join(str(u) for u in clean["visitors"])],
@@ -681,7 +681,7 @@ def _diary_audit(acting_user, entry: DiaryEntry, action, request) -> None:
         obj=entry,
         changes={
             "date": [None, entry.date.isoformat()],
-            "household": [None, str(entry.household) if entry.household_id else ""],
+            "household": [None, source(entry.household) if entry.household_id else ""],
         },
         request=request,
         node=entry.household.grid if entry.household_id else None,

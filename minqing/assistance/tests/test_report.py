@@ -127,3 +127,14 @@ def test_help_entries_are_audited(office, cadre, groups):
         audit.changes["money"][1] == "资金88.80元" and audit.changes["fund_source"][1] == "干部捐助"
     )
     assert audit.node == p1.grid
+
+
+def test_the_report_page_names_the_fund_sources_in_the_readers_language(
+    client, office, cadre, groups
+):
+    client.force_login(office)
+    english = client.get("/assistance/report/?month=2026-03", HTTP_ACCEPT_LANGUAGE="en")
+    html = english.content.decode()
+    assert "Poverty-relief funds (yuan)" in html and "扶贫资金" not in html
+    chinese = client.get("/assistance/report/?month=2026-03").content.decode()
+    assert "扶贫资金(元)" in chinese

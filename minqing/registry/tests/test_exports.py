@@ -517,3 +517,19 @@ def test_odd_filter_values_answer_the_export_as_they_answer_the_list(
             exported = client.get(f"{base}export.xlsx?{name}={value}")
             exported.getvalue()  # read to the end: the test client then closes it
             assert exported.status_code == listed.status_code, (name, value)
+
+
+def test_the_ledgers_page_gives_the_scope_in_the_readers_language(client, county_officer, tree):
+    from minqing.accounts.models import DataScope, Role, RoleAssignment, User
+
+    clerk = User.objects.create_user(username="clerk", password="x-minqing-pw-1")
+    RoleAssignment.objects.create(
+        user=clerk, role=Role.COMMUNITY_WORKER, node=tree["community"], data_scope=DataScope.SELF
+    )
+    login(client, clerk)
+    assert "本人录入的记录" in client.get("/ledgers/").content.decode()
+    english = client.get("/ledgers/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Records I entered" in english and "本人录入的记录" not in english
+    # The export's stamp stays Chinese, as its header row.
+    ws = sheet(client.get("/people/export.xlsx", HTTP_ACCEPT_LANGUAGE="en"))
+    assert any("本人录入的记录" in str(c) for row in ws.iter_rows(values_only=True) for c in row)
