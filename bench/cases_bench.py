@@ -768,6 +768,10 @@ def prepare(db: str, args) -> tuple[dict, str]:
         fresh_database(db, env, url)
         log(f"{db}: seed {args.cases} cases ({args.open} open)")
         run_internal("seed", env, opts(args))
+    else:
+        # A database seeded by older code gets this code's migrations (new columns).
+        log(f"{db}: migrate (reuse)")
+        subprocess.run([PYTHON, "manage.py", "migrate", "-v0"], env=env, cwd=ROOT, check=True)
     return env, url
 
 
