@@ -27,6 +27,7 @@ from minqing.assistance.models import HelpEntry, Helper, HelperGroup, Pairing, T
 from minqing.assistance.strategies import strategies_for
 from minqing.core.masking import mask_phone
 from minqing.grids.models import Node
+from minqing.registry.models import household_short_name
 
 router = Router(tags=["assistance"])
 
@@ -448,8 +449,8 @@ def pairing_detail(user, p: Pairing) -> dict:
         "strategies": [
             {
                 "code": s.code,
-                "name": s.name,
-                "measures": list(s.measures),
+                "name": str(s.name),
+                "measures": [str(m) for m in s.measures],
                 "help_kinds": list(s.help_kinds),
             }
             for s in strategies_for(p.causes, p.work_ability)
@@ -637,7 +638,7 @@ def coverage_unpaired(request, code: str, f: Query[PageParams]):
             items.append(
                 {
                     "id": o.pk,
-                    "name": f"{o.head_name or '（无户主）'}户",
+                    "name": household_short_name(o.head_name),
                     "grid_code": o.grid.code,
                     "grid_name": o.grid.name,
                     "id_number_masked": "",

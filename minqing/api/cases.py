@@ -47,17 +47,6 @@ ERR_HOUSEHOLD = _("该家庭不存在或不在您的管辖范围内。")
 ERR_REPORTER = _("该人员不存在或不在您的管辖范围内。")
 STATUS_FILTER = "|".join([*Status.values, "open", "done"])
 
-# Event actions that are not in the transition table.
-EVENT_LABELS = {
-    "accept": "受理",
-    "zoning": "规划分区提示",
-    "remind": "系统催办",
-    "overdue": "超期",
-    "extend_approve": "同意延期",
-    "extend_reject": "不同意延期",
-    "reopen": "不满意，重新办理",
-}
-
 
 # ------------------------------------------------------------------ shapes
 
@@ -278,12 +267,11 @@ def case_row(case: Case, now=None) -> dict:
 
 
 def _event_out(e: CaseEvent) -> dict:
-    t = workflow.TRANSITIONS.get(e.action)
     return {
         "id": e.pk,
         "at": e.at,
         "action": e.action,
-        "action_label": EVENT_LABELS.get(e.action) or (str(t.label) if t else e.action),
+        "action_label": str(workflow.event_label(e.action, by_system=e.actor_id is None)),
         "actor": _name(e.actor)
         if e.actor_id
         else str(services.ACTOR_LABELS.get(e.actor_label, e.actor_label)),

@@ -146,7 +146,7 @@ def _line(line: selectors.Line) -> dict:
         "done": line.done,
         "gaps": line.gaps,
         "ok": line.ok,
-        "gap_words": line.gap_words,
+        "gap_words": line.gap_text,  # in the reader's language (the .xlsx keeps gap_words)
     }
 
 

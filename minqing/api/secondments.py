@@ -447,7 +447,12 @@ def report_get(request, secondment_id: Id, params: Query[ReportParams]):
             for line in report.lines
         ],
         "kinds": [
-            {"kind": k.kind, "label": k.label, "count": k.count, "participants": k.participants}
+            {
+                "kind": k.kind,
+                "label": str(k.label),
+                "count": k.count,
+                "participants": k.participants,
+            }
             for k in report.kinds
         ],
         "activity_count": report.activity_count,

@@ -19,6 +19,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from minqing.registry.models import household_short_name
+
 
 class HelperKind(models.TextChoices):
     CADRE = "cadre", _("党员干部")
@@ -393,7 +395,7 @@ class Pairing(models.Model):
         if t is None:
             return ""
         if self.target_kind == TargetKind.HOUSEHOLD:
-            return f"{t.head_name or '（无户主）'}户"
+            return household_short_name(t.head_name)
         return t.name
 
     @property

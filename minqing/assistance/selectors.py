@@ -620,6 +620,7 @@ def _card_rows(pairings: QuerySet) -> list[dict]:
                 {
                     "name": h.name,
                     "kind": str(HelperKind(h.kind).label),
+                    "party": h.kind in (HelperKind.CADRE, HelperKind.PARTY),
                     "phone": h.phone,
                     "programme": p.programme.name,
                 }

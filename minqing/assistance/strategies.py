@@ -10,13 +10,15 @@ A pure function of its arguments: no database, no clock; the pages, the API and 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext_lazy as _
+
 from minqing.assistance.models import Cause, HelpKind, WorkAbility
 
 
 @dataclass(frozen=True)
 class Strategy:
     code: str
-    name: str
+    name: str  # lazily translated, as the measures: read in the page's language
     because: tuple[str, ...]  # the cause codes (or work ability) that call for it
     measures: tuple[str, ...]  # what to do, in words
     help_kinds: tuple[str, ...] = field(default=())  # HelpKind values that fit
@@ -30,15 +32,15 @@ CARE = "care"
 
 _RELIEF_CAUSES = (Cause.AGE, Cause.DISABILITY, Cause.ILLNESS, Cause.DISASTER)
 _PRODUCTION_MEASURES = {
-    Cause.SKILLS: ("技能培训", "推荐就业岗位"),
-    Cause.CAPITAL: ("扶持资金、小额贷款",),
-    Cause.INFORMATION: ("提供市场信息",),
+    Cause.SKILLS: (_("技能培训"), _("推荐就业岗位")),
+    Cause.CAPITAL: (_("扶持资金、小额贷款"),),
+    Cause.INFORMATION: (_("提供市场信息"),),
 }
 _RELIEF_MEASURES = {
-    Cause.AGE: ("生活照料、定期看望",),
-    Cause.DISABILITY: ("残疾人补贴与康复服务",),
-    Cause.ILLNESS: ("医疗救助、送医送药",),
-    Cause.DISASTER: ("临时救助、灾后重建",),
+    Cause.AGE: (_("生活照料、定期看望"),),
+    Cause.DISABILITY: (_("残疾人补贴与康复服务"),),
+    Cause.ILLNESS: (_("医疗救助、送医送药"),),
+    Cause.DISASTER: (_("临时救助、灾后重建"),),
 }
 
 
@@ -50,9 +52,9 @@ def strategies_for(causes: Iterable[str], work_ability: str = "") -> list[Strate
         out.append(
             Strategy(
                 GUIDANCE,
-                "思想引导",
+                _("思想引导"),
                 (Cause.ATTITUDE.value,),
-                ("谈心谈话，破除“等靠要”思想", "宣讲政策，树立脱困信心", "身边典型引路"),
+                (_("谈心谈话，破除“等靠要”思想"), _("宣讲政策，树立脱困信心"), _("身边典型引路")),
                 (HelpKind.POLICY.value, HelpKind.EMOTIONAL.value),
             )
         )
@@ -61,9 +63,9 @@ def strategies_for(causes: Iterable[str], work_ability: str = "") -> list[Strate
         out.append(
             Strategy(
                 RELIEF,
-                "生活救助",
+                _("生活救助"),
                 tuple(relief),
-                ("落实低保、特困等兜底政策",) + sum((_RELIEF_MEASURES[c] for c in relief), ()),
+                (_("落实低保、特困等兜底政策"),) + sum((_RELIEF_MEASURES[c] for c in relief), ()),
                 (HelpKind.LIVING.value, HelpKind.GOODS.value, HelpKind.HEALTH.value),
             )
         )
@@ -79,7 +81,7 @@ def strategies_for(causes: Iterable[str], work_ability: str = "") -> list[Strate
         out.append(
             Strategy(
                 PRODUCTION,
-                "生产扶持",
+                _("生产扶持"),
                 tuple(production),
                 sum((_PRODUCTION_MEASURES[c] for c in production), ()),
                 tuple(kinds),
@@ -89,9 +91,9 @@ def strategies_for(causes: Iterable[str], work_ability: str = "") -> list[Strate
         out.append(
             Strategy(
                 BRIDGE,
-                "架桥帮扶",
+                _("架桥帮扶"),
                 (WorkAbility.ABLE.value,),
-                ("牵线就业岗位与产业项目", "对接市场与销路"),
+                (_("牵线就业岗位与产业项目"), _("对接市场与销路")),
                 (HelpKind.EMPLOYMENT.value, HelpKind.LABOUR.value),
             )
         )
@@ -99,9 +101,9 @@ def strategies_for(causes: Iterable[str], work_ability: str = "") -> list[Strate
         out.append(
             Strategy(
                 CARE,
-                "亲情帮扶",
+                _("亲情帮扶"),
                 (WorkAbility.UNABLE.value,),
-                ("像亲人一样定期看望、陪伴", "节日慰问，解决生活难处"),
+                (_("像亲人一样定期看望、陪伴"), _("节日慰问，解决生活难处")),
                 (HelpKind.EMOTIONAL.value, HelpKind.VISIT.value),
             )
         )

@@ -32,6 +32,7 @@ class Contact:
     role: str = ""
     phone: str = ""
     extra: str = ""
+    party: bool = False  # a party member (党员干部, 在职党员), whatever the label's language
 
 
 @dataclass
@@ -118,6 +119,7 @@ def _helpers(rows) -> list[Contact]:
                 role=str(row.get("kind") or "帮扶人"),
                 phone=str(row.get("phone") or ""),
                 extra=str(row.get("programme") or ""),
+                party=bool(row.get("party")),
             )
         )
     return out
@@ -134,7 +136,7 @@ def person_helpers(person: Person) -> list[Contact]:
     from minqing.assistance import selectors as assistance
 
     helpers = _helpers(assistance.helpers_for_person(person))
-    return sorted(helpers, key=lambda c: 0 if "党员" in c.role or "党员" in c.extra else 1)
+    return sorted(helpers, key=lambda c: 0 if c.party or "党员" in c.extra else 1)
 
 
 def yellow_ribbon_refusal(person: Person) -> str:

@@ -10,6 +10,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 
+from minqing.accounts.access import node_visible
 from minqing.cards import selectors
 from minqing.registry.models import Household
 
@@ -41,6 +42,8 @@ def household_card(request, pk: int):
             "helpers": selectors.household_helpers(household),
             "size": _size(request, "a4"),
             "printed": timezone.localdate(),
+            # A cadre reads a linked household, not its grid: no batch link for them.
+            "grid_batch": node_visible(request.user, household.grid),
         },
     )
 

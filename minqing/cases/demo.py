@@ -1259,8 +1259,10 @@ class Replay:
                 t = later(t, 0.5, 6)
                 yield t
                 boss = self.supervisor(self.fresh(case))
-                case = self.act(case, "extend_decide", t, user=boss, note="同意。",
-                                approve=rng.random() < 0.85)  # fmt: skip
+                approve = rng.random() < 0.85
+                note = "同意，请抓紧办理。" if approve else "时限内可以办结，不同意延期。"
+                case = self.act(case, "extend_decide", t, user=boss, note=note,
+                                approve=approve)  # fmt: skip
             if p.supervise and self.supervisor(self.fresh(case)) is not None:
                 p.supervise = False
                 t = part_of_limit(case, t, 0.2, 0.6)

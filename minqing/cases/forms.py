@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from minqing.cases import selectors, services
 from minqing.cases.models import Category, Channel, Priority, Satisfaction
 from minqing.cases.workflow import TRANSITIONS
+from minqing.core.i18n import named
 from minqing.registry.selectors import grids_for, households_for
 
 ERR_VERSION = _("页面已过期，请刷新后再操作。")
@@ -147,7 +148,7 @@ class CaseForm(forms.Form):
         self.fields["category"].choices = category_choices()
         grids = grids_for(user).order_by("path")
         self.fields["grid"].queryset = grids
-        self.fields["grid"].label_from_instance = lambda n: f"{n.name}（{n.code}）"
+        self.fields["grid"].label_from_instance = lambda n: named(n.name, n.code)
         self.fields["household"].queryset = households_for(user)
         for field in self.fields.values():
             _input(field)
@@ -243,7 +244,7 @@ class ActionForm(forms.Form):
                 },
             )
             fields["target_user"].label_from_instance = lambda u: (
-                f"{u.full_name}（{u.username}）" if u.full_name else u.username
+                named(u.full_name, u.username) if u.full_name else u.username
             )
         elif action == "transfer":
             fields["target_unit"] = forms.ModelChoiceField(

@@ -17,7 +17,8 @@ from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.http import Http404
 from django.shortcuts import render
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
@@ -38,7 +39,8 @@ ERR_NO_NODE = _("您没有分配管辖区划，暂无可统计的数据。")
 
 MAX_SPAN_DAYS = 3 * 366
 DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
-NOT_RATED = "未评价"
+NOT_RATED = gettext_noop("未评价")
+ANONYMOUS = gettext_noop("匿名")
 
 
 # --- the period and the place ------------------------------------------------------------------
@@ -302,13 +304,14 @@ def ledger_queryset(user, node: Node | None, period: Period) -> QuerySet[Case]:
 def reporter_masked(case: Case) -> str:
     """The reporter's name in full, the phone masked (138****5678); 匿名 for anonymous."""
     if case.anonymous:
-        return "匿名"
+        return gettext(ANONYMOUS)
     name = case.reporter.name if case.reporter_id else case.reporter_name
     phone = case.reporter_phone or (case.reporter.phone if case.reporter_id else "")
     return " ".join(p for p in (name, mask_phone(phone)) if p)
 
 
 def ledger_row(case: Case) -> dict:
+    """One row of the ledger in the active language (the .xlsx takes it in Chinese)."""
     return {
         "number": case.number,
         "accepted": timezone.localtime(case.accepted_at).date(),
@@ -320,8 +323,11 @@ def ledger_row(case: Case) -> dict:
         "title": case.title,
         "result": case.answer or case.result,
         "closed": timezone.localtime(case.closed_at).date() if case.closed_at else None,
-        "on_time": "是" if case.closed_on_time else "否",
-        "satisfaction": case.get_satisfaction_display() if case.satisfaction else NOT_RATED,
+        "closed_on_time": bool(case.closed_on_time),
+        "on_time": gettext("是") if case.closed_on_time else gettext("否"),
+        "satisfaction": str(case.get_satisfaction_display())
+        if case.satisfaction
+        else gettext(NOT_RATED),
     }
 
 
@@ -342,7 +348,8 @@ LEDGER_COLUMNS = [
 
 def _ledger_rows(qs: QuerySet[Case]):
     for case in qs.iterator(chunk_size=2000):
-        r = ledger_row(case)
+        with translation.override(None):  # an official ledger: Chinese in any UI language
+            r = ledger_row(case)
         yield [
             r["number"], r["accepted"], r["reporter"], r["address"], r["grid"], r["category"],
             r["problem"], r["result"], r["closed"], r["on_time"], r["satisfaction"],

@@ -39,7 +39,7 @@ from minqing.cases.models import (
     Status,
     ZoneKind,
 )
-from minqing.cases.workflow import TRANSITIONS
+from minqing.cases.workflow import TRANSITIONS, event_label
 from minqing.core import statements, workdays
 from minqing.core.forms import apply_errors
 from minqing.core.i18n import source, source_choices
@@ -60,16 +60,6 @@ WAITING = [
 ]
 WAITING_BY_STATUS = {s: (key, label) for key, label, statuses in WAITING for s in statuses}
 
-# Timeline labels of the events that are not actions of the transition table.
-EVENT_LABELS = {
-    "accept": gettext_lazy("受理"),
-    "zoning": gettext_lazy("分区标记"),
-    "remind": gettext_lazy("系统催办"),
-    "overdue": gettext_lazy("超期"),
-    "extend_approve": gettext_lazy("同意延期"),
-    "extend_reject": gettext_lazy("不同意延期"),
-    "reopen": gettext_lazy("不满意，重新办理"),
-}
 
 MAP_NODES = 6  # the most assignment areas drawn under a map
 
@@ -586,10 +576,7 @@ def _timeline(case) -> list[dict]:
         "actor", "target_user", "target_unit", "from_node", "to_node"
     )
     for e in events:
-        t = TRANSITIONS.get(e.action)
-        label = EVENT_LABELS.get(e.action) or (t.label if t else e.action)
-        if e.action == "escalate" and e.actor_id is None:
-            label = _("超期自动上报")
+        label = event_label(e.action, by_system=e.actor_id is None)
         rows.append(
             {
                 "at": e.at,

@@ -107,3 +107,27 @@ PUBLIC_LABEL = {
 
 def allowed_actions(status: str) -> list[str]:
     return [name for name, t in TRANSITIONS.items() if status in t.sources]
+
+
+# Labels of the logged events that are not actions of the transition table.
+EVENT_LABELS = {
+    "accept": _("受理"),
+    "zoning": _("分区标记"),
+    "remind": _("系统催办"),
+    "overdue": _("超期"),
+    "extend_approve": _("同意延期"),
+    "extend_reject": _("不同意延期"),
+    "reopen": _("不满意，重新办理"),
+}
+
+
+def event_label(action: str, *, by_system: bool = False):
+    """What a case log row's action is called (the timeline, the API), in the reader's language;
+    by_system: no user acted (the sweeper's escalation)."""
+    if action == "escalate" and by_system:
+        return _("超期自动上报")
+    label = EVENT_LABELS.get(action)
+    if label is None:
+        t = TRANSITIONS.get(action)
+        label = t.label if t else action
+    return label

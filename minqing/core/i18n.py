@@ -24,3 +24,11 @@ def source_choices(choices) -> dict:
     """{value: source label} of a Choices class."""
     with translation.override(None):
         return {value: str(label) for value, label in choices.choices}
+
+
+def named(name, detail) -> str:
+    """A name with a detail in brackets, punctuated for the reader: 东门社区（330188001001） in
+    Chinese, "Dongmen (330188001001)" in English. Empty detail: the name alone."""
+    if detail in (None, ""):
+        return str(name)
+    return translation.gettext("%(name)s（%(detail)s）") % {"name": name, "detail": detail}

@@ -7,15 +7,17 @@ the Cybersecurity Law art. 21). Sensitive values are stored masked so the log it
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class AuditAction(models.TextChoices):
-    CREATE = "create", "新增"
-    UPDATE = "update", "修改"
-    DELETE = "delete", "删除"
-    REVEAL = "reveal", "查看明文"
-    IMPORT = "import", "导入"
-    EXPORT = "export", "导出"
+    CREATE = "create", pgettext_lazy("audit action", "新增")
+    UPDATE = "update", pgettext_lazy("audit action", "修改")
+    DELETE = "delete", pgettext_lazy("audit action", "删除")
+    REVEAL = "reveal", _("查看明文")
+    IMPORT = "import", pgettext_lazy("audit action", "导入")
+    EXPORT = "export", pgettext_lazy("audit action", "导出")
 
 
 class AuditEntry(models.Model):
@@ -52,10 +54,10 @@ class AuditEntry(models.Model):
 
 
 class ImportStatus(models.TextChoices):
-    PREVIEW = "preview", "待确认"  # uploaded and checked; nothing written yet
-    APPLIED = "applied", "已导入"  # confirmed and written in one transaction
-    CANCELLED = "cancelled", "已取消"  # the importer gave up on it
-    EXPIRED = "expired", "已过期"  # left unconfirmed; the uploaded file has been discarded
+    PREVIEW = "preview", _("待确认")  # uploaded and checked; nothing written yet
+    APPLIED = "applied", _("已导入")  # confirmed and written in one transaction
+    CANCELLED = "cancelled", _("已取消")  # the importer gave up on it
+    EXPIRED = "expired", _("已过期")  # left unconfirmed; the uploaded file has been discarded
 
 
 class ImportBatch(models.Model):

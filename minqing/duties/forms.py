@@ -4,6 +4,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from minqing.core.i18n import named
 from minqing.duties.models import DayKind, DutyRule, LinkKind
 
 
@@ -176,4 +177,4 @@ OPTIONS_SHOWN = 300  # below this many users the field offers them all as sugges
 
 def _user_label(user) -> str:
     """张伟（zhangwei）: the full name, and the username that tells namesakes apart."""
-    return f"{user.full_name}（{user.username}）" if user.full_name else user.username
+    return named(user.full_name, user.username) if user.full_name else user.username

@@ -38,6 +38,7 @@ from django.utils.translation import gettext_lazy as _
 from minqing.accounts.access import get_scoped_or_404, scope_queryset, user_scope
 from minqing.duties.models import DutyDay, DutyHolder, DutyLink, DutyRule, LinkKind
 from minqing.grids.models import Node, subtree_q
+from minqing.registry.models import household_short_name
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
 FIRST_YEAR = 2000
@@ -429,9 +430,9 @@ def _lines(holders: QuerySet, month: Month, *, with_links: bool = False) -> list
             if kind == LinkKind.COMMUNITY:
                 state.label = c_name
             elif kind == LinkKind.HOUSEHOLD:
-                state.label, state.detail = f"{head or '（无户主）'}户", address
+                state.label, state.detail = household_short_name(head), address
             else:
-                state.label, state.detail = p_name, p_address or "（无家庭）"
+                state.label, state.detail = p_name, p_address or gettext("（无家庭）")
         states[holder_id].append(state)
 
     # Days in the month.

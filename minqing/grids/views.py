@@ -3,7 +3,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import render
 
 from minqing.accounts import teams
-from minqing.accounts.access import visible_nodes
+from minqing.accounts.access import node_visible, visible_nodes
 from minqing.grids.models import Level, Node
 from minqing.grids.selectors import node_counts, top_nodes
 
@@ -25,7 +25,8 @@ def node_detail(request, code: str):
     node = _node_or_404(request.user, code)
     visible = visible_nodes(request.user)
     children = visible.filter(parent=node).order_by("sort", "code")
-    ancestors = [a for a in node.ancestors()]
+    # Ancestors outside the user's scope are named, not linked (their page is 404 for them).
+    ancestors = [(a, node_visible(request.user, a)) for a in node.ancestors()]
     team = getattr(node, "service_team", None) if node.level >= Level.ZONE else None
     return render(
         request,

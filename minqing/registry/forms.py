@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
+from minqing.core.i18n import named
 from minqing.grids.models import Level
 from minqing.registry import services
 from minqing.registry.models import Household, Organisation, Person, Place, Sex, TagTarget
@@ -33,7 +34,7 @@ class ScopedForm(forms.ModelForm):
 
         if "grid" in self.fields:
             self.fields["grid"].queryset = grids_for(user).order_by("path")
-            self.fields["grid"].label_from_instance = lambda n: f"{n.name}（{n.code}）"
+            self.fields["grid"].label_from_instance = lambda n: named(n.name, n.code)
         if "building" in self.fields:
             self.fields["building"].queryset = (
                 visible_nodes(user).filter(level=Level.BUILDING).order_by("path")

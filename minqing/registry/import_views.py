@@ -188,5 +188,5 @@ def import_cancel(request, pk: int):
     _importer(request)
     batch = _batch(request, pk)
     service.import_cancel(acting_user=request.user, batch=batch)
-    messages.success(request, "已取消，未导入任何数据。")
+    messages.success(request, _("已取消，未导入任何数据。"))
     return redirect("/imports/")

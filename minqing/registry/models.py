@@ -61,6 +61,11 @@ class Residence(models.TextChoices):
     SEPARATED = "separated", _("人户分离")
 
 
+def household_short_name(head_name: str) -> str:
+    """张三户 / "Household of 张三", in the reader's language (as Household.__str__)."""
+    return gettext("%(head)s户") % {"head": head_name or gettext("（无户主）")}
+
+
 class Household(models.Model):
     number = models.CharField(_("户号"), max_length=30, unique=True)
     address = models.CharField(_("现住址"), max_length=200)
@@ -111,6 +116,10 @@ class Household(models.Model):
                 name="household_area_positive",
             ),
         ]
+
+    @property
+    def short_name(self) -> str:
+        return household_short_name(self.head_name)
 
     def __str__(self) -> str:
         # In the reader's language; what is stored (the audit's object_repr) is taken with

@@ -83,7 +83,7 @@ def _save_form(request, form, save, *, success_url):
         except services.PermissionDenied as exc:
             raise DjangoPermissionDenied(str(exc)) from None
         else:
-            messages.success(request, "已保存。")
+            messages.success(request, _("已保存。"))
             return redirect(success_url(obj))
     return None
 
@@ -215,7 +215,7 @@ def person_delete(request, pk: int):
     _edit_allowed(request)
     household = person.household
     services.person_delete(acting_user=request.user, person=person, request=request)
-    messages.success(request, "已删除。")
+    messages.success(request, _("已删除。"))
     return redirect(f"/households/{household.pk}/" if household else "/people/")
 
 
@@ -353,9 +353,9 @@ def household_delete(request, pk: int):
     try:
         services.household_delete(acting_user=request.user, household=household, request=request)
     except ValidationError as exc:
-        messages.error(request, "；".join(m for ms in exc.message_dict.values() for m in ms))
+        messages.error(request, _("；").join(m for ms in exc.message_dict.values() for m in ms))
         return redirect(f"/households/{pk}/")
-    messages.success(request, "已删除。")
+    messages.success(request, _("已删除。"))
     return redirect("/households/")
 
 
@@ -374,7 +374,7 @@ def household_need_add(request, pk: int):
             request=request,
         )
     except ValidationError as exc:
-        messages.error(request, "；".join(m for ms in exc.message_dict.values() for m in ms))
+        messages.error(request, _("；").join(m for ms in exc.message_dict.values() for m in ms))
     return redirect(f"/households/{pk}/#needs")
 
 
@@ -392,7 +392,7 @@ def household_need_status(request, pk: int, need_pk: int):
             request=request,
         )
     except ValidationError as exc:
-        messages.error(request, "；".join(m for ms in exc.message_dict.values() for m in ms))
+        messages.error(request, _("；").join(m for ms in exc.message_dict.values() for m in ms))
     return redirect(f"/households/{pk}/#needs")
 
 
@@ -487,5 +487,5 @@ def simple_delete(request, kind: str, pk: int):
     obj = get_scoped_or_404(request.user, model.objects.all(), pk=pk)
     _edit_allowed(request)
     services.simple_record_delete(acting_user=request.user, obj=obj, request=request)
-    messages.success(request, "已删除。")
+    messages.success(request, _("已删除。"))
     return redirect(f"/{kind}/")

@@ -48,7 +48,7 @@ def report_sheets(report: TermReport) -> list[tuple[str, list[str], list[list]]]
         ["合计", "", "", None, None, t.days, t.present, t.late, t.leave, t.absent,
          _percent(t.rate), t.activities]
     )  # fmt: skip
-    kinds = [[k.label, k.count, k.participants] for k in report.kinds]
+    kinds = [[source(k.label), k.count, k.participants] for k in report.kinds]
     kinds.append(["合计", report.activity_count, report.participants])
     activities = [
         [

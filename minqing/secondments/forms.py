@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from minqing.accounts.access import scope_queryset, visible_nodes
 from minqing.accounts.models import User
+from minqing.core.i18n import named
 from minqing.grids.models import Level, Node
 from minqing.registry.models import Organisation, Place, PlaceKind
 from minqing.secondments.models import ActivityKind, MemberRole, SecondmentKind
@@ -142,8 +143,8 @@ class ActivityForm(_Styled, forms.Form):
     def __init__(self, *args, secondment, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["members"].queryset = secondment.members.order_by("turn_start", "id")
-        self.fields["members"].label_from_instance = lambda m: (
-            f"{m.name}（{m.get_role_display()}{'·' + m.speciality if m.speciality else ''}）"
+        self.fields["members"].label_from_instance = lambda m: named(
+            m.name, f"{m.get_role_display()}{' · ' + m.speciality if m.speciality else ''}"
         )
         if not self.is_bound:
             self.initial.setdefault("date", timezone.localdate())

@@ -16,7 +16,6 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from minqing.accounts.access import scope_queryset
-from minqing.core.i18n import source
 from minqing.secondments.models import (
     Activity,
     ActivityKind,
@@ -309,7 +308,7 @@ def term_report(secondment: Secondment, *, start: dt.date, end: dt.date, label: 
     kinds = [
         KindLine(
             kind=k,
-            label=source(label_),
+            label=label_,  # lazy: the page reads it in its language, the ledger in Chinese
             count=by_kind.get(k, {}).get("n", 0),
             participants=by_kind.get(k, {}).get("p") or 0,
         )

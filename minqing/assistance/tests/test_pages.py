@@ -200,6 +200,7 @@ def test_the_contact_card_helpers_and_the_household_timeline(
     assert row == {
         "name": cadre_helper.name,
         "kind": "党员干部",
+        "party": True,
         "phone": "13900001111",
         "programme": p.programme.name,
     }

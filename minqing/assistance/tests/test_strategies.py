@@ -30,7 +30,7 @@ def test_age_disability_illness_and_disaster_call_for_living_relief():
 def test_lack_of_skills_capital_or_information_calls_for_production_support():
     s = strategies_for(["skills", "capital", "information"])[0]
     assert s.code == PRODUCTION and s.name == "生产扶持"
-    words = "".join(s.measures)
+    words = "".join(str(m) for m in s.measures)
     for measure in ("技能培训", "就业岗位", "资金", "市场信息"):
         assert measure in words
     assert {"skills", "employment", "industry", "technology"} <= set(s.help_kinds)
@@ -53,3 +53,15 @@ def test_several_causes_give_each_strategy_once_most_fundamental_first():
 
 def test_unknown_causes_are_ignored():
     assert codes(["nonsense", "<script>"], "maybe") == []
+
+
+def test_the_strategies_read_in_the_readers_language():
+    from django.utils import translation
+
+    with translation.override("en"):
+        s = strategies_for(["skills"], "unable")
+        assert [str(x.name) for x in s] == [
+            "Production support",
+            "Family-like care (unable to work)",
+        ]
+        assert "Skills training" in [str(m) for m in s[0].measures]

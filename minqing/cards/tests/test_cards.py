@@ -161,7 +161,9 @@ def test_a_cadre_prints_the_cards_of_a_linked_household_only(
         ).values("pk"),
     )
     client.force_login(cadre)
-    assert client.get(f"/cards/household/{granny.household_id}/").status_code == 200
+    card = client.get(f"/cards/household/{granny.household_id}/")
+    assert card.status_code == 200
+    assert "/cards/grid/" not in text(card)  # the grid's batch is not theirs to print
     assert client.get(f"/cards/yellow-ribbon/{granny.pk}/").status_code == 200
     assert client.get(f"/cards/grid/{tree['grid_a'].code}/").status_code == 404
     other = registry.household_create(
@@ -185,3 +187,17 @@ def test_the_household_and_person_pages_link_to_their_cards(client, worker_a, gr
     assert f"/cards/visit-form/{granny.household_id}/" in household
     assert f"/cards/yellow-ribbon/{granny.pk}/" in text(client.get(f"/people/{granny.pk}/"))
     assert "/cards/yellow-ribbon/" not in text(client.get(f"/people/{zhang_san.pk}/"))
+
+
+def test_the_yellow_ribbon_card_finds_the_party_member_in_english_too(
+    client, worker_a, team_a, granny, helper_of
+):
+    helper_of(person=[
+        {"name": "志愿者小周", "kind": "Volunteer", "phone": "13700000001", "programme": ""},
+        {"name": "老周", "kind": "Party member", "party": True, "phone": "13700000002",
+         "programme": "结对关爱"},
+    ])  # fmt: skip
+    client.force_login(worker_a)
+    page = text(client.get(f"/cards/yellow-ribbon/{granny.pk}/", HTTP_ACCEPT_LANGUAGE="en"))
+    assert page.index("老周") < page.index("志愿者小周")
+    assert page.count("Paired Party member") == 1

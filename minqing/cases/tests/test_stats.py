@@ -255,6 +255,22 @@ def test_the_ledger_lists_the_solved_cases_with_the_reporter_masked(
     assert table(html)[-1][9] == "否" and table(html)[-1][10] == "未评价"
 
 
+def test_the_ledger_page_reads_in_english_and_its_xlsx_stays_chinese(
+    client, known, community_worker
+):
+    login(client, community_worker)
+    en = {"HTTP_ACCEPT_LANGUAGE": "en"}
+    rows = table(client.get(f"/cases/ledger/?{known['query']}", **en).content.decode())
+    assert (rows[0][9], rows[0][10]) == ("Yes", "Satisfied")
+    assert (rows[-1][9], rows[-1][10]) == ("No", "Not rated")
+    sheet = _sheet(client.get(f"/cases/ledger.xlsx?{known['query']}", **en))
+    data = [r for r in sheet[1:] if r[0] and re.fullmatch(r"\d{8}-\d{6}", str(r[0]))]
+    assert {r[9] for r in data} == {"是", "否"} and "未评价" in {r[10] for r in data}
+    assert "满意" in {r[10] for r in data}
+    stats = client.get(f"/cases/stats/?{known['query']}", **en).content.decode()
+    assert 'data-tip="{b}: {c} ({d}%)"' in stats
+
+
 def test_the_ledger_xlsx_opens_masked_stamped_formula_safe_and_audited(
     client, known, community_worker
 ):

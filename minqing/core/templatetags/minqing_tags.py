@@ -14,12 +14,24 @@ _EXTRA = {"tags": "类别", "field": "查看字段"}
 
 @register.simple_tag
 def field_label(model_label: str, key: str) -> str:
-    """The verbose name of a field named in an audit entry (keys are stored as field names)."""
+    """The verbose name of a field named in an audit entry (keys are stored as field names);
+    a reverse relation (a campaign's `targets`) by the related records' plural name."""
     try:
-        model = apps.get_model(model_label)
-        return str(model._meta.get_field(key).verbose_name)
+        field = apps.get_model(model_label)._meta.get_field(key)
     except (LookupError, ValueError, FieldDoesNotExist):
         return _EXTRA.get(key, key)
+    name = getattr(field, "verbose_name", None)
+    if name is None:  # a reverse relation has none
+        name = _EXTRA.get(key) or field.related_model._meta.verbose_name_plural
+    return str(name)
+
+
+@register.simple_tag
+def named(name, detail) -> str:
+    """{% named node.name node.code %}: core.i18n.named, the reader's brackets."""
+    from minqing.core.i18n import named as _named
+
+    return _named(name, detail)
 
 
 @register.simple_tag

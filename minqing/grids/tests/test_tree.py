@@ -77,3 +77,18 @@ def test_a_community_page_shows_its_grids(client, community_worker, tree):
         tree["grid_a"].code,
         tree["grid_b"].code,
     }
+
+
+def test_the_crumbs_link_only_to_places_the_user_may_open(
+    client, grid_a_worker, community_worker, tree
+):
+    client.force_login(grid_a_worker)
+    html = client.get(f"/tree/{tree['grid_a'].code}/").content.decode()
+    crumbs = html.split('<nav class="crumbs">')[1].split("</nav>")[0]
+    assert tree["community"].name in crumbs and tree["county"].name in crumbs
+    assert "href=" not in crumbs  # named, not linked: their pages are 404 for a grid worker
+    client.force_login(community_worker)
+    html = client.get(f"/tree/{tree['grid_a'].code}/").content.decode()
+    crumbs = html.split('<nav class="crumbs">')[1].split("</nav>")[0]
+    assert f'href="/tree/{tree["community"].code}/"' in crumbs
+    assert f'href="/tree/{tree["county"].code}/"' not in crumbs
