@@ -9,6 +9,8 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI, Query, Router
+from ninja.errors import HttpError
+from ninja.errors import ValidationError as SchemaError
 from ninja.responses import Status as Reply
 from pydantic import Field
 
@@ -84,6 +86,57 @@ api = NinjaAPI(
 def on_validation_error(request, exc: ValidationError):
     errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
     return api.create_response(request, {"detail": str(ERR_INPUT), "errors": errors}, status=400)
+
+
+# What a schema check found, by pydantic's error type, said the way the services say it.
+SCHEMA_MESSAGES = {
+    "missing": gettext_lazy("必填。"),
+    "int_parsing": gettext_lazy("应为整数。"),
+    "int_type": gettext_lazy("应为整数。"),
+    "float_parsing": gettext_lazy("应为数字。"),
+    "bool_parsing": gettext_lazy("应为 true 或 false。"),
+    "date_parsing": gettext_lazy("日期格式应为 YYYY-MM-DD。"),
+    "date_from_datetime_parsing": gettext_lazy("日期格式应为 YYYY-MM-DD。"),
+    "datetime_parsing": gettext_lazy("时间格式应为 ISO 8601，如 2026-11-27T09:30:00+08:00。"),
+    "string_too_long": gettext_lazy("内容过长。"),
+    "string_too_short": gettext_lazy("内容过短。"),
+    "greater_than_equal": gettext_lazy("超出允许的范围。"),
+    "less_than_equal": gettext_lazy("超出允许的范围。"),
+    "greater_than": gettext_lazy("超出允许的范围。"),
+    "less_than": gettext_lazy("超出允许的范围。"),
+    "literal_error": gettext_lazy("不是可选的值。"),
+    "enum": gettext_lazy("不是可选的值。"),
+    "string_pattern_mismatch": gettext_lazy("格式不正确。"),
+}
+ERR_SCHEMA = gettext_lazy("格式不正确。")
+
+
+@api.exception_handler(SchemaError)
+def on_schema_error(request, exc: SchemaError):
+    """A request the endpoint's schema refuses (a missing field, a word where a number goes):
+    422 as before, with the shape and the language of the services' 400 answers."""
+    errors: dict[str, list[str]] = {}
+    for e in exc.errors:
+        loc = [
+            str(part)
+            for part in e.get("loc", ())
+            if part not in ("body", "query", "path", "form", "payload", "file")
+        ]
+        field = ".".join(loc) or "__all__"
+        errors.setdefault(field, []).append(str(SCHEMA_MESSAGES.get(e.get("type"), ERR_SCHEMA)))
+    return api.create_response(request, {"detail": str(ERR_INPUT), "errors": errors}, status=422)
+
+
+ERR_BODY = gettext_lazy("请求内容无法解析：应为有效的 JSON（或表单）。")
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    """ninja's own refusals; a body it cannot parse is said in the reader's language."""
+    detail = str(exc)
+    if detail.startswith("Cannot parse request body"):
+        detail = str(ERR_BODY)
+    return api.create_response(request, {"detail": detail}, status=exc.status_code)
 
 
 @api.exception_handler(services.PermissionDenied)

@@ -194,7 +194,10 @@ def import_tags(request, pk: int, payload: TagChoicesIn):
     bad = [
         name
         for name, value in payload.choices.items()
-        if not (value in (TAG_NEW, TAG_SKIP) or (value.isascii() and value.isdigit()))
+        if not (
+            value in (TAG_NEW, TAG_SKIP)
+            or (value.isascii() and value.isdigit() and len(value) < 19)
+        )
     ]
     if bad:
         raise ValidationError({"choices": ERR_CHOICE.format(name=bad[0])})

@@ -46,8 +46,9 @@ def parse_id_number(raw: str, *, today: datetime.date | None = None) -> IdNumber
     if len(number) not in (15, 18):
         raise IdNumberError(ERR_ID_LENGTH)
     body = number[:17] if len(number) == 18 else number
-    if not body.isdigit() or (
-        len(number) == 18 and not (number[17].isdigit() or number[17] == "X")
+    if not (body.isascii() and body.isdigit()) or (
+        len(number) == 18
+        and not ((number[17].isascii() and number[17].isdigit()) or number[17] == "X")
     ):
         raise IdNumberError(ERR_ID_CHARS)
     legacy = len(number) == 15

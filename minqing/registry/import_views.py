@@ -55,7 +55,7 @@ def import_start(request):
     if request.method == "POST":
         upload = request.FILES.get("file")
         grid_id = request.POST.get("grid", "")
-        grid = grids.filter(pk=grid_id).first() if grid_id.isdigit() else None
+        grid = grids.filter(pk=grid_id).first() if grid_id.isascii() and grid_id.isdigit() else None
         if upload is None:
             messages.error(request, ERR_NO_FILE)
         else:
@@ -109,7 +109,10 @@ def import_preview(request, pk: int):
     if request.method == "POST":  # choices for categories the system does not know
         choices = {}
         for key, value in request.POST.items():
-            if key.startswith("tag:") and (value in (TAG_NEW, TAG_SKIP) or value.isdigit()):
+            if key.startswith("tag:") and (
+                value in (TAG_NEW, TAG_SKIP)
+                or (value.isascii() and value.isdigit() and len(value) < 19)
+            ):
                 choices[key[4:]] = value
         options.tag_choices = choices
         batch.options = service.options_to_json(options)

@@ -214,9 +214,11 @@ def _day(raw: str, default: dt.date) -> dt.date | None:
     if not raw:
         return default
     try:
-        return dt.date.fromisoformat(raw)
+        day = dt.date.fromisoformat(raw)
     except ValueError:
         return None
+    # A day a term can have: the page links the day before and after (0001-01-01 - 1 overflows).
+    return day if 1900 <= day.year <= 2199 else None
 
 
 @login_required

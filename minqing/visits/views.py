@@ -557,9 +557,10 @@ def campaign_detail(request, pk: int):
 
 
 def _safe_next(request) -> str | None:
-    """The page to go back to (the household page's one-click add), if it is on this site."""
+    """The page to go back to (the household page's one-click add), if it is a path on this
+    site (redirect() would read "x" as a view name)."""
     target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return target

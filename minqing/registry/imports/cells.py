@@ -6,6 +6,7 @@ language).
 """
 
 import datetime
+import math
 import re
 
 from django.utils.text import format_lazy
@@ -92,6 +93,8 @@ def excel_serial(n: float) -> datetime.date:
 
 def _number_date(value: float) -> "datetime.date | YearMonth":
     """A date typed into a number cell: 19600504, 1960.05 (出生年月), or an Excel serial."""
+    if not math.isfinite(value):  # a cell holding inf or NaN
+        raise CellError(ERR_DATE)
     whole = int(value)
     if value == whole and 10_000_000 <= whole <= 99_991_231:
         digits = str(whole)
@@ -121,7 +124,7 @@ class YearMonth(tuple):
 
 def year_month(raw: str) -> YearMonth | None:
     m = _YEAR_MONTH.match(raw)
-    if m is None and raw.isdigit() and len(raw) == 6:
+    if m is None and raw.isascii() and raw.isdigit() and len(raw) == 6:
         m = (None, raw[:4], raw[4:])
     if m is None or not 1 <= int(m[2]) <= 12:
         return None
@@ -148,12 +151,12 @@ def date(value) -> datetime.date | YearMonth | None:
     try:
         if m:
             return datetime.date(int(m[1]), int(m[2]), int(m[3]))
-        if raw.isdigit() and len(raw) == 8:
+        if raw.isascii() and raw.isdigit() and len(raw) == 8:
             return datetime.date(int(raw[:4]), int(raw[4:6]), int(raw[6:]))
         partial = year_month(raw)
         if partial is not None:
             return partial
-        if raw.replace(".", "", 1).isdigit() and len(raw.split(".")[0]) <= 5:
+        if raw.isascii() and raw.replace(".", "", 1).isdigit() and len(raw.split(".")[0]) <= 5:
             return excel_serial(float(raw))  # a serial number that arrived as text (CSV)
     except ValueError:
         raise CellError(ERR_DATE) from None

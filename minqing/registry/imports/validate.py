@@ -483,7 +483,7 @@ class Validator:
     def _grids(self) -> None:
         default = self.options.default_grid
         texts = {p.grid_text for p in self._rows if p.grid_text}
-        codes = {t for t in texts if t.isdigit()}
+        codes = {t for t in texts if t.isascii() and t.isdigit()}
         names = texts - codes
         found: dict[str, Node | str] = {}  # a Node, or why the text names none
         if texts:
@@ -543,7 +543,9 @@ class Validator:
         mapped: dict[str, int | str | None] = {}
         allowed_new = can_create_tags(self.user)
         extra_ids = {
-            int(v) for n, v in choices.items() if n in names and n not in known and v.isdigit()
+            int(v)
+            for n, v in choices.items()
+            if n in names and n not in known and v.isascii() and v.isdigit() and len(v) < 19
         }
         targets = {t.pk: t for t in Tag.objects.filter(pk__in=extra_ids)} if extra_ids else {}
         for name in names:
@@ -557,7 +559,12 @@ class Validator:
             elif choice == TAG_NEW and allowed_new:
                 mapped[name] = name
                 self.plan.new_tag_names.add(name)
-            elif choice.isdigit() and int(choice) in targets:
+            elif (
+                choice.isascii()
+                and choice.isdigit()
+                and len(choice) < 19
+                and int(choice) in targets
+            ):
                 tag = targets[int(choice)]
                 mapped[name] = tag.pk
                 self.plan.tags[tag.pk] = tag
