@@ -123,7 +123,12 @@ def on_schema_error(request, exc: SchemaError):
             if part not in ("body", "query", "path", "form", "payload", "file")
         ]
         field = ".".join(loc) or "__all__"
-        errors.setdefault(field, []).append(str(SCHEMA_MESSAGES.get(e.get("type"), ERR_SCHEMA)))
+        cause = (e.get("ctx") or {}).get("error")
+        if e.get("type") == "value_error" and cause is not None:
+            reason = str(cause)  # our validators' own words
+        else:
+            reason = str(SCHEMA_MESSAGES.get(e.get("type"), ERR_SCHEMA))
+        errors.setdefault(field, []).append(reason)
     return api.create_response(request, {"detail": str(ERR_INPUT), "errors": errors}, status=422)
 
 

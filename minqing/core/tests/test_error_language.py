@@ -196,10 +196,13 @@ def test_the_api_nul_check_speaks_english_too(client, grid_a_worker):
     body = {"category": "0601", "description": "路灯\x00不亮"}
     chinese = client.post(CASES, body, content_type=JSON)
     assert chinese.status_code == 422
-    assert chinese.json()["detail"][0]["msg"] == "Value error, 不能包含 NUL 字符。"
+    assert chinese.json() == {
+        "detail": "输入有误",
+        "errors": {"description": ["不能包含 NUL 字符。"]},
+    }
     english_ = client.post(CASES, body, content_type=JSON, **EN)
     assert english_.status_code == 422
-    assert english_.json()["detail"][0]["msg"] == "Value error, Must not contain NUL characters."
+    assert english_.json()["errors"] == {"description": ["Must not contain NUL characters."]}
 
 
 def test_open311_keeps_chinese_whatever_the_client_asks(client, tree):
