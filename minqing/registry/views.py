@@ -282,12 +282,22 @@ def household_detail(request, pk: int):
     )
     by_place = _by_place(request.user, Household, pk)
     members = household.members.select_related("grid").prefetch_related("tags").order_by("id")
+    # Members whose own page the user may open (as person_detail decides): 仅本人 may not reach
+    # a member someone else added; such a name is shown without a link to a 404.
+    openable = set(
+        scope_queryset(
+            request.user,
+            Person.objects.filter(household=household),
+            also=linked_households_q(request.user, "household"),
+        ).values_list("pk", flat=True)
+    )
     return render(
         request,
         "registry/household_detail.html",
         {
             "household": household,
             "members": members,
+            "openable": openable,
             "needs": household.needs.all(),
             "history": history_for(household)[:50] if by_place else [],
             "can_edit": by_place and can_edit_registry(request.user),

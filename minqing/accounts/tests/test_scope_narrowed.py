@@ -145,3 +145,34 @@ def test_a_narrowed_secretary_is_told_of_escalations_from_the_grids_they_see_onl
         cases.case_act(acting_user=worker, case=case, action="escalate", note="需社区协调。")
     told = Notification.objects.filter(user=clerk, kind=NotificationKind.ESCALATED)
     assert list(told.values_list("case", flat=True)) == [case_a.pk]
+
+
+def test_an_own_records_user_sees_the_members_of_their_household_linked_only_where_they_may_go(
+    client, tree, grid_a_worker
+):
+    # A 仅本人 user's household lists all its members (they are part of its file), but a member
+    # someone else added is not their record: named, not linked to a page that is 404 for them.
+    from minqing.registry import services as registry
+    from minqing.registry.models import Household
+
+    me = scoped_user("own_only", Role.COMMUNITY_WORKER, tree["community"], DataScope.SELF)
+    mine = registry.household_create(
+        acting_user=grid_a_worker, data={"address": "人民路8号", "grid": tree["grid_a"]}
+    )
+    Household.objects.filter(pk=mine.pk).update(created_by=me)
+    other = registry.person_create(
+        acting_user=grid_a_worker,
+        data={"name": "钱秘密", "household": mine, "relation": "head"},
+    )
+    own = registry.person_create(
+        acting_user=grid_a_worker, data={"name": "孙自己", "household": mine, "relation": "spouse"}
+    )
+    from minqing.registry.models import Person
+
+    Person.objects.filter(pk=own.pk).update(created_by=me)
+    login(client, me)
+    html = client.get(f"/households/{mine.pk}/").content.decode()
+    assert "钱秘密" in html and f'href="/people/{other.pk}/"' not in html
+    assert client.get(f"/people/{other.pk}/").status_code == 404
+    assert f'href="/people/{own.pk}/"' in html
+    assert client.get(f"/people/{own.pk}/").status_code == 200

@@ -431,3 +431,5 @@ def test_an_xlsx_with_one_cell_far_away_does_not_abort_the_server_process(tmp_pa
         timeout=300,
     )
     assert child.returncode == 0, (child.returncode, child.stderr[:300])
+    # Refused with the reason, naming the tab as the office sees it.
+    assert child.stdout.decode().startswith("refused:") and "人员台账" in child.stdout.decode()

@@ -11,6 +11,7 @@ value into every cell it covers, then takes the row naming the most known column
 """
 
 import csv
+import html
 import io
 import itertools
 import re
@@ -190,10 +191,33 @@ def _check_extent(data: bytes, name: str) -> None:
                 raise ImportFileError(ERR_NOT_SPREADSHEET.format(name=name)) from None
             cols = max((_column_number(x) for x in letters), default=0)
             if cols > 16384 or rows * cols > MAX_CELLS:
-                sheet = info.filename.rsplit("/", 1)[-1].removesuffix(".xml")
+                sheet = _tab_names(book).get(info.filename) or info.filename.rsplit("/", 1)[-1]
                 raise ImportFileError(
                     ERR_TOO_WIDE.format(name=name, sheet=sheet, rows=rows, cols=cols)
                 )
+
+
+def _tab_names(book: zipfile.ZipFile) -> dict[str, str]:
+    """{"xl/worksheets/sheet1.xml": "人口台账"}: the tab a sheet part is shown as, for messages."""
+    try:
+        workbook = book.read("xl/workbook.xml").decode("utf-8", "replace")
+        rels = book.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+    except (KeyError, zipfile.BadZipFile, OSError):
+        return {}
+    targets = {}
+    for rel in re.finditer(r"<Relationship\b[^>]*>", rels):
+        rid = re.search(r'\bId="([^"]+)"', rel.group(0))
+        target = re.search(r'\bTarget="([^"]+)"', rel.group(0))
+        if rid and target:
+            path = target.group(1).lstrip("/")
+            targets[rid.group(1)] = path if path.startswith("xl/") else "xl/" + path
+    names = {}
+    for tag in re.finditer(r"<(?:\w+:)?sheet\b[^>]*>", workbook):
+        name = re.search(r'\bname="([^"]*)"', tag.group(0))
+        rid = re.search(r'\br:id="([^"]+)"', tag.group(0))
+        if name and rid and rid.group(1) in targets:
+            names[targets[rid.group(1)]] = html.unescape(name.group(1))
+    return names
 
 
 def _column_number(letters: bytes) -> int:
