@@ -49,6 +49,12 @@ class Scope:
             self.own_user_id,
         )
 
+    @classmethod
+    def from_key(cls, key: tuple) -> "Scope":
+        """The scope a `key` was taken from (its roles aside): for a query compiled from it."""
+        everything, paths, node_ids, own_user_id = key
+        return cls(everything, set(paths), set(node_ids), own_user_id)
+
     @property
     def empty(self) -> bool:
         return not (

@@ -177,9 +177,7 @@ def _inbox_of(inputs: tuple) -> QuerySet[Case]:
     if deciding:
         held |= Q(level_node__in=deciding, extension_pending=True)
     if narrowed is not None:
-        everything, paths, node_ids, own = narrowed
-        scope = Scope(everything, set(paths), set(node_ids), own)
-        held &= scope_q(scope, owner_fields=("created_by", "handler_user"))
+        held &= scope_q(Scope.from_key(narrowed), owner_fields=("created_by", "handler_user"))
     return Case.objects.filter(q | held).order_by("deadline", "id")
 
 

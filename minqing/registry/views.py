@@ -15,6 +15,7 @@ from minqing.accounts.access import (
     can_reveal,
     get_scoped_or_404,
     scope_queryset,
+    user_scope,
     visible_nodes,
 )
 from minqing.accounts.links import linked_households_q
@@ -283,14 +284,18 @@ def household_detail(request, pk: int):
     by_place = _by_place(request.user, Household, pk)
     members = household.members.select_related("grid").prefetch_related("tags").order_by("id")
     # Members whose own page the user may open (as person_detail decides): 仅本人 may not reach
-    # a member someone else added; such a name is shown without a link to a 404.
-    openable = set(
-        scope_queryset(
-            request.user,
-            Person.objects.filter(household=household),
-            also=linked_households_q(request.user, "household"),
-        ).values_list("pk", flat=True)
-    )
+    # a member someone else added; such a name is shown without a link to a 404. Other scopes
+    # reach every member (members live in the household's grid; a linked household's members
+    # are linked too): None, no query.
+    openable = None
+    if user_scope(request.user).own_user_id:
+        openable = set(
+            scope_queryset(
+                request.user,
+                Person.objects.filter(household=household),
+                also=linked_households_q(request.user, "household"),
+            ).values_list("pk", flat=True)
+        )
     return render(
         request,
         "registry/household_detail.html",
