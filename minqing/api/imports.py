@@ -14,6 +14,7 @@ from ninja.responses import Status as Reply
 from pydantic import Field
 
 from minqing.api.schemas import ErrorOut, FieldErrorsOut, InSchema
+from minqing.core.digits import plain_digits
 from minqing.core.models import ImportBatch, ImportStatus
 from minqing.registry.imports import service
 from minqing.registry.imports.reader import ImportFileError, check_size
@@ -194,10 +195,7 @@ def import_tags(request, pk: int, payload: TagChoicesIn):
     bad = [
         name
         for name, value in payload.choices.items()
-        if not (
-            value in (TAG_NEW, TAG_SKIP)
-            or (value.isascii() and value.isdigit() and len(value) < 19)
-        )
+        if not (value in (TAG_NEW, TAG_SKIP) or plain_digits(value, max_len=18))
     ]
     if bad:
         raise ValidationError({"choices": ERR_CHOICE.format(name=bad[0])})

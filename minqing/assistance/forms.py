@@ -19,6 +19,7 @@ from minqing.assistance.models import (
     Programme,
     WorkAbility,
 )
+from minqing.core.digits import positive_id
 from minqing.core.widgets import FilterableSelectMultiple
 from minqing.grids.models import Level
 
@@ -162,7 +163,7 @@ class PairingForm(forms.Form):
         self.fields["group"].queryset = selectors.groups_for(user).select_related("programme")
         self.initial.setdefault("start", timezone.localdate())
         chosen = str(self.initial.get("person") or "")
-        if chosen.startswith("#") and chosen[1:].isascii() and chosen[1:].isdigit():
+        if chosen.startswith("#") and positive_id(chosen[1:]):
             person = people_for(user).select_related("grid").filter(pk=int(chosen[1:])).first()
             if person is not None:
                 self.fields["person"].help_text = _("已选：%(name)s（%(grid)s）") % {
@@ -192,7 +193,7 @@ class PairingForm(forms.Form):
         if not raw:
             return None
         qs = people_for(self.user)
-        if raw.startswith("#") and raw[1:].isascii() and raw[1:].isdigit() and len(raw) < 13:
+        if raw.startswith("#") and positive_id(raw[1:]):
             p = qs.filter(pk=int(raw[1:])).first()
         else:
             p = qs.filter(id_number_q(raw)).first()

@@ -27,7 +27,8 @@ from minqing.assistance.forms import (
 )
 from minqing.assistance.models import FundSource, Helper, Programme, TargetKind
 from minqing.assistance.strategies import strategies_for
-from minqing.core.forms import NOT_SAVED, apply_errors, positive_id, submitted
+from minqing.core.digits import positive_id
+from minqing.core.forms import NOT_SAVED, apply_errors, submitted
 from minqing.core.paging import querystring_without_page
 from minqing.registry.services import PermissionDenied
 

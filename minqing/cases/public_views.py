@@ -24,6 +24,7 @@ from django_ratelimit.core import get_usage
 from minqing.cases import services, workflow
 from minqing.cases.models import DONE_STATUSES, Notification, Satisfaction, Status
 from minqing.cases.selectors import unread_count
+from minqing.core.digits import plain_digits
 from minqing.core.paging import page_of, querystring_without_page
 
 ERR_NOT_FOUND = gettext_lazy("未找到该案件。请核对案件编号和您反映问题时所留手机号码的后4位。")
@@ -252,7 +253,7 @@ def notifications(request):
 
 def _back_to_list(request):
     page = str(request.POST.get("page", ""))
-    if page.isascii() and page.isdigit() and len(page) < 7 and page != "1":
+    if plain_digits(page, max_len=6) and page != "1":
         return redirect(f"/notifications/?page={page}")
     return redirect("/notifications/")
 

@@ -29,6 +29,7 @@ from minqing.cases.models import (
     ReceptionMatter,
 )
 from minqing.core.audit import audit_log, snapshot
+from minqing.core.digits import plain_digits
 from minqing.core.forms import clean_text as _text
 from minqing.core.masking import mask_phone
 from minqing.core.models import AuditAction
@@ -209,7 +210,7 @@ def reception_day_create(*, acting_user, data: dict) -> ReceptionDay:
         node = allowed.filter(pk=node.pk).first()
     else:
         code = str(node or "").strip()
-        node = allowed.filter(code=code).first() if code.isascii() and code.isdigit() else None
+        node = allowed.filter(code=code).first() if plain_digits(code, max_len=18) else None
     if node is None:
         errors["node"] = ERR_COMMUNITY
     date = _date(data.get("date"))
@@ -311,7 +312,7 @@ def reception_matter_to_case(
         grid = grids.filter(pk=grid.pk).first()
     elif grid:
         code = str(grid).strip()
-        grid = grids.filter(code=code).first() if code.isascii() and code.isdigit() else None
+        grid = grids.filter(code=code).first() if plain_digits(code, max_len=18) else None
         if grid is None:
             raise ValidationError({"grid": ERR_GRID})
     else:

@@ -41,6 +41,7 @@ from minqing.cases.models import (
 )
 from minqing.cases.workflow import TRANSITIONS, event_label
 from minqing.core import statements, workdays
+from minqing.core.digits import positive_id
 from minqing.core.forms import apply_errors
 from minqing.core.i18n import source, source_choices
 from minqing.core.masking import mask_phone
@@ -148,9 +149,10 @@ def case_new(request):
     household = None
     hid = request.GET.get("household", "")
     if hid:
-        if not (hid.isascii() and hid.isdigit() and len(hid) < 18):
+        pk = positive_id(hid)
+        if pk is None:
             raise Http404
-        household = get_scoped_or_404(user, Household.objects.select_related("grid"), pk=int(hid))
+        household = get_scoped_or_404(user, Household.objects.select_related("grid"), pk=pk)
         initial = {
             "household": household.pk,
             "grid": household.grid.code,

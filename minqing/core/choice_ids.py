@@ -10,6 +10,8 @@ from django import forms
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import connections
 
+from minqing.core.digits import plain_digits
+
 _INTEGER_TYPES = {
     "AutoField",
     "BigAutoField",
@@ -27,7 +29,7 @@ def out_of_range(field: forms.ModelChoiceField, value) -> bool:
     """Whether `value` is an integer the field's key column cannot hold."""
     text = str(value).strip()
     digits = text[1:] if text.startswith("-") else text
-    if not (digits.isascii() and digits.isdigit()):
+    if not plain_digits(digits):
         return False  # not a number: the field's own check answers
     model = field.queryset.model
     try:

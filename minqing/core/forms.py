@@ -48,12 +48,3 @@ def submitted(request, form, save):
     except PermissionDenied as exc:
         raise Forbidden(str(exc)) from None
     return NOT_SAVED
-
-
-def positive_id(raw) -> int | None:
-    """A primary key from a query string or form value; None for anything that is not one
-    (so a typed URL can never reach the database as a bad integer)."""
-    raw = str(raw or "").strip()
-    if raw.isascii() and raw.isdigit() and 0 < len(raw) < 12:
-        return int(raw)
-    return None

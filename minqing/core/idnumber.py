@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
+from minqing.core.digits import plain_digits
+
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 
@@ -46,9 +48,8 @@ def parse_id_number(raw: str, *, today: datetime.date | None = None) -> IdNumber
     if len(number) not in (15, 18):
         raise IdNumberError(ERR_ID_LENGTH)
     body = number[:17] if len(number) == 18 else number
-    if not (body.isascii() and body.isdigit()) or (
-        len(number) == 18
-        and not ((number[17].isascii() and number[17].isdigit()) or number[17] == "X")
+    if not plain_digits(body) or (
+        len(number) == 18 and not (plain_digits(number[17]) or number[17] == "X")
     ):
         raise IdNumberError(ERR_ID_CHARS)
     legacy = len(number) == 15

@@ -6,6 +6,8 @@ from typing import Any
 from django.conf import settings
 from django.core.paginator import Paginator
 
+from minqing.core.digits import plain_digits
+
 # Search lists count matches up to this many; beyond it they say "more than 1000" (超过1000条).
 # An exact count of 13 000 people helps nobody, and counting them costs more than the page.
 COUNT_CAP = 1000
@@ -75,7 +77,7 @@ class CappedPage:
 def page_number(raw) -> int:
     """A page number from a query parameter; anything else is page 1 (as Paginator.get_page)."""
     raw = str(raw or "").strip()
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
+    if not plain_digits(raw, max_len=6):
         return 1
     return max(1, int(raw))
 
@@ -161,7 +163,7 @@ def search_page(
 
 def int_param(request, name: str, *, low: int = 0, high: int = 150) -> int | None:
     raw = request.GET.get(name, "").strip()
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 6:
+    if not plain_digits(raw, max_len=6):
         return None
     return max(low, min(high, int(raw)))
 

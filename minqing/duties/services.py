@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from minqing.core.audit import audit_log, snapshot
+from minqing.core.digits import plain_digits
 from minqing.core.models import AuditAction
 from minqing.duties import selectors
 from minqing.duties.models import (
@@ -355,7 +356,7 @@ def _person_ref(raw) -> tuple[int | None, str]:
         return (raw if 0 < raw < 2**63 else 0), ""
     text = str(raw or "").strip().upper()
     digits = text[1:] if text.startswith("#") else text
-    if digits.isascii() and digits.isdigit() and 0 < len(digits) < 13:
+    if plain_digits(digits, max_len=12):
         return int(digits), ""
     return None, text[:30]
 

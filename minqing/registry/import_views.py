@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from minqing.accounts.access import can_edit_registry, scope_queryset
+from minqing.core.digits import plain_digits, positive_id
 from minqing.core.models import ImportBatch, ImportStatus
 from minqing.registry import services
 from minqing.registry.imports import service
@@ -55,7 +56,8 @@ def import_start(request):
     if request.method == "POST":
         upload = request.FILES.get("file")
         grid_id = request.POST.get("grid", "")
-        grid = grids.filter(pk=grid_id).first() if grid_id.isascii() and grid_id.isdigit() else None
+        pk = positive_id(grid_id)
+        grid = grids.filter(pk=pk).first() if pk else None
         if upload is None:
             messages.error(request, ERR_NO_FILE)
         else:
@@ -110,8 +112,7 @@ def import_preview(request, pk: int):
         choices = {}
         for key, value in request.POST.items():
             if key.startswith("tag:") and (
-                value in (TAG_NEW, TAG_SKIP)
-                or (value.isascii() and value.isdigit() and len(value) < 19)
+                value in (TAG_NEW, TAG_SKIP) or plain_digits(value, max_len=18)
             ):
                 choices[key[4:]] = value
         options.tag_choices = choices

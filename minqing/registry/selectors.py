@@ -12,6 +12,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from minqing.accounts.access import can_reveal, scope_queryset, user_scope, visible_nodes
+from minqing.core.digits import positive_id
 from minqing.core.memo import Cached, forget_on_change
 from minqing.core.paging import capped_count, count_cap
 from minqing.grids.models import Level, Node, subtree_q
@@ -558,9 +559,9 @@ def tag_choices(user) -> list[Tag]:
 
 def tag_choice(user, raw: str) -> Tag | None:
     """The visible care group whose id `raw` (a query parameter) names, or None."""
-    if not (raw.isascii() and raw.isdigit() and len(raw) < 10):
+    pk = positive_id(raw)
+    if pk is None:
         return None
-    pk = int(raw)
     found = next((t for t in tag_choices(user) if t.pk == pk), None)
     if found is None:
         # Not in this process's copy: bad input, or a group created moments ago elsewhere

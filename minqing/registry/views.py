@@ -20,6 +20,7 @@ from minqing.accounts.access import (
 )
 from minqing.accounts.links import linked_households_q
 from minqing.core.audit import history_for
+from minqing.core.digits import positive_id
 from minqing.core.forms import apply_errors
 from minqing.core.paging import (
     capped_count,
@@ -154,8 +155,8 @@ def person_create(request):
     _edit_allowed(request)
     initial = {}
     household = None
-    hid = request.GET.get("household") or request.POST.get("household")
-    if hid and str(hid).isascii() and str(hid).isdigit() and len(str(hid)) < 18:
+    hid = positive_id(request.GET.get("household") or request.POST.get("household"))
+    if hid:
         household = get_scoped_or_404(request.user, Household.objects.all(), pk=hid)
         initial = {"household": household.pk, "grid": household.grid_id}
     form = PersonForm(request.POST or None, user=request.user, initial=initial)

@@ -35,6 +35,7 @@ from minqing.accounts.access import (
 from minqing.accounts.links import linked_households_q
 from minqing.accounts.models import DataScope, Role
 from minqing.core.audit import audit_log
+from minqing.core.digits import positive_id
 from minqing.core.forms import clean_text as _text
 from minqing.core.i18n import source
 from minqing.core.models import AuditAction
@@ -365,12 +366,8 @@ def _campaign_clean(*, household: Household, data: dict, when, errors: dict, out
     """The optional campaign a visit is made for, and what was given on it."""
     campaign = data.get("campaign")
     if campaign is not None and not isinstance(campaign, Campaign):
-        pk = str(campaign)
-        campaign = (
-            Campaign.objects.filter(pk=int(pk)).first()
-            if pk.isascii() and pk.isdigit() and len(pk) < 12
-            else None
-        )
+        pk = positive_id(campaign)
+        campaign = Campaign.objects.filter(pk=pk).first() if pk else None
         if campaign is None:
             errors["campaign"] = ERR_CAMPAIGN_CHOICE
     if campaign is not None:

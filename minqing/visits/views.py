@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from minqing.accounts.access import get_scoped_or_404, visible_nodes
-from minqing.core.forms import apply_errors, positive_id
+from minqing.core.digits import positive_id
+from minqing.core.forms import apply_errors
 from minqing.core.paging import page_of, querystring_without_page
 from minqing.grids import geo
 from minqing.grids.models import Level, Node

@@ -12,6 +12,7 @@ import re
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from minqing.core.digits import plain_digits
 from minqing.core.i18n import source_choices, source_labels
 from minqing.registry.models import Employment, Health, Relation
 
@@ -124,7 +125,7 @@ class YearMonth(tuple):
 
 def year_month(raw: str) -> YearMonth | None:
     m = _YEAR_MONTH.match(raw)
-    if m is None and raw.isascii() and raw.isdigit() and len(raw) == 6:
+    if m is None and plain_digits(raw, length=6):
         m = (None, raw[:4], raw[4:])
     if m is None or not 1 <= int(m[2]) <= 12:
         return None
@@ -151,7 +152,7 @@ def date(value) -> datetime.date | YearMonth | None:
     try:
         if m:
             return datetime.date(int(m[1]), int(m[2]), int(m[3]))
-        if raw.isascii() and raw.isdigit() and len(raw) == 8:
+        if plain_digits(raw, length=8):
             return datetime.date(int(raw[:4]), int(raw[4:6]), int(raw[6:]))
         partial = year_month(raw)
         if partial is not None:

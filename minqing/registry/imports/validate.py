@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from minqing.accounts.access import has_role, user_scope, visible_nodes
 from minqing.accounts.models import Role
+from minqing.core.digits import plain_digits
 from minqing.core.idnumber import IdNumberError, parse_id_number
 from minqing.core.masking import mask_id_number, mask_phone
 from minqing.core.phone import ERR_PHONE, is_valid_phone, normalise_phone
@@ -483,7 +484,7 @@ class Validator:
     def _grids(self) -> None:
         default = self.options.default_grid
         texts = {p.grid_text for p in self._rows if p.grid_text}
-        codes = {t for t in texts if t.isascii() and t.isdigit()}
+        codes = {t for t in texts if plain_digits(t)}
         names = texts - codes
         found: dict[str, Node | str] = {}  # a Node, or why the text names none
         if texts:
@@ -545,7 +546,7 @@ class Validator:
         extra_ids = {
             int(v)
             for n, v in choices.items()
-            if n in names and n not in known and v.isascii() and v.isdigit() and len(v) < 19
+            if n in names and n not in known and plain_digits(v, max_len=18)
         }
         targets = {t.pk: t for t in Tag.objects.filter(pk__in=extra_ids)} if extra_ids else {}
         for name in names:
@@ -559,12 +560,7 @@ class Validator:
             elif choice == TAG_NEW and allowed_new:
                 mapped[name] = name
                 self.plan.new_tag_names.add(name)
-            elif (
-                choice.isascii()
-                and choice.isdigit()
-                and len(choice) < 19
-                and int(choice) in targets
-            ):
+            elif plain_digits(choice, max_len=18) and int(choice) in targets:
                 tag = targets[int(choice)]
                 mapped[name] = tag.pk
                 self.plan.tags[tag.pk] = tag
