@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
 
 from minqing.accounts.models import ApiToken, RoleAssignment, ServiceTeam, TeamMember, User
 from minqing.core.admin import SECRET, AuditedAdmin
@@ -17,7 +18,7 @@ class RoleAssignmentInline(admin.TabularInline):
 class UserAdmin(AuditedAdmin, BaseUserAdmin):
     inlines = [RoleAssignmentInline]
     list_display = ["username", "full_name", "mobile", "is_active", "is_staff", "last_login"]
-    fieldsets = BaseUserAdmin.fieldsets + (("民情", {"fields": ["full_name", "mobile"]}),)
+    fieldsets = BaseUserAdmin.fieldsets + ((_("民情"), {"fields": ["full_name", "mobile"]}),)
 
     def user_change_password(self, request, id, form_url=""):
         """A password set by an administrator is audited (never the password itself)."""

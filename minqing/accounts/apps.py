@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AccountsConfig(AppConfig):
     name = "minqing.accounts"
-    verbose_name = "人员与权限"
+    verbose_name = _("人员与权限")

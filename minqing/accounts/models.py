@@ -8,18 +8,19 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from minqing.core.i18n import source
 from minqing.grids.models import Level
 
 
 class User(AbstractUser):
-    full_name = models.CharField("姓名", max_length=50, blank=True)
-    mobile = models.CharField("手机", max_length=20, blank=True)
+    full_name = models.CharField(_("姓名"), max_length=50, blank=True)
+    mobile = models.CharField(_("手机"), max_length=20, blank=True)
 
     class Meta:
-        verbose_name = "用户"
-        verbose_name_plural = "用户"
+        verbose_name = _("用户")
+        verbose_name_plural = pgettext_lazy("plural", "用户")
 
     def __str__(self) -> str:
         return self.full_name or self.username
@@ -61,26 +62,26 @@ class DataScope(models.TextChoices):
 
 class RoleAssignment(models.Model):
     user = models.ForeignKey(
-        User, verbose_name="用户", on_delete=models.CASCADE, related_name="assignments"
+        User, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="assignments"
     )
-    role = models.CharField("角色", max_length=30, choices=Role.choices)
+    role = models.CharField(_("角色"), max_length=30, choices=Role.choices)
     node = models.ForeignKey(
-        "grids.Node", verbose_name="所在节点", on_delete=models.PROTECT, related_name="+"
+        "grids.Node", verbose_name=_("所在节点"), on_delete=models.PROTECT, related_name="+"
     )
     data_scope = models.CharField(
-        "数据权限", max_length=20, choices=DataScope.choices, default=DataScope.NODE_AND_BELOW
+        _("数据权限"), max_length=20, choices=DataScope.choices, default=DataScope.NODE_AND_BELOW
     )
     custom_nodes = models.ManyToManyField(
         "grids.Node",
-        verbose_name="自定节点",
+        verbose_name=_("自定节点"),
         blank=True,
         related_name="+",
-        help_text="数据权限为“自定数据”时可见的节点（含其下级）。",
+        help_text=_("数据权限为“自定数据”时可见的节点（含其下级）。"),
     )
 
     class Meta:
-        verbose_name = "角色分配"
-        verbose_name_plural = "角色分配"
+        verbose_name = _("角色分配")
+        verbose_name_plural = pgettext_lazy("plural", "角色分配")
         constraints = [
             models.UniqueConstraint(fields=["user", "role", "node"], name="role_assignment_unique"),
         ]
@@ -102,15 +103,15 @@ class ApiToken(models.Model):
     """A personal token for API clients; only its SHA-256 is stored."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
-    name = models.CharField("名称", max_length=100)
+    name = models.CharField(_("名称"), max_length=100)
     digest = models.CharField(max_length=64, unique=True, editable=False)
     prefix = models.CharField(max_length=8, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = "API 令牌"
-        verbose_name_plural = "API 令牌"
+        verbose_name = pgettext_lazy("singular", "API 令牌")
+        verbose_name_plural = pgettext_lazy("plural", "API 令牌")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
@@ -148,17 +149,17 @@ class ServiceTeam(models.Model):
 
     node = models.OneToOneField(
         "grids.Node",
-        verbose_name="块区/网格",
+        verbose_name=_("块区/网格"),
         on_delete=models.PROTECT,
         related_name="service_team",
     )
-    name = models.CharField("组团名称", max_length=100)
-    office_phone = models.CharField("办公电话", max_length=30, blank=True)
-    office_address = models.CharField("办公地点", max_length=200, blank=True)
+    name = models.CharField(_("组团名称"), max_length=100)
+    office_phone = models.CharField(_("办公电话"), max_length=30, blank=True)
+    office_address = models.CharField(_("办公地点"), max_length=200, blank=True)
 
     class Meta:
-        verbose_name = "服务组团"
-        verbose_name_plural = "服务组团"
+        verbose_name = _("服务组团")
+        verbose_name_plural = pgettext_lazy("plural", "服务组团")
 
     def __str__(self) -> str:
         return self.name
@@ -166,21 +167,21 @@ class ServiceTeam(models.Model):
 
 class TeamMember(models.Model):
     team = models.ForeignKey(ServiceTeam, on_delete=models.CASCADE, related_name="members")
-    name = models.CharField("姓名", max_length=50)
-    kind = models.CharField("身份", max_length=20, choices=MemberKind.choices)
+    name = models.CharField(_("姓名"), max_length=50)
+    kind = models.CharField(_("身份"), max_length=20, choices=MemberKind.choices)
     responsibility = models.PositiveSmallIntegerField(
-        "职责", choices=Responsibility.choices, default=Responsibility.NONE
+        _("职责"), choices=Responsibility.choices, default=Responsibility.NONE
     )
-    duty = models.CharField("分工", max_length=100, blank=True)
+    duty = models.CharField(_("分工"), max_length=100, blank=True)
     user = models.ForeignKey(
-        User, verbose_name="系统账号", null=True, blank=True, on_delete=models.SET_NULL
+        User, verbose_name=_("系统账号"), null=True, blank=True, on_delete=models.SET_NULL
     )
-    office_phone = models.CharField("办公电话", max_length=30, blank=True)
-    mobile = models.CharField("手机", max_length=20, blank=True)
+    office_phone = models.CharField(_("办公电话"), max_length=30, blank=True)
+    mobile = models.CharField(_("手机"), max_length=20, blank=True)
 
     class Meta:
-        verbose_name = "组团成员"
-        verbose_name_plural = "组团成员"
+        verbose_name = pgettext_lazy("singular", "组团成员")
+        verbose_name_plural = pgettext_lazy("plural", "组团成员")
         ordering = ["id"]
         constraints = [
             # One first and one second responsible person per team.

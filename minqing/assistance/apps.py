@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AssistanceConfig(AppConfig):
     name = "minqing.assistance"
-    verbose_name = "结对帮扶"
+    verbose_name = _("结对帮扶")

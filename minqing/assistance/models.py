@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from minqing.registry.models import household_short_name
@@ -107,38 +107,38 @@ class FundSource(models.TextChoices):
 class Programme(models.Model):
     """帮扶项目: who is paired with whom, how, and how often they must be in contact."""
 
-    code = models.SlugField("编码", max_length=20, unique=True)
-    name = models.CharField("名称", max_length=50)
-    pairing_kind = models.CharField("结对方式", max_length=10, choices=PairingKind.choices)
-    target_kind = models.CharField("帮扶对象类型", max_length=15, choices=TargetKind.choices)
-    every = models.PositiveSmallIntegerField("联系间隔", default=1)
+    code = models.SlugField(_("编码"), max_length=20, unique=True)
+    name = models.CharField(_("名称"), max_length=50)
+    pairing_kind = models.CharField(_("结对方式"), max_length=10, choices=PairingKind.choices)
+    target_kind = models.CharField(_("帮扶对象类型"), max_length=15, choices=TargetKind.choices)
+    every = models.PositiveSmallIntegerField(_("联系间隔"), default=1)
     unit = models.CharField(
-        "间隔单位", max_length=5, choices=RhythmUnit.choices, default=RhythmUnit.MONTH
+        _("间隔单位"), max_length=5, choices=RhythmUnit.choices, default=RhythmUnit.MONTH
     )
-    on_spring_festival = models.BooleanField("春节走访", default=False)
-    on_childrens_day = models.BooleanField("六一走访", default=False)
+    on_spring_festival = models.BooleanField(_("春节走访"), default=False)
+    on_childrens_day = models.BooleanField(_("六一走访"), default=False)
     on_birthday = models.BooleanField(
-        "生日走访", default=False, help_text="帮扶对象为个人时，在其生日前后走访。"
+        _("生日走访"), default=False, help_text=_("帮扶对象为个人时，在其生日前后走访。")
     )
     target_tag = models.ForeignKey(
         "registry.Tag",
-        verbose_name="覆盖对象类别",
+        verbose_name=_("覆盖对象类别"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
-        help_text="用于统计覆盖率，如孤儿、低保、特困。",
+        help_text=_("用于统计覆盖率，如孤儿、低保、特困。"),
     )
     coverage_goal = models.PositiveSmallIntegerField(
-        "覆盖率目标(%)", null=True, blank=True, help_text="如孤儿结对 100%。"
+        _("覆盖率目标(%)"), null=True, blank=True, help_text=_("如孤儿结对 100%。")
     )
-    description = models.CharField("说明", max_length=200, blank=True)
-    active = models.BooleanField("启用", default=True)
-    sort = models.PositiveIntegerField("排序", default=0)
+    description = models.CharField(_("说明"), max_length=200, blank=True)
+    active = models.BooleanField(_("启用"), default=True)
+    sort = models.PositiveIntegerField(_("排序"), default=0)
 
     class Meta:
-        verbose_name = "帮扶项目"
-        verbose_name_plural = "帮扶项目"
+        verbose_name = _("帮扶项目")
+        verbose_name_plural = pgettext_lazy("plural", "帮扶项目")
         ordering = ["sort", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(every__gte=1), name="programme_every_pos"),
@@ -182,13 +182,13 @@ class Programme(models.Model):
 class Helper(models.Model):
     """帮扶人: a staff user, or somebody outside the system (an 爱心妈妈, a teacher, a unit)."""
 
-    kind = models.CharField("类型", max_length=10, choices=HelperKind.choices)
-    name = models.CharField("姓名/单位名称", max_length=50)
-    phone = models.CharField("联系电话", max_length=20, blank=True)
-    unit_name = models.CharField("所在单位", max_length=100, blank=True)
+    kind = models.CharField(_("类型"), max_length=10, choices=HelperKind.choices)
+    name = models.CharField(_("姓名/单位名称"), max_length=50)
+    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    unit_name = models.CharField(_("所在单位"), max_length=100, blank=True)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
-        verbose_name="系统账号",
+        verbose_name=_("系统账号"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -197,11 +197,11 @@ class Helper(models.Model):
     # Where the helper is registered (their unit's or community's node): offices see the
     # helpers of their subtree, and may pick the helpers registered above them.
     node = models.ForeignKey(
-        "grids.Node", verbose_name="所属区划", on_delete=models.PROTECT, related_name="+"
+        "grids.Node", verbose_name=_("所属区划"), on_delete=models.PROTECT, related_name="+"
     )
-    note = models.CharField("备注", max_length=200, blank=True)
-    disqualified_on = models.DateField("取消资格日期", null=True, blank=True)
-    disqualified_reason = models.CharField("取消资格原因", max_length=200, blank=True)
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+    disqualified_on = models.DateField(_("取消资格日期"), null=True, blank=True)
+    disqualified_reason = models.CharField(_("取消资格原因"), max_length=200, blank=True)
     disqualified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -211,8 +211,8 @@ class Helper(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        verbose_name = "帮扶人"
-        verbose_name_plural = "帮扶人"
+        verbose_name = _("帮扶人")
+        verbose_name_plural = pgettext_lazy("plural", "帮扶人")
         ordering = ["node_id", "kind", "name", "id"]
         indexes = [models.Index(fields=["node", "kind"], name="helper_node_kind")]
 
@@ -228,18 +228,18 @@ class HelperGroup(models.Model):
     """A pairing group (帮扶小组): several helpers who look after a few households together."""
 
     programme = models.ForeignKey(
-        Programme, verbose_name="帮扶项目", on_delete=models.PROTECT, related_name="groups"
+        Programme, verbose_name=_("帮扶项目"), on_delete=models.PROTECT, related_name="groups"
     )
-    name = models.CharField("小组名称", max_length=50)
+    name = models.CharField(_("小组名称"), max_length=50)
     node = models.ForeignKey(
-        "grids.Node", verbose_name="所属区划", on_delete=models.PROTECT, related_name="+"
+        "grids.Node", verbose_name=_("所属区划"), on_delete=models.PROTECT, related_name="+"
     )
-    members = models.ManyToManyField(Helper, verbose_name="组员", related_name="groups")
+    members = models.ManyToManyField(Helper, verbose_name=_("组员"), related_name="groups")
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        verbose_name = "帮扶小组"
-        verbose_name_plural = "帮扶小组"
+        verbose_name = _("帮扶小组")
+        verbose_name_plural = pgettext_lazy("plural", "帮扶小组")
         ordering = ["programme_id", "name"]
         constraints = [
             models.UniqueConstraint(fields=["programme", "name"], name="helper_group_name_unique")
@@ -253,12 +253,12 @@ class Pairing(models.Model):
     """结对: helper(s) ↔ one target, from `start` until `end` (open while end is empty)."""
 
     programme = models.ForeignKey(
-        Programme, verbose_name="帮扶项目", on_delete=models.PROTECT, related_name="pairings"
+        Programme, verbose_name=_("帮扶项目"), on_delete=models.PROTECT, related_name="pairings"
     )
-    target_kind = models.CharField("帮扶对象类型", max_length=15, choices=TargetKind.choices)
+    target_kind = models.CharField(_("帮扶对象类型"), max_length=15, choices=TargetKind.choices)
     household = models.ForeignKey(
         "registry.Household",
-        verbose_name="帮扶家庭",
+        verbose_name=_("帮扶家庭"),
         null=True,
         blank=True,
         on_delete=models.CASCADE,
@@ -266,7 +266,7 @@ class Pairing(models.Model):
     )
     person = models.ForeignKey(
         "registry.Person",
-        verbose_name="帮扶对象",
+        verbose_name=_("帮扶对象"),
         null=True,
         blank=True,
         on_delete=models.CASCADE,
@@ -274,7 +274,7 @@ class Pairing(models.Model):
     )
     node = models.ForeignKey(
         "grids.Node",
-        verbose_name="结对村/社区",
+        verbose_name=_("结对村/社区"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -282,7 +282,7 @@ class Pairing(models.Model):
     )
     place = models.ForeignKey(
         "registry.Place",
-        verbose_name="结对学校/场所",
+        verbose_name=_("结对学校/场所"),
         null=True,
         blank=True,
         on_delete=models.CASCADE,
@@ -290,7 +290,7 @@ class Pairing(models.Model):
     )
     organisation = models.ForeignKey(
         "registry.Organisation",
-        verbose_name="结对单位",
+        verbose_name=_("结对单位"),
         null=True,
         blank=True,
         on_delete=models.CASCADE,
@@ -300,29 +300,29 @@ class Pairing(models.Model):
     grid = models.ForeignKey("grids.Node", on_delete=models.PROTECT, related_name="+")
     group = models.ForeignKey(
         HelperGroup,
-        verbose_name="帮扶小组",
+        verbose_name=_("帮扶小组"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="pairings",
     )
-    helpers = models.ManyToManyField(Helper, verbose_name="帮扶人", related_name="pairings")
-    causes = models.JSONField("困难原因", default=list, blank=True)
+    helpers = models.ManyToManyField(Helper, verbose_name=_("帮扶人"), related_name="pairings")
+    causes = models.JSONField(_("困难原因"), default=list, blank=True)
     work_ability = models.CharField(
-        "劳动能力", max_length=10, choices=WorkAbility.choices, blank=True, default=""
+        _("劳动能力"), max_length=10, choices=WorkAbility.choices, blank=True, default=""
     )
-    note = models.CharField("帮扶计划/备注", max_length=500, blank=True)
-    start = models.DateField("结对日期", default=timezone.localdate)
-    end = models.DateField("结束日期", null=True, blank=True)
-    end_reason = models.CharField("结束原因", max_length=200, blank=True)
+    note = models.CharField(_("帮扶计划/备注"), max_length=500, blank=True)
+    start = models.DateField(_("结对日期"), default=timezone.localdate)
+    end = models.DateField(_("结束日期"), null=True, blank=True)
+    end_reason = models.CharField(_("结束原因"), max_length=200, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        verbose_name = "结对关系"
-        verbose_name_plural = "结对关系"
+        verbose_name = _("结对关系")
+        verbose_name_plural = pgettext_lazy("plural", "结对关系")
         ordering = ["-start", "-id"]
         indexes = [
             models.Index(fields=["grid", "end"], name="pairing_grid_end"),
@@ -411,26 +411,31 @@ class HelpEntry(models.Model):
     """帮扶记录: what a helper did for a pairing's target on a day (each entry is a contact)."""
 
     pairing = models.ForeignKey(
-        Pairing, verbose_name="结对", on_delete=models.CASCADE, related_name="help_entries"
+        Pairing,
+        verbose_name=pgettext_lazy("singular", "结对"),
+        on_delete=models.CASCADE,
+        related_name="help_entries",
     )
     helper = models.ForeignKey(
         Helper,
-        verbose_name="帮扶人",
+        verbose_name=_("帮扶人"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="help_entries",
     )
-    kind = models.CharField("帮扶内容", max_length=12, choices=HelpKind.choices)
-    occurred_on = models.DateField("日期", default=timezone.localdate)
-    text = models.TextField("帮扶情况", max_length=2000, blank=True)
-    amount = models.DecimalField("资金(元)", max_digits=12, decimal_places=2, null=True, blank=True)
-    goods = models.CharField("物资", max_length=200, blank=True)
+    kind = models.CharField(_("帮扶内容"), max_length=12, choices=HelpKind.choices)
+    occurred_on = models.DateField(_("日期"), default=timezone.localdate)
+    text = models.TextField(_("帮扶情况"), max_length=2000, blank=True)
+    amount = models.DecimalField(
+        _("资金(元)"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    goods = models.CharField(_("物资"), max_length=200, blank=True)
     goods_value = models.DecimalField(
-        "物资折价(元)", max_digits=12, decimal_places=2, null=True, blank=True
+        _("物资折价(元)"), max_digits=12, decimal_places=2, null=True, blank=True
     )
     fund_source = models.CharField(
-        "资金来源", max_length=10, choices=FundSource.choices, blank=True
+        _("资金来源"), max_length=10, choices=FundSource.choices, blank=True
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -438,8 +443,8 @@ class HelpEntry(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        verbose_name = "帮扶记录"
-        verbose_name_plural = "帮扶记录"
+        verbose_name = pgettext_lazy("singular", "帮扶记录")
+        verbose_name_plural = pgettext_lazy("plural", "帮扶记录")
         ordering = ["-occurred_on", "-id"]
         indexes = [
             models.Index(fields=["pairing", "-occurred_on"], name="help_pairing_on"),

@@ -8,6 +8,8 @@ import secrets
 
 from django import forms
 from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from minqing.accounts.access import user_scope
 from minqing.cases.models import (
@@ -53,7 +55,7 @@ class TimeLimitAdmin(AuditedAdmin, admin.ModelAdmin):
 
 class EscalationRuleForm(forms.ModelForm):
     level = forms.TypedChoiceField(
-        label="所在层级",
+        label=_("所在层级"),
         coerce=int,
         choices=[(lv.value, lv.label) for lv in Level if lv != Level.COUNTY],
     )
@@ -100,9 +102,9 @@ class CaseAdmin(ReadOnlyScopedAdmin):
 
 class ZoningLayerForm(forms.ModelForm):
     upload = forms.FileField(
-        label="上传 GeoJSON 文件", required=False, help_text="或直接在下方粘贴 GeoJSON。"
+        label=_("上传 GeoJSON 文件"), required=False, help_text=_("或直接在下方粘贴 GeoJSON。")
     )
-    geometry = forms.JSONField(label="范围 (GeoJSON)", required=False)
+    geometry = forms.JSONField(label=_("范围 (GeoJSON)"), required=False)
 
     class Meta:
         model = ZoningLayer
@@ -116,10 +118,10 @@ class ZoningLayerForm(forms.ModelForm):
             try:
                 raw = json.loads(upload.read(5 * 1024 * 1024).decode("utf-8-sig"))
             except (UnicodeDecodeError, ValueError):
-                self.add_error("upload", "文件不是有效的 GeoJSON（JSON 格式）。")
+                self.add_error("upload", _("文件不是有效的 GeoJSON（JSON 格式）。"))
                 return data
         if not raw:
-            self.add_error("geometry", "请上传或粘贴分区范围。")
+            self.add_error("geometry", _("请上传或粘贴分区范围。"))
             return data
         try:
             data["geometry"] = geo.validate_geometry(raw)
@@ -153,7 +155,9 @@ class Open311ClientAdmin(AuditedAdmin, admin.ModelAdmin):
             raw = "o311_" + secrets.token_urlsafe(24)
             obj.key_digest = hashlib.sha256(raw.encode()).hexdigest()
             obj.key_prefix = raw[:8]
-            messages.warning(request, f"API 密钥（只显示这一次，请妥善转交）：{raw}")
+            messages.warning(
+                request, _("API 密钥（只显示这一次，请妥善转交）：%(key)s") % {"key": raw}
+            )
         super().save_model(request, obj, form, change)
 
 
@@ -183,7 +187,7 @@ class Open311IntakeAdmin(ReadOnly, AuditedAdmin, admin.ModelAdmin):
         opts = self.opts
         return request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")
 
-    @admin.action(description="重新排队受理（仅未能受理的报告）", permissions=["requeue"])
+    @admin.action(description=_("重新排队受理（仅未能受理的报告）"), permissions=["requeue"])
     def requeue(self, request, queryset):
         failed = list(queryset.filter(state=IntakeState.FAILED))
         for report in failed:
@@ -192,4 +196,12 @@ class Open311IntakeAdmin(ReadOnly, AuditedAdmin, admin.ModelAdmin):
             report.state, report.error, report.filed_at = IntakeState.WAITING, "", None
             report.save(update_fields=["state", "error", "filed_at"])
             self._audit(request, AuditAction.UPDATE, report, changes)
-        messages.info(request, f"{len(failed)} 条报告已重新排队，将由后台任务受理。")
+        messages.info(
+            request,
+            ngettext(
+                "%(count)d 条报告已重新排队，将由后台任务受理。",
+                "%(count)d 条报告已重新排队，将由后台任务受理。",
+                len(failed),
+            )
+            % {"count": len(failed)},
+        )

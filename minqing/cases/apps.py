@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CasesConfig(AppConfig):
     name = "minqing.cases"
-    verbose_name = "案件"
+    verbose_name = _("案件")
 
     def ready(self):
         from django.db import connection

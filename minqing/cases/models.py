@@ -81,31 +81,31 @@ class Stage(models.TextChoices):
 class Category(models.Model):
     """A configurable tree of case categories (数字城管 event classes + community matters)."""
 
-    code = models.CharField("编码", max_length=20, unique=True)
-    name = models.CharField("名称", max_length=50)
+    code = models.CharField(_("编码"), max_length=20, unique=True)
+    name = models.CharField(_("名称"), max_length=50)
     parent = models.ForeignKey(
         "self",
-        verbose_name="上级类别",
+        verbose_name=_("上级类别"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="children",
     )
-    description = models.CharField("说明", max_length=200, blank=True)
+    description = models.CharField(_("说明"), max_length=200, blank=True)
     zoning_sensitive = models.BooleanField(
-        "违法建设类",
+        _("违法建设类"),
         default=False,
-        help_text="位于禁建区的此类案件会被标记并提升为紧急。",
+        help_text=_("位于禁建区的此类案件会被标记并提升为紧急。"),
     )
     default_type = models.CharField(
-        "默认诉求类型", max_length=12, choices=CaseType.choices, default=CaseType.HELP
+        _("默认诉求类型"), max_length=12, choices=CaseType.choices, default=CaseType.HELP
     )
-    active = models.BooleanField("启用", default=True)
-    sort = models.PositiveIntegerField("排序", default=0)
+    active = models.BooleanField(_("启用"), default=True)
+    sort = models.PositiveIntegerField(_("排序"), default=0)
 
     class Meta:
-        verbose_name = "案件类别"
-        verbose_name_plural = "案件类别"
+        verbose_name = _("案件类别")
+        verbose_name_plural = pgettext_lazy("plural", "案件类别")
         ordering = ["sort", "code"]
 
     def __str__(self) -> str:
@@ -128,19 +128,19 @@ class TimeLimit(models.Model):
     in working hours; both zero means "the same working day".
     """
 
-    stage = models.CharField("环节", max_length=10, choices=Stage.choices)
+    stage = models.CharField(_("环节"), max_length=10, choices=Stage.choices)
     category = models.ForeignKey(
-        Category, verbose_name="类别", null=True, blank=True, on_delete=models.CASCADE
+        Category, verbose_name=_("类别"), null=True, blank=True, on_delete=models.CASCADE
     )
-    case_type = models.CharField("诉求类型", max_length=12, choices=CaseType.choices, blank=True)
-    priority = models.CharField("紧急程度", max_length=10, choices=Priority.choices, blank=True)
-    channel = models.CharField("来源渠道", max_length=12, choices=Channel.choices, blank=True)
-    working_days = models.PositiveSmallIntegerField("工作日", default=0)
-    working_hours = models.PositiveSmallIntegerField("工作小时", default=0)
+    case_type = models.CharField(_("诉求类型"), max_length=12, choices=CaseType.choices, blank=True)
+    priority = models.CharField(_("紧急程度"), max_length=10, choices=Priority.choices, blank=True)
+    channel = models.CharField(_("来源渠道"), max_length=12, choices=Channel.choices, blank=True)
+    working_days = models.PositiveSmallIntegerField(_("工作日"), default=0)
+    working_hours = models.PositiveSmallIntegerField(_("工作小时"), default=0)
 
     class Meta:
-        verbose_name = "办理时限"
-        verbose_name_plural = "办理时限"
+        verbose_name = _("办理时限")
+        verbose_name_plural = pgettext_lazy("plural", "办理时限")
         ordering = ["stage", "category_id", "case_type", "priority", "channel"]
         constraints = [
             models.UniqueConstraint(
@@ -160,17 +160,17 @@ class TimeLimit(models.Model):
 class EscalationRule(models.Model):
     """How long a late case may stay at a level before it goes up one more level."""
 
-    level = models.PositiveSmallIntegerField("所在层级", unique=True)
+    level = models.PositiveSmallIntegerField(_("所在层级"), unique=True)
     grace_working_days = models.PositiveSmallIntegerField(
-        "超期后再上报（工作日）",
+        _("超期后再上报（工作日）"),
         default=0,
-        help_text="0 表示一超期就上报上一级。",
+        help_text=_("0 表示一超期就上报上一级。"),
     )
-    active = models.BooleanField("启用", default=True)
+    active = models.BooleanField(_("启用"), default=True)
 
     class Meta:
-        verbose_name = "超期上报规则"
-        verbose_name_plural = "超期上报规则"
+        verbose_name = _("超期上报规则")
+        verbose_name_plural = pgettext_lazy("plural", "超期上报规则")
         ordering = ["-level"]
 
     def __str__(self) -> str:
@@ -182,24 +182,24 @@ class EscalationRule(models.Model):
 class Unit(models.Model):
     """A department cases are transferred to (转办): 城管, 环卫, 派出所, 供水 …"""
 
-    code = models.CharField("编码", max_length=20, unique=True)
-    name = models.CharField("名称", max_length=50)
+    code = models.CharField(_("编码"), max_length=20, unique=True)
+    name = models.CharField(_("名称"), max_length=50)
     node = models.ForeignKey(
         "grids.Node",
-        verbose_name="所属区划",
+        verbose_name=_("所属区划"),
         on_delete=models.PROTECT,
         related_name="+",
-        help_text="部门服务的区域（通常是县或街道）。",
+        help_text=_("部门服务的区域（通常是县或街道）。"),
     )
-    phone = models.CharField("电话", max_length=30, blank=True)
+    phone = models.CharField(_("电话"), max_length=30, blank=True)
     members = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, verbose_name="成员", blank=True, related_name="case_units"
+        settings.AUTH_USER_MODEL, verbose_name=_("成员"), blank=True, related_name="case_units"
     )
-    active = models.BooleanField("启用", default=True)
+    active = models.BooleanField(_("启用"), default=True)
 
     class Meta:
-        verbose_name = "职能部门"
-        verbose_name_plural = "职能部门"
+        verbose_name = _("职能部门")
+        verbose_name_plural = pgettext_lazy("plural", "职能部门")
         ordering = ["code"]
 
     def __str__(self) -> str:
@@ -211,35 +211,35 @@ def _new_token() -> str:
 
 
 class Case(models.Model):
-    number = models.CharField("案件编号", max_length=20, unique=True)
+    number = models.CharField(_("案件编号"), max_length=20, unique=True)
     # Open311 clients that cannot wait for the number get this token back.
     token = models.CharField(max_length=32, unique=True, default=_new_token, editable=False)
-    channel = models.CharField("来源渠道", max_length=12, choices=Channel.choices)
-    case_type = models.CharField("诉求类型", max_length=12, choices=CaseType.choices)
+    channel = models.CharField(_("来源渠道"), max_length=12, choices=Channel.choices)
+    case_type = models.CharField(_("诉求类型"), max_length=12, choices=CaseType.choices)
     category = models.ForeignKey(
-        Category, verbose_name="类别", on_delete=models.PROTECT, related_name="cases"
+        Category, verbose_name=_("类别"), on_delete=models.PROTECT, related_name="cases"
     )
     priority = models.CharField(
-        "紧急程度", max_length=10, choices=Priority.choices, default=Priority.NORMAL
+        _("紧急程度"), max_length=10, choices=Priority.choices, default=Priority.NORMAL
     )
-    title = models.CharField("事项", max_length=100)
-    description = models.TextField("情况描述", max_length=4000)
+    title = models.CharField(_("事项"), max_length=100)
+    description = models.TextField(_("情况描述"), max_length=4000)
     # Reporter: a person on file, or a name and phone, or nobody (anonymous).
     reporter = models.ForeignKey(
         "registry.Person",
-        verbose_name="反映人（档案）",
+        verbose_name=_("反映人（档案）"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="cases",
     )
-    reporter_name = models.CharField("反映人", max_length=50, blank=True)
-    reporter_phone = EncryptedTextField("联系电话", blank=True, default="", plain_max_length=20)
+    reporter_name = models.CharField(_("反映人"), max_length=50, blank=True)
+    reporter_phone = EncryptedTextField(_("联系电话"), blank=True, default="", plain_max_length=20)
     reporter_phone_last4 = models.CharField(max_length=4, blank=True, editable=False)
-    anonymous = models.BooleanField("匿名", default=False)
+    anonymous = models.BooleanField(_("匿名"), default=False)
     household = models.ForeignKey(
         "registry.Household",
-        verbose_name="相关家庭",
+        verbose_name=_("相关家庭"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -251,30 +251,30 @@ class Case(models.Model):
     # lookup by the key alone too: no index of their own to update on each insert.
     grid = models.ForeignKey(
         "grids.Node",
-        verbose_name="所属网格",
+        verbose_name=_("所属网格"),
         on_delete=models.PROTECT,
         related_name="cases",
         db_index=False,
     )
-    address = models.CharField("地点", max_length=200, blank=True)
-    lat = models.DecimalField("纬度", max_digits=9, decimal_places=6, null=True, blank=True)
-    lng = models.DecimalField("经度", max_digits=9, decimal_places=6, null=True, blank=True)
-    zoning = models.CharField("所在规划分区", max_length=10, blank=True)
+    address = models.CharField(_("地点"), max_length=200, blank=True)
+    lat = models.DecimalField(_("纬度"), max_digits=9, decimal_places=6, null=True, blank=True)
+    lng = models.DecimalField(_("经度"), max_digits=9, decimal_places=6, null=True, blank=True)
+    zoning = models.CharField(_("所在规划分区"), max_length=10, blank=True)
 
     status = models.CharField(
-        "状态", max_length=12, choices=Status.choices, default=Status.ACCEPTED
+        _("状态"), max_length=12, choices=Status.choices, default=Status.ACCEPTED
     )
     # The level that holds the case now (grid, community, street, county): its staff act on it.
     level_node = models.ForeignKey(
         "grids.Node",
-        verbose_name="当前责任层级",
+        verbose_name=_("当前责任层级"),
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
     )
     handler_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="处置人",
+        verbose_name=_("处置人"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -283,7 +283,7 @@ class Case(models.Model):
     )
     handler_unit = models.ForeignKey(
         Unit,
-        verbose_name="处置部门",
+        verbose_name=_("处置部门"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -292,35 +292,35 @@ class Case(models.Model):
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="受理人",
+        verbose_name=_("受理人"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="accepted_cases",
     )
-    source_client = models.CharField("来源系统", max_length=50, blank=True)
+    source_client = models.CharField(_("来源系统"), max_length=50, blank=True)
     # The Open311 client that sent the report: it may read the case with its key, published or
     # not (a 12345 platform's own reports).
     open311_client = models.ForeignKey(
         "Open311Client",
-        verbose_name="Open311 客户端",
+        verbose_name=_("Open311 客户端"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
     )
 
-    accepted_at = models.DateTimeField("受理时间", default=timezone.now)
-    registered_at = models.DateTimeField("立案时间", null=True, blank=True)
-    dispatched_at = models.DateTimeField("派遣时间", null=True, blank=True)
-    fed_back_at = models.DateTimeField("反馈时间", null=True, blank=True)
-    closed_at = models.DateTimeField("结案时间", null=True, blank=True)
-    updated_at = models.DateTimeField("更新时间", default=timezone.now)
+    accepted_at = models.DateTimeField(_("受理时间"), default=timezone.now)
+    registered_at = models.DateTimeField(_("立案时间"), null=True, blank=True)
+    dispatched_at = models.DateTimeField(_("派遣时间"), null=True, blank=True)
+    fed_back_at = models.DateTimeField(_("反馈时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("结案时间"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("更新时间"), default=timezone.now)
 
     # The clock of the current stage.
-    stage = models.CharField("计时环节", max_length=10, choices=Stage.choices, blank=True)
+    stage = models.CharField(_("计时环节"), max_length=10, choices=Stage.choices, blank=True)
     stage_started_at = models.DateTimeField(null=True, blank=True)
-    deadline = models.DateTimeField("本环节时限", null=True, blank=True)
+    deadline = models.DateTimeField(_("本环节时限"), null=True, blank=True)
     remind_at = models.DateTimeField(null=True, blank=True)
     reminded = models.BooleanField(default=False)
     overdue_notified = models.BooleanField(default=False)
@@ -328,31 +328,31 @@ class Case(models.Model):
     # When the sweeper must look at this case next (reminder, lateness, escalation); null when
     # there is nothing to watch. The sweeper only reads rows with next_check_at <= now.
     next_check_at = models.DateTimeField(null=True, blank=True)
-    handle_deadline = models.DateTimeField("处置时限", null=True, blank=True)
-    late = models.BooleanField("曾超期", default=False)
+    handle_deadline = models.DateTimeField(_("处置时限"), null=True, blank=True)
+    late = models.BooleanField(_("曾超期"), default=False)
     # Its handler asked for more time and nobody has decided yet (an ExtensionRequest PENDING):
     # what the deciding supervisors' inbox looks for, through a small partial index.
-    extension_pending = models.BooleanField("延期待审批", default=False, db_default=False)
-    closed_on_time = models.BooleanField("按期结案", null=True, blank=True)
-    handling_hours = models.FloatField("处置用时（工作小时）", null=True, blank=True)
+    extension_pending = models.BooleanField(_("延期待审批"), default=False, db_default=False)
+    closed_on_time = models.BooleanField(_("按期结案"), null=True, blank=True)
+    handling_hours = models.FloatField(_("处置用时（工作小时）"), null=True, blank=True)
 
-    rework_count = models.PositiveSmallIntegerField("返工次数", default=0)
-    escalation_count = models.PositiveSmallIntegerField("上报次数", default=0)
-    supervise_count = models.PositiveSmallIntegerField("督办次数", default=0)
-    reopened = models.BooleanField("曾重办", default=False)
-    result = models.TextField("处置结果", blank=True)
-    answer = models.TextField("答复反映人", blank=True)
-    cancel_reason = models.CharField("注销原因", max_length=200, blank=True)
+    rework_count = models.PositiveSmallIntegerField(_("返工次数"), default=0)
+    escalation_count = models.PositiveSmallIntegerField(_("上报次数"), default=0)
+    supervise_count = models.PositiveSmallIntegerField(_("督办次数"), default=0)
+    reopened = models.BooleanField(_("曾重办"), default=False)
+    result = models.TextField(_("处置结果"), blank=True)
+    answer = models.TextField(_("答复反映人"), blank=True)
+    cancel_reason = models.CharField(_("注销原因"), max_length=200, blank=True)
     satisfaction = models.CharField(
-        "满意度", max_length=12, choices=Satisfaction.choices, blank=True
+        _("满意度"), max_length=12, choices=Satisfaction.choices, blank=True
     )
-    rating_note = models.CharField("评价意见", max_length=500, blank=True)
+    rating_note = models.CharField(_("评价意见"), max_length=500, blank=True)
     # Bumped on every change: a form posts the version it saw, so a stale action is refused.
     version = models.PositiveIntegerField(default=1)
 
     class Meta:
-        verbose_name = "案件"
-        verbose_name_plural = "案件"
+        verbose_name = pgettext_lazy("singular", "案件")
+        verbose_name_plural = pgettext_lazy("plural", "案件")
         ordering = ["-accepted_at", "-id"]
         indexes = [
             models.Index(fields=["grid", "status"], name="case_grid_status"),
@@ -415,17 +415,17 @@ class CaseEvent(models.Model):
 
     # Indexed by (case, at) in Meta.indexes, which serves lookups by the case alone.
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events", db_index=False)
-    at = models.DateTimeField("时间", default=timezone.now)
+    at = models.DateTimeField(_("时间"), default=timezone.now)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="操作人",
+        verbose_name=_("操作人"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    actor_label = models.CharField("操作方", max_length=50, blank=True)  # 系统, 群众, Open311 …
-    action = models.CharField("动作", max_length=20)
+    actor_label = models.CharField(_("操作方"), max_length=50, blank=True)  # 系统, 群众, Open311 …
+    action = models.CharField(_("动作"), max_length=20)
     from_status = models.CharField(max_length=12, choices=Status.choices, blank=True)
     to_status = models.CharField(max_length=12, choices=Status.choices, blank=True)
     from_node = models.ForeignKey(
@@ -444,7 +444,7 @@ class CaseEvent(models.Model):
     target_unit = models.ForeignKey(
         Unit, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    note = models.TextField("说明", blank=True)
+    note = models.TextField(_("说明"), blank=True)
     # What minqing wrote itself (a reminder, an escalation): its text's key and arguments, so
     # pages show it in the reader's language (cases.texts). Empty for what a person wrote.
     note_key = models.CharField(max_length=32, blank=True, default="", db_default="")
@@ -453,8 +453,8 @@ class CaseEvent(models.Model):
     public = models.BooleanField(default=True)
 
     class Meta:
-        verbose_name = "案件流转记录"
-        verbose_name_plural = "案件流转记录"
+        verbose_name = _("案件流转记录")
+        verbose_name_plural = pgettext_lazy("plural", "案件流转记录")
         ordering = ["at", "id"]
         indexes = [models.Index(fields=["case", "at"], name="case_event_case_at")]
 
@@ -475,18 +475,18 @@ def photo_path(instance, filename: str) -> str:
 
 class CasePhoto(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="photos")
-    file = models.FileField("照片", upload_to=photo_path)
+    file = models.FileField(pgettext_lazy("singular", "照片"), upload_to=photo_path)
     content_type = models.CharField(max_length=30)
     size = models.PositiveIntegerField(default=0)
-    stage = models.CharField("环节", max_length=20, blank=True)  # 受理 / 处置反馈 …
+    stage = models.CharField(_("环节"), max_length=20, blank=True)  # 受理 / 处置反馈 …
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     uploaded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        verbose_name = "案件照片"
-        verbose_name_plural = "案件照片"
+        verbose_name = _("案件照片")
+        verbose_name_plural = pgettext_lazy("plural", "案件照片")
         ordering = ["uploaded_at", "id"]
 
     def __str__(self) -> str:
@@ -513,8 +513,8 @@ class ExtensionRequest(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     requested_at = models.DateTimeField(default=timezone.now)
-    working_days = models.PositiveSmallIntegerField("延长工作日")
-    reason = models.CharField("理由", max_length=500)
+    working_days = models.PositiveSmallIntegerField(_("延长工作日"))
+    reason = models.CharField(_("理由"), max_length=500)
     status = models.CharField(
         max_length=10, choices=ExtensionStatus.choices, default=ExtensionStatus.PENDING
     )
@@ -522,11 +522,11 @@ class ExtensionRequest(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
-    decision_note = models.CharField("审批意见", max_length=500, blank=True)
+    decision_note = models.CharField(_("审批意见"), max_length=500, blank=True)
 
     class Meta:
-        verbose_name = "延期申请"
-        verbose_name_plural = "延期申请"
+        verbose_name = pgettext_lazy("singular", "延期申请")
+        verbose_name_plural = pgettext_lazy("plural", "延期申请")
         ordering = ["-requested_at"]
         constraints = [
             models.UniqueConstraint(
@@ -572,8 +572,8 @@ class Notification(models.Model):
     case = models.ForeignKey(
         Case, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
     )
-    kind = models.CharField("类型", max_length=12, choices=NotificationKind.choices)
-    message = models.CharField("内容", max_length=300)
+    kind = models.CharField(_("类型"), max_length=12, choices=NotificationKind.choices)
+    message = models.CharField(_("内容"), max_length=300)
     # The message's key and arguments (cases.texts), to show it in the reader's language.
     message_key = models.CharField(max_length=32, blank=True, default="", db_default="")
     message_args = models.JSONField(null=True, blank=True)
@@ -581,8 +581,8 @@ class Notification(models.Model):
     read_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = "通知"
-        verbose_name_plural = "通知"
+        verbose_name = pgettext_lazy("singular", "通知")
+        verbose_name_plural = pgettext_lazy("plural", "通知")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["user", "read_at"], name="notification_user_unread")]
 
@@ -616,18 +616,18 @@ class ZoneKind(models.TextChoices):
 class ZoningLayer(models.Model):
     """An uploaded planning zone (GeoJSON polygon) drawn on the maps."""
 
-    kind = models.CharField("分区", max_length=12, choices=ZoneKind.choices)
-    name = models.CharField("名称", max_length=100)
-    geometry = models.JSONField("范围 (GeoJSON)")
-    active = models.BooleanField("启用", default=True)
+    kind = models.CharField(_("分区"), max_length=12, choices=ZoneKind.choices)
+    name = models.CharField(_("名称"), max_length=100)
+    geometry = models.JSONField(_("范围 (GeoJSON)"))
+    active = models.BooleanField(_("启用"), default=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     uploaded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        verbose_name = "规划分区"
-        verbose_name_plural = "规划分区"
+        verbose_name = _("规划分区")
+        verbose_name_plural = pgettext_lazy("plural", "规划分区")
         ordering = ["kind", "name"]
 
     def __str__(self) -> str:
@@ -637,32 +637,36 @@ class ZoningLayer(models.Model):
 class Open311Client(models.Model):
     """An app allowed to POST requests through Open311; only the key's SHA-256 is stored."""
 
-    name = models.CharField("名称", max_length=100)
+    name = models.CharField(_("名称"), max_length=100)
     key_digest = models.CharField(max_length=64, unique=True, editable=False)
     key_prefix = models.CharField(max_length=8, editable=False)
-    active = models.BooleanField("启用", default=True)
+    active = models.BooleanField(_("启用"), default=True)
     # A platform that pushes reports in bulk (a 12345 hotline, a city app) gets a token at
     # once and the case number a moment later (cases.intake); a resident's app gets the number.
     # A 12345 hotline platform's reports are 12345 cases (counted and timed as such), and not
     # published by GET: the platform reads its own with its key (cases.open311).
     channel = models.CharField(
-        "渠道",
+        _("渠道"),
         max_length=12,
         choices=[("online", _("网上")), ("hotline", _("12345"))],
         default="online",
-        help_text="12345 热线平台选“12345”：其报告按 12345 渠道统计和计时，不公开发布，平台凭 API 密钥查询自己报告的办理情况。",
+        help_text=_(
+            "12345 热线平台选“12345”：其报告按 12345 渠道统计和计时，不公开发布，平台凭 API 密钥查询自己报告的办理情况。"
+        ),
     )
     deferred = models.BooleanField(
-        "先回凭据，后台立案",
+        _("先回凭据，后台立案"),
         default=False,
-        help_text="大批量推送的平台适用：收到报告即回凭据（token），案件由后台任务随后受理（通常在一分钟内），"
-        "对方凭 token 查询案件编号。",
+        help_text=_(
+            "大批量推送的平台适用：收到报告即回凭据（token），案件由后台任务随后受理（通常在一分钟内），"
+            "对方凭 token 查询案件编号。"
+        ),
     )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        verbose_name = "Open311 客户端"
-        verbose_name_plural = "Open311 客户端"
+        verbose_name = _("Open311 客户端")
+        verbose_name_plural = pgettext_lazy("plural", "Open311 客户端")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.key_prefix}…)"
@@ -685,25 +689,29 @@ class Open311Intake(models.Model):
     """
 
     token = models.CharField(max_length=32, unique=True, default=_new_token, editable=False)
-    client = models.ForeignKey(Open311Client, verbose_name="客户端", on_delete=models.PROTECT)
-    received_at = models.DateTimeField("收到时间", default=timezone.now)
+    client = models.ForeignKey(Open311Client, verbose_name=_("客户端"), on_delete=models.PROTECT)
+    received_at = models.DateTimeField(_("收到时间"), default=timezone.now)
     state = models.CharField(
-        "状态", max_length=10, choices=IntakeState.choices, default=IntakeState.WAITING
+        _("状态"), max_length=10, choices=IntakeState.choices, default=IntakeState.WAITING
     )
     # The checked fields for case_accept (category by id); the phone apart, encrypted.
-    data = models.JSONField("报告内容", default=dict, blank=True)
-    reporter_phone = EncryptedTextField("联系电话", blank=True, default="", plain_max_length=40)
+    data = models.JSONField(_("报告内容"), default=dict, blank=True)
+    reporter_phone = EncryptedTextField(_("联系电话"), blank=True, default="", plain_max_length=40)
     case = models.OneToOneField(
-        Case, verbose_name="案件", null=True, blank=True, on_delete=models.SET_NULL
+        Case,
+        verbose_name=pgettext_lazy("singular", "案件"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
     )
-    error = models.CharField("未能受理的原因", max_length=500, blank=True)
+    error = models.CharField(_("未能受理的原因"), max_length=500, blank=True)
     # When a filer took it (state FILING); a filer that died leaves it to be taken again.
     claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
-    filed_at = models.DateTimeField("受理时间", null=True, blank=True)
+    filed_at = models.DateTimeField(_("受理时间"), null=True, blank=True)
 
     class Meta:
-        verbose_name = "Open311 待受理报告"
-        verbose_name_plural = "Open311 待受理报告"
+        verbose_name = _("Open311 待受理报告")
+        verbose_name_plural = pgettext_lazy("plural", "Open311 待受理报告")
         indexes = [
             # The reports not filed (yet): what the filers take, and what the county's home
             # page counts; filed reports, the great majority, stay out of it.
@@ -728,17 +736,17 @@ class OpinionKind(models.TextChoices):
 class ReceptionDay(models.Model):
     """接待日: a day a community (or a leader) receives residents, with its register."""
 
-    node = models.ForeignKey("grids.Node", verbose_name="接待单位", on_delete=models.PROTECT)
-    date = models.DateField("接待日期")
-    receivers = models.CharField("接待人", max_length=200)
-    place = models.CharField("地点", max_length=100, blank=True)
+    node = models.ForeignKey("grids.Node", verbose_name=_("接待单位"), on_delete=models.PROTECT)
+    date = models.DateField(_("接待日期"))
+    receivers = models.CharField(_("接待人"), max_length=200)
+    place = models.CharField(_("地点"), max_length=100, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
     class Meta:
-        verbose_name = "接待日"
-        verbose_name_plural = "接待日"
+        verbose_name = pgettext_lazy("singular", "接待日")
+        verbose_name_plural = pgettext_lazy("plural", "接待日")
         ordering = ["-date", "-id"]
 
     def __str__(self) -> str:
@@ -747,15 +755,15 @@ class ReceptionDay(models.Model):
 
 class ReceptionMatter(models.Model):
     day = models.ForeignKey(ReceptionDay, on_delete=models.CASCADE, related_name="matters")
-    visitor_name = models.CharField("来访人", max_length=50)
-    visitor_phone = EncryptedTextField("联系电话", blank=True, default="", plain_max_length=20)
+    visitor_name = models.CharField(_("来访人"), max_length=50)
+    visitor_phone = EncryptedTextField(_("联系电话"), blank=True, default="", plain_max_length=20)
     visitor_phone_last4 = models.CharField(max_length=4, blank=True, editable=False)
-    matter = models.TextField("反映事项", max_length=4000)
-    opinion = models.CharField("处理意见", max_length=12, choices=OpinionKind.choices)
-    opinion_note = models.CharField("处理说明", max_length=500, blank=True)
+    matter = models.TextField(_("反映事项"), max_length=4000)
+    opinion = models.CharField(_("处理意见"), max_length=12, choices=OpinionKind.choices)
+    opinion_note = models.CharField(_("处理说明"), max_length=500, blank=True)
     case = models.OneToOneField(
         Case,
-        verbose_name="转为案件",
+        verbose_name=_("转为案件"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -763,8 +771,8 @@ class ReceptionMatter(models.Model):
     )
 
     class Meta:
-        verbose_name = "接待事项"
-        verbose_name_plural = "接待事项"
+        verbose_name = _("接待事项")
+        verbose_name_plural = pgettext_lazy("plural", "接待事项")
         ordering = ["id"]
 
     def __str__(self) -> str:

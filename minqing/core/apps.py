@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CoreConfig(AppConfig):
     name = "minqing.core"
-    verbose_name = "基础"
+    verbose_name = _("基础")
 
     def ready(self) -> None:
         # Connects the signals that drop the cached working-day calendar when an override changes.

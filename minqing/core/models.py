@@ -21,20 +21,20 @@ class AuditAction(models.TextChoices):
 
 
 class AuditEntry(models.Model):
-    at = models.DateTimeField("时间", default=timezone.now, db_index=True)
+    at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="操作人",
+        verbose_name=_("操作人"),
         null=True,
         on_delete=models.PROTECT,
         related_name="+",
     )
-    action = models.CharField("操作", max_length=10, choices=AuditAction.choices)
-    model = models.CharField("对象类型", max_length=50)
-    object_id = models.CharField("对象编号", max_length=40)
-    object_repr = models.CharField("对象", max_length=200)
-    changes = models.JSONField("变更", default=dict, blank=True)  # {field: [old, new]}
-    reason = models.CharField("事由", max_length=200, blank=True)
+    action = models.CharField(_("操作"), max_length=10, choices=AuditAction.choices)
+    model = models.CharField(_("对象类型"), max_length=50)
+    object_id = models.CharField(_("对象编号"), max_length=40)
+    object_repr = models.CharField(_("对象"), max_length=200)
+    changes = models.JSONField(_("变更"), default=dict, blank=True)  # {field: [old, new]}
+    reason = models.CharField(_("事由"), max_length=200, blank=True)
     ip = models.GenericIPAddressField("IP", null=True, blank=True)
     # The base grid of the record, so the audit log can be scoped like the records themselves.
     node = models.ForeignKey(
@@ -42,8 +42,8 @@ class AuditEntry(models.Model):
     )
 
     class Meta:
-        verbose_name = "审计日志"
-        verbose_name_plural = "审计日志"
+        verbose_name = _("审计日志")
+        verbose_name_plural = pgettext_lazy("plural", "审计日志")
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["model", "object_id", "-at"], name="audit_object_idx")]
 
@@ -70,29 +70,29 @@ class ImportBatch(models.Model):
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="导入人",
+        verbose_name=_("导入人"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
     )
-    created_at = models.DateTimeField("上传时间", default=timezone.now, db_index=True)
-    applied_at = models.DateTimeField("导入时间", null=True, blank=True)
-    kind = models.CharField("内容", max_length=20, default="people")
-    source = models.CharField("方式", max_length=10, default="web")  # web or cli
-    file_name = models.CharField("文件名", max_length=255)
-    size = models.PositiveBigIntegerField("文件大小", default=0)
+    created_at = models.DateTimeField(_("上传时间"), default=timezone.now, db_index=True)
+    applied_at = models.DateTimeField(_("导入时间"), null=True, blank=True)
+    kind = models.CharField(_("内容"), max_length=20, default="people")
+    source = models.CharField(_("方式"), max_length=10, default="web")  # web or cli
+    file_name = models.CharField(_("文件名"), max_length=255)
+    size = models.PositiveBigIntegerField(_("文件大小"), default=0)
     sha256 = models.CharField("SHA-256", max_length=64, db_index=True)
-    content = models.BinaryField("文件（加密）", default=b"", blank=True, editable=False)
-    options = models.JSONField("选项", default=dict, blank=True)
-    counts = models.JSONField("统计", default=dict, blank=True)
+    content = models.BinaryField(_("文件（加密）"), default=b"", blank=True, editable=False)
+    options = models.JSONField(_("选项"), default=dict, blank=True)
+    counts = models.JSONField(_("统计"), default=dict, blank=True)
     status = models.CharField(
-        "状态", max_length=10, choices=ImportStatus.choices, default=ImportStatus.PREVIEW
+        _("状态"), max_length=10, choices=ImportStatus.choices, default=ImportStatus.PREVIEW
     )
 
     class Meta:
-        verbose_name = "导入批次"
-        verbose_name_plural = "导入批次"
+        verbose_name = _("导入批次")
+        verbose_name_plural = pgettext_lazy("plural", "导入批次")
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
@@ -107,15 +107,15 @@ class WorkdayOverride(models.Model):
     local holiday, or a day the county decides to work, goes here too. See core/workdays.py.
     """
 
-    date = models.DateField("日期", unique=True)
+    date = models.DateField(_("日期"), unique=True)
     is_working_day = models.BooleanField(
-        "是否工作日", help_text="勾选为上班（调休上班），不勾选为放假"
+        _("是否工作日"), help_text=_("勾选为上班（调休上班），不勾选为放假")
     )
-    name = models.CharField("名称", max_length=50, blank=True, help_text="如“2027年春节”")
+    name = models.CharField(_("名称"), max_length=50, blank=True, help_text=_("如“2027年春节”"))
 
     class Meta:
-        verbose_name = "工作日调整"
-        verbose_name_plural = "工作日调整"
+        verbose_name = _("工作日调整")
+        verbose_name_plural = pgettext_lazy("plural", "工作日调整")
         ordering = ["date"]
 
     def __str__(self) -> str:

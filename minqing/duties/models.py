@@ -21,6 +21,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 ERR_LINK_TARGET = _(
     "联系对象与类型不符：联系社区填社区，联系户填家庭，服务对象填人员，三者只填一个。"
@@ -33,26 +34,28 @@ ERR_HOLDER_DATES = _("任职结束日期不能早于开始日期。")
 class DutyRule(models.Model):
     """What one kind of cadre owes each month (configurable in the admin)."""
 
-    code = models.SlugField("编码", max_length=20, unique=True)
-    name = models.CharField("名称", max_length=30)
-    communities = models.PositiveSmallIntegerField("联系社区数", default=0)
-    households = models.PositiveSmallIntegerField("联系困难户数", default=0)
-    targets = models.PositiveSmallIntegerField("联系服务对象数", default=0)
+    code = models.SlugField(_("编码"), max_length=20, unique=True)
+    name = models.CharField(_("名称"), max_length=30)
+    communities = models.PositiveSmallIntegerField(_("联系社区数"), default=0)
+    households = models.PositiveSmallIntegerField(_("联系困难户数"), default=0)
+    targets = models.PositiveSmallIntegerField(_("联系服务对象数"), default=0)
     days_per_month = models.PositiveSmallIntegerField(
-        "每月驻社区天数", default=0, help_text="每月至少在社区蹲点/驻社区的天数，0 表示不要求。"
+        _("每月驻社区天数"),
+        default=0,
+        help_text=_("每月至少在社区蹲点/驻社区的天数，0 表示不要求。"),
     )
     visit_every_months = models.PositiveSmallIntegerField(
-        "走访频次（月）",
+        _("走访频次（月）"),
         default=1,
-        help_text="每个联系户、服务对象每几个月至少走访一次：1 为每月，3 为每季度，0 为不要求。",
+        help_text=_("每个联系户、服务对象每几个月至少走访一次：1 为每月，3 为每季度，0 为不要求。"),
     )
-    description = models.CharField("说明", max_length=200, blank=True)
-    active = models.BooleanField("启用", default=True)
-    sort = models.PositiveIntegerField("排序", default=0)
+    description = models.CharField(_("说明"), max_length=200, blank=True)
+    active = models.BooleanField(_("启用"), default=True)
+    sort = models.PositiveIntegerField(_("排序"), default=0)
 
     class Meta:
-        verbose_name = "联系群众任务"
-        verbose_name_plural = "联系群众任务"
+        verbose_name = _("联系群众任务")
+        verbose_name_plural = pgettext_lazy("plural", "联系群众任务")
         ordering = ["sort", "id"]
         constraints = [
             models.CheckConstraint(
@@ -83,30 +86,32 @@ class DutyHolder(models.Model):
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="干部",
+        verbose_name=_("干部"),
         on_delete=models.CASCADE,
         related_name="duty_holders",
     )
     rule = models.ForeignKey(
-        DutyRule, verbose_name="任务类型", on_delete=models.PROTECT, related_name="holders"
+        DutyRule, verbose_name=_("任务类型"), on_delete=models.PROTECT, related_name="holders"
     )
-    unit = models.CharField("单位", max_length=100, help_text="如：县民政局、城关街道办。")
-    position = models.CharField("职务", max_length=50, blank=True)
+    unit = models.CharField(_("单位"), max_length=100, help_text=_("如：县民政局、城关街道办。"))
+    position = models.CharField(_("职务"), max_length=50, blank=True)
     # The node of the holder's unit (county for a county bureau, the street for a street
     # office, the community for a secretary): an office sees the holders in its subtree.
     node = models.ForeignKey(
-        "grids.Node", verbose_name="所属区划", on_delete=models.PROTECT, related_name="+"
+        "grids.Node", verbose_name=_("所属区划"), on_delete=models.PROTECT, related_name="+"
     )
-    active_from = models.DateField("任务开始日期", default=timezone.localdate)
-    active_to = models.DateField("任务结束日期", null=True, blank=True, help_text="留空为长期。")
+    active_from = models.DateField(_("任务开始日期"), default=timezone.localdate)
+    active_to = models.DateField(
+        _("任务结束日期"), null=True, blank=True, help_text=_("留空为长期。")
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        verbose_name = "联系群众干部"
-        verbose_name_plural = "联系群众干部"
+        verbose_name = pgettext_lazy("singular", "联系群众干部")
+        verbose_name_plural = pgettext_lazy("plural", "联系群众干部")
         ordering = ["unit", "id"]
         indexes = [models.Index(fields=["node", "active_from"], name="duty_holder_node_from")]
         constraints = [
@@ -141,12 +146,12 @@ class DutyLink(models.Model):
     """联系点 / 联系户 / 服务对象: a holder linked to a community, a household or a person."""
 
     holder = models.ForeignKey(
-        DutyHolder, verbose_name="干部", on_delete=models.CASCADE, related_name="links"
+        DutyHolder, verbose_name=_("干部"), on_delete=models.CASCADE, related_name="links"
     )
-    kind = models.CharField("类型", max_length=10, choices=LinkKind.choices)
+    kind = models.CharField(_("类型"), max_length=10, choices=LinkKind.choices)
     community = models.ForeignKey(
         "grids.Node",
-        verbose_name="联系社区",
+        verbose_name=_("联系社区"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -154,7 +159,7 @@ class DutyLink(models.Model):
     )
     household = models.ForeignKey(
         "registry.Household",
-        verbose_name="联系户",
+        verbose_name=_("联系户"),
         null=True,
         blank=True,
         on_delete=models.CASCADE,
@@ -162,23 +167,23 @@ class DutyLink(models.Model):
     )
     person = models.ForeignKey(
         "registry.Person",
-        verbose_name="服务对象",
+        verbose_name=_("服务对象"),
         null=True,
         blank=True,
         on_delete=models.CASCADE,
         related_name="duty_links",
     )
-    started_on = models.DateField("开始日期", default=timezone.localdate)
-    ended_on = models.DateField("结束日期", null=True, blank=True)
-    note = models.CharField("备注", max_length=200, blank=True)
+    started_on = models.DateField(_("开始日期"), default=timezone.localdate)
+    ended_on = models.DateField(_("结束日期"), null=True, blank=True)
+    note = models.CharField(_("备注"), max_length=200, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        verbose_name = "联系对象"
-        verbose_name_plural = "联系对象"
+        verbose_name = pgettext_lazy("singular", "联系对象")
+        verbose_name_plural = pgettext_lazy("plural", "联系对象")
         ordering = ["holder_id", "kind", "started_on", "id"]
         indexes = [models.Index(fields=["holder", "kind"], name="duty_link_holder_kind")]
         constraints = [
@@ -264,22 +269,22 @@ class DutyDay(models.Model):
     """A day the holder spent in a community (蹲点/驻社区). One row per holder and date."""
 
     holder = models.ForeignKey(
-        DutyHolder, verbose_name="干部", on_delete=models.CASCADE, related_name="days"
+        DutyHolder, verbose_name=_("干部"), on_delete=models.CASCADE, related_name="days"
     )
     community = models.ForeignKey(
-        "grids.Node", verbose_name="社区", on_delete=models.PROTECT, related_name="+"
+        "grids.Node", verbose_name=_("社区"), on_delete=models.PROTECT, related_name="+"
     )
-    date = models.DateField("日期")
-    kind = models.CharField("方式", max_length=10, choices=DayKind.choices, default=DayKind.STAY)
-    note = models.CharField("工作内容", max_length=300, blank=True)
+    date = models.DateField(_("日期"))
+    kind = models.CharField(_("方式"), max_length=10, choices=DayKind.choices, default=DayKind.STAY)
+    note = models.CharField(_("工作内容"), max_length=300, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        verbose_name = "驻社区天数"
-        verbose_name_plural = "驻社区天数"
+        verbose_name = pgettext_lazy("singular", "驻社区天数")
+        verbose_name_plural = pgettext_lazy("plural", "驻社区天数")
         ordering = ["-date", "-id"]
         constraints = [
             models.UniqueConstraint(fields=["holder", "date"], name="duty_day_one_per_date"),

@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class GridsConfig(AppConfig):
     name = "minqing.grids"
-    verbose_name = "网格"
+    verbose_name = _("网格")

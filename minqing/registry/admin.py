@@ -1,6 +1,7 @@
 import re
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from minqing.core.admin import AuditedAdmin, ReadOnlyScopedAdmin, ScopedAdmin
 from minqing.registry.models import Household, HouseholdNeed, Organisation, Person, Place, Tag
@@ -34,11 +35,11 @@ class PersonAdmin(ReadOnlyScopedAdmin):
     fields = ["name", "id_masked", "sex", "birth", "phone_masked", "grid", "household"]
     readonly_fields = fields
 
-    @admin.display(description="年龄")
+    @admin.display(description=_("年龄"))
     def age_years(self, obj):
         return obj.age()
 
-    @admin.display(description="出生日期")
+    @admin.display(description=_("出生日期"))
     def birth(self, obj):
         return obj.birth_shown
 

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from minqing.core.masking import mask_phone
 
@@ -24,14 +25,14 @@ class SecondmentKind(models.TextChoices):
 
 class Secondment(models.Model):
     kind = models.CharField(
-        "类型", max_length=10, choices=SecondmentKind.choices, default=SecondmentKind.TEACHING
+        _("类型"), max_length=10, choices=SecondmentKind.choices, default=SecondmentKind.TEACHING
     )
-    name = models.CharField("名称", max_length=100)
+    name = models.CharField(_("名称"), max_length=100)
     # Units: a registry record when there is one, its name always (a free name otherwise).
-    sending_name = models.CharField("派出单位", max_length=100)
+    sending_name = models.CharField(_("派出单位"), max_length=100)
     sending_org = models.ForeignKey(
         "registry.Organisation",
-        verbose_name="派出单位（组织档案）",
+        verbose_name=_("派出单位（组织档案）"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -39,16 +40,16 @@ class Secondment(models.Model):
     )
     sending_place = models.ForeignKey(
         "registry.Place",
-        verbose_name="派出单位（场所档案）",
+        verbose_name=_("派出单位（场所档案）"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    receiving_name = models.CharField("接收单位", max_length=100)
+    receiving_name = models.CharField(_("接收单位"), max_length=100)
     receiving_place = models.ForeignKey(
         "registry.Place",
-        verbose_name="接收单位（场所档案）",
+        verbose_name=_("接收单位（场所档案）"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -56,7 +57,7 @@ class Secondment(models.Model):
     )
     receiving_org = models.ForeignKey(
         "registry.Organisation",
-        verbose_name="接收单位（组织档案）",
+        verbose_name=_("接收单位（组织档案）"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -64,22 +65,22 @@ class Secondment(models.Model):
     )
     # Where the receiving unit sits: who may see the team (the node and everyone above it).
     node = models.ForeignKey(
-        "grids.Node", verbose_name="接收单位所在区划", on_delete=models.PROTECT, related_name="+"
+        "grids.Node", verbose_name=_("接收单位所在区划"), on_delete=models.PROTECT, related_name="+"
     )
-    cycle_start = models.DateField("派驻周期开始")
-    cycle_end = models.DateField("派驻周期结束")
+    cycle_start = models.DateField(_("派驻周期开始"))
+    cycle_end = models.DateField(_("派驻周期结束"))
     turn_months = models.PositiveSmallIntegerField(
-        "成员轮换期（月）", default=12, help_text="每名成员一轮的最长时间，支教一般为1年。"
+        _("成员轮换期（月）"), default=12, help_text=_("每名成员一轮的最长时间，支教一般为1年。")
     )
-    note = models.TextField("备注", blank=True, max_length=2000)
+    note = models.TextField(_("备注"), blank=True, max_length=2000)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    created_at = models.DateTimeField("创建时间", default=timezone.now)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
 
     class Meta:
-        verbose_name = "组团派驻"
-        verbose_name_plural = "组团派驻"
+        verbose_name = _("组团派驻")
+        verbose_name_plural = pgettext_lazy("plural", "组团派驻")
         ordering = ["-cycle_start", "id"]
         constraints = [
             models.CheckConstraint(
@@ -119,15 +120,15 @@ class SecondmentMember(models.Model):
     """One turn of one person in a team; a second turn is a second row."""
 
     secondment = models.ForeignKey(Secondment, on_delete=models.CASCADE, related_name="members")
-    name = models.CharField("姓名", max_length=50)
-    phone = models.CharField("联系电话", max_length=20, blank=True)
-    role = models.CharField("角色", max_length=10, choices=MemberRole.choices)
-    speciality = models.CharField("学科/专长", max_length=50, blank=True)
-    turn_start = models.DateField("轮换开始")
-    turn_end = models.DateField("轮换结束")
+    name = models.CharField(_("姓名"), max_length=50)
+    phone = models.CharField(_("联系电话"), max_length=20, blank=True)
+    role = models.CharField(_("角色"), max_length=10, choices=MemberRole.choices)
+    speciality = models.CharField(_("学科/专长"), max_length=50, blank=True)
+    turn_start = models.DateField(_("轮换开始"))
+    turn_end = models.DateField(_("轮换结束"))
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="系统账号",
+        verbose_name=_("系统账号"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -136,8 +137,8 @@ class SecondmentMember(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        verbose_name = "派驻成员"
-        verbose_name_plural = "派驻成员"
+        verbose_name = _("派驻成员")
+        verbose_name_plural = pgettext_lazy("plural", "派驻成员")
         ordering = ["secondment_id", "turn_start", "id"]
         constraints = [
             models.CheckConstraint(
@@ -173,17 +174,17 @@ class Attendance(models.Model):
     member = models.ForeignKey(
         SecondmentMember, on_delete=models.CASCADE, related_name="attendance"
     )
-    date = models.DateField("日期")
-    status = models.CharField("考勤", max_length=10, choices=AttendanceStatus.choices)
-    note = models.CharField("说明", max_length=200, blank=True)
+    date = models.DateField(_("日期"))
+    status = models.CharField(_("考勤"), max_length=10, choices=AttendanceStatus.choices)
+    note = models.CharField(_("说明"), max_length=200, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     recorded_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        verbose_name = "考勤"
-        verbose_name_plural = "考勤"
+        verbose_name = _("考勤")
+        verbose_name_plural = pgettext_lazy("plural", "考勤")
         ordering = ["date", "member_id"]
         constraints = [
             models.UniqueConstraint(fields=["member", "date"], name="attendance_one_per_day"),
@@ -206,23 +207,23 @@ class ActivityKind(models.TextChoices):
 
 class Activity(models.Model):
     secondment = models.ForeignKey(Secondment, on_delete=models.CASCADE, related_name="activities")
-    kind = models.CharField("活动类型", max_length=12, choices=ActivityKind.choices)
-    date = models.DateField("日期")
-    title = models.CharField("主题", max_length=100)
+    kind = models.CharField(_("活动类型"), max_length=12, choices=ActivityKind.choices)
+    date = models.DateField(_("日期"))
+    title = models.CharField(_("主题"), max_length=100)
     members = models.ManyToManyField(
-        SecondmentMember, verbose_name="参与成员", related_name="activities"
+        SecondmentMember, verbose_name=_("参与成员"), related_name="activities"
     )
-    place = models.CharField("地点", max_length=100, blank=True)
-    participants = models.PositiveIntegerField("受益/参与人数", default=0)
-    note = models.TextField("说明", blank=True, max_length=2000)
+    place = models.CharField(_("地点"), max_length=100, blank=True)
+    participants = models.PositiveIntegerField(_("受益/参与人数"), default=0)
+    note = models.TextField(_("说明"), blank=True, max_length=2000)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        verbose_name = "派驻活动"
-        verbose_name_plural = "派驻活动"
+        verbose_name = _("派驻活动")
+        verbose_name_plural = pgettext_lazy("plural", "派驻活动")
         ordering = ["-date", "-id"]
         indexes = [models.Index(fields=["secondment", "date"], name="activity_secondment_date")]
 

@@ -1,6 +1,7 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class VisitsConfig(AppConfig):
     name = "minqing.visits"
-    verbose_name = "走访"
+    verbose_name = _("走访")

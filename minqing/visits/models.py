@@ -14,7 +14,7 @@ households moved between grids, plans that expired).
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 
@@ -35,29 +35,29 @@ class VisitClass(models.Model):
     (HouseholdVisitPlan). Of all the classes that apply, the most frequent one wins.
     """
 
-    code = models.SlugField("编码", max_length=20, unique=True)
-    name = models.CharField("名称", max_length=30)
-    every = models.PositiveSmallIntegerField("频次间隔", default=1)
+    code = models.SlugField(_("编码"), max_length=20, unique=True)
+    name = models.CharField(_("名称"), max_length=30)
+    every = models.PositiveSmallIntegerField(_("频次间隔"), default=1)
     unit = models.CharField(
-        "间隔单位", max_length=5, choices=FrequencyUnit.choices, default=FrequencyUnit.MONTH
+        _("间隔单位"), max_length=5, choices=FrequencyUnit.choices, default=FrequencyUnit.MONTH
     )
     applies_to_all = models.BooleanField(
-        "适用于全部家庭", default=False, help_text="如普遍走访：每户都至少按此频次走访。"
+        _("适用于全部家庭"), default=False, help_text=_("如普遍走访：每户都至少按此频次走访。")
     )
     tags = models.ManyToManyField(
         "registry.Tag",
-        verbose_name="按类别自动适用",
+        verbose_name=_("按类别自动适用"),
         blank=True,
         related_name="visit_classes",
-        help_text="家庭或任一成员带有其中任一类别时适用。",
+        help_text=_("家庭或任一成员带有其中任一类别时适用。"),
     )
-    description = models.CharField("说明", max_length=200, blank=True)
-    active = models.BooleanField("启用", default=True)
-    sort = models.PositiveIntegerField("排序", default=0)
+    description = models.CharField(_("说明"), max_length=200, blank=True)
+    active = models.BooleanField(_("启用"), default=True)
+    sort = models.PositiveIntegerField(_("排序"), default=0)
 
     class Meta:
-        verbose_name = "走访类别"
-        verbose_name_plural = "走访类别"
+        verbose_name = _("走访类别")
+        verbose_name_plural = pgettext_lazy("plural", "走访类别")
         ordering = ["sort", "id"]
         constraints = [
             models.CheckConstraint(condition=models.Q(every__gte=1), name="visit_class_every_pos"),
@@ -90,18 +90,18 @@ class HouseholdVisitPlan(models.Model):
         "registry.Household", on_delete=models.CASCADE, related_name="visit_plans"
     )
     visit_class = models.ForeignKey(
-        VisitClass, verbose_name="走访类别", on_delete=models.CASCADE, related_name="plans"
+        VisitClass, verbose_name=_("走访类别"), on_delete=models.CASCADE, related_name="plans"
     )
-    reason = models.CharField("原因", max_length=200, blank=True)
-    until = models.DateField("截止日期", null=True, blank=True, help_text="留空为长期。")
+    reason = models.CharField(_("原因"), max_length=200, blank=True)
+    until = models.DateField(_("截止日期"), null=True, blank=True, help_text=_("留空为长期。"))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        verbose_name = "走访安排"
-        verbose_name_plural = "走访安排"
+        verbose_name = _("走访安排")
+        verbose_name_plural = pgettext_lazy("plural", "走访安排")
         ordering = ["household_id", "visit_class__sort"]
         constraints = [
             models.UniqueConstraint(
@@ -131,13 +131,13 @@ class HouseholdVisitState(models.Model):
     visit_class = models.ForeignKey(
         VisitClass, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    last_visit_at = models.DateTimeField("最近走访", null=True, blank=True)
-    next_due = models.DateField("下次应访", null=True, blank=True)
+    last_visit_at = models.DateTimeField(_("最近走访"), null=True, blank=True)
+    next_due = models.DateField(_("下次应访"), null=True, blank=True)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        verbose_name = "走访进度"
-        verbose_name_plural = "走访进度"
+        verbose_name = _("走访进度")
+        verbose_name_plural = pgettext_lazy("plural", "走访进度")
         indexes = [models.Index(fields=["grid", "next_due"], name="visit_state_grid_due")]
 
     def __str__(self) -> str:
@@ -156,53 +156,53 @@ class Visit(models.Model):
 
     household = models.ForeignKey(
         "registry.Household",
-        verbose_name="走访家庭",
+        verbose_name=_("走访家庭"),
         on_delete=models.CASCADE,
         related_name="visits",
     )
     # The household's grid when the visit was made: scoping, and lists by grid.
     grid = models.ForeignKey("grids.Node", on_delete=models.PROTECT, related_name="+")
-    visited_at = models.DateTimeField("走访时间", default=timezone.now)
+    visited_at = models.DateTimeField(_("走访时间"), default=timezone.now)
     mode = models.CharField(
-        "方式", max_length=10, choices=VisitMode.choices, default=VisitMode.HOME
+        _("方式"), max_length=10, choices=VisitMode.choices, default=VisitMode.HOME
     )
     visitors = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, verbose_name="走访人", related_name="visits_made"
+        settings.AUTH_USER_MODEL, verbose_name=_("走访人"), related_name="visits_made"
     )
     other_visitors = models.CharField(
-        "其他走访人员",
+        _("其他走访人员"),
         max_length=200,
         blank=True,
-        help_text="没有系统账号的组团成员，如楼组长、志愿者。",
+        help_text=_("没有系统账号的组团成员，如楼组长、志愿者。"),
     )
     members_met = models.ManyToManyField(
-        "registry.Person", verbose_name="见到的家庭成员", blank=True, related_name="visits_met"
+        "registry.Person", verbose_name=_("见到的家庭成员"), blank=True, related_name="visits_met"
     )
-    seen = models.TextField("走访情况", max_length=2000, blank=True)
-    opinions = models.TextField("意见建议与诉求", max_length=2000, blank=True)
+    seen = models.TextField(_("走访情况"), max_length=2000, blank=True)
+    opinions = models.TextField(_("意见建议与诉求"), max_length=2000, blank=True)
     needs = models.ManyToManyField(
-        "registry.HouseholdNeed", verbose_name="更新的需求", blank=True, related_name="visits"
+        "registry.HouseholdNeed", verbose_name=_("更新的需求"), blank=True, related_name="visits"
     )
     cases = models.ManyToManyField(
-        "cases.Case", verbose_name="转办案件", blank=True, related_name="visits"
+        "cases.Case", verbose_name=_("转办案件"), blank=True, related_name="visits"
     )
     # A visit made for a campaign (走访活动), and what was given on it (慰问品/慰问金). A visit
     # within a campaign's window closes the household's target whether or not it names it.
     campaign = models.ForeignKey(
         "Campaign",
-        verbose_name="走访活动",
+        verbose_name=_("走访活动"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="visits",
     )
-    gift_goods = models.CharField("慰问品", max_length=100, blank=True)
+    gift_goods = models.CharField(_("慰问品"), max_length=100, blank=True)
     gift_amount = models.DecimalField(
-        "慰问金(元)", max_digits=10, decimal_places=2, null=True, blank=True
+        _("慰问金(元)"), max_digits=10, decimal_places=2, null=True, blank=True
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="填报人",
+        verbose_name=_("填报人"),
         null=True,
         on_delete=models.SET_NULL,
         related_name="+",
@@ -210,8 +210,8 @@ class Visit(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        verbose_name = "走访记录"
-        verbose_name_plural = "走访记录"
+        verbose_name = _("走访记录")
+        verbose_name_plural = pgettext_lazy("plural", "走访记录")
         ordering = ["-visited_at", "-id"]
         indexes = [
             models.Index(fields=["household", "-visited_at"], name="visit_household_at"),
@@ -233,14 +233,14 @@ class DiaryEntry(models.Model):
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="diary_entries"
     )
-    date = models.DateField("日期", default=timezone.localdate)
-    text = models.TextField("内容", max_length=4000)
+    date = models.DateField(_("日期"), default=timezone.localdate)
+    text = models.TextField(_("内容"), max_length=4000)
     tags = models.CharField(
-        "标签", max_length=100, blank=True, help_text="用空格分隔，如：低保 维修"
+        _("标签"), max_length=100, blank=True, help_text=_("用空格分隔，如：低保 维修")
     )
     household = models.ForeignKey(
         "registry.Household",
-        verbose_name="涉及家庭",
+        verbose_name=_("涉及家庭"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -250,8 +250,8 @@ class DiaryEntry(models.Model):
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        verbose_name = "民情日记"
-        verbose_name_plural = "民情日记"
+        verbose_name = _("民情日记")
+        verbose_name_plural = pgettext_lazy("plural", "民情日记")
         ordering = ["-date", "-id"]
         indexes = [models.Index(fields=["author", "-date"], name="diary_author_date")]
 
@@ -294,46 +294,46 @@ class Campaign(models.Model):
     Status changes only through `visits.services.campaign_act` (the transition table there).
     """
 
-    name = models.CharField("活动名称", max_length=60)
-    kind = models.CharField("活动类型", max_length=10, choices=CampaignKind.choices)
+    name = models.CharField(_("活动名称"), max_length=60)
+    kind = models.CharField(_("活动类型"), max_length=10, choices=CampaignKind.choices)
     node = models.ForeignKey(
-        "grids.Node", verbose_name="覆盖范围", on_delete=models.PROTECT, related_name="+"
+        "grids.Node", verbose_name=_("覆盖范围"), on_delete=models.PROTECT, related_name="+"
     )
-    start = models.DateField("开始日期")
-    end = models.DateField("结束日期")
+    start = models.DateField(_("开始日期"))
+    end = models.DateField(_("结束日期"))
     rule = models.CharField(
-        "走访对象", max_length=10, choices=TargetRule.choices, default=TargetRule.TAGS
+        _("走访对象"), max_length=10, choices=TargetRule.choices, default=TargetRule.TAGS
     )
     tags = models.ManyToManyField(
-        "registry.Tag", verbose_name="人员类别", blank=True, related_name="+"
+        "registry.Tag", verbose_name=_("人员类别"), blank=True, related_name="+"
     )
-    description = models.TextField("活动说明", max_length=1000, blank=True)
+    description = models.TextField(_("活动说明"), max_length=1000, blank=True)
     status = models.CharField(
-        "状态", max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT
+        _("状态"), max_length=10, choices=CampaignStatus.choices, default=CampaignStatus.DRAFT
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="发起人",
+        verbose_name=_("发起人"),
         null=True,
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    created_at = models.DateTimeField("创建时间", default=timezone.now)
-    launched_at = models.DateTimeField("启动时间", null=True, blank=True)
-    closed_at = models.DateTimeField("结束时间", null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    launched_at = models.DateTimeField(_("启动时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("结束时间"), null=True, blank=True)
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="结束人",
+        verbose_name=_("结束人"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    close_note = models.CharField("结束说明", max_length=200, blank=True)
+    close_note = models.CharField(_("结束说明"), max_length=200, blank=True)
 
     class Meta:
-        verbose_name = "走访活动"
-        verbose_name_plural = "走访活动"
+        verbose_name = pgettext_lazy("singular", "走访活动")
+        verbose_name_plural = pgettext_lazy("plural", "走访活动")
         ordering = ["-start", "-id"]
         indexes = [models.Index(fields=["status", "end"], name="campaign_status_end")]
         constraints = [
@@ -364,32 +364,32 @@ class CampaignTarget(models.Model):
 
     campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="targets")
     household = models.ForeignKey(
-        "registry.Household", verbose_name="家庭", on_delete=models.CASCADE, related_name="+"
+        "registry.Household", verbose_name=_("家庭"), on_delete=models.CASCADE, related_name="+"
     )
     grid = models.ForeignKey("grids.Node", on_delete=models.PROTECT, related_name="+")
     source = models.CharField(
-        "来源", max_length=10, choices=TargetSource.choices, default=TargetSource.RULE
+        _("来源"), max_length=10, choices=TargetSource.choices, default=TargetSource.RULE
     )
     assignees = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
-        verbose_name="走访责任人",
+        verbose_name=_("走访责任人"),
         blank=True,
         related_name="campaign_targets",
     )
     visit = models.ForeignKey(
         Visit,
-        verbose_name="走访记录",
+        verbose_name=_("走访记录"),
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
     )
-    visited_at = models.DateTimeField("走访时间", null=True, blank=True)
+    visited_at = models.DateTimeField(_("走访时间"), null=True, blank=True)
     added_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        verbose_name = "走访对象"
-        verbose_name_plural = "走访对象"
+        verbose_name = pgettext_lazy("singular", "走访对象")
+        verbose_name_plural = pgettext_lazy("plural", "走访对象")
         ordering = ["grid__path", "household_id"]
         constraints = [
             models.UniqueConstraint(fields=["campaign", "household"], name="campaign_target_once"),
