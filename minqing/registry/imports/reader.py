@@ -11,17 +11,15 @@ value into every cell it covers, then takes the row naming the most known column
 """
 
 import csv
-import html
 import io
 import itertools
-import re
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import python_calamine
 from django.utils.translation import gettext_lazy as _
 
+from minqing.registry.imports import extent
 from minqing.registry.imports.headers import BY_KEY, match_header, normalise
 
 ERR_NOT_SPREADSHEET = _(
@@ -47,10 +45,6 @@ NOTE_NO_HEADER = _("工作表“{sheet}”中没有找到表头，已跳过。")
 HEADER_SCAN_ROWS = 30  # title rows and a two-row header all fit in here
 # A ledger has a few dozen columns; the cells of a row beyond this are not read.
 MAX_COLUMNS = 500
-# calamine holds a sheet as a dense grid of its used range: one cell far out (XFD1048576) in
-# an otherwise small file made it ask for hundreds of gigabytes and abort the process.
-MAX_CELLS = 6_000_000  # about 200 MB for calamine; 100 000 rows × 60 columns
-_CELL_REF = re.compile(rb' r="([A-Z]{1,7})([0-9]{1,10})"')  # a cell's reference, r="AB12"
 SKIPPED_SHEETS = {normalise(n) for n in ("填写说明", "说明", "导入说明", "instructions")}
 _FOOTER_STARTS = ("注", "合计", "填表", "制表", "审核", "负责人", "备注：")
 
@@ -108,6 +102,8 @@ def read_sheets(data: bytes, name: str) -> tuple[list[Sheet], list[str]]:
     if data.startswith(ZIP_MAGIC) or data.startswith(OLE_MAGIC):
         if data.startswith(ZIP_MAGIC):
             _check_extent(data, name)
+        else:
+            _check_xls_extent(data, name)
         raw_sheets = _calamine_sheets(data, name)
     elif name.lower().endswith((".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")):
         # A spreadsheet name on something that is not a spreadsheet (a renamed .docx, .pdf …).
@@ -162,70 +158,28 @@ def _guarded(rows, name: str) -> Iterator[list]:
 
 
 def _check_extent(data: bytes, name: str) -> None:
-    """Refuse an .xlsx whose sheets reach further than MAX_CELLS cells (see MAX_CELLS), read
-    from the cell references in the sheets' XML before calamine sees the file (≈ 0.8 s for
-    100 000 rows)."""
+    """A zipped workbook (.xlsx, .xlsb, .ods) whose sheets reach too far is refused before
+    calamine reads it (extent.check_zipped)."""
     try:
-        book = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        return  # calamine says what is wrong with it
-    with book:
-        for info in book.infolist():
-            if not (info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")):
-                continue
-            letters: set[bytes] = set()
-            rows = 0
-            tail = b""
-            try:
-                with book.open(info) as part:
-                    while chunk := part.read(1 << 22):
-                        buf = tail + chunk
-                        refs = _CELL_REF.findall(buf)
-                        if refs:
-                            letters.update(r[0] for r in refs)
-                            digits = [r[1] for r in refs]
-                            longest = max(map(len, digits))
-                            rows = max(rows, int(max(d for d in digits if len(d) == longest)))
-                        tail = buf[-64:]
-            except (zipfile.BadZipFile, OSError, EOFError, ValueError):
-                raise ImportFileError(ERR_NOT_SPREADSHEET.format(name=name)) from None
-            cols = max((_column_number(x) for x in letters), default=0)
-            if cols > 16384 or rows * cols > MAX_CELLS:
-                sheet = _tab_names(book).get(info.filename) or info.filename.rsplit("/", 1)[-1]
-                raise ImportFileError(
-                    ERR_TOO_WIDE.format(name=name, sheet=sheet, rows=rows, cols=cols)
-                )
+        extent.check_zipped(data)
+    except extent.TooWide as e:
+        raise _too_wide_error(name, e) from None
+    except extent.NotReadable:
+        raise ImportFileError(ERR_NOT_SPREADSHEET.format(name=name)) from None
 
 
-def _tab_names(book: zipfile.ZipFile) -> dict[str, str]:
-    """{"xl/worksheets/sheet1.xml": "人口台账"}: the tab a sheet part is shown as, for messages."""
+def _check_xls_extent(data: bytes, name: str) -> None:
+    """The same for an .xls (extent.check_xls)."""
     try:
-        workbook = book.read("xl/workbook.xml").decode("utf-8", "replace")
-        rels = book.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
-    except (KeyError, zipfile.BadZipFile, OSError):
-        return {}
-    targets = {}
-    for rel in re.finditer(r"<Relationship\b[^>]*>", rels):
-        rid = re.search(r'\bId="([^"]+)"', rel.group(0))
-        target = re.search(r'\bTarget="([^"]+)"', rel.group(0))
-        if rid and target:
-            path = target.group(1).lstrip("/")
-            targets[rid.group(1)] = path if path.startswith("xl/") else "xl/" + path
-    names = {}
-    for tag in re.finditer(r"<(?:\w+:)?sheet\b[^>]*>", workbook):
-        name = re.search(r'\bname="([^"]*)"', tag.group(0))
-        rid = re.search(r'\br:id="([^"]+)"', tag.group(0))
-        if name and rid and rid.group(1) in targets:
-            names[targets[rid.group(1)]] = html.unescape(name.group(1))
-    return names
+        extent.check_xls(data)
+    except extent.TooWide as e:
+        raise _too_wide_error(name, e) from None
+    except extent.NotReadable:
+        raise ImportFileError(ERR_NOT_SPREADSHEET.format(name=name)) from None
 
 
-def _column_number(letters: bytes) -> int:
-    """b"A" → 1, b"XFD" → 16384 (long nonsense stays large)."""
-    n = 0
-    for c in letters[:8]:
-        n = n * 26 + (c - 64)
-    return n
+def _too_wide_error(name: str, e: "extent.TooWide") -> ImportFileError:
+    return ImportFileError(ERR_TOO_WIDE.format(name=name, sheet=e.sheet, rows=e.rows, cols=e.cols))
 
 
 def _calamine_sheets(data: bytes, name: str):
