@@ -396,7 +396,7 @@ def person_list(request, f: Query[PersonFilter]):
     if tag is False:
         return dict(NO_MATCHES)
     household = Household(pk=f.household_id) if f.household_id else None
-    qs = selectors.person_search(
+    qs = selectors.PersonSearch(
         request.user,
         q=f.q,
         node=node,

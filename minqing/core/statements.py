@@ -22,24 +22,38 @@ import datetime as dt
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import QuerySet
 
 MAX_ENTRIES = 512
-_EMPTY = object()  # a query that can match nothing (e.g. `pk__in=[]`): not sent at all
+EMPTY = object()  # a query that can match nothing (e.g. `pk__in=[]`): not sent at all
+_MISSING = object()
 # A time no record holds, standing for `moment` while a statement is compiled.
 MOMENT = dt.datetime(1901, 2, 3, 4, 5, 6, 789012, tzinfo=dt.UTC)
 _local = threading.local()
 
 
-def _compile(qs: QuerySet, with_moment: bool):
+@dataclass(frozen=True)
+class Statement:
+    """A compiled values/values_list query: its SQL, parameters and column converters."""
+
+    alias: str
+    sql: str
+    params: tuple
+    converters: tuple
+    slots: tuple = ()  # where MOMENT stands among params
+
+
+def compile_queryset(qs: QuerySet, with_moment: bool = False):
+    """`qs` compiled once (a Statement), or EMPTY for a query that can match nothing."""
     compiler = qs.query.get_compiler(qs.db)
     try:
         sql, params = compiler.as_sql()
     except EmptyResultSet:
-        return _EMPTY
+        return EMPTY
     fields = [s[0] for s in compiler.select[: compiler.col_count]]
     converters = tuple(compiler.get_converters(fields).items())
     slots = ()
@@ -48,7 +62,44 @@ def _compile(qs: QuerySet, with_moment: bool):
         slots = tuple(i for i, p in enumerate(params) if type(p) is type(marker) and p == marker)
         if not slots:
             raise ValueError("the query does not use statements.MOMENT")
-    return qs.db, sql, tuple(params), converters, slots
+    return Statement(qs.db, sql, tuple(params), converters, slots)
+
+
+def remembered(key: tuple, make: Callable[[], object]):
+    """What `make()` gave the first time this thread asked for `key` (a compiled statement,
+    or anything built from one); the oldest entries are dropped beyond MAX_ENTRIES."""
+    entries = getattr(_local, "entries", None)
+    if entries is None:
+        entries = _local.entries = OrderedDict()
+    entry = entries.get(key, _MISSING)
+    if entry is _MISSING:
+        entry = entries[key] = make()
+        if len(entries) > MAX_ENTRIES:
+            entries.popitem(last=False)
+    else:
+        entries.move_to_end(key)
+    return entry
+
+
+def execute(statement: Statement, params=None) -> list:
+    """The rows of a compiled statement (with `params` in place of its own), converted as the
+    ORM converts them."""
+    connection = connections[statement.alias]
+    with connection.cursor() as cursor:
+        cursor.execute(statement.sql, statement.params if params is None else params)
+        fetched = cursor.fetchall()
+    if not statement.converters:
+        return fetched
+    out = []
+    for row in fetched:
+        row = list(row)
+        for pos, (functions, expression) in statement.converters:
+            value = row[pos]
+            for convert in functions:
+                value = convert(value, expression, connection)
+            row[pos] = value
+        out.append(tuple(row))
+    return out
 
 
 def rows(key: tuple, build: Callable[[], QuerySet], *, moment: dt.datetime | None = None) -> list:
@@ -56,42 +107,18 @@ def rows(key: tuple, build: Callable[[], QuerySet], *, moment: dt.datetime | Non
 
     moment: the time to put where `build()` used MOMENT (an aware datetime).
     """
-    entries = getattr(_local, "entries", None)
-    if entries is None:
-        entries = _local.entries = OrderedDict()
-    entry = entries.get(key)
-    if entry is None:
-        entry = entries[key] = _compile(build(), moment is not None)
-        if len(entries) > MAX_ENTRIES:
-            entries.popitem(last=False)
-    else:
-        entries.move_to_end(key)
-    if entry is _EMPTY:
+    entry = remembered(key, lambda: compile_queryset(build(), moment is not None))
+    if entry is EMPTY:
         return []
-    alias, sql, params, converters, slots = entry
-    connection = connections[alias]
-    if slots:
+    params = None
+    if entry.slots:
         if moment is None:
             raise ValueError(f"{key!r} was compiled with a moment: give one")
-        value = connection.ops.adapt_datetimefield_value(moment)
-        params = list(params)
-        for i in slots:
+        value = connections[entry.alias].ops.adapt_datetimefield_value(moment)
+        params = list(entry.params)
+        for i in entry.slots:
             params[i] = value
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        fetched = cursor.fetchall()
-    if not converters:
-        return fetched
-    out = []
-    for row in fetched:
-        row = list(row)
-        for pos, (functions, expression) in converters:
-            value = row[pos]
-            for convert in functions:
-                value = convert(value, expression, connection)
-            row[pos] = value
-        out.append(tuple(row))
-    return out
+    return execute(entry, params)
 
 
 def clear() -> None:

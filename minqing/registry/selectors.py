@@ -18,6 +18,7 @@ from minqing.core.paging import capped_count, count_cap
 from minqing.grids.models import Level, Node, subtree_q
 from minqing.registry.identity import id_last4_q, id_number_q
 from minqing.registry.models import Household, Organisation, Person, Place, Tag, TagTarget
+from minqing.registry.search_compiled import PersonSearch
 
 _LATIN = re.compile(r"^[a-zA-Z]+$")
 _DIGITS = re.compile(r"^\d{4}$")
@@ -139,6 +140,21 @@ def _short_word(w: str, indexed: bool) -> Q:
     return _edges("name", w)
 
 
+def text_kind(q: str) -> str:
+    """Which kind of search the stripped text `q` is: how text_query reads it."""
+    if "\x00" in q:
+        return "nul"
+    if _ID.match(q):
+        return "id"
+    if _DIGITS.match(q):
+        return "digits"
+    if _ID_LAST4.match(q):
+        return "id_last4"
+    if _LATIN.match(q):
+        return "latin"
+    return "words"
+
+
 def text_query(q: str, *, indexed: bool = True) -> Q:
     """Name by characters, full pinyin or initials; last 4 of ID or phone; a whole ID; address words.
 
@@ -155,15 +171,16 @@ def text_query(q: str, *, indexed: bool = True) -> Q:
     narrowed to a small scope (person_search), where reading the scope beats any index.
     """
     q = q.strip()
-    if "\x00" in q:  # no stored text holds NUL (PostgreSQL cannot); FTS5 would stop at it
+    kind = text_kind(q)
+    if kind == "nul":  # no stored text holds NUL (PostgreSQL cannot); FTS5 would stop at it
         return Q(pk__in=[])
-    if _ID.match(q):
+    if kind == "id":
         return id_number_q(q.upper())
-    if _DIGITS.match(q):
+    if kind == "digits":
         return id_last4_q(q) | Q(phone_last4=q)
-    if _ID_LAST4.match(q):
+    if kind == "id_last4":
         return id_last4_q(q)
-    if _LATIN.match(q):
+    if kind == "latin":
         return _latin(q.lower(), indexed)
     words = q.split()
     if not any(len(w) >= TRIGRAM for w in words):
@@ -329,10 +346,16 @@ def _index_count(info: TextIds, cap: int) -> int:
         return cursor.fetchone()[0]
 
 
-def person_capped_count(qs: QuerySet[Person], cap: int | None = None) -> int:
-    """core.paging.capped_count for person_search: a county-wide search by text alone is
-    counted in the text index (SQLite FTS5 stops after cap + 1 matches), not the table."""
+def person_capped_count(qs, cap: int | None = None) -> int:
+    """core.paging.capped_count for person_search (or a PersonSearch, compiled where it can
+    be): a county-wide search by text alone is counted in the text index (SQLite FTS5 stops
+    after cap + 1 matches), not the table."""
     cap = count_cap() if cap is None else cap
+    if isinstance(qs, PersonSearch):
+        found = qs.capped_count(cap)
+        if found is not None:
+            return found
+        qs = qs.queryset
     info = _text_ids(qs)
     if info is not None and info.only_text and connection.vendor == "sqlite":
         return _index_count(info, cap)
@@ -502,9 +525,15 @@ def _list_columns(qs: QuerySet[Person]) -> QuerySet[Person]:
     )
 
 
-def person_rows(qs: QuerySet[Person], start: int, stop: int) -> list[Person]:
-    """Rows start..stop of a person_search queryset for a list: its columns, its grid's code
-    and name and its tags, in one query (SQLite, many text matches: see SORT_BUDGET_STEPS)."""
+def person_rows(qs, start: int, stop: int) -> list[Person]:
+    """Rows start..stop of a person_search queryset (or a PersonSearch, compiled where it can
+    be) for a list: its columns, its grid's code and name and its tags, in one query (SQLite,
+    many text matches: see SORT_BUDGET_STEPS)."""
+    if isinstance(qs, PersonSearch):
+        found = qs.rows(start, stop, PERSON_LIST_FIELDS)
+        if found is not None:
+            return _attach_tags(found)
+        qs = qs.queryset
     info = _text_ids(qs)
     if info is not None and connection.vendor == "sqlite":
         return _attach_tags(_sqlite_rows(qs, info, start, stop))

@@ -97,7 +97,7 @@ def _save_form(request, form, save, *, success_url):
 def person_list(request):
     f = _filters(request)
     sex = request.GET.get("sex", "") if request.GET.get("sex") in Sex.values else ""
-    qs = selectors.person_search(
+    qs = selectors.PersonSearch(
         request.user,
         q=f["q"],
         node=f["node"],
