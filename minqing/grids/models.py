@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.utils.translation import gettext_lazy as _
 
+from minqing.core.digits import plain_digits
+
 
 class Level(models.IntegerChoices):
     COUNTY = 1, _("县/区")
@@ -120,7 +122,7 @@ class Node(models.Model):
             )
         if self.level is not None and self.code:
             length = CODE_LENGTH[Level(self.level)]
-            if len(self.code) != length or not (self.code.isascii() and self.code.isdigit()):
+            if not plain_digits(self.code, length=length):
                 errors["code"] = ERR_CODE_FORMAT.format(
                     level=Level(self.level).label, length=length
                 )
