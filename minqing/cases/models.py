@@ -11,8 +11,8 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from minqing.core.fields import EncryptedTextField
 from minqing.core.masking import mask_phone
@@ -151,10 +151,16 @@ class TimeLimit(models.Model):
         ]
 
     def __str__(self) -> str:
-        span = f"{self.working_days}个工作日" if self.working_days else ""
-        if self.working_hours:
-            span += f"{self.working_hours}个工作小时"
-        return f"{self.get_stage_display()}：{span or '当日'}"
+        days, hours = self.working_days, self.working_hours
+        if days and hours:
+            limit = gettext("%(days)d个工作日%(hours)d个工作小时") % {"days": days, "hours": hours}
+        elif days or hours:
+            limit = (gettext("%(n)d个工作日") if days else gettext("%(n)d个工作小时")) % {
+                "n": days or hours
+            }
+        else:
+            limit = gettext("当日")
+        return gettext("%(stage)s：%(limit)s") % {"stage": self.get_stage_display(), "limit": limit}
 
 
 class EscalationRule(models.Model):
@@ -176,7 +182,10 @@ class EscalationRule(models.Model):
     def __str__(self) -> str:
         from minqing.grids.models import Level
 
-        return f"{Level(self.level).label}：超期 {self.grace_working_days} 个工作日后上报"
+        return gettext("%(level)s：超期 %(n)d 个工作日后上报") % {
+            "level": Level(self.level).label,
+            "n": self.grace_working_days,
+        }
 
 
 class Unit(models.Model):
@@ -404,7 +413,7 @@ class Case(models.Model):
     @property
     def reporter_display(self) -> str:
         if self.anonymous:
-            return "匿名"
+            return gettext("匿名")
         if self.reporter_id:
             return self.reporter.name
         return self.reporter_name
@@ -490,7 +499,7 @@ class CasePhoto(models.Model):
         ordering = ["uploaded_at", "id"]
 
     def __str__(self) -> str:
-        return f"{self.case.number} 照片 {self.pk}"
+        return gettext("%(number)s 照片 %(id)s") % {"number": self.case.number, "id": self.pk}
 
     @property
     def extension(self) -> str:
@@ -543,9 +552,11 @@ class ExtensionRequest(models.Model):
         return extension_decision(self.decision_note)
 
     def __str__(self) -> str:
-        return (
-            f"{self.case.number} 延期 {self.working_days} 个工作日（{self.get_status_display()}）"
-        )
+        return gettext("%(number)s 延期 %(n)d 个工作日（%(status)s）") % {
+            "number": self.case.number,
+            "n": self.working_days,
+            "status": self.get_status_display(),
+        }
 
 
 class NotificationKind(models.TextChoices):

@@ -7,8 +7,8 @@ the Cybersecurity Law art. 21). Sensitive values are stored masked so the log it
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 
 class AuditAction(models.TextChoices):
@@ -119,5 +119,5 @@ class WorkdayOverride(models.Model):
         ordering = ["date"]
 
     def __str__(self) -> str:
-        kind = "上班" if self.is_working_day else "放假"
+        kind = gettext("上班") if self.is_working_day else gettext("放假")
         return f"{self.date:%Y-%m-%d} {kind} {self.name}".rstrip()

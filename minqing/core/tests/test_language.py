@@ -56,7 +56,7 @@ def _po_entries() -> dict[str, str]:
         fields: dict[str, str] = {}
         key = None
         for line in block.splitlines():
-            m = re.match(r"^(msgctxt|msgid|msgid_plural|msgstr(?:\[0\])?) (\".*\")$", line)
+            m = re.match(r"^(msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?) (\".*\")$", line)
             if m:
                 key = m.group(1)
                 fields[key] = json.loads(m.group(2))
