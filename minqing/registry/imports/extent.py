@@ -12,6 +12,7 @@ The reader (`reader.read_sheets`) turns these exceptions into the user's message
 
 import html
 import io
+import lzma
 import re
 import struct
 import zipfile
@@ -44,8 +45,10 @@ def check_zipped(data: bytes) -> None:
     (≈ 0.8 s for 100 000 rows of .xlsx)."""
     try:
         book = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        return  # calamine says what is wrong with it
+    except _ZIP_ERRORS:
+        # What Python's zipfile cannot open is not handed on to calamine (whose zip reader may
+        # get further) unchecked.
+        raise NotReadable from None
     with book:
         try:
             # The sheets' parts: xl/worksheets/…, and wherever the workbook says a sheet is.
@@ -58,8 +61,25 @@ def check_zipped(data: bytes) -> None:
                         _check_xlsb_part(book, info)
             if _is_ods(book):
                 _check_ods(book)
-        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, struct.error):
+        except _ZIP_ERRORS:
             raise NotReadable from None
+
+
+# What zipfile raises for a zip that does not hold together: besides BadZipFile, a corrupt
+# deflate/bzip2/LZMA stream (zlib.error, OSError, EOFError, LZMAError), an encrypted entry
+# (RuntimeError), or an unsupported compression method, strong encryption or zip version
+# (NotImplementedError) — found by fuzzing.
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    lzma.LZMAError,
+    OSError,
+    EOFError,
+    ValueError,
+    struct.error,
+    RuntimeError,
+    NotImplementedError,
+)
 
 
 def _too_wide(rows: int, cols: int) -> bool:
@@ -91,6 +111,10 @@ def _check_xlsx_part(book: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
 # cells, so that record needs no check). A row number past 0x100000 ends its reading.
 _XLSB_CELLS = frozenset(range(0x0002, 0x000C))  # BrtCellRk … BrtFmlaError
 _XLSB_ROW, _XLSB_END_DATA = 0x0000, 0x0092
+# Only the start of a record is looked at (cell and row records: their first 4 bytes; a
+# BrtBundleSh: two short strings); the rest of a longer one is skipped, not held: a size of
+# 256 MB of zeros packs into 256 KB (found by fuzzing).
+_XLSB_BODY = 4096
 
 
 def _xlsb_records(part) -> Iterator[tuple[int, bytes]]:
@@ -125,10 +149,20 @@ def _xlsb_records(part) -> Iterator[tuple[int, bytes]]:
             size += (byte & 0x7F) << (7 * i)
             if not byte & 0x80:
                 break
-        if not need(size):
+        head = min(size, _XLSB_BODY)
+        if not need(head):
             return
-        yield typ, buf[pos : pos + size]
-        pos += size
+        yield typ, buf[pos : pos + head]
+        pos += head
+        rest = size - head
+        if rest:
+            skipped = min(rest, len(buf) - pos)
+            pos, rest = pos + skipped, rest - skipped
+            while rest:
+                chunk = part.read(min(rest, 1 << 20))
+                if not chunk:
+                    return
+                rest -= len(chunk)
 
 
 def _check_xlsb_part(book: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
@@ -312,13 +346,14 @@ def _check_ods(book: zipfile.ZipFile) -> None:
     try:
         with book.open(info) as part:
             buf, offset = b"", 0  # offset: where buf starts in the part
+            scan = 0  # where in buf the tags not yet seen start (the carry was scanned before)
             while chunk := part.read(1 << 20):
                 if not offset and not buf and not chunk.lstrip(b"\xef\xbb\xbf").startswith(b"<"):
                     return _check_ods_expat(book, info)  # UTF-16, or not XML at all
                 parser.Parse(chunk, False)
                 buf += chunk
                 end = 0
-                for m in _ODS_TAG.finditer(buf):
+                for m in _ODS_TAG.finditer(buf, scan):
                     end = m.end()
                     if m[1]:
                         if m[1] == b"?" and offset + m.start() == 0:
@@ -356,13 +391,15 @@ def _check_ods(book: zipfile.ZipFile) -> None:
                 keep += [start - offset for start in open_rows if start is not None]
                 cut = min(keep)
                 offset += cut
+                scan = keep[0] - cut  # rescanning the carried row each time took quadratic time
                 buf = buf[cut:]
                 if len(buf) > _ODS_MAX_CARRY:
                     raise NotReadable()
             parser.Parse(b"", True)
-    except expat.ExpatError:
+    except (expat.ExpatError, LookupError):
         # calamine's XML reader lets more through (end tags need not match): what expat cannot
-        # follow cannot be checked, so it is not handed on.
+        # follow cannot be checked, so it is not handed on. LookupError: an encoding="…" that
+        # Python does not know (found by fuzzing).
         raise NotReadable from None
 
 
@@ -393,7 +430,7 @@ def _check_ods_expat(book: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
             while chunk := part.read(1 << 20):
                 parser.Parse(chunk, False)
             parser.Parse(b"", True)
-    except expat.ExpatError:
+    except (expat.ExpatError, LookupError):
         raise NotReadable from None
 
 
@@ -428,9 +465,16 @@ def check_xls(data: bytes) -> None:
             sheets.append((int.from_bytes(body[:4], "little"), _biff_sheet_name(body)))
         elif typ == _XLS_EOF:
             break
+    # Each sheet's records are read from its BoundSheet's offset to its EOF: in a real file these
+    # runs do not overlap, so together they are no longer than the stream. Many BoundSheets
+    # pointing at one place (or a stream without EOF) made this quadratic: 62 KB took a minute.
+    budget = 4 * len(stream) + 4096
     for pos, sheet in sheets:
         rows = cols = 0
         for typ, body in _biff_records(stream, pos):
+            budget -= 4 + len(body)
+            if budget < 0:
+                raise NotReadable()
             if typ == _XLS_DIMENSIONS and len(body) in (10, 14):
                 if len(body) == 10:
                     first, last, first_col, last_col = struct.unpack_from("<4H", body)
@@ -493,27 +537,34 @@ def _ole_stream(data: bytes, names: tuple[str, ...]) -> bytes | None:
             raise ValueError("sector out of the file")
         return data[(n + 1) * size : (n + 2) * size].ljust(size, b"\0")
 
+    # Only the FAT entries of sectors in the file are read: a DIFAT naming one sector over and
+    # over made a FAT of gigabytes, and a chain as long as that FAT took seconds (fuzzing).
+    max_fat = n_sectors // per_sector + 1  # FAT sectors enough to describe the whole file
     difat = list(struct.unpack_from("<109I", data, 0x4C))
     for _step in range(n_sectors):
-        if difat_next >= _FREE:
+        if difat_next >= _FREE or len(difat) >= max_fat:
             break
         entries = struct.unpack(f"<{per_sector}I", sector(difat_next))
         difat.extend(entries[:-1])
         difat_next = entries[-1]
     fat: list[int] = []
     for n in difat:
+        if len(fat) >= n_sectors:
+            break
         if n < _FREE:
             fat.extend(struct.unpack(f"<{per_sector}I", sector(n)))
+    del fat[n_sectors:]
 
-    def chain(start: int, table: list[int]) -> Iterator[int]:
+    def chain(start: int, table: list[int], limit: int) -> Iterator[int]:
+        """The sectors of a chain; one longer than `limit` (the sectors there are) has a cycle."""
         n, steps = start, 0
         while n < _FREE:
-            if n >= len(table) or steps > len(table):
+            if n >= len(table) or steps >= limit:
                 raise ValueError("broken chain")
             yield n
             n, steps = table[n], steps + 1
 
-    directory = b"".join(sector(n) for n in chain(dir_start, fat))
+    directory = b"".join(sector(n) for n in chain(dir_start, fat, n_sectors))
     entries = []
     for at in range(0, len(directory) - 127, 128):
         entry_name = directory[at : at + 64].decode("utf-16-le", "ignore").split("\0", 1)[0]
@@ -529,13 +580,17 @@ def _ole_stream(data: bytes, names: tuple[str, ...]) -> bytes | None:
         return None
     start, stream_size = wanted[0][1:]
     if stream_size >= 4096:
-        out = b"".join(sector(n) for n in chain(start, fat))
+        out = b"".join(sector(n) for n in chain(start, fat, n_sectors))
     else:
         root_start = entries[0][1]
-        mini_data = b"".join(sector(n) for n in chain(root_start, fat))
-        minifat_raw = b"".join(sector(n) for n in chain(minifat_start, fat))
+        mini_data = b"".join(sector(n) for n in chain(root_start, fat, n_sectors))
+        minifat_raw = b"".join(sector(n) for n in chain(minifat_start, fat, n_sectors))
         minifat = list(struct.unpack(f"<{len(minifat_raw) // 4}I", minifat_raw))
-        out = b"".join(mini_data[n * 64 : (n + 1) * 64] for n in chain(start, minifat))
+        mini_sectors = len(mini_data) // 64
+        out = b"".join(
+            mini_data[n * 64 : (n + 1) * 64]
+            for n in chain(start, minifat[:mini_sectors], mini_sectors)
+        )
     return out[:stream_size]
 
 
