@@ -36,7 +36,12 @@ class NotReadable(Exception):
 # calamine holds a sheet as a dense grid of its used range: one cell far out (XFD1048576) in
 # an otherwise small file made it ask for hundreds of gigabytes and abort the process.
 MAX_CELLS = 6_000_000  # about 200 MB for calamine; 100 000 rows × 60 columns
-_CELL_REF = re.compile(rb' r="([A-Z]{1,7})([0-9]{1,10})"')  # a cell's reference, r="AB12"
+# A cell's reference, r="AB12" (either quote, any case, leading zeros: calamine reads them all),
+# and the cell tags themselves, to tell whether every cell has one.
+_CELL_REF = re.compile(rb""" r=["']([A-Za-z]{1,7})([0-9]{1,30})["']""")
+_CELL_TAG = re.compile(rb"<c[\s/>]")
+_PREFIXED_CELL = re.compile(rb"<\w+:c[\s/>]")
+_XLSX_MAX_TAG = 1 << 20
 
 
 def check_zipped(data: bytes) -> None:
@@ -87,23 +92,79 @@ def _too_wide(rows: int, cols: int) -> bool:
 
 
 def _check_xlsx_part(book: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
-    letters: set[bytes] = set()
-    rows = 0
+    """The furthest cell of an .xlsx sheet part. Every cell names itself (r="AB12") in what
+    Excel, WPS and the libraries write: those are read with one regex per chunk. A file whose
+    cells do not all name themselves — calamine then counts them along their row (`<row
+    r="1048576">` and 16 384 bare `<c/>` make a grid of 17 billion cells) — is read tag by
+    tag (`_xlsx_tags`)."""
+    refs_rows = refs_cols = 0
+    all_named = True
     tail = b""
     with book.open(info) as part:
         while chunk := part.read(1 << 22):
             buf = tail + chunk
-            refs = _CELL_REF.findall(buf)
+            cut = buf.rfind(b"<")
+            if cut < 0 or len(buf) - cut > _XLSX_MAX_TAG:
+                cut = len(buf)
+            body, tail = buf[:cut], buf[cut:]
+            refs = _CELL_REF.findall(body)
+            # Every cell tag has its reference and no r= stands anywhere else (inside another
+            # attribute's value, say, or with a tab before it); else the tags are read one by one.
+            if (
+                len(_CELL_TAG.findall(body)) != len(refs)
+                or body.count(b" r=") != len(refs) + body.count(b"<row r=")
+                or _PREFIXED_CELL.search(body)
+            ):
+                all_named = False
+                break
             if refs:
-                letters.update(r[0] for r in refs)
-                digits = [r[1] for r in refs]
-                longest = max(map(len, digits))
-                rows = max(rows, int(max(d for d in digits if len(d) == longest)))
-            tail = buf[-64:]
-    cols = max((_column_number(x) for x in letters), default=0)
+                refs_cols = max(
+                    refs_cols, *(_column_number(x.upper()) for x in {r[0] for r in refs})
+                )
+                refs_rows = max(refs_rows, *(_ref_row(d) for d in {r[1] for r in refs}))
+    rows, cols = (refs_rows, refs_cols) if all_named else _xlsx_tags(book, info)
     if _too_wide(rows, cols):
         sheet = _tab_names(book).get(info.filename) or info.filename.rsplit("/", 1)[-1]
         raise TooWide(sheet, rows, cols)
+
+
+def _ref_row(digits: bytes) -> int:
+    digits = digits.lstrip(b"0") or b"0"
+    return int(digits) if len(digits) <= 10 else 10**10
+
+
+def _xlsx_tags(book: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int, int]:
+    """Rows and columns of a sheet part read as calamine places its cells: a cell without a
+    reference goes one column right of the cell before it, in its row's row (or the row after
+    the row before)."""
+    rows = cols = row = col = 0
+    tail = b""
+    with book.open(info) as part:
+        while chunk := part.read(1 << 22):
+            buf = tail + chunk
+            cut = buf.rfind(b"<")
+            if cut < 0:
+                cut = len(buf)
+            elif len(buf) - cut > _XLSX_MAX_TAG:
+                raise NotReadable  # one tag of megabytes is not from a spreadsheet program
+            body, tail = buf[:cut], buf[cut:]
+            for m in _XLSX_TAG.finditer(body):
+                value = _xml_attr(m.group(2), b"r")
+                value = value.encode() if value else b""
+                if m.group(1) == b"row":
+                    row = _ref_row(value) if value.isdigit() else row + 1
+                    col = 0
+                    continue
+                letters = value.rstrip(b"0123456789")
+                digits = value[len(letters) :]
+                if letters.isalpha() and digits.isdigit():
+                    col = _column_number(letters.upper())
+                    rows = max(rows, _ref_row(digits))
+                else:
+                    col += 1
+                    rows = max(rows, row)
+                cols = max(cols, col)
+    return rows, cols
 
 
 # .xlsb: a sheet part is a run of binary records; calamine keeps every cell record but a blank
@@ -287,6 +348,8 @@ _ODS_TAG = re.compile(
     rb"<(?:([!?])|(/?)(table:table-row|table:table)(?=[\s/>])(" + _TAG_REST + rb")>)"
 )
 _TAG_END = re.compile(_TAG_REST + rb">")
+_XLSX_TAG = re.compile(rb"<(?:\w+:)?(row|c)(?=[\s/>])(" + _TAG_REST + rb")>")
+
 _ODS_COLUMN_REPEATS = re.compile(rb"""table:number-columns-repeated\s*=\s*["']([^"']*)""")
 _XML_ATTR = re.compile(rb"""([^\s=]+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _ODS_MAX_CARRY = 32 << 20  # one row longer than this is not from a spreadsheet program
