@@ -297,7 +297,9 @@ def _repeats(value: str | None) -> int:
     try:
         return max(int(value), 0)
     except ValueError:
-        return 1  # calamine refuses the file
+        # Past int()'s 4 300 digits, leading zeros and all, it is still a number to calamine.
+        digits = value.strip().lstrip("+").lstrip("0")
+        return 10**12 if digits.isascii() and digits.isdigit() else 1  # else calamine refuses it
 
 
 class _OdsCount:

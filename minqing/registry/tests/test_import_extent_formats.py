@@ -139,6 +139,12 @@ REPEATS_AFTER_A_QUOTED_GT = (  # ">" in a formula does not end the tag
 ONE_ROW_OVER_A_MEGABYTE = (  # 70 000 cells written one by one, then a value
     "<table:table-row>" + "<table:table-cell/>" * 70000 + ods_cell("x") + "</table:table-row>"
 )
+ZEROS_BEFORE_THE_REPEATS = (  # past Python's int() limit of 4 300 digits, still 990 000
+    '<table:table-row table:number-rows-repeated="'
+    + "0" * 5000
+    + '990000"><table:table-cell table:number-columns-repeated="100" office:value-type="float"'
+    ' office:value="1"/></table:table-row>'
+)
 COLUMN_BEYOND_THE_SHEET = (
     '<table:table-row><table:table-cell table:number-columns-repeated="1000000000"'
     ' office:value-type="float" office:value="1"/></table:table-row>'
@@ -154,8 +160,17 @@ COLUMN_BEYOND_THE_SHEET = (
         (COLUMN_BEYOND_THE_SHEET, 3, 1000000000),
         (REPEATS_AFTER_A_QUOTED_GT, 3, 20000),
         (ONE_ROW_OVER_A_MEGABYTE, 3, 70001),
+        (ZEROS_BEFORE_THE_REPEATS, 10**12 + 2, 100),
     ],
-    ids=["filled-repeats", "far-cell", "wide", "column-beyond-the-sheet", "quoted-gt", "long-row"],
+    ids=[
+        "filled-repeats",
+        "far-cell",
+        "wide",
+        "column-beyond-the-sheet",
+        "quoted-gt",
+        "long-row",
+        "zeros-before-the-repeats",
+    ],
 )
 def test_an_ods_reaching_far_is_refused_naming_the_sheet(body, rows, cols):
     message = refused(ods(body, rows=[PERSON]), "台账.ods")
