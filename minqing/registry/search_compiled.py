@@ -36,9 +36,9 @@ _ESCAPED = set('"\\%_')
 _PUA = 0xE000  # private-use characters: no name or address holds them
 
 
-# The person columns a list shows (selectors.PERSON_LIST_FIELDS), in the model's field order
-# (Model.from_db takes the loaded values in that order), then the grid's, then the tags.
 def _in_field_order(model, names) -> list[str]:
+    """Attribute names of `names` (and the id) in the model's field order: Model.from_db
+    takes the loaded values in that order."""
     wanted = {model._meta.get_field(f).attname for f in names} | {"id"}
     return [f.attname for f in model._meta.concrete_fields if f.attname in wanted]
 
@@ -52,7 +52,7 @@ class _Compiled:
     fills: tuple  # (position in params, function of the typed texts → value)
 
 
-def _stand_ins(kind: str, texts: list[str], which: int) -> list[str] | None:
+def _stand_ins(kind: str, texts: list[str], which: int) -> list[str]:
     """Text of the same shape as `texts` (so text_query takes the same branch), different for
     which = 0 and 1, sharing no character with anything else in the query."""
     if kind in ("id", "digits"):
