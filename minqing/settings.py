@@ -176,6 +176,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 
 PAGE_SIZE = env_int("PAGE_SIZE", 20)
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_MB", 20) * 1024 * 1024
+# What a zipped spreadsheet (.xlsx, .ods) may unpack to: a 100 000-row ledger of 15 columns is
+# ≈ 60 MB of XML, while a 1 MB file can unpack to gigabytes (registry.imports.extent).
+IMPORT_MAX_UNZIPPED_BYTES = env_int("IMPORT_MAX_UNZIPPED_MB", 256) * 1024 * 1024
 
 # Uploaded case photos. They are served only through a scoped view, never as public media.
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import python_calamine
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from minqing.registry.imports import extent
@@ -39,6 +40,9 @@ ERR_UNREADABLE = _(
 ERR_TOO_WIDE = _(
     "文件“{name}”的工作表“{sheet}”用到了第 {rows} 行、第 {cols} 列，范围过大。"
     "请删除表格以外多余的行和列后再导入。"
+)
+ERR_UNZIPPED_TOO_LARGE = _(
+    "文件“{name}”解压后有 {size}，超过了 {limit} 的上限。请分成几个文件导入。"
 )
 NOTE_NO_HEADER = _("工作表“{sheet}”中没有找到表头，已跳过。")
 
@@ -160,8 +164,15 @@ def _guarded(rows, name: str) -> Iterator[list]:
 def _check_extent(data: bytes, name: str) -> None:
     """A zipped workbook (.xlsx, .xlsb, .ods) whose sheets reach too far is refused before
     calamine reads it (extent.check_zipped)."""
+    limit = settings.IMPORT_MAX_UNZIPPED_BYTES
     try:
-        extent.check_zipped(data)
+        extent.check_zipped(data, limit)
+    except extent.TooBig as e:
+        raise ImportFileError(
+            ERR_UNZIPPED_TOO_LARGE.format(
+                name=name, size=human_size(e.size), limit=human_size(limit)
+            )
+        ) from None
     except extent.TooWide as e:
         raise _too_wide_error(name, e) from None
     except extent.NotReadable:
