@@ -10,7 +10,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from minqing.core.i18n import source
 from minqing.grids.models import Level
 
 
@@ -60,6 +59,9 @@ class DataScope(models.TextChoices):
     SELF = "self", _("仅本人")
 
 
+ERR_ROLE_LEVEL = _("{role}应分配在“{level}”一级的节点上。")
+
+
 class RoleAssignment(models.Model):
     user = models.ForeignKey(
         User, verbose_name=_("用户"), on_delete=models.CASCADE, related_name="assignments"
@@ -92,11 +94,8 @@ class RoleAssignment(models.Model):
     def clean(self) -> None:
         level = ROLE_LEVEL[Role(self.role)] if self.role else None
         if self.node_id and level is not None and self.node.level != level:
-            raise ValidationError(
-                {
-                    "node": f"{source(Role(self.role).label)}应分配在“{source(Level(ROLE_LEVEL[Role(self.role)]).label)}”一级的节点上。"
-                }
-            )
+            message = ERR_ROLE_LEVEL.format(role=Role(self.role).label, level=Level(level).label)
+            raise ValidationError({"node": message})
 
 
 class ApiToken(models.Model):

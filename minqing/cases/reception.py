@@ -6,7 +6,8 @@ reception day. Every matter gets its 处理意见 when it is registered (当场�
 (channel 接待日: 7 working days to handle, from the seeded time limits) takes it from there.
 
 Reads are scoped like everything else (accounts.access): a day is visible to those whose part
-of the place tree holds its community, and to the grid workers of that community's grids.
+of the place tree holds its community, and to the grid workers of that community's grids
+(unless their data scope is narrowed).
 """
 
 import datetime
@@ -19,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from minqing.accounts.access import scope_queryset, user_assignments, visible_nodes
+from minqing.accounts.models import DataScope
 from minqing.cases import services
 from minqing.cases.models import (
     Case,
@@ -66,10 +68,12 @@ HANDLED_HERE = (OpinionKind.DEADLINE, OpinionKind.MEETING)
 
 def _own_communities(user) -> list[int]:
     """The communities of the grids (or zones) a user is assigned to: their reception days
-    belong to the whole community team, grid workers included."""
+    belong to the whole community team, grid workers included — those whose data scope is
+    their part of the tree (本部门及以下). A narrowed scope (仅本人, 本部门, 自定数据) keeps to
+    itself here too: the register names visitors from all over the community."""
     codes: set[str] = set()
     for a in user_assignments(user):
-        if a.node.level > Level.COMMUNITY:
+        if a.node.level > Level.COMMUNITY and a.data_scope == DataScope.NODE_AND_BELOW:
             codes.update(c for c in a.node.path.split("/") if c)
     if not codes:
         return []

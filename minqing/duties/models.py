@@ -69,17 +69,6 @@ class DutyRule(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @property
-    def visit_label(self) -> str:
-        k = self.visit_every_months
-        if k == 0:
-            return "不要求"
-        if k == 1:
-            return "每月"
-        if k == 3:
-            return "每季度"
-        return f"每{k}个月"
-
 
 class DutyHolder(models.Model):
     """A cadre (or community secretary) who holds contact duties under a rule."""

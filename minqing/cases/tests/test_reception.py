@@ -8,6 +8,7 @@ from django.utils import timezone
 from python_calamine import CalamineWorkbook
 
 from conftest import login
+from minqing.accounts.models import DataScope, RoleAssignment
 from minqing.cases import reception, services
 from minqing.cases.models import (
     Channel,
@@ -239,6 +240,34 @@ def test_grid_workers_see_their_own_communitys_days_but_not_anothers(
     )
     assert response.status_code == 404
     assert not ReceptionMatter.objects.exists()
+
+
+@pytest.mark.parametrize("scope", [DataScope.SELF, DataScope.NODE, DataScope.CUSTOM])
+def test_a_grid_worker_with_a_narrowed_scope_sees_only_their_own_days(
+    client, grid_b_worker, community_worker, day, tree, scope
+):
+    """The register names visitors from the whole community: a grid worker whose data scope is
+    narrowed (仅本人, 本部门, 自定数据 of their grid) does not read it — a day they opened
+    themselves they still do (仅本人)."""
+    add_matter(community_worker, day)
+    login(client, grid_b_worker)
+    pages = (f"/reception/{day.pk}/", f"/reception/{day.pk}/export.xlsx")
+    api = f"/api/reception/days/{day.pk}"
+    assert [client.get(p).status_code for p in (*pages, api)] == [200, 200, 200]
+    assert [d["id"] for d in client.get("/api/reception/days/").json()["items"]] == [day.pk]
+    assignment = RoleAssignment.objects.get(user=grid_b_worker)
+    assignment.data_scope = scope
+    assignment.save()
+    if scope == DataScope.CUSTOM:
+        assignment.custom_nodes.set([tree["grid_b"]])
+    assert f'href="/reception/{day.pk}/"' not in client.get("/reception/").content.decode()
+    assert [client.get(p).status_code for p in (*pages, api)] == [404, 404, 404]
+    assert client.get("/api/reception/days/").json()["items"] == []
+    if scope == DataScope.SELF:
+        own = ReceptionDay.objects.create(
+            node=tree["community"], date=day.date, receivers="网格员", created_by=grid_b_worker
+        )
+        assert client.get(f"/reception/{own.pk}/").status_code == 200
 
 
 def test_another_communitys_matter_cannot_be_converted(client, community_worker, other_day,
