@@ -27,7 +27,7 @@ from minqing.accounts.access import (
 )
 from minqing.core import statements
 from minqing.grids import geo
-from minqing.grids.models import Level, Node
+from minqing.grids.models import Level, Node, subtree_q
 from minqing.registry.models import Household
 from minqing.visits import services
 from minqing.visits.models import (
@@ -680,7 +680,7 @@ def campaigns_for(user) -> QuerySet[Campaign]:
     if scope.everything:
         return qs
     mine = Q(created_by=user) | Q(
-        pk__in=CampaignTarget.objects.filter(assignees=user).values("campaign_id")
+        pk__in=CampaignTarget.objects.filter(pk__in=assigned_targets(user)).values("campaign_id")
     )
     nodes = visible_nodes(user)
     below = Q(node__in=nodes.values("pk"))
@@ -707,18 +707,32 @@ def campaign_for(user, pk) -> Campaign:
     return campaign
 
 
+def assigned_targets(user) -> QuerySet:
+    """The ids of the campaign targets given to the user that are still theirs: in a grid whose
+    team they are still on (`services.grid_team_users`: assigned at the grid or above it up to
+    its community, or a member of its service team). A grid worker moved to another grid, or a
+    volunteer who left the team, no longer reads the old grid's households through targets once
+    given to them; the grid's present team sees and may reassign them."""
+    if not getattr(user, "is_authenticated", False):
+        return CampaignTarget.objects.none().values("pk")
+    from minqing.accounts.models import TeamMember
+
+    still = Q(grid_id__in=TeamMember.objects.filter(user=user).values("team__node_id"))
+    for a in user_assignments(user):
+        if a.node.level >= Level.COMMUNITY:
+            still |= Q(grid__in=Node.objects.filter(subtree_q(a.node.path)).values("pk"))
+    return CampaignTarget.objects.filter(still, assignees=user).values("pk")
+
+
 def campaign_targets_for(user, campaign: Campaign) -> QuerySet[CampaignTarget]:
     """The campaign's targets the user may see: those in their part of the tree, and those
-    assigned to them (a cadre given a linked household)."""
-    assigned = CampaignTarget.assignees.through.objects.filter(user=user).values(
-        "campaigntarget_id"
-    )
+    given to them that are still theirs (`assigned_targets`: a team member without a scope)."""
     return scope_queryset(
         user,
         campaign.targets.all(),
         node_field="grid",
         owner_fields=(),
-        also=Q(pk__in=assigned) if getattr(user, "is_authenticated", False) else None,
+        also=Q(pk__in=assigned_targets(user)) if getattr(user, "is_authenticated", False) else None,
     )
 
 
@@ -756,9 +770,7 @@ def campaign_progress(user, campaign: Campaign) -> tuple[list[Progress], Progres
 def campaigns_progress(user, campaigns: Iterable[Campaign]) -> dict[int, Progress]:
     """{campaign id: Progress of the targets the user sees}, for a page of campaigns: one query."""
     ids = [c.pk for c in campaigns]
-    assigned = CampaignTarget.assignees.through.objects.filter(user=user).values(
-        "campaigntarget_id"
-    )
+    assigned = assigned_targets(user)
     rows = (
         scope_queryset(
             user,
@@ -799,7 +811,7 @@ def my_campaign_targets(user, *, campaign: Campaign | None = None) -> QuerySet[C
     if not getattr(user, "is_authenticated", False):
         return CampaignTarget.objects.none()
     qs = CampaignTarget.objects.filter(
-        assignees=user, campaign__status=CampaignStatus.OPEN, visit__isnull=True
+        pk__in=assigned_targets(user), campaign__status=CampaignStatus.OPEN, visit__isnull=True
     )
     if campaign is not None:
         qs = qs.filter(campaign=campaign)

@@ -4,7 +4,9 @@ grid workers of each household's grid, rebuilt or added to while it is open."""
 import pytest
 from django.core.exceptions import ValidationError
 
-from minqing.visits import services
+from conftest import login
+from minqing.accounts.models import MemberKind, RoleAssignment, ServiceTeam, TeamMember, User
+from minqing.visits import selectors, services
 from minqing.visits.models import CampaignStatus, CampaignTarget
 
 from .conftest import launched, new_campaign, tag
@@ -146,3 +148,51 @@ def test_households_can_be_added_while_open_but_not_after_closing(community_work
         services.campaign_add_households(
             acting_user=community_worker, campaign=campaign, numbers=homes["a_plain"].number
         )
+
+
+def test_a_worker_moved_to_another_grid_no_longer_reads_the_old_grids_targets(
+    client, community_worker, grid_b_worker, homes, tree
+):
+    """Targets given to a grid worker stay theirs only while they are on the grid's team: moved
+    to grid C, they read none of grid B's households through them (page, API, home count)."""
+    campaign = launched(community_worker, tree["community"])
+    b_homes = {homes["b_dibao"].pk, homes["b_alone"].pk}
+    login(client, grid_b_worker)
+    mine = client.get("/api/visits/campaigns/mine").json()["items"]
+    assert {t["household"]["id"] for t in mine} == b_homes
+    assert "东门路22号" in client.get("/visits/campaigns/mine/").content.decode()
+
+    RoleAssignment.objects.filter(user=grid_b_worker).update(node=tree["grid_c"])
+    moved = type(grid_b_worker).objects.get(pk=grid_b_worker.pk)
+    assert not selectors.my_campaign_targets(moved).exists()
+    assert not selectors.campaign_targets_for(moved, campaign).exists()
+    assert client.get("/api/visits/campaigns/mine").json()["items"] == []
+    assert "东门路22号" not in client.get("/visits/campaigns/mine/").content.decode()
+    assert client.get(f"/visits/campaigns/{campaign.pk}/targets/").status_code == 404
+    # grid B's present team — its community's secretary — still sees them, and may reassign
+    assert {
+        t.household_id
+        for t in selectors.campaign_targets_for(community_worker, campaign).filter(
+            grid=tree["grid_b"]
+        )
+    } == b_homes
+
+
+def test_a_team_member_without_a_scope_keeps_their_targets_while_on_the_team(
+    community_worker, homes, tree
+):
+    volunteer = User.objects.create_user(username="vol", password="x-123456789", full_name="志愿者")
+    team = ServiceTeam.objects.create(node=tree["grid_b"], name="东门第二组团")
+    member = TeamMember.objects.create(
+        team=team, name="志愿者", kind=MemberKind.VOLUNTEER, user=volunteer
+    )
+    campaign = launched(community_worker, tree["community"])
+    target = campaign.targets.get(household=homes["b_alone"])
+    services.campaign_assign(
+        acting_user=community_worker, campaign=campaign, target_ids=[target.pk], users=[volunteer]
+    )
+    assert [t.pk for t in selectors.my_campaign_targets(volunteer)] == [target.pk]
+    assert [t.pk for t in selectors.campaign_targets_for(volunteer, campaign)] == [target.pk]
+    member.delete()
+    assert not selectors.my_campaign_targets(volunteer).exists()
+    assert not selectors.campaigns_for(volunteer).exists()
