@@ -33,6 +33,10 @@ class NotReadable(Exception):
     """The file's structure does not hold together (calamine could not read it either)."""
 
 
+class Encrypted(Exception):
+    """An .xls encrypted with a password to open (RC4 or CryptoAPI): nothing past it is read."""
+
+
 class TooBig(Exception):
     """A zipped workbook unpacks to more than the limit (`size`: what its entries declare)."""
 
@@ -533,6 +537,8 @@ _XLS_MULRK, _XLS_DIMENSIONS, _XLS_BOUNDSHEET, _XLS_FILEPASS, _XLS_EOF = (
 
 
 def check_xls(data: bytes) -> None:
+    """Refuse an .xls whose sheets reach past what Excel 97-2003 writes (`TooWide`), read from
+    its BIFF records; one encrypted to open raises `Encrypted` (the password message)."""
     try:
         stream = _ole_stream(data, ("Workbook", "Book"))
     except (ValueError, IndexError, struct.error):
@@ -543,7 +549,9 @@ def check_xls(data: bytes) -> None:
     sheets = []
     for typ, body in _biff_records(stream, 0):
         if typ == _XLS_FILEPASS and body[:2] != b"\0\0":
-            return  # encrypted: calamine asks for the password (it reads on past XOR, type 0)
+            # Encrypted (RC4, CryptoAPI): neither this check nor calamine reads further (calamine
+            # reads on past XOR obfuscation, type 0, and so does the check).
+            raise Encrypted
         if typ == _XLS_BOUNDSHEET and len(body) >= 8:
             sheets.append((int.from_bytes(body[:4], "little"), _biff_sheet_name(body)))
         elif typ == _XLS_EOF:

@@ -183,6 +183,8 @@ def _check_xls_extent(data: bytes, name: str) -> None:
     """The same for an .xls (extent.check_xls)."""
     try:
         extent.check_xls(data)
+    except extent.Encrypted:
+        raise ImportFileError(ERR_PASSWORD.format(name=name)) from None
     except extent.TooWide as e:
         raise _too_wide_error(name, e) from None
     except extent.NotReadable:
