@@ -13,19 +13,19 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import models
 from django.http import Http404
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy, gettext_noop
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.core import get_usage
 
-from minqing.cases import services, workflow
+from minqing.cases import notification_list, services, workflow
 from minqing.cases.models import DONE_STATUSES, Notification, Satisfaction, Status
 from minqing.cases.selectors import unread_count
 from minqing.core.digits import plain_digits
-from minqing.core.paging import page_of, querystring_without_page
+from minqing.core.paging import querystring_without_page
 
 ERR_NOT_FOUND = gettext_lazy("未找到该案件。请核对案件编号和您反映问题时所留手机号码的后4位。")
 ERR_INCOMPLETE = gettext_lazy("请填写案件编号和手机号码后4位。")
@@ -228,23 +228,15 @@ def _own_notification(request, pk: int) -> Notification:
 
 @login_required
 def notifications(request):
-    qs = (
-        Notification.objects.filter(user=request.user)
-        .select_related("case")
-        .annotate(
-            read_rank=models.Case(
-                models.When(read_at__isnull=True, then=models.Value(0)),
-                default=models.Value(1),
-            )
-        )
-        .order_by("read_rank", "-created_at", "-id")
-    )
-    page = page_of(request, qs)
+    page = notification_list.page_of(request, request.user)
     return render(
         request,
         "cases/notifications.html",
         {
             "page": page,
+            "rows": notification_list.rows_html(
+                page.object_list, csrf_token=get_token(request), page_number=page.number
+            ),
             "qs_no_page": querystring_without_page(request),
             "unread": unread_count(request.user),
         },

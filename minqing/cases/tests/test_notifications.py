@@ -57,6 +57,48 @@ def test_the_list_is_paginated(client, grid_b_worker, settings):
     assert client.get("/notifications/?page=abc").status_code == 200
 
 
+def test_each_row_is_escaped_labelled_and_has_its_own_form(client, grid_a_worker, mine, settings):
+    """The rows are written in Python (cases.notification_list): every value escaped, the
+    kind in the reader's language, one form per unread row carrying the page it was on."""
+    settings.PAGE_SIZE = 2
+    late = note(grid_a_worker, "<script>alert(1)</script> & 超期", case=mine["old_unread"].case)
+    late.kind = NotificationKind.OVERDUE
+    late.save()
+    login(client, grid_a_worker)
+    client.cookies["django_language"] = "en"
+    html = client.get("/notifications/?page=1").content.decode()
+    assert "<script>alert" not in html
+    assert "<strong>&lt;script&gt;alert(1)&lt;/script&gt; &amp; 超期</strong>" in html
+    assert f'<tr id="n-{late.pk}" class="unread">' in html
+    assert '<span class="badge warn">Overdue</span>' in html
+    assert '<span class="badge">New task</span>' in html
+    form = f'<form method="post" action="/notifications/{late.pk}/read/" class="inline">'
+    assert form in html and html.count('name="csrfmiddlewaretoken"') >= 2
+    assert html.count('<input type="hidden" name="page" value="1">') == 2
+    # page 2: the oldest unread one (its form says page 2), then the read one (no form)
+    second = client.get("/notifications/?page=2").content.decode()
+    unread_row, read_row = second.split(f'<tr id="n-{mine["new_read"].pk}">')
+    assert "旧的未读" in unread_row and '<input type="hidden" name="page" value="2">' in unread_row
+    read_row = read_row.split("</tr>")[0]
+    assert "新的已读" in read_row and "<form" not in read_row and "<strong>" not in read_row
+    assert '<span class="muted small">Read</span>' in read_row
+
+
+def test_the_page_reads_no_notification_beyond_its_own_rows(client, grid_a_worker, mine):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for i in range(30):
+        note(grid_a_worker, f"第{i}条", minutes_ago=100 + i, read=True)
+    login(client, grid_a_worker)
+    client.get("/notifications/")
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get("/notifications/").content.decode()
+    assert html.count('<tr id="n-') == 20
+    # session, user, the count, the page's ids, the page's rows
+    assert len(queries) <= 5, [q["sql"][:80] for q in queries]
+
+
 def test_marking_one_read(client, grid_a_worker, mine):
     login(client, grid_a_worker)
     response = client.post(f"/notifications/{mine['old_unread'].pk}/read/")
@@ -127,3 +169,9 @@ def test_a_department_member_s_units_come_with_them_when_signed_in(client, water
     assert unit_ids_of(ScopedModelBackend().get_user(member.pk)) == []
     client.force_login(member)
     assert client.get("/cases/inbox/").status_code == 200
+
+
+def test_someone_without_notifications_sees_the_empty_row(client, grid_b_worker):
+    login(client, grid_b_worker)
+    html = client.get("/notifications/?page=7").content.decode()
+    assert "没有通知。" in html and '<tr id="n-' not in html
