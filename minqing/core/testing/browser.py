@@ -63,8 +63,14 @@ class Session:
         self.page = self.context.new_page()
         self.requests: list[str] = []
         self.errors: list[str] = []
+        self.csp: list[str] = []  # what the Content-Security-Policy refused (console errors)
         self.page.on("request", lambda r: self.requests.append(r.url))
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("console", self._console)
+
+    def _console(self, message) -> None:
+        if "Content Security Policy" in message.text:
+            self.csp.append(f"{self.page.url}: {message.text}")
 
     def login(self, username: str, password: str | None = None) -> None:
         from conftest import PASSWORD
@@ -104,5 +110,9 @@ def sessions(chromium, live_server):
         return session
 
     yield open_session
+    refused = [line for session in opened for line in session.csp]
     for session in opened:
         session.context.close()
+    # Every browser test checks the policy: a page whose script, handler or style it refused
+    # does not work for its users, whatever the test itself looked at.
+    assert refused == [], refused
