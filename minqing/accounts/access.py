@@ -163,6 +163,12 @@ def _node_filter(scope: Scope) -> Q | None:
     return q if any_part else None
 
 
+def _within_communities(scope: Scope) -> bool:
+    """Every part of the scope is a community or less (a path of three codes or more), or
+    a few nodes (本部门): a few dozen node ids at most."""
+    return all(path.strip("/").count("/") >= 2 for path in scope.subtree_paths)
+
+
 def visible_nodes(user) -> QuerySet[Node]:
     """The place-tree nodes a user may browse (their subtrees)."""
     scope = user_scope(user)
@@ -201,8 +207,12 @@ def scope_q(scope: Scope, *, node_field: str = "grid", owner_fields=("created_by
     q = Q(pk__in=[])
     node_q = _node_filter(scope)
     if node_q is not None:
-        # One query: the record's node must be in the (small, indexed) set of visible nodes.
-        q |= Q(**{f"{node_field}__in": Node.objects.filter(node_q).values("pk")})
+        # One query: the record's node must be in the (small, indexed) set of visible nodes —
+        # for a community or less as one array, so that an OR with `also` stays indexed
+        # (core.lookups).
+        nodes = Node.objects.filter(node_q).order_by().values("pk")
+        lookup = "any_ids" if _within_communities(scope) else "in"
+        q |= Q(**{f"{node_field}__{lookup}": nodes})
     if scope.own_user_id:
         for f in owner_fields:
             q |= Q(**{f: scope.own_user_id})

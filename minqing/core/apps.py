@@ -8,7 +8,7 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         # Connects the signals that drop the cached working-day calendar when an override changes.
-        from minqing.core import workdays  # noqa: F401
-        from minqing.core.choice_ids import install
+        from minqing.core import choice_ids, lookups, workdays  # noqa: F401
 
-        install()  # an id beyond the key column's range is an invalid choice, not a 500
+        choice_ids.install()  # an id beyond the key column's range is an invalid choice, not a 500
+        lookups.install()  # field__any_ids (accounts.access.scope_q)

@@ -1,0 +1,68 @@
+"""A scoped case list ORs "in my places" with "dispatched to me". For a community or less the
+places' ids go to PostgreSQL as one array (`field = ANY(ARRAY(…))`, core.lookups), which it
+can read from an index beside the handler's; broader scopes keep `IN (subquery)`. Either way
+the same cases are found."""
+
+import pytest
+from django.db import connection
+
+from minqing.accounts.models import DataScope, RoleAssignment
+from minqing.cases import selectors, services
+from minqing.cases.models import Case
+
+
+@pytest.fixture
+def cases(grid_a_worker, grid_b_worker, tree, street_light):
+    def accept(user, grid, text):
+        return services.case_accept(
+            acting_user=user,
+            data={"category": street_light, "description": text, "grid": grid},
+        )
+
+    return {
+        "a": accept(grid_a_worker, tree["grid_a"], "东门路3号路灯不亮。"),
+        "b": accept(grid_b_worker, tree["grid_b"], "西门路5号路灯不亮。"),
+    }
+
+
+def sql_of(user) -> str:
+    return str(selectors.cases_for(user).query)
+
+
+@pytest.mark.parametrize("who", ["grid_a_worker", "community_worker"])
+def test_a_community_or_less_reads_its_places_as_one_array_on_postgresql(request, who, cases):
+    user = request.getfixturevalue(who)
+    sql = sql_of(user)
+    if connection.vendor == "postgresql":
+        assert "= ANY(ARRAY(SELECT" in sql
+    else:
+        assert "ANY(" not in sql and " IN (SELECT" in sql
+
+
+def test_a_street_keeps_the_subquery(street_officer, cases):
+    sql = sql_of(street_officer)
+    assert "ANY(" not in sql and " IN (SELECT" in sql
+
+
+def test_the_same_cases_are_found_as_with_the_subquery(
+    grid_a_worker, grid_b_worker, community_worker, street_officer, cases, tree
+):
+    # grid B's case dispatched to grid A's worker: visible to them through "dispatched to me"
+    Case.objects.filter(pk=cases["b"].pk).update(handler_user=grid_a_worker)
+    narrowed = RoleAssignment.objects.get(user=community_worker)
+    expected = {
+        "grid_a": {cases["a"].number, cases["b"].number},
+        "grid_b": {cases["b"].number},
+        "community": {cases["a"].number, cases["b"].number},
+        "street": {cases["a"].number, cases["b"].number},
+    }
+    for user in (grid_a_worker, grid_b_worker, community_worker, street_officer):
+        user = type(user).objects.get(pk=user.pk)
+        found = set(selectors.cases_for(user).values_list("number", flat=True))
+        assert found == expected[user.username], user.username
+    # 本部门 (the community node itself): only cases held there or dispatched to them
+    narrowed.data_scope = DataScope.NODE
+    narrowed.save()
+    user = type(community_worker).objects.get(pk=community_worker.pk)
+    assert "ANY(" in sql_of(user) or connection.vendor != "postgresql"
+    assert set(selectors.cases_for(user).values_list("number", flat=True)) == set()
