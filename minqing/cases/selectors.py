@@ -7,7 +7,7 @@ that), plus those dispatched to them or to their department wherever they are.
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Avg, Count, Min, Q, QuerySet
+from django.db.models import Count, Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from minqing.accounts.access import (
@@ -425,57 +425,92 @@ def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     )
 
 
-def indicators(qs: QuerySet[Case], start: date, end: date, *, now=None) -> Indicators:
-    """The measures of the loop over cases registered in [start, end], in one query.
+def _counts(start: date, end: date, now) -> dict:
+    """The counts behind the indicators, as aggregates over cases (one query computes them all).
 
     Counts follow 数字城管 practice: the base is the cases registered in the period; of those,
     the ones still open and not yet due (按时待处置) are left out of the closure rates.
+    The n_ aliases keep aggregates from shadowing the fields the filters use (closed_on_time).
     """
-    now = now or timezone.now()
     a, b = period_bounds(start, end)
     reg = Q(registered_at__gte=a, registered_at__lt=b)
     closed = reg & Q(status__in=(Status.CLOSED, Status.RATED))
-    # Aliases must not shadow model fields used in the filters (closed_on_time, late …).
-    # The n_ aliases keep aggregates from shadowing the fields the filters use (closed_on_time).
-    agg = qs.aggregate(
-        n_accepted=Count("pk", filter=Q(accepted_at__gte=a, accepted_at__lt=b)),
-        n_registered=Count("pk", filter=reg),
-        n_dispatched=Count("pk", filter=reg & Q(dispatched_at__isnull=False)),
-        n_closed=Count("pk", filter=closed),
-        n_closed_on_time=Count("pk", filter=closed & Q(closed_on_time=True)),
-        n_closed_late=Count("pk", filter=closed & Q(closed_on_time=False)),
-        n_pending_on_time=Count(
+    return {
+        "n_accepted": Count("pk", filter=Q(accepted_at__gte=a, accepted_at__lt=b)),
+        "n_registered": Count("pk", filter=reg),
+        "n_dispatched": Count("pk", filter=reg & Q(dispatched_at__isnull=False)),
+        "n_closed": Count("pk", filter=closed),
+        "n_closed_on_time": Count("pk", filter=closed & Q(closed_on_time=True)),
+        "n_closed_late": Count("pk", filter=closed & Q(closed_on_time=False)),
+        "n_pending_on_time": Count(
             "pk", filter=reg & Q(status__in=OPEN_STATUSES) & (Q(deadline__gte=now))
         ),
-        n_overdue=Count("pk", filter=reg & Q(late=True)),
-        n_reworked=Count("pk", filter=reg & Q(rework_count__gt=0)),
-        n_rated=Count("pk", filter=reg & ~Q(satisfaction="")),
-        n_satisfied=Count(
+        "n_overdue": Count("pk", filter=reg & Q(late=True)),
+        "n_reworked": Count("pk", filter=reg & Q(rework_count__gt=0)),
+        "n_rated": Count("pk", filter=reg & ~Q(satisfaction="")),
+        "n_satisfied": Count(
             "pk",
             filter=reg & Q(satisfaction__in=(Satisfaction.SATISFIED, Satisfaction.FAIRLY)),
         ),
-        n_avg_hours=Avg("handling_hours", filter=closed),
-    )
-    agg = {k[2:]: v for k, v in agg.items()}
-    if agg["avg_hours"] is not None:
-        agg["avg_hours"] = round(agg["avg_hours"], 1)
-    return Indicators(**agg)
+        # the average handling time, as a sum and a count (added up over grids)
+        "n_hours_sum": Sum("handling_hours", filter=closed),
+        "n_hours_n": Count("handling_hours", filter=closed),
+    }
+
+
+def _indicators_of(counts: dict) -> Indicators:
+    values = {k[2:]: v or 0 for k, v in counts.items() if k.startswith("n_")}
+    hours_sum, hours_n = values.pop("hours_sum"), values.pop("hours_n")
+    avg = round(hours_sum / hours_n, 1) if hours_n else None
+    return Indicators(**values, avg_hours=avg)
+
+
+def _added(rows: list[dict]) -> dict:
+    out: dict = {}
+    for row in rows:
+        for k, v in row.items():
+            if k.startswith("n_"):
+                out[k] = out.get(k, 0) + (v or 0)
+    return out
+
+
+def indicators(qs: QuerySet[Case], start: date, end: date, *, now=None) -> Indicators:
+    """The measures of the loop over cases registered in [start, end], in one query."""
+    counts = qs.aggregate(**_counts(start, end, now or timezone.now()))
+    return _indicators_of(counts)
 
 
 def indicators_by_child(user, node: Node, start: date, end: date) -> list[tuple[Node, Indicators]]:
-    """One row per child of `node` (streets of a county, grids of a community …) plus the total."""
-    base = cases_for(user)
+    """One row per child of `node` (streets of a county, grids of a community …) plus the total.
+
+    One query counts per grid; the grids' counts are added up per child in Python (every
+    measure is a count, or a sum and a count) — a query per child took 0.1 s for a
+    community's ten grids on the cases benchmark.
+    """
+    now = timezone.now()
+    below = Node.objects.filter(subtree_q(node.path)).values("pk")
+    per_grid = list(
+        cases_for(user)
+        .filter(grid__in=below)
+        .order_by()
+        .values("grid_id")
+        .annotate(**_counts(start, end, now))
+    )
+    paths = dict(
+        Node.objects.filter(pk__in=[r["grid_id"] for r in per_grid]).values_list("pk", "path")
+    )
     rows = []
     for child in node.children.order_by("sort", "code"):
         if child.level == Level.BUILDING:
             continue
-        qs = base.filter(grid__in=Node.objects.filter(subtree_q(child.path)).values("pk"))
-        rows.append((child, indicators(qs, start, end)))
-    total = indicators(
-        base.filter(grid__in=Node.objects.filter(subtree_q(node.path)).values("pk")), start, end
-    )
-    rows.append((node, total))
+        mine = [r for r in per_grid if paths.get(r["grid_id"], "").startswith(child.path)]
+        rows.append((child, _indicators_of(_added(mine) or _zero(start, end, now))))
+    rows.append((node, _indicators_of(_added(per_grid) or _zero(start, end, now))))
     return rows
+
+
+def _zero(start: date, end: date, now) -> dict:
+    return dict.fromkeys(_counts(start, end, now), 0)
 
 
 def solved_ledger(user, *, start: date | None = None, end: date | None = None) -> QuerySet[Case]:
