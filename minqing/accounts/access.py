@@ -163,10 +163,18 @@ def _node_filter(scope: Scope) -> Q | None:
     return q if any_part else None
 
 
+# The most parts (subtrees or single nodes) a scope may have for its node ids to be written as
+# one array (core.lookups): a few communities' worth, a few hundred ids at most.
+ARRAY_SCOPE_PARTS = 4
+
+
 def _within_communities(scope: Scope) -> bool:
-    """Every part of the scope is a community or less (a path of three codes or more), or
-    a few nodes (本部门): a few dozen node ids at most."""
-    return all(path.strip("/").count("/") >= 2 for path in scope.subtree_paths)
+    """A few parts, each a community or less (a path of three codes or more) or a single node
+    (本部门): a few hundred node ids at most."""
+    parts = len(scope.subtree_paths) + len(scope.exact_node_ids)
+    return parts <= ARRAY_SCOPE_PARTS and all(
+        path.strip("/").count("/") >= 2 for path in scope.subtree_paths
+    )
 
 
 def visible_nodes(user) -> QuerySet[Node]:

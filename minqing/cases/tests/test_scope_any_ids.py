@@ -66,3 +66,22 @@ def test_the_same_cases_are_found_as_with_the_subquery(
     user = type(community_worker).objects.get(pk=community_worker.pk)
     assert "ANY(" in sql_of(user) or connection.vendor != "postgresql"
     assert set(selectors.cases_for(user).values_list("number", flat=True)) == set()
+
+
+def test_a_scope_of_many_parts_keeps_the_subquery(
+    community_worker, cases, tree, django_user_model, monkeypatch
+):
+    """A 自定数据 scope of many communities has too many ids for one array."""
+    from minqing.accounts import access
+
+    monkeypatch.setattr(access, "ARRAY_SCOPE_PARTS", 1)
+    assignment = RoleAssignment.objects.get(user=community_worker)
+    assignment.data_scope = DataScope.CUSTOM
+    assignment.save()
+    assignment.custom_nodes.set([tree["community"], tree["other_community"]])
+    user = django_user_model.objects.get(pk=community_worker.pk)
+    sql = sql_of(user)
+    assert "ANY(" not in sql and " IN (SELECT" in sql
+    assignment.custom_nodes.set([tree["other_community"]])
+    user = django_user_model.objects.get(pk=community_worker.pk)
+    assert ("= ANY(ARRAY(SELECT" in sql_of(user)) == (connection.vendor == "postgresql")
