@@ -6,8 +6,10 @@ with `also`). With `grid_id IN (SELECT id FROM grids_node …)` PostgreSQL canno
 the OR and read every case (a community secretary's case list: a parallel scan of 500 000 cases,
 ≈ 300 ms); with the ids as one array, computed once (an InitPlan), both sides are index scans
 joined by a BitmapOr (≈ 7 ms). PostgreSQL guesses such an array at ten elements, so it is used
-only for a scope of a community or less (`access.scope_q`): for a county's thousands of grids a
-wrong guess could make it test every row against every id. Elsewhere (SQLite) it is plain IN.
+only for a scope of a community or less, and only where the scope is ORed with something else
+(`access.scope_q`): for a county's thousands of grids a wrong guess could make it test every row
+against every id, and without an OR the subquery plans better (a grid worker's name search was
+planned over the county's whole text index with the array). Elsewhere (SQLite) it is plain IN.
 """
 
 from django.db.models import ForeignKey, Lookup
