@@ -459,8 +459,9 @@ def _counts(start: date, end: date, now) -> dict:
 
 
 def _indicators_of(counts: dict) -> Indicators:
+    """Indicators from the n_ counts (none at all: every count 0)."""
     values = {k[2:]: v or 0 for k, v in counts.items() if k.startswith("n_")}
-    hours_sum, hours_n = values.pop("hours_sum"), values.pop("hours_n")
+    hours_sum, hours_n = values.pop("hours_sum", 0), values.pop("hours_n", 0)
     avg = round(hours_sum / hours_n, 1) if hours_n else None
     return Indicators(**values, avg_hours=avg)
 
@@ -504,13 +505,9 @@ def indicators_by_child(user, node: Node, start: date, end: date) -> list[tuple[
         if child.level == Level.BUILDING:
             continue
         mine = [r for r in per_grid if paths.get(r["grid_id"], "").startswith(child.path)]
-        rows.append((child, _indicators_of(_added(mine) or _zero(start, end, now))))
-    rows.append((node, _indicators_of(_added(per_grid) or _zero(start, end, now))))
+        rows.append((child, _indicators_of(_added(mine))))
+    rows.append((node, _indicators_of(_added(per_grid))))
     return rows
-
-
-def _zero(start: date, end: date, now) -> dict:
-    return dict.fromkeys(_counts(start, end, now), 0)
 
 
 def solved_ledger(user, *, start: date | None = None, end: date | None = None) -> QuerySet[Case]:

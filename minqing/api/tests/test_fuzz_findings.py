@@ -14,7 +14,6 @@ import re
 import subprocess
 import sys
 import time
-import zipfile
 
 import openpyxl
 import pytest
@@ -23,6 +22,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from minqing.accounts.models import ApiToken
+from minqing.registry.tests.test_import_support import rezipped
 from minqing.secondments import services as secondment_services
 
 GRID_A = "330188001001001"
@@ -96,17 +96,15 @@ def xlsx_with_birth_value(raw_value: str) -> bytes:
     ws.append([GRID_A, "张三", "", 12345.5])
     out = io.BytesIO()
     wb.save(out)
-    src = zipfile.ZipFile(io.BytesIO(out.getvalue()))
-    patched = io.BytesIO()
-    with zipfile.ZipFile(patched, "w", zipfile.ZIP_DEFLATED) as dst:
-        for item in src.infolist():
-            data = src.read(item.filename)
-            if item.filename == "xl/worksheets/sheet1.xml":
-                text = data.decode()
-                assert "<v>12345.5</v>" in text
-                data = text.replace("<v>12345.5</v>", f"<v>{raw_value}</v>").encode()
-            dst.writestr(item, data)
-    return patched.getvalue()
+
+    def patch(name: str, data: bytes) -> bytes:
+        if name != "xl/worksheets/sheet1.xml":
+            return data
+        text = data.decode()
+        assert "<v>12345.5</v>" in text
+        return text.replace("<v>12345.5</v>", f"<v>{raw_value}</v>").encode()
+
+    return rezipped(out.getvalue(), patch)
 
 
 # ------------------------------------------------------------ ledger import: the file itself
@@ -412,16 +410,14 @@ def test_an_xlsx_with_one_cell_far_away_does_not_abort_the_server_process(tmp_pa
     ws.append([GRID_A, "张三", ""])
     out = io.BytesIO()
     wb.save(out)
-    src = zipfile.ZipFile(io.BytesIO(out.getvalue()))
-    patched = io.BytesIO()
-    with zipfile.ZipFile(patched, "w", zipfile.ZIP_DEFLATED) as dst:
-        for item in src.infolist():
-            data = src.read(item.filename)
-            if item.filename == "xl/worksheets/sheet1.xml":
-                data = data.decode().replace("</sheetData>", cell + "</sheetData>").encode()
-            dst.writestr(item, data)
+
+    def far(name: str, data: bytes) -> bytes:
+        if name != "xl/worksheets/sheet1.xml":
+            return data
+        return data.decode().replace("</sheetData>", cell + "</sheetData>").encode()
+
     path = tmp_path / "far.xlsx"
-    path.write_bytes(patched.getvalue())
+    path.write_bytes(rezipped(out.getvalue(), far))
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "minqing.settings", "MINQING_DEV": "1"}
     child = subprocess.run(
         [sys.executable, "-c", READ_IN_A_CHILD, str(path)],

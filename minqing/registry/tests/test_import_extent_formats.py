@@ -37,7 +37,7 @@ from conftest import valid_id
 from minqing.core.models import ImportBatch, ImportStatus
 from minqing.registry.imports import reader
 from minqing.registry.imports.reader import ImportFileError, read_sheets
-from minqing.registry.tests.test_import_support import GRID_A, reasons, run
+from minqing.registry.tests.test_import_support import GRID_A, reasons, rezipped, run
 
 LEDGER_XLS = pathlib.Path(__file__).parent / "data" / "ledger.xls"
 PROJECT_ROOT = pathlib.Path(__file__).resolve().parents[3]
@@ -386,19 +386,19 @@ def test_an_xlsx_sheet_kept_outside_xl_worksheets_is_checked_too():
     book.active.append(HEADER)
     out = io.BytesIO()
     book.save(out)
-    src = zipfile.ZipFile(io.BytesIO(out.getvalue()))
-    moved = io.BytesIO()
-    far = '<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
-    with zipfile.ZipFile(moved, "w", zipfile.ZIP_DEFLATED) as dst:
-        for item in src.infolist():
-            data = src.read(item.filename)
-            if item.filename == "xl/worksheets/sheet1.xml":
-                data = data.replace(b"</sheetData>", far.encode() + b"</sheetData>")
-                item = zipfile.ZipInfo("xl/elsewhere/sheet1.xml")
-            elif item.filename == "xl/_rels/workbook.xml.rels":
-                data = data.replace(b"worksheets/sheet1.xml", b"elsewhere/sheet1.xml")
-            dst.writestr(item, data)
-    message = refused(moved.getvalue(), "台账.xlsx")
+    far = b'<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>'
+
+    def move(name: str, data: bytes) -> bytes:
+        if name == "xl/worksheets/sheet1.xml":
+            return data.replace(b"</sheetData>", far + b"</sheetData>")
+        if name == "xl/_rels/workbook.xml.rels":
+            return data.replace(b"worksheets/sheet1.xml", b"elsewhere/sheet1.xml")
+        return data
+
+    moved = rezipped(
+        out.getvalue(), move, rename={"xl/worksheets/sheet1.xml": "xl/elsewhere/sheet1.xml"}
+    )
+    message = refused(moved, "台账.xlsx")
     assert TOO_WIDE in message and f"“{SHEET}”" in message
 
 

@@ -3,12 +3,12 @@ with leading zeros, and cells with no reference at all (calamine counts those al
 — each of these, far out, made python-calamine 0.9.1 abort the process on a few-KB file."""
 
 import io
-import zipfile
 
 import openpyxl
 import pytest
 
 from minqing.registry.imports import reader
+from minqing.registry.tests.test_import_support import rezipped
 
 FAR_CELL = '<c t="inlineStr"><is><t>x</t></is></c>'
 
@@ -21,15 +21,13 @@ def workbook(extra_rows: str) -> bytes:
     ws.append(["张三", "110105196005040039"])
     plain = io.BytesIO()
     wb.save(plain)
-    source = zipfile.ZipFile(io.BytesIO(plain.getvalue()))
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        for info in source.infolist():
-            data = source.read(info.filename)
-            if info.filename == "xl/worksheets/sheet1.xml":
-                data = data.replace(b"</sheetData>", extra_rows.encode() + b"</sheetData>")
-            z.writestr(info, data)
-    return out.getvalue()
+
+    def far(name: str, data: bytes) -> bytes:
+        if name != "xl/worksheets/sheet1.xml":
+            return data
+        return data.replace(b"</sheetData>", extra_rows.encode() + b"</sheetData>")
+
+    return rezipped(plain.getvalue(), far)
 
 
 @pytest.mark.parametrize(

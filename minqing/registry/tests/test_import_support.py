@@ -6,6 +6,8 @@ date-formatted cell is needed) from a header row and data rows, optionally under
 
 import datetime
 import io
+import zipfile
+from collections.abc import Callable
 
 import openpyxl
 import xlsxwriter
@@ -13,6 +15,29 @@ import xlsxwriter
 from conftest import valid_id
 from minqing.registry.imports.service import import_file
 from minqing.registry.imports.validate import Options
+
+
+def rezipped(
+    data: bytes,
+    edit: Callable[[str, bytes], bytes] = lambda _name, content: content,
+    *,
+    rename: dict[str, str] | None = None,
+    add: dict[str, bytes] | None = None,
+) -> bytes:
+    """The zip `data` written again: each entry's content through `edit(name, content)`, the
+    entries in `rename` under their new names, the entries in `add` appended (deflated)."""
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as book:
+        for info in source.infolist():
+            content = edit(info.filename, source.read(info.filename))
+            if rename and info.filename in rename:
+                info = zipfile.ZipInfo(rename[info.filename])
+            book.writestr(info, content)
+        for name, content in (add or {}).items():
+            book.writestr(name, content)
+    return out.getvalue()
+
 
 GRID_A = "330188001001001"
 GRID_B = "330188001001002"
