@@ -87,6 +87,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "minqing.core.context.access",
                 "minqing.cases.context.bell",
+                "minqing.cases.context.handover",
             ],
             # {% load i18n %} with literal {% translate %} worked out once per language.
             "libraries": {"i18n": "minqing.core.templatetags.i18n_once"},

@@ -20,6 +20,7 @@ from pydantic import Field
 from minqing.accounts.access import home_node, scope_queryset, visible_nodes
 from minqing.accounts.models import User
 from minqing.api.schemas import ErrorOut, FieldErrorsOut, InSchema
+from minqing.cases import handover as handovers
 from minqing.cases import selectors, services, workflow
 from minqing.cases.models import (
     DONE_STATUSES,
@@ -209,7 +210,7 @@ class CaseIn(InSchema):
 
 class ActionIn(InSchema):
     """What an action needs: `note` (required by some), `version` (the version you saw: a stale
-    one answers 409), `target_user` (dispatch), `target_unit` (transfer, a unit code), `days`
+    one answers 409), `target_user` (dispatch, reassign), `target_unit` (transfer, a unit code), `days`
     (extend_request), `approve` (extend_decide), `satisfaction` (rate)."""
 
     note: str = Field("", max_length=4000)
@@ -580,6 +581,68 @@ def case_create(request, payload: CaseIn):
     return Reply(201, case_detail(request.user, selectors.case_for(request.user, case.number)))
 
 
+class HolderOut(Schema):
+    id: int
+    username: str
+    name: str
+    count: int
+
+
+@cases.get(
+    "/handover/holders",
+    response={200: list[HolderOut], 403: ErrorOut},
+    summary="案件交接: people holding open cases the caller may reassign, with how many",
+)
+def handover_holders(request):
+    if not handovers.may_hand_over(request.user):
+        return Reply(403, {"detail": str(handovers.ERR_NOT_DISPATCHER)})
+    return handovers.holders(request.user)
+
+
+class HandoverIn(InSchema):
+    holder: int = Field(..., ge=1, le=2**62, description="whose cases (a user id)")
+    successor: int = Field(..., ge=1, le=2**62, description="who takes them over (a user id)")
+    note: str = Field(..., max_length=4000, description="交接原因, written into each case's log")
+
+
+class SkippedOut(Schema):
+    number: str
+    reason: str
+
+
+class HandoverOut(Schema):
+    moved: list[str]
+    skipped: list[SkippedOut]
+
+
+@cases.post(
+    "/handover/",
+    response={200: HandoverOut, 400: FieldErrorsOut, 403: ErrorOut},
+    summary="案件交接: reassign (改派) every open case `holder` holds to `successor`",
+    description="Each case moves as one `reassign` action in its own transaction; a case that "
+    "cannot move is listed in `skipped` with the reason and stays as it was.",
+)
+def handover(request, payload: HandoverIn):
+    if not handovers.may_hand_over(request.user):
+        return Reply(403, {"detail": str(handovers.ERR_NOT_DISPATCHER)})
+    holder = next((h for h in handovers.holders(request.user) if h["id"] == payload.holder), None)
+    if holder is None:
+        raise ValidationError({"holder": handovers.ERR_NO_CASES})
+    successor = handovers.successors(request.user).filter(pk=payload.successor).first()
+    if successor is None:
+        raise ValidationError({"successor": handovers.ERR_SUCCESSOR})
+    done = handovers.hand_over(
+        acting_user=request.user,
+        holder=User.objects.get(pk=payload.holder),
+        successor=successor,
+        note=payload.note,
+    )
+    return {
+        "moved": done.moved,
+        "skipped": [{"number": n, "reason": why} for n, why in done.skipped],
+    }
+
+
 @cases.get("/{number}", response={200: CaseDetailOut, 404: ErrorOut})
 def case_get(request, number: str):
     return case_detail(request.user, _case(request, number))
@@ -623,7 +686,7 @@ def case_action(request, number: str, action: str, payload: ActionIn):
     if action not in workflow.TRANSITIONS:
         raise ValidationError({"action": services.ERR_ACTION})
     target_user = target_unit = None
-    if action == "dispatch" and payload.target_user is not None:
+    if action in ("dispatch", "reassign") and payload.target_user is not None:
         target_user = User.objects.filter(pk=payload.target_user, is_active=True).first()
         if target_user is None:
             raise ValidationError({"target_user": services.ERR_TARGET_SCOPE})

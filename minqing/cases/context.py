@@ -11,3 +11,13 @@ def bell(request):
     from minqing.cases.selectors import unread_count
 
     return {"unread_notifications": lambda: unread_count(user)}
+
+
+def handover(request):
+    """Whether the cases menu offers 案件交接 (cases.handover): asked only where it is drawn."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    from minqing.cases.handover import may_hand_over
+
+    return {"may_hand_over": lambda: may_hand_over(user)}

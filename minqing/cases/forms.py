@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from minqing.cases import handover as handovers
 from minqing.cases import selectors, services
 from minqing.cases.models import Category, Channel, Priority, Satisfaction
 from minqing.cases.workflow import TRANSITIONS
@@ -199,6 +200,7 @@ NOTE_LABELS = {
     "cancel": _("注销原因"),
     "decline": _("退单原因"),
     "recall": _("收回原因"),
+    "reassign": _("改派原因"),
     "feedback": _("处置结果"),
     "verify": _("答复反映人"),
     "rework": _("退回原因"),
@@ -233,10 +235,13 @@ class ActionForm(forms.Form):
         self.transition = TRANSITIONS[action]
         self.label = self.transition.label
         fields = self.fields
-        if action == "dispatch":
+        if action in ("dispatch", "reassign"):
+            targets = selectors.dispatch_targets(user, case)
+            if action == "reassign" and case.handler_unit_id is None:
+                targets = targets.exclude(pk=case.handler_user_id)
             fields["target_user"] = forms.ModelChoiceField(
-                label=_("派给"),
-                queryset=selectors.dispatch_targets(user, case),
+                label=_("派给") if action == "dispatch" else _("改派给"),
+                queryset=targets,
                 empty_label=_("请选择处置人"),
                 error_messages={
                     "required": services.ERR_TARGET,
@@ -321,3 +326,40 @@ class ActionForm(forms.Form):
             "approve": d.get("approve"),
             "satisfaction": d.get("satisfaction") or "",
         }
+
+
+class HandoverForm(forms.Form):
+    """人员交接: whose open cases, to whom, and why (cases.handover)."""
+
+    holder = forms.TypedChoiceField(
+        label=_("交出人"), coerce=int, error_messages={"required": _("请选择交出人。")}
+    )
+    successor = forms.ModelChoiceField(
+        label=_("接手人"),
+        queryset=None,
+        empty_label=_("请选择接手人"),
+        error_messages={
+            "required": handovers.ERR_NO_SUCCESSOR,
+            "invalid_choice": handovers.ERR_SUCCESSOR,
+        },
+    )
+    note = forms.CharField(
+        label=_("交接原因"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": services.ERR_NOTE},
+    )
+
+    def __init__(self, *args, holders: list[dict], successors, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["holder"].choices = [("", _("请选择交出人"))] + [
+            (h["id"], _("%(name)s（%(n)d 件）") % {"name": h["name"], "n": h["count"]})
+            for h in holders
+        ]
+        self.fields["holder"].error_messages["invalid_choice"] = handovers.ERR_NO_CASES
+        self.fields["successor"].queryset = successors
+        self.fields["successor"].label_from_instance = lambda u: (
+            named(u.full_name, u.username) if u.full_name else u.username
+        )
+        for field in self.fields.values():
+            _input(field)

@@ -132,7 +132,8 @@ def rows_html(rows, *, show_waiting: bool = False) -> SafeString:
         return mark_safe("")
     l_case, l_category, l_status = escape(_("案件")), escape(_("类别")), escape(_("状态"))
     l_place, l_deadline = escape(_("网格 / 地点")), escape(_("本环节时限"))
-    urgent = f' <span class="badge warn">{escape(_("紧急"))}</span>'
+    l_urgent = escape(_("紧急"))  # outside the f-string: xgettext does not look inside one
+    urgent = f' <span class="badge warn">{l_urgent}</span>'
     closed_at = _("%(at)s 结案")
     labels: dict = {}  # status or waiting key -> escaped text, translated once per table
 

@@ -62,6 +62,7 @@ ERR_WRONG_STATE = _("该案件当前状态为“{status}”，不能执行“{ac
 ERR_NOTE = _("请填写说明。")
 ERR_TARGET = _("请选择处置人或处置部门。")
 ERR_TARGET_SCOPE = _("所选处置人不能处理该网格的案件。")
+ERR_REASSIGN_SAME = _("案件已由所选人员处置，请选择另一位处置人。")
 ERR_UNIT_AREA = _("所选部门的服务区域不包括该案件所在网格。")
 ERR_TOP_LEVEL = _("已是最高层级，无法再上报。")
 ERR_NO_PLACE = _("系统尚未建立辖区网格，暂不能受理。")
@@ -776,6 +777,30 @@ def _recall(case, *, acting_user, note, now, **_):
             say("recalled", number=case.number, note=note))  # fmt: skip
 
 
+def _reassign(case, *, acting_user, target_user, note, now, event, **_):
+    """改派: another handler takes the case over as it stands — its state, its clock and its
+    deadline stay (the resident waits no longer because the staff changed)."""
+    if target_user is None:
+        raise ValidationError({"target_user": ERR_TARGET})
+    if case.handler_unit_id is None and case.handler_user_id == target_user.pk:
+        raise ValidationError({"target_user": ERR_REASSIGN_SAME})
+    if not target_user.is_active or not node_in_scope(target_user, case.grid):
+        raise ValidationError({"target_user": ERR_TARGET_SCOPE})
+    had = [u for u in _responsible(case) if u.pk not in (acting_user.pk, target_user.pk)]
+    # A request for more time was the previous handler's: the new one asks again if need be.
+    _lapse_extensions(case, now)
+    case.handler_user, case.handler_unit = target_user, None
+    event["target_user"] = target_user
+    _notify(had, case, NotificationKind.ASSIGNED,
+            say("reassigned_away", number=case.number, note=note))  # fmt: skip
+    _notify(
+        [target_user],
+        case,
+        NotificationKind.ASSIGNED,
+        say("reassigned", number=case.number, title=case.title, deadline=case.deadline),
+    )
+
+
 def _start(case, *, acting_user, **_):
     # The handle clock started at dispatch (数字城管: 任务派遣, the clock starts); a unit
     # member who starts it becomes its handler.
@@ -918,6 +943,7 @@ _ACTIONS = {
     "transfer": _transfer,
     "decline": _decline,
     "recall": _recall,
+    "reassign": _reassign,
     "start": _start,
     "feedback": _feedback,
     "verify": _verify,

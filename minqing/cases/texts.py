@@ -31,6 +31,10 @@ TEXTS = {
     ),
     "declined": gettext_noop("案件 %(number)s 被退单，请重新派遣。"),
     "recalled": gettext_noop("案件 %(number)s 已被收回，不再由您处置：%(note)s"),
+    "reassigned": gettext_noop(
+        "案件 %(number)s（%(title)s）已改派给您，请在 %(deadline)s 前处置。"
+    ),
+    "reassigned_away": gettext_noop("案件 %(number)s 已改派他人，不再由您处置：%(note)s"),
     "fed_back": gettext_noop("案件 %(number)s 已处置反馈，请核查。"),
     "reworked": gettext_noop("案件 %(number)s 核查未通过，已退回重新处置。"),
     "escalated": gettext_noop("案件 %(number)s（%(title)s）已上报至%(node)s，请处理。"),

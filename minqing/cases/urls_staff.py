@@ -13,6 +13,7 @@ urlpatterns: list = [
     path("map.json", views.case_map_json),
     path("zoning.geojson", views.zoning_geojson),
     path("export.xlsx", views.case_export),
+    path("handover/", views.handover),
     path("<str:number>/", views.case_detail),
     path("<str:number>/photos/<int:pk>/", views.case_photo),
     path("<str:number>/act/<str:action>/", views.case_act),

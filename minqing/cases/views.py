@@ -10,6 +10,7 @@ from collections import Counter
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as Forbidden
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
@@ -27,8 +28,10 @@ from minqing.accounts.access import (
     user_assignments,
     visible_nodes,
 )
+from minqing.accounts.models import User
+from minqing.cases import handover as handovers
 from minqing.cases import listing, selectors, services
-from minqing.cases.forms import ActionForm, CaseForm, category_choices
+from minqing.cases.forms import ActionForm, CaseForm, HandoverForm, category_choices
 from minqing.cases.models import (
     OPEN_STATUSES,
     CaseType,
@@ -722,3 +725,68 @@ def case_act(request, number: str, action: str):
         return _case_page(request, fresh, bound=form, status=400)
     messages.success(request, _("已%(action)s。") % {"action": form.label})
     return redirect(f"/cases/{case.number}/")
+
+
+# --- 人员交接 ----------------------------------------------------------------------------------
+
+
+@login_required
+def handover(request):
+    """One person's open cases handed to another (cases.handover): pick, review, confirm."""
+    user = request.user
+    if not handovers.may_hand_over(user):
+        raise Forbidden(handovers.ERR_NOT_DISPATCHER)
+    holders = handovers.holders(user)
+    data = request.POST if request.method == "POST" else None
+    picked = positive_id(request.GET.get("from", ""))
+    form = HandoverForm(
+        data,
+        holders=holders,
+        successors=handovers.successors(user),
+        initial={"holder": picked},
+    )
+    if data is not None and form.is_valid():
+        holder = User.objects.get(pk=form.cleaned_data["holder"])
+        try:
+            done = handovers.hand_over(
+                acting_user=user,
+                holder=holder,
+                successor=form.cleaned_data["successor"],
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            successor = form.cleaned_data["successor"]
+            messages.success(
+                request,
+                _("已将 %(n)d 件案件改派给 %(name)s。")
+                % {"n": len(done.moved), "name": successor.full_name or successor.username},
+            )
+            for number, why in done.skipped:
+                messages.warning(
+                    request, _("案件 %(number)s 未改派：%(why)s") % {"number": number, "why": why}
+                )
+            return redirect(f"/cases/handover/?from={holder.pk}")
+    elif data is not None:
+        picked = positive_id(str(data.get("holder", "")))
+    holder = next((h for h in holders if h["id"] == picked), None)
+    page = None
+    if holder is not None:
+        held = handovers.held_cases(user, holder["id"]).order_by("deadline", "id")
+        ids = list(held.values_list("pk", flat=True)[: LIST_CAP + 1])
+        count = len(ids) if len(ids) <= LIST_CAP else held.count()
+        page = _ids_page(request, held, head=ids, count=count)
+    return render(
+        request,
+        "cases/handover.html",
+        {
+            "form": form,
+            "holders": holders,
+            "holder": holder,
+            "page": page,
+            "rows": listing.rows_html(page.object_list) if page else "",
+            "qs_no_page": querystring_without_page(request),
+        },
+        status=400 if data is not None else 200,
+    )

@@ -74,6 +74,9 @@ TRANSITIONS: dict[str, Transition] = {
     # 收回: the level holding the case takes it back from its handler (late, or the wrong
     # handler) to take, dispatch, transfer or escalate it again.
     "recall": _t(_("收回改派"), {S.DISPATCHED, S.HANDLING}, S.REGISTERED, LEVEL, DISPATCHERS, True),
+    # 改派: the same level gives the case straight to another handler (one who left, fell ill,
+    # moved grid): the state and the resident's time limit stay as they are.
+    "reassign": _t(_("改派"), {S.DISPATCHED, S.HANDLING}, None, LEVEL, DISPATCHERS, True),
     "start": _t(_("开始处置"), {S.DISPATCHED}, S.HANDLING, HANDLER),
     "feedback": _t(_("处置反馈"), {S.HANDLING}, S.FED_BACK, HANDLER, note_required=True),
     "verify": _t(_("核查结案"), {S.FED_BACK}, S.CLOSED, LEVEL),

@@ -33,6 +33,11 @@ CASES = {
     ),
     "declined": ({"number": "N1"}, "案件 N1 被退单，请重新派遣。"),
     "recalled": ({"number": "N1", "note": "x"}, "案件 N1 已被收回，不再由您处置：x"),
+    "reassigned": (
+        {"number": "N1", "title": "T", "deadline": DEADLINE},
+        "案件 N1（T）已改派给您，请在 03月05日 17:30 前处置。",
+    ),
+    "reassigned_away": ({"number": "N1", "note": "x"}, "案件 N1 已改派他人，不再由您处置：x"),
     "fed_back": ({"number": "N1"}, "案件 N1 已处置反馈，请核查。"),
     "reworked": ({"number": "N1"}, "案件 N1 核查未通过，已退回重新处置。"),
     "escalated": (

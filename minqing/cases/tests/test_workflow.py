@@ -395,7 +395,9 @@ def rule_allows(w: World, name: str, case: Case, action: str) -> bool:
 def params(w: World, action: str) -> dict:
     return {
         "note": NOTE,
-        "target_user": w.users["handler"] if action == "dispatch" else None,
+        "target_user": {"dispatch": w.users["handler"], "reassign": w.users["community_staff"]}.get(
+            action
+        ),
         "target_unit": w.unit if action == "transfer" else None,
         "days": 2 if action == "extend_request" else None,
         "approve": True if action == "extend_decide" else None,
@@ -545,15 +547,18 @@ HAND_TABLES = {
     },
     "dispatched": {
         "handler": {"decline", "start", "extend_request"},
-        "community_staff": {"recall"},
-        **{name: {"extend_decide", "supervise", "recall"} for name in EVERY_CHIEF},
+        "community_staff": {"recall", "reassign"},
+        **{name: {"extend_decide", "supervise", "recall", "reassign"} for name in EVERY_CHIEF},
     },
     "unit_handling": {
         "unit_member": {"feedback", "extend_request"},
         "grid_a_worker": {"escalate"},
         "handler": {"escalate"},
-        "community_staff": {"escalate", "recall"},
-        **{name: {"escalate", "extend_decide", "supervise", "recall"} for name in EVERY_CHIEF},
+        "community_staff": {"escalate", "recall", "reassign"},
+        **{
+            name: {"escalate", "extend_decide", "supervise", "recall", "reassign"}
+            for name in EVERY_CHIEF
+        },
     },
     "fed_back": {
         "grid_a_worker": {"verify", "rework"},
@@ -569,14 +574,17 @@ HAND_TABLES = {
     "community_handling": {
         "handler": {"feedback", "extend_request"},
         # The community holds it and a handler has it: its secretary urges too (督办).
-        "community_secretary": {"escalate", "supervise", "recall"},
-        "community_staff": {"escalate", "recall"},
-        **{name: {"escalate", "extend_decide", "supervise", "recall"} for name in EVERY_CHIEF[1:]},
+        "community_secretary": {"escalate", "supervise", "recall", "reassign"},
+        "community_staff": {"escalate", "recall", "reassign"},
+        **{
+            name: {"escalate", "extend_decide", "supervise", "recall", "reassign"}
+            for name in EVERY_CHIEF[1:]
+        },
     },
     "county_transferred": {
         "unit_member": {"decline", "start", "extend_request"},
-        "county_officer": {"extend_decide", "supervise", "recall"},
-        "admin_user": {"extend_decide", "supervise", "recall"},
+        "county_officer": {"extend_decide", "supervise", "recall", "reassign"},
+        "admin_user": {"extend_decide", "supervise", "recall", "reassign"},
     },
 }
 
@@ -1047,6 +1055,7 @@ NOTE_CASES = {
     "extend_request": ("handling", "handler", {"days": 2}),
     "supervise": ("handling", "community_secretary", {}),
     "recall": ("dispatched", "community_secretary", {}),
+    "reassign": ("handling", "community_staff", {}),
 }
 
 
