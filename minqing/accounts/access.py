@@ -177,6 +177,14 @@ def _within_communities(scope: Scope) -> bool:
     )
 
 
+def within_communities(user) -> bool:
+    """Is the user's scope a community or less (a few parts, each a community or below)?
+    Then their lists are short enough to read whole and sort, rather than walk a date index
+    of the county's rows looking for theirs."""
+    scope = user_scope(user)
+    return not scope.everything and _within_communities(scope)
+
+
 def visible_nodes(user) -> QuerySet[Node]:
     """The place-tree nodes a user may browse (their subtrees)."""
     scope = user_scope(user)

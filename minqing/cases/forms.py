@@ -8,9 +8,9 @@ from django.core.exceptions import ValidationError
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from minqing.cases import config, selectors, services
 from minqing.cases import handover as handovers
-from minqing.cases import selectors, services
-from minqing.cases.models import Category, Channel, Priority, Satisfaction
+from minqing.cases.models import Channel, Priority, Satisfaction
 from minqing.cases.workflow import TRANSITIONS
 from minqing.core.i18n import named
 from minqing.registry.selectors import grids_for, households_for
@@ -49,7 +49,10 @@ def _photos(files) -> list:
 
 def category_choices() -> list:
     """Active categories grouped under their top-level class (one <optgroup> each)."""
-    cats = list(Category.objects.filter(active=True).order_by("sort", "code"))
+    # From the process's copy of the tree (cases.config): drawn on every list page and form.
+    cats = sorted(
+        (c for c in config.catalog().by_pk.values() if c.active), key=lambda c: (c.sort, c.code)
+    )
     by_pk = {c.pk: c for c in cats}
     children = defaultdict(list)
     for c in cats:

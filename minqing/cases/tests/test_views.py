@@ -601,6 +601,51 @@ def test_the_inbox_and_overdue_list_count_and_page_alike_however_long_the_list_i
     assert overdue == list(Case.objects.order_by("deadline").values_list("number", flat=True)[:4])
 
 
+def test_the_all_cases_list_pages_alike_read_whole_as_ids_or_paged_by_the_database(
+    client, settings, monkeypatch, grid_a_worker, community_worker, tree, street_light
+):
+    # given: seven cases accepted an hour apart in grids A and B, pages of two rows
+    from minqing.cases import views
+
+    now = timezone.now()
+    for i, grid in enumerate(["grid_a"] * 5 + ["grid_b"] * 2):
+        case = services.case_accept(
+            acting_user=community_worker,
+            data={"category": street_light, "description": f"路灯{i}", "grid": tree[grid]},
+        )
+        Case.objects.filter(pk=case.pk).update(accepted_at=now - timedelta(hours=i % 4))
+    settings.PAGE_SIZE = 2
+    urls = ["/cases/?page=1", "/cases/?page=3", "/cases/?page=4", "/cases/?page=9"]
+    urls += [f"/cases/?node={tree['grid_a'].code}&page=2", "/cases/?status=registered&page=2"]
+
+    def seen(user):
+        login(client, user)
+        out = []
+        for url in urls:
+            page = client.get(url).context["page"]
+            out.append((page.number, page.paginator.count, [c.number for c in page]))
+        return out
+
+    newest = Case.objects.order_by("-accepted_at", "-id")
+    for user, mine in (
+        (community_worker, newest),
+        (grid_a_worker, newest.filter(grid=tree["grid_a"])),
+    ):
+        # when: read whole as ids (a community or less), as ids beyond the cap, by the database
+        whole = seen(user)
+        monkeypatch.setattr(views, "SMALL_LIST_CAP", 3)
+        capped = seen(user)
+        monkeypatch.setattr(views, "within_communities", lambda user: False)
+        paged = seen(user)
+        monkeypatch.undo()
+        settings.PAGE_SIZE = 2
+        # then: the same pages, newest first
+        assert whole == capped == paged
+        numbers = list(mine.values_list("number", flat=True))
+        assert whole[0] == (1, len(numbers), numbers[:2])
+        assert whole[1] == (3, len(numbers), numbers[4:6])
+
+
 def test_the_overdue_list_sees_the_same_cases_with_the_scope_as_a_list_or_a_subquery(
     monkeypatch, grid_a_worker, community_worker, street_officer, county_officer, tree, street_light
 ):
