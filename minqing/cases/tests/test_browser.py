@@ -201,3 +201,42 @@ def test_the_case_map_draws_open_cases_coloured_by_lateness(
     expect(s.page.locator("#case-map path.zone-no_build")).to_have_count(1)
     assert s.foreign_requests(live_server.url) == []
     assert s.errors == []
+
+
+def test_a_leaving_workers_cases_are_handed_over_in_one_go(
+    live_server, sessions, grid_a_worker, community_worker, handler, tree
+):
+    from minqing.cases import services
+
+    numbers = []
+    for text in ("北门路2号路灯不亮", "北门路9号井盖松动"):
+        case = services.case_accept(
+            acting_user=community_worker,
+            data={"category": "0601", "description": text, "grid": tree["grid_a"]},
+        )
+        services.case_act(
+            acting_user=community_worker, case=case, action="dispatch", target_user=handler
+        )
+        numbers.append(case.number)
+
+    c = sessions(phone=True)
+    c.login("community")
+    c.page.goto("/cases/inbox/")
+    c.submit(c.page.get_by_role("link", name="交接"))
+    # Choosing whose cases lists them (the select sends its form: no button needed).
+    with c.page.expect_navigation():
+        c.page.select_option("#id_from", str(handler.pk))
+    table = c.page.locator("table.cases")
+    for number in numbers:
+        expect(table).to_contain_text(number)
+    expect(c.page.locator("#id_holder")).to_have_value(str(handler.pk))
+    c.page.select_option("#id_successor", str(grid_a_worker.pk))
+    c.page.fill("#id_note", "小王调往其他社区")
+    c.page.once("dialog", lambda dialog: dialog.accept())  # 确定把这些案件全部改派…？
+    c.submit(c.page.get_by_role("button", name="确认交接"))
+    expect(c.page.locator(".messages")).to_contain_text("已将 2 件案件改派给")
+    assert c.overflow() <= 1, "the handover page is wider than the phone"
+
+    assert set(Case.objects.values_list("handler_user", flat=True)) == {grid_a_worker.pk}
+    assert c.foreign_requests(live_server.url) == []
+    assert c.errors == []
