@@ -220,20 +220,25 @@ def overdue_head(user, limit: int, *, now: datetime) -> list[tuple[int, int]]:
     """
     if not getattr(user, "is_authenticated", False):
         return []
+    key = _overdue_key(user, limit)
+
+    def build():
+        return overdue_for(user, now=statements.MOMENT).values_list("pk", "grid_id")[:limit]
+
+    return statements.rows(key, build, moment=now)
+
+
+def _overdue_key(user, limit: int | None) -> tuple:
+    """What overdue_for(user)'s statement depends on (core.statements)."""
     scope = user_scope(user)
     nodes = None if scope.everything else scope_node_ids(user)
-    key = (
+    return (
         "cases.overdue_head",
         scope.key if nodes is None else nodes,
         user.pk,
         tuple(sorted(unit_ids_of(user))),
         limit,
     )
-
-    def build():
-        return overdue_for(user, now=statements.MOMENT).values_list("pk", "grid_id")[:limit]
-
-    return statements.rows(key, build, moment=now)
 
 
 def zoning_features() -> list[dict]:
@@ -318,9 +323,17 @@ def unread_count(user) -> int:
 
 def home_counts(user) -> dict:
     now = timezone.now()
+    if not getattr(user, "is_authenticated", False):
+        return {"inbox": 0, "overdue": 0, "unread": 0, "intake": None}
+    inputs = _inbox_inputs(user)
     return {
-        "inbox": inbox_for(user).count(),
-        "overdue": overdue_for(user, now=now).count(),
+        # Compiled once per set of inputs (core.statements), as the lists' heads are.
+        "inbox": statements.count(("cases.inbox", inputs), lambda: _inbox_of(inputs)),
+        "overdue": statements.count(
+            _overdue_key(user, None),
+            lambda: overdue_for(user, now=statements.MOMENT),
+            moment=now,
+        ),
         "unread": unread_count(user),
         "intake": intake_queue(now=now) if user_scope(user).everything else None,
     }

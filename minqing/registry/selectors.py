@@ -1,5 +1,6 @@
 """Reads of the resident files, always through the asking user's scope."""
 
+import copy
 import datetime
 import json
 import re
@@ -12,6 +13,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from minqing.accounts.access import can_reveal, scope_queryset, user_scope, visible_nodes
+from minqing.core import statements
 from minqing.core.digits import positive_id
 from minqing.core.memo import Cached, forget_on_change
 from minqing.core.paging import capped_count, count_cap
@@ -607,36 +609,65 @@ def care_group_counts(user) -> list[Tag]:
     testing every link against the set of people in scope: a county's home page counted
     300 000 people for 100 000 links (89 ms), the links alone take a fraction of it.
     """
-    links = scope_queryset(
-        user,
-        Person.tags.through.objects.all(),
-        node_field="person__grid",
-        owner_fields=("person__created_by",),
-    )
+
+    def links():
+        return scope_queryset(
+            user,
+            Person.tags.through.objects.all(),
+            node_field="person__grid",
+            owner_fields=("person__created_by",),
+        )
+
+    def households():
+        return scope_queryset(
+            user,
+            Household.tags.through.objects.filter(tag__target=TagTarget.HOUSEHOLD),
+            node_field="household__grid",
+            owner_fields=("household__created_by",),
+        )
+
+    def both():
+        return links().filter(
+            tag__target=TagTarget.HOUSEHOLD,
+            person__household__tags=F("tag_id"),
+        )
+
+    # The three statements compiled once per user and scope (core.statements): the home page
+    # shows them on every visit.
+    key = (user.pk, user_scope(user).key)
     counts = Counter(
-        dict(links.values("tag_id").annotate(n=Count("pk")).values_list("tag_id", "n"))
+        dict(
+            statements.rows(
+                ("registry.care_links", *key),
+                lambda: links().values("tag_id").annotate(n=Count("pk")).values_list("tag_id", "n"),
+            )
+        )
     )
     # A household's group counts its members too (in_care_group), each person once: the
     # members of the tagged households, less those also given the group in person.
-    households = scope_queryset(
-        user,
-        Household.tags.through.objects.filter(tag__target=TagTarget.HOUSEHOLD),
-        node_field="household__grid",
-        owner_fields=("household__created_by",),
-    )
     counts.update(
         dict(
-            households.values("tag_id")
-            .annotate(n=Sum("household__member_count"))
-            .values_list("tag_id", "n")
+            statements.rows(
+                ("registry.care_households", *key),
+                lambda: (
+                    households()
+                    .values("tag_id")
+                    .annotate(n=Sum("household__member_count"))
+                    .values_list("tag_id", "n")
+                ),
+            )
         )
     )
-    both = links.filter(
-        tag__target=TagTarget.HOUSEHOLD,
-        person__household__tags=F("tag_id"),
+    counts.subtract(
+        dict(
+            statements.rows(
+                ("registry.care_both", *key),
+                lambda: both().values("tag_id").annotate(n=Count("pk")).values_list("tag_id", "n"),
+            )
+        )
     )
-    counts.subtract(dict(both.values("tag_id").annotate(n=Count("pk")).values_list("tag_id", "n")))
-    tags = [t for t in visible_tags(user).order_by("sort", "id") if counts.get(t.pk, 0) > 0]
+    # Copies of the process's shared tag objects, each given its count.
+    tags = [copy.copy(t) for t in tag_choices(user) if counts.get(t.pk, 0) > 0]
     for tag in tags:
         tag.n = counts[tag.pk]
     return tags

@@ -832,7 +832,17 @@ def campaign_card(user) -> dict:
     """Counts for the home page: open campaigns the user sees, their own targets left."""
     if not getattr(user, "is_authenticated", False):
         return {"open": 0, "mine": 0}
+    # Compiled once per user and place in the tree (core.statements): building these nested
+    # queries took Django ≈ 8 ms of the home page, PostgreSQL ≈ 3 ms to run them.
+    key = (
+        user.pk,
+        user_scope(user).key,
+        tuple((a.role, a.node.path, a.data_scope) for a in user_assignments(user)),
+    )
     return {
-        "open": campaigns_for(user).filter(status=CampaignStatus.OPEN).count(),
-        "mine": my_campaign_targets(user).count(),
+        "open": statements.count(
+            ("visits.campaigns_open", *key),
+            lambda: campaigns_for(user).filter(status=CampaignStatus.OPEN),
+        ),
+        "mine": statements.count(("visits.my_targets", *key), lambda: my_campaign_targets(user)),
     }

@@ -117,3 +117,48 @@ def test_a_moment_the_query_does_not_use_or_a_missing_moment_is_an_error(db):
     assert statements.rows(("moment",), uses, moment=timezone.now()) == []
     with pytest.raises(ValueError, match="give one"):
         statements.rows(("moment",), uses)
+
+
+def test_a_count_is_compiled_once_and_follows_the_rows(tree, compiles):
+    build = lambda: Node.objects.filter(path__startswith=tree["community"].path)  # noqa: E731
+    expected = build().count()
+    compiles.clear()
+    assert statements.count(("below", tree["community"].pk), build) == expected
+    Node.objects.create(
+        parent=tree["grid_a"], level=tree["grid_a"].level + 1, name="1幢", code="X1"
+    )
+    assert statements.count(("below", tree["community"].pk), build) == expected + 1
+    assert len(compiles) == 1
+    # A count that can match nothing asks nothing; one with a moment binds it.
+    assert statements.count(("none",), lambda: Node.objects.filter(pk__in=[])) == 0
+
+
+def test_the_home_page_figures_compiled_are_the_orms(client, grid_a_worker, community_worker, tree):
+    """The home page's compiled counts against the same querysets counted by the ORM."""
+    from conftest import login
+    from minqing.cases import services as case_services
+    from minqing.cases.selectors import home_counts, inbox_for, overdue_for
+    from minqing.registry.selectors import care_group_counts, people_for
+    from minqing.visits.selectors import campaign_card
+
+    case = case_services.case_accept(
+        acting_user=grid_a_worker,
+        data={"category": "0601", "description": "路灯不亮", "grid": tree["grid_a"]},
+    )
+    from minqing.cases.models import Case
+
+    Case.objects.filter(pk=case.pk).update(deadline=timezone.now() - dt.timedelta(hours=1))
+    file_household(grid_a_worker, tree["grid_a"], "东门路9号")
+    for user in (grid_a_worker, community_worker):
+        for _ in range(2):  # compiled, then from the compiled statement
+            counts = home_counts(user)
+            assert counts["inbox"] == inbox_for(user).count()
+            assert counts["overdue"] == overdue_for(user).count() == 1
+            card = campaign_card(user)
+            assert card == {"open": 0, "mine": 0}
+            assert isinstance(care_group_counts(user), list)
+        login(client, user)
+        page = client.get("/")
+        assert page.status_code == 200
+        assert page.context["counts"]["people"] == people_for(user).count()
+        assert page.context["counts"]["households"] == 1
