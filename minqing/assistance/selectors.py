@@ -10,7 +10,7 @@
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -18,7 +18,13 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from minqing.accounts.access import get_scoped_or_404, scope_queryset, user_scope, visible_nodes
+from minqing.accounts.access import (
+    get_scoped_or_404,
+    scope_node_ids,
+    scope_queryset,
+    user_scope,
+    visible_nodes,
+)
 from minqing.assistance import schedule
 from minqing.assistance.models import (
     TARGET_FIELD,
@@ -31,6 +37,7 @@ from minqing.assistance.models import (
     Programme,
     TargetKind,
 )
+from minqing.core import statements
 from minqing.grids.models import Node
 
 CHUNK = 500
@@ -82,7 +89,14 @@ def pairings_for(user) -> QuerySet[Pairing]:
 
 
 def office_pairings(user) -> QuerySet[Pairing]:
-    """Pairings of the user's part of the tree (not those they only help in elsewhere)."""
+    """Pairings of the user's part of the tree (not those they only help in elsewhere).
+
+    A scope of one subtree is given as its literal node ids (`access.scope_node_ids`): from
+    the path subquery PostgreSQL expected two grids, not a community's 57, and joined the
+    programme, target and helper tables once per grid (40 ms for 19 pairings)."""
+    ids = scope_node_ids(user)
+    if ids is not None:
+        return Pairing.objects.filter(grid_id__in=ids)
     return scope_queryset(user, Pairing.objects.all(), node_field="grid", owner_fields=())
 
 
@@ -381,7 +395,11 @@ class Coverage:
     programme: Programme
     total: int
     paired: int
-    unpaired: QuerySet | None = None
+    unpaired_query: Callable[[], QuerySet] | None = None  # built only when asked for
+
+    @property
+    def unpaired(self) -> QuerySet | None:
+        return self.unpaired_query() if self.unpaired_query is not None else None
 
     @property
     def rate(self) -> float | None:
@@ -434,13 +452,36 @@ def target_population(user, programme: Programme) -> QuerySet | None:
 
 
 def coverage(user, programme: Programme) -> Coverage | None:
-    population = target_population(user, programme)
-    if population is None:
-        return None
-    paired_ids = paired_target_ids(programme)
-    total = population.count()
-    paired = population.filter(pk__in=paired_ids).count()
-    return Coverage(programme, total, paired, population.exclude(pk__in=paired_ids))
+    if programme.target_tag_id is None or programme.target_kind not in (
+        TargetKind.PERSON,
+        TargetKind.HOUSEHOLD,
+    ):
+        return None  # no target group (target_population would say None)
+
+    def population():
+        return target_population(user, programme)
+
+    # Both counts compiled once per user, scope and programme setting (core.statements): the
+    # overview shows every programme's coverage, and building these scoped queries cost Django
+    # more than counting cost the database.
+    key = (
+        user.pk,
+        user_scope(user).key,
+        programme.pk,
+        programme.target_kind,
+        programme.target_tag_id,
+    )
+    total = statements.count(("assistance.population", *key), population)
+    paired = statements.count(
+        ("assistance.paired", *key),
+        lambda: population().filter(pk__in=paired_target_ids(programme)),
+    )
+    return Coverage(
+        programme,
+        total,
+        paired,
+        lambda: population().exclude(pk__in=paired_target_ids(programme)),
+    )
 
 
 def coverage_all(user) -> list[Coverage]:

@@ -129,3 +129,23 @@ def test_the_helper_sees_only_a_masked_summary_of_the_target(
     assert "张三" in page and "138****5678" in page and "13812345678" not in page
     detail = client.get(f"/api/assistance/pairings/{p.pk}").json()
     assert "13812345678" not in str(detail) and detail["target"]["name"] == "张三户"
+
+
+def test_an_office_lists_the_same_pairings_with_its_places_as_ids_or_a_subquery(
+    monkeypatch, office, cadre_helper, cadre2_helper, household_a, household_b, household_c,
+    grid_a_worker, community_worker, street_officer, county_officer,
+):  # fmt: skip
+    from minqing.accounts import access
+
+    in_a = pair(office, "cadre", [cadre_helper], household=household_a)
+    in_b = pair(office, "cadre", [cadre2_helper], household=household_b)
+    in_c = pair(office, "cadre", [cadre_helper], household=household_c)
+    users = (grid_a_worker, community_worker, street_officer, county_officer)
+
+    def seen():
+        return [set(selectors.office_pairings(u)) for u in users]
+
+    as_ids = seen()
+    monkeypatch.setattr(access, "LITERAL_SCOPE_NODES", 0)  # every scope through its subquery
+    assert as_ids == seen()
+    assert as_ids[:3] == [{in_a}, {in_a, in_b}, {in_a, in_b, in_c}]
