@@ -555,6 +555,17 @@ def test_the_export_opens_in_openpyxl_masked_stamped_and_audited(client, case_a,
     assert entry.changes["rows"] == [None, 1]
 
 
+def seven_cases(user, tree, category) -> list[Case]:
+    """Five cases in grid A and two in grid B, accepted by `user`."""
+    return [
+        services.case_accept(
+            acting_user=user,
+            data={"category": category, "description": f"路灯{i}", "grid": tree[grid]},
+        )
+        for i, grid in enumerate(["grid_a"] * 5 + ["grid_b"] * 2)
+    ]
+
+
 def test_the_inbox_and_overdue_list_count_and_page_alike_however_long_the_list_is(
     client, settings, monkeypatch, grid_a_worker, community_worker, tree, street_light
 ):
@@ -562,11 +573,7 @@ def test_the_inbox_and_overdue_list_count_and_page_alike_however_long_the_list_i
     from minqing.cases import views
 
     now = timezone.now()
-    for i, grid in enumerate(["grid_a"] * 5 + ["grid_b"] * 2):
-        case = services.case_accept(
-            acting_user=community_worker,
-            data={"category": street_light, "description": f"路灯{i}", "grid": tree[grid]},
-        )
+    for i, case in enumerate(seven_cases(community_worker, tree, street_light)):
         Case.objects.filter(pk=case.pk).update(deadline=now - timedelta(hours=10 - i))
     settings.PAGE_SIZE = 2
     login(client, community_worker)
@@ -608,11 +615,7 @@ def test_the_all_cases_list_pages_alike_read_whole_as_ids_or_paged_by_the_databa
     from minqing.cases import views
 
     now = timezone.now()
-    for i, grid in enumerate(["grid_a"] * 5 + ["grid_b"] * 2):
-        case = services.case_accept(
-            acting_user=community_worker,
-            data={"category": street_light, "description": f"路灯{i}", "grid": tree[grid]},
-        )
+    for i, case in enumerate(seven_cases(community_worker, tree, street_light)):
         Case.objects.filter(pk=case.pk).update(accepted_at=now - timedelta(hours=i % 4))
     settings.PAGE_SIZE = 2
     urls = ["/cases/?page=1", "/cases/?page=3", "/cases/?page=4", "/cases/?page=9"]
