@@ -267,3 +267,37 @@ def test_one_case_reassigned_through_the_api(client, world):
     case.refresh_from_db()
     assert case.handler_user_id == world.users["grid_a_worker"].pk
     assert case.status == Status.DISPATCHED
+
+
+def test_the_handover_page_reads_in_english(client, world, held):
+    import re
+
+    client.force_login(world.users["community_secretary"])
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    html = client.get(f"/cases/handover/?from={world.users['handler'].pk}").content.decode()
+    assert "<h1>Case handover</h1>" in html and "Hand over" in html
+    # Headings, labels, buttons and the explanation are interface text (names are data).
+    parts = re.findall(r"<(h1|h2|label|button|p)\b[^>]*>(.*?)</\1>", html, re.S)
+    for _tag, inner in parts:
+        text = re.sub(r"<[^>]+>", "", inner)
+        if "网格员小周" not in text and text.strip() != "中文":  # a name; the language switch
+            assert not re.search(r"[\u4e00-\u9fff]", text), text
+
+
+def test_one_case_reassigned_on_its_page(client, world):
+    case = s_handling(world)
+    client.force_login(world.users["community_secretary"])
+    page = client.get(f"/cases/{case.number}/").content.decode()
+    form = page.split('id="act-reassign"', 1)[1].split("</form>", 1)[0]
+    # The current handler is not offered; the other grid A worker is.
+    assert f'value="{world.users["handler"].pk}"' not in form
+    assert f'value="{world.users["grid_a_worker"].pk}"' in form
+    answer = client.post(
+        f"/cases/{case.number}/act/reassign/",
+        {"version": case.version, "target_user": world.users["grid_a_worker"].pk, "note": "病假"},
+    )
+    assert answer.status_code == 302
+    case.refresh_from_db()
+    assert case.handler_user_id == world.users["grid_a_worker"].pk
+    assert case.status == Status.HANDLING
+    assert "改派" in client.get(f"/cases/{case.number}/").content.decode()
