@@ -585,7 +585,8 @@ class HolderOut(Schema):
     id: int
     username: str
     name: str
-    count: int
+    count: int = Field(description="open cases they handle that the caller may reassign")
+    targets: int = Field(description="households open campaigns gave them to visit")
 
 
 @cases.get(
@@ -610,9 +611,17 @@ class SkippedOut(Schema):
     reason: str
 
 
+class TargetsSkippedOut(Schema):
+    campaign: str
+    grid: str
+    reason: str
+
+
 class HandoverOut(Schema):
     moved: list[str]
     skipped: list[SkippedOut]
+    targets_moved: int
+    targets_skipped: list[TargetsSkippedOut]
 
 
 @cases.post(
@@ -640,6 +649,10 @@ def handover(request, payload: HandoverIn):
     return {
         "moved": done.moved,
         "skipped": [{"number": n, "reason": why} for n, why in done.skipped],
+        "targets_moved": done.targets_moved,
+        "targets_skipped": [
+            {"campaign": c, "grid": g, "reason": why} for c, g, why in done.targets_skipped
+        ],
     }
 
 

@@ -356,7 +356,11 @@ class HandoverForm(forms.Form):
     def __init__(self, *args, holders: list[dict], successors, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["holder"].choices = [("", _("请选择交出人"))] + [
-            (h["id"], _("%(name)s（%(n)d 件）") % {"name": h["name"], "n": h["count"]})
+            (
+                h["id"],
+                _("%(name)s（%(n)d 件案件，%(t)d 户走访对象）")
+                % {"name": h["name"], "n": h["count"], "t": h["targets"]},
+            )
             for h in holders
         ]
         self.fields["holder"].error_messages["invalid_choice"] = handovers.ERR_NO_CASES

@@ -1,5 +1,7 @@
 """人员交接: everything one handler holds, handed to another in one go.
 
+Their open cases, and the households campaigns gave them to visit (visits.services).
+
 Grid workers leave, fall ill or move to another grid, and the cases dispatched to them would
 otherwise wait until the sweeper finds them late. A dispatcher (社区工作者 and up) picks the
 person who is leaving and the one who takes over; each of the leaver's open cases that the
@@ -63,22 +65,28 @@ def held_cases(user, holder_id: int | None = None) -> QuerySet[Case]:
 
 
 def holders(user) -> list[dict]:
-    """The people holding cases `user` may hand over, with how many: {id, name, count}."""
-    rows = (
+    """The people holding cases or visit targets `user` may hand over, with how many:
+    {id, name, username, count (cases), targets (households to visit)}."""
+    from minqing.visits.selectors import target_holders
+
+    cases = dict(
         held_cases(user)
         .order_by()
-        .values("handler_user", "handler_user__full_name", "handler_user__username")
+        .values("handler_user")
         .annotate(n=Count("id"))
-        .order_by("handler_user__full_name", "handler_user__username")
+        .values_list("handler_user", "n")
     )
+    targets = target_holders(user)
+    people = User.objects.filter(pk__in=set(cases) | set(targets)).order_by("full_name", "username")
     return [
         {
-            "id": r["handler_user"],
-            "name": r["handler_user__full_name"] or r["handler_user__username"],
-            "username": r["handler_user__username"],
-            "count": r["n"],
+            "id": u.pk,
+            "name": u.full_name or u.username,
+            "username": u.username,
+            "count": cases.get(u.pk, 0),
+            "targets": targets.get(u.pk, 0),
         }
-        for r in rows
+        for u in people
     ]
 
 
@@ -97,6 +105,8 @@ def successors(user) -> QuerySet[User]:
 class Handover:
     moved: list[str] = field(default_factory=list)  # case numbers
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (number, why)
+    targets_moved: int = 0  # households to visit (visits.services.hand_over_targets)
+    targets_skipped: list[tuple[str, str, str]] = field(default_factory=list)  # campaign, grid, why
 
 
 def hand_over(*, acting_user, holder: User, successor: User | None, note: str) -> Handover:
@@ -135,4 +145,8 @@ def hand_over(*, acting_user, holder: User, successor: User | None, note: str) -
             done.skipped.append((case.number, str(e)))
         else:
             done.moved.append(case.number)
+    from minqing.visits.services import hand_over_targets
+
+    targets = hand_over_targets(acting_user=acting_user, holder=holder, successor=successor)
+    done.targets_moved, done.targets_skipped = targets.moved, targets.skipped
     return done

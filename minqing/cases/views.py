@@ -783,6 +783,18 @@ def handover(request):
                 messages.warning(
                     request, _("案件 %(number)s 未改派：%(why)s") % {"number": number, "why": why}
                 )
+            if done.targets_moved:
+                messages.success(
+                    request,
+                    _("已将 %(n)d 户走访对象交给 %(name)s。")
+                    % {"n": done.targets_moved, "name": successor.full_name or successor.username},
+                )
+            for campaign, grid, why in done.targets_skipped:
+                messages.warning(
+                    request,
+                    _("走访活动“%(campaign)s”在%(grid)s的走访对象未交接：%(why)s")
+                    % {"campaign": campaign, "grid": grid, "why": why},
+                )
             return redirect(f"/cases/handover/?from={holder.pk}")
     elif data is not None:
         picked = positive_id(str(data.get("holder", "")))

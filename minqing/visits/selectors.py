@@ -846,3 +846,18 @@ def campaign_card(user) -> dict:
         ),
         "mine": statements.count(("visits.my_targets", *key), lambda: my_campaign_targets(user)),
     }
+
+
+def target_holders(user) -> dict[int, int]:
+    """{user id: how many} of the unvisited targets of open campaigns in `user`'s part of the
+    tree, by whom they were given to (人员交接's list of who holds what)."""
+    targets = scope_queryset(
+        user,
+        CampaignTarget.objects.filter(
+            campaign__status=CampaignStatus.OPEN, visit__isnull=True, assignees__isnull=False
+        ),
+        node_field="grid",
+        owner_fields=(),
+    )
+    rows = targets.order_by().values("assignees").annotate(n=Count("pk", distinct=True))
+    return {r["assignees"]: r["n"] for r in rows}

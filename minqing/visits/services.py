@@ -14,7 +14,7 @@ import calendar
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
@@ -1353,3 +1353,61 @@ def campaign_assign(
         request,
     )
     return len(targets)
+
+
+@dataclass
+class TargetsHandedOver:
+    moved: int = 0  # targets now the successor's
+    skipped: list = field(default_factory=list)  # (campaign name, grid name, why)
+
+
+def hand_over_targets(*, acting_user, holder, successor, request=None) -> TargetsHandedOver:
+    """人员交接 for visits: the unvisited targets of open campaigns given to `holder` that
+    `acting_user` may assign go to `successor` instead; others given the same household keep it.
+    A grid whose team the successor is not on is reported and left as it was."""
+    from minqing.visits.selectors import campaign_targets_for
+
+    done = TargetsHandedOver()
+    campaigns = Campaign.objects.filter(
+        status=CampaignStatus.OPEN,
+        pk__in=CampaignTarget.objects.filter(assignees=holder, visit__isnull=True).values(
+            "campaign_id"
+        ),
+    ).order_by("end", "pk")
+    through = CampaignTarget.assignees.through
+    for campaign in campaigns:
+        with transaction.atomic():
+            campaign = _locked_campaign(campaign)
+            if not can_assign_campaign(acting_user, campaign):
+                continue
+            targets = list(
+                campaign_targets_for(acting_user, campaign)
+                .filter(assignees=holder, visit__isnull=True)
+                .select_related("grid")
+            )
+            moving = []
+            for grid in sorted({t.grid for t in targets}, key=lambda g: g.path):
+                here = [t.pk for t in targets if t.grid_id == grid.pk]
+                if grid_team_users(grid).filter(pk=successor.pk).exists():
+                    moving += here
+                else:
+                    why = ERR_ASSIGNEE.format(names=str(successor))
+                    done.skipped.append((campaign.name, grid.name, why))
+            if not moving:
+                continue
+            through.objects.filter(campaigntarget_id__in=moving, user_id=holder.pk).delete()
+            through.objects.bulk_create(
+                [through(campaigntarget_id=pk, user_id=successor.pk) for pk in moving],
+                batch_size=BATCH,
+                ignore_conflicts=True,  # already given to the successor too
+            )
+            _campaign_audit(
+                acting_user,
+                campaign,
+                AuditAction.UPDATE,
+                {"assignees": [str(holder), f"{len(moving)} 户 → {successor}"]},
+                request,
+                reason="人员交接",
+            )
+            done.moved += len(moving)
+    return done
