@@ -21,7 +21,7 @@ from minqing.accounts.access import visible_nodes
 from minqing.accounts.models import User
 from minqing.api.errors import payload_names
 from minqing.api.schemas import ErrorOut, FieldErrorsOut, InSchema
-from minqing.assistance import schedule, selectors, services
+from minqing.assistance import handover, schedule, selectors, services
 from minqing.assistance.forms import ERR_USER, parse_month
 from minqing.assistance.models import HelpEntry, Helper, HelperGroup, Pairing, TargetKind
 from minqing.assistance.strategies import strategies_for
@@ -270,6 +270,22 @@ class EndIn(InSchema):
 class DisqualifiedOut(Schema):
     helper: HelperDetailOut
     ended_pairings: list[int]
+
+
+class HandoverIn(InSchema):
+    successor_id: int = Field(ge=1, le=2**62)
+    reason: str = Field(max_length=400)
+
+
+class SkippedOut(Schema):
+    what: str
+    reason: str
+
+
+class HandoverOut(Schema):
+    moved_pairings: list[int]
+    joined_groups: list[int]
+    skipped: list[SkippedOut]
 
 
 class PairingIn(InSchema):
@@ -867,6 +883,30 @@ def helper_disqualify(request, pk: int, payload: EndIn):
     return {
         "helper": helper_detail(request.user, selectors.helper_for(request.user, pk)),
         "ended_pairings": [p.pk for p in ended],
+    }
+
+
+@router.post(
+    "/helpers/{int:pk}/handover",
+    response={200: HandoverOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},
+    summary="帮扶人交接: the helper's running pairings and group places go to a successor",
+)
+def helper_handover(request, pk: int, payload: HandoverIn):
+    """Pairings and groups outside the caller's office, or that the programme's rules refuse,
+    stay as they were and are listed under `skipped` with the reason."""
+    helper = selectors.helper_for(request.user, pk)
+    with payload_names(successor="successor_id"):
+        done = handover.hand_over(
+            acting_user=request.user,
+            helper=helper,
+            successor=Helper.objects.filter(pk=payload.successor_id).first(),
+            reason=payload.reason,
+            request=request,
+        )
+    return {
+        "moved_pairings": [p.pk for p in done.pairings],
+        "joined_groups": [g.pk for g in done.groups],
+        "skipped": [{"what": what, "reason": why} for what, why in done.skipped],
     }
 
 

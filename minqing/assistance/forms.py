@@ -20,7 +20,7 @@ from minqing.assistance.models import (
     WorkAbility,
 )
 from minqing.core.digits import positive_id
-from minqing.core.widgets import FilterableSelectMultiple
+from minqing.core.widgets import FilterableSelect, FilterableSelectMultiple
 from minqing.grids.models import Level
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
@@ -237,6 +237,27 @@ class DisqualifyForm(EndForm):
         label=_("取消资格原因"), max_length=200, help_text=_("如：长期未履行帮扶职责。")
     )
     on = forms.DateField(label=_("取消资格日期"), required=False, widget=DateInput())
+
+
+class HandoverForm(forms.Form):
+    """帮扶人交接 on the leaver's page: who takes over, and why (prefixed: the page's
+    取消资格 form has a reason too)."""
+
+    prefix = "handover"
+    successor = forms.ModelChoiceField(
+        label=_("接手的帮扶人"), queryset=None, widget=FilterableSelect()
+    )
+    reason = forms.CharField(
+        label=_("交接原因"), max_length=200, help_text=_("如：工作调动、退休。")
+    )
+
+    def __init__(self, *args, user, helper, **kwargs):
+        super().__init__(*args, **kwargs)
+        from minqing.assistance.handover import successors
+
+        self.fields["successor"].queryset = successors(user, helper)
+        self.fields["successor"].label_from_instance = helper_label
+        _input(self.fields["reason"].widget)
 
 
 class HelperForm(forms.Form):

@@ -444,7 +444,9 @@ def _group_members(acting_user, data: dict, errors: dict, keep=()) -> list[Helpe
 
 
 @transaction.atomic
-def group_save(*, acting_user, data: dict, group: HelperGroup | None = None, request=None):
+def group_save(
+    *, acting_user, data: dict, group: HelperGroup | None = None, reason: str = "", request=None
+):
     """Create a 帮扶小组 (programme, name, community or grid, members) or change an existing
     one's name and members. Its running pairings follow the new members at once; the
     programme and place of a group stay (they decide which pairings it can take)."""
@@ -498,8 +500,8 @@ def group_save(*, acting_user, data: dict, group: HelperGroup | None = None, req
         group_members_sync(group)
     if changes:
         audit_log(
-            actor=acting_user, action=action, obj=group, changes=changes, request=request,
-            node=group.node,
+            actor=acting_user, action=action, obj=group, changes=changes, reason=reason,
+            request=request, node=group.node,
         )  # fmt: skip
     return group
 
@@ -692,7 +694,9 @@ def pairing_create(*, acting_user, data: dict, request=None) -> Pairing:
 
 
 @transaction.atomic
-def pairing_update(*, acting_user, pairing: Pairing, data: dict, request=None) -> Pairing:
+def pairing_update(
+    *, acting_user, pairing: Pairing, data: dict, reason: str = "", request=None
+) -> Pairing:
     """Change an active pairing's helpers (or group), causes, work ability or plan.
 
     帮扶人调动 is the common case: a cadre moves on and another takes over the same family
@@ -700,6 +704,7 @@ def pairing_update(*, acting_user, pairing: Pairing, data: dict, request=None) -
     in data change; helpers are checked as when pairing (in scope, qualified, the programme's
     one-to-one / many-to-one / unit rules). The programme, the target and the start stay: a
     different target is a new pairing. Help already logged keeps the helper who gave it.
+    `reason` goes to the audit entry (帮扶人交接 gives the handover's).
     """
     if not can_manage_pairing(acting_user, pairing):
         raise PermissionDenied(ERR_NOT_MANAGER)
@@ -758,6 +763,7 @@ def pairing_update(*, acting_user, pairing: Pairing, data: dict, request=None) -
             action=AuditAction.UPDATE,
             obj=pairing,
             changes=changes,
+            reason=reason,
             request=request,
             node=pairing.grid,
         )

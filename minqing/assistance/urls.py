@@ -21,6 +21,7 @@ urlpatterns = [
     path("helpers/new/", views.helper_new),
     path("helpers/<int:pk>/", views.helper_detail),
     path("helpers/<int:pk>/disqualify/", views.helper_disqualify),
+    path("helpers/<int:pk>/handover/", views.helper_handover),
     path("helpers/<int:pk>/edit/", views.helper_edit),
     path("groups/", views.group_list),
     path("groups/new/", views.group_new),

@@ -13,11 +13,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from minqing.assistance import exports, schedule, selectors, services
+from minqing.assistance import exports, handover, schedule, selectors, services
 from minqing.assistance.forms import (
     DisqualifyForm,
     EndForm,
     GroupForm,
+    HandoverForm,
     HelpEntryForm,
     HelperEditForm,
     HelperForm,
@@ -458,16 +459,24 @@ def helper_list(request):
     )
 
 
-def _helper_page(request, helper: Helper, *, form=None, status=200):
+def _helper_page(request, helper: Helper, *, form=None, handover_form=None, status=200):
     user = request.user
+    groups = list(helper.groups.all())
+    pairings = selectors.pairing_search(user, helper=helper, status="all")
+    may_hand_over = services.can_manage(user) and (
+        bool(groups) or handover.running_pairings(helper).exists()
+    )
     return render(
         request,
         "assistance/helper_detail.html",
         {
             "h": helper,
-            "pairings": selectors.pairing_search(user, helper=helper, status="all"),
-            "groups": helper.groups.all(),
+            "pairings": pairings,
+            "groups": groups,
             "form": form or DisqualifyForm(),
+            "handover_form": (handover_form or HandoverForm(user=user, helper=helper))
+            if may_hand_over
+            else None,
             "can_disqualify": services.can_disqualify(user, helper),
             "entries": selectors.help_entries_for(user)
             .filter(helper=helper)
@@ -509,6 +518,41 @@ def helper_disqualify(request, pk: int):
             )
             return redirect(f"/assistance/helpers/{helper.pk}/")
     return _helper_page(request, helper, form=form, status=400)
+
+
+@login_required
+@require_POST
+def helper_handover(request, pk: int):
+    """帮扶人交接: the leaver's running pairings and group places go to the successor."""
+    user = request.user
+    helper = selectors.helper_for(user, pk)
+    if not services.can_manage(user):
+        raise DjangoPermissionDenied(services.ERR_NOT_MANAGER)
+    form = HandoverForm(request.POST, user=user, helper=helper)
+    if form.is_valid():
+        try:
+            done = handover.hand_over(
+                acting_user=user,
+                helper=helper,
+                successor=form.cleaned_data["successor"],
+                reason=form.cleaned_data["reason"],
+                request=request,
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            successor = form.cleaned_data["successor"]
+            messages.success(
+                request,
+                _("已将 %(n)s 个结对、%(g)s 个帮扶小组交给%(name)s。")
+                % {"n": len(done.pairings), "g": len(done.groups), "name": successor.name},
+            )
+            for what, why in done.skipped:
+                messages.warning(
+                    request, _("%(what)s 未交接：%(why)s") % {"what": what, "why": why}
+                )
+            return redirect(f"/assistance/helpers/{helper.pk}/")
+    return _helper_page(request, helper, handover_form=form, status=400)
 
 
 @login_required

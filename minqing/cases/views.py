@@ -30,6 +30,7 @@ from minqing.accounts.access import (
     within_communities,
 )
 from minqing.accounts.models import User
+from minqing.assistance.handover import helper_of_user
 from minqing.cases import handover as handovers
 from minqing.cases import listing, selectors, services
 from minqing.cases.forms import ActionForm, CaseForm, HandoverForm, category_choices
@@ -815,6 +816,7 @@ def handover(request):
             "page": page,
             "rows": listing.rows_html(page.object_list) if page else "",
             "qs_no_page": querystring_without_page(request),
+            "helper": helper_of_user(user, holder["id"]) if holder else None,
         },
         status=400 if data is not None else 200,
     )

@@ -18,13 +18,8 @@ def search_keys(label: str) -> str:
     return " ".join(part for part in (label, full, initials) if part).lower()
 
 
-class FilterableSelectMultiple(forms.SelectMultiple):
-    """A multi-select with a filter box above it (minqing/filter-select.js).
-
-    Picking two helpers out of a county's hundreds in a plain list means scrolling; typing a
-    name, its pinyin or initials narrows the list, and chosen options stay in sight. Without
-    JavaScript it is the plain list it always was.
-    """
+class _Filterable:
+    """Options carry their search keys; the select asks for a filter box (filter-select.js)."""
 
     def __init__(self, attrs=None, choices=()):
         attrs = {"size": 8, **(attrs or {})}
@@ -35,3 +30,16 @@ class FilterableSelectMultiple(forms.SelectMultiple):
         option = super().create_option(name, value, label, selected, index, subindex, attrs)
         option["attrs"]["data-keys"] = search_keys(str(label))
         return option
+
+
+class FilterableSelectMultiple(_Filterable, forms.SelectMultiple):
+    """A multi-select with a filter box above it (minqing/filter-select.js).
+
+    Picking two helpers out of a county's hundreds in a plain list means scrolling; typing a
+    name, its pinyin or initials narrows the list, and chosen options stay in sight. Without
+    JavaScript it is the plain list it always was.
+    """
+
+
+class FilterableSelect(_Filterable, forms.Select):
+    """One choice out of a long list (a successor among a county's helpers), filtered alike."""

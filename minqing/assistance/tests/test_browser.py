@@ -77,3 +77,29 @@ def test_the_office_finds_a_new_helper_by_pinyin_in_a_long_list(
     p.refresh_from_db()
     assert list(p.helpers.all()) == [cadre2_helper]
     assert s.foreign_requests(live_server.url) == [] and s.errors == []
+
+
+def test_an_office_hands_a_leaving_cadres_families_to_a_successor_on_a_phone(
+    live_server, sessions, office, cadre_helper, cadre2_helper, mother, household_a, household_b
+):
+    one = pair(office, "cadre", [cadre_helper], household=household_a)
+    two = pair(office, "cadre", [cadre_helper], household=household_b)
+    s = sessions(phone=True)
+    s.login("county")
+    page = s.page
+    page.goto(f"/assistance/helpers/{cadre_helper.pk}/")
+    page.locator("summary", has_text="帮扶人交接").click()
+    select = page.locator("select[name=handover-successor]")
+    box = page.locator("#field-handover-successor input.filter-select")
+    expect(box).to_be_visible()  # the filter box works on a single choice too
+    box.fill("cadre2")
+    expect(select.locator("option:not([hidden]):not([value=''])")).to_have_count(1)
+    select.select_option(str(cadre2_helper.pk))
+    page.fill("input[name=handover-reason]", "工作调动")
+    page.once("dialog", lambda dialog: dialog.accept())  # 确认把该帮扶人的结对交给…？
+    s.submit(page.get_by_role("button", name="确认交接"))
+    expect(page.locator(".messages")).to_contain_text("已将 2 个结对、0 个帮扶小组交给")
+    assert s.overflow() <= 1
+    for p in (one, two):
+        assert list(p.helpers.all()) == [cadre2_helper]
+    assert s.foreign_requests(live_server.url) == [] and s.errors == []

@@ -301,3 +301,34 @@ def test_one_case_reassigned_on_its_page(client, world):
     assert case.handler_user_id == world.users["grid_a_worker"].pk
     assert case.status == Status.HANDLING
     assert "改派" in client.get(f"/cases/{case.number}/").content.decode()
+
+
+def test_the_handover_page_points_to_the_leavers_pairings(client, world, held):
+    """A grid worker who leaves may also be a 帮扶人: their families are handed over on the
+    helper's page (assistance.handover), which this page links to."""
+    from minqing.assistance import services as assistance
+    from minqing.assistance.models import HelperKind, Programme
+    from minqing.registry.models import Household
+
+    leaver, secretary = world.users["handler"], world.users["community_secretary"]
+    client.force_login(secretary)
+    assert (
+        "/assistance/helpers/"
+        not in client.get(f"/cases/handover/?from={leaver.pk}").content.decode()
+    )
+    helper = assistance.helper_create(
+        acting_user=secretary,
+        data={"kind": HelperKind.PARTY, "user": leaver, "node": world.tree["community"]},
+    )
+    household = Household.objects.create(address="人民路2号", grid=world.tree["grid_a"])
+    assistance.pairing_create(
+        acting_user=secretary,
+        data={
+            "programme": Programme.objects.get(code="cadre"),
+            "helpers": [helper],
+            "household": household,
+        },
+    )
+    review = client.get(f"/cases/handover/?from={leaver.pk}").content.decode()
+    assert f'href="/assistance/helpers/{helper.pk}/"' in review
+    assert "有 1 个帮扶中的结对" in review

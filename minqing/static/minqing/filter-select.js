@@ -1,4 +1,4 @@
-// A filter box above each <select multiple data-filter="placeholder">: typing narrows the
+// A filter box above each <select data-filter="placeholder"> (one or several choices): typing narrows the
 // options to those whose data-keys (text, pinyin, initials) contain every typed word. Chosen
 // options always stay visible, so a filter never hides what will be submitted.
 (function () {
@@ -36,7 +36,7 @@
   }
 
   function attachAll(root) {
-    (root || document).querySelectorAll("select[multiple][data-filter]").forEach(attach);
+    (root || document).querySelectorAll("select[data-filter]").forEach(attach);
   }
   document.addEventListener("DOMContentLoaded", function () { attachAll(); });
   document.addEventListener("htmx:afterSwap", function (e) { attachAll(e.target); });
