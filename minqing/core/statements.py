@@ -10,7 +10,10 @@ The key must name every input of the query: anything not in it is frozen at the 
 So use it where a query's inputs are few and plain (a grid id, a date, a limit), and check
 scope before asking — visibility is the caller's, through `minqing.accounts.access`, never
 part of what is cached. Entries are per thread (a thread has its own connection) and the
-oldest are dropped beyond MAX_ENTRIES.
+oldest are dropped beyond MAX_ENTRIES. An entry is also compiled again once it is MAX_AGE
+seconds old: what a key cannot name (a node an administrator moved to another parent, whose
+subtree paths a compiled query holds) is then stale for minutes, not until the next restart,
+and no app server has to be told.
 
 One input may change on every call without a new compilation: the current time. A query
 such as "open cases past their deadline" is built once with `MOMENT` in place of now
@@ -20,6 +23,7 @@ each call puts `moment` instead.
 
 import datetime as dt
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,6 +33,7 @@ from django.db import connections
 from django.db.models import QuerySet
 
 MAX_ENTRIES = 512
+MAX_AGE = 300.0  # seconds
 EMPTY = object()  # a query that can match nothing (e.g. `pk__in=[]`): not sent at all
 _MISSING = object()
 # A time no record holds, standing for `moment` while a statement is compiled.
@@ -67,18 +72,22 @@ def compile_queryset(qs: QuerySet, with_moment: bool = False):
 
 def remembered(key: tuple, make: Callable[[], object]):
     """What `make()` gave the first time this thread asked for `key` (a compiled statement,
-    or anything built from one); the oldest entries are dropped beyond MAX_ENTRIES."""
+    or anything built from one), made again after MAX_AGE seconds; the oldest entries are
+    dropped beyond MAX_ENTRIES."""
     entries = getattr(_local, "entries", None)
     if entries is None:
         entries = _local.entries = OrderedDict()
-    entry = entries.get(key, _MISSING)
-    if entry is _MISSING:
-        entry = entries[key] = make()
+    now = time.monotonic()
+    found = entries.get(key, _MISSING)
+    if found is _MISSING or now - found[0] > MAX_AGE:
+        entry = make()
+        entries[key] = (now, entry)
+        entries.move_to_end(key)
         if len(entries) > MAX_ENTRIES:
             entries.popitem(last=False)
-    else:
-        entries.move_to_end(key)
-    return entry
+        return entry
+    entries.move_to_end(key)
+    return found[1]
 
 
 def execute(statement: Statement, params=None) -> list:

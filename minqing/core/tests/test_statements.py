@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from minqing.core import statements
-from minqing.grids.models import Node
+from minqing.grids.models import Level, Node
 from minqing.visits import services
 from minqing.visits.models import HouseholdVisitState
 from minqing.visits.tests.conftest import file_household
@@ -61,6 +61,27 @@ def test_dates_and_times_come_back_converted_as_the_orm_gives_them(grid_a_worker
         [(due, last)] = statements.rows(("states", household.pk), build)
         assert isinstance(due, dt.date) and last == moment and timezone.is_aware(last)
     assert [(due, last)] == list(build())
+
+
+def test_an_entry_is_compiled_again_when_it_is_old_and_sees_a_moved_node(tree, monkeypatch):
+    """What a key cannot name (the subtree paths of a node moved under another parent) is
+    stale for at most MAX_AGE seconds."""
+    clock = [1000.0]
+    monkeypatch.setattr(statements.time, "monotonic", lambda: clock[0])
+    path = tree["street"].path
+
+    def build():  # a scoped query holding a subtree path, keyed by the street's id only
+        return Node.objects.filter(path__startswith=path, level=Level.GRID).values_list("code")
+
+    key = ("grids under", tree["street"].pk)
+    before = sorted(c for (c,) in statements.rows(key, build))
+    assert "330188001002001" in before
+    path = tree["community"].path  # as if the street's subtree had changed
+    clock[0] += statements.MAX_AGE - 1
+    assert sorted(c for (c,) in statements.rows(key, build)) == before  # still the old one
+    clock[0] += 2
+    after = sorted(c for (c,) in statements.rows(key, build))
+    assert "330188001002001" not in after and after
 
 
 def test_a_query_that_can_match_nothing_sends_no_statement(db):
