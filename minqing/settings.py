@@ -113,6 +113,16 @@ else:
         DATABASES["default"].setdefault("OPTIONS", {}).update(
             server_side_binding=True, prepare_threshold=_prepare
         )
+    # Parallel query: a search the planner overestimates (a LIKE over a trigram index) was
+    # given two workers, whose start-up cost 6 of its 8 ms; a county-wide COUNT(*) gains 10%
+    # from them. Pages are many small queries, so none by default; DATABASE_PARALLEL_WORKERS=n
+    # allows n per query, -1 leaves the server's setting (e.g. behind a PgBouncer that refuses
+    # start-up options).
+    _parallel = env_int("DATABASE_PARALLEL_WORKERS", 0)
+    if _parallel >= 0:
+        DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
+            f"-c max_parallel_workers_per_gather={_parallel}"
+        )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -59,3 +59,14 @@ def test_healthz_answers_when_the_database_answers(client, db):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
+
+
+def test_postgresql_connections_run_queries_without_parallel_workers(db):
+    """settings: DATABASE_PARALLEL_WORKERS (default 0) reaches every connection's session."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL setting")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW max_parallel_workers_per_gather")
+        assert cursor.fetchone()[0] == "0"
