@@ -166,6 +166,26 @@ class PersonSearch:
 
     def __post_init__(self):
         self._queryset = None
+        self._walk = None
+
+    @property
+    def walk(self) -> bool:
+        """PostgreSQL, a large scope, one common word and no other filter: the list is read
+        in its order, testing each row (selectors.common_word)."""
+        if self._walk is None:
+            from minqing.core.paging import count_cap
+            from minqing.registry.selectors import _small_scope, common_word
+
+            self._walk_cap = count_cap()
+            self._walk = (
+                connection.vendor == "postgresql"
+                and self.tag is None
+                and self.household is None
+                and (self.age_min, self.age_max, self.sex) == (None, None, "")
+                and not _small_scope(self.user, self.node)
+                and common_word(self.q, self._walk_cap)
+            )
+        return self._walk
 
     @property
     def queryset(self):
@@ -189,6 +209,7 @@ class PersonSearch:
             age_max=self.age_max,
             sex=self.sex,
             household=self.household,
+            walk=self.walk,
         )
 
     def _key(self, what: str, shape, *extra) -> tuple | None:
@@ -215,6 +236,7 @@ class PersonSearch:
             ages,
             self.sex,
             self.household.pk if self.household is not None else None,
+            self.walk,
             *extra,
         )
 
@@ -260,6 +282,11 @@ class PersonSearch:
 
     def capped_count(self, cap: int) -> int | None:
         """How many match, counting at most cap + 1 (core.paging.capped_count), or None."""
+        if self.walk and cap == self._walk_cap and user_scope(self.user).everything:
+            # The whole county (no node filter: walk needs none): common_word counted past the
+            # cap already (a person matching by name and address may count twice there).
+            if self.node is None:
+                return cap + 1
         found = self._compiled(
             "count", lambda qs: qs.order_by().values("pk")[: cap + 1], cap, count=True
         )

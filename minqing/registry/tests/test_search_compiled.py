@@ -205,3 +205,31 @@ def test_list_page_and_api_read_the_compiled_search(client, people, grid_a_worke
     assert [item["name"] for item in body["items"]] == ["李四"]
     page = client.get("/people/", {"q": "建国"}).content.decode()
     assert "王建国" in page and "张三" not in page and "欧阳建国" not in page
+
+
+@pytest.mark.parametrize("q", ["人民路", "建国", "张"])
+def test_a_common_word_is_read_in_list_order_with_the_same_answers(
+    people, county_officer, community_worker, monkeypatch, q
+):
+    """PostgreSQL: a word more people share than the count's cap walks the list in its order
+    (selectors.common_word); rows, order and count stay those of the indexed search."""
+    from minqing.core import paging
+
+    monkeypatch.setattr(paging, "COUNT_CAP", 1)
+    for user in (county_officer, community_worker):
+        search = PersonSearch(user, q=q)
+        matches = selectors.person_search(user, q=q).count()
+        assert search.walk is (
+            connection.vendor == "postgresql" and user is county_officer and matches > 1
+        ), (q, user)
+        compiled = search.rows(0, 21, selectors.PERSON_LIST_FIELDS)
+        orm_qs = selectors.person_search(user, q=q)
+        orm = selectors.person_rows(orm_qs, 0, 21)
+        if compiled is not None:
+            selectors._attach_tags(compiled)
+            assert [shown(p) for p in compiled] == [shown(p) for p in orm], q
+        counted = selectors.person_capped_count(search, 1)  # compiled, or the ORM's where not
+        assert counted == selectors.person_capped_count(orm_qs, 1) == min(matches, 2)
+        # Another filter, or the count asked with another cap: counted as before.
+        assert PersonSearch(user, q=q, sex="M").walk is False
+        assert selectors.person_capped_count(search, 1000) == matches
