@@ -72,6 +72,12 @@ def successors(user, helper: Helper) -> QuerySet[Helper]:
     return qs.order_by("kind", "name", "pk")
 
 
+def _swapped(helpers, leaver: Helper, successor: Helper) -> list[Helper]:
+    """`helpers` with the successor in the leaver's place (and not twice)."""
+    kept = [h for h in helpers if h.pk != leaver.pk]
+    return kept if successor.pk in {h.pk for h in kept} else [*kept, successor]
+
+
 def _first_message(exc: ValidationError) -> str:
     if hasattr(exc, "message_dict"):
         for messages in exc.message_dict.values():
@@ -106,14 +112,11 @@ def hand_over(*, acting_user, helper: Helper, successor: Helper | None, reason: 
         if group.pk not in editable:
             done.skipped.append((group.name, str(SKIP_GROUP_NOT_YOURS)))
             continue
-        members = [m for m in group.members.all() if m.pk != helper.pk]
-        if successor.pk not in {m.pk for m in members}:
-            members.append(successor)
         try:
             services.group_save(
                 acting_user=acting_user,
                 group=group,
-                data={"members": members},
+                data={"members": _swapped(group.members.all(), helper, successor)},
                 reason=reason,
                 request=request,
             )
@@ -133,14 +136,11 @@ def hand_over(*, acting_user, helper: Helper, successor: Helper | None, reason: 
         if not services.can_manage_pairing(acting_user, pairing):
             done.skipped.append((pairing.target_name, str(SKIP_NOT_YOURS)))
             continue
-        helpers = [h for h in pairing.helpers.all() if h.pk != helper.pk]
-        if successor.pk not in {h.pk for h in helpers}:
-            helpers.append(successor)
         try:
             services.pairing_update(
                 acting_user=acting_user,
                 pairing=pairing,
-                data={"helpers": helpers},
+                data={"helpers": _swapped(pairing.helpers.all(), helper, successor)},
                 reason=reason,
                 request=request,
             )
