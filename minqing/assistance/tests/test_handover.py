@@ -256,3 +256,19 @@ def test_in_the_api(client, office, cadre, cadre_helper, cadre3_helper, househol
     ]
     assert helpers_of(p) == {cadre3_helper.pk}
     assert Helper.objects.filter(pk=cadre3_helper.pk, disqualified_on__isnull=True).exists()
+
+
+def test_the_handover_reads_in_english(client, office, cadre_helper, cadre3_helper, household_a):
+    p = pair(office, "cadre", [cadre_helper], household=household_a)
+    client.force_login(office)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    url = f"/assistance/helpers/{cadre_helper.pk}/"
+    page = client.get(url).content.decode()
+    assert "Hand over to another helper" in page and "Successor" in page
+    r = client.post(
+        f"{url}handover/",
+        {"handover-successor": cadre3_helper.pk, "handover-reason": "transferred"},
+        follow=True,
+    )
+    assert f"Handed over to {cadre3_helper.name} — pairings: 1, groups: 0." in r.content.decode()
+    assert helpers_of(p) == {cadre3_helper.pk}
