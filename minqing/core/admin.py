@@ -1,9 +1,17 @@
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from minqing.accounts.access import can_audit, scope_queryset
 from minqing.core.audit import audit_log, diff, plain_value, snapshot
 from minqing.core.fields import EncryptedTextField
+from minqing.core.holiday_notice import apply_notice, parse_notice
 from minqing.core.masking import mask_phone
 from minqing.core.models import AuditAction, AuditEntry, ImportBatch, WorkdayOverride
 
@@ -248,6 +256,16 @@ class ImportBatchAdmin(AuditedAdmin, admin.ModelAdmin):
         return False
 
 
+class HolidayNoticeForm(forms.Form):
+    year = forms.IntegerField(label=_("年份"), min_value=2000, max_value=2100)
+    text = forms.CharField(
+        label=_("通知全文"),
+        widget=forms.Textarea(attrs={"rows": 14, "cols": 90}),
+        max_length=20000,
+        help_text=_("粘贴国务院办公厅节假日安排通知，至少含“一、元旦：……”起的各条。"),
+    )
+
+
 @admin.register(WorkdayOverride)
 class WorkdayOverrideAdmin(AuditedAdmin, admin.ModelAdmin):
     """Next year's official holidays and make-up workdays, entered each winter, and local days."""
@@ -256,3 +274,50 @@ class WorkdayOverrideAdmin(AuditedAdmin, admin.ModelAdmin):
     list_filter = ["is_working_day"]
     date_hierarchy = "date"
     search_fields = ["name"]
+    change_list_template = "admin/core/workdayoverride/change_list.html"
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.import_notice)
+        return [path("import-notice/", view, name="core_workdayoverride_import_notice")] + (
+            super().get_urls()
+        )
+
+    def import_notice(self, request):
+        """从通知导入: paste the notice, check the days read from it, confirm (core.holiday_notice)."""
+        if not (self.has_add_permission(request) and self.has_change_permission(request)):
+            raise PermissionDenied
+        year = timezone.localdate().year + 1
+        form = HolidayNoticeForm(request.POST or None, initial={"year": year})
+        notice = None
+        if request.method == "POST" and form.is_valid():
+            notice = parse_notice(form.cleaned_data["text"], form.cleaned_data["year"])
+            existing = set(
+                WorkdayOverride.objects.filter(date__in=[d.date for d in notice.days]).values_list(
+                    "date", flat=True
+                )
+            )
+            for day in notice.days:
+                day.exists = day.date in existing
+            if "confirm" in request.POST and not notice.problems:
+                created, updated = apply_notice(notice)
+                for row in WorkdayOverride.objects.filter(date__in=[d.date for d in notice.days]):
+                    self._audit(
+                        request,
+                        AuditAction.UPDATE if row.date in existing else AuditAction.CREATE,
+                        row,
+                        {"is_working_day": [None, row.is_working_day], "name": [None, row.name]},
+                    )
+                self.message_user(
+                    request,
+                    _("已写入 %(year)s 年的安排：新增 %(c)s 天，更新 %(u)s 天。")
+                    % {"year": notice.year, "c": created, "u": updated},
+                )
+                return redirect("admin:core_workdayoverride_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("从国务院通知导入节假日"),
+            "form": form,
+            "notice": notice,
+        }
+        return TemplateResponse(request, "admin/core/workdayoverride/import_notice.html", context)

@@ -96,8 +96,9 @@ def _warn_unknown_year(year: int, overrides: int) -> None:
     _warned_years.add(year)
     logger.warning(
         "chinese-calendar %s has no holidays for %s: counting Monday to Friday as working days, "
-        "with %s WorkdayOverride rows for that year. Enter the year's official arrangement in "
-        "the admin (工作日调整) or upgrade chinese-calendar.",
+        "with %s WorkdayOverride rows for that year. Paste the State Council's notice at "
+        "/admin/core/workdayoverride/import-notice/ (工作日调整 › 从国务院通知导入, or "
+        "`manage.py import_holiday_notice`) or upgrade chinese-calendar.",
         _chinese_calendar_version(),
         year,
         overrides,
