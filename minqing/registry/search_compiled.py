@@ -174,11 +174,12 @@ class PersonSearch:
         in its order, testing each row (selectors.common_word)."""
         if self._walk is None:
             from minqing.core.paging import count_cap
-            from minqing.registry.selectors import _small_scope, common_word
+            from minqing.registry.selectors import _small_scope, common_word, one_word
 
             self._walk_cap = count_cap()
             self._walk = (
                 connection.vendor == "postgresql"
+                and one_word(self.q)
                 and self.tag is None
                 and self.household is None
                 and (self.age_min, self.age_max, self.sex) == (None, None, "")
@@ -282,11 +283,15 @@ class PersonSearch:
 
     def capped_count(self, cap: int) -> int | None:
         """How many match, counting at most cap + 1 (core.paging.capped_count), or None."""
-        if self.walk and cap == self._walk_cap and user_scope(self.user).everything:
-            # The whole county (no node filter: walk needs none): common_word counted past the
-            # cap already (a person matching by name and address may count twice there).
-            if self.node is None:
-                return cap + 1
+        if (
+            self.walk
+            and cap == self._walk_cap
+            and self.node is None
+            and user_scope(self.user).everything
+        ):
+            # The whole county: common_word counted past the cap already (a person matching by
+            # name and by address may count twice there).
+            return cap + 1
         found = self._compiled(
             "count", lambda qs: qs.order_by().values("pk")[: cap + 1], cap, count=True
         )

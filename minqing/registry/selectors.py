@@ -96,6 +96,11 @@ def _pg_word_query(w: str) -> tuple[str, list]:
     return _PG_SHORT_IDS, [_escape_like(w) + "%", _escape_like(w[::-1]) + "%"]
 
 
+def one_word(q: str) -> bool:
+    """Is `q` a single word of characters (not digits, an ID or pinyin)?"""
+    return len(q.split()) == 1 and text_kind(q.strip()) == "words"
+
+
 def common_word(q: str, cap: int) -> bool:
     """PostgreSQL: is `q`, a single word, found by more than `cap` people in the whole county?
 
@@ -105,10 +110,9 @@ def common_word(q: str, cap: int) -> bool:
     is, the trigram index tells in ≈ 1 ms for a rare word and ≈ 20 ms for a road (counting at
     most cap + 1).
     """
-    words = q.split()
-    if connection.vendor != "postgresql" or len(words) != 1 or text_kind(q.strip()) != "words":
+    if connection.vendor != "postgresql" or not one_word(q):
         return False
-    sql, params = _pg_word_query(words[0])
+    sql, params = _pg_word_query(q.strip())
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT COUNT(*) FROM ({sql.format(union='UNION ALL')} LIMIT %s) AS found",
