@@ -143,6 +143,32 @@ def test_household_search_uses_member_names(people, county_officer):
     assert [h.pk for h in found] == [people["household_c"].pk]
 
 
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("曾小明", {"c"}),  # a member's name
+        ("王建国", {"a"}),
+        ("人民路", {"a"}),  # the address
+        ("解放路88号", {"c"}),
+        ("人民路 张三", {"a"}),
+        ("jg", {"a"}),  # 王建国's initials (欧阳建国 has no household)
+        ("建国", {"a"}),  # a short word: names starting or ending with it
+        ("number", {"a"}),  # household A's number, whole
+        ("没有这户", set()),
+    ],
+)
+def test_household_search_by_members_address_and_number(
+    people, county_officer, household_a, q, expected
+):
+    """Both ways (the index as for a county, PostgreSQL's one array of ids; plain conditions as
+    for a community) find the same households."""
+    if q == "number":
+        q = household_a.number
+    by_name = {"a": household_a.pk, "c": people["household_c"].pk}
+    found = {h.pk for h in household_search(county_officer, q=q)}
+    assert found == {by_name[k] for k in expected}, q
+
+
 def test_api_and_page_search(client, people, county_officer):
     login(client, county_officer)
     body = client.get("/api/people", {"q": "jg"}).json()
