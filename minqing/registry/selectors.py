@@ -122,7 +122,8 @@ def common_word(q: str, cap: int) -> bool:
 
 
 def _pg_ids(sql: str, params: list) -> Q:
-    """PostgreSQL: person ids from a subquery over the trigram or prefix indexes, as an array.
+    """PostgreSQL: the ids a subquery over the trigram or prefix indexes finds (people's, or
+    households' for `_household_text`), as an array.
 
     The planner cannot tell how many people a LIKE over a trigram index finds: it guessed
     3 000 for the 175 of 建设路200号 in the 300 000-person county, chose to walk every grid in
