@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db import models
+from django.db import models, transaction
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -12,6 +12,7 @@ from minqing.accounts.access import can_audit, scope_queryset
 from minqing.core.audit import audit_log, diff, plain_value, snapshot
 from minqing.core.fields import EncryptedTextField
 from minqing.core.holiday_notice import apply_notice, parse_notice
+from minqing.core.holiday_notice import counts as notice_counts
 from minqing.core.masking import mask_phone
 from minqing.core.models import AuditAction, AuditEntry, ImportBatch, WorkdayOverride
 
@@ -299,14 +300,18 @@ class WorkdayOverrideAdmin(AuditedAdmin, admin.ModelAdmin):
             for day in notice.days:
                 day.exists = day.date in existing
             if "confirm" in request.POST and not notice.problems:
-                created, updated = apply_notice(notice)
-                for row in WorkdayOverride.objects.filter(date__in=[d.date for d in notice.days]):
-                    self._audit(
-                        request,
-                        AuditAction.UPDATE if row.date in existing else AuditAction.CREATE,
-                        row,
-                        {"is_working_day": [None, row.is_working_day], "name": [None, row.name]},
-                    )
+                with transaction.atomic():
+                    written = apply_notice(notice)
+                    for row, before in written:
+                        before = before or {"is_working_day": None, "name": None}
+                        changes = {
+                            f: [before[f], getattr(row, f)] for f in ("is_working_day", "name")
+                        }
+                        action = (
+                            AuditAction.CREATE if before["name"] is None else AuditAction.UPDATE
+                        )
+                        self._audit(request, action, row, changes)
+                created, updated = notice_counts(written)
                 self.message_user(
                     request,
                     _("已写入 %(year)s 年的安排：新增 %(c)s 天，更新 %(u)s 天。")

@@ -122,10 +122,11 @@ def parse_notice(text: str, year: int) -> Notice:
 
 
 @transaction.atomic
-def apply_notice(notice: Notice) -> tuple[int, int]:
-    """Write the notice's days into WorkdayOverride (an existing row for the day is replaced);
-    (created, updated). Pasting the same notice again changes nothing."""
-    created = updated = 0
+def apply_notice(notice: Notice) -> list[tuple[WorkdayOverride, dict | None]]:
+    """Write the notice's days into WorkdayOverride (an existing row for the day is replaced):
+    each row written, with what it held before (None: new). Pasting the same notice again
+    writes nothing."""
+    written = []
     existing = {
         o.date: o
         for o in WorkdayOverride.objects.select_for_update().filter(
@@ -135,12 +136,19 @@ def apply_notice(notice: Notice) -> tuple[int, int]:
     for day in notice.days:
         row = existing.get(day.date)
         if row is None:
-            WorkdayOverride.objects.create(
+            row = WorkdayOverride.objects.create(
                 date=day.date, is_working_day=day.is_working_day, name=day.name
             )
-            created += 1
+            written.append((row, None))
         elif (row.is_working_day, row.name) != (day.is_working_day, day.name):
+            before = {"is_working_day": row.is_working_day, "name": row.name}
             row.is_working_day, row.name = day.is_working_day, day.name
             row.save(update_fields=["is_working_day", "name"])
-            updated += 1
-    return created, updated
+            written.append((row, before))
+    return written
+
+
+def counts(written) -> tuple[int, int]:
+    """(created, updated) of what apply_notice wrote."""
+    created = sum(1 for _row, before in written if before is None)
+    return created, len(written) - created

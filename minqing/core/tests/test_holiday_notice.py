@@ -8,7 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from minqing.core import workdays
-from minqing.core.holiday_notice import apply_notice, parse_notice
+from minqing.core.holiday_notice import apply_notice, counts, parse_notice
 from minqing.core.models import AuditEntry, WorkdayOverride
 
 # A notice in the official form, for a year of our own.
@@ -89,8 +89,8 @@ def test_writing_the_days_is_idempotent_and_the_calendar_follows(db):
     assert workdays.is_working_day(dt.date(2031, 1, 22))  # a Wednesday, unknown year
     assert not workdays.is_working_day(dt.date(2031, 1, 19))  # a Sunday
     notice = parse_notice(NOTICE, 2031)
-    assert apply_notice(notice) == (len(notice.days), 0)
-    assert apply_notice(parse_notice(NOTICE, 2031)) == (0, 0)
+    assert counts(apply_notice(notice)) == (len(notice.days), 0)
+    assert apply_notice(parse_notice(NOTICE, 2031)) == []
     workdays.clear_cache()
     assert not workdays.is_working_day(dt.date(2031, 1, 22))
     assert workdays.is_working_day(dt.date(2031, 1, 19))  # 调休上班
@@ -98,7 +98,8 @@ def test_writing_the_days_is_idempotent_and_the_calendar_follows(db):
     assert workdays.add_working_days(dt.date(2031, 1, 17), 3) == dt.date(2031, 1, 21)
     # A day entered by hand differently is put right by the notice.
     WorkdayOverride.objects.filter(date=dt.date(2031, 1, 19)).update(is_working_day=False)
-    assert apply_notice(parse_notice(NOTICE, 2031)) == (0, 1)
+    [(row, before)] = apply_notice(parse_notice(NOTICE, 2031))
+    assert row.is_working_day and before == {"is_working_day": False, "name": "2031年春节"}
     workdays.clear_cache()
 
 
@@ -126,6 +127,8 @@ def test_the_admin_reads_checks_and_writes_the_notice(client, admin_user):
     assert AuditEntry.objects.filter(model="core.workdayoverride", actor=admin_user).count() == 31
     again = client.post(url, {"year": 2031, "text": NOTICE, "preview": "1"}).content.decode()
     assert "已有，将更新" in again
+    client.post(url, {"year": 2031, "text": NOTICE, "confirm": "1"})  # nothing new to write
+    assert AuditEntry.objects.filter(model="core.workdayoverride").count() == 31
     workdays.clear_cache()
 
 

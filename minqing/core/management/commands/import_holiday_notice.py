@@ -9,7 +9,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from minqing.core.holiday_notice import apply_notice, parse_notice
+from minqing.core.holiday_notice import apply_notice, counts, parse_notice
 
 
 class Command(BaseCommand):
@@ -40,5 +40,5 @@ class Command(BaseCommand):
         if dry_run:
             self.stdout.write(f"dry run: {len(notice.days)} days, nothing written")
             return
-        created, updated = apply_notice(notice)
+        created, updated = counts(apply_notice(notice))
         self.stdout.write(f"created={created} updated={updated}")
