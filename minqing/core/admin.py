@@ -303,13 +303,11 @@ class WorkdayOverrideAdmin(AuditedAdmin, admin.ModelAdmin):
                 with transaction.atomic():
                     written = apply_notice(notice)
                     for row, before in written:
-                        before = before or {"is_working_day": None, "name": None}
+                        action = AuditAction.CREATE if before is None else AuditAction.UPDATE
                         changes = {
-                            f: [before[f], getattr(row, f)] for f in ("is_working_day", "name")
+                            f: [(before or {}).get(f), getattr(row, f)]
+                            for f in ("is_working_day", "name")
                         }
-                        action = (
-                            AuditAction.CREATE if before["name"] is None else AuditAction.UPDATE
-                        )
                         self._audit(request, action, row, changes)
                 created, updated = notice_counts(written)
                 self.message_user(
