@@ -228,6 +228,9 @@ def test_a_common_word_is_read_in_list_order_with_the_same_answers(
         if compiled is not None:
             selectors._attach_tags(compiled)
             assert [shown(p) for p in compiled] == [shown(p) for p in orm], q
+            # A later page, as the pager asks for it.
+            later = search.rows(1, 3, selectors.PERSON_LIST_FIELDS)
+            assert [p.pk for p in later] == [p.pk for p in selectors.person_rows(orm_qs, 1, 3)]
         counted = selectors.person_capped_count(search, 1)  # compiled, or the ORM's where not
         assert counted == selectors.person_capped_count(orm_qs, 1) == min(matches, 2)
         # Another filter, or the count asked with another cap: counted as before.
