@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET
 from minqing.accounts.access import home_node, user_scope, visible_nodes
 from minqing.accounts.models import Role
 from minqing.cases.selectors import home_counts
-from minqing.core import statements
+from minqing.core import statements, workdays
 from minqing.grids.models import Level
 from minqing.registry.selectors import (
     care_group_counts,
@@ -79,5 +79,8 @@ def home(request):
             "visit_totals": due_totals(user),
             "due_preview": due_preview,
             "today": today,
+            "missing_year": workdays.arrangement_missing(today)
+            if user.is_staff and user.has_perm("core.add_workdayoverride")
+            else None,
         },
     )

@@ -105,6 +105,22 @@ def _warn_unknown_year(year: int, overrides: int) -> None:
     )
 
 
+def arrangement_missing(today: dt.date) -> int | None:
+    """The year whose holidays nobody has entered yet and soon matter, or None.
+
+    This year, or from November (when the State Council publishes it) next year, if
+    chinese-calendar does not know it and the override table holds no day of it: the home page
+    tells those who may fill the table (core.holiday_notice), instead of only the log.
+    """
+    years = [today.year] + ([today.year + 1] if today.month >= 11 else [])
+    for year in years:
+        if _official_is_workday(dt.date(year, 1, 1)) is not None:
+            continue
+        if not WorkdayOverride.objects.filter(date__year=year).exists():
+            return year
+    return None
+
+
 def _chinese_calendar_version() -> str:
     from importlib.metadata import PackageNotFoundError, version
 

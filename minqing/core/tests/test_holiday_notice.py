@@ -155,3 +155,27 @@ def test_the_command(tmp_path, db, capsys):
     with pytest.raises(CommandError):
         call_command("import_holiday_notice", str(tmp_path / "missing.txt"), "--year", "2031")
     workdays.clear_cache()
+
+
+def test_the_home_page_asks_those_who_keep_the_calendar_for_a_missing_year(
+    client, admin_user, grid_a_worker, monkeypatch
+):
+    """A year no chinese-calendar release knows and nobody has entered shows on the home page of
+    those who may fill the table (2030 and 2031: no release knows them)."""
+    from django.utils import timezone
+
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: dt.date(2030, 11, 28))
+    link = 'href="/admin/core/workdayoverride/import-notice/"'
+    client.force_login(grid_a_worker)
+    assert link not in client.get("/").content.decode()
+    client.force_login(admin_user)
+    page = client.get("/").content.decode()
+    assert "2030 年的节假日安排尚未录入" in page and link in page
+    WorkdayOverride.objects.create(date=dt.date(2030, 10, 1), is_working_day=False, name="国庆")
+    assert "2031 年的节假日安排尚未录入" in client.get("/").content.decode()  # from November
+    apply_notice(parse_notice(NOTICE, 2031))
+    assert link not in client.get("/").content.decode()
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: dt.date(2030, 10, 28))
+    WorkdayOverride.objects.filter(date__year=2031).delete()
+    assert link not in client.get("/").content.decode()  # next year matters from November
+    workdays.clear_cache()
