@@ -207,12 +207,13 @@ def test_list_page_and_api_read_the_compiled_search(client, people, grid_a_worke
     assert "王建国" in page and "张三" not in page and "欧阳建国" not in page
 
 
-@pytest.mark.parametrize("q", ["人民路", "建国", "张"])
+@pytest.mark.parametrize("q", ["人民路", "建国", "张", "jg", "jianguo", "ZS"])
 def test_a_common_word_is_read_in_list_order_with_the_same_answers(
     people, county_officer, community_worker, monkeypatch, q
 ):
-    """PostgreSQL: a word more people share than the count's cap walks the list in its order
-    (selectors.common_word); rows, order and count stay those of the indexed search."""
+    """PostgreSQL: a word (or pinyin, or initials) more people share than the count's cap walks
+    the list in its order (selectors.common_word); rows, order and count stay those of the
+    indexed search."""
     from minqing.core import paging
 
     monkeypatch.setattr(paging, "COUNT_CAP", 1)
