@@ -25,7 +25,8 @@ import datetime as dt
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.core.exceptions import EmptyResultSet
@@ -88,6 +89,31 @@ def remembered(key: tuple, make: Callable[[], object]):
         return entry
     entries.move_to_end(key)
     return found[1]
+
+
+@contextmanager
+def planned_each_time(alias: str = "default") -> Iterator[None]:
+    """PostgreSQL: statements run in this block are not prepared, so each is planned for its
+    own values.
+
+    A prepared statement is planned generically after five runs when PostgreSQL judges that
+    plan no worse. For a text search that is a LIKE whose pattern the plan cannot see: the
+    prefix index (`name LIKE '范雅%'`) is no longer usable, and the county-wide search of a
+    two-character name went from 6 to 83 ms on its eleventh run in a process (bench/README,
+    search run 12). Planning such a statement costs well under a millisecond.
+    """
+    connection = connections[alias]
+    if connection.vendor != "postgresql":
+        yield
+        return
+    connection.ensure_connection()
+    raw = connection.connection
+    before = raw.prepare_threshold
+    raw.prepare_threshold = None
+    try:
+        yield
+    finally:
+        raw.prepare_threshold = before
 
 
 def execute(statement: Statement, params=None) -> list:

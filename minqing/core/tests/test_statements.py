@@ -183,3 +183,34 @@ def test_the_home_page_figures_compiled_are_the_orms(client, grid_a_worker, comm
         assert page.status_code == 200
         assert page.context["counts"]["people"] == people_for(user).count()
         assert page.context["counts"]["households"] == 1
+
+
+def _prepared(fragment: str) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        return [s for (s,) in cursor.fetchall() if fragment in s]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements: PostgreSQL")
+def test_a_statement_planned_each_time_is_never_prepared(db):
+    """A statement run often enough is prepared (the setting is on in tests too), but not
+    inside planned_each_time, and the connection's threshold comes back after it."""
+    raw = connection.cursor().connection
+    threshold = raw.prepare_threshold
+    assert threshold is not None
+    for _ in range(threshold + 3):
+        with statements.planned_each_time(), connection.cursor() as cursor:
+            cursor.execute("SELECT %s::int + 41", [1])
+    assert _prepared("+ 41") == []
+    assert raw.prepare_threshold == threshold
+    for _ in range(threshold + 3):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT %s::int + 42", [1])
+    assert len(_prepared("+ 42")) == 1
+
+
+def test_planned_each_time_restores_the_threshold_after_an_error(db):
+    with pytest.raises(ZeroDivisionError), statements.planned_each_time():
+        1 / 0  # noqa: B018
+    if connection.vendor == "postgresql":
+        assert connection.connection.prepare_threshold is not None
