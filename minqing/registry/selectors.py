@@ -96,37 +96,23 @@ def _pg_word_query(w: str) -> tuple[str, list]:
     return _PG_SHORT_IDS, [_escape_like(w) + "%", _escape_like(w[::-1]) + "%"]
 
 
-def _pg_latin_query(q: str) -> tuple[str, list]:
-    """The id subquery of pinyin or initials `q` (lower case), {union} left open: a variant
-    holding it if it has three letters or more, else a variant starting or ending with it
-    (the same answers as `_edges`), each column through its trigram index."""
-    e = _escape_like(q)
-    patterns = [f"%{e}%"] if len(q) >= TRIGRAM else [f"{e}%", f"% {e}%", f"%{e}", f"%{e} %"]
-    parts = [
-        f"SELECT id FROM registry_person WHERE {' OR '.join([f'{column} LIKE %s'] * len(patterns))}"
-        for column in ("name_pinyin", "name_initials")
-    ]
-    return " {union} ".join(parts), patterns * 2
-
-
 def one_word(q: str) -> bool:
-    """Is `q` a single word of characters or of pinyin letters (not digits or an ID)?"""
-    return len(q.split()) == 1 and text_kind(q.strip()) in ("words", "latin")
+    """Is `q` a single word of characters (not digits, an ID or pinyin)?"""
+    return len(q.split()) == 1 and text_kind(q.strip()) == "words"
 
 
 def common_word(q: str, cap: int) -> bool:
     """PostgreSQL: is `q`, a single word, found by more than `cap` people in the whole county?
 
-    A word a tenth of the county shares (a road: 建设路, 30 000 people; a surname: 王; the
-    initials `fy`) is best listed by walking the list in its order and testing each row, which
-    stops after a page; a rare word by looking its few matches up through the index and
-    sorting them. Which one it is, the trigram index tells in ≈ 1 ms for a rare word and
-    ≈ 20 ms for a road (counting at most cap + 1).
+    A word a tenth of the county shares (a road: 建设路, 30 000 people; a surname: 王) is best
+    listed by walking the list in its order and testing each row, which stops after a page; a
+    rare word by looking its few matches up through the index and sorting them. Which one it
+    is, the trigram index tells in ≈ 1 ms for a rare word and ≈ 20 ms for a road (counting at
+    most cap + 1).
     """
     if connection.vendor != "postgresql" or not one_word(q):
         return False
-    q = q.strip()
-    sql, params = _pg_latin_query(q.lower()) if text_kind(q) == "latin" else _pg_word_query(q)
+    sql, params = _pg_word_query(q.strip())
     with statements.planned_each_time(), connection.cursor() as cursor:
         cursor.execute(
             f"SELECT COUNT(*) FROM ({sql.format(union='UNION ALL')} LIMIT %s) AS found",
@@ -161,26 +147,20 @@ def _edges(field: str, text: str) -> Q:
 
 def _latin(q: str, indexed: bool) -> Q:
     """Pinyin or initials, lower case: substring if ≥ 3 letters, else a variant's start or end."""
-    if indexed and connection.vendor == "sqlite":
-        if len(q) >= TRIGRAM:
-            match = "{pinyin initials} : " + _fts_phrase(q)
-        else:
-            match = _fts_edges("{pinyin initials}", q)
-        return _ids(
-            "SELECT rowid FROM registry_person_fts WHERE registry_person_fts MATCH %s", [match]
-        )
-    if indexed and connection.vendor == "postgresql":
-        # pg_trgm serves the substring and the anchored patterns (trigrams "  z", " zs"); read
-        # as an array, as words are (`_pg_ids`).
-        sql, params = _pg_latin_query(q)
-        return _pg_ids(sql.format(union="UNION"), params)
-    return _latin_like(q)
-
-
-def _latin_like(q: str) -> Q:
-    """`_latin` as column conditions (PostgreSQL's trigram indexes serve them too)."""
     if len(q) >= TRIGRAM:
-        return Q(name_pinyin__contains=q) | Q(name_initials__contains=q)
+        if indexed and connection.vendor == "sqlite":
+            match = "{pinyin initials} : " + _fts_phrase(q)
+            return _ids(
+                "SELECT rowid FROM registry_person_fts WHERE registry_person_fts MATCH %s",
+                [match],
+            )
+        return Q(name_pinyin__contains=q) | Q(name_initials__contains=q)  # pg_trgm if indexed
+    if indexed and connection.vendor == "sqlite":
+        return _ids(
+            "SELECT rowid FROM registry_person_fts WHERE registry_person_fts MATCH %s",
+            [_fts_edges("{pinyin initials}", q)],
+        )
+    # PostgreSQL: pg_trgm also serves these anchored LIKE patterns (trigrams "  z", " zs").
     return _edges("name_pinyin", q) | _edges("name_initials", q)
 
 
@@ -402,10 +382,6 @@ def _household_text(q: str, *, large: bool) -> Q:
         words = q.split()
         if len(words) == 1 and len(q) >= TRIGRAM and text_kind(q) == "words":
             members = Person.objects.filter(name__contains=q)
-        elif text_kind(q.strip()) == "latin":
-            # Conditions here, not the person search's array: one array inside another took
-            # half as long again (`fy` in the county: 34 → 52 ms).
-            members = Person.objects.filter(_latin_like(q.strip().lower()))
         parts = [
             Household.objects.filter(**{f"{field}__contains": w}).order_by().values("id")
             for field, w in [("number", q), *(("address", w) for w in words)]

@@ -207,13 +207,12 @@ def test_list_page_and_api_read_the_compiled_search(client, people, grid_a_worke
     assert "王建国" in page and "张三" not in page and "欧阳建国" not in page
 
 
-@pytest.mark.parametrize("q", ["人民路", "建国", "张", "jg", "jianguo", "ZS"])
+@pytest.mark.parametrize("q", ["人民路", "建国", "张"])
 def test_a_common_word_is_read_in_list_order_with_the_same_answers(
     people, county_officer, community_worker, monkeypatch, q
 ):
-    """PostgreSQL: a word (or pinyin, or initials) more people share than the count's cap walks
-    the list in its order (selectors.common_word); rows, order and count stay those of the
-    indexed search."""
+    """PostgreSQL: a word more people share than the count's cap walks the list in its order
+    (selectors.common_word); rows, order and count stay those of the indexed search."""
     from minqing.core import paging
 
     monkeypatch.setattr(paging, "COUNT_CAP", 1)
@@ -243,7 +242,7 @@ def test_a_common_word_is_read_in_list_order_with_the_same_answers(
 def test_the_common_word_probe_is_planned_for_its_own_word(db):
     """Prepared, the probe's LIKE was planned without its pattern after a few runs (a scan of
     every person instead of the prefix index: 6 → 83 ms for 范雅 in a 300 000-person county)."""
-    for q in ["范雅", "雅菊", "zs", "jianguo"] * 4:
+    for q in ["范雅", "雅菊", "建国", "人民路"] * 4:
         assert selectors.common_word(q, 1000) is False
     with connection.cursor() as cursor:
         cursor.execute("SELECT statement FROM pg_prepared_statements")
