@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from minqing.cases.models import OPEN_STATUSES, Case, Status
 from minqing.core import statements
+from minqing.core.paging import CappedPage, capped_page, page_number
 
 # (attribute, lookup) of what a row needs: the table's cells, lateness and remaining time.
 COLUMNS = (
@@ -119,11 +120,17 @@ def page_of_ids(request, qs, *, head: list[int], count: int) -> Page:
     return page
 
 
-def page_of_rows(request, qs) -> Page:
-    """Page `page` of qs as rows, read with the page's query (the list of all cases)."""
-    page = Paginator(qs, settings.PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = rows_of(page.object_list)
-    return page
+def page_of_rows(request, qs) -> CappedPage:
+    """Page `page` of qs as rows, read with the page's query (the list of all cases), its total
+    counted up to COUNT_CAP (超过1000条), as the people lists do: an exact count of a county's
+    500 000 cases took 135 ms of a 160 ms page, and a street's 325 ms."""
+    return capped_page(
+        qs,
+        page_number(request.GET.get("page")),
+        settings.PAGE_SIZE,
+        clamp=True,
+        read=lambda qs, start, stop: rows_of(qs[start:stop]),
+    )
 
 
 def rows_html(rows, *, show_waiting: bool = False) -> SafeString:
