@@ -580,3 +580,31 @@ def test_notifications_are_ones_own_and_can_be_marked_read(
     assert r.status_code == 200 and r.json()["read_at"]
     assert client.get("/api/notifications/", {"unread": "true"}, **worker).json()["count"] == 0
     assert client.post("/api/notifications/99999999999999999999/read", **worker).status_code == 404
+
+
+def test_a_long_case_list_is_counted_up_to_the_cap(
+    client, monkeypatch, community_worker, county_officer, tree, street_light
+):
+    """As the people search: beyond COUNT_CAP `count` is the cap and `count_capped` is true;
+    `has_next` leads through every page to the last."""
+    from minqing.cases.tests.test_views import seven_cases
+    from minqing.core import paging
+
+    seven_cases(community_worker, tree, street_light)
+    monkeypatch.setattr(paging, "COUNT_CAP", 4)
+    auth = bearer(county_officer)
+    newest = list(Case.objects.order_by("-accepted_at", "-id").values_list("number", flat=True))
+    body = client.get(CASES, {"page_size": 2}, **auth).json()
+    assert (body["count"], body["count_capped"], body["has_next"]) == (4, True, True)
+    seen, page = [], 1
+    while True:
+        body = client.get(CASES, {"page_size": 2, "page": page}, **auth).json()
+        seen += [row["number"] for row in body["items"]]
+        if not body["has_next"]:
+            break
+        page += 1
+    assert seen == newest and page == 4
+    assert client.get(CASES, {"page": 9, "page_size": 2}, **auth).json()["items"] == []
+    monkeypatch.setattr(paging, "COUNT_CAP", 1000)
+    body = client.get(CASES, {"page_size": 2}, **auth).json()
+    assert (body["count"], body["count_capped"], body["has_next"]) == (7, False, True)
