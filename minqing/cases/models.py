@@ -393,6 +393,8 @@ class Case(models.Model):
             ),
             models.Index(fields=["accepted_at"], name="case_accepted_at"),
             models.Index(fields=["closed_at"], name="case_closed_at"),
+            # The indicators read only the cases registered (or accepted) in their period.
+            models.Index(fields=["registered_at"], name="case_registered_at"),
         ]
 
     def __str__(self) -> str:

@@ -471,6 +471,13 @@ def _counts(start: date, end: date, now) -> dict:
     }
 
 
+def in_period(start: date, end: date) -> Q:
+    """The cases `_counts` can count: registered or accepted in the period. Without it every
+    case in scope was read and tested by each FILTER (a county's 500 000 for a year's page)."""
+    a, b = period_bounds(start, end)
+    return Q(registered_at__gte=a, registered_at__lt=b) | Q(accepted_at__gte=a, accepted_at__lt=b)
+
+
 def _indicators_of(counts: dict) -> Indicators:
     """Indicators from the n_ counts (none at all: every count 0)."""
     values = {k[2:]: v or 0 for k, v in counts.items() if k.startswith("n_")}
@@ -490,7 +497,9 @@ def _added(rows: list[dict]) -> dict:
 
 def indicators(qs: QuerySet[Case], start: date, end: date, *, now=None) -> Indicators:
     """The measures of the loop over cases registered in [start, end], in one query."""
-    counts = qs.aggregate(**_counts(start, end, now or timezone.now()))
+    counts = qs.filter(in_period(start, end)).aggregate(
+        **_counts(start, end, now or timezone.now())
+    )
     return _indicators_of(counts)
 
 
@@ -505,14 +514,14 @@ def indicators_by_child(user, node: Node, start: date, end: date) -> list[tuple[
     below = Node.objects.filter(subtree_q(node.path)).values("pk")
     per_grid = list(
         cases_for(user)
-        .filter(grid__in=below)
+        .filter(in_period(start, end), grid__in=below)
         .order_by()
         .values("grid_id")
         .annotate(**_counts(start, end, now))
     )
-    paths = dict(
-        Node.objects.filter(pk__in=[r["grid_id"] for r in per_grid]).values_list("pk", "path")
-    )
+    # The subtree's paths, not `pk__in` the grids counted: a county's 3 456 ids took
+    # PostgreSQL 124 ms to plan and read.
+    paths = dict(Node.objects.filter(subtree_q(node.path)).values_list("pk", "path"))
     rows = []
     for child in node.children.order_by("sort", "code"):
         if child.level == Level.BUILDING:

@@ -193,8 +193,8 @@ def chart_data(user, node: Node, period: Period) -> dict:
     closed = by_month("closed_at", Q(status__in=DONE_STATUSES))
     months = _months(period.start, period.end)
     reg = Q(registered_at__gte=a, registered_at__lt=b)
-    counts = qs.aggregate(
-        **{s.value: Count("pk", filter=reg & Q(satisfaction=s.value)) for s in Satisfaction}
+    counts = qs.filter(reg).aggregate(  # filter: read only the period's cases (an index)
+        **{s.value: Count("pk", filter=Q(satisfaction=s.value)) for s in Satisfaction}
     )
     return {
         "months": [f"{m:%Y-%m}" for m in months],

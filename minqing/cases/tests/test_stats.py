@@ -312,3 +312,40 @@ def test_grid_b_ledger_does_not_contain_grid_a_cases(client, known, grid_b_worke
         ["合计（东门社区第2网格）", "3", "3", "2", "66.7%", "66.7%", "0.0%", "0",
          _avg(c["B1"], c["B3"]), "50.0%"],
     ]  # fmt: skip
+
+
+def test_the_indicators_read_only_the_periods_cases_and_count_the_same(
+    known, tree, community_worker
+):
+    """selectors.in_period narrows what is read to the cases registered or accepted in the
+    period; every count is what the aggregate over all cases gives. One case is accepted
+    before a period and registered in it, another accepted in it and registered after."""
+    from minqing.cases import selectors
+    from minqing.cases.models import Case
+    from minqing.grids.models import Node, subtree_q
+
+    now = timezone.now()
+    early, late = known["cases"]["A1"], known["cases"]["B1"]
+    Case.objects.filter(pk=early.pk).update(
+        accepted_at=now - 60 * DAY, registered_at=now - 20 * DAY
+    )
+    Case.objects.filter(pk=late.pk).update(accepted_at=now - 40 * DAY, registered_at=now - 5 * DAY)
+    community = tree["community"]
+    below = Node.objects.filter(subtree_q(community.path)).values("pk")
+    mine = selectors.cases_for(community_worker).filter(grid__in=below)
+    today = timezone.localdate()
+    seen = set()
+    for days_back, days_long in [(45, 30), (25, 25), (70, 70), (300, 10), (1, 1), (61, 10)]:
+        start = today - datetime.timedelta(days=days_back)
+        end = start + datetime.timedelta(days=days_long)
+        everything = selectors._indicators_of(
+            Case.objects.aggregate(**selectors._counts(start, end, now))
+        )
+        assert selectors.indicators(Case.objects.all(), start, end, now=now) == everything
+        total = selectors.indicators_by_child(community_worker, community, start, end)[-1][1]
+        by_hand = selectors._indicators_of(mine.aggregate(**selectors._counts(start, end, now)))
+        # avg_hours may differ in the last digit only if rounding did; the counts must not.
+        assert total.as_dict() | {"avg_hours": None} == by_hand.as_dict() | {"avg_hours": None}
+        seen.add((everything.accepted, everything.registered))
+    # The periods did tell the two cases apart (not every answer zero or the same).
+    assert len(seen) >= 3
