@@ -13,6 +13,7 @@ from minqing.cases import handover as handovers
 from minqing.cases.models import Channel, Priority, Satisfaction
 from minqing.cases.workflow import TRANSITIONS
 from minqing.core.i18n import named
+from minqing.core.widgets import QuickSelect
 from minqing.registry.selectors import grids_for, households_for
 
 ERR_VERSION = _("页面已过期，请刷新后再操作。")
@@ -120,6 +121,7 @@ class CaseForm(forms.Form):
     grid = forms.ModelChoiceField(
         label=_("所属网格"),
         queryset=None,
+        widget=QuickSelect,
         to_field_name="code",
         required=False,
         empty_label=_("请选择网格（或在地图上标注）"),
@@ -335,11 +337,15 @@ class HandoverForm(forms.Form):
     """人员交接: whose open cases, to whom, and why (cases.handover)."""
 
     holder = forms.TypedChoiceField(
-        label=_("交出人"), coerce=int, error_messages={"required": _("请选择交出人。")}
+        label=_("交出人"),
+        coerce=int,
+        widget=QuickSelect,
+        error_messages={"required": _("请选择交出人。")},
     )
     successor = forms.ModelChoiceField(
         label=_("接手人"),
         queryset=None,
+        widget=QuickSelect,
         empty_label=_("请选择接手人"),
         error_messages={
             "required": handovers.ERR_NO_SUCCESSOR,
