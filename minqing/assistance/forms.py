@@ -20,7 +20,7 @@ from minqing.assistance.models import (
     WorkAbility,
 )
 from minqing.core.digits import positive_id
-from minqing.core.widgets import FilterableSelect, FilterableSelectMultiple
+from minqing.core.widgets import FilterableSelect, FilterableSelectMultiple, QuickSelect
 from minqing.grids.models import Level
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
@@ -70,7 +70,11 @@ class HelpEntryForm(forms.Form):
         label=_("资金来源"), required=False, choices=[("", "—")] + list(FundSource.choices)
     )
     helper = forms.ModelChoiceField(
-        label=_("帮扶人"), required=False, queryset=None, help_text=_("代为记录时选择。")
+        widget=QuickSelect,
+        label=_("帮扶人"),
+        required=False,
+        queryset=None,
+        help_text=_("代为记录时选择。"),
     )
 
     def __init__(self, *args, pairing, own_helper=None, kind_hint: str = "", **kwargs):
@@ -102,7 +106,9 @@ def helper_label(h) -> str:
 
 
 class PairingForm(forms.Form):
-    programme = forms.ModelChoiceField(label=_("帮扶项目"), queryset=Programme.objects.none())
+    programme = forms.ModelChoiceField(
+        widget=QuickSelect, label=_("帮扶项目"), queryset=Programme.objects.none()
+    )
     household = forms.CharField(
         label=_("帮扶家庭（户号）"),
         required=False,
@@ -116,15 +122,21 @@ class PairingForm(forms.Form):
         help_text=_("也可从覆盖率页面的未结对名单直接进入。"),
     )
     node = forms.CharField(label=_("结对村/社区（编码）"), required=False, max_length=20)
-    place = forms.ModelChoiceField(label=_("结对学校/场所"), required=False, queryset=None)
-    organisation = forms.ModelChoiceField(label=_("结对单位"), required=False, queryset=None)
+    place = forms.ModelChoiceField(
+        widget=QuickSelect, label=_("结对学校/场所"), required=False, queryset=None
+    )
+    organisation = forms.ModelChoiceField(
+        widget=QuickSelect, label=_("结对单位"), required=False, queryset=None
+    )
     helpers = forms.ModelMultipleChoiceField(
         label=_("帮扶人"),
         required=False,
         queryset=None,
         widget=FilterableSelectMultiple(),
     )
-    group = forms.ModelChoiceField(label=_("帮扶小组"), required=False, queryset=None)
+    group = forms.ModelChoiceField(
+        widget=QuickSelect, label=_("帮扶小组"), required=False, queryset=None
+    )
     causes = forms.MultipleChoiceField(
         label=_("困难原因"),
         required=False,
@@ -271,7 +283,7 @@ class HelperForm(forms.Form):
     name = forms.CharField(label=_("姓名/单位名称"), required=False, max_length=50)
     phone = forms.CharField(label=_("联系电话"), required=False, max_length=20)
     unit_name = forms.CharField(label=_("所在单位"), required=False, max_length=100)
-    node = forms.ModelChoiceField(label=_("所属区划"), queryset=None)
+    node = forms.ModelChoiceField(widget=QuickSelect, label=_("所属区划"), queryset=None)
     note = forms.CharField(label=_("备注"), required=False, max_length=200)
 
     def __init__(self, *args, user, **kwargs):
@@ -369,9 +381,11 @@ class HelperEditForm(HelperForm):
 class GroupForm(forms.Form):
     """帮扶小组: a group programme's team of helpers in a community or grid."""
 
-    programme = forms.ModelChoiceField(label=_("帮扶项目"), queryset=Programme.objects.none())
+    programme = forms.ModelChoiceField(
+        widget=QuickSelect, label=_("帮扶项目"), queryset=Programme.objects.none()
+    )
     name = forms.CharField(label=_("小组名称"), max_length=50)
-    node = forms.ModelChoiceField(label=_("所在社区/网格"), queryset=None)
+    node = forms.ModelChoiceField(widget=QuickSelect, label=_("所在社区/网格"), queryset=None)
     members = forms.ModelMultipleChoiceField(
         label=_("组员"), queryset=None, widget=FilterableSelectMultiple()
     )

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from minqing.accounts.access import scope_queryset, visible_nodes
 from minqing.accounts.models import User
 from minqing.core.i18n import named
+from minqing.core.widgets import QuickSelect
 from minqing.grids.models import Level, Node
 from minqing.registry.models import Organisation, Place, PlaceKind
 from minqing.secondments.models import ActivityKind, MemberRole, SecondmentKind
@@ -35,6 +36,7 @@ def _date_field(label, required=True, help_text=""):
 class SecondmentForm(_Styled, forms.Form):
     kind = forms.ChoiceField(label=_("类型"), choices=SecondmentKind.choices)
     sending_org = forms.ModelChoiceField(
+        widget=QuickSelect,
         label=_("派出单位（从组织档案选择）"),
         queryset=Organisation.objects.none(),
         required=False,
@@ -44,6 +46,7 @@ class SecondmentForm(_Styled, forms.Form):
         label=_("派出单位名称"), max_length=100, required=False, help_text=_("如：县第一中学")
     )
     receiving_place = forms.ModelChoiceField(
+        widget=QuickSelect,
         label=_("接收单位（从场所档案选择）"),
         queryset=Place.objects.none(),
         required=False,
@@ -53,6 +56,7 @@ class SecondmentForm(_Styled, forms.Form):
         label=_("接收单位名称"), max_length=100, required=False, help_text=_("如：青石村小学")
     )
     node = forms.ModelChoiceField(
+        widget=QuickSelect,
         label=_("接收单位所在区划"),
         queryset=Node.objects.none(),
         required=False,
