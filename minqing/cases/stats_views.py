@@ -180,7 +180,9 @@ def chart_data(user, node: Node, period: Period) -> dict:
             qs.filter(extra, **{f"{field_name}__gte": a, f"{field_name}__lt": b})
             .annotate(m=TruncMonth(field_name, tzinfo=tz))
             .values("m")
-            .annotate(n=Count("pk", distinct=True))
+            # No DISTINCT: cases_for repeats no row (its "dispatched to me" is a literal list,
+            # not a join), and counting distinct ids sorted a county's year of cases.
+            .annotate(n=Count("pk"))
             .values_list("m", "n")
         )
         out: dict[datetime.date, int] = {}
