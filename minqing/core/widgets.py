@@ -34,8 +34,8 @@ class QuickOptions:
     markup as Django's.
 
     Django renders each <option> through a template of its own: a county officer's case form
-    lists 3 459 grids (0.6 s of a 0.75 s page on the cases benchmark county) and the handover
-    page 7 346 staff (1.1 s). Mixed in before the Select class it speeds up.
+    lists 3 459 grids and took 356 ms on the cases benchmark county (112 ms written here), the
+    handover page's 7 346 staff 722 ms (357). Mixed in before the Select class it speeds up.
     """
 
     def render(self, name, value, attrs=None, renderer=None):
