@@ -47,10 +47,10 @@ class QuickOptions:
             if group_name:
                 out.append(f'\n  <optgroup label="{conditional_escape(group_name)}">')
             for option in options:
-                value = conditional_escape(str(option["value"]))
+                shown = conditional_escape(str(option["value"]))
                 label = conditional_escape(option["label"])
                 out.append(
-                    f'\n  <option value="{value}"{_attrs_html(option["attrs"])}>{label}</option>\n'
+                    f'\n  <option value="{shown}"{_attrs_html(option["attrs"])}>{label}</option>\n'
                 )
             if group_name:
                 out.append("\n  </optgroup>")
