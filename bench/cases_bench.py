@@ -554,10 +554,10 @@ def internal_setup(opts: dict) -> None:
     """Sessions for the measured users and a sample of Open311 request bodies, as JSON."""
     django_setup()
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
     from django.db import connection
 
     from minqing.accounts.models import User
+    from minqing.accounts.sessions import SessionStore
     from minqing.cases import selectors
     from minqing.cases.models import Case, Open311Client
     from minqing.cases.open311 import service_categories

@@ -44,7 +44,7 @@ SETUP = r"""
 import json, random
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
+from minqing.accounts.sessions import SessionStore
 from django.db import connection
 from minqing.accounts.access import scope_queryset
 from minqing.accounts.models import ApiToken, User

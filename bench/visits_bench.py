@@ -555,11 +555,11 @@ def internal_setup(opts: dict) -> None:
     """Sessions and tokens for the measured users, the sizes of their lists, a position."""
     django_setup()
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
     from django.db import connection
     from django.utils import timezone
 
     from minqing.accounts.models import ApiToken, User
+    from minqing.accounts.sessions import SessionStore
     from minqing.grids import geo
     from minqing.grids.models import Level, Node
     from minqing.registry.models import Household

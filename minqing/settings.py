@@ -65,7 +65,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "minqing.accounts.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -149,8 +149,8 @@ LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
 # 等级保护: automatic logout after 30 idle minutes (the expiry is renewed on every request).
-# Django's database sessions, read with one plain statement (see the module).
-SESSION_ENGINE = "minqing.core.sessions"
+# Django's database sessions, read with the signed-in user in one statement (see the module).
+SESSION_ENGINE = "minqing.accounts.sessions"
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 30 * 60)
 # Moved forward at most once a minute by core.middleware.IdleSessionMiddleware, not on every
 # request (a write per page).

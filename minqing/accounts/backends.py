@@ -13,10 +13,13 @@ left deferred and read if used. The same statement reads figures of the user tha
 need (`USER_FIGURES`: the unread count, the departments), so no page asks for them again.
 """
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.contrib.auth.backends import ModelBackend
 from django.db import connection
 
-from minqing.accounts.models import ApiToken, RoleAssignment, User
+from minqing.accounts.models import ApiToken, RoleAssignment, Session, User
 from minqing.grids.models import Node
 
 ASSIGNMENT_COLUMNS = ["id", "role", "node_id", "data_scope"]
@@ -42,25 +45,29 @@ def _user_fields() -> list:
 
 _statements: dict = {}
 
+# What the statement starts from: a user id, an API token's digest, or a session key (the
+# session's data first, then its user — none when nobody is signed in to it).
+BY_ID, BY_TOKEN, BY_SESSION = "id", "token", "session"
 
-def _sql(by_token: bool) -> tuple[str, list[str]]:
+
+def _sql(by: str) -> tuple[str, list[str]]:
     """The statement, and the names of its columns after the user's own (built once)."""
-    key = (connection.vendor, by_token, tuple(USER_FIGURES))
+    key = (connection.vendor, by, tuple(USER_FIGURES))
     if key not in _statements:
-        _statements[key] = _build_sql(by_token)
+        _statements[key] = _build_sql(by)
     return _statements[key]
 
 
-def _build_sql(by_token: bool) -> tuple[str, list[str]]:
+def _build_sql(by: str) -> tuple[str, list[str]]:
     q = connection.ops.quote_name
-    user, assignment, node, token = (
-        m._meta.db_table for m in (User, RoleAssignment, Node, ApiToken)
+    user, assignment, node, token, session = (
+        m._meta.db_table for m in (User, RoleAssignment, Node, ApiToken, Session)
     )
     names = ["ra_" + c for c in ASSIGNMENT_COLUMNS] + ["n_" + c for c in NODE_COLUMNS]
     select = [f"u.{q(f.column)}" for f in _user_fields()]
     select += [f"ra.{q(c)}" for c in ASSIGNMENT_COLUMNS] + [f"n.{q(c)}" for c in NODE_COLUMNS]
     source, where = f"{q(user)} u", f"u.{q('id')} = %s"
-    if by_token:
+    if by == BY_TOKEN:
         names += ["t_" + c for c in TOKEN_COLUMNS]
         select += [f"t.{q(c)}" for c in TOKEN_COLUMNS]
         source = f"{q(token)} t JOIN {q(user)} u ON u.{q('id')} = t.{q('user_id')}"
@@ -68,6 +75,11 @@ def _build_sql(by_token: bool) -> tuple[str, list[str]]:
     else:
         names += list(USER_FIGURES)
         select += [f"({sql})" for sql in USER_FIGURES.values()]
+    if by == BY_SESSION:
+        names.append("session_data")
+        select.append(f"s.{q('session_data')}")
+        source = f"{q(session)} s LEFT JOIN {q(user)} u ON u.{q('id')} = s.{q('user_id')}"
+        where = f"s.{q('session_key')} = %s AND s.{q('expire_date')} > %s"
     sql = (
         f"SELECT {', '.join(select)} FROM {source}"
         f" LEFT JOIN {q(assignment)} ra ON ra.{q('user_id')} = u.{q('id')}"
@@ -107,23 +119,27 @@ def _converted(model, name: str, value):
     return value
 
 
-def _load(by_token: bool, param) -> tuple[User | None, list, dict]:
-    """The user, their assignments, and the other columns of the first row by name."""
-    sql, names = _sql(by_token)
+def _load(by: str, params: list) -> tuple[User | None, list, dict]:
+    """The user, their assignments, and the other columns of the first row by name (empty
+    when no row is found; the user None when a session has nobody signed in)."""
+    sql, names = _sql(by)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [param])
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     if not rows:
         return None, [], {}
     fields = _user_fields()
     n = len(fields)
+    extras = [dict(zip(names, row[n:], strict=True)) for row in rows]
+    first = extras[0]
+    if rows[0][0] is None:  # a session's LEFT JOIN found no user
+        return None, [], first
     values = []
     for (column, converters), value in zip(_user_converters(), rows[0][:n], strict=True):
         for convert in converters:
             value = convert(value, column, connection)
         values.append(value)
     user = User.from_db(connection.alias, [f.attname for f in fields], values)
-    extras = [dict(zip(names, row[n:], strict=True)) for row in rows]
     assignments = []
     for extra in extras:
         if extra["ra_id"] is None:
@@ -137,15 +153,14 @@ def _load(by_token: bool, param) -> tuple[User | None, list, dict]:
         )
         assignment.user, assignment.node = user, node
         assignments.append(assignment)
-    first = extras[0]
-    for attribute in USER_FIGURES if not by_token else ():
+    for attribute in USER_FIGURES if by != BY_TOKEN else ():
         setattr(user, attribute, first[attribute])
     return user, assignments, first
 
 
 def user_with_assignments(user_id) -> tuple[User | None, list]:
     """The user and their role assignments (each with `.user` and `.node`), in one statement."""
-    user, assignments, _ = _load(False, int(user_id))
+    user, assignments, _ = _load(BY_ID, [int(user_id)])
     return user, assignments
 
 
@@ -154,7 +169,7 @@ def token_with_user(digest: str) -> ApiToken | None:
 
     The user's role assignments are cached where minqing.accounts.access reads them.
     """
-    user, assignments, first = _load(True, digest)
+    user, assignments, first = _load(BY_TOKEN, [digest])
     if user is None:
         return None
     token = _from_db(
@@ -170,10 +185,39 @@ def token_with_user(digest: str) -> ApiToken | None:
     return token
 
 
+def session_with_user(session_key: str, now) -> tuple[str | None, User | None, list]:
+    """A live session's data, its signed-in user and their assignments, in one statement.
+
+    (None, None, []) when there is no such session or it has expired; the user None when
+    nobody is signed in to it. `now` is the expiry bound as the connection takes it."""
+    user, assignments, first = _load(BY_SESSION, [session_key, now])
+    return first.get("session_data"), user, assignments
+
+
+# The user read with this request's session (minqing.accounts.sessions), offered to
+# ScopedModelBackend.get_user while Django's auth.get_user runs for the request
+# (minqing.accounts.middleware). Nothing outlives that call.
+_read_with_session: ContextVar[tuple | None] = ContextVar("read_with_session", default=None)
+
+
+@contextmanager
+def offering(read: tuple | None):
+    """Within the block, get_user takes `read` ((user, assignments)) for its user id."""
+    token = _read_with_session.set(read)
+    try:
+        yield
+    finally:
+        _read_with_session.reset(token)
+
+
 class ScopedModelBackend(ModelBackend):
     def get_user(self, user_id):
+        read = _read_with_session.get()
         try:
-            user, assignments = user_with_assignments(user_id)
+            if read is not None and read[0].pk == int(user_id):
+                user, assignments = read
+            else:
+                user, assignments = user_with_assignments(user_id)
         except (ValueError, TypeError, OverflowError):
             return None
         if user is None:

@@ -7,7 +7,7 @@ from django.utils import timezone
 from conftest import PASSWORD
 from minqing.accounts.access import home_node
 from minqing.accounts.backends import ScopedModelBackend, token_with_user, user_with_assignments
-from minqing.accounts.models import ApiToken, DataScope, Role, RoleAssignment, User
+from minqing.accounts.models import ApiToken, DataScope, Role, RoleAssignment, Session, User
 
 
 def _statements(client, path: str) -> list[str]:
@@ -17,14 +17,57 @@ def _statements(client, path: str) -> list[str]:
     return [q["sql"] for q in captured.captured_queries]
 
 
-def test_a_signed_in_api_call_reads_session_then_user_with_assignments(client, grid_a_worker):
+def test_a_signed_in_api_call_reads_session_user_and_assignments_in_one_statement(
+    client, grid_a_worker
+):
     client.post("/accounts/login/", {"username": "grid_a", "password": PASSWORD})
     sql = _statements(client, "/api/me")
-    assert len(sql) == 2, sql
-    assert "django_session" in sql[0]
-    assert "accounts_roleassignment" in sql[1] and "accounts_user" in sql[1]
+    assert len(sql) == 1, sql
+    assert all(
+        t in sql[0] for t in ("accounts_session", "accounts_user", "accounts_roleassignment")
+    )
     body = client.get("/api/me").json()
     assert body["roles"] == [Role.GRID_WORKER] and body["home_node"] == "330188001001001"
+
+
+def test_the_session_row_names_its_user_from_sign_in_to_sign_out(client, grid_a_worker):
+    client.get("/accounts/login/")  # an anonymous session (the CSRF cookie) has no user
+    client.post("/accounts/login/", {"username": "grid_a", "password": PASSWORD})
+    key = client.session.session_key
+    assert Session.objects.get(session_key=key).user_id == grid_a_worker.pk
+    client.post("/accounts/logout/")
+    assert not Session.objects.filter(session_key=key).exists()
+    assert not Session.objects.filter(user=grid_a_worker).exists()
+
+
+def test_the_user_read_with_the_session_is_used_only_for_the_user_its_data_names(
+    client, grid_a_worker, grid_b_worker
+):
+    """The data stays the authority: a column pointing elsewhere (written by hand, or by a
+    bug) reads the data's user by a second statement, never the column's."""
+    client.force_login(grid_a_worker)
+    key = client.session.session_key
+    Session.objects.filter(session_key=key).update(user=grid_b_worker)
+    sql = _statements(client, "/api/me")
+    reads = [q for q in sql if "accounts_roleassignment" in q]
+    assert len(reads) == 2 and "accounts_session" not in reads[1], sql
+    assert client.get("/api/me").json()["username"] == "grid_a"
+
+
+def test_a_password_change_elsewhere_still_ends_the_session(client, grid_a_worker):
+    """The user read with the session still goes through Django's session-hash check."""
+    client.force_login(grid_a_worker)
+    assert client.get("/api/me").status_code == 200
+    grid_a_worker.set_password("another-long-password-1")
+    grid_a_worker.save()
+    assert client.get("/api/me").status_code == 401
+    assert client.get("/").status_code == 302
+
+
+def test_an_inactive_user_read_with_the_session_is_nobody(client, grid_a_worker):
+    client.force_login(grid_a_worker)
+    User.objects.filter(pk=grid_a_worker.pk).update(is_active=False)
+    assert client.get("/api/me").status_code == 401
 
 
 def test_a_user_with_two_assignments_gets_both_and_the_higher_node_as_home(

@@ -41,14 +41,15 @@ def test_lockout_and_idle_timeout_settings():
 
 
 def _expiry(client):
-    from django.contrib.sessions.models import Session
+    from minqing.accounts.models import Session
 
     return Session.objects.get(session_key=client.session.session_key).expire_date
 
 
 def test_a_session_idle_for_thirty_minutes_is_signed_out(client, grid_a_worker):
-    from django.contrib.sessions.models import Session
     from django.utils import timezone
+
+    from minqing.accounts.models import Session
 
     client.post("/accounts/login/", {"username": "grid_a", "password": PASSWORD})
     assert client.get("/").status_code == 200
@@ -61,7 +62,7 @@ def test_a_session_idle_for_thirty_minutes_is_signed_out(client, grid_a_worker):
 
 
 def test_activity_moves_the_expiry_at_most_once_a_minute(client, grid_a_worker):
-    from django.contrib.sessions.models import Session
+    from minqing.accounts.models import Session
 
     client.post("/accounts/login/", {"username": "grid_a", "password": PASSWORD})
     client.get("/")
@@ -80,9 +81,10 @@ def test_activity_moves_the_expiry_at_most_once_a_minute(client, grid_a_worker):
 
 
 def test_a_request_that_does_not_use_the_session_neither_reads_nor_moves_it(client, grid_a_worker):
-    from django.contrib.sessions.models import Session
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
+
+    from minqing.accounts.models import Session
 
     client.post("/accounts/login/", {"username": "grid_a", "password": PASSWORD})
     session = Session.objects.get(session_key=client.session.session_key)
@@ -102,8 +104,9 @@ def test_a_request_that_does_not_use_the_session_neither_reads_nor_moves_it(clie
 
 def test_an_unknown_or_expired_session_cookie_is_nobody_and_gets_a_new_key(client, grid_a_worker):
     from django.conf import settings
-    from django.contrib.sessions.models import Session
     from django.utils import timezone
+
+    from minqing.accounts.models import Session
 
     client.cookies[settings.SESSION_COOKIE_NAME] = "x" * 32
     assert client.get("/").status_code == 302
