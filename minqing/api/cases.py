@@ -452,19 +452,7 @@ def _filtered(user, qs, f: CaseFilter):
         if node is None:
             return qs.none()
         qs = qs.filter(grid__in=Node.objects.filter(subtree_q(node.path)).values("pk"))
-    q = f.q.strip()
-    if q:
-        text = (
-            Q(number__icontains=q)
-            | Q(title__icontains=q)
-            | Q(address__icontains=q)
-            | Q(description__icontains=q)
-            | Q(reporter_name__icontains=q)
-        )
-        if re.fullmatch(r"\d{4}", q):
-            text |= Q(reporter_phone_last4=q)
-        qs = qs.filter(text)
-    return qs
+    return selectors.matching_text(qs, f.q, user)
 
 
 def _list(qs, f: PageParams):

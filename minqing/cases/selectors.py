@@ -4,10 +4,13 @@ Visibility: the cases whose grid lies in the user's part of the tree (accounts.a
 that), plus those dispatched to them or to their department wherever they are.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.db import connections
 from django.db.models import Count, Min, Q, QuerySet, Sum
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from minqing.accounts.access import (
@@ -19,6 +22,7 @@ from minqing.accounts.access import (
     scope_queryset,
     user_assignments,
     user_scope,
+    within_communities,
 )
 from minqing.accounts.models import Role
 from minqing.cases.models import (
@@ -31,7 +35,7 @@ from minqing.cases.models import (
     Unit,
 )
 from minqing.cases.workflow import ALL_STAFF, DISPATCHERS, SUPERVISORS
-from minqing.core import statements
+from minqing.core import memo, statements
 from minqing.grids.models import Level, Node, subtree_q
 from minqing.grids.subtree import grid_ids_below, level_ids_below
 
@@ -88,6 +92,92 @@ def with_list_columns(qs: QuerySet[Case]) -> QuerySet[Case]:
     return qs.select_related(
         "category", "grid", "level_node", "handler_user", "handler_unit"
     ).defer("grid__boundary", "level_node__boundary")
+
+
+# The texts a case search looks in, in the order cases 0012's index takes them.
+TEXT_FIELDS = ("number", "title", "address", "description", "reporter_name")
+# A word in more cases than this (county-wide) is searched by reading the list in its order.
+COMMON_TEXT = 2000
+
+
+def _pairs_sql(connection) -> str:
+    """SQL true for the cases holding every character pair of the parameter (cases 0012)."""
+    columns = ", ".join(connection.ops.quote_name(f) for f in TEXT_FIELDS)
+    return f"minqing_case_bigrams({columns}) @> minqing_bigrams(%s)"
+
+
+def _pair_counts(alias: str) -> tuple[float, dict, float]:
+    """PostgreSQL's statistics of cases 0012's index: (cases, {pair: share of cases holding
+    it}, the share below which pairs are not listed). Read once per process per 10 minutes."""
+    connection = connections[alias]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT c.reltuples, s.most_common_elems::text::text[], s.most_common_elem_freqs"
+            " FROM pg_class c LEFT JOIN pg_stats s ON s.tablename = 'case_text_bigrams'"
+            " WHERE c.relname = %s",
+            [Case._meta.db_table],
+        )
+        row = cursor.fetchone()
+    if row is None or not row[1]:
+        return 0.0, {}, 0.0
+    cases, pairs, shares = row
+    # The shares end with their minimum, maximum and the share of null elements.
+    return max(cases, 0.0), dict(zip(pairs, shares, strict=False)), shares[len(pairs)]
+
+
+_pair_stats = memo.Cached(lambda: _pair_counts("default"), ttl=600)
+
+
+def _indexed(q: str, alias: str) -> bool:
+    """PostgreSQL: should the search for `q` start from the index of character pairs?
+
+    Yes for a word of two characters or more found in at most COMMON_TEXT cases: its few
+    cases are looked up and sorted. A common word (a category's name, 扰民, in 40 000 of
+    500 000 cases) is found fastest by reading the list in its order and testing each case,
+    which stops after a page; so is a string of digits (every case number is made of them).
+    The statistics rule out a word whose rarest pair is in over 10 × COMMON_TEXT cases (a
+    count in the index would cost up to 150 ms); otherwise the index tells, counting at most
+    COMMON_TEXT + 1.
+    """
+    connection = connections[alias]
+    if connection.vendor != "postgresql" or len(q) < 2 or re.fullmatch(r"[\d\s-]+", q):
+        return False
+    cases, shares, floor = _pair_stats.get() if alias == "default" else _pair_counts(alias)
+    upper = q.upper()
+    rarest = min(shares.get(upper[i : i + 2], floor) for i in range(len(upper) - 1))
+    if cases * rarest > 10 * COMMON_TEXT:
+        return False
+    table = connection.ops.quote_name(Case._meta.db_table)
+    sql = f"SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE {_pairs_sql(connection)} LIMIT %s) n"
+    with statements.planned_each_time(alias), connection.cursor() as cursor:
+        cursor.execute(sql, [q, COMMON_TEXT + 1])
+        return cursor.fetchone()[0] <= COMMON_TEXT
+
+
+def matching_text(qs: QuerySet[Case], q: str, user=None) -> QuerySet[Case]:
+    """The cases whose number, title, address, description or reporter's name contain `q`
+    (any letter case), or, for four digits, whose reporter's phone ends in them.
+
+    The case list, its export and the API search this way. On PostgreSQL a rare word is
+    looked up in cases 0012's index of character pairs (`_indexed`): the county's 500 000
+    cases were read for it before (0.3–1.1 s, 15–20 ms now). The ids come as an array, so
+    the planner, which cannot tell how many cases a pair set holds, looks each up by its key.
+    A `user` whose scope is a community or less has few enough cases to test them all.
+    """
+    q = q.strip()
+    if not q:
+        return qs
+    text = Q()
+    for field in TEXT_FIELDS:
+        text |= Q(**{f"{field}__icontains": q})
+    if not (user is not None and within_communities(user)) and _indexed(q, qs.db):
+        connection = connections[qs.db]
+        table = connection.ops.quote_name(Case._meta.db_table)
+        ids = f"SELECT unnest(ARRAY(SELECT id FROM {table} WHERE {_pairs_sql(connection)}))"
+        text &= Q(pk__in=RawSQL(ids, [q]))
+    if re.fullmatch(r"\d{4}", q):
+        text |= Q(reporter_phone_last4=q)
+    return qs.filter(text)
 
 
 def inbox_for(user) -> QuerySet[Case]:

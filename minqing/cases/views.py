@@ -241,9 +241,7 @@ def _search(request):
     qs = selectors.cases_for(user)
     words = []
     if f["q"]:
-        qs = qs.filter(
-            Q(number__icontains=f["q"]) | Q(title__icontains=f["q"]) | Q(address__icontains=f["q"])
-        )
+        qs = selectors.matching_text(qs, f["q"], user)
         words.append(f"关键词“{f['q']}”")
     if f["status"]:
         qs = qs.filter(status=f["status"])
