@@ -18,6 +18,7 @@ from contextvars import ContextVar
 
 from django.contrib.auth.backends import ModelBackend
 from django.db import connection
+from django.utils import timezone
 
 from minqing.accounts.models import ApiToken, RoleAssignment, Session, User
 from minqing.grids.models import Node
@@ -185,11 +186,12 @@ def token_with_user(digest: str) -> ApiToken | None:
     return token
 
 
-def session_with_user(session_key: str, now) -> tuple[str | None, User | None, list]:
+def session_with_user(session_key: str) -> tuple[str | None, User | None, list]:
     """A live session's data, its signed-in user and their assignments, in one statement.
 
     (None, None, []) when there is no such session or it has expired; the user None when
-    nobody is signed in to it. `now` is the expiry bound as the connection takes it."""
+    nobody is signed in to it."""
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
     user, assignments, first = _load(BY_SESSION, [session_key, now])
     return first.get("session_data"), user, assignments
 

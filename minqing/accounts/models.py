@@ -37,8 +37,15 @@ class Session(AbstractBaseSession):
     authority (the user read with it is used only when the two agree).
     """
 
+    # No database constraint: a request in flight may still save the session of a user just
+    # deleted; Django deletes a user's sessions with the user (on_delete) all the same.
     user = models.ForeignKey(
-        "accounts.User", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
     )
 
     class Meta(AbstractBaseSession.Meta):

@@ -11,8 +11,6 @@ Django's. Configured as SESSION_ENGINE = "minqing.accounts.sessions".
 
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
-from django.db import connections, router
-from django.utils import timezone
 
 
 class SessionStore(DatabaseSessionStore):
@@ -38,11 +36,8 @@ class SessionStore(DatabaseSessionStore):
         from minqing.accounts.backends import session_with_user
 
         self.read_with_user = None
-        key = self.session_key
-        if key:
-            connection = connections[router.db_for_read(self.model)]
-            now = connection.ops.adapt_datetimefield_value(timezone.now())
-            data, user, assignments = session_with_user(key, now)
+        if self.session_key:
+            data, user, assignments = session_with_user(self.session_key)
             if data is not None:
                 if user is not None:
                     self.read_with_user = (user, assignments)

@@ -179,3 +179,15 @@ def test_the_unread_count_comes_with_the_signed_in_user_and_is_current(client, g
     assert user._minqing_unread == 2
     token, raw = ApiToken.issue(user=grid_a_worker, name="手机")
     assert not hasattr(token_with_user(ApiToken.digest_of(raw)).user, "_minqing_unread")
+
+
+def test_deleting_a_user_deletes_their_sessions_and_a_late_save_does_not_fail(
+    client, grid_a_worker
+):
+    client.force_login(grid_a_worker)
+    session = client.session
+    grid_a_worker.delete()
+    assert not Session.objects.filter(session_key=session.session_key).exists()
+    session["late"] = 1
+    session.save()  # a request in flight saves the session after the user was deleted
+    assert client.get("/api/me").status_code == 401
