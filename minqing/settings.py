@@ -123,6 +123,9 @@ else:
         DATABASES["default"].setdefault("OPTIONS", {})["options"] = (
             f"-c max_parallel_workers_per_gather={_parallel}"
         )
+# Reports that aggregate a year of a county's cases (the indicators) may use this many
+# parallel workers per query (core.statements.with_workers); 0 turns it off.
+REPORT_PARALLEL_WORKERS = env_int("DATABASE_REPORT_PARALLEL_WORKERS", 2)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -395,6 +395,9 @@ class Case(models.Model):
             models.Index(fields=["closed_at"], name="case_closed_at"),
             # The indicators read only the cases registered (or accepted) in their period.
             models.Index(fields=["registered_at"], name="case_registered_at"),
+            # The search for four digits also finds the reporters whose phone ends in them;
+            # ORed with the text, that side needs its own index (a county: 0.7 s without).
+            models.Index(fields=["reporter_phone_last4"], name="case_phone_last4"),
         ]
 
     def __str__(self) -> str:

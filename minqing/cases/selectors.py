@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db import connections
-from django.db.models import Count, Min, Q, QuerySet, Sum
+from django.db.models import BooleanField, Count, Min, Q, QuerySet, Sum
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -67,11 +67,18 @@ def _also(user) -> Q:
     return q | Q(handler_unit__in=units) if units else q
 
 
-def cases_for(user) -> QuerySet[Case]:
+def cases_for(user, *, array: bool = False) -> QuerySet[Case]:
+    """The cases a user may see. `array`: their places as one array (accounts.access.scope_q),
+    for a query that joins the scope's index with another (the search's index of pairs, the
+    indicators' period)."""
     if not getattr(user, "is_authenticated", False):
         return Case.objects.none()
     return scope_queryset(
-        user, Case.objects.all(), owner_fields=("created_by", "handler_user"), also=_also(user)
+        user,
+        Case.objects.all(),
+        owner_fields=("created_by", "handler_user"),
+        also=_also(user),
+        array=array,
     )
 
 
@@ -96,8 +103,14 @@ def with_list_columns(qs: QuerySet[Case]) -> QuerySet[Case]:
 
 # The texts a case search looks in, in the order cases 0012's index takes them.
 TEXT_FIELDS = ("number", "title", "address", "description", "reporter_name")
-# A word in more cases than this (county-wide) is searched by reading the list in its order.
-COMMON_TEXT = 2000
+# The most cases a search takes from the index of pairs (their ids, then the page sorted);
+# a word in more is found faster by reading the list in its order and testing each case.
+COMMON_TEXT = 5000
+# Above a community, a word the statistics put in more than this share of the county's
+# cases is not looked up in the index: reading the list finds a page of it at once, and
+# PostgreSQL, expecting the index to hold most cases, tests the scope's cases one by one
+# (a street's 9 600 for 请尽快, in every case: 0.9 s).
+COMMON_SHARE = 0.2
 
 
 def _pairs_sql(connection) -> str:
@@ -128,41 +141,64 @@ def _pair_counts(alias: str) -> tuple[float, dict, float]:
 _pair_stats = memo.Cached(lambda: _pair_counts("default"), ttl=600)
 
 
-def _indexed(q: str, alias: str) -> bool:
-    """PostgreSQL: should the search for `q` start from the index of character pairs?
+def _share(q: str, alias: str) -> tuple[float, float]:
+    """(cases, the share of them the statistics expect to hold every pair of `q`).
 
-    Yes for a word of two characters or more found in at most COMMON_TEXT cases: its few
-    cases are looked up and sorted. A common word (a category's name, 扰民, in 40 000 of
-    500 000 cases) is found fastest by reading the list in its order and testing each case,
-    which stops after a page; so is a string of digits (every case number is made of them).
-    The statistics rule out a word whose rarest pair is in over 10 × COMMON_TEXT cases (a
-    count in the index would cost up to 150 ms); otherwise the index tells, counting at most
-    COMMON_TEXT + 1.
+    The pairs are taken as independent. Those of a phrase are not (学府 and 府路 go
+    together), so a phrase is expected in fewer cases than hold it; the look-up that follows
+    pays for that with at most COMMON_TEXT + 1 rows, where reading the list for a phrase found
+    in 3 000 of 500 000 cases (学府路65号) cost 0.5–0.9 s.
     """
-    connection = connections[alias]
-    if connection.vendor != "postgresql" or len(q) < 2 or re.fullmatch(r"[\d\s-]+", q):
-        return False
     cases, shares, floor = _pair_stats.get() if alias == "default" else _pair_counts(alias)
     upper = q.upper()
-    rarest = min(shares.get(upper[i : i + 2], floor) for i in range(len(upper) - 1))
-    if cases * rarest > 10 * COMMON_TEXT:
-        return False
-    table = connection.ops.quote_name(Case._meta.db_table)
-    sql = f"SELECT COUNT(*) FROM (SELECT 1 FROM {table} WHERE {_pairs_sql(connection)} LIMIT %s) n"
-    with statements.planned_each_time(alias), connection.cursor() as cursor:
-        cursor.execute(sql, [q, COMMON_TEXT + 1])
-        return cursor.fetchone()[0] <= COMMON_TEXT
+    share = 1.0
+    for pair in {upper[i : i + 2] for i in range(len(upper) - 1)}:
+        share *= shares.get(pair, floor)
+    return cases, share
+
+
+def _indexed_ids(q: str, alias: str, user=None) -> list[int] | None:
+    """PostgreSQL: the ids of the cases `user` may see that hold every character pair of `q`
+    (cases 0012's index), when there are at most COMMON_TEXT of them; else None — the
+    search then reads the list in its order.
+
+    None without a look-up for a single character, for a user within communities (their
+    few cases are tested one by one), and for a word the statistics put in over 10 ×
+    COMMON_TEXT cases county-wide (the look-up of one in 42 000 costs ≈ 40 ms before the
+    list is read) or, for a scope above a community (a street), in over COMMON_SHARE of
+    them: a street's look-up joins the index with the scope's (its places as one array), so
+    a word in 42 000 cases and 828 of the street's takes 15–30 ms, not a read of the
+    county's cases (0.3–0.8 s).
+    """
+    connection = connections[alias]
+    if connection.vendor != "postgresql" or len(q) < 2:
+        return None
+    if user is not None and within_communities(user):
+        return None
+    cases, share = _share(q, alias)
+    whole = user is None or user_scope(user).everything
+    if (cases * share > 10 * COMMON_TEXT) if whole else (share > COMMON_SHARE):
+        return None
+    base = Case.objects.all() if whole else cases_for(user, array=True)
+    found = RawSQL(_pairs_sql(connection), [q], output_field=BooleanField())
+    probe = base.using(alias).filter(found).order_by().values_list("pk", flat=True)
+    with statements.planned_each_time(alias):
+        ids = list(probe[: COMMON_TEXT + 1])
+    return ids if len(ids) <= COMMON_TEXT else None
 
 
 def matching_text(qs: QuerySet[Case], q: str, user=None) -> QuerySet[Case]:
     """The cases whose number, title, address, description or reporter's name contain `q`
     (any letter case), or, for four digits, whose reporter's phone ends in them.
 
-    The case list, its export and the API search this way. On PostgreSQL a rare word is
-    looked up in cases 0012's index of character pairs (`_indexed`): the county's 500 000
-    cases were read for it before (0.3–1.1 s, 15–20 ms now). The ids come as an array, so
-    the planner, which cannot tell how many cases a pair set holds, looks each up by its key.
-    A `user` whose scope is a community or less has few enough cases to test them all.
+    The case list, its export and the API search this way. On PostgreSQL a word in few of
+    the user's cases is looked up in cases 0012's index of character pairs
+    (`_indexed_ids`) and its ids come as one array (`pk__any_of`), each read by its key:
+    the planner cannot tell how many cases a set of pairs holds, and given the pairs
+    themselves it joined the index with the list's order (0.6 s). Such a word took 0.3–1.1 s
+    before, every case read; 10–100 ms now. `user`: whose scope the look-up is narrowed to
+    (the caller's `qs` is scoped anyway); a user within communities has few enough cases to
+    test them all.
     """
     q = q.strip()
     if not q:
@@ -170,11 +206,9 @@ def matching_text(qs: QuerySet[Case], q: str, user=None) -> QuerySet[Case]:
     text = Q()
     for field in TEXT_FIELDS:
         text |= Q(**{f"{field}__icontains": q})
-    if not (user is not None and within_communities(user)) and _indexed(q, qs.db):
-        connection = connections[qs.db]
-        table = connection.ops.quote_name(Case._meta.db_table)
-        ids = f"SELECT unnest(ARRAY(SELECT id FROM {table} WHERE {_pairs_sql(connection)}))"
-        text &= Q(pk__in=RawSQL(ids, [q]))
+    ids = _indexed_ids(q, qs.db, user)
+    if ids is not None:
+        text &= Q(pk__any_of=ids)
     if re.fullmatch(r"\d{4}", q):
         text |= Q(reporter_phone_last4=q)
     return qs.filter(text)
@@ -483,6 +517,7 @@ class Indicators:
     reworked: int = 0  # 返工数
     rated: int = 0
     satisfied: int = 0  # 满意 + 基本满意
+    fully_satisfied: int = 0  # 满意 (of the satisfied; the rest said 基本满意)
     avg_hours: float | None = None  # 平均处置时长（工作小时）
 
     @staticmethod
@@ -555,6 +590,7 @@ def _counts(start: date, end: date, now) -> dict:
             "pk",
             filter=reg & Q(satisfaction__in=(Satisfaction.SATISFIED, Satisfaction.FAIRLY)),
         ),
+        "n_fully_satisfied": Count("pk", filter=reg & Q(satisfaction=Satisfaction.SATISFIED)),
         # the average handling time, as a sum and a count (added up over grids)
         "n_hours_sum": Sum("handling_hours", filter=closed),
         "n_hours_n": Count("handling_hours", filter=closed),
@@ -593,6 +629,13 @@ def indicators(qs: QuerySet[Case], start: date, end: date, *, now=None) -> Indic
     return _indicators_of(counts)
 
 
+def in_subtree(qs: QuerySet[Case], node: Node) -> QuerySet[Case]:
+    """The cases of `qs` in the grids below `node` (all of them below the only root)."""
+    if node.holds_every_node():
+        return qs
+    return qs.filter(grid__in=Node.objects.filter(subtree_q(node.path)).values("pk"))
+
+
 def indicators_by_child(user, node: Node, start: date, end: date) -> list[tuple[Node, Indicators]]:
     """One row per child of `node` (streets of a county, grids of a community …) plus the total.
 
@@ -601,14 +644,15 @@ def indicators_by_child(user, node: Node, start: date, end: date) -> list[tuple[
     community's ten grids on the cases benchmark.
     """
     now = timezone.now()
-    below = Node.objects.filter(subtree_q(node.path)).values("pk")
-    per_grid = list(
-        cases_for(user)
-        .filter(in_period(start, end), grid__in=below)
+    qs = (
+        in_subtree(cases_for(user, array=True), node)
+        .filter(in_period(start, end))
         .order_by()
         .values("grid_id")
         .annotate(**_counts(start, end, now))
     )
+    with statements.with_workers(qs.db):
+        per_grid = list(qs)
     # The subtree's paths, not `pk__in` the grids counted: a county's 3 456 ids took
     # PostgreSQL 124 ms to plan and read.
     paths = dict(Node.objects.filter(subtree_q(node.path)).values_list("pk", "path"))

@@ -11,4 +11,4 @@ class CoreConfig(AppConfig):
         from minqing.core import choice_ids, lookups, workdays  # noqa: F401
 
         choice_ids.install()  # an id beyond the key column's range is an invalid choice, not a 500
-        lookups.install()  # field__any_ids (accounts.access.scope_q)
+        lookups.install()  # field__any_ids (accounts.access.scope_q), id__any_of

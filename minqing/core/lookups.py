@@ -12,7 +12,7 @@ against every id, and without an OR the subquery plans better (a grid worker's n
 planned over the county's whole text index with the array). Elsewhere (SQLite) it is plain IN.
 """
 
-from django.db.models import ForeignKey, Lookup
+from django.db.models import AutoField, BigAutoField, ForeignKey, Lookup
 
 
 class AnyIds(Lookup):
@@ -26,5 +26,29 @@ class AnyIds(Lookup):
         return f"{lhs} IN {rhs}", (*lhs_params, *rhs_params)
 
 
+class AnyOf(Lookup):
+    """`id__any_of=[...]`: a list of ids in hand as one parameter, `id = ANY(%s)` on
+    PostgreSQL (elsewhere IN). The same SQL for any number of ids (one prepared statement),
+    and the planner, seeing the list, reads the ids by key: given them as `IN (SELECT
+    unnest(…))` it joined 828 ids by hash to a read of every case (the case search, 0.5 s)."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def get_prep_lookup(self):
+        return [int(v) for v in self.rhs]
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s)", (*lhs_params, list(self.rhs))
+        if not self.rhs:
+            return "0 = 1", tuple(lhs_params)
+        marks = ", ".join(["%s"] * len(self.rhs))
+        return f"{lhs} IN ({marks})", (*lhs_params, *self.rhs)
+
+
 def install() -> None:
     ForeignKey.register_lookup(AnyIds)
+    AutoField.register_lookup(AnyOf)
+    BigAutoField.register_lookup(AnyOf)

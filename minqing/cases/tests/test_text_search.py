@@ -6,8 +6,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from conftest import login
+from minqing.accounts.models import Role, RoleAssignment, User
 from minqing.cases import selectors, services
 from minqing.cases.models import Case
+from minqing.grids.models import Level, Node
 
 pg_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's index")
 
@@ -61,40 +63,105 @@ def test_every_field_is_searched_and_letter_case_does_not_matter(cases):
 def test_the_index_finds_what_testing_every_case_finds(cases, word, monkeypatch):
     qs = Case.objects.all()
     found = _found(qs, word)
-    monkeypatch.setattr(selectors, "_indexed", lambda q, alias: False)
+    monkeypatch.setattr(selectors, "_indexed_ids", lambda q, alias, user=None: None)
     assert found == _found(qs, word)
 
 
+def _statements(q: str, user=None) -> str:
+    qs = Case.objects.all() if user is None else selectors.cases_for(user)
+    with CaptureQueriesContext(connection) as captured:
+        list(selectors.matching_text(qs, q, user))
+    return " ".join(c["sql"] for c in captured.captured_queries)
+
+
+class Statistics:
+    """What ANALYZE would say of 500 000 cases: 窨井 in half of them, 井盖 in 1 %, 缺失 in 2 %."""
+
+    def get(self):
+        return 500_000.0, {"窨井": 0.5, "井盖": 0.01, "缺失": 0.02}, 0.001
+
+
 @pg_only
-def test_a_rare_word_starts_from_the_index_a_single_character_or_digits_do_not(cases):
-    def statements(q: str) -> str:
-        with CaptureQueriesContext(connection) as captured:
-            list(selectors.matching_text(Case.objects.all(), q))
-        return " ".join(c["sql"] for c in captured.captured_queries)
-
-    assert "minqing_case_bigrams" in statements("窨井")
-    assert "unnest(ARRAY(" in statements("窨井")
-    assert "minqing_case_bigrams" not in statements("路")
-    assert "minqing_case_bigrams" not in statements("2026")
+def test_a_rare_word_is_looked_up_in_the_index_a_single_character_is_not(cases):
+    assert "minqing_case_bigrams" in _statements("窨井")
+    assert "= ANY(" in _statements("窨井")  # the ids found, as one array
+    assert "minqing_case_bigrams" in _statements("5678")  # digits too (and the phone's end)
+    assert _found(Case.objects.all(), "5678") == {c.number for c in cases}
+    assert "minqing_case_bigrams" not in _statements("路")
 
 
 @pg_only
-def test_a_common_word_is_tested_case_by_case(cases, monkeypatch):
-    monkeypatch.setattr(selectors, "COMMON_TEXT", 1)
-    assert selectors._indexed("窨井", "default")  # in one case: the index
+def test_a_word_in_more_cases_than_the_index_serves_is_tested_case_by_case(cases, monkeypatch):
+    assert selectors._indexed_ids("窨井", "default") == [cases[1].pk]
     monkeypatch.setattr(selectors, "COMMON_TEXT", 0)
-    assert not selectors._indexed("窨井", "default")  # in more than COMMON_TEXT: every case
-    monkeypatch.setattr(selectors, "COMMON_TEXT", 2000)
+    assert selectors._indexed_ids("窨井", "default") is None  # found in more than COMMON_TEXT
+    assert _found(Case.objects.all(), "窨井") == {cases[1].number}
 
-    class Statistics:  # ANALYZE found 窨井 in half of 500 000 cases
-        def get(self):
-            return 500_000.0, {"窨井": 0.5}, 0.0
 
+@pg_only
+def test_the_statistics_rule_out_a_common_word_without_a_look_up(cases, monkeypatch):
     monkeypatch.setattr(selectors, "_pair_stats", Statistics())
     with CaptureQueriesContext(connection) as captured:
-        assert not selectors._indexed("窨井", "default")
-    assert captured.captured_queries == []  # ruled out without counting
+        assert selectors._indexed_ids("窨井", "default") is None  # 250 000 expected
+    assert captured.captured_queries == []
     assert _found(Case.objects.all(), "窨井") == {cases[1].number}
+    # 井盖 in 5 000, 缺失 in 10 000, 盖缺 in fewer than 500: together (as if independent) in
+    # less than one case — looked up.
+    assert selectors._indexed_ids("井盖缺失", "default") == [cases[1].pk]
+
+
+@pg_only
+def test_above_a_community_the_look_up_is_narrowed_to_the_users_places(
+    cases, tree, street_officer, county_officer, community_worker, grid_a_worker, monkeypatch
+):
+    elsewhere = Node.objects.create(
+        level=Level.STREET, name="新城街道", code="330188002", parent=tree["county"]
+    )
+    community = Node.objects.create(
+        level=Level.COMMUNITY, name="新城社区", code="330188002001", parent=elsewhere
+    )
+    grid = Node.objects.create(
+        level=Level.GRID, name="新城社区第1网格", code="330188002001001", parent=community
+    )
+    worker = User.objects.create_user(username="xc", password="x", full_name="新城网格员")
+    RoleAssignment.objects.create(user=worker, role=Role.GRID_WORKER, node=grid)
+    other = services.case_accept(
+        acting_user=worker,
+        data={
+            "category": cases[0].category,
+            "description": "新城的窨井盖也缺失了。",
+            "grid": grid,
+            "address": "新城路1号",
+            "channel": "phone",
+        },
+    )
+    assert sorted(selectors._indexed_ids("窨井", "default", county_officer)) == sorted(
+        [cases[1].pk, other.pk]
+    )
+    assert selectors._indexed_ids("窨井", "default", street_officer) == [cases[1].pk]
+    assert "ANY(ARRAY(" in _statements("窨井", street_officer)  # the places as one array
+    # A community or less tests its own cases, without the index.
+    assert selectors._indexed_ids("窨井", "default", community_worker) is None
+    assert selectors._indexed_ids("窨井", "default", grid_a_worker) is None
+    for user in (county_officer, street_officer, community_worker):
+        found = _found(selectors.cases_for(user), "窨井")
+        monkeypatch.setattr(selectors, "_indexed_ids", lambda q, alias, user=None: None)
+        assert found == _found(selectors.cases_for(user), "窨井")
+        monkeypatch.undo()
+    # A word the statistics put in most cases: a street reads its list (COMMON_SHARE).
+    monkeypatch.setattr(selectors, "_pair_stats", Statistics())
+    assert selectors._indexed_ids("窨井", "default", street_officer) is None
+    assert selectors._indexed_ids("井盖", "default", street_officer) == [cases[1].pk]
+
+
+def test_ids_in_hand_are_one_parameter(cases):
+    ids = [c.pk for c in cases]
+    assert set(Case.objects.filter(pk__any_of=ids[:2])) == set(cases[:2])
+    assert list(Case.objects.filter(pk__any_of=[])) == []
+    qs = Case.objects.filter(pk__any_of=ids)
+    sql, params = qs.query.sql_with_params()
+    if connection.vendor == "postgresql":
+        assert ids in [list(p) if isinstance(p, list | tuple) else p for p in params]
 
 
 def test_the_list_and_the_api_search_the_same_way(client, cases, grid_a_worker):
