@@ -481,7 +481,7 @@ CASE_LIST_DESCRIPTION = (
     description=CASE_LIST_DESCRIPTION,
 )
 def case_list(request, f: Query[CaseFilter]):
-    return _list(_filtered(request.user, selectors.cases_for(request.user), f), f)
+    return _list(_filtered(request.user, selectors.cases_for(request.user, array=True), f), f)
 
 
 @cases.get(

@@ -668,7 +668,7 @@ def indicators_by_child(user, node: Node, start: date, end: date) -> list[tuple[
 
 def solved_ledger(user, *, start: date | None = None, end: date | None = None) -> QuerySet[Case]:
     """民情实事解决台账: the cases closed in the period, oldest first."""
-    qs = cases_for(user).filter(status__in=(Status.CLOSED, Status.RATED))
+    qs = cases_for(user, array=True).filter(status__in=(Status.CLOSED, Status.RATED))
     if start and end:
         a, b = period_bounds(start, end)
         qs = qs.filter(closed_at__gte=a, closed_at__lt=b)

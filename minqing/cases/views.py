@@ -238,7 +238,7 @@ def _search(request):
     if code:
         f["node"] = visible_nodes(user).filter(code=code).first()
 
-    qs = selectors.cases_for(user)
+    qs = selectors.cases_for(user, array=True)
     words = []
     if f["q"]:
         qs = selectors.matching_text(qs, f["q"], user)

@@ -1,7 +1,9 @@
 """A scoped case list ORs "in my places" with "dispatched to me". For a community or less the
 places' ids go to PostgreSQL as one array (`field = ANY(ARRAY(…))`, core.lookups), which it
-can read from an index beside the handler's; broader scopes keep `IN (subquery)`. Either way
-the same cases are found."""
+can read from an index beside the handler's; broader scopes keep `IN (subquery)`, except in
+the lists, the search's look-up, the ledger and the indicators (`cases_for(user,
+array=True)`), where a street's places are one array too. Either way the same cases are
+found."""
 
 import pytest
 from django.db import connection
@@ -42,6 +44,45 @@ def test_a_community_or_less_reads_its_places_as_one_array_on_postgresql(request
 def test_a_street_keeps_the_subquery(street_officer, cases):
     sql = sql_of(street_officer)
     assert "ANY(" not in sql and " IN (SELECT" in sql
+
+
+def test_a_streets_lists_read_its_places_as_one_array(client, street_officer, cases):
+    """On the cases benchmark a street's list filtered by status read the county's cases in
+    date order for its 2 % (0.3–0.4 s); with one array its own cases are read (20–30 ms)."""
+    from django.test.utils import CaptureQueriesContext
+
+    from conftest import login
+
+    login(client, street_officer)
+    for url in ("/cases/?status=registered", "/api/cases/?status=registered", "/cases/ledger/"):
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        listed = " ".join(q["sql"] for q in captured if "cases_case" in q["sql"])
+        if connection.vendor == "postgresql":
+            assert "= ANY(ARRAY(SELECT" in listed, url
+        else:
+            assert "ANY(" not in listed, url
+    numbers = [c.number for c in client.get("/cases/?status=registered").context["page"]]
+    assert sorted(numbers) == sorted(c.number for c in cases.values())
+    api = client.get("/api/cases/", {"status": "registered"}).json()["items"]
+    assert sorted(c["number"] for c in api) == sorted(numbers)
+
+
+def test_a_scope_above_a_few_streets_keeps_the_subquery_even_asked_for_an_array(
+    county_officer, street_officer, tree, cases
+):
+    from minqing.cases.models import Case as CaseModel
+    from minqing.grids.models import Level, Node
+
+    # A second root: the county officer's scope is no longer everything (one subtree of a
+    # county: too many ids for an array).
+    Node.objects.create(level=Level.COUNTY, name="邻县", code="330189")
+    user = type(county_officer).objects.get(pk=county_officer.pk)
+    sql = str(selectors.cases_for(user, array=True).query)
+    assert "ANY(" not in sql and " IN (SELECT" in sql
+    sql = str(selectors.cases_for(street_officer, array=True).query)
+    assert ("= ANY(ARRAY(SELECT" in sql) == (connection.vendor == "postgresql")
+    assert CaseModel.objects.count() == 2
 
 
 def test_the_same_cases_are_found_as_with_the_subquery(
