@@ -480,13 +480,19 @@ def _overdue_by_grid(base, head: list[tuple[int, int]] | None) -> tuple[list[dic
     by the list's queryset, which `base()` builds.
     """
     if head is None:
-        by_grid = list(
-            base()
-            .order_by()
-            .values("grid_id", *(f"grid__{f}" for f in _PLACE_FIELDS))
-            .annotate(n=Count("id", distinct=True))
-            .order_by("grid__path")
+        # Counted per grid id alone, the places read after: grouping by the eleven columns
+        # of the grid and its parents (and counting distinct ids) took a county 0.17 s.
+        per_grid = Counter(
+            dict(
+                base()
+                .order_by()
+                .values("grid_id")
+                .annotate(n=Count("pk"))
+                .values_list("grid_id", "n")
+            )
         )
+        grids = sorted(pk for pk in per_grid if pk is not None)
+        places = Node.objects.filter(pk__any_of=grids).values_list("pk", *_PLACE_FIELDS)
     else:
         per_grid = Counter(grid_id for _pk, grid_id in head)
         grids = tuple(sorted(pk for pk in per_grid if pk is not None))
@@ -494,17 +500,14 @@ def _overdue_by_grid(base, head: list[tuple[int, int]] | None) -> tuple[list[dic
             ("cases.overdue_places", grids),
             lambda: Node.objects.filter(pk__in=grids).values_list("pk", *_PLACE_FIELDS),
         )
-        by_grid = sorted(
-            (
-                {
-                    "grid_id": pk,
-                    **{f"grid__{f}": v for f, v in zip(_PLACE_FIELDS, values, strict=True)},
-                }
-                | {"n": per_grid[pk]}
-                for pk, *values in places
-            ),
-            key=lambda row: row["grid__path"],
-        )
+    by_grid = sorted(
+        (
+            {"grid_id": pk, **{f"grid__{f}": v for f, v in zip(_PLACE_FIELDS, values, strict=True)}}
+            | {"n": per_grid[pk]}
+            for pk, *values in places
+        ),
+        key=lambda row: row["grid__path"],
+    )
     paths = {row.pop("grid_id"): row["grid__path"] for row in by_grid}
     return by_grid, paths
 
