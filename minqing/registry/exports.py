@@ -538,12 +538,10 @@ def ledgers(request):
     # One query for all person groups: the number of people in scope with each tag (what
     # person_search(tag=…) counts). A household group also counts households whose members
     # carry the tag (household_search), so those few are counted one by one.
-    people = dict(
-        Person.tags.through.objects.filter(person__in=selectors.people_for(request.user))
-        .values("tag_id")
-        .annotate(n=Count("id"))
-        .values_list("tag_id", "n")
-    )
+    links = Person.tags.through.objects.all()
+    if not user_scope(request.user).everything:  # the county's: every link, no semi-join
+        links = links.filter(person__in=selectors.people_for(request.user))
+    people = dict(links.values("tag_id").annotate(n=Count("id")).values_list("tag_id", "n"))
     rows = []
     for tag in selectors.visible_tags(request.user).order_by("sort", "id"):
         if tag.target == TagTarget.HOUSEHOLD:

@@ -357,7 +357,12 @@ def household_search(
     if q:
         qs = qs.filter(_household_text(q, large=not _small_scope(user, node)))
     if tag is not None:
-        qs = qs.filter(Q(tags=tag) | Q(members__tags=tag)).distinct()
+        # Two semi-joins, not joins: through both links a household repeated once per
+        # member and tag, and the DISTINCT over every column of the result took a county
+        # 0.65 s to count (关爱对象台账 counts three household groups).
+        tagged = Household.tags.through.objects.filter(tag=tag).values("household_id")
+        members = Person.tags.through.objects.filter(tag=tag).values("person__household_id")
+        qs = qs.filter(Q(pk__in=tagged) | Q(pk__in=members))
     if housing:
         qs = qs.filter(housing=housing)
     if residence:

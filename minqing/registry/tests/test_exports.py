@@ -431,6 +431,45 @@ def test_the_ledgers_page_lists_every_care_group_with_its_size_in_scope(
     assert 'href="/ledgers/"' in client.get("/").content.decode()
 
 
+def test_a_household_group_holds_each_household_once_by_its_own_tag_or_a_members(
+    client, grid_a_worker, county_officer, zhang_san, tree
+):
+    """低保 on household A and on two of its members, and on one member of household B: two
+    households, each listed and counted once (on the list, in the ledger, in the export)."""
+    from minqing.registry import selectors
+
+    low = Tag.objects.get(name="低保", target=TagTarget.HOUSEHOLD)
+    home = Household.objects.get(pk=zhang_san.household_id)
+    other = services.household_create(
+        acting_user=grid_a_worker, data={"address": "人民路2号", "grid": tree["grid_a"]}
+    )
+    home.tags.add(low)
+    for seq, household in ((11, home), (12, other)):
+        member = services.person_create(
+            acting_user=grid_a_worker,
+            data={"name": f"成员{seq}", "id_number": valid_id(seq), "household": household,
+                  "relation": "child", "grid": tree["grid_a"]},
+        )  # fmt: skip
+        member.tags.add(low)
+    zhang_san.tags.add(low)
+    bare = services.household_create(
+        acting_user=grid_a_worker, data={"address": "人民路3号", "grid": tree["grid_a"]}
+    )
+    for user in (grid_a_worker, county_officer):
+        found = list(selectors.household_search(user, tag=low))
+        assert sorted(h.pk for h in found) == sorted([home.pk, other.pk]), user.username
+        assert bare not in found
+        login(client, user)
+        html = client.get("/ledgers/").content.decode()
+        counts = dict(
+            re.findall(r'<span class="tag">(.+?)</span>.*?<a href="[^"]+">(\d+)</a>', html, re.S)
+        )
+        assert counts["低保"] == "2"
+        page = client.get(f"/households/?tag={low.pk}")
+        assert sorted(h.pk for h in page.context["page"]) == sorted([home.pk, other.pk])
+        assert len(data_rows(sheet(client.get(f"/households/export.xlsx?tag={low.pk}")))) == 2
+
+
 def test_list_pages_link_to_the_export_with_their_filters(client, county_officer, zhang_san):
     login(client, county_officer)
     for page, link in [
