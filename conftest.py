@@ -119,6 +119,17 @@ def tree(db):
     }
 
 
+def grid_below(parent: Node | None, code: str, name: str) -> Node:
+    """Another part of the tree for scope tests: from the level below `parent` (a county when
+    None) down to a grid, the first node coded `code` and each next one + "001"."""
+    steps = [Level.COUNTY, Level.STREET, Level.COMMUNITY, Level.GRID]
+    node = parent
+    for level in steps[steps.index(parent.level) + 1 if parent else 0 :]:
+        code = code if node is parent else node.code + "001"
+        node = Node.objects.create(level=level, name=f"{name}{level.label}", code=code, parent=node)
+    return node
+
+
 def _user(username: str, role: Role | None, node: Node | None, **extra) -> User:
     user = User.objects.create_user(
         username=username, password=PASSWORD, full_name=username, **extra

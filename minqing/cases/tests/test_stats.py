@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from conftest import login
+from conftest import grid_below, login
 from minqing.cases import services, stats_views
 from minqing.core.models import AuditAction, AuditEntry
 
@@ -355,22 +355,13 @@ def test_the_county_counts_its_own_cases_and_not_another_root_s(client, known, t
     """Below the only root every case is the county's and no case is joined to the tree; with
     a second root each county counts its own."""
     from minqing.cases.selectors import indicators_by_child
-    from minqing.grids.models import Level, Node
 
     county = tree["county"]
     start, end = (datetime.date.fromisoformat(v.split("=")[1]) for v in known["query"].split("&"))
     assert county.holds_every_node()
     assert indicators_by_child(admin_user, county, start, end)[-1][1].accepted == 8
-    other_county = Node.objects.create(level=Level.COUNTY, name="邻县", code="330189")
-    street = Node.objects.create(
-        level=Level.STREET, name="邻街道", code="330189001", parent=other_county
-    )
-    community = Node.objects.create(
-        level=Level.COMMUNITY, name="邻社区", code="330189001001", parent=street
-    )
-    grid = Node.objects.create(
-        level=Level.GRID, name="邻网格", code="330189001001001", parent=community
-    )
+    grid = grid_below(None, "330189", "邻")
+    other_county = grid.parent.parent.parent
     accept(admin_user, grid, timezone.now() - 2 * DAY, known["cases"]["A1"].category)
     assert not county.holds_every_node() and not other_county.holds_every_node()
     assert indicators_by_child(admin_user, county, start, end)[-1][1].accepted == 8

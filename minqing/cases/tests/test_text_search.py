@@ -5,11 +5,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from conftest import login
+from conftest import grid_below, login
 from minqing.accounts.models import Role, RoleAssignment, User
 from minqing.cases import selectors, services
 from minqing.cases.models import Case
-from minqing.grids.models import Level, Node
 
 pg_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's index")
 
@@ -114,15 +113,7 @@ def test_the_statistics_rule_out_a_common_word_without_a_look_up(cases, monkeypa
 def test_above_a_community_the_look_up_is_narrowed_to_the_users_places(
     cases, tree, street_officer, county_officer, community_worker, grid_a_worker, monkeypatch
 ):
-    elsewhere = Node.objects.create(
-        level=Level.STREET, name="新城街道", code="330188002", parent=tree["county"]
-    )
-    community = Node.objects.create(
-        level=Level.COMMUNITY, name="新城社区", code="330188002001", parent=elsewhere
-    )
-    grid = Node.objects.create(
-        level=Level.GRID, name="新城社区第1网格", code="330188002001001", parent=community
-    )
+    grid = grid_below(tree["county"], "330188002", "新城")
     worker = User.objects.create_user(username="xc", password="x", full_name="新城网格员")
     RoleAssignment.objects.create(user=worker, role=Role.GRID_WORKER, node=grid)
     other = services.case_accept(
