@@ -11,7 +11,7 @@ from django.db.models import Q, QuerySet, prefetch_related_objects
 from django.http import Http404
 
 from minqing.accounts.models import DataScope, Role
-from minqing.grids.models import Node, subtree_q
+from minqing.grids.models import Level, Node, subtree_q
 from minqing.grids.subtree import node_ids_below
 
 # Data scopes that reach everything below the node of their assignment (the others narrow it).
@@ -168,20 +168,12 @@ def _node_filter(scope: Scope) -> Q | None:
 ARRAY_SCOPE_PARTS = 4
 
 
-def _within_communities(scope: Scope) -> bool:
-    """A few parts, each a community or less (a path of three codes or more) or a single node
-    (本部门): a few hundred node ids at most."""
+def _within(scope: Scope, level: Level) -> bool:
+    """A few parts, each at `level` or below (a path of that many codes or more) or a single
+    node (本部门): for a community a few hundred node ids at most, for a street a few thousand."""
     parts = len(scope.subtree_paths) + len(scope.exact_node_ids)
     return parts <= ARRAY_SCOPE_PARTS and all(
-        path.strip("/").count("/") >= 2 for path in scope.subtree_paths
-    )
-
-
-def _within_streets(scope: Scope) -> bool:
-    """A few parts, each a street or less: a few thousand node ids at most."""
-    parts = len(scope.subtree_paths) + len(scope.exact_node_ids)
-    return parts <= ARRAY_SCOPE_PARTS and all(
-        path.strip("/").count("/") >= 1 for path in scope.subtree_paths
+        path.strip("/").count("/") + 1 >= level for path in scope.subtree_paths
     )
 
 
@@ -190,7 +182,7 @@ def within_communities(user) -> bool:
     Then their lists are short enough to read whole and sort, rather than walk a date index
     of the county's rows looking for theirs."""
     scope = user_scope(user)
-    return not scope.everything and _within_communities(scope)
+    return not scope.everything and _within(scope, Level.COMMUNITY)
 
 
 def visible_nodes(user) -> QuerySet[Node]:
@@ -256,7 +248,7 @@ def scope_q(
         # One query: the record's node must be in the (small, indexed) set of visible nodes —
         # ORed with `also`, for a community or less as one array (see above).
         nodes = Node.objects.filter(node_q).order_by().values("pk")
-        small = _within_communities(scope) if not array else _within_streets(scope)
+        small = _within(scope, Level.STREET if array else Level.COMMUNITY)
         lookup = "any_ids" if (array or ored) and small else "in"
         q |= Q(**{f"{node_field}__{lookup}": nodes})
     if scope.own_user_id:

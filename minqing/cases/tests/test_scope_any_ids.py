@@ -7,10 +7,13 @@ found."""
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from conftest import login
 from minqing.accounts.models import DataScope, RoleAssignment
 from minqing.cases import selectors, services
 from minqing.cases.models import Case
+from minqing.grids.models import Level, Node
 
 
 @pytest.fixture
@@ -49,10 +52,6 @@ def test_a_street_keeps_the_subquery(street_officer, cases):
 def test_a_streets_lists_read_its_places_as_one_array(client, street_officer, cases):
     """On the cases benchmark a street's list filtered by status read the county's cases in
     date order for its 2 % (0.3–0.4 s); with one array its own cases are read (20–30 ms)."""
-    from django.test.utils import CaptureQueriesContext
-
-    from conftest import login
-
     login(client, street_officer)
     for url in ("/cases/?status=registered", "/api/cases/?status=registered", "/cases/ledger/"):
         with CaptureQueriesContext(connection) as captured:
@@ -71,9 +70,6 @@ def test_a_streets_lists_read_its_places_as_one_array(client, street_officer, ca
 def test_a_scope_above_a_few_streets_keeps_the_subquery_even_asked_for_an_array(
     county_officer, street_officer, tree, cases
 ):
-    from minqing.cases.models import Case as CaseModel
-    from minqing.grids.models import Level, Node
-
     # A second root: the county officer's scope is no longer everything (one subtree of a
     # county: too many ids for an array).
     Node.objects.create(level=Level.COUNTY, name="邻县", code="330189")
@@ -82,7 +78,7 @@ def test_a_scope_above_a_few_streets_keeps_the_subquery_even_asked_for_an_array(
     assert "ANY(" not in sql and " IN (SELECT" in sql
     sql = str(selectors.cases_for(street_officer, array=True).query)
     assert ("= ANY(ARRAY(SELECT" in sql) == (connection.vendor == "postgresql")
-    assert CaseModel.objects.count() == 2
+    assert Case.objects.count() == 2
 
 
 def test_the_same_cases_are_found_as_with_the_subquery(

@@ -11,10 +11,14 @@ from pathlib import Path
 import openpyxl
 import pytest
 from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from conftest import grid_below, login
 from minqing.cases import services, stats_views
+from minqing.cases.selectors import indicators_by_child
+from minqing.core import statements
 from minqing.core.models import AuditAction, AuditEntry
 
 DAY = datetime.timedelta(days=1)
@@ -354,8 +358,6 @@ def test_the_indicators_read_only_the_periods_cases_and_count_the_same(
 def test_the_county_counts_its_own_cases_and_not_another_root_s(client, known, tree, admin_user):
     """Below the only root every case is the county's and no case is joined to the tree; with
     a second root each county counts its own."""
-    from minqing.cases.selectors import indicators_by_child
-
     county = tree["county"]
     start, end = (datetime.date.fromisoformat(v.split("=")[1]) for v in known["query"].split("&"))
     assert county.holds_every_node()
@@ -374,11 +376,6 @@ def test_the_county_counts_its_own_cases_and_not_another_root_s(client, known, t
 def test_a_streets_indicators_read_its_places_as_one_array(known, street_officer):
     """A street's scope ORed with "dispatched to me", as one array, keeps both sides indexed
     (on the cases benchmark a street's year: 1.1 → 0.2 s); the numbers are the same."""
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from minqing.cases.selectors import indicators_by_child
-
     t0 = timezone.now() - 31 * DAY
     with CaptureQueriesContext(connection) as captured:
         rows = indicators_by_child(street_officer, street_officer.assignments.get().node,
@@ -392,10 +389,6 @@ def test_a_streets_indicators_read_its_places_as_one_array(known, street_officer
 
 
 def test_a_report_may_use_parallel_workers_for_its_block_only(db, settings):
-    from django.db import connection
-
-    from minqing.core import statements
-
     def workers() -> str:
         with connection.cursor() as cursor:
             cursor.execute("SELECT current_setting('max_parallel_workers_per_gather')")
