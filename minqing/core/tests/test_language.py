@@ -2,7 +2,11 @@
 
 import gettext
 import json
+import os
 import re
+import shutil
+import subprocess
+import sys
 
 from django.conf import settings
 
@@ -49,10 +53,10 @@ def test_the_login_page_follows_the_chosen_language(client):
     assert "Minqing · Sign in" in client.get("/accounts/login/").content.decode()
 
 
-def _po_entries() -> dict[str, str]:
-    """msgid (with "ctx\\x04" prefix when it has a context) -> first msgstr, from the .po file."""
+def _po_entries(po=PO) -> dict[str, str]:
+    """msgid (with "ctx\\x04" prefix when it has a context) -> first msgstr, from a .po file."""
     entries = {}
-    for block in PO.read_text(encoding="utf-8").split("\n\n"):
+    for block in po.read_text(encoding="utf-8").split("\n\n"):
         fields: dict[str, str] = {}
         key = None
         for line in block.splitlines():
@@ -80,6 +84,39 @@ def test_every_english_message_is_translated_and_compiled():
     compiled = {k if isinstance(k, str) else k[0] for k in catalog}
     stale = [msgid for msgid in entries if msgid not in compiled]
     assert stale == [], "run: python manage.py compilemessages -l en --ignore=.venv"
+
+
+def test_every_message_in_the_code_and_templates_is_in_the_catalogue(tmp_path):
+    """A label added without its English (a model's verbose_name, a template's text) would show
+    in Chinese to English users: makemessages, run on a copy of the code, must find no message
+    the committed catalogue lacks."""
+    if shutil.which("xgettext") is None:  # Debian's gettext: installed wherever CI runs
+        raise AssertionError("xgettext not found: apt-get install gettext")
+    source = settings.BASE_DIR
+    copy = tmp_path / "src"
+    copy.mkdir()
+    shutil.copy(source / "manage.py", copy / "manage.py")
+    shutil.copytree(
+        source / "minqing",
+        copy / "minqing",
+        ignore=shutil.ignore_patterns("static", "__pycache__", "*.mo", "tests"),
+    )
+    before = PO.read_bytes()
+    run = subprocess.run(
+        [sys.executable, "manage.py", "makemessages", "-l", "en", "--no-obsolete"],
+        cwd=copy,
+        env={**os.environ, "MINQING_DEV": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert PO.read_bytes() == before, "makemessages wrote into the repository, not the copy"
+    found = _po_entries(copy / "minqing" / "locale" / "en" / "LC_MESSAGES" / "django.po")
+    committed = _po_entries()
+    missing = sorted(m for m, text in found.items() if not committed.get(m))
+    assert len(found) > 1000
+    assert missing == [], "add their English to the .po and compile it"
 
 
 HAN = re.compile(r"[\u4e00-\u9fff]")
