@@ -13,6 +13,7 @@ from minqing.registry import views as reg
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("healthz", core_views.healthz),
+    path("favicon.ico", core_views.FaviconView.as_view()),
     path("i18n/", include("django.conf.urls.i18n")),
     path(
         "accounts/login/",

@@ -2,8 +2,10 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.http import require_GET
+from django.views.generic import RedirectView
 
 from minqing.accounts.access import home_node, user_scope, visible_nodes
 from minqing.accounts.models import Role
@@ -29,6 +31,16 @@ def healthz(request):
     except Exception:
         return JsonResponse({"status": "database unavailable"}, status=503)
     return JsonResponse({"status": "ok"})
+
+
+class FaviconView(RedirectView):
+    """/favicon.ico, which browsers ask for on pages without an icon link (the admin, the
+    printable cards, the error pages): the app's icon, not a 404 in every log."""
+
+    permanent = True
+
+    def get_redirect_url(self, *args, **kwargs):
+        return static("minqing/favicon.svg")
 
 
 HOME_DUE_ROWS = 5
