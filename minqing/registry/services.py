@@ -531,7 +531,7 @@ def household_need_add(
     _require_editor(acting_user)
     errors = {}
     if kind not in NeedKind.values:
-        errors["kind"] = "请选择需求或资源。"
+        errors["kind"] = _("请选择需求或资源。")
     if not category.strip():
         errors["category"] = ERR_REQUIRED
     if not description.strip():

@@ -282,6 +282,13 @@ def household_detail(request, pk: int):
         also=linked_households_q(request.user),
         pk=pk,
     )
+    return _household_page(request, household)
+
+
+def _household_page(request, household: Household, *, need: dict | None = None, status=200):
+    """The household's file; `need`: a need or resource that could not be added, with its
+    errors, shown in the form it came from (what was typed is kept)."""
+    pk = household.pk
     by_place = _by_place(request.user, Household, pk)
     members = household.members.select_related("grid").prefetch_related("tags").order_by("id")
     # Members whose own page the user may open (as person_detail decides): 仅本人 may not reach
@@ -310,7 +317,9 @@ def household_detail(request, pk: int):
             # A linked cadre reads the file only: no grid page, team or case form to go to.
             "by_place": by_place,
             "team": getattr(household.grid, "service_team", None),
+            "need": need or {},
         },
+        status=status,
     )
 
 
@@ -378,19 +387,26 @@ def household_delete(request, pk: int):
 @login_required
 @require_POST
 def household_need_add(request, pk: int):
-    household = get_scoped_or_404(request.user, Household.objects.all(), pk=pk)
+    household = get_scoped_or_404(
+        request.user, Household.objects.select_related("grid", "building"), pk=pk
+    )
     _edit_allowed(request)
+    typed = {f: request.POST.get(f, "") for f in ("kind", "category", "description")}
     try:
         services.household_need_add(
-            acting_user=request.user,
-            household=household,
-            kind=request.POST.get("kind", ""),
-            category=request.POST.get("category", ""),
-            description=request.POST.get("description", ""),
-            request=request,
+            acting_user=request.user, household=household, **typed, request=request
         )
     except ValidationError as exc:
-        messages.error(request, _("；").join(m for ms in exc.message_dict.values() for m in ms))
+        # Shown in the form, on the page itself: after a redirect to #needs the message at the
+        # top of the page was out of sight, and what was typed was gone.
+        labels = {"kind": _("需求/资源"), "category": _("类别"), "description": _("内容")}
+        errors = [
+            f"{labels.get(field, '')}{_('：')}{m}" if field in labels else m
+            for field, ms in exc.message_dict.items()
+            for m in ms
+        ]
+        need = {**typed, "errors": errors, "first": next(iter(exc.message_dict), "")}
+        return _household_page(request, household, need=need, status=400)
     return redirect(f"/households/{pk}/#needs")
 
 

@@ -270,10 +270,14 @@ def visit_to_case(request, pk: int):
 def plan_set(request):
     household = _household_or_404(request, request.POST.get("household"))
     form = PlanForm(request.POST)
+    # On an error the page opens at its top, where the message is (not at #visits, which
+    # scrolled it out of sight), and the message names its field.
     if not form.is_valid():
-        for errors in form.errors.values():
-            messages.error(request, _("；").join(errors))
-        return redirect(f"/households/{household.pk}/#visits")
+        for field, errors in form.errors.items():
+            label = form.fields[field].label if field in form.fields else ""
+            text = _("；").join(errors)
+            messages.error(request, f"{label}{_('：')}{text}" if label else text)
+        return redirect(f"/households/{household.pk}/")
     try:
         services.visit_plan_set(
             acting_user=request.user,
@@ -286,10 +290,10 @@ def plan_set(request):
     except ValidationError as exc:
         for errors in exc.message_dict.values():
             messages.error(request, _("；").join(errors))
+        return redirect(f"/households/{household.pk}/")
     except PermissionDenied as exc:
         raise DjangoPermissionDenied(str(exc)) from None
-    else:
-        messages.success(request, _("走访类别已安排。"))
+    messages.success(request, _("走访类别已安排。"))
     return redirect(f"/households/{household.pk}/#visits")
 
 

@@ -171,3 +171,26 @@ def test_a_need_is_marked_met_and_opened_again_on_the_page_and_in_the_api(
         content_type="application/json",
     )  # fmt: skip
     assert other.status_code == 404
+
+
+def test_a_need_that_cannot_be_added_is_shown_in_its_form_with_what_was_typed(
+    client, grid_a_worker, zhang_san
+):
+    """Whitespace passes the browser's `required`: the page itself names the field and keeps
+    the text (a redirect to #needs put the message out of sight and lost the text)."""
+    household = zhang_san.household
+    client.force_login(grid_a_worker)
+    url = f"/households/{household.pk}/needs/"
+    typed = {"kind": "resource", "category": "  ", "description": "会修自行车，可帮邻居"}
+    response = client.post(url, typed)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "类别：此项必填。" in page
+    assert 'value="会修自行车，可帮邻居"' in page
+    assert '<option value="resource" selected>' in page
+    assert 'name="category" value="  "' in page and "required autofocus" in page
+    assert household.needs.count() == 0
+
+    response = client.post(url, {**typed, "category": "维修"})
+    assert response.status_code == 302 and response["Location"].endswith("#needs")
+    assert household.needs.get().description == "会修自行车，可帮邻居"

@@ -109,6 +109,10 @@ def test_plans_are_set_and_removed_from_the_household_page(
         "/visits/plans/", {"household": household_a.pk, "visit_class": "x", "until": "明天"}
     )
     assert bad.status_code == 302 and HouseholdVisitPlan.objects.count() == 1
+    # The page opens at its top, where the messages are, and each names its field.
+    assert bad["Location"] == f"/households/{household_a.pk}/"
+    shown = client.get(bad["Location"]).content.decode()
+    assert "截止日期：输入一个有效的日期。" in shown and "走访类别：" in shown
     client.post(f"/visits/plans/{plan.pk}/delete/")
     assert not HouseholdVisitPlan.objects.exists()
     assert household_a.visit_state.visit_class.code == "general"
