@@ -20,6 +20,14 @@ def test_the_schema_is_published(client, db):
     assert "/api/people" in schema["paths"] and "/api/households/{pk}" in schema["paths"]
 
 
+def test_the_documentation_page_fits_a_phone_and_names_its_language(client, db):
+    client.post("/i18n/setlang/", {"language": "en", "next": "/api/docs"})
+    page = client.get("/api/docs").content.decode()
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
+    assert '<html lang="en">' in page
+    assert "/static/ninja/swagger-ui-bundle.js" in page and 'id="swagger-settings"' in page
+
+
 def test_lists_answer_items_and_count(client, bearer, zhang_san):
     body = client.get("/api/people", **bearer).json()
     assert body["count"] == 1 and body["items"][0]["id"] == zhang_san.pk
