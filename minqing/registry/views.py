@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_POST
 
 from minqing.accounts.access import (
@@ -400,8 +400,9 @@ def household_need_add(request, pk: int):
         # Shown in the form, on the page itself: after a redirect to #needs the message at the
         # top of the page was out of sight, and what was typed was gone.
         labels = {"kind": _("需求/资源"), "category": _("类别"), "description": _("内容")}
+        colon = pgettext("label separator", "：")  # outside the f-string, where xgettext looks
         errors = [
-            f"{labels.get(field, '')}{_('：')}{m}" if field in labels else m
+            f"{labels[field]}{colon}{m}" if field in labels else m
             for field, ms in exc.message_dict.items()
             for m in ms
         ]

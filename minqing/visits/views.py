@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from minqing.accounts.access import get_scoped_or_404, visible_nodes
@@ -273,10 +274,11 @@ def plan_set(request):
     # On an error the page opens at its top, where the message is (not at #visits, which
     # scrolled it out of sight), and the message names its field.
     if not form.is_valid():
+        colon = pgettext("label separator", "：")  # outside the f-string, where xgettext looks
         for field, errors in form.errors.items():
             label = form.fields[field].label if field in form.fields else ""
             text = _("；").join(errors)
-            messages.error(request, f"{label}{_('：')}{text}" if label else text)
+            messages.error(request, f"{label}{colon}{text}" if label else text)
         return redirect(f"/households/{household.pk}/")
     try:
         services.visit_plan_set(

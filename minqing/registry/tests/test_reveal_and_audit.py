@@ -190,6 +190,9 @@ def test_a_need_that_cannot_be_added_is_shown_in_its_form_with_what_was_typed(
     assert '<option value="resource" selected>' in page
     assert 'name="category" value="  "' in page and "required autofocus" in page
     assert household.needs.count() == 0
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    english = client.post(url, typed).content.decode()
+    assert "Category: This field is required." in english
 
     response = client.post(url, {**typed, "category": "维修"})
     assert response.status_code == 302 and response["Location"].endswith("#needs")
