@@ -27,10 +27,12 @@ class AnyIds(Lookup):
 
 
 class AnyOf(Lookup):
-    """`id__any_of=[...]`: a list of ids in hand as one parameter, `id = ANY(%s)` on
-    PostgreSQL (elsewhere IN). The same SQL for any number of ids (one prepared statement),
-    and the planner, seeing the list, reads the ids by key: given them as `IN (SELECT
-    unnest(…))` it joined 828 ids by hash to a read of every case (the case search, 0.5 s)."""
+    """`id__any_of=[...]` (or `household__any_of=[...]` on a foreign key): a list of ids in
+    hand as one parameter, `id = ANY(%s)` on PostgreSQL (elsewhere IN). The same SQL for any
+    number of ids (one prepared statement), and the planner, seeing the list, reads the ids
+    by key: given them as `IN (SELECT unnest(…))` it joined 828 ids by hash to a read of every
+    case (the case search, 0.5 s). A thousand ids as `IN (%s, …)` also cost Django and psycopg
+    more to build than PostgreSQL took to answer (the visit schedules of an import)."""
 
     lookup_name = "any_of"
     prepare_rhs = False
@@ -50,5 +52,6 @@ class AnyOf(Lookup):
 
 def install() -> None:
     ForeignKey.register_lookup(AnyIds)
+    ForeignKey.register_lookup(AnyOf)
     AutoField.register_lookup(AnyOf)
     BigAutoField.register_lookup(AnyOf)

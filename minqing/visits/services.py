@@ -41,6 +41,7 @@ from minqing.core.i18n import source
 from minqing.core.models import AuditAction
 from minqing.core.workdays import add_working_days
 from minqing.grids.models import Level, Node, subtree_q
+from minqing.registry.imports.bulk import Inserter
 from minqing.registry.models import Household, NeedKind, Person
 from minqing.registry.services import PermissionDenied
 from minqing.visits.models import (
@@ -137,23 +138,25 @@ def schedules_compute(household_ids: list[int], *, today: dt.date | None = None)
     """{household id: Schedule} for a batch of households, in a fixed number of queries."""
     today = today or timezone.localdate()
     classes = _active_classes()
-    rows = Household.objects.filter(pk__in=household_ids).values_list("pk", "grid_id", "created_at")
+    rows = Household.objects.filter(pk__any_of=household_ids).values_list(
+        "pk", "grid_id", "created_at"
+    )
     tags: dict[int, set[int]] = defaultdict(set)
     for hid, tid in Household.tags.through.objects.filter(
-        household_id__in=household_ids
+        household__any_of=household_ids
     ).values_list("household_id", "tag_id"):
         tags[hid].add(tid)
     for hid, tid in Person.tags.through.objects.filter(
-        person__household_id__in=household_ids
+        person__household__any_of=household_ids
     ).values_list("person__household_id", "tag_id"):
         tags[hid].add(tid)
     planned: dict[int, set[int]] = defaultdict(set)
     for hid, cid in HouseholdVisitPlan.objects.filter(
-        Q(until__isnull=True) | Q(until__gte=today), household_id__in=household_ids
+        Q(until__isnull=True) | Q(until__gte=today), household__any_of=household_ids
     ).values_list("household_id", "visit_class_id"):
         planned[hid].add(cid)
     last = dict(
-        Visit.objects.filter(household_id__in=household_ids)
+        Visit.objects.filter(household__any_of=household_ids)
         .values("household_id")
         .annotate(at=Max("visited_at"))
         .values_list("household_id", "at")
@@ -177,6 +180,16 @@ def schedules_compute(household_ids: list[int], *, today: dt.date | None = None)
     return out
 
 
+_STATE_COLUMNS = (
+    "household_id",
+    "grid_id",
+    "visit_class_id",
+    "last_visit_at",
+    "next_due",
+    "updated_at",
+)
+
+
 def _state_fields(s: Schedule) -> dict:
     return {
         "grid_id": s.grid_id,
@@ -194,20 +207,24 @@ def _states_write(household_ids: list[int], *, today: dt.date, now: dt.datetime)
     """
     computed = schedules_compute(household_ids, today=today)
     existing = {
-        s.household_id: s for s in HouseholdVisitState.objects.filter(pk__in=list(computed))
+        s.household_id: s for s in HouseholdVisitState.objects.filter(pk__any_of=list(computed))
     }
     new, changed = [], []
     for hid, schedule in computed.items():
         fields = _state_fields(schedule)
         state = existing.get(hid)
         if state is None:
-            new.append(HouseholdVisitState(household_id=hid, updated_at=now, **fields))
+            new.append((hid, *(fields[k] for k in _STATE_COLUMNS[1:-1]), now))
         elif any(getattr(state, k) != v for k, v in fields.items()):
             for k, v in fields.items():
                 setattr(state, k, v)
             state.updated_at = now
             changed.append(state)
-    HouseholdVisitState.objects.bulk_create(new)
+    if new:
+        # COPY / many-row INSERTs without model instances (the import's inserter): an imported
+        # ledger's 33 000 new households spent 1.9 s in bulk_create.
+        inserter = Inserter(HouseholdVisitState, _STATE_COLUMNS, with_ids=False)
+        inserter.insert(inserter.prepare(row) for row in new)
     HouseholdVisitState.objects.bulk_update(
         changed, ["grid", "visit_class", "last_visit_at", "next_due", "updated_at"]
     )
@@ -228,7 +245,7 @@ def household_states_write(household_ids, *, batch_size: int = 1000) -> None:
     today, now = timezone.localdate(), timezone.now()
     for start in range(0, len(ids), batch_size):
         chunk = ids[start : start + batch_size]
-        list(Household.objects.select_for_update().filter(pk__in=chunk).values_list("pk"))
+        list(Household.objects.select_for_update().filter(pk__any_of=chunk).values_list("pk"))
         _states_write(chunk, today=today, now=now)
 
 

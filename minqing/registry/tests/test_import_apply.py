@@ -171,6 +171,10 @@ def test_imported_households_are_on_the_visit_schedule_at_once(grid_a_worker, tr
     # then: every household has its schedule, the 低保 household the monthly must-visit class
     assert classes() == {"王建国": "key", "赵六": "general"}
     assert not HouseholdVisitState.objects.filter(next_due__isnull=True).exists()
+    # and the rows, written without the ORM, are what the nightly refresh computes
+    from minqing.visits.services import visit_states_refresh
+
+    assert visit_states_refresh() == {"checked": 2, "created": 0, "updated": 0}
 
     # when: a later ledger tags 赵六 独居 (a must-visit category)
     changed = [list(r) for r in FAMILY]
