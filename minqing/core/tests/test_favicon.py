@@ -1,4 +1,5 @@
-"""Every page has the app's icon: browsers ask /favicon.ico where a page names none."""
+"""Every page has the app's icon: browsers ask /favicon.ico where a page names none (the
+admin, the error pages, the printable cards, which stay self-contained)."""
 
 from django.templatetags.static import static
 
@@ -16,7 +17,3 @@ def test_favicon_ico_leads_to_the_apps_icon(client, db):
 def test_the_residents_progress_page_names_its_icon(client, db):
     assert LINK in client.get("/track/").content.decode()
 
-
-def test_a_printable_card_names_its_icon(client, grid_a_worker, household_a):
-    client.force_login(grid_a_worker)
-    assert LINK in client.get(f"/cards/household/{household_a.pk}/").content.decode()
