@@ -12,7 +12,7 @@ against every id, and without an OR the subquery plans better (a grid worker's n
 planned over the county's whole text index with the array). Elsewhere (SQLite) it is plain IN.
 """
 
-from django.db.models import AutoField, BigAutoField, ForeignKey, Lookup
+from django.db.models import AutoField, BigAutoField, CharField, ForeignKey, Lookup
 
 
 class AnyIds(Lookup):
@@ -38,16 +38,19 @@ class AnyOf(Lookup):
     prepare_rhs = False
 
     def get_prep_lookup(self):
-        return [int(v) for v in self.rhs]
+        field = self.lhs.output_field
+        return [field.get_prep_value(v) for v in self.rhs]
 
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
+        field = self.lhs.output_field
+        values = [field.get_db_prep_value(v, connection, prepared=True) for v in self.rhs]
         if connection.vendor == "postgresql":
-            return f"{lhs} = ANY(%s)", (*lhs_params, list(self.rhs))
-        if not self.rhs:
+            return f"{lhs} = ANY(%s)", (*lhs_params, values)
+        if not values:
             return "0 = 1", tuple(lhs_params)
-        marks = ", ".join(["%s"] * len(self.rhs))
-        return f"{lhs} IN ({marks})", (*lhs_params, *self.rhs)
+        marks = ", ".join(["%s"] * len(values))
+        return f"{lhs} IN ({marks})", (*lhs_params, *values)
 
 
 def install() -> None:
@@ -55,3 +58,4 @@ def install() -> None:
     ForeignKey.register_lookup(AnyOf)
     AutoField.register_lookup(AnyOf)
     BigAutoField.register_lookup(AnyOf)
+    CharField.register_lookup(AnyOf)

@@ -19,7 +19,7 @@ def id_number_q(number: str) -> Q:
 
 
 def id_numbers_q(numbers) -> Q:
-    return Q(id_number_hash__in=[blind_index(n) for n in numbers])
+    return Q(id_number_hash__any_of=[blind_index(n) for n in numbers])
 
 
 def id_last4_digest(number: str | None) -> str:

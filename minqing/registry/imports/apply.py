@@ -385,20 +385,23 @@ class _Writer:
         counts: dict[int, int] = defaultdict(int)
         for chunk in chunked(ids):
             for hid, relation, name in (
-                Person.objects.filter(household_id__in=chunk)
+                Person.objects.filter(household__any_of=chunk)
                 .order_by("id")
                 .values_list("household_id", "relation", "name")
             ):
                 counts[hid] += 1
                 if relation == Relation.HEAD and hid not in heads:
                     heads[hid] = name
-        changed = []
+        changed = []  # compared as values: a re-import that changes nothing loads no households
         for chunk in chunked(ids):
-            for h in Household.objects.filter(pk__in=chunk):
-                head, count = heads.get(h.pk, ""), counts.get(h.pk, 0)
-                if (h.head_name, h.member_count) != (head, count):
-                    h.head_name, h.member_count, h.updated_at = head, count, self.now
-                    changed.append(h)
+            for pk, head_name, member_count in Household.objects.filter(
+                pk__any_of=chunk
+            ).values_list("pk", "head_name", "member_count"):
+                head, count = heads.get(pk, ""), counts.get(pk, 0)
+                if (head_name, member_count) != (head, count):
+                    changed.append(
+                        Household(pk=pk, head_name=head, member_count=count, updated_at=self.now)
+                    )
         if changed:
             Household.objects.bulk_update(
                 changed, ["head_name", "member_count", "updated_at"], batch_size=BATCH

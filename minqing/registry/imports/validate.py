@@ -615,7 +615,7 @@ class Validator:
         own = user_scope(self.user).own_user_id if self.user is not None else None
         through = Person.tags.through
         for chunk in chunked(list(found)):
-            for pid, tid in through.objects.filter(person_id__in=chunk).values_list(
+            for pid, tid in through.objects.filter(person__any_of=chunk).values_list(
                 "person_id", "tag_id"
             ):
                 self._existing_tags[pid].add(tid)
@@ -720,7 +720,9 @@ class Validator:
         numbers = [g.number for g in groups if g.number]
         by_number = {}
         for chunk in chunked(numbers):
-            for values in Household.objects.filter(number__in=chunk).values_list(*HOUSEHOLD_FIELDS):
+            for values in Household.objects.filter(number__any_of=chunk).values_list(
+                *HOUSEHOLD_FIELDS
+            ):
                 h = ExistingHousehold._make(values)
                 by_number[h.number] = h
         # Households an earlier import filed under the bare 户号, before numbers were kept
@@ -728,7 +730,7 @@ class Validator:
         bare = {g.ledger_number for g in groups if g.number and g.number not in by_number}
         by_bare = {}
         for chunk in chunked(sorted(bare)):
-            rows = Household.objects.filter(number__in=chunk).values_list(
+            rows = Household.objects.filter(number__any_of=chunk).values_list(
                 *HOUSEHOLD_FIELDS, "grid__code"
             )
             for *values, grid_code in rows:
@@ -742,7 +744,7 @@ class Validator:
         }
         by_id = {}
         for chunk in chunked(list(member_hh_ids)):
-            for values in Household.objects.filter(pk__in=chunk).values_list(*HOUSEHOLD_FIELDS):
+            for values in Household.objects.filter(pk__any_of=chunk).values_list(*HOUSEHOLD_FIELDS):
                 h = ExistingHousehold._make(values)
                 by_id[h.pk] = h
         self._households_by_id = by_id
@@ -752,7 +754,7 @@ class Validator:
         grid_ids = list({g.grid_id for g in groups})
         for chunk in chunked(sorted(set(addresses))):
             for values in Household.objects.filter(
-                grid_id__in=grid_ids, address__in=chunk
+                grid_id__in=grid_ids, address__any_of=chunk
             ).values_list(*HOUSEHOLD_FIELDS):
                 h = ExistingHousehold._make(values)
                 by_place[(h.grid_id, h.address)].append(h)
@@ -789,7 +791,7 @@ class Validator:
         heads = defaultdict(list)  # household pk → [(person pk, name)]
         for chunk in chunked(existing_ids):
             for pid, hid, name in Person.objects.filter(
-                household_id__in=chunk, relation=Relation.HEAD
+                household__any_of=chunk, relation=Relation.HEAD
             ).values_list("pk", "household_id", "name"):
                 heads[hid].append((pid, name))
         for g in groups:
@@ -826,7 +828,7 @@ class Validator:
         hh_tags = defaultdict(set)
         through = Household.tags.through
         for chunk in chunked(existing_hh):
-            for hid, tid in through.objects.filter(household_id__in=chunk).values_list(
+            for hid, tid in through.objects.filter(household__any_of=chunk).values_list(
                 "household_id", "tag_id"
             ):
                 hh_tags[hid].add(tid)
