@@ -16,4 +16,3 @@ def test_favicon_ico_leads_to_the_apps_icon(client, db):
 
 def test_the_residents_progress_page_names_its_icon(client, db):
     assert LINK in client.get("/track/").content.decode()
-
