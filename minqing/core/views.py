@@ -35,9 +35,10 @@ def healthz(request):
 
 class FaviconView(RedirectView):
     """/favicon.ico, which browsers ask for on pages without an icon link (the admin, the
-    printable cards, the error pages): the app's icon, not a 404 in every log."""
+    printable cards, the error pages): the app's icon, not a 404 in every log. Not a permanent
+    redirect: the icon's static name carries its content hash, which a new release changes."""
 
-    permanent = True
+    permanent = False
 
     def get_redirect_url(self, *args, **kwargs):
         return static("minqing/favicon.svg")

@@ -9,7 +9,7 @@ LINK = f'<link rel="icon" href="{ICON}" type="image/svg+xml">'
 
 def test_favicon_ico_leads_to_the_apps_icon(client, db):
     response = client.get("/favicon.ico")
-    assert response.status_code == 301
+    assert response.status_code == 302
     assert response["Location"] == ICON
     assert client.get("/favicon.ico", follow=True).status_code == 200
 
