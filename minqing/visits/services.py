@@ -899,7 +899,7 @@ def _targets_add(campaign: Campaign, household_ids: Iterable[int], *, source: st
     through = CampaignTarget.assignees.through
     for i in range(0, len(wanted), BATCH):
         chunk = wanted[i : i + BATCH]
-        rows = list(Household.objects.filter(pk__any_of=chunk).values_list("pk", "grid_id"))
+        rows = list(Household.objects.filter(pk__in=chunk).values_list("pk", "grid_id"))
         CampaignTarget.objects.bulk_create(
             [
                 CampaignTarget(
@@ -912,7 +912,7 @@ def _targets_add(campaign: Campaign, household_ids: Iterable[int], *, source: st
         workers = _grid_workers({g for _pk, g in rows})
         links = [
             through(campaigntarget_id=t_pk, user_id=u)
-            for t_pk, grid_id in campaign.targets.filter(household__any_of=chunk).values_list(
+            for t_pk, grid_id in campaign.targets.filter(household_id__in=chunk).values_list(
                 "pk", "grid_id"
             )
             for u in workers.get(grid_id, ())
@@ -929,13 +929,13 @@ def _campaign_targets_sync(campaign: Campaign, household_ids: Iterable[int] | No
     first, after = _day_bounds(campaign)
     undone = campaign.targets.filter(visit__isnull=True)
     if household_ids is not None:
-        undone = undone.filter(household__any_of=list(household_ids))
+        undone = undone.filter(household_id__in=list(household_ids))
     ids = list(undone.values_list("household_id", flat=True))
     best: dict[int, tuple] = {}
     for i in range(0, len(ids), BATCH):
         for hid, vid, at, cid in (
             Visit.objects.filter(
-                household__any_of=ids[i : i + BATCH], visited_at__gte=first, visited_at__lt=after
+                household_id__in=ids[i : i + BATCH], visited_at__gte=first, visited_at__lt=after
             )
             .values_list("household_id", "pk", "visited_at", "campaign_id")
             .iterator(chunk_size=BATCH)
@@ -944,7 +944,7 @@ def _campaign_targets_sync(campaign: Campaign, household_ids: Iterable[int] | No
             if hid not in best or key < best[hid][0]:
                 best[hid] = (key, vid, at)
     changed = []
-    for t in campaign.targets.filter(visit__isnull=True, household__any_of=list(best)).iterator():
+    for t in campaign.targets.filter(visit__isnull=True, household_id__in=list(best)).iterator():
         _key, t.visit_id, t.visited_at = best[t.household_id]
         changed.append(t)
     CampaignTarget.objects.bulk_update(changed, ["visit", "visited_at"], batch_size=BATCH)
