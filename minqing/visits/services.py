@@ -891,33 +891,38 @@ def _grid_workers(grid_ids: Iterable[int]) -> dict[int, list[int]]:
     return out
 
 
+_TARGET_COLUMNS = (
+    "campaign_id", "household_id", "grid_id", "source", "visit_id", "visited_at", "added_at"
+)  # fmt: skip
+
+
 def _targets_add(campaign: Campaign, household_ids: Iterable[int], *, source: str, now) -> int:
-    """Put households on the list (those not on it yet), each assigned to its grid's workers."""
+    """Put households on the list (those not on it yet), each assigned to its grid's workers.
+
+    Written by the import's inserter with ids taken up front (COPY / many-row INSERTs, no model
+    instances, the assignee links without reading the targets back): a county-wide campaign's
+    116 762 targets took 7.7 s through bulk_create, in the launching request."""
     existing = set(campaign.targets.values_list("household_id", flat=True))
     wanted = [pk for pk in dict.fromkeys(household_ids) if pk not in existing]
     added = 0
-    through = CampaignTarget.assignees.through
+    targets = Inserter(CampaignTarget, _TARGET_COLUMNS, with_ids=True)
+    links = Inserter(
+        CampaignTarget.assignees.through, ("campaigntarget_id", "user_id"), with_ids=False
+    )
     for i in range(0, len(wanted), BATCH):
         chunk = wanted[i : i + BATCH]
         rows = list(Household.objects.filter(pk__in=chunk).values_list("pk", "grid_id"))
-        CampaignTarget.objects.bulk_create(
-            [
-                CampaignTarget(
-                    campaign=campaign, household_id=pk, grid_id=grid_id, source=source, added_at=now
-                )
-                for pk, grid_id in rows
-            ],
-            batch_size=BATCH,
+        ids = targets.allocate_ids(len(rows))
+        targets.insert(
+            (t_pk, *targets.prepare((campaign.pk, pk, grid_id, source, None, None, now)))
+            for t_pk, (pk, grid_id) in zip(ids, rows, strict=True)
         )
         workers = _grid_workers({g for _pk, g in rows})
-        links = [
-            through(campaigntarget_id=t_pk, user_id=u)
-            for t_pk, grid_id in campaign.targets.filter(household_id__in=chunk).values_list(
-                "pk", "grid_id"
-            )
-            for u in workers.get(grid_id, ())
-        ]
-        through.objects.bulk_create(links, batch_size=BATCH, ignore_conflicts=True)
+        links.insert(
+            (t_pk, u)
+            for t_pk, (_pk, grid_id) in zip(ids, rows, strict=True)
+            for u in dict.fromkeys(workers.get(grid_id, ()))
+        )
         added += len(rows)
     return added
 

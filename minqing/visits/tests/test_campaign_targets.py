@@ -81,6 +81,10 @@ def test_each_target_goes_to_the_grid_workers_of_its_grid(
         homes["b_alone"].pk: {"grid_b"},
         homes["c_old"].pk: {"grid_c"},
     }
+    # written without the ORM: each reads back as the model would have saved it
+    for t in campaign.targets.select_related("household"):
+        assert (t.grid_id, t.source, t.visit_id) == (t.household.grid_id, "rule", None)
+        assert t.added_at == campaign.launched_at and t.visited_at is None
 
 
 def test_an_office_reassigns_targets_to_a_team_member_of_that_grid(
