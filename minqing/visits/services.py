@@ -35,13 +35,13 @@ from minqing.accounts.access import (
 from minqing.accounts.links import linked_households_q
 from minqing.accounts.models import DataScope, Role
 from minqing.core.audit import audit_log
+from minqing.core.bulk import Inserter
 from minqing.core.digits import positive_id
 from minqing.core.forms import clean_text as _text
 from minqing.core.i18n import source
 from minqing.core.models import AuditAction
 from minqing.core.workdays import add_working_days
 from minqing.grids.models import Level, Node, subtree_q
-from minqing.registry.imports.bulk import Inserter
 from minqing.registry.models import Household, NeedKind, Person
 from minqing.registry.services import PermissionDenied
 from minqing.visits.models import (
@@ -180,14 +180,8 @@ def schedules_compute(household_ids: list[int], *, today: dt.date | None = None)
     return out
 
 
-_STATE_COLUMNS = (
-    "household_id",
-    "grid_id",
-    "visit_class_id",
-    "last_visit_at",
-    "next_due",
-    "updated_at",
-)
+_SCHEDULE_FIELDS = ("grid_id", "visit_class_id", "last_visit_at", "next_due")  # _state_fields'
+_STATE_COLUMNS = ("household_id", *_SCHEDULE_FIELDS, "updated_at")
 
 
 def _state_fields(s: Schedule) -> dict:
@@ -214,14 +208,14 @@ def _states_write(household_ids: list[int], *, today: dt.date, now: dt.datetime)
         fields = _state_fields(schedule)
         state = existing.get(hid)
         if state is None:
-            new.append((hid, *(fields[k] for k in _STATE_COLUMNS[1:-1]), now))
+            new.append((hid, *(fields[k] for k in _SCHEDULE_FIELDS), now))
         elif any(getattr(state, k) != v for k, v in fields.items()):
             for k, v in fields.items():
                 setattr(state, k, v)
             state.updated_at = now
             changed.append(state)
     if new:
-        # COPY / many-row INSERTs without model instances (the import's inserter): an imported
+        # COPY / many-row INSERTs without model instances (core.bulk): an imported
         # ledger's 33 000 new households spent 1.9 s in bulk_create.
         inserter = Inserter(HouseholdVisitState, _STATE_COLUMNS, with_ids=False)
         inserter.insert(inserter.prepare(row) for row in new)
@@ -899,7 +893,7 @@ _TARGET_COLUMNS = (
 def _targets_add(campaign: Campaign, household_ids: Iterable[int], *, source: str, now) -> int:
     """Put households on the list (those not on it yet), each assigned to its grid's workers.
 
-    Written by the import's inserter with ids taken up front (COPY / many-row INSERTs, no model
+    Written by core.bulk's inserter with ids taken up front (COPY / many-row INSERTs, no model
     instances, the assignee links without reading the targets back): a county-wide campaign's
     116 762 targets took 7.7 s through bulk_create, in the launching request."""
     existing = set(campaign.targets.values_list("household_id", flat=True))

@@ -4,7 +4,7 @@ The caller holds the transaction (see imports.service): either every row of the 
 with its audit entries, or nothing is. Values in audit entries are masked the way
 registry.services masks them (Person.MASKED), so the log never holds a full ID number.
 
-New records (the bulk of a first import) go through bulk.Inserter in a second thread
+New records (the bulk of a first import) go through core.bulk.Inserter in a second thread
 (bulk.Pipeline) while this thread prepares the next batch: values, audit entries, and derived
 keys and ciphertext (for large files computed by worker processes while the file was read,
 see derive.py).
@@ -17,10 +17,11 @@ from collections import defaultdict
 from django.utils import timezone
 
 from minqing.core.audit import client_ip
+from minqing.core.bulk import Inserter, defaults, instance
 from minqing.core.masking import mask_id_number, mask_phone
 from minqing.core.models import AuditAction, AuditEntry
 from minqing.grids.models import Node
-from minqing.registry.imports.bulk import Inserter, Pipeline, defaults, instance
+from minqing.registry.imports.bulk import Pipeline
 from minqing.registry.imports.derive import derived_fields
 from minqing.registry.imports.validate import Plan, chunked
 from minqing.registry.models import Household, Person, Relation, Tag, TagTarget

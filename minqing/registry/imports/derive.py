@@ -142,7 +142,7 @@ class Deriver:
         if self.pool is None or not self.rows:
             self.close()
             return {}
-        from minqing.registry.imports.bulk import Sealed
+        from minqing.core.bulk import Sealed
 
         out, checked = {}, False
         try:

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from minqing.accounts.access import has_role, user_scope, visible_nodes
 from minqing.accounts.models import Role
+from minqing.core.bulk import sqlite_variable_limit
 from minqing.core.digits import plain_digits
 from minqing.core.idnumber import IdNumberError, parse_id_number
 from minqing.core.masking import mask_id_number, mask_phone
@@ -21,7 +22,6 @@ from minqing.core.phone import ERR_PHONE, is_valid_phone, normalise_phone
 from minqing.grids.models import Level, Node
 from minqing.registry.identity import id_number_hash, id_numbers_q
 from minqing.registry.imports import cells, derive
-from minqing.registry.imports.bulk import sqlite_variable_limit
 from minqing.registry.imports.cells import CellError
 from minqing.registry.imports.derive import Deriver
 from minqing.registry.imports.headers import BY_KEY

@@ -6,12 +6,13 @@ import datetime
 import pytest
 
 from conftest import valid_id
+from minqing.core import bulk
 from minqing.core.idnumber import make_id_number
 from minqing.core.models import AuditAction, AuditEntry, ImportBatch, ImportStatus
 from minqing.core.phone import ERR_PHONE
 from minqing.registry import services
 from minqing.registry.identity import id_last4_digest, id_number_hash, id_number_q
-from minqing.registry.imports import apply, bulk
+from minqing.registry.imports import apply
 from minqing.registry.models import Household, Person
 from minqing.registry.tests.test_import_support import (
     GRID_A,
