@@ -791,13 +791,13 @@ class Replay:
         for a in rows.select_related("user").order_by("user__is_superuser", "user__username"):
             self.staff.setdefault(a.node_id, []).append((a.user, a.role))
         wanted = [
-            (Level.COUNTY, Role.COUNTY_OFFICER, "县指挥中心", "co"),
-            (Level.STREET, Role.STREET_OFFICER, "街道干部", "so"),
-            (Level.COMMUNITY, Role.COMMUNITY_SECRETARY, "社区书记", "cs"),
-            (Level.GRID, Role.GRID_WORKER, "网格员", "gw"),
+            (Level.COUNTY, Role.COUNTY_OFFICER, "co"),
+            (Level.STREET, Role.STREET_OFFICER, "so"),
+            (Level.COMMUNITY, Role.COMMUNITY_SECRETARY, "cs"),
+            (Level.GRID, Role.GRID_WORKER, "gw"),
         ]
         self.created_staff = 0
-        for level, role, label, prefix in wanted:
+        for level, role, prefix in wanted:
             for node in self.by_level[level]:
                 if any(r == role for _, r in self.staff.get(node.pk, [])):
                     continue
@@ -806,7 +806,7 @@ class Replay:
                 if user is None:
                     # Named from its node, so the year's draws do not depend on who exists.
                     name = self.person_name(random.Random(username))
-                    user = User(username=username, full_name=f"{label} {name}")
+                    user = User(username=username, full_name=name)
                     user.set_unusable_password()
                     user.save()
                     self.created_staff += 1

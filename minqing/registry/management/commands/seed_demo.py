@@ -276,11 +276,11 @@ class Command(BaseCommand):
         community = grids[0].parent
         specs = [
             ("admin", "系统管理员", Role.ADMIN, county, True),
-            ("county", "县指挥中心 周明", Role.COUNTY_OFFICER, county, False),
-            ("street", "城关街道 李娟", Role.STREET_OFFICER, street, False),
-            ("community", f"{community.name}书记 王芳", Role.COMMUNITY_SECRETARY, community, False),
-            ("grid_a", "网格员 张伟", Role.GRID_WORKER, grids[0], False),
-            ("grid_b", "网格员 陈静", Role.GRID_WORKER, grids[1], False),
+            ("county", "周明", Role.COUNTY_OFFICER, county, False),
+            ("street", "李娟", Role.STREET_OFFICER, street, False),
+            ("community", "王芳", Role.COMMUNITY_SECRETARY, community, False),
+            ("grid_a", "张伟", Role.GRID_WORKER, grids[0], False),
+            ("grid_b", "陈静", Role.GRID_WORKER, grids[1], False),
         ]
         for username, full_name, role, node, is_admin in specs:
             user = User(
