@@ -1,13 +1,44 @@
 /* Small behaviours pages ask for by attribute, so that no page needs inline JavaScript (the
    Content-Security-Policy allows scripts from this site only):
-   data-confirm="…" on a form asks before it is sent; data-autosubmit on a field sends its form
-   when it changes; data-print on a button prints the page. */
+   data-confirm="…" on a form asks before it is sent; data-busy="…" on a form whose answer
+   takes seconds (an import, building a campaign's list) greys its buttons and shows the text
+   once it is sent, so nobody clicks twice or thinks it stalled; data-autosubmit on a field
+   sends its form when it changes; data-print on a button prints the page. */
 (function () {
+  function busy(form) {
+    form.setAttribute("aria-busy", "true");
+    form.querySelectorAll("button, input[type=submit]").forEach(function (button) {
+      button.dataset.idleText = button.tagName === "INPUT" ? button.value : button.textContent;
+      button.disabled = true;
+      if (button.type === "submit") {
+        if (button.tagName === "INPUT") button.value = form.dataset.busy;
+        else button.textContent = form.dataset.busy;
+      }
+    });
+  }
+  function idle(form) {
+    form.removeAttribute("aria-busy");
+    form.querySelectorAll("button, input[type=submit]").forEach(function (button) {
+      if (!("idleText" in button.dataset)) return;
+      if (button.tagName === "INPUT") button.value = button.dataset.idleText;
+      else button.textContent = button.dataset.idleText;
+      delete button.dataset.idleText;
+      button.disabled = false;
+    });
+  }
   document.addEventListener("submit", function (e) {
     var form = e.target;
-    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
-      e.preventDefault();
+    if (!form.dataset) return;
+    if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) e.preventDefault();
+    // After the form's fields are taken: a button disabled now would drop its own name=value.
+    if (form.dataset.busy && !e.defaultPrevented) {
+      if (form.getAttribute("aria-busy") === "true") e.preventDefault();
+      else window.setTimeout(busy, 0, form);
     }
+  });
+  // Back to a page kept by the browser (back/forward cache): its forms are idle again.
+  window.addEventListener("pageshow", function () {
+    document.querySelectorAll("form[aria-busy=true]").forEach(idle);
   });
   document.addEventListener("change", function (e) {
     var field = e.target;
