@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
+    "minqing.core.middleware.MethodNotAllowedPageMiddleware",
 ]
 
 ROOT_URLCONF = "minqing.urls"
@@ -86,6 +87,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "minqing.core.context.access",
+                "minqing.core.context.language_next",
                 "minqing.cases.context.bell",
                 "minqing.cases.context.handover",
             ],

@@ -32,9 +32,11 @@ from minqing.grids.models import Level
 
 @admin.register(Category)
 class CategoryAdmin(AuditedAdmin, admin.ModelAdmin):
-    list_display = ["code", "name", "parent", "default_type", "zoning_sensitive", "active", "sort"]
-    list_filter = ["active", "zoning_sensitive", "default_type"]
-    list_editable = ["active", "sort"]
+    list_display = [
+        "code", "name", "parent", "default_type", "zoning_sensitive", "published", "active", "sort"
+    ]  # fmt: skip
+    list_filter = ["active", "published", "zoning_sensitive", "default_type"]
+    list_editable = ["published", "active", "sort"]
     search_fields = ["code", "name"]
 
 

@@ -107,7 +107,13 @@ class CaseForm(forms.Form):
         widget=forms.RadioSelect,
     )
     channel = forms.ChoiceField(
-        label=_("来源渠道"), choices=Channel.choices, initial=Channel.PATROL
+        label=_("来源渠道"),
+        choices=Channel.choices,
+        initial=Channel.PATROL,
+        help_text=_(
+            "网格巡查和网上报告的公共空间类案件（路灯、垃圾、占道等）在公开接口中列出描述、地点"
+            "和进展，不含反映人；矛盾纠纷、求助等不公开。"
+        ),
     )
     reporter_name = forms.CharField(label=_("反映人"), max_length=50, required=False)
     reporter_phone = forms.CharField(

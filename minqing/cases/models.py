@@ -100,6 +100,14 @@ class Category(models.Model):
     default_type = models.CharField(
         _("默认诉求类型"), max_length=12, choices=CaseType.choices, default=CaseType.HELP
     )
+    published = models.BooleanField(
+        _("公开"),
+        default=False,
+        help_text=_(
+            "网上报告和网格巡查的此类案件在 Open311 公开接口中列出（不含反映人和处置人）。"
+            "矛盾纠纷、求助、信访等涉及个人和家庭的类别不要公开。"
+        ),
+    )
     active = models.BooleanField(_("启用"), default=True)
     sort = models.PositiveIntegerField(_("排序"), default=0)
 
@@ -217,6 +225,11 @@ class Unit(models.Model):
 
 def _new_token() -> str:
     return secrets.token_hex(12)
+
+
+# Channels whose cases the public Open311 API may list (cases.open311), when their category
+# is public too: a resident's report from an app or the web, and a grid worker's patrol.
+PUBLISHED_CHANNELS = (Channel.ONLINE, Channel.PATROL)
 
 
 class Case(models.Model):
@@ -406,6 +419,11 @@ class Case(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def is_published(self) -> bool:
+        """Listed by the public Open311 API (without its reporter or handlers)."""
+        return self.channel in PUBLISHED_CHANNELS and self.category.published
 
     def is_late(self, now=None) -> bool:
         now = now or timezone.now()

@@ -8,13 +8,17 @@
 - GET  servicerequestupdates.{fmt}     the public timeline rows (the FixMyStreet extension)
 
 What is published: only cases that came in through an open channel (online reports, including
-Open311 itself, and grid patrols of public space). Cases recorded from visits, calls, the
-reception day, the hotline or petitions are conversations with residents and never leave
-through this API. Of a published case the API gives what the spec lists: never the reporter's
-name or phone, never a handler's name, never an internal note. The description is published as
-the spec does; it is the resident's own text. A client's own reports are also readable by that
-client, with its `api_key` on the GET: a 12345 hotline platform (a client whose channel is
-12345) sends reports that are 12345 cases, never published, and follows them this way.
+Open311 itself, and grid patrols) in a category marked public (`Category.published`: the
+public-space classes of 数字城管 — a street light, a drain, rubbish, illegal building). A patrol
+also records a neighbours' quarrel or a request for help, and a resident's app may report one:
+those categories (社区事务: disputes, help, petitions …) are private and never listed, whatever
+the channel. Cases recorded from visits, calls, the reception day, the hotline or petitions are
+conversations with residents and never leave through this API. Of a published case the API
+gives what the spec lists: never the reporter's name or phone, never a handler's name, never an
+internal note. The description is published as the spec does; it is the resident's own text.
+A client's own reports are also readable by that client, with its `api_key` on the GET: a 12345
+hotline platform (a client whose channel is 12345) sends reports that are 12345 cases, never
+published, and follows them this way; an app follows its residents' requests for help so.
 
 Errors are the spec's error documents with HTTP 400 / 403 / 404 (405 for a wrong method), with
 a Chinese and an English reason. No input answers 500.
@@ -40,6 +44,7 @@ from minqing.cases import config, intake, services
 from minqing.cases.models import (
     DONE_STATUSES,
     OPEN_STATUSES,
+    PUBLISHED_CHANNELS,
     Case,
     CaseEvent,
     Category,
@@ -54,7 +59,6 @@ from minqing.core.i18n import source
 
 XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 FORMATS = {"xml": "text/xml; charset=utf-8", "json": "application/json"}
-PUBLISHED_CHANNELS = (Channel.ONLINE, Channel.PATROL)
 MAX_RESULTS = 1000
 MAX_SPAN = timedelta(days=90)
 MAX_DESCRIPTION = 4000
@@ -232,7 +236,7 @@ def _readable(request, prefix: str = "") -> Q:
     """What a GET may show: the published cases, and with a client's `api_key` also the
     cases that client sent (a 12345 platform's own, unpublished reports). The spec makes the
     key optional on a GET: one that is no client's adds nothing (it is not refused)."""
-    q = Q(**{f"{prefix}channel__in": PUBLISHED_CHANNELS})
+    q = Q(**{f"{prefix}channel__in": PUBLISHED_CHANNELS, f"{prefix}category__published": True})
     client = _client_of(request.GET.get("api_key") or "")
     if client is not None:
         q |= Q(**{f"{prefix}open311_client": client})

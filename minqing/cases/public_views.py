@@ -7,6 +7,7 @@ the 4 digits is stopped by a per-IP limit (django-ratelimit) counted in the data
 """
 
 import ipaddress
+import unicodedata
 import urllib.parse
 
 from django.conf import settings
@@ -116,7 +117,9 @@ def _render(request, template: str, context: dict, status: int = 200):
 
 
 def _params(data) -> tuple[str, str]:
-    return str(data.get("number", ""))[:40].strip(), str(data.get("last4", ""))[:20].strip()
+    """The number and digits as typed, the number written as cases are numbered."""
+    number = services.normal_case_number(str(data.get("number", ""))[:40])
+    return number, "".join(unicodedata.normalize("NFKC", str(data.get("last4", ""))[:20]).split())
 
 
 def public_timeline(case) -> list[dict]:

@@ -6,6 +6,8 @@ Notifications are rows written in the same transaction; the SMS for them goes ou
 """
 
 import re
+import unicodedata
+from contextvars import ContextVar
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
@@ -261,8 +263,14 @@ def _responsible(case: Case):
     return level_staff(case.level_node, case)
 
 
+# Who is taking the action being written (case_act): nobody is told of what they did themselves
+# (a grid worker's own feedback is not "please verify" in their own bell, nor an SMS).
+_ACTOR: ContextVar[int | None] = ContextVar("case_actor", default=None)
+
+
 def _notify(users, case: Case, kind: str, said: Said) -> None:
-    users = [u for u in users if u.is_active]
+    actor = _ACTOR.get()
+    users = [u for u in users if u.is_active and u.pk != actor]
     Notification.objects.bulk_create([_notification(u, case, kind, said) for u in users])
     texts = [(u.mobile, f"【民情】{said.text}") for u in users if u.mobile]
     if texts:
@@ -652,9 +660,13 @@ def case_act(
     from_status, from_node = case.status, case.level_node
     event = {"note": note, "target_user": None, "target_unit": None}
     handler = _ACTIONS[action]
-    handler(case, acting_user=acting_user, note=note, now=now, event=event,
-            target_user=target_user, target_unit=target_unit, days=days, approve=approve,
-            satisfaction=satisfaction)  # fmt: skip
+    acting = _ACTOR.set(acting_user.pk)
+    try:
+        handler(case, acting_user=acting_user, note=note, now=now, event=event,
+                target_user=target_user, target_unit=target_unit, days=days, approve=approve,
+                satisfaction=satisfaction)  # fmt: skip
+    finally:
+        _ACTOR.reset(acting)
     if t.target is not None and case.status == from_status and action not in ("rate",):
         case.status = t.target
     if from_status in _WITH_HANDLER and case.status not in _WITH_HANDLER:
@@ -979,9 +991,28 @@ def case_rate_public(*, case: Case, satisfaction: str, note: str = "") -> Case:
     return case
 
 
+_DASHES = str.maketrans(dict.fromkeys("‐‑‒–—―−﹣_.·/", "-"))
+
+
+def normal_case_number(raw: str) -> str:
+    """A case number as a resident types it, written the way cases are numbered.
+
+    A phone's number pad has no "-", a Chinese keyboard types full-width digits and "－", a note
+    copied by hand has a space: 20261129000004, 20261129 000004, ２０２６１１２９－０００００４
+    all mean 20261129-000004. What is not a number is returned as typed (and found nowhere)."""
+    text = unicodedata.normalize("NFKC", str(raw or "")).translate(_DASHES)
+    text = "".join(text.split())
+    if re.fullmatch(r"\d{14}", text):
+        return f"{text[:8]}-{text[8:]}"
+    if re.fullmatch(r"\d{8}-+\d{6}", text):
+        return f"{text[:8]}-{text[-6:]}"
+    return text
+
+
 def public_lookup(number: str, phone_last4: str) -> Case | None:
     """A case by its number and the last 4 digits of the reporter's phone, or None."""
-    number, last4 = (number or "").strip(), (phone_last4 or "").strip()
+    number = normal_case_number(number)
+    last4 = "".join(unicodedata.normalize("NFKC", phone_last4 or "").split())
     if not (re.fullmatch(r"\d{8}-\d{6}", number) and re.fullmatch(r"\d{4}", last4)):
         return None
     return (

@@ -6,3 +6,22 @@ def access(request):
     from minqing.accounts.access import can_audit
 
     return {"perms_audit": can_audit(user)}
+
+
+def language_next(request):
+    """Where the language switch returns to: this page; or, for a page answered to a POST (a
+    form shown again with its errors, at its action's address, which takes only a POST), the
+    page the form was sent from — never the action's address, which a GET cannot open."""
+    if request.method in ("GET", "HEAD"):
+        return {"lang_next": request.get_full_path()}
+    from urllib.parse import urlsplit
+
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    referer = request.META.get("HTTP_REFERER", "")
+    if referer and url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        parts = urlsplit(referer)
+        return {"lang_next": parts.path + (f"?{parts.query}" if parts.query else "")}
+    return {"lang_next": "/"}

@@ -78,3 +78,52 @@ class IdleSessionMiddleware:
         if now - session.get(self.KEY, 0) >= self.TOUCH_EVERY:
             session[self.KEY] = now
         return response
+
+
+class MethodNotAllowedPageMiddleware:
+    """A page, not the browser's blank "HTTP ERROR 405", for an address that only takes a form.
+
+    A form shown again with its errors stays at its action's address (/cases/…/act/supervise/);
+    bookmarked, shared or opened again from the history, that address is asked for with GET,
+    which the view refuses with an empty 405. For a browser's GET this middleware answers the
+    same status with a page that says why and links to the page the action belongs to. The API
+    and Open311 keep their own error documents. Place it last, so the page knows its user.
+    """
+
+    PLAIN = ("/api/", "/open311/", "/static/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code != 405
+            or request.method not in ("GET", "HEAD")
+            or request.path.startswith(self.PLAIN)
+            or getattr(response, "streaming", False)
+            or response.content
+        ):
+            return response
+        from django.shortcuts import render
+
+        back = _page_above(request.path)
+        page = render(request, "405.html", {"back": back, "lang_next": back}, status=405)
+        if response.has_header("Allow"):
+            page["Allow"] = response["Allow"]
+        return page
+
+
+def _page_above(path: str) -> str:
+    """The nearest address above `path` that names a page (/cases/X/act/y/ → /cases/X/)."""
+    from django.urls import Resolver404, resolve
+
+    parts = [p for p in path.split("/") if p]
+    for cut in range(1, min(len(parts), 3) + 1):
+        above = "/" + "".join(f"{p}/" for p in parts[:-cut])
+        try:
+            resolve(above)
+        except Resolver404:
+            continue
+        return above
+    return "/"

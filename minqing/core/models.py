@@ -57,6 +57,7 @@ class ImportStatus(models.TextChoices):
     PREVIEW = "preview", _("待确认")  # uploaded and checked; nothing written yet
     APPLIED = "applied", _("已导入")  # confirmed and written in one transaction
     CANCELLED = "cancelled", _("已取消")  # the importer gave up on it
+    FAILED = "failed", _("未能读取")  # the file could not be read; nothing written
     EXPIRED = "expired", _("已过期")  # left unconfirmed; the uploaded file has been discarded
 
 

@@ -121,7 +121,11 @@ def import_preview(request, pk: int):
         return redirect(f"/imports/{pk}/")
     try:
         plan = service.import_preview(acting_user=request.user, batch=batch, options=options)
-    except (ImportFileError, service.ImportRefused) as exc:
+    except ImportFileError as exc:
+        service.import_fail(acting_user=request.user, batch=batch)
+        messages.error(request, str(exc))
+        return redirect("/imports/")
+    except service.ImportRefused as exc:
         service.import_cancel(acting_user=request.user, batch=batch)
         messages.error(request, str(exc))
         return redirect("/imports/")
@@ -192,5 +196,8 @@ def import_cancel(request, pk: int):
     _importer(request)
     batch = _batch(request, pk)
     service.import_cancel(acting_user=request.user, batch=batch)
-    messages.success(request, _("已取消，未导入任何数据。"))
+    if request.POST.get("unchanged"):
+        messages.success(request, _("文件与民情档案一致，未写入任何数据。"))
+    else:
+        messages.success(request, _("已取消，未导入任何数据。"))
     return redirect("/imports/")

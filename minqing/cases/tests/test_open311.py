@@ -612,3 +612,83 @@ def test_a_report_before_any_place_exists_is_refused_not_a_server_error(client, 
     response = post(client)
     assert response.status_code == 400
     assert "网格" in response.content.decode()
+
+
+# --- what is never published -------------------------------------------------------------------
+
+
+def test_only_the_public_space_classes_are_public_after_the_migration(db):
+    public = set(Category.objects.filter(published=True).values_list("code", flat=True))
+    assert {"01", "0101", "0302", "0601", "0604"} <= public
+    assert {"07", "0701", "0702", "0706", "99"}.isdisjoint(public)
+
+
+def test_a_patrol_case_of_a_private_category_is_never_published(
+    client, grid_a_worker, tree, street_light
+):
+    """A patrol records a neighbours' quarrel as well as a street light: the quarrel stays in."""
+    quarrel = services.case_accept(
+        acting_user=grid_a_worker,
+        data={
+            "category": Category.objects.get(code="0701"),
+            "description": "两户邻居因漏水发生争吵，解放路123号。",
+            "grid": tree["grid_a"],
+            "address": "解放路123号",
+            "channel": "patrol",
+        },
+    )
+    light = services.case_accept(
+        acting_user=grid_a_worker,
+        data={
+            "category": street_light,
+            "description": "巡查发现路灯不亮。",
+            "grid": tree["grid_a"],
+            "channel": "patrol",
+        },
+    )
+    services.case_act(acting_user=grid_a_worker, case=quarrel, action="take")
+    listed = client.get(f"{BASE}requests.json")
+    assert [r["service_request_id"] for r in js(listed)] == [light.number]
+    assert "解放路123号" not in listed.content.decode()
+    assert_error(client.get(f"{BASE}requests/{quarrel.number}.json"), 404)
+    updates = js(client.get(f"{BASE}servicerequestupdates.json"))
+    assert updates and {u["service_request_id"] for u in updates} == {light.number}
+
+    # Marked public in the admin, the same case is listed.
+    Category.objects.filter(code="0701").update(published=True)
+    listed = {r["service_request_id"] for r in js(client.get(f"{BASE}requests.json"))}
+    assert listed == {light.number, quarrel.number}
+
+
+def test_a_residents_request_for_help_is_filed_and_only_its_app_reads_it(client, app, tree):
+    response = post(client, service_code="0702", description="独居老人腿脚不便，需要帮助买菜。")
+    assert response.status_code == 200
+    case = Case.objects.get(number=js(response)[0]["service_request_id"])
+    assert case.category.code == "0702" and case.channel == Channel.ONLINE
+    assert js(client.get(f"{BASE}requests.json")) == []
+    assert_error(client.get(f"{BASE}requests/{case.number}.xml"), 404, "xml")
+    # The app that sent it reads it with its key (as a 12345 platform follows its reports).
+    assert_error(client.get(f"{BASE}tokens/{case.token}.json"), 404)
+    assert js(client.get(f"{BASE}tokens/{case.token}.json", {"api_key": RAW_KEY})) == [
+        {"service_request_id": case.number, "token": case.token}
+    ]
+    mine = js(client.get(f"{BASE}requests.json?api_key={RAW_KEY}"))
+    assert [r["service_request_id"] for r in mine] == [case.number]
+
+
+def test_the_case_page_says_whether_the_case_is_public(client, grid_a_worker, tree, street_light):
+    def accept(category):
+        return services.case_accept(
+            acting_user=grid_a_worker,
+            data={
+                "category": category,
+                "description": "巡查发现。",
+                "grid": tree["grid_a"],
+                "channel": "patrol",
+            },
+        )
+
+    light, quarrel = accept(street_light), accept(Category.objects.get(code="0701"))
+    client.force_login(grid_a_worker)
+    assert 'id="published"' in client.get(f"/cases/{light.number}/").content.decode()
+    assert 'id="published"' not in client.get(f"/cases/{quarrel.number}/").content.decode()

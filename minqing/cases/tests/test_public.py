@@ -49,6 +49,33 @@ def test_the_right_number_and_digits_show_the_progress(client, case_a):
     assert response["Cache-Control"] == "no-store, private"
 
 
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "{d}{s}",  # a phone's number pad has no "-"
+        "{d} {s}",
+        " {d}－{s} ",  # a Chinese keyboard's full-width dash
+        "{d}—{s}",
+        "{wide}",  # full-width digits
+    ],
+)
+def test_the_number_as_a_phone_types_it_is_found(client, case_a, typed):
+    day, seq = case_a.number.split("-")
+    wide = case_a.number.translate(str.maketrans("0123456789-", "０１２３４５６７８９－"))
+    response = track(client, typed.format(d=day, s=seq, wide=wide), "５６７８")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "路灯损坏" in html and "已立案，等待处理" in html
+    assert case_a.number in html  # shown as cases are numbered
+
+
+def test_normal_case_number_leaves_what_is_not_a_number_alone():
+    assert services.normal_case_number("2026112900000") == "2026112900000"  # 13 digits
+    assert services.normal_case_number("abc-123") == "abc-123"
+    assert services.normal_case_number("20261129--000004") == "20261129-000004"
+    assert services.normal_case_number(None) == ""
+
+
 def test_wrong_digits_and_an_unknown_number_get_the_same_answer(client, case_a):
     wrong_digits = track(client, case_a.number, "0000")
     unknown = track(client, "20000101-000001", "5678")

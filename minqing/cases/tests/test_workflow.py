@@ -666,6 +666,18 @@ def test_dispatch_sets_the_handler_and_notifies_them(world):
     assert case.events.latest("id").target_user == world.users["handler"]
 
 
+def test_nobody_is_told_of_what_they_did_themselves(world):
+    """A grid worker who handles their grid's case and feeds it back is not asked to verify it
+    in their own bell; the grid's other worker is."""
+    case = new_case(world, now=MONDAY)
+    case = act(world, case, "grid_a_worker", "take", now=MONDAY)
+    case = act(world, case, "grid_a_worker", "feedback", note="已修好。", now=MONDAY)
+    assert notified(case, NotificationKind.FEEDBACK) == {"handler"}
+    # The same action by the other worker tells grid A's worker.
+    case = act(world, case, "handler", "rework", note="灯罩还没装。", now=MONDAY)
+    assert notified(case, NotificationKind.REOPENED) == {"grid_a"}
+
+
 @pytest.mark.parametrize("target", ["grid_b_worker", "outsider", "unit_member", None])
 def test_dispatch_to_someone_who_cannot_handle_the_grid_is_refused(world, target):
     case = new_case(world)

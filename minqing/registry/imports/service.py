@@ -208,6 +208,15 @@ def import_cancel(*, acting_user, batch: ImportBatch) -> None:
     )
 
 
+def import_fail(*, acting_user, batch: ImportBatch) -> None:
+    """The file could not be read (not a spreadsheet, no header, no rows …): nothing was
+    written, and the list of imports says so instead of "cancelled"."""
+    _require_importer(acting_user)
+    ImportBatch.objects.filter(pk=batch.pk, status=ImportStatus.PREVIEW).update(
+        status=ImportStatus.FAILED, content=b""
+    )
+
+
 def import_file(
     *, acting_user, file_name: str, data: bytes, options: Options, dry_run: bool = False
 ) -> tuple[Plan, dict]:
@@ -264,6 +273,7 @@ __all__ = [
     "ImportFileError",
     "ImportRefused",
     "import_cancel",
+    "import_fail",
     "import_confirm",
     "import_file",
     "import_preview",

@@ -25,7 +25,14 @@ from minqing.registry.imports import cells, derive
 from minqing.registry.imports.cells import CellError
 from minqing.registry.imports.derive import Deriver
 from minqing.registry.imports.headers import BY_KEY
-from minqing.registry.imports.reader import Sheet, column_letter, is_footer, read_sheets
+from minqing.registry.imports.reader import (
+    ERR_NO_ROWS,
+    ImportFileError,
+    Sheet,
+    column_letter,
+    is_footer,
+    read_sheets,
+)
 from minqing.registry.models import Household, Person, Relation, Tag, TagTarget
 from minqing.registry.services import (
     ERR_BIRTH_MISMATCH,
@@ -238,6 +245,13 @@ class Plan:
     @property
     def ok(self) -> bool:
         return self.error_count == 0
+
+    @property
+    def has_changes(self) -> bool:
+        """Whether confirming would write anything (a file imported before changes nothing)."""
+        c = self.counts
+        changes = ("new_people", "updated_people", "new_households", "updated_households")
+        return any(c.get(k) for k in (*changes, "new_tags"))
 
     def updated(self) -> list[PersonRow]:
         return [p for p in self.people if p.existing is not None and p.changes]
@@ -952,6 +966,18 @@ def _plain(value):
     return str(value)
 
 
+def _in_file_order(plan: Plan) -> None:
+    """Errors and warnings by sheet, row and column, as the user reads the file: the checks
+    that need the whole file (unknown grids, an ID twice …) find theirs after the row checks."""
+    sheet_order = {name: i for i, name in enumerate(plan.sheets)}
+
+    def where(issue: Issue):
+        return sheet_order.get(issue.sheet, 0), issue.row, len(issue.column), issue.column
+
+    plan.errors.sort(key=where)
+    plan.warnings.sort(key=where)
+
+
 def plan_import(
     *, acting_user, data: bytes, file_name: str, options: Options, derive_keys: bool = False
 ) -> Plan:
@@ -976,7 +1002,12 @@ def plan_import(
     try:
         plan.notes.extend(notes)
         validator.read(sheets)
-        return validator.resolve()
+        if plan.rows == 0:
+            names = "、".join(s.name for s in sheets)
+            raise ImportFileError(ERR_NO_ROWS.format(name=file_name, sheets=names))
+        plan = validator.resolve()
+        _in_file_order(plan)
+        return plan
     except BaseException:
         plan.close()
         raise

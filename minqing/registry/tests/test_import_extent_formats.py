@@ -439,7 +439,7 @@ def test_a_hostile_ods_upload_is_refused_on_the_upload_page(
     page = client.get(response["Location"], follow=True).content.decode()
     assert TOO_WIDE in page and SHEET in page
     batch = ImportBatch.objects.get()
-    assert batch.status == ImportStatus.CANCELLED and not bytes(batch.content)
+    assert batch.status == ImportStatus.FAILED and not bytes(batch.content)
 
 
 READ_IN_A_CHILD = """

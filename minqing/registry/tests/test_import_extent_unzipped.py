@@ -146,5 +146,5 @@ def test_the_upload_page_says_so_and_keeps_nothing(client, grid_a_worker, tree, 
     page = client.get(response["Location"], follow=True).content.decode()
     assert UNZIPPED in page and "32.0 MB" in page
     batch = ImportBatch.objects.get()
-    assert batch.status == ImportStatus.CANCELLED and not bytes(batch.content)
+    assert batch.status == ImportStatus.FAILED and not bytes(batch.content)
     assert not Person.objects.exists()

@@ -148,7 +148,17 @@ def test_files_that_cannot_be_imported_get_a_clear_message(client, grid_a_worker
     page = client.get(response["Location"], follow=True).content.decode()
     assert "不是可读取的电子表格" in page
     batch.refresh_from_db()
-    assert batch.status == ImportStatus.CANCELLED and not bytes(batch.content)
+    assert batch.status == ImportStatus.FAILED and not bytes(batch.content)
+    listed = client.get("/imports/").content.decode()
+    assert "未能读取" in listed and "已取消" not in listed  # nobody cancelled it
+
+    # A header and no rows under it: said so, not a preview of nothing to confirm.
+    response = upload(client, xlsx(HEADERS, []), name="空表.xlsx")
+    page = client.get(response["Location"], follow=True).content.decode()
+    assert "只有表头，表头下面没有人员数据" in page and "空表.xlsx" in page
+    header_only = ImportBatch.objects.latest("pk")
+    assert header_only.status == ImportStatus.FAILED
+    header_only.delete()
 
     page = client.post("/imports/", {}, follow=True).content.decode()
     assert "请选择要导入的文件" in page
@@ -157,6 +167,42 @@ def test_files_that_cannot_be_imported_get_a_clear_message(client, grid_a_worker
         page = client.post("/imports/", {"file": file}, follow=True).content.decode()
     assert "超过了 1 KB 的上限" in page
     assert ImportBatch.objects.count() == 1
+
+
+def test_errors_are_listed_in_the_order_of_the_file(client, grid_a_worker, tree):
+    """The unknown grid on row 2 is found by a check of the whole file, after the row checks
+    found the phone on row 3; the table lists row 2 first."""
+    client.force_login(grid_a_worker)
+    rows = [
+        person_row(1, "王建国", phone="13812345678", grid="不存在的网格"),
+        person_row(2, "李秀英", head="王建国", relation="妻子", male=False, phone="12345"),
+    ]
+    upload(client, xlsx(HEADERS, rows))
+    plan = client.get(f"/imports/{ImportBatch.objects.get().pk}/").context["plan"]
+    assert [(e.row, e.column) for e in plan.errors] == sorted(
+        (e.row, e.column) for e in plan.errors
+    )
+    assert [e.row for e in plan.errors][:2] == [2, 3]
+
+
+def test_a_file_that_changes_nothing_offers_no_confirm(client, grid_a_worker, tree):
+    client.force_login(grid_a_worker)
+    upload(client, xlsx(HEADERS, FAMILY))
+    client.post(f"/imports/{ImportBatch.objects.get().pk}/confirm/")
+    upload(client, xlsx(HEADERS, FAMILY))
+    again = ImportBatch.objects.latest("pk")
+    html = client.get(f"/imports/{again.pk}/").content.decode()
+    assert 'id="nothing"' in html and "2 人与民情档案完全一致" in html
+    assert 'id="confirm"' not in html and "放弃这次导入" not in html
+    done = client.post(f"/imports/{again.pk}/cancel/", {"unchanged": "1"}, follow=True)
+    assert "文件与民情档案一致，未写入任何数据" in done.content.decode()
+    assert Person.objects.count() == 2
+
+
+def test_the_people_list_leads_to_the_import(client, grid_a_worker, tree):
+    client.force_login(grid_a_worker)
+    page = client.get("/people/").content.decode()
+    assert 'href="/imports/"' in page and "导入台账" in page
 
 
 def test_the_template_downloads(client, grid_a_worker, tree):
