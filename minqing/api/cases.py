@@ -722,7 +722,7 @@ def case_action(request, number: str, action: str, payload: ActionIn):
     if action == "transfer" and payload.target_unit:
         target_unit = Unit.objects.filter(code=payload.target_unit, active=True).first()
         if target_unit is None:
-            raise ValidationError({"target_unit": services.ERR_TARGET})
+            raise ValidationError({"target_unit": services.ERR_TARGET_UNIT})
     case = services.case_act(
         acting_user=request.user,
         case=case,

@@ -496,6 +496,7 @@ class FastPath:
         self.cases: list[Case] = []
         self.events: dict[int, list[CaseEvent]] = {}  # id(case) → its events
         self.notifications: dict[int, list[Notification]] = {}
+        self.actor_pk: int | None = None  # who takes the action being replayed
         self.last: dict[int, datetime] = {}
         self.limits: dict[tuple, tuple[int, int]] = {}
         staff_at = {}
@@ -533,7 +534,7 @@ class FastPath:
 
     def notify(self, users, case: Case, kind: str, said: Said, at: datetime) -> None:
         for u in users:
-            if u.is_active:
+            if u.is_active and u.pk != self.actor_pk:  # as services._notify: not one's own act
                 n = services._notification(u, case, kind, said)
                 n.created_at = at
                 self.notifications[id(case)].append(n)
@@ -606,6 +607,7 @@ class FastPath:
                    at=t, to_status=Status.ACCEPTED, to_node=case.level_node)  # fmt: skip
         if user is not None:
             return self.act(case, "register", t, user)
+        self.actor_pk = None  # a resident's report (an act stopped halfway may have left one)
         self.notify(self.level_staff(case.level_node), case, NotificationKind.ASSIGNED,
                     say("accepted", number=case.number, title=case.title), t)  # fmt: skip
         return case
@@ -613,7 +615,9 @@ class FastPath:
     def act(self, case: Case, action: str, t: datetime, user: User, *, note: str = "",
             target_user=None, target_unit=None, satisfaction: str = "") -> Case:  # fmt: skip
         note = (note or "").strip()
+        self.actor_pk = None  # the sweeps caught up on are nobody's
         self.catch_up(case, t)
+        self.actor_pk = user.pk
         self.last[id(case)] = t
         name, transition = action, workflow.TRANSITIONS[action]
         if not services.can_act(user, case, action):
@@ -727,6 +731,7 @@ class FastPath:
         self.event(case, actor=user, action=action, at=t, from_status=from_status,
                    from_node=from_node, to_node=case.level_node, target_user=target_user,
                    target_unit=target_unit, note=event_note)  # fmt: skip
+        self.actor_pk = None
         return case
 
     def save(self) -> None:

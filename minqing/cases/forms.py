@@ -268,7 +268,7 @@ class ActionForm(forms.Form):
                 queryset=selectors.transfer_targets(case),
                 empty_label=_("请选择部门"),
                 error_messages={
-                    "required": services.ERR_TARGET,
+                    "required": services.ERR_TARGET_UNIT,
                     "invalid_choice": services.ERR_UNIT_AREA,
                 },
             )
@@ -304,13 +304,14 @@ class ActionForm(forms.Form):
             )
         if action not in BUTTON_ONLY:
             required = self.transition.note_required and action != "extend_decide"
+            label = NOTE_LABELS.get(action, _("说明"))
             fields["note"] = forms.CharField(
-                label=NOTE_LABELS.get(action, _("说明")),
+                label=label,
                 help_text=NOTE_HELP.get(action, ""),
                 required=required,
                 max_length=4000,
                 widget=forms.Textarea(attrs={"rows": 2}),
-                error_messages={"required": services.ERR_NOTE},
+                error_messages={"required": str(services.ERR_NOTE_NAMED).format(label=label)},
             )
             if action == "verify" and case.result:
                 fields["note"].widget.attrs["placeholder"] = case.result[:200]

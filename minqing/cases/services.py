@@ -62,7 +62,9 @@ ERR_NOT_ALLOWED = _("您不能对该案件执行“{action}”。")
 ERR_CONFLICT = _("该案件刚刚已被他人处理，当前状态为“{status}”，请刷新页面后再操作。")
 ERR_WRONG_STATE = _("该案件当前状态为“{status}”，不能执行“{action}”。")
 ERR_NOTE = _("请填写说明。")
-ERR_TARGET = _("请选择处置人或处置部门。")
+ERR_TARGET = _("请选择处置人。")
+ERR_TARGET_UNIT = _("请选择处置部门。")
+ERR_NOTE_NAMED = _("请填写{label}。")  # the form names its field: 请填写注销原因。
 ERR_TARGET_SCOPE = _("所选处置人不能处理该网格的案件。")
 ERR_REASSIGN_SAME = _("案件已由所选人员处置，请选择另一位处置人。")
 ERR_UNIT_AREA = _("所选部门的服务区域不包括该案件所在网格。")
@@ -128,6 +130,12 @@ def can_act(user, case: Case, action: str) -> bool:
     t = workflow.TRANSITIONS[action]
     if action == "escalate" and case.level_node.parent_id is None:
         return False  # nothing above the top level; case_act explains with ERR_TOP_LEVEL
+    # One request for more time at a time, and a decision only on a request (case_act
+    # explains either with ERR_EXTENSION_PENDING / ERR_NO_EXTENSION; the page offers neither).
+    if action == "extend_request" and case.extension_pending:
+        return False
+    if action == "extend_decide" and not case.extension_pending:
+        return False
     return case.status in t.sources and _who_ok(user, case, t)
 
 
@@ -745,7 +753,7 @@ def _dispatch(case, *, acting_user, target_user, now, event, **_):
 
 def _transfer(case, *, target_unit, now, event, **_):
     if target_unit is None or not target_unit.active:
-        raise ValidationError({"target_unit": ERR_TARGET})
+        raise ValidationError({"target_unit": ERR_TARGET_UNIT})
     if not case.grid.path.startswith(target_unit.node.path):
         raise ValidationError({"target_unit": ERR_UNIT_AREA})
     case.handler_user, case.handler_unit = None, target_unit

@@ -740,6 +740,10 @@ def case_act(request, number: str, action: str):
     except ValidationError as exc:
         apply_errors(form, exc)
         fresh = selectors.case_for(request.user, number)
+        if action not in services.available_actions(request.user, fresh):
+            # Not offered on the page (a second request for more time from a stale page): its
+            # form is not there to carry the reason, so the reason goes on top.
+            return _case_page(request, fresh, error=" ".join(exc.messages), status=400)
         return _case_page(request, fresh, bound=form, status=400)
     messages.success(request, _("已%(action)s。") % {"action": form.label})
     return redirect(f"/cases/{case.number}/")

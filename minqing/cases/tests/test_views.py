@@ -194,6 +194,18 @@ def test_a_photo_is_served_only_through_the_scoped_view_with_its_type(
     assert "/media/" not in html and stored.file.name not in html
 
 
+def test_a_photos_stage_is_shown_in_the_readers_language(client, grid_a_worker, case_a):
+    services.case_add_photos(
+        acting_user=grid_a_worker, case=case_a, files=[photo()], stage="处置反馈"
+    )
+    login(client, grid_a_worker)
+    html = client.get(f"/cases/{case_a.number}/").content.decode()
+    assert 'alt="处置反馈照片"' in html and "处置反馈 · " in html
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    html = client.get(f"/cases/{case_a.number}/").content.decode()
+    assert "Give feedback · " in html and "处置反馈" not in html
+
+
 # --- the quick form ---------------------------------------------------------------------------
 
 
@@ -400,7 +412,7 @@ def test_a_missing_note_re_shows_the_form_with_its_error_and_400(client, case_a,
     response = act(client, case_a, "cancel", note="")
     assert response.status_code == 400
     form = next(f for f in response.context["action_forms"] if f.action == "cancel")
-    assert form.errors["note"] == [services.ERR_NOTE]
+    assert form.errors["note"] == ["请填写注销原因。"]  # the field's own name
     assert 'id="act-cancel" open' in response.content.decode()
     case_a.refresh_from_db()
     assert case_a.status == Status.REGISTERED
@@ -410,10 +422,14 @@ def test_a_service_validation_error_is_shown_on_its_field(client, case_a, grid_a
     login(client, grid_a_worker)
     act(client, case_a, "take")
     act(client, case_a, "extend_request", days=2, note="等配件")
+    # The page no longer offers a second request while the first waits ...
+    page = client.get(f"/cases/{case_a.number}/")
+    assert "extend_request" not in {f.action for f in page.context["action_forms"]}
+    # ... and one sent from a page opened before says why on top.
     response = act(client, case_a, "extend_request", days=2, note="再延")
     assert response.status_code == 400
-    form = next(f for f in response.context["action_forms"] if f.action == "extend_request")
-    assert form.errors["days"] == [services.ERR_EXTENSION_PENDING]
+    assert "extend_request" not in {f.action for f in response.context["action_forms"]}
+    assert str(services.ERR_EXTENSION_PENDING) in response.content.decode()
 
 
 def test_the_transfer_form_offers_only_units_serving_the_cases_grid(

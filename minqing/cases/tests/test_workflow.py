@@ -359,7 +359,19 @@ def is_handler(w: World, name: str, case: Case) -> bool:
 
 def expected(w: World, name: str, case: Case, action: str) -> bool:
     """Whether the rule lets persona `name` take `action` on `case` (and the UI offers it)."""
-    return rule_allows(w, name, case, action) and not escalating_from_the_top(case, action)
+    return (
+        rule_allows(w, name, case, action)
+        and not escalating_from_the_top(case, action)
+        and not extension_out_of_turn(case, action)
+    )
+
+
+def extension_out_of_turn(case: Case, action: str) -> bool:
+    # One request for more time at a time; a decision only on a request. Neither is offered
+    # out of turn, and trying it is a clear error.
+    if action == "extend_request":
+        return case.extension_pending
+    return action == "extend_decide" and not case.extension_pending
 
 
 def escalating_from_the_top(case: Case, action: str) -> bool:
@@ -546,12 +558,13 @@ HAND_TABLES = {
         "unit_member": NOBODY,
     },
     "dispatched": {
-        "handler": {"decline", "start", "extend_request"},
+        # A request for more time is waiting (extend_decide needs one): no second request.
+        "handler": {"decline", "start"},
         "community_staff": {"recall", "reassign"},
         **{name: {"extend_decide", "supervise", "recall", "reassign"} for name in EVERY_CHIEF},
     },
     "unit_handling": {
-        "unit_member": {"feedback", "extend_request"},
+        "unit_member": {"feedback"},
         "grid_a_worker": {"escalate"},
         "handler": {"escalate"},
         "community_staff": {"escalate", "recall", "reassign"},
@@ -572,7 +585,7 @@ HAND_TABLES = {
     "rated": {},
     "cancelled": {},
     "community_handling": {
-        "handler": {"feedback", "extend_request"},
+        "handler": {"feedback"},
         # The community holds it and a handler has it: its secretary urges too (督办).
         "community_secretary": {"escalate", "supervise", "recall", "reassign"},
         "community_staff": {"escalate", "recall", "reassign"},
@@ -582,7 +595,7 @@ HAND_TABLES = {
         },
     },
     "county_transferred": {
-        "unit_member": {"decline", "start", "extend_request"},
+        "unit_member": {"decline", "start"},
         "county_officer": {"extend_decide", "supervise", "recall", "reassign"},
         "admin_user": {"extend_decide", "supervise", "recall", "reassign"},
     },
@@ -726,7 +739,7 @@ def test_transfer_to_a_disabled_department_is_refused(world):
     case = new_case(world)
     with pytest.raises(ValidationError) as e:
         act(world, case, "community_secretary", "transfer", target_unit=world.unit)
-    assert e.value.message_dict == {"target_unit": [services.ERR_TARGET]}
+    assert e.value.message_dict == {"target_unit": [services.ERR_TARGET_UNIT]}
 
 
 def test_decline_returns_the_case_to_registered_without_a_handler(world):
@@ -757,7 +770,7 @@ def test_feedback_records_the_result_and_asks_the_level_to_verify(world):
     assert case.status == Status.FED_BACK
     assert case.result == "已更换灯泡。" and case.fed_back_at is not None
     assert case.stage == "verify"
-    assert notified(case, NotificationKind.FEEDBACK) == {"grid_a", "handler"}
+    assert notified(case, NotificationKind.FEEDBACK) == {"grid_a"}  # not the handler himself
 
 
 def test_verify_closes_the_case_on_time_with_its_handling_hours(world):
@@ -1028,7 +1041,7 @@ def test_an_unsatisfied_rating_reopens_once_and_the_second_one_stands(world):
     assert case.level_node == world.tree["grid_a"] and case.handler_user is None
     assert case.closed_at is None and case.stage == "dispatch"
     assert events(case)[-1] == "reopen"
-    assert notified(case, NotificationKind.REOPENED) == {"grid_a", "handler"}
+    assert notified(case, NotificationKind.REOPENED) == {"handler"}  # grid_a recorded it
     # when: handled again and still not satisfied
     case = act(world, case, "grid_a_worker", "take")
     case = act(world, case, "grid_a_worker", "feedback", note="再修。")

@@ -40,6 +40,26 @@
   window.addEventListener("pageshow", function () {
     document.querySelectorAll("form[aria-busy=true]").forEach(idle);
   });
+  // The header's sections scroll sideways on a phone: this page's section is brought into
+  // view, and while more sections lie to either side the strip says so (data-more, a fade).
+  function navFits(nav) {
+    var right = nav.scrollLeft + nav.clientWidth < nav.scrollWidth - 2;
+    var left = nav.scrollLeft > 2;
+    var more = left && right ? "both" : left ? "left" : right ? "right" : "";
+    if (more) nav.setAttribute("data-more", more);
+    else nav.removeAttribute("data-more");
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    var nav = document.getElementById("nav");
+    if (!nav) return;
+    var here = nav.querySelector("[aria-current=page]");
+    if (here && nav.scrollWidth > nav.clientWidth) {
+      nav.scrollLeft = here.offsetLeft - nav.offsetLeft - (nav.clientWidth - here.offsetWidth) / 2;
+    }
+    navFits(nav);
+    nav.addEventListener("scroll", function () { navFits(nav); }, { passive: true });
+    window.addEventListener("resize", function () { navFits(nav); });
+  });
   document.addEventListener("change", function (e) {
     var field = e.target;
     if (field.dataset && "autosubmit" in field.dataset && field.form) field.form.submit();
