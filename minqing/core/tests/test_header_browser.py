@@ -51,3 +51,19 @@ def test_on_a_phone_the_current_section_is_in_view_and_more_is_hinted(
     tokens = page.get_by_role("link", name="API 令牌").bounding_box()
     assert logout["x"] - (tokens["x"] + tokens["width"]) >= 8
     assert s.errors == []
+
+
+def test_the_first_tab_offers_to_skip_the_header(live_server, sessions, grid_a_worker):
+    s = sessions()
+    s.login("grid_a")
+    page = s.page
+    page.goto("/cases/inbox/")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="跳到正文")
+    assert page.evaluate("() => document.activeElement.textContent") == "跳到正文"
+    assert skip.bounding_box()["x"] >= 0  # shown while it has the focus
+    page.keyboard.press("Enter")
+    assert page.evaluate("() => document.activeElement.id") == "main"
+    page.keyboard.press("Tab")  # the next stop is in the page, not the header
+    assert page.evaluate("() => !!document.activeElement.closest('main')")
+    assert s.errors == []

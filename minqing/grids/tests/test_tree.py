@@ -54,7 +54,7 @@ def test_the_grid_page_draws_its_map_from_its_own_geojson(client, grid_a_worker,
     assert page.status_code == 200
     html = page.content.decode()
     assert "vendor/leaflet/leaflet.js" in html and 'id="map"' in html
-    assert "http://" not in html.split("<main>")[1] and "https://" not in html  # no CDN, no tiles
+    assert "http://" not in html.split("<main ")[1] and "https://" not in html  # no CDN, no tiles
     fc = client.get(f"/tree/{tree['grid_a'].code}/geojson").json()
     assert fc["features"][0]["geometry"]["type"] == "Polygon"
     assert fc["features"][0]["properties"]["self"] is True
