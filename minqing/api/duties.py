@@ -86,7 +86,7 @@ class UnitOut(Schema):
     unit: str
     holders: int
     holders_ok: int
-    rate: int
+    rate: int | None = Field(description="percent of holders on target; null without holders")
     owed: QuotaOut
     done: QuotaOut
     gaps: QuotaOut

@@ -125,7 +125,7 @@ def write_report(target, report: Report, stamp: Stamp) -> int:
             for c in range(2, len(LEAD_COLUMNS)):
                 ws.write_blank(r, c, None, f_sub)
             c = quota_cells(r, unit.cells(), sub=True)
-            text(r, c, f"达标率 {unit.rate}%", f_sub)
+            text(r, c, f"达标率 {unit.rate_shown}", f_sub)
             ws.write_blank(r, c + 1, None, f_sub)
         r += 1
         text(r, 0, "合计", f_sub)
@@ -133,7 +133,7 @@ def write_report(target, report: Report, stamp: Stamp) -> int:
         for c in range(2, len(LEAD_COLUMNS)):
             ws.write_blank(r, c, None, f_sub)
         c = quota_cells(r, report.total.cells(), sub=True)
-        text(r, c, f"达标率 {report.total.rate}%", f_sub)
+        text(r, c, f"达标率 {report.total.rate_shown}", f_sub)
         ws.write_blank(r, c + 1, None, f_sub)
         ws.autofilter(0, 0, r, len(cols) - 1)
         lines = [*stamp.lines(), f"记录数：{count}"]

@@ -294,9 +294,14 @@ class UnitTotal:
         return self.holders - self.holders_ok
 
     @property
-    def rate(self) -> int:
-        """Share of holders with no gap, in percent."""
-        return round(100 * self.holders_ok / self.holders) if self.holders else 100
+    def rate(self) -> int | None:
+        """Share of holders with no gap, in percent; None without holders (nobody to rate)."""
+        return round(100 * self.holders_ok / self.holders) if self.holders else None
+
+    @property
+    def rate_shown(self) -> str:
+        """"87%", or "—" where there are no holders (0 of 0 is not 100% met)."""
+        return "—" if self.rate is None else f"{self.rate}%"
 
     def cells(self) -> list[dict]:
         return [

@@ -4,10 +4,12 @@ Errors are Django ValidationErrors keyed by field, with messages the UI, the API
 share: Chinese source text, lazily translated into the request's language.
 """
 
+import datetime as dt
 import re
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from minqing.accounts.access import can_edit_registry, can_reveal, scope_queryset, visible_nodes
@@ -32,6 +34,8 @@ ERR_DUPLICATE_VISIBLE = _(
     "该身份证号已登记为“{name}”（{grid}），请打开已有档案修改，不要重复建档。"
 )
 ERR_DUPLICATE_HIDDEN = _("该身份证号已在其他网格登记，请联系社区核实后迁入，不要重复建档。")
+ERR_BIRTH_FUTURE = _("出生日期不能晚于今天。")
+ERR_BIRTH_TOO_OLD = _("出生日期早于 1880 年，请检查。")
 ERR_BIRTH_MISMATCH = _("出生日期与身份证号不一致（身份证号对应 {expected}）。")
 ERR_SEX_MISMATCH = _("性别与身份证号不一致（身份证号对应 {expected}）。")
 ERR_TWO_HEADS = _("该家庭已有户主“{name}”。")
@@ -111,6 +115,12 @@ def person_clean(*, acting_user, data: dict, instance: Person | None = None) -> 
     else:
         data["id_number"] = None
         data["id_legacy"] = False
+        # Typed by hand (no ID number to take it from): the same bounds as an ID's date.
+        birth = data.get("birth_date")
+        if isinstance(birth, dt.date) and birth > timezone.localdate():
+            errors["birth_date"] = ERR_BIRTH_FUTURE
+        elif isinstance(birth, dt.date) and birth.year < 1880:
+            errors["birth_date"] = ERR_BIRTH_TOO_OLD
 
     phone = normalise_phone(data.get("phone") or "")
     if phone and not is_valid_phone(phone):

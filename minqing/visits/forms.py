@@ -163,7 +163,11 @@ class DiaryForm(_Styled, forms.Form):
 
 class PlanForm(_Styled, forms.Form):
     visit_class = forms.ModelChoiceField(
-        label=_("走访类别"), queryset=VisitClass.objects.filter(active=True), empty_label=None
+        label=_("走访类别"),
+        queryset=VisitClass.objects.filter(active=True),
+        empty_label=None,
+        # Drawn alone in the household page's one-line form: its name is read out, not shown.
+        widget=forms.Select(attrs={"aria-label": _("走访类别")}),
     )
     until = forms.DateField(
         label=_("截止日期"),
@@ -245,10 +249,17 @@ class CampaignAddForm(_Styled, forms.Form):
 
 class CampaignAssignForm(_Styled, forms.Form):
     targets = forms.TypedMultipleChoiceField(
-        label=_("走访对象"), coerce=int, choices=(), widget=forms.CheckboxSelectMultiple
+        label=_("走访对象"),
+        coerce=int,
+        choices=(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("请勾选要分配的家庭。")},
     )
     users = forms.ModelMultipleChoiceField(
-        label=_("走访责任人"), queryset=None, widget=forms.CheckboxSelectMultiple
+        label=_("走访责任人"),
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("请勾选分配给谁（走访责任人）。")},
     )
 
     def __init__(self, *args, targets, candidates, **kwargs):

@@ -133,6 +133,12 @@ def test_an_office_sees_the_report_with_gaps_in_red(client, county_officer, zhao
     assert "走访差4" in report
 
 
+def test_an_office_without_holders_shows_no_rate_not_100_percent(client, community_worker):
+    client.force_login(community_worker)
+    page = client.get("/duties/").content.decode()
+    assert "<b>100%</b>" not in page and "<b>—</b>" in page
+
+
 def test_the_home_card_shows_this_months_duties_to_a_holder_only(client, zhao, qian, zhao_duty):
     client.force_login(zhao)
     home = client.get("/").content.decode()

@@ -226,3 +226,23 @@ def test_places_and_organisations_round_trip(client, grid_a_worker, tree):
     bad = client.post("/orgs/new/", {"kind": "social", "name": "", "grid": tree["grid_b"].pk})
     assert bad.status_code == 200 and "name" in bad.context["form"].errors
     assert "grid" in bad.context["form"].errors  # grid B is not in grid A's choices
+
+
+def test_a_typed_birth_date_in_the_future_or_before_1880_is_refused(client, grid_a_worker, tree):
+    """Without an ID number the birth date is typed by hand: the same bounds as an ID's."""
+    client.force_login(grid_a_worker)
+    tomorrow = datetime.date.today() + datetime.timedelta(days=2)
+    for typed, error in ((tomorrow, services.ERR_BIRTH_FUTURE), ("1800-05-01", None)):
+        response = client.post(
+            "/people/new/",
+            {"name": "钱七", "grid": tree["grid_a"].pk, "birth_date": str(typed), "sex": "M"},
+        )
+        assert response.status_code in (200, 400)
+        form = response.context["form"]
+        assert form.errors["birth_date"] == [str(error or services.ERR_BIRTH_TOO_OLD)]
+    assert not Person.objects.exists()
+    created = services.person_create(
+        acting_user=grid_a_worker,
+        data={"name": "钱七", "grid": tree["grid_a"], "birth_date": datetime.date(1930, 1, 2)},
+    )
+    assert created.birth_date == datetime.date(1930, 1, 2)

@@ -195,6 +195,16 @@ def test_an_office_assigns_the_targets_of_a_grid_from_the_list(
     assert 'id="assign"' not in page.content.decode()
 
 
+def test_assigning_with_nothing_ticked_says_what_to_tick(client, community_worker, homes, tree):
+    campaign = launched(community_worker, tree["community"])
+    client.force_login(community_worker)
+    page = client.post(
+        f"/visits/campaigns/{campaign.pk}/assign/", {"grid": tree["grid_b"].code}, follow=True
+    ).content.decode()
+    assert "请勾选要分配的家庭。" in page and "请勾选分配给谁（走访责任人）。" in page
+    assert "这个字段是必填项" not in page
+
+
 def test_the_home_card_counts_open_campaigns_and_my_targets(
     rf, community_worker, grid_b_worker, grid_a_worker, homes, tree
 ):
