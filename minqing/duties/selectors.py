@@ -300,7 +300,7 @@ class UnitTotal:
 
     @property
     def rate_shown(self) -> str:
-        """"87%", or "—" where there are no holders (0 of 0 is not 100% met)."""
+        """ "87%", or "—" where there are no holders (0 of 0 is not 100% met)."""
         return "—" if self.rate is None else f"{self.rate}%"
 
     def cells(self) -> list[dict]:
