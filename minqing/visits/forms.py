@@ -1,13 +1,16 @@
 """UI forms: they only convert types and offer choices; the rules live in visits.services."""
 
 import datetime
+from decimal import Decimal
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from minqing.registry.models import NeedKind, Tag
 from minqing.visits.models import Campaign, CampaignKind, TargetRule, VisitClass, VisitMode
+from minqing.visits.services import ERR_GIFT_AMOUNT
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -19,6 +22,11 @@ class _Styled:
             if isinstance(widget, forms.CheckboxSelectMultiple | forms.RadioSelect):
                 continue
             widget.attrs.setdefault("class", "input")
+
+
+def _gift_amount_valid(value: Decimal) -> None:
+    if not (0 <= value <= 1_000_000) or value.as_tuple().exponent < -2:
+        raise ValidationError(ERR_GIFT_AMOUNT, code="invalid")
 
 
 class VisitForm(_Styled, forms.Form):
@@ -84,10 +92,10 @@ class VisitForm(_Styled, forms.Form):
     gift_amount = forms.DecimalField(
         label=_("慰问金（元）"),
         required=False,
-        min_value=0,
-        max_value=1_000_000,
-        max_digits=10,
-        decimal_places=2,
+        # One clear sentence for every way to get it wrong, instead of Django's one or two per
+        # bound (a too big amount got two, one of them ending in an English full stop).
+        validators=[_gift_amount_valid],
+        error_messages={"invalid": ERR_GIFT_AMOUNT},
     )
 
     def __init__(self, *args, household, candidates, user, campaigns=None, **kwargs):

@@ -4,6 +4,7 @@ form and actions, the visit form's campaign choice, my targets, and the .xlsx ex
 import io
 
 import openpyxl
+import pytest
 
 from minqing.core.models import AuditAction, AuditEntry
 from minqing.visits import services
@@ -134,6 +135,20 @@ def test_the_visit_form_opened_from_the_list_has_the_campaign_chosen(
     assert visit.campaign == campaign and visit.gift_goods == "棉被一床"
     assert CampaignTarget.objects.get(household=homes["b_alone"]).visit == visit
     assert "东门路22号" not in client.get("/visits/campaigns/mine/").content.decode()
+
+
+@pytest.mark.parametrize("amount", ["99999999999", "-5", "1.234", "abc"])
+def test_a_wrong_gift_amount_gets_one_clear_sentence(client, grid_b_worker, homes, amount):
+    client.force_login(grid_b_worker)
+    response = client.post(
+        "/visits/new/",
+        {"household": homes["b_alone"].pk, "mode": "home", "seen": "慰问", "gift_amount": amount},
+    )
+    assert response.status_code in (200, 400)
+    assert response.context["form"].errors["gift_amount"] == [
+        "慰问金应为 0 至 1000000 元之间、最多两位小数的金额。"
+    ]
+    assert not Visit.objects.exists()
 
 
 def test_the_target_list_exports_to_xlsx_with_status_stamp_and_audit(
