@@ -164,8 +164,12 @@ class PairingForm(forms.Form):
 
         self.user = user
         self.fields["programme"].queryset = selectors.programmes()
-        self.fields["place"].queryset = places_for(user).filter(kind=PlaceKind.SCHOOL)
-        self.fields["organisation"].queryset = organisations_for(user)
+        self.fields["place"].queryset = (
+            places_for(user).filter(kind=PlaceKind.SCHOOL).select_related("grid")
+        )
+        self.fields["organisation"].queryset = organisations_for(user).select_related("grid")
+        for name in ("place", "organisation"):
+            self.fields[name].label_from_instance = lambda p: p.choice_label()
         self.fields["helpers"].queryset = (
             selectors.helpers_for(user)
             .filter(disqualified_on__isnull=True)

@@ -387,6 +387,10 @@ class GridRecord(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def choice_label(self) -> str:
+        """Its name with its grid, for lists to choose from: a county has several 东门幼儿园."""
+        return f"{self.name}（{self.grid.name}）"
+
     AUDITED_FIELDS = ["kind", "name", "address", "grid", "contact", "phone", "note"]
     MASKED = {"phone": mask_phone}
 

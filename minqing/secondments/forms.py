@@ -77,14 +77,16 @@ class SecondmentForm(_Styled, forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["sending_org"].queryset = scope_queryset(
-            user, Organisation.objects.order_by("name")
+            user, Organisation.objects.select_related("grid").order_by("name")
         )
         self.fields["receiving_place"].queryset = scope_queryset(
             user,
-            Place.objects.filter(
-                kind__in=[PlaceKind.SCHOOL, PlaceKind.HOSPITAL, PlaceKind.OTHER]
-            ).order_by("grid__path", "name"),
+            Place.objects.filter(kind__in=[PlaceKind.SCHOOL, PlaceKind.HOSPITAL, PlaceKind.OTHER])
+            .select_related("grid")
+            .order_by("grid__path", "name"),
         )
+        for name in ("sending_org", "receiving_place"):
+            self.fields[name].label_from_instance = lambda p: p.choice_label()
         self.fields["node"].queryset = (
             visible_nodes(user).filter(level__lte=Level.GRID).order_by("path")
         )

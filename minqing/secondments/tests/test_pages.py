@@ -29,6 +29,16 @@ def test_a_secretary_creates_a_team_and_adds_a_member(client, community_worker, 
     )
 
 
+def test_places_of_the_same_name_are_told_apart_by_their_grid(client, community_worker, tree):
+    from minqing.registry.models import Place, PlaceKind
+
+    for grid in ("grid_a", "grid_b"):
+        Place.objects.create(kind=PlaceKind.SCHOOL, name="东门幼儿园", grid=tree[grid])
+    client.force_login(community_worker)
+    form = client.get("/secondments/new/").content.decode()
+    assert ">东门幼儿园（东门社区第1网格）<" in form and ">东门幼儿园（东门社区第2网格）<" in form
+
+
 def test_bad_forms_answer_400_with_chinese_messages(client, community_worker, team, tree):
     client.force_login(community_worker)
     response = client.post(
