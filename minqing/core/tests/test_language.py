@@ -188,3 +188,21 @@ def test_the_duty_month_is_named_in_the_pages_language(client, county_officer):
     client.post("/i18n/setlang/", {"language": "en", "next": "/"})
     html = client.get("/duties/").content.decode()
     assert f"{today:%B} {today.year}" in html and f"{today.year}年" not in html
+
+
+def test_a_required_field_is_worded_as_the_services_word_it():
+    """Django's "这个字段是必填项。" is overridden (minqing/locale/zh_Hans): a form's own check and
+    a service's check on the same page say "此项必填。" alike."""
+    from django import forms
+    from django.utils import translation
+
+    from minqing.registry.services import ERR_REQUIRED
+
+    class Form(forms.Form):
+        name = forms.CharField()
+
+    with translation.override("zh-hans"):
+        form = Form({})
+        assert form.errors["name"] == [str(ERR_REQUIRED)] == ["此项必填。"]
+    with translation.override("en"):
+        assert Form({}).errors["name"] == ["This field is required."]

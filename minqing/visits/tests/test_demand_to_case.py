@@ -111,5 +111,5 @@ def test_a_case_form_without_a_category_says_so_instead_of_failing(client, grid_
     client.force_login(grid_a_worker)
     response = client.post(f"/visits/{visit.pk}/case/", {"description": "路灯"})
     assert response.status_code == 400
-    assert "这个字段是必填项" in response.content.decode()
+    assert "此项必填。" in response.content.decode()
     assert not Case.objects.exists()
