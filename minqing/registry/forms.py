@@ -33,8 +33,13 @@ class ScopedForm(forms.ModelForm):
         from minqing.accounts.access import visible_nodes
 
         if "grid" in self.fields:
-            self.fields["grid"].queryset = grids_for(user).order_by("path")
+            self.fields["grid"].queryset = grids = grids_for(user).order_by("path")
             self.fields["grid"].label_from_instance = lambda n: named(n.name, n.code)
+            # A grid worker has one grid: a new record is in it unless they choose otherwise.
+            if self.instance.pk is None and "grid" not in self.initial:
+                only = list(grids[:2])
+                if len(only) == 1:
+                    self.initial["grid"] = only[0].pk
         if "building" in self.fields:
             self.fields["building"].queryset = (
                 visible_nodes(user).filter(level=Level.BUILDING).order_by("path")

@@ -246,3 +246,15 @@ def test_a_typed_birth_date_in_the_future_or_before_1880_is_refused(client, grid
         data={"name": "钱七", "grid": tree["grid_a"], "birth_date": datetime.date(1930, 1, 2)},
     )
     assert created.birth_date == datetime.date(1930, 1, 2)
+
+
+def test_a_grid_worker_s_new_record_forms_start_in_their_grid(client, grid_a_worker, tree):
+    client.force_login(grid_a_worker)
+    for url in ("/households/new/", "/people/new/"):
+        form = client.get(url).context["form"]
+        assert form["grid"].value() == tree["grid_a"].pk, url
+
+
+def test_a_community_worker_chooses_the_grid_themselves(client, community_worker, tree):
+    client.force_login(community_worker)
+    assert client.get("/households/new/").context["form"]["grid"].value() is None
