@@ -33,13 +33,29 @@ def apply_errors(form, exc: ValidationError) -> None:
         form.add_error(name if name in form.fields else None, errors)
 
 
-def submitted(request, form, save):
+def submitted(request, form, save, *, check=None):
     """Run `save` (a service call) for a valid POSTed form and return what it returns.
 
     The service's ValidationError goes onto the form and its PermissionDenied becomes a 403;
     anything short of success returns NOT_SAVED, and the view shows the form again.
+
+    `check` (the service's own checks, writing nothing) is run on what the form could read
+    even when the form has errors, so that all the errors show at once: fixing a date and
+    sending again should not reveal a wrong unit only then. Its errors go on the fields
+    without one already.
     """
-    if request.method != "POST" or not form.is_valid():
+    if request.method != "POST":
+        return NOT_SAVED
+    if not form.is_valid():
+        if check is not None:
+            try:
+                check()
+            except ValidationError as exc:
+                for name, errors in exc.message_dict.items():
+                    if name in form.fields and name not in form.errors:
+                        form.add_error(name, errors)
+            except PermissionDenied:
+                pass  # said when the form is sent whole
         return NOT_SAVED
     try:
         return save()

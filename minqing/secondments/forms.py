@@ -127,7 +127,7 @@ class MemberForm(_Styled, forms.Form):
 
     def service_data(self) -> dict:
         data = dict(self.cleaned_data)
-        data["user"] = data.pop("username")
+        data["user"] = data.pop("username", None)
         return data
 
 

@@ -245,6 +245,11 @@ def _team_fields(acting_user, data: dict) -> dict:
     }
 
 
+def team_check(*, acting_user, data: dict) -> None:
+    """The team's checks alone (nothing written): a form with errors shows these too."""
+    _team_fields(acting_user, data)
+
+
 @transaction.atomic
 def secondment_create(*, acting_user, data: dict, request=None) -> Secondment:
     """A team sent by `sending_*` to `receiving_*` at `node` for a cycle (default 3 years)."""
@@ -367,6 +372,11 @@ def _member_fields(secondment: Secondment, data: dict, *, member=None) -> dict:
 
 
 @transaction.atomic
+def member_check(*, secondment: Secondment, data: dict) -> None:
+    """A member's checks alone (nothing written): a form with errors shows these too."""
+    _member_fields(secondment, data)
+
+
 def member_add(*, acting_user, secondment: Secondment, data: dict, request=None):
     """One turn of one person; turn_end defaults to a full turn, cut at the cycle's end."""
     _require_manager(acting_user, secondment)

@@ -71,6 +71,7 @@ def secondment_new(request):
         lambda: services.secondment_create(
             acting_user=request.user, data=_team_data(form), request=request
         ),
+        check=lambda: services.team_check(acting_user=request.user, data=_team_data(form)),
     )
     if secondment is not NOT_SAVED:
         messages.success(request, _("派驻团队已创建，请添加成员。"))
@@ -161,6 +162,7 @@ def member_new(request, pk: int):
             data=form.service_data(),
             request=request,
         ),
+        check=lambda: services.member_check(secondment=secondment, data=form.service_data()),
     )
     if saved is not NOT_SAVED:
         messages.success(request, _("成员已添加。"))

@@ -49,6 +49,14 @@ def test_bad_forms_answer_400_with_chinese_messages(client, community_worker, te
     assert response.status_code == 400
     page = response.content.decode()
     assert "此项必填。" in page and "派驻周期的结束日期应晚于开始日期。" in page
+    # A form error (no start date) no longer hides the service's (no sending unit, a node
+    # outside the user's area): all of them at once.
+    response = client.post(
+        "/secondments/new/",
+        {"kind": "teaching", "receiving_name": "东门小学", "node": tree["grid_a"].pk},
+    )
+    errors = response.context["form"].errors
+    assert response.status_code == 400 and {"cycle_start", "sending_name"} <= set(errors)
     response = client.post(
         f"/secondments/{team.pk}/members/new/",
         {"name": "李梅", "role": "boss", "phone": "12345", "turn_start": "2031-01-01",
@@ -57,6 +65,8 @@ def test_bad_forms_answer_400_with_chinese_messages(client, community_worker, te
     assert response.status_code == 400
     page = response.content.decode()
     assert "系统账号不存在或已停用。" in page
+    # The service's own checks show at the same time, not after the account is fixed.
+    assert "电话号码" in page and response.context["form"].errors.get("phone")
     assert not SecondmentMember.objects.exists()
     response = client.post(
         f"/secondments/{team.pk}/members/new/",
