@@ -34,6 +34,9 @@ ERR_DUPLICATE_VISIBLE = _(
     "该身份证号已登记为“{name}”（{grid}），请打开已有档案修改，不要重复建档。"
 )
 ERR_DUPLICATE_HIDDEN = _("该身份证号已在其他网格登记，请联系社区核实后迁入，不要重复建档。")
+# A home, not a building: above this a typing slip is likelier (the API schema says the same).
+MAX_FLOOR_AREA = 10000
+ERR_FLOOR_AREA = _("住房面积应在 0 至 10000 平方米之间。")
 ERR_BIRTH_FUTURE = _("出生日期不能晚于今天。")
 ERR_BIRTH_TOO_OLD = _("出生日期早于 1880 年，请检查。")
 ERR_BIRTH_MISMATCH = _("出生日期与身份证号不一致（身份证号对应 {expected}）。")
@@ -305,8 +308,8 @@ def household_clean(*, acting_user, data: dict, instance: Household | None = Non
     if building is not None and (grid is None or building.parent_id != grid.pk):
         errors["building"] = ERR_BUILDING
     area = data.get("floor_area")
-    if area is not None and area < 0:
-        errors["floor_area"] = "面积不能为负数。"
+    if area is not None and not (0 <= area <= MAX_FLOOR_AREA):
+        errors["floor_area"] = ERR_FLOOR_AREA
     if errors:
         raise ValidationError(errors)
     return data

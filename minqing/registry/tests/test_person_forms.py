@@ -2,6 +2,8 @@
 
 import datetime
 
+import pytest
+
 from conftest import valid_id
 from minqing.core.idnumber import ERR_ID_CHECK
 from minqing.core.models import AuditEntry
@@ -258,3 +260,20 @@ def test_a_grid_worker_s_new_record_forms_start_in_their_grid(client, grid_a_wor
 def test_a_community_worker_chooses_the_grid_themselves(client, community_worker, tree):
     client.force_login(community_worker)
     assert client.get("/households/new/").context["form"]["grid"].value() is None
+
+
+@pytest.mark.parametrize("area", ["-1", "999999"])
+def test_a_floor_area_out_of_bounds_is_refused_in_the_readers_language(
+    client, grid_a_worker, tree, area
+):
+    client.force_login(grid_a_worker)
+    data = {"address": "东门路9号", "grid": tree["grid_a"].pk, "housing": "own",
+            "residence": "permanent", "floor_area": area}  # fmt: skip
+    response = client.post("/households/new/", data)
+    assert response.context["form"].errors["floor_area"] == ["住房面积应在 0 至 10000 平方米之间。"]
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    response = client.post("/households/new/", data)
+    assert response.context["form"].errors["floor_area"] == [
+        "The floor area should be between 0 and 10,000 m²."
+    ]
+    assert not Household.objects.exists()
