@@ -48,7 +48,7 @@ def tokens(request):
 @require_POST
 def token_delete(request, pk: int):
     request.user.api_tokens.filter(pk=pk).delete()
-    messages.success(request, "令牌已作废。")
+    messages.success(request, _("令牌已作废。"))
     return redirect("/accounts/tokens/")
 
 

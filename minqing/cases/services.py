@@ -53,6 +53,7 @@ from minqing.grids.models import Level, Node
 from minqing.registry.services import PermissionDenied
 
 ERR_REQUIRED = _("此项必填。")
+ERR_CHOICE = _("选项不正确。")
 ERR_TOO_LONG = _("不能超过 {n} 个字。")
 ERR_GRID_SCOPE = _("该网格不存在或不在您的管辖范围内。")
 ERR_POINT_OUTSIDE = _("所标位置不在您管辖的网格内，请核对位置或选择网格。")
@@ -420,7 +421,7 @@ def case_clean(
     ):
         value = data.get(field) or default
         if value not in choices.values:
-            errors[field] = "选项不正确。"
+            errors[field] = ERR_CHOICE
         out[field] = value
     try:
         out["lat"] = _decimal(data.get("lat"), -90, 90)

@@ -29,6 +29,7 @@ from minqing.registry.selectors import grids_for
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ACCEPT = ".xlsx,.xlsm,.xls,.ods,.csv"
 ERR_NO_FILE = _("请选择要导入的文件。")
+MSG_IMPORTED = _("已导入：新增 {new} 人、更新 {updated} 人，新增家庭户 {households} 户。")
 PEOPLE_SHOWN = 200
 TEMPLATE_NAME = "人员台账导入模板.xlsx"
 
@@ -184,8 +185,9 @@ def import_confirm(request, pk: int):
     c = plan.counts
     messages.success(
         request,
-        f"已导入：新增 {c['new_people']} 人、更新 {c['updated_people']} 人，"
-        f"新增家庭户 {c['new_households']} 户。",
+        MSG_IMPORTED.format(
+            new=c["new_people"], updated=c["updated_people"], households=c["new_households"]
+        ),
     )
     return redirect(f"/imports/{pk}/")
 

@@ -44,6 +44,7 @@ from minqing.secondments.models import (
 )
 
 ERR_REQUIRED = _("此项必填。")
+ERR_DATE = _("日期格式应为 YYYY-MM-DD。")
 ERR_TOO_LONG = _("不能超过 {n} 个字。")
 ERR_NOT_MANAGER = _("您没有管理组团派驻的权限。")
 ERR_NOT_RECORDER = _("只有管理人员或本队队长可以登记考勤和活动。")
@@ -157,7 +158,7 @@ def _date(data: dict, name: str, errors: dict, *, required: bool = True) -> dt.d
             errors[name] = ERR_REQUIRED
         return None
     if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
-        errors[name] = "日期格式应为 YYYY-MM-DD。"
+        errors[name] = ERR_DATE
         return None
     return value
 
@@ -434,7 +435,7 @@ def _check_day(secondment: Secondment, day, errors: dict, field: str = "date", *
     if day is None:
         errors[field] = ERR_REQUIRED
     elif isinstance(day, dt.datetime) or not isinstance(day, dt.date):
-        errors[field] = "日期格式应为 YYYY-MM-DD。"
+        errors[field] = ERR_DATE
     elif day > today:
         errors[field] = ERR_DATE_FUTURE
     elif not secondment.cycle_start <= day <= secondment.cycle_end:

@@ -259,3 +259,7 @@ def test_the_import_pages_speak_english_too(client, grid_a_worker, tree):
     batch = ImportBatch.objects.get()
     page = client.get(f"/imports/{batch.pk}/").content.decode()
     assert "1 error: correct it and upload again" in page and "Reason" in page
+    # Confirmed in English, the result says so in English too.
+    upload(client, xlsx(HEADERS, FAMILY))
+    done = client.post(f"/imports/{ImportBatch.objects.latest('pk').pk}/confirm/", follow=True)
+    assert "Imported: 2 people added, 0 updated, 1 households added." in done.content.decode()
