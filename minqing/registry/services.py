@@ -37,6 +37,7 @@ ERR_DUPLICATE_HIDDEN = _("该身份证号已在其他网格登记，请联系社
 # A home, not a building: above this a typing slip is likelier (the API schema says the same).
 MAX_FLOOR_AREA = 10000
 ERR_FLOOR_AREA = _("住房面积应在 0 至 10000 平方米之间。")
+ERR_NEED_STATUS = _("请选择待解决或已解决。")
 ERR_BIRTH_FUTURE = _("出生日期不能晚于今天。")
 ERR_BIRTH_TOO_OLD = _("出生日期早于 1880 年，请检查。")
 ERR_BIRTH_MISMATCH = _("出生日期与身份证号不一致（身份证号对应 {expected}）。")
@@ -517,7 +518,7 @@ def household_need_status(*, acting_user, need, status: str, request=None):
 
     _require_editor(acting_user)
     if status not in NeedStatus.values:
-        raise ValidationError({"status": "请选择待解决或已解决。"})
+        raise ValidationError({"status": ERR_NEED_STATUS})
     if need.status == status:
         return need
     before = need.get_status_display()
