@@ -209,3 +209,15 @@ def test_gaps_read_in_the_pages_language(client, tree):
     with translation.override("zh-hans"):
         assert line.gap_text == "驻社区天数差2天、走访差3"
     assert line.gap_words == "驻社区天数差2天，走访差3"
+
+
+def test_a_count_without_a_quota_shows_no_slash_zero(db):
+    """A secretary's days in the community when the rule asks for none: "1", not "1/0"."""
+    from django.template.loader import render_to_string
+
+    cells = [{"kind": "days", "done": 1, "owed": 0, "gap": 0}]
+    html = render_to_string("duties/_quota_stats.html", {"line": {"cells": cells}})
+    assert "<b>1</b>" in html and "/0" not in html
+    cells = [{"kind": "days", "done": 1, "owed": 4, "gap": 3}]
+    html = render_to_string("duties/_quota_stats.html", {"line": {"cells": cells}})
+    assert '<b>1<small class="muted">/4</small></b>' in html
