@@ -1041,12 +1041,36 @@ def _campaign_words(campaign: Campaign) -> dict:
 
 
 @transaction.atomic
+def campaign_check(*, acting_user, data: dict) -> tuple[dict, list[int]]:
+    """A new campaign's fields and the households typed by number, checked together (nothing
+    written): every error at once — a wrong 户号 is not hidden behind wrong dates."""
+    errors: dict = {}
+    clean: dict = {}
+    try:
+        clean = campaign_clean(acting_user=acting_user, data=data)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    node, raw = data.get("node"), data.get("households") or ""
+    ids: list[int] = []
+    if "node" not in errors and isinstance(node, Node) and "households" not in errors:
+        try:
+            if _numbers(raw):
+                ids = _households_by_number(acting_user, Campaign(node=node), raw)
+            elif data.get("rule") == TargetRule.MANUAL:
+                errors["households"] = [ERR_CAMPAIGN_MANUAL]
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    return clean, ids
+
+
 def campaign_create(*, acting_user, data: dict, request=None, now=None) -> Campaign:
     """A new campaign, as a draft. Households typed by number are put on its list at once."""
     if not can_create_campaign(acting_user):
         raise PermissionDenied(ERR_CAMPAIGN_NOT_ALLOWED)
     now = now or timezone.now()
-    clean = campaign_clean(acting_user=acting_user, data=data)
+    clean, ids = campaign_check(acting_user=acting_user, data=data)
     campaign = Campaign(
         name=clean["name"],
         kind=clean["kind"],
@@ -1058,11 +1082,6 @@ def campaign_create(*, acting_user, data: dict, request=None, now=None) -> Campa
         created_by=acting_user,
         created_at=now,
     )
-    ids = []
-    if _numbers(clean["households"]):
-        ids = _households_by_number(acting_user, campaign, clean["households"])
-    elif clean["rule"] == TargetRule.MANUAL:
-        raise ValidationError({"households": ERR_CAMPAIGN_MANUAL})
     campaign.save()
     campaign.tags.set(clean["tags"])
     if ids:

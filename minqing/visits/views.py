@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from minqing.accounts.access import get_scoped_or_404, visible_nodes
 from minqing.core.digits import positive_id
-from minqing.core.forms import apply_errors
+from minqing.core.forms import NOT_SAVED, apply_errors, submitted
 from minqing.core.paging import page_of, querystring_without_page
 from minqing.grids import geo
 from minqing.grids.models import Level, Node
@@ -480,16 +480,17 @@ def campaign_new(request):
     if not services.can_create_campaign(request.user):
         raise DjangoPermissionDenied(services.ERR_CAMPAIGN_NOT_ALLOWED)
     form = CampaignForm(request.POST or None, nodes=_campaign_nodes(request.user))
-    if request.method == "POST" and form.is_valid():
-        try:
-            campaign = services.campaign_create(
-                acting_user=request.user, data=_form_data(form), request=request
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        else:
-            messages.success(request, _("走访活动已保存为草稿，确认无误后请启动。"))
-            return redirect(f"/visits/campaigns/{campaign.pk}/")
+    campaign = submitted(
+        request,
+        form,
+        lambda: services.campaign_create(
+            acting_user=request.user, data=_form_data(form), request=request
+        ),
+        check=lambda: services.campaign_check(acting_user=request.user, data=_form_data(form)),
+    )
+    if campaign is not NOT_SAVED:
+        messages.success(request, _("走访活动已保存为草稿，确认无误后请启动。"))
+        return redirect(f"/visits/campaigns/{campaign.pk}/")
     return _campaign_form_page(request, form)
 
 

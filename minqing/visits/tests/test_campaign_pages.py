@@ -62,6 +62,22 @@ def test_an_office_creates_launches_and_closes_a_campaign_through_the_pages(
     assert campaign.status == CampaignStatus.CLOSED and campaign.close_note == "已全部走访"
 
 
+def test_the_campaign_form_shows_every_error_at_once(client, community_worker, homes, tree):
+    """Wrong dates and a 户号 that does not exist: both said at the first try, and a missing
+    name (the form's own check) does not hide the 户号 either."""
+    client.force_login(community_worker)
+    data = {"name": "寒潮走访", "kind": "event", "node": tree["community"].pk,
+            "start": "2026-11-20", "end": "2026-11-19", "rule": "manual",
+            "households": "不存在的户号"}  # fmt: skip
+    response = client.post("/visits/campaigns/new/", data)
+    errors = response.context["form"].errors
+    assert response.status_code == 400 and {"end", "households"} <= set(errors)
+    assert "不存在的户号" in errors["households"][0]
+    response = client.post("/visits/campaigns/new/", {**data, "name": "", "end": "bad"})
+    assert {"name", "end", "households"} <= set(response.context["form"].errors)
+    assert not Campaign.objects.exists()
+
+
 def test_grid_workers_get_403_on_the_form_and_cannot_act(
     client, community_worker, grid_a_worker, homes, tree
 ):
