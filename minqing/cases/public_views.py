@@ -7,7 +7,6 @@ the 4 digits is stopped by a per-IP limit (django-ratelimit) counted in the data
 """
 
 import ipaddress
-import unicodedata
 import urllib.parse
 
 from django.conf import settings
@@ -119,7 +118,7 @@ def _render(request, template: str, context: dict, status: int = 200):
 def _params(data) -> tuple[str, str]:
     """The number and digits as typed, the number written as cases are numbered."""
     number = services.normal_case_number(str(data.get("number", ""))[:40])
-    return number, "".join(unicodedata.normalize("NFKC", str(data.get("last4", ""))[:20]).split())
+    return number, services.normal_digits(str(data.get("last4", ""))[:20])
 
 
 def public_timeline(case) -> list[dict]:

@@ -1009,8 +1009,7 @@ def normal_case_number(raw: str) -> str:
     A phone's number pad has no "-", a Chinese keyboard types full-width digits and "－", a note
     copied by hand has a space: 20261129000004, 20261129 000004, ２０２６１１２９－０００００４
     all mean 20261129-000004. What is not a number is returned as typed (and found nowhere)."""
-    text = unicodedata.normalize("NFKC", str(raw or "")).translate(_DASHES)
-    text = "".join(text.split())
+    text = normal_digits(str(raw or "").translate(_DASHES))
     if re.fullmatch(r"\d{14}", text):
         return f"{text[:8]}-{text[8:]}"
     if re.fullmatch(r"\d{8}-+\d{6}", text):
@@ -1018,10 +1017,14 @@ def normal_case_number(raw: str) -> str:
     return text
 
 
+def normal_digits(raw: str) -> str:
+    """Digits as typed on any keyboard (full-width, with spaces) written plainly."""
+    return "".join(unicodedata.normalize("NFKC", str(raw or "")).split())
+
+
 def public_lookup(number: str, phone_last4: str) -> Case | None:
     """A case by its number and the last 4 digits of the reporter's phone, or None."""
-    number = normal_case_number(number)
-    last4 = "".join(unicodedata.normalize("NFKC", phone_last4 or "").split())
+    number, last4 = normal_case_number(number), normal_digits(phone_last4)
     if not (re.fullmatch(r"\d{8}-\d{6}", number) and re.fullmatch(r"\d{4}", last4)):
         return None
     return (

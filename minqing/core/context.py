@@ -1,3 +1,8 @@
+from urllib.parse import urlsplit
+
+from django.utils.http import url_has_allowed_host_and_scheme
+
+
 def access(request):
     """Navigation needs to know which menu items the user may open."""
     user = getattr(request, "user", None)
@@ -14,10 +19,6 @@ def language_next(request):
     page the form was sent from — never the action's address, which a GET cannot open."""
     if request.method in ("GET", "HEAD"):
         return {"lang_next": request.get_full_path()}
-    from urllib.parse import urlsplit
-
-    from django.utils.http import url_has_allowed_host_and_scheme
-
     referer = request.META.get("HTTP_REFERER", "")
     if referer and url_has_allowed_host_and_scheme(
         referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()

@@ -16,6 +16,8 @@ API's to validate (minqing.api answers DataError with 400).
 import time
 
 from django.http import HttpResponseBadRequest
+from django.shortcuts import render
+from django.urls import Resolver404, resolve
 
 NUL = "\x00"
 FORM = "application/x-www-form-urlencoded"
@@ -105,8 +107,6 @@ class MethodNotAllowedPageMiddleware:
             or response.content
         ):
             return response
-        from django.shortcuts import render
-
         back = _page_above(request.path)
         page = render(request, "405.html", {"back": back, "lang_next": back}, status=405)
         if response.has_header("Allow"):
@@ -116,8 +116,6 @@ class MethodNotAllowedPageMiddleware:
 
 def _page_above(path: str) -> str:
     """The nearest address above `path` that names a page (/cases/X/act/y/ → /cases/X/)."""
-    from django.urls import Resolver404, resolve
-
     parts = [p for p in path.split("/") if p]
     for cut in range(1, min(len(parts), 3) + 1):
         above = "/" + "".join(f"{p}/" for p in parts[:-cut])

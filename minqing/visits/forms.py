@@ -1,10 +1,8 @@
 """UI forms: they only convert types and offer choices; the rules live in visits.services."""
 
 import datetime
-from decimal import Decimal
 
 from django import forms
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -22,11 +20,6 @@ class _Styled:
             if isinstance(widget, forms.CheckboxSelectMultiple | forms.RadioSelect):
                 continue
             widget.attrs.setdefault("class", "input")
-
-
-def _gift_amount_valid(value: Decimal) -> None:
-    if not (0 <= value <= 1_000_000) or value.as_tuple().exponent < -2:
-        raise ValidationError(ERR_GIFT_AMOUNT, code="invalid")
 
 
 class VisitForm(_Styled, forms.Form):
@@ -92,9 +85,8 @@ class VisitForm(_Styled, forms.Form):
     gift_amount = forms.DecimalField(
         label=_("慰问金（元）"),
         required=False,
-        # One clear sentence for every way to get it wrong, instead of Django's one or two per
-        # bound (a too big amount got two, one of them ending in an English full stop).
-        validators=[_gift_amount_valid],
+        # Only read here; visits.services checks the amount (its one sentence, instead of
+        # Django's one or two per bound, one of them ending in an English full stop).
         error_messages={"invalid": ERR_GIFT_AMOUNT},
     )
 
