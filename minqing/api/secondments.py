@@ -156,7 +156,7 @@ class PageParams(InSchema):
 
 
 class ReportParams(InSchema):
-    term: str = Field("", max_length=20, description="e.g. 2025-autumn, 2026-spring")
+    term: str = Field("", max_length=20, description="a school team's term (2025-autumn, 2026-spring), another team's half-year (2026-h1, 2026-h2)")
     start: str = Field("", max_length=10, description="YYYY-MM-DD (with end)")
     end: str = Field("", max_length=10)
 
@@ -414,7 +414,7 @@ def activity_list(request, secondment_id: Id, params: Query[PageParams]):
 @router.get(
     "/{secondment_id}/report",
     response={200: ReportOut, 400: FieldErrorsOut, 404: ErrorOut},
-    summary="学期报告: attendance rates per member, activities by kind, turns ending soon",
+    summary="学期报告 / 半年报告: attendance rates per member, activities by kind, turns ending soon",
 )
 def report_get(request, secondment_id: Id, params: Query[ReportParams]):
     s = selectors.secondment_for(request.user, secondment_id)

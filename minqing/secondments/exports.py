@@ -106,7 +106,7 @@ def report_workbook(report: TermReport, stamp: Stamp) -> bytes:
         },
     )
     label = source(report.label)  # the ledger is Chinese whatever the UI language
-    title = f"{report.secondment.name} {label} 学期报告"
+    title = f"{report.secondment.name} {label} {source(report.secondment.report_name)}"
     wb.set_properties(
         {"title": title, "author": stamp.exporter, "comments": "\n".join(stamp.lines())}
     )
@@ -154,7 +154,7 @@ def report_response(request, report: TermReport) -> HttpResponse:
     day = timezone.localtime(stamp.at).strftime("%Y%m%d")
     response = HttpResponse(content, content_type=MIME)
     response["Content-Disposition"] = content_disposition(
-        f"{report.secondment.name}-{label}学期报告-{day}.xlsx"
+        f"{report.secondment.name}-{label}{source(report.secondment.report_name)}-{day}.xlsx"
     )
     response["Cache-Control"] = "no-store, private"
     AuditEntry.objects.create(
@@ -162,7 +162,9 @@ def report_response(request, report: TermReport) -> HttpResponse:
         action=AuditAction.EXPORT,
         model="secondments.secondment",
         object_id=str(report.secondment.pk),
-        object_repr=f"{report.secondment.name} 学期报告（{label}）"[:200],
+        object_repr=f"{report.secondment.name} {source(report.secondment.report_name)}（{label}）"[
+            :200
+        ],
         changes={
             "range": [None, f"{report.start:%Y-%m-%d} 至 {report.end:%Y-%m-%d}"],
             "rows": [None, len(report.lines)],

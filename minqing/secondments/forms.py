@@ -94,6 +94,13 @@ class SecondmentForm(_Styled, forms.Form):
         self._style()
 
 
+def _kept(offered, every, current):
+    """The choices a team's kind offers, plus the stored one if the team's kind has changed."""
+    if current and current not in dict(offered):
+        return [c for c in every if c[0] == current or c[0] in dict(offered)]
+    return offered
+
+
 class MemberForm(_Styled, forms.Form):
     name = forms.CharField(label=_("姓名"), max_length=50)
     role = forms.ChoiceField(label=_("角色"), choices=MemberRole.choices)
@@ -112,8 +119,12 @@ class MemberForm(_Styled, forms.Form):
         help_text=_("有账号的成员可查看本团队；队长可登记考勤和活动。"),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, secondment=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if secondment is not None:
+            self.fields["role"].choices = _kept(
+                secondment.role_choices, MemberRole.choices, self.initial.get("role")
+            )
         self._style()
 
     def clean_username(self):
@@ -148,6 +159,7 @@ class ActivityForm(_Styled, forms.Form):
 
     def __init__(self, *args, secondment, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = secondment.activity_choices
         self.fields["members"].queryset = secondment.members.order_by("turn_start", "id")
         self.fields["members"].label_from_instance = lambda m: named(
             m.name, f"{m.get_role_display()}{' · ' + m.speciality if m.speciality else ''}"

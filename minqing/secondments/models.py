@@ -96,6 +96,26 @@ class Secondment(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def is_teaching(self) -> bool:
+        """A school team reports by school term; the others by half-year (selectors.term_of)."""
+        return self.kind == SecondmentKind.TEACHING
+
+    @property
+    def report_name(self):
+        return REPORT_NAMES[self.is_teaching]
+
+    @property
+    def role_choices(self) -> list[tuple[str, str]]:
+        """The roles a member of this kind of team may have: no teachers in a medical team."""
+        left_out = KIND_LEFT_OUT.get(self.kind, {}).get("roles", ())
+        return [c for c in MemberRole.choices if c[0] not in left_out]
+
+    @property
+    def activity_choices(self) -> list[tuple[str, str]]:
+        left_out = KIND_LEFT_OUT.get(self.kind, {}).get("activities", ())
+        return [c for c in ActivityKind.choices if c[0] not in left_out]
+
     AUDITED_FIELDS = [
         "kind",
         "name",
@@ -229,3 +249,13 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.title}"
+
+
+# Chinese sources; the UI translates them, exports and audit entries keep the source (core.i18n).
+REPORT_NAMES = {True: _("学期报告"), False: _("半年报告")}
+
+# What a kind of team does not have (the forms offer the rest; stored rows are left as they are).
+KIND_LEFT_OUT = {
+    SecondmentKind.TEACHING: {"roles": ("doctor",), "activities": ("clinic",)},
+    SecondmentKind.MEDICAL: {"roles": ("teacher",), "activities": ("open_class", "send_class")},
+}

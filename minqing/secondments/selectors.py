@@ -31,7 +31,7 @@ MAX_REPORT_DAYS = 366
 ERR_TERM_ORDER = _("结束日期不能早于开始日期。")
 ERR_TERM_SPAN = _("统计区间不能超过一年。")
 ERR_TERM_FORMAT = _("日期格式应为 YYYY-MM-DD。")
-ERR_TERM_UNKNOWN = _("学期不存在，请从列表中选择。")
+ERR_TERM_UNKNOWN = _("没有这个统计期，请从列表中选择。")
 
 
 def secondments_for(user) -> QuerySet[Secondment]:
@@ -146,6 +146,8 @@ def activities_of(secondment: Secondment) -> QuerySet[Activity]:
 # Labels in the UI's language; exports and audit entries take their Chinese source (core.i18n).
 TERM_SPRING = _("{year}年春季学期")
 TERM_AUTUMN = _("{year}年秋季学期")
+HALF_FIRST = _("{year}年上半年")
+HALF_SECOND = _("{year}年下半年")
 DATE_RANGE = _("{start} 至 {end}")
 
 
@@ -155,15 +157,28 @@ def _range_label(start: dt.date, end: dt.date):
 
 @dataclass(frozen=True)
 class Term:
-    """A school term: spring 1 Feb – 31 Jul, autumn 1 Aug – 31 Jan (every day in one term)."""
+    """A reporting period, every day in exactly one.
 
-    key: str  # "2025-spring" / "2025-autumn"
+    A school team's is the school term (spring 1 Feb – 31 Jul, autumn 1 Aug – 31 Jan); a medical
+    or other team's the half-year (1 Jan – 30 Jun, 1 Jul – 31 Dec), which is how a hospital or
+    an office reports."""
+
+    key: str  # "2025-spring" / "2025-autumn"; "2025-h1" / "2025-h2"
     label: str  # lazy: 2025年秋季学期 / autumn term 2025
     start: dt.date
     end: dt.date
 
 
-def term_of(day: dt.date) -> Term:
+def term_of(day: dt.date, *, teaching: bool = True) -> Term:
+    if not teaching:
+        y = day.year
+        if day.month <= 6:
+            return Term(
+                f"{y}-h1", format_lazy(HALF_FIRST, year=y), dt.date(y, 1, 1), dt.date(y, 6, 30)
+            )
+        return Term(
+            f"{y}-h2", format_lazy(HALF_SECOND, year=y), dt.date(y, 7, 1), dt.date(y, 12, 31)
+        )
     if 2 <= day.month <= 7:
         y = day.year
         return Term(
@@ -178,7 +193,7 @@ def term_of(day: dt.date) -> Term:
 def terms_of(secondment: Secondment) -> list[Term]:
     terms, day = [], secondment.cycle_start
     while day <= secondment.cycle_end:
-        t = term_of(day)
+        t = term_of(day, teaching=secondment.is_teaching)
         terms.append(t)
         day = t.end + dt.timedelta(days=1)
     return terms
@@ -187,7 +202,7 @@ def terms_of(secondment: Secondment) -> list[Term]:
 def default_term(secondment: Secondment, today: dt.date | None = None) -> Term:
     today = today or timezone.localdate()
     day = min(max(today, secondment.cycle_start), secondment.cycle_end)
-    return term_of(day)
+    return term_of(day, teaching=secondment.is_teaching)
 
 
 def term_by_key(secondment: Secondment, key: str) -> Term | None:

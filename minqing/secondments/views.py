@@ -152,7 +152,7 @@ def member_new(request, pk: int):
         raise DjangoPermissionDenied(services.ERR_NOT_MANAGER)
     today = timezone.localdate()
     initial = {"turn_start": min(max(today, secondment.cycle_start), secondment.cycle_end)}
-    form = MemberForm(request.POST or None, initial=initial)
+    form = MemberForm(request.POST or None, initial=initial, secondment=secondment)
     saved = submitted(
         request,
         form,
@@ -193,7 +193,7 @@ def member_edit(request, pk: int, member_pk: int):
         "turn_end": member.turn_end,
         "username": member.user.username if member.user else "",
     }
-    form = MemberForm(request.POST or None, initial=initial)
+    form = MemberForm(request.POST or None, initial=initial, secondment=secondment)
     saved = submitted(
         request,
         form,

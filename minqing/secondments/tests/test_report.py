@@ -194,3 +194,51 @@ def test_a_past_terms_turns_are_marked_as_ended_not_ending(client, community_wor
     page = client.get(f"/secondments/{team.pk}/report/?term=2025-autumn").content.decode()
     section = page[page.index("轮换期满") :]
     assert "周老师" in section and "已期满" in section and "即将期满" not in page
+
+
+@pytest.fixture
+def clinic_team(community_worker, tree):
+    return services.secondment_create(
+        acting_user=community_worker,
+        data={"kind": "medical", "sending_name": "县人民医院", "receiving_name": "东门村卫生室",
+              "node": tree["grid_a"], "cycle_start": D(2025, 9, 1)},
+    )  # fmt: skip
+
+
+def test_a_medical_team_reports_by_half_year_not_school_term(clinic_team):
+    keys = [t.key for t in selectors.terms_of(clinic_team)]
+    assert keys[:3] == ["2025-h2", "2026-h1", "2026-h2"]
+    assert keys[-1] == "2028-h2"  # the cycle ends 31 Aug 2028
+    first = selectors.term_by_key(clinic_team, "2026-h1")
+    assert (first.start, first.end, str(first.label)) == (
+        D(2026, 1, 1),
+        D(2026, 6, 30),
+        "2026年上半年",
+    )
+    assert selectors.term_by_key(clinic_team, "2025-autumn") is None
+    assert str(clinic_team.report_name) == "半年报告"
+
+
+def test_a_medical_teams_pages_speak_of_doctors_and_half_years(
+    client, community_worker, clinic_team
+):
+    client.force_login(community_worker)
+    detail = client.get(f"/secondments/{clinic_team.pk}/").content.decode()
+    assert "半年报告" in detail and "学期" not in detail
+    report = client.get(f"/secondments/{clinic_team.pk}/report/?term=2025-h2").content.decode()
+    assert "2025年下半年" in report and "学期" not in report
+    member_form = client.get(f"/secondments/{clinic_team.pk}/members/new/").content.decode()
+    assert 'value="doctor"' in member_form and 'value="teacher"' not in member_form
+    add_member(clinic_team, community_worker, "孙医生", role="doctor", start=D(2025, 9, 1))
+    activity_form = client.get(f"/secondments/{clinic_team.pk}/activities/new/").content.decode()
+    assert 'value="clinic"' in activity_form and 'value="open_class"' not in activity_form
+    xlsx = client.get(f"/secondments/{clinic_team.pk}/report.xlsx?term=2025-h2")
+    assert "%E5%8D%8A%E5%B9%B4%E6%8A%A5%E5%91%8A" in xlsx["Content-Disposition"]  # 半年报告
+    title = openpyxl.load_workbook(io.BytesIO(xlsx.content))["出勤统计"]["A1"].value
+    assert "2025年下半年 半年报告" in title
+
+
+def test_a_school_teams_member_form_offers_teachers_not_doctors(client, community_worker, team):
+    client.force_login(community_worker)
+    page = client.get(f"/secondments/{team.pk}/members/new/").content.decode()
+    assert 'value="teacher"' in page and 'value="doctor"' not in page
