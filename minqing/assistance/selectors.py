@@ -686,7 +686,7 @@ def helpers_for_person(person) -> list[dict]:
 
 def timeline_items(user, household) -> list[dict]:
     """Help given to a household, for its timeline: dicts with at (aware datetime), title, text,
-    url; only what `user` may see."""
+    url, date_only; only what `user` may see."""
     entries = (
         HelpEntry.objects.filter(
             pairing__in=pairings_for(user).filter(
@@ -714,6 +714,7 @@ def timeline_items(user, household) -> list[dict]:
                     t.rstrip("。；;.") for t in [e.text, *money] if t.rstrip("。；;.")
                 ),
                 "url": f"/assistance/pairings/{e.pairing_id}/",
+                "date_only": True,  # help is logged by day; 12:00 only places it in the day
             }
         )
     return out

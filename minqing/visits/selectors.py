@@ -552,6 +552,8 @@ class TimelineItem:
     url: str = ""
     text: str = ""
     badges: list[str] = field(default_factory=list)
+    # Recorded as a day (a diary entry, help given): the time in `at` only places it in the day.
+    date_only: bool = False
 
 
 TimelineSource = Callable[[object, Household, int], Iterable[TimelineItem]]
@@ -608,6 +610,7 @@ def _diary_items(user, household: Household, limit: int) -> Iterable[TimelineIte
             title=" ".join(f"#{t}" for t in e.tag_list),
             url=f"/visits/diary/{e.pk}/edit/",
             text=e.text,
+            date_only=True,
         )
 
 
@@ -649,6 +652,7 @@ def _help_items(user, household: Household, limit: int) -> Iterable[TimelineItem
             title=str(item.get("title") or ""),
             url=str(item.get("url") or ""),
             text=str(item.get("text") or ""),
+            date_only=bool(item.get("date_only")),
         )
 
 

@@ -216,3 +216,18 @@ def test_the_contact_card_helpers_and_the_household_timeline(
     assert selectors.timeline_items(grid_b_worker, household_a) == []
     services.helper_disqualify(acting_user=office, helper=cadre_helper, reason="失职")
     assert selectors.helpers_for_household(household_a) == []
+
+
+def test_help_on_the_household_page_is_dated_by_day_without_a_made_up_time(
+    client, office, cadre, cadre_helper, household_a
+):
+    p = pair(office, "cadre", [cadre_helper], household=household_a, start=dt.date(2026, 1, 5))
+    services.help_entry_add(
+        acting_user=cadre,
+        pairing=p,
+        data={"kind": "health", "text": "送药上门", "occurred_on": dt.date(2026, 2, 2)},
+    )
+    client.force_login(office)
+    page = client.get(f"/households/{household_a.pk}/").content.decode()
+    assert "送药上门" in page
+    assert "<time>2026-02-02</time>" in page and "2026-02-02 12:00" not in page
