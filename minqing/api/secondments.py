@@ -156,7 +156,11 @@ class PageParams(InSchema):
 
 
 class ReportParams(InSchema):
-    term: str = Field("", max_length=20, description="a school team's term (2025-autumn, 2026-spring), another team's half-year (2026-h1, 2026-h2)")
+    term: str = Field(
+        "",
+        max_length=20,
+        description="a school team's term (2025-autumn, 2026-spring), another team's half-year (2026-h1, 2026-h2)",
+    )
     start: str = Field("", max_length=10, description="YYYY-MM-DD (with end)")
     end: str = Field("", max_length=10)
 

@@ -384,7 +384,7 @@ def export_rows(qs):
         elif late:
             lateness = "曾超期"
         else:
-            lateness = ""
+            lateness = "否"  # a blank would read as "not filled in", and cannot be filtered
         yield [
             number,
             accepted,

@@ -563,12 +563,18 @@ def test_the_export_opens_in_openpyxl_masked_stamped_and_audited(client, case_a,
     assert rows[0][:3] == ["案件编号", "受理时间", "来源渠道"]
     data = rows[1]
     assert data[0] == case_a.number and "138****5678" in data and "王大妈" in data
+    lateness = rows[0].index("超期")
+    assert book.active.cell(2, lateness + 1).value == "否"  # on time says so; late says 已超期
     cells = " ".join(str(c) for row in rows for c in row)
     assert "13812345678" not in cells
     assert "导出人：grid_a" in cells and "状态：已立案" in cells
     entry = AuditEntry.objects.get(action=AuditAction.EXPORT)
     assert entry.model == "cases.case" and entry.actor == grid_a_worker
     assert entry.changes["rows"] == [None, 1]
+    Case.objects.filter(pk=case_a.pk).update(deadline=timezone.now() - timedelta(hours=1))
+    late = client.get("/cases/export.xlsx?status=registered")
+    late_book = openpyxl.load_workbook(io.BytesIO(b"".join(late.streaming_content)))
+    assert late_book.active.cell(2, lateness + 1).value == "已超期"
 
 
 def seven_cases(user, tree, category) -> list[Case]:
