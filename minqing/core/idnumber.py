@@ -15,6 +15,18 @@ ERR_ID_CHARS = _("身份证号只能包含数字，18位号码的最后一位可
 ERR_ID_BIRTH = _("身份证号中的出生日期 {value} 不是有效日期。")
 ERR_ID_FUTURE = _("身份证号中的出生日期晚于今天。")
 ERR_ID_CHECK = _("身份证号校验位错误：按 GB 11643 应为 {expected}。")
+ERR_ID_REGION = _("身份证号前两位 {value} 不是省级行政区划代码，请核对号码。")
+
+# The first two digits name a province (GB/T 2260): a number from a ledger typed with its first
+# digits wrong (or made up) is caught even when its check character happens to fit. Only the
+# province is checked: a county code stays valid for life after its county is abolished or
+# renamed, so no table of today's counties can judge the other four digits. 71 台湾, 81 香港,
+# 82 澳门 and 83 (港澳台居民居住证) are issued too; a 2023 foreigner's permanent residence card
+# has 18 characters, 9 and then the issuing province, and the same check character.
+PROVINCES = frozenset(
+    "11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 "
+    "61 62 63 64 65 71 81 82 83".split()
+)
 
 
 class IdNumberError(ValueError):
@@ -53,6 +65,9 @@ def parse_id_number(raw: str, *, today: datetime.date | None = None) -> IdNumber
     ):
         raise IdNumberError(ERR_ID_CHARS)
     legacy = len(number) == 15
+    foreigner = not legacy and number[0] == "9"  # 9, the issuing province, a country code
+    if (number[1:3] if foreigner else number[:2]) not in PROVINCES:
+        raise IdNumberError(ERR_ID_REGION.format(value=number[:2]))
     birth = ("19" + number[6:12]) if legacy else number[6:14]
     try:
         birth_date = datetime.date(int(birth[:4]), int(birth[4:6]), int(birth[6:8]))

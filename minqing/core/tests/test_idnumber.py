@@ -58,3 +58,22 @@ def test_it_accepts_and_flags_a_legacy_15_digit_number():
 def test_check_character_follows_iso_7064():
     assert check_character("11010519491231002") == "X"
     assert check_character("44052418800101001") == "4"
+
+
+@pytest.mark.parametrize("area", ["990101", "000000", "100105", "200101", "680101", "720101"])
+def test_it_rejects_a_number_whose_first_two_digits_are_no_province(area):
+    raw = make_id_number(area, datetime.date(1980, 1, 1), 11)  # the check character fits
+    with pytest.raises(IdNumberError, match=f"前两位 {area[:2]} 不是省级行政区划代码"):
+        parse_id_number(raw)
+    with pytest.raises(IdNumberError, match="省级行政区划"):
+        parse_id_number(area + "800101011")  # nor does a legacy one
+
+
+@pytest.mark.parametrize("area", ["110105", "330188", "650102", "810000", "820000", "830000"])
+def test_it_accepts_every_province_and_the_residence_permits(area):
+    assert parse_id_number(make_id_number(area, datetime.date(1980, 1, 1), 11)).area_code == area
+
+
+def test_it_accepts_a_foreigners_permanent_residence_number_starting_with_9():
+    raw = make_id_number("931156", datetime.date(1990, 5, 4), 12)  # 2023 card: 9, province, country
+    assert parse_id_number(raw).sex == "F"
