@@ -1152,6 +1152,17 @@ def campaign_put(request, pk: int, payload: CampaignIn):
     return campaign_detail(request.user, selectors.campaign_for(request.user, pk))
 
 
+@router.delete(
+    "/campaigns/{int:pk}",
+    response={204: None, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Delete a draft campaign (a launched one is closed, not deleted)",
+)
+def campaign_delete(request, pk: int):
+    campaign = selectors.campaign_for(request.user, pk)
+    services.campaign_delete(acting_user=request.user, campaign=campaign, request=request)
+    return Reply(204, None)
+
+
 @router.post(
     "/campaigns/{int:pk}/rebuild",
     response={200: dict, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},

@@ -760,6 +760,7 @@ ERR_CAMPAIGN_TOO_MANY = _("一次最多添加 {n} 户。")
 ERR_CAMPAIGN_TRANSITION = _("活动当前为“{status}”，不能{action}。")
 ERR_CAMPAIGN_ACTION = _("不支持的操作。")
 ERR_CAMPAIGN_EDIT = _("活动启动后不能再修改范围、期间和对象规则。")
+ERR_CAMPAIGN_DELETE = _("只有草稿可以删除；已启动的活动请结束它。")
 ERR_CAMPAIGN_NOT_OPEN = _("活动不在进行中，不能调整走访对象。")
 ERR_CAMPAIGN_CLOSED = _("活动已结束，不能再调整。")
 ERR_EXTEND_CLOSED = _("活动已结束，不能延长期限；如需继续走访，请发起新的走访活动。")
@@ -1135,6 +1136,27 @@ def campaign_update(*, acting_user, campaign: Campaign, data: dict, request=None
         changes["targets"] = [None, f"+{len(ids)}"]
     _campaign_audit(acting_user, campaign, AuditAction.UPDATE, changes, request)
     return campaign
+
+
+@transaction.atomic
+def campaign_delete(*, acting_user, campaign: Campaign, request=None) -> None:
+    """Delete a draft made by mistake, with its hand-picked households. A launched campaign
+    has a list and visits counted against it: it is closed, never deleted. The audit entry
+    keeps what the draft was."""
+    campaign = _locked_campaign(campaign)
+    _require_manager(acting_user, campaign)
+    if campaign.status != CampaignStatus.DRAFT:
+        raise ValidationError({"__all__": ERR_CAMPAIGN_DELETE})
+    words = _campaign_words(campaign)
+    words["targets"] = [None, campaign.targets.count()]
+    _campaign_audit(
+        acting_user,
+        campaign,
+        AuditAction.DELETE,
+        {k: [v[1], None] for k, v in words.items()},
+        request,
+    )
+    campaign.delete()
 
 
 @transaction.atomic

@@ -23,6 +23,7 @@ urlpatterns = [
     path("campaigns/<int:pk>/launch/", views.campaign_action, {"action": "launch"}),
     path("campaigns/<int:pk>/close/", views.campaign_action, {"action": "close"}),
     path("campaigns/<int:pk>/rebuild/", views.campaign_rebuild),
+    path("campaigns/<int:pk>/delete/", views.campaign_delete),
     path("campaigns/<int:pk>/add/", views.campaign_add),
     path("campaigns/<int:pk>/extend/", views.campaign_extend),
     path("campaigns/<int:pk>/targets/", views.campaign_targets),

@@ -17,6 +17,7 @@ from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from minqing.accounts.access import get_scoped_or_404, visible_nodes
+from minqing.core.audit import history_for
 from minqing.core.digits import positive_id
 from minqing.core.forms import NOT_SAVED, apply_errors, submitted
 from minqing.core.paging import page_of, querystring_without_page
@@ -560,6 +561,7 @@ def campaign_detail(request, pk: int):
             "extend_min": max(today, campaign.end + dt.timedelta(days=1)),
             "add_form": CampaignAddForm(),
             "mine": selectors.my_campaign_targets(user, campaign=campaign).count(),
+            "history": history_for(campaign)[:50] if can_manage else [],
         },
     )
 
@@ -603,6 +605,20 @@ def campaign_action(request, pk: int, action: str):
             messages.success(request, _("活动已结束。"))
 
     return _manage_post(request, pk, run)
+
+
+@login_required
+@require_POST
+def campaign_delete(request, pk: int):
+    deleted = []
+
+    def run(campaign):
+        services.campaign_delete(acting_user=request.user, campaign=campaign, request=request)
+        messages.success(request, _("草稿“%(name)s”已删除。") % {"name": campaign.name})
+        deleted.append(campaign)
+
+    response = _manage_post(request, pk, run)
+    return redirect("/visits/campaigns/") if deleted else response
 
 
 @login_required

@@ -179,3 +179,23 @@ def test_a_draft_is_changed_households_added_and_targets_assigned(
     assert post(client, f"{BASE}/{campaign['id']}/rebuild", {}, worker).status_code == 403
     r = post(client, f"{BASE}/{campaign['id']}/rebuild", {}, boss)
     assert r.status_code == 200 and set(r.json()) == {"added", "removed"}
+
+
+def test_a_draft_is_deleted_through_the_api_and_a_launched_one_is_refused(
+    client, community_worker, grid_b_worker, campaign
+):
+    url = f"{BASE}/{campaign['id']}"
+    assert client.delete(url, **bearer(grid_b_worker)).status_code == 404  # drafts: offices only
+    auth = bearer(community_worker)
+    post(client, f"{url}/actions/launch", {}, auth)
+    refused = client.delete(url, **auth)
+    assert refused.status_code == 400
+    assert refused.json()["errors"]["__all__"][0].startswith("只有草稿可以删除")
+    assert client.get(url, **auth).status_code == 200
+
+
+def test_deleting_a_draft_answers_204_and_it_is_gone(client, community_worker, campaign):
+    auth = bearer(community_worker)
+    url = f"{BASE}/{campaign['id']}"
+    assert client.delete(url, **auth).status_code == 204
+    assert client.get(url, **auth).status_code == 404

@@ -9,7 +9,15 @@ from django.utils.translation import gettext_lazy as _
 
 register = template.Library()
 
-_EXTRA = {"tags": "类别", "field": "查看字段"}
+# Keys of audit entries that are not fields of the model (a campaign's window, its list's counts).
+_EXTRA = {
+    "tags": _("类别"),
+    "field": _("查看字段"),
+    "window": _("活动期间"),
+    "rule_targets": _("按规则列入"),
+    "done": _("已走访"),
+    "assignees": _("分配"),
+}
 
 
 @register.simple_tag

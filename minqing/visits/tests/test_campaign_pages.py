@@ -1,6 +1,7 @@
 """The campaign pages over HTTP: scoped lists and details (404 for not yours), the office's
 form and actions, the visit form's campaign choice, my targets, and the .xlsx export."""
 
+import datetime
 import io
 
 import openpyxl
@@ -10,7 +11,7 @@ from minqing.core.models import AuditAction, AuditEntry
 from minqing.visits import services
 from minqing.visits.models import Campaign, CampaignStatus, CampaignTarget, Visit
 
-from .conftest import launched, tag
+from .conftest import launched, new_campaign, tag
 
 
 def test_an_office_creates_launches_and_closes_a_campaign_through_the_pages(
@@ -249,3 +250,47 @@ def test_the_home_card_counts_open_campaigns_and_my_targets(
     assert 'id="campaign-card"' in html and "<b>2</b>" in html  # 2 targets in grid B
     request.user = grid_a_worker
     assert template.render(Context({"request": request})).strip() == ""
+
+
+def test_a_draft_made_by_mistake_is_deleted_and_a_launched_one_is_not(
+    client, community_worker, grid_a_worker, homes, tree
+):
+    draft = new_campaign(community_worker, tree["community"], name="重复的草稿")
+    services.campaign_add_households(
+        acting_user=community_worker, campaign=draft, numbers=homes["a_plain"].number
+    )
+    client.force_login(grid_a_worker)
+    assert client.post(f"/visits/campaigns/{draft.pk}/delete/").status_code == 404  # a draft
+    client.force_login(community_worker)
+    page = client.get(f"/visits/campaigns/{draft.pk}/").content.decode()
+    assert f'action="/visits/campaigns/{draft.pk}/delete/"' in page and "删除草稿" in page
+    response = client.post(f"/visits/campaigns/{draft.pk}/delete/", follow=True)
+    assert response.redirect_chain[-1][0] == "/visits/campaigns/"
+    assert "草稿“重复的草稿”已删除。" in response.content.decode()
+    assert not Campaign.objects.filter(pk=draft.pk).exists()
+    assert not CampaignTarget.objects.filter(campaign_id=draft.pk).exists()
+    entry = AuditEntry.objects.get(action=AuditAction.DELETE, model="visits.campaign")
+    assert entry.changes["name"] == ["重复的草稿", None] and entry.changes["targets"] == [1, None]
+
+    open_ = launched(community_worker, tree["community"])
+    page = client.get(f"/visits/campaigns/{open_.pk}/").content.decode()
+    assert "删除草稿" not in page
+    response = client.post(f"/visits/campaigns/{open_.pk}/delete/", follow=True)
+    assert str(services.ERR_CAMPAIGN_DELETE) in response.content.decode()
+    assert Campaign.objects.filter(pk=open_.pk, status=CampaignStatus.OPEN).exists()
+
+
+def test_the_campaign_page_shows_its_history_with_the_reason_for_an_extension(
+    client, community_worker, grid_a_worker, homes, tree
+):
+    campaign = launched(community_worker, tree["community"])
+    later = campaign.end + datetime.timedelta(days=7)
+    services.campaign_extend(
+        acting_user=community_worker, campaign=campaign, ends_on=later, note="寒潮推迟入户"
+    )
+    client.force_login(community_worker)
+    page = client.get(f"/visits/campaigns/{campaign.pk}/").content.decode()
+    assert 'id="history"' in page and "寒潮推迟入户" in page
+    assert f"{later:%Y-%m-%d}" in page and "按规则列入" in page  # the launch, in words
+    client.force_login(grid_a_worker)  # a grid worker sees progress, not the office's log
+    assert "寒潮推迟入户" not in client.get(f"/visits/campaigns/{campaign.pk}/").content.decode()
