@@ -74,7 +74,7 @@ class HelpEntryForm(forms.Form):
         label=_("帮扶人"),
         required=False,
         queryset=None,
-        help_text=_("代为记录时选择。"),
+        help_text=_("代为记录时选择是哪位帮扶人提供的帮扶。"),
     )
 
     def __init__(self, *args, pairing, own_helper=None, kind_hint: str = "", **kwargs):
@@ -83,6 +83,12 @@ class HelpEntryForm(forms.Form):
         if own_helper is not None:
             # The helper logs their own help: no choice to make.
             del self.fields["helper"]
+        else:
+            helpers = list(pairing.helpers.all()[:2])
+            if len(helpers) == 1:
+                self.initial.setdefault("helper", helpers[0].pk)
+            if pairing.group_id:
+                self.fields["helper"].help_text = _("小组共同帮扶可不选。")
         if kind_hint and not self.is_bound:
             self.initial["kind"] = kind_hint
         self.initial.setdefault("occurred_on", timezone.localdate())

@@ -86,6 +86,7 @@ ERR_AMOUNT_TOO_BIG = _("金额过大，请核实（单笔不超过 1000 万元�
 ERR_FUND_SOURCE = _("有资金或物资时请选择资金来源：扶贫资金、干部捐助或社会募集。")
 ERR_FUND_SOURCE_INVALID = _("资金来源无效。")
 ERR_HELP_HELPER = _("所选帮扶人不是该结对的帮扶人。")
+ERR_HELP_WHO = _("请选择是哪位帮扶人提供的帮扶。")
 ERR_HELP_NOT_ALLOWED = _("您不是该结对的帮扶人，也没有代为记录的权限。")
 ERR_HELPER_KIND = _("请选择帮扶人类型。")
 ERR_HELPER_USER_TAKEN = _("该账号已登记为帮扶人。")
@@ -846,11 +847,20 @@ def help_entry_clean(*, acting_user, pairing: Pairing, data: dict) -> dict:
     if not (out["text"] or out["goods"] or out["amount"] or out["goods_value"]) and not errors:
         errors["text"] = ERR_HELP_EMPTY
     # Who helped: the acting helper themselves, or (logged on their behalf) a named helper.
+    # An entry names its helper: the helper's page lists it and the monthly report credits them
+    # (one with none was credited in the report and missing from the page). A group's pairing
+    # may log what the group did together, with no one named.
     own = helper_of(acting_user, pairing)
     helper = data.get("helper")
     if own is not None and helper is None:
         helper = own
-    if helper is not None and not pairing.helpers.filter(pk=helper.pk).exists():
+    if helper is None and pairing.group_id is None:
+        helpers = list(pairing.helpers.all()[:2])
+        if len(helpers) == 1:
+            helper = helpers[0]  # the only one: nothing to choose
+        else:
+            errors["helper"] = ERR_HELP_WHO
+    elif helper is not None and not pairing.helpers.filter(pk=helper.pk).exists():
         errors["helper"] = ERR_HELP_HELPER
     out["helper"] = helper
     if errors:

@@ -2,6 +2,9 @@
 
 import datetime as dt
 
+import pytest
+from django.core.exceptions import ValidationError
+
 from minqing.assistance import services
 from minqing.assistance.models import HelpEntry, Helper, Pairing
 from minqing.core.models import AuditEntry
@@ -231,3 +234,34 @@ def test_help_on_the_household_page_is_dated_by_day_without_a_made_up_time(
     page = client.get(f"/households/{household_a.pk}/").content.decode()
     assert "送药上门" in page
     assert "<time>2026-02-02</time>" in page and "2026-02-02 12:00" not in page
+
+
+def test_help_logged_for_someone_names_the_helper_so_their_page_and_the_report_agree(
+    client, office, cadre_helper, cadre2_helper, household_a
+):
+    one = pair(office, "cadre", [cadre_helper], household=household_a, start=dt.date(2026, 1, 5))
+    entry = services.help_entry_add(
+        acting_user=office, pairing=one, data={"kind": "visit", "text": "代记：电话问候"}
+    )
+    assert entry.helper == cadre_helper  # the only helper: nothing to choose
+    client.force_login(office)
+    form = client.get(f"/assistance/pairings/{one.pk}/").content.decode()
+    assert f'<option value="{cadre_helper.pk}" selected>' in form
+    page = client.get(f"/assistance/helpers/{cadre_helper.pk}/").content.decode()
+    assert "代记：电话问候" in page
+
+    two = pair(office, "many", [cadre_helper, cadre2_helper], household=household_a,
+               start=dt.date(2026, 1, 5))  # fmt: skip
+    with pytest.raises(ValidationError) as err:
+        services.help_entry_add(
+            acting_user=office, pairing=two, data={"kind": "visit", "text": "x"}
+        )
+    assert err.value.message_dict == {"helper": [str(services.ERR_HELP_WHO)]}
+    response = client.post(
+        f"/assistance/pairings/{two.pk}/help/", {"kind": "visit", "text": "没选帮扶人"}
+    )
+    assert (
+        response.status_code == 400
+        and "请选择是哪位帮扶人提供的帮扶。" in response.content.decode()
+    )
+    assert not HelpEntry.objects.filter(text="没选帮扶人").exists()
