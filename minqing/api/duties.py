@@ -89,6 +89,7 @@ class UnitOut(Schema):
     rate: int | None = Field(description="percent of holders on target; null without holders")
     owed: QuotaOut
     done: QuotaOut
+    met: QuotaOut = Field(description="done up to what each holder owed: owed − met = gaps")
     gaps: QuotaOut
 
 
@@ -193,6 +194,7 @@ def _unit(u: selectors.UnitTotal) -> dict:
         "rate": u.rate,
         "owed": u.owed,
         "done": u.done,
+        "met": u.met,
         "gaps": u.gaps,
     }
 

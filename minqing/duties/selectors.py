@@ -267,6 +267,9 @@ class UnitTotal:
     """A unit's (or the whole report's) month: sums of what its holders owed and did.
 
     Gaps are the holders' shortfalls added up: one holder's surplus never hides another's gap.
+    `met` is what counts against the quotas (each holder's done, up to what they owed), so a
+    subtotal reads met/owed with owed − met = the gap: "2/3", never "4/3" with a gap because
+    two holders without a quota did one day each. `done` is everything done.
     """
 
     unit: str
@@ -274,6 +277,7 @@ class UnitTotal:
     holders_ok: int = 0
     owed: dict = field(default_factory=_zero)
     done: dict = field(default_factory=_zero)
+    met: dict = field(default_factory=_zero)
     gaps: dict = field(default_factory=_zero)
 
     def add(self, line: Line) -> None:
@@ -283,6 +287,7 @@ class UnitTotal:
         for k in QUOTA_KINDS:
             self.owed[k] += line.owed[k]
             self.done[k] += line.done[k]
+            self.met[k] += line.owed[k] - gaps[k]
             self.gaps[k] += gaps[k]
 
     @property
@@ -304,8 +309,14 @@ class UnitTotal:
         return "—" if self.rate is None else f"{self.rate}%"
 
     def cells(self) -> list[dict]:
+        """Per quota: owed, done as shown (met against the quotas where any is owed), gap."""
         return [
-            {"kind": k, "owed": self.owed[k], "done": self.done[k], "gap": self.gaps[k]}
+            {
+                "kind": k,
+                "owed": self.owed[k],
+                "done": self.met[k] if self.owed[k] else self.done[k],
+                "gap": self.gaps[k],
+            }
             for k in QUOTA_KINDS
         ]
 

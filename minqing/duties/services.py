@@ -81,9 +81,10 @@ def day_record(
         errors["date"] = ERR_DAY_AFTER.format(end=holder.active_to)
     elif (today - date).days > BACKFILL_DAYS:
         errors["date"] = ERR_DAY_TOO_OLD.format(days=BACKFILL_DAYS)
-    if (
-        community is None
-        or not selectors.day_communities(holder, day=date).filter(pk=community.pk).exists()
+    # Which communities were linked depends on the date: a wrong date says so alone.
+    if community is None or (
+        "date" not in errors
+        and not selectors.day_communities(holder, day=date).filter(pk=community.pk).exists()
     ):
         errors["community"] = ERR_DAY_COMMUNITY
     if "date" not in errors and DutyDay.objects.filter(holder=holder, date=date).exists():

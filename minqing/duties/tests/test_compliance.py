@@ -192,7 +192,7 @@ def test_units_add_up_their_holders_and_never_hide_a_gap(admin_user, zhao, qian,
     (unit,) = report.units
     assert unit.unit == "县民政局" and unit.holders == 2 and unit.holders_ok == 0
     assert unit.owed["communities"] == 2 and unit.done["communities"] == 3
-    assert unit.gaps["communities"] == 0
+    assert unit.met["communities"] == 2 and unit.gaps["communities"] == 0
     assert unit.gaps["households"] == 2 and unit.gaps["targets"] == 6
 
 
@@ -212,3 +212,18 @@ def test_linked_households_end_with_the_duty(zhao, zhao_duty):
     zhao_duty.active_to = timezone.localdate() - dt.timedelta(days=1)
     zhao_duty.save()
     assert not linked_household_ids(zhao).exists()
+
+
+def test_a_subtotal_counts_against_the_quotas_only_what_the_holders_owing_them_did(
+    admin_user, zhao, qian, tree
+):
+    start, _ = last_month()
+    owes = holder(zhao, "leader", tree["county"], unit="县人社局")  # 3 days a month
+    free = holder(qian, "cadre", tree["county"], unit="县人社局")  # no days owed
+    for h, day in [(owes, 3), (owes, 4), (free, 3), (free, 5)]:
+        DutyDay.objects.create(holder=h, community=tree["community"], date=start.replace(day=day))
+    report = compliance(admin_user, start.year, start.month)
+    (unit,) = report.units
+    days = next(c for c in unit.cells() if c["kind"] == "days")
+    assert unit.done["days"] == 4 and unit.owed["days"] == 3
+    assert days == {"kind": "days", "owed": 3, "done": 2, "gap": 1}  # 2/3, not "4/3" in red

@@ -76,6 +76,8 @@ def test_bad_days_are_refused_with_a_reason(client, zhao, zhao_duty, tree):
 
     future = _day_post(client, tomorrow, tree["community"])
     assert future.status_code == 400 and str(ERR_DAY_FUTURE) in future.content.decode()
+    # The linked community is linked on a valid date: a wrong date is the one reason given.
+    assert "只能记录在您的联系社区" not in future.content.decode()
     elsewhere = _day_post(client, timezone.localdate(), tree["other_community"])
     assert elsewhere.status_code == 400 and "只能记录在您的联系社区" in elsewhere.content.decode()
     garbage = client.post("/duties/days/", {"date": "31/02/2026", "community": "x", "kind": "?"})
