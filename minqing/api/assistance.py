@@ -167,6 +167,16 @@ class HelpEntryIn(InSchema):
     helper_id: int | None = Field(None, ge=1, le=2**62)
 
 
+class HelpCorrectIn(HelpEntryIn):
+    """The whole entry as it should be, and why (kept in the audit with the old values)."""
+
+    reason: str = Field(..., max_length=200)
+
+
+class ReasonParams(InSchema):
+    reason: str = Field(..., max_length=200, description="why the entry goes (kept in the audit)")
+
+
 class PairingFilter(PageParams):
     programme: str = Field("", max_length=20)
     status: str = Field("active", pattern=r"^(active|ended|all)$")
@@ -577,6 +587,45 @@ def help_create(request, pk: int, payload: HelpEntryIn):
             raise ValidationError({"helper_id": services.ERR_HELP_HELPER})
     entry = services.help_entry_add(acting_user=request.user, pairing=pairing, data=data)
     return Reply(201, help_out(entry))
+
+
+def _help_entry(request, pk: int) -> HelpEntry:
+    entry = HelpEntry.objects.select_related("helper").filter(pk=pk).first()
+    if entry is None:
+        raise Http404
+    entry.pairing = selectors.pairing_for(request.user, entry.pairing_id)
+    return entry
+
+
+@router.put(
+    "/help/{int:pk}",
+    response={200: HelpEntryOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},
+    summary="更正 a help entry: its recorder within a month, an office that sees it at any time",
+)
+def help_correct(request, pk: int, payload: HelpCorrectIn):
+    entry = _help_entry(request, pk)
+    data = payload.dict(exclude={"helper_id", "reason"})
+    if payload.helper_id is not None:
+        data["helper"] = entry.pairing.helpers.filter(pk=payload.helper_id).first()
+        if data["helper"] is None:
+            raise ValidationError({"helper_id": services.ERR_HELP_HELPER})
+    entry = services.help_entry_update(
+        acting_user=request.user, entry=entry, data=data, reason=payload.reason, request=request
+    )
+    return help_out(entry)
+
+
+@router.delete(
+    "/help/{int:pk}",
+    response={204: None, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Delete a help entry logged by mistake (same rule as 更正; the reason is required)",
+)
+def help_delete(request, pk: int, params: Query[ReasonParams]):
+    entry = _help_entry(request, pk)
+    services.help_entry_delete(
+        acting_user=request.user, entry=entry, reason=params.reason, request=request
+    )
+    return Reply(204, None)
 
 
 @router.get(

@@ -103,6 +103,16 @@ class HelpEntryForm(forms.Form):
         return dict(self.cleaned_data)
 
 
+class ReasonForm(forms.Form):
+    """Why a help entry is corrected or deleted: kept in its audit entry."""
+
+    reason = forms.CharField(
+        label=_("更正原因"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"class": "input", "placeholder": _("如：金额录入错误")}),
+    )
+
+
 def helper_label(h) -> str:
     """王爱心 · 爱心妈妈 · 县妇联: the kind and unit tell namesakes apart in the list."""
     parts = [h.name, str(h.get_kind_display())]

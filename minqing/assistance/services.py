@@ -87,6 +87,8 @@ ERR_FUND_SOURCE = _("有资金或物资时请选择资金来源：扶贫资金�
 ERR_FUND_SOURCE_INVALID = _("资金来源无效。")
 ERR_HELP_HELPER = _("所选帮扶人不是该结对的帮扶人。")
 ERR_HELP_WHO = _("请选择是哪位帮扶人提供的帮扶。")
+ERR_HELP_CORRECT = _("只能更正本人一个月内记录的帮扶，或由社区、街道工作人员更正。")
+ERR_HELP_REASON = _("请写明更正或删除的原因。")
 ERR_HELP_NOT_ALLOWED = _("您不是该结对的帮扶人，也没有代为记录的权限。")
 ERR_HELPER_KIND = _("请选择帮扶人类型。")
 ERR_HELPER_USER_TAKEN = _("该账号已登记为帮扶人。")
@@ -158,6 +160,25 @@ def helper_of(user, pairing: Pairing) -> Helper | None:
     if not getattr(user, "is_authenticated", False):
         return None
     return pairing.helpers.filter(user=user, disqualified_on__isnull=True).first()
+
+
+# The recorder may correct their own entry for a month (the monthly report is then settled);
+# an office that sees the pairing may at any time. Either way the audit keeps the old values.
+CORRECT_DAYS = 31
+
+
+def can_correct_help(user, entry: HelpEntry, *, now=None) -> bool:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    pairing = entry.pairing
+    if has_role(user, LOG_ROLES) and _office_sees(user, pairing):
+        return True
+    now = now or timezone.now()
+    return (
+        entry.created_by_id == user.pk
+        and now - entry.created_at <= dt.timedelta(days=CORRECT_DAYS)
+        and can_log_help(user, pairing)
+    )
 
 
 def can_log_help(user, pairing: Pairing) -> bool:
@@ -911,3 +932,89 @@ def help_entry_add(*, acting_user, pairing: Pairing, data: dict, request=None) -
         node=pairing.grid,
     )
     return entry
+
+
+HELP_FIELDS = ["kind", "occurred_on", "text", "amount", "goods", "goods_value", "fund_source"]
+
+
+def _help_words(entry: HelpEntry) -> dict:
+    """An entry's fields as the audit keeps them: Chinese words, sums as text."""
+    return {
+        "kind": source(HelpKind(entry.kind).label),
+        "occurred_on": entry.occurred_on.isoformat(),
+        "text": entry.text,
+        "amount": str(entry.amount) if entry.amount is not None else "",
+        "goods": entry.goods,
+        "goods_value": str(entry.goods_value) if entry.goods_value is not None else "",
+        "fund_source": source(FundSource(entry.fund_source).label) if entry.fund_source else "",
+        "helper": entry.helper.name if entry.helper else "",
+    }
+
+
+def _reason(reason) -> str:
+    reason = str(reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ERR_HELP_REASON})
+    if len(reason) > 200:
+        raise ValidationError({"reason": ERR_TOO_LONG.format(n=200)})
+    return reason
+
+
+@transaction.atomic
+def help_entry_update(
+    *, acting_user, entry: HelpEntry, data: dict, reason: str, request=None
+) -> HelpEntry:
+    """Correct a help entry (a sum typed wrong, the wrong day or helper): the same checks as a
+    new one; the report, the helper's page and the household's timeline read the new values,
+    the audit entry keeps the old ones and why."""
+    entry = (
+        HelpEntry.objects.select_for_update(of=("self",))
+        .select_related("pairing__programme", "pairing__grid", "helper")
+        .get(pk=entry.pk)
+    )
+    if not can_correct_help(acting_user, entry):
+        raise PermissionDenied(ERR_HELP_CORRECT)
+    reason = _reason(reason)
+    data = dict(data)
+    if data.get("helper") is None and entry.helper is not None:
+        data["helper"] = entry.helper  # not chosen again: the entry keeps its helper
+    clean = help_entry_clean(acting_user=acting_user, pairing=entry.pairing, data=data)
+    old = _help_words(entry)
+    for f in [*HELP_FIELDS, "helper"]:
+        setattr(entry, f, clean[f])
+    entry.save()
+    new = _help_words(entry)
+    changes = {k: [old[k], v] for k, v in new.items() if old[k] != v}
+    audit_log(
+        actor=acting_user,
+        action=AuditAction.UPDATE,
+        obj=entry,
+        changes=changes,
+        reason=reason,
+        request=request,
+        node=entry.pairing.grid,
+    )
+    return entry
+
+
+@transaction.atomic
+def help_entry_delete(*, acting_user, entry: HelpEntry, reason: str, request=None) -> None:
+    """Remove an entry logged by mistake (twice, or on the wrong pairing)."""
+    entry = (
+        HelpEntry.objects.select_for_update(of=("self",))
+        .select_related("pairing__grid", "helper")
+        .get(pk=entry.pk)
+    )
+    if not can_correct_help(acting_user, entry):
+        raise PermissionDenied(ERR_HELP_CORRECT)
+    reason = _reason(reason)
+    audit_log(
+        actor=acting_user,
+        action=AuditAction.DELETE,
+        obj=entry,
+        changes={k: [v, None] for k, v in _help_words(entry).items() if v},
+        reason=reason,
+        request=request,
+        node=entry.pairing.grid,
+    )
+    entry.delete()

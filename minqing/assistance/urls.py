@@ -12,6 +12,7 @@ urlpatterns = [
     path("pairings/<int:pk>/help/", views.pairing_help),
     path("pairings/<int:pk>/end/", views.pairing_end),
     path("pairings/<int:pk>/edit/", views.pairing_edit),
+    path("help/<int:pk>/edit/", views.help_edit),
     path("strategies/", views.strategies),
     path("due/", views.due),
     path("coverage/", views.coverage),

@@ -11,7 +11,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from minqing.assistance import exports, handover, schedule, selectors, services
 from minqing.assistance.forms import (
@@ -24,9 +24,10 @@ from minqing.assistance.forms import (
     HelperForm,
     PairingEditForm,
     PairingForm,
+    ReasonForm,
     parse_month,
 )
-from minqing.assistance.models import FundSource, Helper, Programme, TargetKind
+from minqing.assistance.models import FundSource, HelpEntry, Helper, Programme, TargetKind
 from minqing.assistance.strategies import strategies_for
 from minqing.core.digits import positive_id
 from minqing.core.forms import NOT_SAVED, apply_errors, submitted
@@ -132,6 +133,7 @@ def _pairing_page(request, pairing, *, help_form=None, end_form=None, status=200
     if help_form is None and can_log:
         help_form = HelpEntryForm(pairing=pairing, own_helper=own, kind_hint=hint)
     today = timezone.localdate()
+    entries = list(selectors.help_of(pairing)[:100])
     contacts = selectors.contacts_by_pairing(
         [pairing], since=today - dt.timedelta(days=selectors.LOOKBACK_DAYS)
     ).get(pairing.pk, [])
@@ -154,7 +156,8 @@ def _pairing_page(request, pairing, *, help_form=None, end_form=None, status=200
             "helpers": pairing.helpers.all(),
             "target": _target_summary(pairing),
             "strategies": strategies,
-            "entries": selectors.help_of(pairing)[:100],
+            "entries": entries,
+            "correctable": {e.pk for e in entries if services.can_correct_help(user, e)},
             "help_form": help_form,
             "can_log": can_log,
             "can_manage": services.can_manage_pairing(user, pairing),
@@ -195,6 +198,76 @@ def pairing_help(request, pk: int):
             messages.success(request, _("帮扶记录已保存。"))
             return redirect(f"/assistance/pairings/{pairing.pk}/")
     return _pairing_page(request, pairing, help_form=form, status=400)
+
+
+def _help_entry(request, pk: int) -> HelpEntry:
+    """A help entry of a pairing the user sees (404 otherwise, as for the pairing)."""
+    entry = HelpEntry.objects.select_related("helper").filter(pk=pk).first()
+    if entry is None:
+        raise Http404
+    entry.pairing = selectors.pairing_for(request.user, entry.pairing_id)
+    if not services.can_correct_help(request.user, entry):
+        raise DjangoPermissionDenied(services.ERR_HELP_CORRECT)
+    return entry
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def help_edit(request, pk: int):
+    """更正 or delete a help entry: a sum typed wrong, the wrong day, a double entry."""
+    entry = _help_entry(request, pk)
+    pairing = entry.pairing
+    own = services.helper_of(request.user, pairing)
+    initial = {
+        "kind": entry.kind,
+        "occurred_on": entry.occurred_on,
+        "text": entry.text,
+        "amount": entry.amount if entry.amount is not None else "",
+        "goods": entry.goods,
+        "goods_value": entry.goods_value if entry.goods_value is not None else "",
+        "fund_source": entry.fund_source,
+        "helper": entry.helper_id,
+    }
+    post = request.POST if request.method == "POST" else None
+    form = HelpEntryForm(post, pairing=pairing, own_helper=own, initial=initial)
+    reason = ReasonForm(post)
+    status = 200
+    if post is not None:
+        deleting = "delete" in post
+        if reason.is_valid() and (deleting or form.is_valid()):
+            try:
+                if deleting:
+                    services.help_entry_delete(
+                        acting_user=request.user,
+                        entry=entry,
+                        reason=reason.cleaned_data["reason"],
+                        request=request,
+                    )
+                    messages.success(request, _("帮扶记录已删除。"))
+                else:
+                    services.help_entry_update(
+                        acting_user=request.user,
+                        entry=entry,
+                        data=form.service_data(),
+                        reason=reason.cleaned_data["reason"],
+                        request=request,
+                    )
+                    messages.success(request, _("帮扶记录已更正。"))
+            except ValidationError as exc:
+                apply_errors(form, exc)
+                if "reason" in getattr(exc, "message_dict", {}):
+                    reason.add_error("reason", exc.message_dict["reason"])
+            except PermissionDenied as exc:
+                raise DjangoPermissionDenied(str(exc)) from None
+            else:
+                return redirect(f"/assistance/pairings/{pairing.pk}/#help-records")
+        status = 400
+    return render(
+        request,
+        "assistance/help_edit.html",
+        {"p": pairing, "entry": entry, "help_form": form, "reason_form": reason},
+        status=status,
+    )
 
 
 @login_required

@@ -1,6 +1,7 @@
 /* Small behaviours pages ask for by attribute, so that no page needs inline JavaScript (the
    Content-Security-Policy allows scripts from this site only):
-   data-confirm="…" on a form asks before it is sent; data-busy="…" on a form whose answer
+   data-confirm="…" on a form (or on one of its submit buttons, for that button only) asks
+   before it is sent; data-busy="…" on a form whose answer
    takes seconds (an import, building a campaign's list) greys its buttons and shows the text
    once it is sent, so nobody clicks twice or thinks it stalled; data-autosubmit on a field
    sends its form when it changes; data-print on a button prints the page. */
@@ -29,7 +30,8 @@
   document.addEventListener("submit", function (e) {
     var form = e.target;
     if (!form.dataset) return;
-    if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) e.preventDefault();
+    var ask = (e.submitter && e.submitter.dataset.confirm) || form.dataset.confirm;
+    if (ask && !window.confirm(ask)) e.preventDefault();
     // After the form's fields are taken: a button disabled now would drop its own name=value.
     if (form.dataset.busy && !e.defaultPrevented) {
       if (form.getAttribute("aria-busy") === "true") e.preventDefault();
