@@ -270,6 +270,29 @@ class VisitIn(InSchema):
     )
 
 
+class VisitCorrectIn(InSchema):
+    """The visit as it should be (everything sent, as on the 更正 page), and why. The household,
+    the campaign and the needs it added stay; `visitor_ids` are those who went with the recorder
+    (who stays a visitor)."""
+
+    visited_at: datetime.datetime
+    mode: str = Field("", max_length=20, description="home / phone / reception / meeting")
+    visitor_ids: list[Id] = Field(default_factory=list, max_length=50)
+    other_visitors: str = Field("", max_length=1000)
+    members_met_ids: list[Id] = Field(default_factory=list, max_length=100)
+    seen: str = Field("", max_length=10000)
+    opinions: str = Field("", max_length=10000)
+    gift_goods: str = Field("", max_length=1000, description="慰问品（活动走访）")
+    gift_amount: Decimal | None = Field(
+        None, max_digits=20, decimal_places=6, allow_inf_nan=False, description="慰问金（元）"
+    )
+    reason: str = Field(..., max_length=200, description="更正原因")
+
+
+class VisitDeleteParams(InSchema):
+    reason: str = Field(..., max_length=200, description="删除原因")
+
+
 class VisitCaseIn(InSchema):
     """Turn the visit's demand into a registered case of the household (channel: 走访)."""
 
@@ -662,6 +685,25 @@ def visit_create(request, payload: VisitIn):
     # Year 1 or 9999 cannot even be moved to UTC for the database: refuse them here.
     if payload.visited_at is not None and not (2000 <= payload.visited_at.year <= 2100):
         raise ValidationError({"visited_at": ERR_VISITED_AT})
+    visitors, met = _people_of(payload)
+    data = payload.dict(exclude={"household_id", "visitor_ids", "members_met_ids", "campaign_id"})
+    data.update(visitors=visitors, members_met=met, campaign=payload.campaign_id)
+    try:
+        visit = services.visit_record(
+            acting_user=request.user, household=household, data=data, request=request
+        )
+    except ValidationError as exc:
+        raise _rename(exc, _VISIT_NAMES) from None
+    return Reply(201, visit_detail(_visit_with_lists(request, visit.pk)))
+
+
+@router.get("/{int:pk}", response={200: VisitDetailOut, 404: ErrorOut})
+def visit_get(request, pk: int):
+    return visit_detail(_visit_with_lists(request, pk))
+
+
+def _people_of(payload) -> tuple[list, list]:
+    """The users and people an incoming visit names, every one of them existing."""
     visitor_ids = set(payload.visitor_ids)
     visitors = list(User.objects.filter(pk__in=visitor_ids, is_active=True).order_by("pk"))
     if len(visitors) != len(visitor_ids):
@@ -670,25 +712,48 @@ def visit_create(request, payload: VisitIn):
     met = list(Person.objects.filter(pk__in=met_ids).order_by("pk"))
     if len(met) != len(met_ids):
         raise ValidationError({"members_met_ids": services.ERR_MEMBER})
-    data = payload.dict(exclude={"household_id", "visitor_ids", "members_met_ids", "campaign_id"})
-    data.update(visitors=visitors, members_met=met, campaign=payload.campaign_id)
+    return visitors, met
+
+
+_VISIT_NAMES = {
+    "visitors": "visitor_ids",
+    "members_met": "members_met_ids",
+    "campaign": "campaign_id",
+}
+
+
+@router.put(
+    "/{int:pk}",
+    response={200: VisitDetailOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},
+    summary="更正 a visit: its recorder within a month, an office that sees it at any time",
+)
+def visit_correct(request, pk: int, payload: VisitCorrectIn):
+    visit = selectors.visit_for(request.user, pk)
+    if not (2000 <= payload.visited_at.year <= 2100):
+        raise ValidationError({"visited_at": ERR_VISITED_AT})
+    visitors, met = _people_of(payload)
+    data = payload.dict(exclude={"visitor_ids", "members_met_ids", "reason"})
+    data.update(visitors=visitors, members_met=met)
     try:
-        visit = services.visit_record(
-            acting_user=request.user, household=household, data=data, request=request
+        services.visit_update(
+            acting_user=request.user, visit=visit, data=data, reason=payload.reason, request=request
         )
     except ValidationError as exc:
-        names = {
-            "visitors": "visitor_ids",
-            "members_met": "members_met_ids",
-            "campaign": "campaign_id",
-        }
-        raise _rename(exc, names) from None
-    return Reply(201, visit_detail(_visit_with_lists(request, visit.pk)))
-
-
-@router.get("/{int:pk}", response={200: VisitDetailOut, 404: ErrorOut})
-def visit_get(request, pk: int):
+        raise _rename(exc, _VISIT_NAMES) from None
     return visit_detail(_visit_with_lists(request, pk))
+
+
+@router.delete(
+    "/{int:pk}",
+    response={204: None, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},
+    summary="Delete a visit recorded by mistake (same rule as 更正; not one that became a case)",
+)
+def visit_remove(request, pk: int, params: Query[VisitDeleteParams]):
+    visit = selectors.visit_for(request.user, pk)
+    services.visit_delete(
+        acting_user=request.user, visit=visit, reason=params.reason, request=request
+    )
+    return Reply(204, None)
 
 
 @router.post(

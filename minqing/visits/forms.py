@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from minqing.registry.models import NeedKind, Tag
 from minqing.visits.models import Campaign, CampaignKind, TargetRule, VisitClass, VisitMode
-from minqing.visits.services import ERR_GIFT_AMOUNT
+from minqing.visits.services import ERR_GIFT_AMOUNT, team_candidates
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
@@ -106,6 +106,48 @@ class VisitForm(_Styled, forms.Form):
         data = dict(self.cleaned_data)
         data["visitors"] = list(data.get("visitors") or [])
         data["members_met"] = list(data.get("members_met") or [])
+        return data
+
+
+class VisitCorrectForm(VisitForm):
+    """更正: the visit's own fields and why (the household, campaign and needs stay)."""
+
+    reason = forms.CharField(
+        label=_("更正原因"),
+        max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": _("如：走访时间记错")}),
+    )
+
+    def __init__(self, *args, visit, user, **kwargs):
+        super().__init__(
+            *args,
+            household=visit.household,
+            candidates=team_candidates(visit.household),
+            user=visit.created_by or user,  # the recorder stays a visitor: not offered
+            **kwargs,
+        )
+        for name in ("campaign", "need_kind", "need_category", "need_description"):
+            del self.fields[name]
+        if not visit.campaign_id:
+            del self.fields["gift_goods"], self.fields["gift_amount"]
+        if not self.is_bound:
+            self.initial.update(
+                {
+                    "visited_at": timezone.localtime(visit.visited_at),
+                    "mode": visit.mode,
+                    "members_met": [p.pk for p in visit.members_met.all()],
+                    "visitors": [u.pk for u in visit.visitors.all()],
+                    "other_visitors": visit.other_visitors,
+                    "seen": visit.seen,
+                    "opinions": visit.opinions,
+                    "gift_goods": visit.gift_goods,
+                    "gift_amount": visit.gift_amount,
+                }
+            )
+
+    def service_data(self) -> dict:
+        data = super().service_data()
+        data.pop("reason", None)
         return data
 
 

@@ -70,6 +70,9 @@ ERR_TOO_EARLY = _("时间过早，请检查年份。")
 EARLIEST_VISIT = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 ERR_MODE = _("请选择走访方式：入户、电话、接访或座谈会。")
 ERR_EMPTY_VISIT = _("请填写走访情况或群众的意见诉求。")
+ERR_VISIT_CORRECT = _("只能更正本人一个月内记录的走访，或由社区、街道工作人员更正。")
+ERR_VISIT_REASON = _("请写明更正或删除的原因。")
+ERR_VISIT_HAS_CASE = _("这次走访已转为案件 {number}，不能删除；如有记错，请更正。")
 ERR_VISITOR = _("所选走访人不是该网格的组团成员。")
 ERR_MEMBER = _("所选人员不是该家庭的成员。")
 ERR_NEED_KIND = _("请选择需求或资源。")
@@ -317,7 +320,11 @@ def grid_team_users(grid):
     )
 
 
-def visit_clean(*, acting_user, household: Household, data: dict, now: dt.datetime) -> dict:
+def visit_clean(
+    *, acting_user, household: Household, data: dict, now: dt.datetime, correcting=None
+) -> dict:
+    """Check a visit's fields. `correcting`: the visit being corrected — its recorder stays its
+    first visitor and its campaign stays (the new time must lie in that campaign's window)."""
     errors: dict[str, str] = {}
     out: dict = {}
     when = data.get("visited_at") or now
@@ -338,7 +345,8 @@ def visit_clean(*, acting_user, household: Household, data: dict, now: dt.dateti
     if not out["seen"] and not out["opinions"] and "seen" not in errors:
         errors["seen"] = ERR_EMPTY_VISIT
 
-    others = [u for u in (data.get("visitors") or []) if u.pk != acting_user.pk]
+    recorder = acting_user if correcting is None else correcting.created_by
+    others = [u for u in (data.get("visitors") or []) if recorder is None or u.pk != recorder.pk]
     if others:
         allowed = set(
             team_candidates(household)
@@ -347,14 +355,20 @@ def visit_clean(*, acting_user, household: Household, data: dict, now: dt.dateti
         )
         if any(u.pk not in allowed for u in others):
             errors["visitors"] = ERR_VISITOR
-    out["visitors"] = [acting_user, *others]
+    out["visitors"] = [recorder, *others] if recorder is not None else others
 
     met = list(data.get("members_met") or [])
     if any(p.household_id != household.pk for p in met):
         errors["members_met"] = ERR_MEMBER
     out["members_met"] = met
 
-    _campaign_clean(household=household, data=data, when=when, errors=errors, out=out)
+    if correcting is not None:
+        data = {**data, "campaign": correcting.campaign}
+    _campaign_clean(
+        household=household, data=data, when=when, errors=errors, out=out, kept=correcting
+    )
+    if correcting is not None and "campaign" in errors:
+        errors.setdefault("visited_at", errors.pop("campaign"))  # the time left its window
 
     need_category = _text(data, "need_category", 30, errors)
     need_description = _text(data, "need_description", 300, errors)
@@ -373,8 +387,11 @@ def visit_clean(*, acting_user, household: Household, data: dict, now: dt.dateti
     return out
 
 
-def _campaign_clean(*, household: Household, data: dict, when, errors: dict, out: dict) -> None:
-    """The optional campaign a visit is made for, and what was given on it."""
+def _campaign_clean(
+    *, household: Household, data: dict, when, errors: dict, out: dict, kept=None
+) -> None:
+    """The optional campaign a visit is made for, and what was given on it. `kept`: a visit
+    being corrected, whose campaign stays even if it has closed since."""
     campaign = data.get("campaign")
     if campaign is not None and not isinstance(campaign, Campaign):
         pk = positive_id(campaign)
@@ -383,7 +400,7 @@ def _campaign_clean(*, household: Household, data: dict, when, errors: dict, out
             errors["campaign"] = ERR_CAMPAIGN_CHOICE
     if campaign is not None:
         is_target = CampaignTarget.objects.filter(campaign=campaign, household=household).exists()
-        if campaign.status != CampaignStatus.OPEN or not is_target:
+        if kept is None and (campaign.status != CampaignStatus.OPEN or not is_target):
             errors["campaign"] = ERR_CAMPAIGN_CHOICE
         elif not campaign.covers(timezone.localdate(when)):
             errors["campaign"] = ERR_CAMPAIGN_WINDOW.format(
@@ -505,6 +522,143 @@ def visit_record(
         node=household.grid,
     )
     return visit
+
+
+# The recorder may correct or delete their own visit for a month; an office that sees the
+# household at any time. The audit keeps what it said before, and why.
+VISIT_CORRECT_DAYS = 31
+VISIT_FIELDS = ["visited_at", "mode", "visitors", "members_met", "seen", "opinions",
+                "other_visitors", "gift_goods", "gift_amount"]  # fmt: skip
+
+
+def can_correct_visit(user, visit: Visit, *, now=None) -> bool:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if has_role(user, CAMPAIGN_ROLES) and _household_visible(user, visit.household):
+        return True
+    now = now or timezone.now()
+    return (
+        visit.created_by_id == user.pk
+        and now - visit.created_at <= dt.timedelta(days=VISIT_CORRECT_DAYS)
+        and _household_visitable(user, visit.household)
+    )
+
+
+def _visit_words(visit: Visit) -> dict:
+    local = timezone.localtime(visit.visited_at)
+    return {
+        "visited_at": f"{local:%Y-%m-%d %H:%M}",
+        "mode": source(VisitMode(visit.mode).label),
+        "visitors": "、".join(str(u) for u in visit.visitors.order_by("pk")),
+        "members_met": "、".join(p.name for p in visit.members_met.order_by("pk")),
+        "seen": visit.seen,
+        "opinions": visit.opinions,
+        "other_visitors": visit.other_visitors,
+        "gift_goods": visit.gift_goods,
+        "gift_amount": "" if visit.gift_amount is None else str(visit.gift_amount),
+    }
+
+
+def _visit_reason(reason) -> str:
+    reason = str(reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ERR_VISIT_REASON})
+    if len(reason) > 200:
+        raise ValidationError({"reason": ERR_TOO_LONG.format(n=200)})
+    return reason
+
+
+def _locked_visit(visit: Visit) -> Visit:
+    return (
+        Visit.objects.select_for_update(of=("self",))
+        .select_related("household", "campaign", "created_by")
+        .get(pk=visit.pk)
+    )
+
+
+def _targets_recount(visit: Visit, household_id: int) -> None:
+    """The campaign targets this visit closed are closed again by the household's best visit
+    in each window (this one, moved, or another); then this visit closes what it now can."""
+    pointed = CampaignTarget.objects.filter(visit=visit)
+    campaign_ids = list(pointed.values_list("campaign_id", flat=True))
+    pointed.update(visit=None, visited_at=None)
+    for campaign in Campaign.objects.filter(pk__in=campaign_ids):
+        _campaign_targets_sync(campaign, [household_id])
+
+
+@transaction.atomic
+def visit_update(
+    *, acting_user, visit: Visit, data: dict, reason: str, request=None, now=None
+) -> Visit:
+    """Correct a visit (the wrong time, a typo, who was met, a gift mistyped). The household,
+    the campaign and the needs it added stay; campaign progress and the due date follow the
+    new time; the audit keeps the old values and the reason."""
+    visit = _locked_visit(visit)
+    if not can_correct_visit(acting_user, visit):
+        raise PermissionDenied(ERR_VISIT_CORRECT)
+    reason = _visit_reason(reason)
+    now = now or timezone.now()
+    household = _locked(visit.household)
+    data = {k: v for k, v in data.items() if not k.startswith("need_")}
+    clean = visit_clean(
+        acting_user=acting_user, household=household, data=data, now=now, correcting=visit
+    )
+    old = _visit_words(visit)
+    moved = clean["visited_at"] != visit.visited_at
+    for f in ("visited_at", "mode", "seen", "opinions", "other_visitors", "gift_goods",
+              "gift_amount"):  # fmt: skip
+        setattr(visit, f, clean[f])
+    visit.save()
+    visit.visitors.set(clean["visitors"])
+    visit.members_met.set(clean["members_met"])
+    if moved:
+        _targets_recount(visit, household.pk)
+        _campaign_targets_close(visit)
+        _states_write([household.pk], today=timezone.localdate(now), now=now)
+    new = _visit_words(visit)
+    audit_log(
+        actor=acting_user,
+        action=AuditAction.UPDATE,
+        obj=visit,
+        changes={k: [old[k], v] for k, v in new.items() if old[k] != v},
+        reason=reason,
+        request=request,
+        node=household.grid,
+    )
+    return visit
+
+
+@transaction.atomic
+def visit_delete(*, acting_user, visit: Visit, reason: str, request=None, now=None) -> None:
+    """Delete a visit recorded by mistake (twice, or at the wrong household). One that became
+    a case stays: the case names it as where the matter was found."""
+    visit = _locked_visit(visit)
+    if not can_correct_visit(acting_user, visit):
+        raise PermissionDenied(ERR_VISIT_CORRECT)
+    reason = _visit_reason(reason)
+    case = visit.cases.first()
+    if case is not None:
+        raise ValidationError({"__all__": ERR_VISIT_HAS_CASE.format(number=case.number)})
+    now = now or timezone.now()
+    household = _locked(visit.household)
+    words = _visit_words(visit)
+    words["household"] = source(household)
+    audit_log(
+        actor=acting_user,
+        action=AuditAction.DELETE,
+        obj=visit,
+        changes={k: [v, None] for k, v in words.items() if v},
+        reason=reason,
+        request=request,
+        node=household.grid,
+    )
+    pointed = CampaignTarget.objects.filter(visit=visit)
+    campaign_ids = list(pointed.values_list("campaign_id", flat=True))
+    pointed.update(visit=None, visited_at=None)
+    visit.delete()
+    for campaign in Campaign.objects.filter(pk__in=campaign_ids):
+        _campaign_targets_sync(campaign, [household.pk])
+    _states_write([household.pk], today=timezone.localdate(now), now=now)
 
 
 @transaction.atomic

@@ -10,6 +10,7 @@ urlpatterns = [
     path("new/", views.visit_new),
     path("<int:pk>/", views.visit_detail),
     path("<int:pk>/case/", views.visit_to_case),
+    path("<int:pk>/edit/", views.visit_edit),
     path("plans/", views.plan_set),
     path("plans/<int:pk>/delete/", views.plan_remove),
     path("diary/", views.diary),

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from minqing.accounts.access import get_scoped_or_404, visible_nodes
 from minqing.core.audit import history_for
@@ -36,6 +36,7 @@ from minqing.visits.forms import (
     CaseFromVisitForm,
     DiaryForm,
     PlanForm,
+    VisitCorrectForm,
     VisitForm,
 )
 from minqing.visits.models import CampaignStatus, DiaryEntry, HouseholdVisitPlan
@@ -226,6 +227,8 @@ def _visit_page(request, visit, case_form=None, status=200):
             "needs": visit.needs.all(),
             "cases": visit.cases.select_related("category").order_by("accepted_at"),
             "case_form": case_form or CaseFromVisitForm(visit=visit),
+            "can_correct": (can_correct := services.can_correct_visit(request.user, visit)),
+            "history": history_for(visit)[:20] if can_correct else [],
         },
         status=status,
     )
@@ -234,6 +237,47 @@ def _visit_page(request, visit, case_form=None, status=200):
 @login_required
 def visit_detail(request, pk: int):
     return _visit_page(request, selectors.visit_for(request.user, pk))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def visit_edit(request, pk: int):
+    """更正 or delete a visit: the wrong time or household, a typo, a double entry."""
+    visit = selectors.visit_for(request.user, pk)
+    if not services.can_correct_visit(request.user, visit):
+        raise DjangoPermissionDenied(services.ERR_VISIT_CORRECT)
+    post = request.POST if request.method == "POST" else None
+    form = VisitCorrectForm(post, visit=visit, user=request.user)
+    if post is not None:
+        deleting = "delete" in post
+        reason = str(post.get("reason", ""))[:1000]
+        try:
+            if deleting:
+                services.visit_delete(
+                    acting_user=request.user, visit=visit, reason=reason, request=request
+                )
+                messages.success(request, _("走访记录已删除。"))
+                return redirect(f"/households/{visit.household_id}/#visits")
+            if form.is_valid():
+                services.visit_update(
+                    acting_user=request.user,
+                    visit=visit,
+                    data=form.service_data(),
+                    reason=form.cleaned_data["reason"],
+                    request=request,
+                )
+                messages.success(request, _("走访记录已更正。"))
+                return redirect(f"/visits/{visit.pk}/")
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        except PermissionDenied as exc:
+            raise DjangoPermissionDenied(str(exc)) from None
+    return render(
+        request,
+        "visits/visit_edit.html",
+        {"form": form, "visit": visit},
+        status=400 if post is not None else 200,
+    )
 
 
 @login_required
