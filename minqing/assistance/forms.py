@@ -365,7 +365,7 @@ class PairingEditForm(PairingForm):
             ).distinct().order_by("kind", "name")  # fmt: skip
             # The list is long at a county: say who helps now, beside the choice.
             self.fields["helpers"].help_text = _(
-                "现为：%(names)s。可在上方筛选，按住 Ctrl 多选。"
+                "现为：%(names)s。可在上方筛选，点一下选中，再点一下取消。"
             ) % {"names": "、".join(h.name for h in pairing.helpers.all()) or "—"}
 
     def service_data(self) -> dict:

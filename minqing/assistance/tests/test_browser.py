@@ -103,3 +103,27 @@ def test_an_office_hands_a_leaving_cadres_families_to_a_successor_on_a_phone(
     for p in (one, two):
         assert list(p.helpers.all()) == [cadre2_helper]
     assert s.foreign_requests(live_server.url) == [] and s.errors == []
+
+
+def test_a_click_adds_a_helper_to_the_chosen_ones_without_a_ctrl_key(
+    live_server, sessions, office, cadre_helper, cadre2_helper, mother, household_a
+):
+    p = pair(office, "many", [cadre_helper, cadre2_helper], household=household_a)
+    s = sessions()
+    s.login("county")
+    page = s.page
+    page.goto(f"/assistance/pairings/{p.pk}/edit/")
+    select = page.locator("select[name=helpers]")
+
+    def chosen():
+        return sorted(select.evaluate("s => Array.from(s.selectedOptions).map(o => o.value)"))
+
+    select.locator(f"option[value='{mother.pk}']").click()  # a plain click adds her
+    assert chosen() == sorted(str(h.pk) for h in (cadre_helper, cadre2_helper, mother))
+    select.locator(f"option[value='{cadre_helper.pk}']").click()  # a second click drops one
+    assert chosen() == sorted(str(h.pk) for h in (cadre2_helper, mother))
+    expect(page.get_by_text("点一下选中，再点一下取消")).to_be_visible()
+    s.submit(page.get_by_role("button", name="保存"))
+    expect(page).to_have_url(f"{live_server.url}/assistance/pairings/{p.pk}/")
+    assert set(p.helpers.all()) == {cadre2_helper, mother}
+    assert s.errors == []

@@ -1,6 +1,8 @@
 // A filter box above each <select data-filter="placeholder"> (one or several choices): typing narrows the
 // options to those whose data-keys (text, pinyin, initials) contain every typed word. Chosen
-// options always stay visible, so a filter never hides what will be submitted.
+// options always stay visible, so a filter never hides what will be submitted. In a list of
+// several choices a click picks or drops one option and keeps the others (no Ctrl key, which
+// nobody knows to hold and a tablet does not have).
 (function () {
   function attach(select) {
     if (select.dataset.filterReady) return;
@@ -29,6 +31,18 @@
       count.textContent = words.length ? shown + " / " + select.options.length : "";
     }
     box.addEventListener("input", apply);
+    if (select.multiple) {
+      select.addEventListener("mousedown", function (e) {
+        var option = e.target;
+        if (option.tagName !== "OPTION" || option.disabled) return;
+        e.preventDefault();
+        var top = select.scrollTop;
+        option.selected = !option.selected;
+        select.focus();
+        select.scrollTop = top;  // focusing may scroll the list back to its first choice
+        select.dispatchEvent(new Event("change", { bubbles: true }));
+      });
+    }
     // Enter in the box must not submit the form half-filled.
     box.addEventListener("keydown", function (e) {
       if (e.key === "Enter") e.preventDefault();
