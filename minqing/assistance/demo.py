@@ -353,10 +353,10 @@ def _seed(rng, today, county, programmes) -> dict:
     mother_pairs = []
     for o, m in zip(paired_orphans, mothers, strict=True):
         grid = o.household.grid if o.household_id else o.grid
-        p = add(
-            _pairing(programmes["mother"], o, grid, start_within(300, 360), work_ability="unable"),
-            [m],
-        )
+        start = start_within(300, 360)
+        if o.birth_date and start < o.birth_date:  # a baby is paired once born, not before
+            start = min(o.birth_date + dt.timedelta(days=rng.randint(7, 60)), today)
+        p = add(_pairing(programmes["mother"], o, grid, start, work_ability="unable"), [m])
         p._demo = {"stop": 0, "birth": o.birth_date, "miss": 0.15}
         mother_pairs.append(p)
 

@@ -71,6 +71,7 @@ ERR_CAUSE = _("困难原因无效。")
 ERR_WORK_ABILITY = _("请选择有劳动能力、无劳动能力或未评估。")
 ERR_START_FUTURE = _("结对日期不能晚于今天。")
 ERR_START_PAST = _("结对日期不能早于 2000 年。")
+ERR_START_BEFORE_BIRTH = _("结对日期不能早于帮扶对象的出生日期（{born}）。")
 ERR_END_BEFORE_START = _("结束日期不能早于结对日期。")
 ERR_END_FUTURE = _("结束日期不能晚于今天。")
 ERR_ALREADY_ENDED = _("该结对已经结束。")
@@ -672,6 +673,9 @@ def pairing_create(*, acting_user, data: dict, request=None) -> Pairing:
         errors["start"] = ERR_START_FUTURE
     elif start is not None and start < EARLIEST:
         errors["start"] = ERR_START_PAST
+    born = getattr(target, "birth_date", None) if kind == TargetKind.PERSON else None
+    if start is not None and born is not None and start < born and "start" not in errors:
+        errors["start"] = ERR_START_BEFORE_BIRTH.format(born=born.isoformat())
     field = TARGET_FIELD[TargetKind(kind)]
     if target is not None:
         # Lock the target's existing pairings of the programme: two offices pairing the same

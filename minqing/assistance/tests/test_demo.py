@@ -17,6 +17,8 @@ def test_demo_seeds_every_kind_of_pairing_once(
     from minqing.registry import services as registry
 
     low_income = Tag.objects.get(name="低保")
+    baby_born = dt.date.today() - dt.timedelta(days=40)  # younger than any pairing drawn
+    orphan(grid_a_worker, tree["grid_a"], "新生儿", 60, baby_born)  # first: among the paired
     for i, (worker, grid) in enumerate(
         [(grid_a_worker, "grid_a"), (grid_b_worker, "grid_b"), (grid_c_worker, "grid_c")] * 4
     ):
@@ -48,4 +50,10 @@ def test_demo_seeds_every_kind_of_pairing_once(
     cov = selectors.coverage(office, Programme.objects.get(code="mother"))
     assert 0 < cov.paired < cov.total
     assert any(r.due.status == "overdue" for r in selectors.due_rows(cadre, mine=True))
+    for p in Pairing.objects.filter(person__isnull=False).select_related("person"):
+        assert p.start >= p.person.birth_date, p  # nobody is helped before being born
+    assert (
+        HelpEntry.objects.filter(pairing__person__name="新生儿", occurred_on__lt=baby_born).count()
+        == 0
+    )
     assert seed(rng=random.Random(7))["skipped"]

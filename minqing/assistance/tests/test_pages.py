@@ -265,3 +265,15 @@ def test_help_logged_for_someone_names_the_helper_so_their_page_and_the_report_a
         and "请选择是哪位帮扶人提供的帮扶。" in response.content.decode()
     )
     assert not HelpEntry.objects.filter(text="没选帮扶人").exists()
+
+
+def test_a_child_is_not_paired_before_being_born(office, mother, grid_a_worker, tree):
+    from .conftest import orphan
+
+    baby = orphan(grid_a_worker, tree["grid_a"], "叶小艳", 41, dt.date(2026, 3, 19))
+    with pytest.raises(ValidationError) as err:
+        pair(office, "mother", [mother], person=baby, start=dt.date(2025, 12, 30))
+    assert err.value.message_dict == {
+        "start": ["结对日期不能早于帮扶对象的出生日期（2026-03-19）。"]
+    }
+    assert pair(office, "mother", [mother], person=baby, start=dt.date(2026, 4, 1)).pk
