@@ -45,6 +45,7 @@ class FaviconView(RedirectView):
 
 
 HOME_DUE_ROWS = 5
+HOME_GRIDS = 60
 
 
 @login_required
@@ -65,9 +66,16 @@ def home(request):
         )
     }
     tag_counts = care_group_counts(user)
-    my_grids = (
-        visible_nodes(user).filter(level=Level.GRID).only("code", "name").order_by("path")[:60]
-    )
+    # A worker's few grids are listed; above a community there are hundreds (a county: 3 000),
+    # so the home page lists the places one level down, each leading on to its grids.
+    grids_seen = visible_nodes(user).filter(level=Level.GRID)
+    grid_count = grids_seen.count()
+    if grid_count > HOME_GRIDS and node is not None:
+        my_grids = list(
+            visible_nodes(user).filter(parent=node).only("code", "name").order_by("path")[:60]
+        )
+    else:
+        my_grids = list(grids_seen.only("code", "name").order_by("path")[:HOME_GRIDS])
     roles = [Role(r).label for r in sorted(scope.roles)]
     case_counts = home_counts(user)
     # A grid worker's home page lists the first households to visit today (the whole list,
@@ -87,6 +95,8 @@ def home(request):
             "counts": counts,
             "tag_counts": tag_counts,
             "my_grids": my_grids,
+            "grid_count": grid_count,
+            "areas_listed": grid_count > HOME_GRIDS and node is not None,
             "roles": roles,
             "case_counts": case_counts,
             "visit_totals": due_totals(user),
