@@ -1080,9 +1080,9 @@ class Replay:
 
     # ------------------------------------------------------------------ who acts
 
-    def at_node(self, node: Node, roles) -> User | None:
+    def at_node(self, node: Node, roles, *, besides: int | None = None) -> User | None:
         for user, role in self.staff.get(node.pk, []):
-            if role in roles and not user.is_superuser:
+            if role in roles and not user.is_superuser and user.pk != besides:
                 return user
         return None
 
@@ -1093,6 +1093,15 @@ class Replay:
             if user is not None:
                 return user
         raise _Stop("nobody to act")
+
+    def caller(self, case: Case) -> User:
+        """Who records the call-back (回访): staff at or above the holding level, not the one
+        who handled the case (services.separation_refusal)."""
+        for node in self.ancestry(self.nodes[case.level_node_id]):
+            user = self.at_node(node, workflow.ALL_STAFF, besides=case.handler_user_id)
+            if user is not None:
+                return user
+        raise _Stop("nobody to call back")
 
     def supervisor(self, case: Case) -> User | None:
         for node in self.ancestry(self.nodes[case.level_node_id])[1:]:
@@ -1298,7 +1307,8 @@ class Replay:
             t = later(t, 2, 40)
             yield t
             note = rng.choice(RATING_NOTES[Satisfaction(rating)])
-            case = self.act(case, "rate", t, satisfaction=rating, note=note)
+            case = self.act(case, "rate", t, user=self.caller(self.fresh(case)),
+                            satisfaction=rating, note=note)  # fmt: skip
             if case.status != Status.REGISTERED:
                 return  # rated; 不满意 the first time reopens it: another round
 

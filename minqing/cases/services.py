@@ -80,6 +80,10 @@ ERR_PHOTO_TYPE = _("照片只能是 JPG、PNG 或 WebP 图片。")
 ERR_PHOTO_SIZE = _("照片不能超过 {mb} MB。")
 ERR_PHOTO_COUNT = _("每次最多上传 {n} 张照片。")
 ERR_ACTION = _("未知的操作。")
+ERR_OWN_EXTENSION = _("不能审批本人提出的延期申请，请由上一级的其他负责人审批。")
+ERR_OWN_WORK = _("不能为本人处置的案件“{action}”，请由其他工作人员回访，或请群众在查询页评价。")
+ERR_REOPENED_CANCEL = _("群众不满意而重办的案件不能注销，请办理并答复。")
+ERR_ESCALATE_HANDLER = _("案件正由{handler}处置，不能直接上报；请先“收回改派”。")
 
 MAX_PHOTOS = 6
 SYSTEM = "系统"
@@ -127,6 +131,34 @@ def _who_ok(user, case: Case, t: workflow.Transition) -> bool:
     return False
 
 
+def _handled_by(user, case: Case) -> bool:
+    return case.handler_user_id == user.pk or (
+        case.handler_unit_id is not None and case.handler_unit_id in unit_ids_of(user)
+    )
+
+
+def separation_refusal(user, case: Case, action: str):
+    """Why `user` may not take `action` on `case` although their role and place allow it, or
+    None. The checks of one's own work (分权制衡): nobody approves their own extension or
+    records the resident's satisfaction with what they handled themselves, nor takes a case away
+    from its handler by sending it up; a case reopened because the resident was unhappy is
+    answered, not cancelled. (A grid worker may still check and close what they solved on the
+    spot — 就地解决 is the default, and the resident's rating is what checks it.)"""
+    t = workflow.TRANSITIONS[action]
+    if action == "rate" and _handled_by(user, case):
+        return ERR_OWN_WORK.format(action=t.label)
+    if action == "extend_decide" and case.extension_pending:
+        asked = case.extensions.filter(status=ExtensionStatus.PENDING).values("requested_by_id")
+        if any(r["requested_by_id"] == user.pk for r in asked):
+            return ERR_OWN_EXTENSION
+    if action == "cancel" and case.reopened:
+        return ERR_REOPENED_CANCEL
+    if action == "escalate" and case.status == Status.HANDLING and not _handled_by(user, case):
+        who = case.handler_unit or case.handler_user
+        return ERR_ESCALATE_HANDLER.format(handler=str(who) if who else _("他人"))
+    return None
+
+
 def can_act(user, case: Case, action: str) -> bool:
     t = workflow.TRANSITIONS[action]
     if action == "escalate" and case.level_node.parent_id is None:
@@ -137,7 +169,11 @@ def can_act(user, case: Case, action: str) -> bool:
         return False
     if action == "extend_decide" and not case.extension_pending:
         return False
-    return case.status in t.sources and _who_ok(user, case, t)
+    return (
+        case.status in t.sources
+        and _who_ok(user, case, t)
+        and separation_refusal(user, case, action) is None
+    )
 
 
 def available_actions(user, case: Case) -> list[str]:
@@ -661,6 +697,9 @@ def case_act(
         raise CaseConflict(ERR_CONFLICT.format(status=_status_text(case)))
     if not _who_ok(acting_user, case, t):
         raise PermissionDenied(ERR_NOT_ALLOWED.format(action=t.label))
+    refusal = separation_refusal(acting_user, case, action)
+    if refusal is not None:
+        raise PermissionDenied(refusal)
     if t.note_required and not note and not (action == "extend_decide"):
         raise ValidationError({"note": ERR_NOTE})
     if len(note) > 4000:

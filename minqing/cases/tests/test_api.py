@@ -442,7 +442,7 @@ def test_a_session_needs_the_csrf_token_to_act(case_a, grid_a_worker):
 
 
 @pytest.fixture
-def known_cases(tree, grid_a_worker, grid_b_worker, street_light):
+def known_cases(tree, grid_a_worker, grid_b_worker, community_worker, street_light):
     """Five cases registered in the last month, in two grids, with known outcomes.
 
     grid A: 1 closed on time and rated satisfied; 1 closed on time after one rework.
@@ -462,8 +462,8 @@ def known_cases(tree, grid_a_worker, grid_b_worker, street_light):
         return case
 
     done = [("feedback", {"note": "修好"}), ("verify", {})]
-    run(grid_a_worker, new(grid_a_worker, "grid_a"), ("take", {}), *done,
-        ("rate", {"satisfaction": "satisfied"}))  # fmt: skip
+    rated = run(grid_a_worker, new(grid_a_worker, "grid_a"), ("take", {}), *done)
+    run(community_worker, rated, ("rate", {"satisfaction": "satisfied"}))  # the call-back
     run(grid_a_worker, new(grid_a_worker, "grid_a"), ("take", {}), ("feedback", {"note": "修"}),
         ("rework", {"note": "没修好"}), *done)  # fmt: skip
     new(grid_b_worker, "grid_b")

@@ -56,7 +56,8 @@ def known(tree, grid_a_worker, grid_b_worker, community_worker, street_officer, 
                 now - 200 * DAY)  # fmt: skip
     a1 = accept(grid_a_worker, a, t0, street_light, reporter_name="王大妈",
                 reporter_phone="13812345678", address="东门路3号")  # fmt: skip
-    a1 = act(grid_a_worker, close(grid_a_worker, a1, t0), "rate", t0 + 4 * HOUR,
+    # The call-back is recorded by the community, not by the grid worker who handled the case.
+    a1 = act(community_worker, close(grid_a_worker, a1, t0), "rate", t0 + 4 * HOUR,
              satisfaction="satisfied")  # fmt: skip
     a2 = accept(grid_a_worker, a, t0, street_light,
                 description="=HYPERLINK(\"http://evil\")楼道灯不亮")  # fmt: skip
@@ -65,18 +66,18 @@ def known(tree, grid_a_worker, grid_b_worker, community_worker, street_officer, 
     a2 = act(grid_a_worker, a2, "rework", t0 + 3 * HOUR, note="还是不亮。")
     a2 = act(grid_a_worker, a2, "feedback", t0 + 4 * HOUR, note="换了线路。")
     a2 = act(grid_a_worker, a2, "verify", t0 + 5 * HOUR)
-    a2 = act(grid_a_worker, a2, "rate", t0 + 6 * HOUR, satisfaction="fairly")
+    a2 = act(community_worker, a2, "rate", t0 + 6 * HOUR, satisfaction="fairly")
     a3 = act(grid_a_worker, accept(grid_a_worker, a, t0, street_light), "take", t0 + HOUR)
     b1 = accept(grid_b_worker, b, t0, street_light, reporter_name="李师傅",
                 reporter_phone="13987654321")  # fmt: skip
-    b1 = act(grid_b_worker, close(grid_b_worker, b1, t0), "rate", t0 + 4 * HOUR,
+    b1 = act(community_worker, close(grid_b_worker, b1, t0), "rate", t0 + 4 * HOUR,
              satisfaction="satisfied")  # fmt: skip
     b2 = act(grid_b_worker, accept(grid_b_worker, b, t0, street_light), "cancel",
              t0 + HOUR, note="重复反映。")  # fmt: skip
     b3 = close(grid_b_worker, accept(grid_b_worker, b, t0, street_light), t0)
-    b3 = act(grid_b_worker, b3, "rate", t0 + 4 * HOUR, satisfaction="unsatisfied")
+    b3 = act(community_worker, b3, "rate", t0 + 4 * HOUR, satisfaction="unsatisfied")
     b3 = close(grid_b_worker, b3, t0 + 5 * HOUR)
-    b3 = act(grid_b_worker, b3, "rate", t0 + 9 * HOUR, satisfaction="unsatisfied")
+    b3 = act(community_worker, b3, "rate", t0 + 9 * HOUR, satisfaction="unsatisfied")
     counts = services.sweep_deadlines(now=t0 + 20 * DAY)  # A3 is late: up to the community
     assert counts["overdue"] == 1 and counts["escalated"] == 1
     a3 = act(grid_a_worker, a3, "feedback", t0 + 21 * DAY, note="已修好。")

@@ -374,11 +374,15 @@ def test_dispatch_feedback_and_verify_work_end_to_end_through_the_forms(
     ]
 
 
-def test_staff_record_the_call_back_rating(client, case_a, grid_a_worker):
+def test_staff_record_the_call_back_rating(client, case_a, grid_a_worker, community_worker):
     login(client, grid_a_worker)
     act(client, case_a, "take")
     act(client, case_a, "feedback", note="修好了")
     act(client, case_a, "verify")
+    # the grid worker who handled it is not offered the call-back, and is refused if they try
+    assert "回访评价" not in client.get(f"/cases/{case_a.number}/").content.decode()
+    assert act(client, case_a, "rate", satisfaction="satisfied").status_code == 403
+    login(client, community_worker)
     response = act(client, case_a, "rate", satisfaction="fairly", note="回访：基本满意")
     assert response.status_code == 302
     case_a.refresh_from_db()

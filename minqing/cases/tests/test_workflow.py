@@ -363,7 +363,22 @@ def expected(w: World, name: str, case: Case, action: str) -> bool:
         rule_allows(w, name, case, action)
         and not escalating_from_the_top(case, action)
         and not extension_out_of_turn(case, action)
+        and not own_work(w, name, case, action)
     )
+
+
+def own_work(w: World, name: str, case: Case, action: str) -> bool:
+    # 分权制衡: nobody records the resident's rating of what they handled, approves their own
+    # request for more time, takes a case from the one handling it by sending it up, or
+    # cancels a case the resident sent back unhappy.
+    if action == "rate":
+        return is_handler(w, name, case)
+    if action == "extend_decide":
+        asked = case.extensions.filter(status=ExtensionStatus.PENDING).first()
+        return asked is not None and asked.requested_by_id == w.users[name].pk
+    if action == "escalate" and case.status == Status.HANDLING:
+        return not is_handler(w, name, case)
+    return action == "cancel" and case.reopened
 
 
 def extension_out_of_turn(case: Case, action: str) -> bool:
@@ -455,6 +470,13 @@ def with_pending_extension(w: World, case: Case, action: str) -> Case:
     return case
 
 
+def refusal_text(w: World, name: str, case: Case, action: str) -> str:
+    """Why a refused persona is refused: not theirs to do, or (theirs) a check of own work."""
+    if rule_allows(w, name, case, action) and own_work(w, name, case, action):
+        return str(services.separation_refusal(w.users[name], case, action))
+    return services.ERR_NOT_ALLOWED.format(action=workflow.TRANSITIONS[action].label)
+
+
 def check_action(w: World, case: Case, action: str) -> list[str]:
     """Every persona tries `action` on `case` (each in a savepoint); what went against the rule."""
     before = written(case)
@@ -481,7 +503,7 @@ def check_action(w: World, case: Case, action: str) -> list[str]:
             except PermissionDenied as e:
                 if want or case.status not in t.sources:
                     wrong.append(f"{action}: {name}: unexpected PermissionDenied {e}")
-                elif str(e) != services.ERR_NOT_ALLOWED.format(action=t.label):
+                elif str(e) != refusal_text(w, name, case, action):
                     wrong.append(f"{action}: {name}: message {e}")
                 if written(case) != before:
                     wrong.append(f"{action}: {name}: a refused action wrote something")
@@ -508,16 +530,22 @@ def check_action(w: World, case: Case, action: str) -> list[str]:
                     wrong += [f"{action}: {name}: {p}" for p in problems]
             transaction.set_rollback(True)
     # Somebody can act exactly when the state allows the action (and it has a handler).
-    possible = case.status in t.sources and action_possible(case, action)
+    possible = case.status in t.sources and action_possible(w, case, action)
     if bool(allowed_by) != (possible and not escalating_from_the_top(case, action)):
         wrong.append(f"{action}: allowed for {allowed_by} in {case.status}")
     return wrong
 
 
-def action_possible(case: Case, action: str) -> bool:
-    """Whether anybody at all should be able to act: HANDLER actions need a handler."""
+def action_possible(w: World, case: Case, action: str) -> bool:
+    """Whether anybody at all should be able to act: HANDLER actions need a handler; a case
+    being handled goes up only by its handler, if they work at the level holding it (a
+    department, or a grid worker given the community's case, hands it back first)."""
     if workflow.TRANSITIONS[action].who == workflow.HANDLER:
         return bool(case.handler_user_id or case.handler_unit_id)
+    if action == "escalate" and case.status == Status.HANDLING:
+        return case.handler_user_id is not None and rule_allows(
+            w, w.name_of(case.handler_user), case, action
+        )
     return True
 
 
@@ -564,14 +592,10 @@ HAND_TABLES = {
         **{name: {"extend_decide", "supervise", "recall", "reassign"} for name in EVERY_CHIEF},
     },
     "unit_handling": {
+        # The department has it: nobody sends it up from under them (收回 first).
         "unit_member": {"feedback"},
-        "grid_a_worker": {"escalate"},
-        "handler": {"escalate"},
-        "community_staff": {"escalate", "recall", "reassign"},
-        **{
-            name: {"escalate", "extend_decide", "supervise", "recall", "reassign"}
-            for name in EVERY_CHIEF
-        },
+        "community_staff": {"recall", "reassign"},
+        **{name: {"extend_decide", "supervise", "recall", "reassign"} for name in EVERY_CHIEF},
     },
     "fed_back": {
         "grid_a_worker": {"verify", "rework"},
@@ -579,20 +603,17 @@ HAND_TABLES = {
         "community_staff": {"verify", "rework"},
         **{name: {"verify", "rework", "supervise"} for name in EVERY_CHIEF},
     },
-    "closed": {
-        name: {"rate"} for name in ("grid_a_worker", "handler", "community_staff", *EVERY_CHIEF)
+    "closed": {  # not the handler: the call-back records what the resident thinks of them
+        name: {"rate"} for name in ("grid_a_worker", "community_staff", *EVERY_CHIEF)
     },
     "rated": {},
     "cancelled": {},
     "community_handling": {
         "handler": {"feedback"},
         # The community holds it and a handler has it: its secretary urges too (督办).
-        "community_secretary": {"escalate", "supervise", "recall", "reassign"},
-        "community_staff": {"escalate", "recall", "reassign"},
-        **{
-            name: {"escalate", "extend_decide", "supervise", "recall", "reassign"}
-            for name in EVERY_CHIEF[1:]
-        },
+        "community_secretary": {"supervise", "recall", "reassign"},
+        "community_staff": {"recall", "reassign"},
+        **{name: {"extend_decide", "supervise", "recall", "reassign"} for name in EVERY_CHIEF[1:]},
     },
     "county_transferred": {
         "unit_member": {"decline", "start"},
@@ -977,7 +998,7 @@ def test_deciding_an_extension_without_saying_yes_or_no_is_refused(world):
     ("leave", "who", "kw"),
     [
         ("feedback", "handler", {"note": "已修好。"}),
-        ("escalate", "grid_a_worker", {"note": "需社区协调。"}),
+        ("escalate", "handler", {"note": "需社区协调。"}),
     ],
 )
 def test_a_pending_extension_lapses_when_the_case_leaves_the_handler(world, leave, who, kw):
@@ -1046,10 +1067,34 @@ def test_an_unsatisfied_rating_reopens_once_and_the_second_one_stands(world):
     case = act(world, case, "grid_a_worker", "take")
     case = act(world, case, "grid_a_worker", "feedback", note="再修。")
     case = act(world, case, "grid_a_worker", "verify")
-    case = act(world, case, "grid_a_worker", "rate", satisfaction="unsatisfied")
+    with pytest.raises(PermissionDenied):  # the one who handled it does not record the call-back
+        act(world, case, "grid_a_worker", "rate", satisfaction="satisfied")
+    case = act(world, case, "community_staff", "rate", satisfaction="unsatisfied")
     # then: the rating stands
     assert case.status == Status.RATED and case.satisfaction == "unsatisfied"
     assert events(case)[-1] == "rate"
+
+
+def test_a_case_sent_back_unhappy_is_answered_not_cancelled(world):
+    case = act(world, s_closed(world), "grid_a_worker", "rate", satisfaction="unsatisfied")
+    assert case.status == Status.REGISTERED and case.reopened
+    assert not services.can_act(world.users["grid_a_worker"], case, "cancel")
+    with pytest.raises(PermissionDenied) as e:
+        act(world, case, "grid_a_worker", "cancel", note="群众撤回")
+    assert str(e.value) == services.ERR_REOPENED_CANCEL
+
+
+def test_nobody_approves_their_own_request_for_more_time(world):
+    case = handling_since_monday(world)
+    secretary = world.users["community_secretary"]
+    case = services.case_act(acting_user=secretary, case=case, action="recall", note="我来办")
+    case = act(world, case, "community_secretary", "take")
+    case = act(world, case, "community_secretary", "extend_request", days=5, note="等配件。")
+    assert not services.can_act(secretary, case, "extend_decide")
+    with pytest.raises(PermissionDenied) as e:
+        act(world, case, "community_secretary", "extend_decide", approve=True)
+    assert str(e.value) == services.ERR_OWN_EXTENSION
+    assert services.can_act(world.users["street_officer"], case, "extend_decide")
 
 
 @pytest.mark.parametrize("satisfaction", ["", "very", None])
