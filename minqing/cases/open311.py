@@ -54,7 +54,7 @@ from minqing.cases.models import (
     Open311Intake,
     Status,
 )
-from minqing.cases.workflow import PUBLIC_LABEL, TRANSITIONS
+from minqing.cases.workflow import PUBLIC_LABEL, PUBLIC_STEPS
 from minqing.core.i18n import source
 
 XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -73,13 +73,6 @@ NOTICE = "已受理，案件编号 {number}。可凭案件编号和手机号后�
 NOTICE_NO_PHONE = "已受理，案件编号 {number}。"  # no phone given: no lookup by its digits
 NOTICE_DEFERRED = "已收到，正在受理。稍后可凭 token 查询案件编号。"
 
-# What a timeline row says in public: the step, never its note or who took it.
-ACTION_LABEL = {
-    "accept": "受理",
-    "reopen": "群众不满意，重新办理",
-    "extend_approve": "同意延期",
-    "extend_reject": "不同意延期",
-}
 # The status words FixMyStreet understands in servicerequestupdates.
 UPDATE_STATUS = {
     Status.ACCEPTED: "open",
@@ -535,10 +528,8 @@ def request_create(request, fmt):
 
 
 def _update_description(event: CaseEvent) -> str:
-    transition = TRANSITIONS.get(event.action)
-    step = ACTION_LABEL.get(event.action) or (source(transition.label) if transition else "")
-    state = source(PUBLIC_LABEL.get(event.to_status, ""))
-    return "：".join(p for p in (step, state) if p)
+    """The step in the words of the resident's page (workflow.PUBLIC_STEPS)."""
+    return PUBLIC_STEPS[event.action]
 
 
 @endpoint("GET")
@@ -546,7 +537,11 @@ def update_list(request, fmt):
     start, end = _date_range(request)
     events = (
         CaseEvent.objects.filter(
-            _readable(request, "case__"), public=True, at__gte=start, at__lte=end
+            _readable(request, "case__"),
+            public=True,
+            action__in=list(PUBLIC_STEPS),  # not the internal steps /track/ leaves out
+            at__gte=start,
+            at__lte=end,
         )
         .select_related("case")
         .order_by("at", "id")[:MAX_RESULTS]

@@ -42,25 +42,7 @@ MSG_ALL_READ = gettext_noop("通知已全部标为已读。")
 
 # What each step of the timeline says to the resident. Steps not listed (reminders, lateness,
 # extension requests, rejections …) are internal and never shown, whatever their public flag.
-PUBLIC_EVENT_LABEL = {
-    "accept": gettext_noop("已受理您反映的问题"),
-    "register": gettext_noop("已立案"),
-    "take": gettext_noop("已安排工作人员处置"),
-    "dispatch": gettext_noop("已派给处置人员"),
-    "transfer": gettext_noop("已转交职能部门办理"),
-    "decline": gettext_noop("正在重新安排处置"),
-    "recall": gettext_noop("正在重新安排处置"),
-    "start": gettext_noop("开始处置"),
-    "feedback": gettext_noop("已处置完毕，正在核查"),
-    "verify": gettext_noop("已核查办结"),
-    "rework": gettext_noop("核查未通过，重新处置"),
-    "escalate": gettext_noop("已提交上级部门处理"),
-    "extend_approve": gettext_noop("办理时限已依规延长"),
-    "supervise": gettext_noop("上级已督促加快办理"),
-    "rate": gettext_noop("已评价"),
-    "reopen": gettext_noop("群众不满意，已重新办理"),
-    "cancel": gettext_noop("已注销"),
-}
+PUBLIC_EVENT_LABEL = workflow.PUBLIC_STEPS  # the one list: this page and Open311 alike
 
 
 # --- the rate-limit counter ------------------------------------------------------------------

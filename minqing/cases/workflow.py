@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from minqing.accounts.models import Role
 from minqing.cases.models import OPEN_STATUSES, Status
@@ -105,6 +106,29 @@ PUBLIC_LABEL = {
     S.CLOSED: _("已办结，等待评价"),
     S.RATED: _("已办结"),
     S.CANCELLED: _("已注销"),
+}
+
+
+# The steps a resident may see (the /track/ page and Open311's updates), in their words;
+# every other step (an extension asked, a case reassigned or recalled) is internal.
+PUBLIC_STEPS = {
+    "accept": gettext_noop("已受理您反映的问题"),
+    "register": gettext_noop("已立案"),
+    "take": gettext_noop("已安排工作人员处置"),
+    "dispatch": gettext_noop("已派给处置人员"),
+    "transfer": gettext_noop("已转交职能部门办理"),
+    "decline": gettext_noop("正在重新安排处置"),
+    "recall": gettext_noop("正在重新安排处置"),
+    "start": gettext_noop("开始处置"),
+    "feedback": gettext_noop("已处置完毕，正在核查"),
+    "verify": gettext_noop("已核查办结"),
+    "rework": gettext_noop("核查未通过，重新处置"),
+    "escalate": gettext_noop("已提交上级部门处理"),
+    "extend_approve": gettext_noop("办理时限已依规延长"),
+    "supervise": gettext_noop("上级已督促加快办理"),
+    "rate": gettext_noop("已评价"),
+    "reopen": gettext_noop("群众不满意，已重新办理"),
+    "cancel": gettext_noop("已注销"),
 }
 
 

@@ -507,10 +507,10 @@ def test_updates_give_public_labels_never_notes_or_names(
     events = list(CaseEvent.objects.filter(case=filed).order_by("at", "id"))
     assert [r["update_id"] for r in rows] == [e.pk for e in events]
     assert [r["description"] for r in rows] == [
-        "受理：已受理",
-        "立案：已立案，等待处理",
-        "自行处置：正在处置",
-        "督办：正在处置",
+        "已受理您反映的问题",
+        "已立案",
+        "已安排工作人员处置",
+        "上级已督促加快办理",
     ]
     assert [r["status"] for r in rows] == ["open", "open", "in_progress", "in_progress"]
     assert {r["service_request_id"] for r in rows} == {filed.number}
@@ -522,6 +522,26 @@ def test_updates_give_public_labels_never_notes_or_names(
     assert [u.find("update_id").text for u in root.iter("request_update")] == [
         str(e.pk) for e in events
     ]
+
+
+def test_updates_leave_out_the_internal_steps_the_residents_page_leaves_out(
+    client, filed, grid_a_worker, community_worker
+):
+    filed = services.case_act(acting_user=grid_a_worker, case=filed, action="register")
+    filed = services.case_act(acting_user=grid_a_worker, case=filed, action="take")
+    filed = services.case_act(
+        acting_user=grid_a_worker, case=filed, action="extend_request", days=3, note="等配件"
+    )
+    filed = services.case_act(
+        acting_user=community_worker, case=filed, action="reassign", note="换人",
+        target_user=community_worker,
+    )  # fmt: skip
+    rows = js(client.get(f"{BASE}servicerequestupdates.json"))
+    said = [r["description"] for r in rows]
+    assert said == ["已受理您反映的问题", "已立案", "已安排工作人员处置"]
+    assert (
+        CaseEvent.objects.filter(case=filed, action__in=["extend_request", "reassign"]).count() == 2
+    )
 
 
 def test_updates_skip_private_events_and_unpublished_cases(client, filed, case_a):
