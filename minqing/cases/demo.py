@@ -669,6 +669,7 @@ class FastPath:
                 case.status = Status.REGISTERED
                 case.closed_at = case.closed_on_time = None
                 case.handler_user = case.handler_unit = None
+                case.dispatched_at = case.handle_deadline = None
                 self.start_clock(case, Stage.DISPATCH, t)
                 action = "reopen"
                 self.notify(self.level_staff(case.level_node), case, NotificationKind.REOPENED,

@@ -987,6 +987,8 @@ def _apply_rating(case, satisfaction, note, now, event) -> None:
         case.closed_at = None
         case.closed_on_time = None
         case.handler_user = case.handler_unit = None
+        # The old promise is void: the case waits to be dispatched again, with that stage's time.
+        case.dispatched_at = case.handle_deadline = None
         _start_clock(case, Stage.DISPATCH, now)
         event["action"] = "reopen"
         _notify(level_staff(case.level_node, case), case, NotificationKind.REOPENED,

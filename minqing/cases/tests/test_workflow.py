@@ -1061,6 +1061,7 @@ def test_an_unsatisfied_rating_reopens_once_and_the_second_one_stands(world):
     assert case.status == Status.REGISTERED and case.reopened
     assert case.level_node == world.tree["grid_a"] and case.handler_user is None
     assert case.closed_at is None and case.stage == "dispatch"
+    assert case.handle_deadline is None and case.dispatched_at is None  # the old promise is void
     assert events(case)[-1] == "reopen"
     assert notified(case, NotificationKind.REOPENED) == {"handler"}  # grid_a recorded it
     # when: handled again and still not satisfied
