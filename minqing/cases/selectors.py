@@ -566,12 +566,14 @@ def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
 def _counts(start: date, end: date, now) -> dict:
     """The counts behind the indicators, as aggregates over cases (one query computes them all).
 
-    Counts follow 数字城管 practice: the base is the cases registered in the period; of those,
-    the ones still open and not yet due (按时待处置) are left out of the closure rates.
+    Counts follow 数字城管 practice: the base is the cases registered in the period and not
+    cancelled (a case is 立案 or 注销, never both); of those, the ones still open and not yet
+    due (按时待处置) are left out of the closure rates. 超期数 counts the cases that ever went
+    past a limit and the open ones past it now, whether or not the sweeper has come by yet.
     The n_ aliases keep aggregates from shadowing the fields the filters use (closed_on_time).
     """
     a, b = period_bounds(start, end)
-    reg = Q(registered_at__gte=a, registered_at__lt=b)
+    reg = Q(registered_at__gte=a, registered_at__lt=b) & ~Q(status=Status.CANCELLED)
     closed = reg & Q(status__in=(Status.CLOSED, Status.RATED))
     return {
         "n_accepted": Count("pk", filter=Q(accepted_at__gte=a, accepted_at__lt=b)),
@@ -583,7 +585,9 @@ def _counts(start: date, end: date, now) -> dict:
         "n_pending_on_time": Count(
             "pk", filter=reg & Q(status__in=OPEN_STATUSES) & (Q(deadline__gte=now))
         ),
-        "n_overdue": Count("pk", filter=reg & Q(late=True)),
+        "n_overdue": Count(
+            "pk", filter=reg & (Q(late=True) | Q(status__in=OPEN_STATUSES, deadline__lt=now))
+        ),
         "n_reworked": Count("pk", filter=reg & Q(rework_count__gt=0)),
         "n_rated": Count("pk", filter=reg & ~Q(satisfaction="")),
         "n_satisfied": Count(

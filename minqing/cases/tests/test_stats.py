@@ -117,10 +117,10 @@ def test_the_indicators_match_the_rates_computed_by_hand(client, known, communit
         "100.0%",
     ]  # 结案 3 / (4 − 1 按时待处置); 按期 2 / 3; 返工 1 / 4; 满意 2 / 2  # fmt: skip
     assert rows["东门社区第2网格"] == [
-        "3", "3", "2", "66.7%", "66.7%", "0.0%", "0", _avg(c["B1"], c["B3"]), "50.0%",
-    ]  # 结案 2 / 3 (the cancelled one counts as registered); 满意 1 / 2  # fmt: skip
+        "3", "2", "2", "100.0%", "100.0%", "0.0%", "0", _avg(c["B1"], c["B3"]), "50.0%",
+    ]  # 受理 3, 立案 2: the cancelled one (注销) is not 立案; 满意 1 / 2  # fmt: skip
     assert rows["合计（东门社区）"] == [
-        "7", "7", "5", "83.3%", "66.7%", "14.3%", "1",
+        "7", "6", "5", "100.0%", "80.0%", "16.7%", "1",
         _avg(c["A1"], c["A2"], c["A3"], c["B1"], c["B3"]), "75.0%",
     ]  # fmt: skip
     assert c["A3"].level_node == tree["community"] and c["A3"].closed_on_time is False
@@ -235,7 +235,7 @@ def test_the_stats_export_has_the_tables_numbers_a_stamp_and_an_audit_entry(
     rows = _sheet(client.get(f"/cases/stats/export.xlsx?{known['query']}"))
     assert rows[0][:3] == ("区划", "编码", "受理数")
     by_name = {r[0]: r for r in rows[1:4]}
-    assert by_name["合计（东门社区）"][2:9] == (7, 7, 5, 83.3, 66.7, 14.3, 1)
+    assert by_name["合计（东门社区）"][2:9] == (7, 6, 5, 100.0, 80.0, 16.7, 1)
     assert by_name["东门社区第2网格"][10] == 50.0
     stamp = _stamp(rows)
     assert "导出人：community" in stamp and "导出时间：" in stamp and "范围：东门社区" in stamp
@@ -314,7 +314,7 @@ def test_grid_b_ledger_does_not_contain_grid_a_cases(client, known, grid_b_worke
         assert c[key].number not in html and c[key].number not in flat
     stats = client.get(f"/cases/stats/?{known['query']}")
     assert table(stats.content.decode()) == [
-        ["合计（东门社区第2网格）", "3", "3", "2", "66.7%", "66.7%", "0.0%", "0",
+        ["合计（东门社区第2网格）", "3", "2", "2", "100.0%", "100.0%", "0.0%", "0",
          _avg(c["B1"], c["B3"]), "50.0%"],
     ]  # fmt: skip
 
@@ -407,3 +407,17 @@ def test_a_report_may_use_parallel_workers_for_its_block_only(db, settings):
     settings.REPORT_PARALLEL_WORKERS = 0
     with statements.with_workers():
         assert workers() == before
+
+
+def test_an_open_case_past_its_limit_counts_as_overdue_before_the_sweeper_comes(
+    client, known, community_worker
+):
+    from minqing.cases.models import Case
+
+    a4 = known["cases"]["A4"]
+    Case.objects.filter(pk=a4.pk).update(deadline=timezone.now() - HOUR)  # not swept: late=False
+    login(client, community_worker)
+    rows = {
+        r[0]: r[1:] for r in table(client.get(f"/cases/stats/?{known['query']}").content.decode())
+    }
+    assert rows["东门社区第1网格"][6] == "2"  # A3 (swept, late) and A4 (past due now)
