@@ -85,7 +85,11 @@ class MatterIn(InSchema):
 
 class ToCaseIn(InSchema):
     grid_code: str = Field("", max_length=20, description="default: the community's first grid")
-    category: str = Field("", max_length=20, description="category code; default 社区事务")
+    category: str = Field(
+        "",
+        max_length=20,
+        description="category code of a class with none below it (0701 …); default 0702 民生求助",
+    )
 
 
 def day_out(day: ReceptionDay, matters: int, today=None) -> dict:

@@ -45,6 +45,7 @@ ERR_TOO_LONG = services.ERR_TOO_LONG
 ERR_COMMUNITY = _("请选择您管辖范围内的社区。")
 ERR_DATE = _("请填写正确的接待日期，如 2026-03-18。")
 ERR_NOT_YET = _("接待日还没到，不能登记来访事项。")
+ERR_DATE_RANGE = _("接待日期应在 {start} 至 {end} 之间。")
 ERR_OPINION = _("请选择处理意见：当场解决、限期办理、转办或提交班子会议。")
 ERR_DAY_SCOPE = _("您不能登记该接待日的事项。")
 ERR_SOLVED = _("当场解决的事项已办结，无需转为案件。")
@@ -56,8 +57,9 @@ ERR_NO_GRID = _("本社区没有您管辖的网格，无法转为案件。")
 # whether it is solved on the spot, filed as a case at once, or filed days later.
 ANSWER_WORKING_DAYS = 7
 
-# The category a reception matter is filed under unless the receiver picks another.
-DEFAULT_CATEGORY = "07"  # 社区事务
+# The category a reception matter is filed under unless the receiver picks another: a class
+# cases are filed under (a leaf, as on the new-case form), not a whole top-level class.
+DEFAULT_CATEGORY = "0702"  # 社区事务 / 民生求助
 # Opinions under which the receiving community handles the case itself (自行处置: the handle
 # clock starts at once); a 转办 matter waits, registered, to be transferred to a department.
 HANDLED_HERE = (OpinionKind.DEADLINE, OpinionKind.MEETING)
@@ -119,7 +121,13 @@ def grids_for(user, day: ReceptionDay) -> QuerySet[Node]:
 
 
 def categories() -> QuerySet[Category]:
-    return Category.objects.filter(active=True).select_related("parent")
+    """The classes a matter may be filed under: active, with no active class below them."""
+    return (
+        Category.objects.filter(active=True)
+        .exclude(children__active=True)
+        .select_related("parent")
+        .order_by("parent__sort", "parent__code", "sort", "code")
+    )
 
 
 def default_category() -> Category | None:
@@ -201,6 +209,11 @@ def _date(value) -> datetime.date | None:
     return day if 2000 <= day.year <= 2100 else None
 
 
+# A register copied in from paper may go back a year; days may be planned a year ahead. Beyond
+# that a date is a typo (2000 for 2026), and a matter filed from it would be years late at once.
+DAY_RANGE = datetime.timedelta(days=366)
+
+
 @transaction.atomic
 def reception_day_create(*, acting_user, data: dict) -> ReceptionDay:
     """Open a reception day for a community in the acting user's scope.
@@ -218,8 +231,13 @@ def reception_day_create(*, acting_user, data: dict) -> ReceptionDay:
     if node is None:
         errors["node"] = ERR_COMMUNITY
     date = _date(data.get("date"))
+    today = timezone.localdate()
     if date is None:
         errors["date"] = ERR_DATE
+    elif not today - DAY_RANGE <= date <= today + DAY_RANGE:
+        errors["date"] = ERR_DATE_RANGE.format(
+            start=f"{today - DAY_RANGE:%Y-%m-%d}", end=f"{today + DAY_RANGE:%Y-%m-%d}"
+        )
     receivers = _text(data, "receivers", 200, errors, required=True)
     place = _text(data, "place", 100, errors)
     if errors:
@@ -295,7 +313,8 @@ def reception_matter_to_case(
     """转为案件: file a reception matter as a case (channel 接待日) and link it to the matter.
 
     The case is filed in `grid` (a grid of the day's community in the user's scope; the first
-    one when not given), under `category` (社区事务 when not given), with the visitor as the
+    one when not given), under `category` (a class cases are filed under, by its code; 民生求助
+    when not given), with the visitor as the
     reporter. Under 限期办理 and 提交班子会议 the receiver handles it at once (自行处置), so the
     handle clock starts now; a 转办 matter stays registered for the transfer. Either way the
     clock runs out no later than the matter's answer date (answer_by): a matter filed days
@@ -327,6 +346,10 @@ def reception_matter_to_case(
         raise ValidationError({"grid": ERR_GRID})
     if category is None or category == "":
         category = default_category()
+    elif not isinstance(category, Category):
+        category = categories().filter(code=str(category)[:20]).first()
+        if category is None:
+            raise ValidationError({"category": services.ERR_CATEGORY})
     case = services.case_accept(
         acting_user=acting_user,
         data={

@@ -316,3 +316,25 @@ def test_pages_need_a_login_and_odd_ids_answer_404(client, community_worker, day
     assert client.get(f"/reception/{day.pk}/matters/").status_code == 405
     response = client.post(f"/reception/{day.pk}/matters/99999999999999999999/case/")
     assert response.status_code == 404
+
+
+def test_a_reception_day_years_away_is_a_typo_and_refused(client, community_worker):
+    login(client, community_worker)
+    for typo in ("2000-01-03", "2100-12-31"):
+        response = client.post(
+            "/reception/new/", {"node": "330188001001", "date": typo, "receivers": "书记"}
+        )
+        assert response.status_code == 400 and "接待日期应在" in response.content.decode()
+    assert not ReceptionDay.objects.exists()
+
+
+def test_matters_are_filed_under_a_class_not_a_whole_top_level_class(client, community_worker, day):
+    codes = set(reception.categories().values_list("code", flat=True))
+    assert "0702" in codes and "07" not in codes and "01" not in codes
+    matter = add_matter(community_worker, day)
+    login(client, community_worker)
+    page = client.get(f"/reception/{day.pk}/").content.decode()
+    assert '<option value="0702" selected>' in page and '<option value="07"' not in page
+    client.post(f"/reception/{day.pk}/matters/{matter.pk}/case/", {"category": "07"})
+    matter.refresh_from_db()
+    assert matter.case is None  # refused: 07 is 社区事务 as a whole
