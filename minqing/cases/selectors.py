@@ -692,17 +692,16 @@ def transfer_targets(case: Case):
 
 
 def dispatch_targets(user, case: Case):
-    """Staff a dispatcher can send this case to: people assigned in the case's community."""
+    """Staff a dispatcher can send this case to: the grid's workers and its community's staff —
+    those whose place holds the case's grid (services._dispatch accepts no one else; listing
+    the other grids' workers offered names the server then refused)."""
     from minqing.accounts.models import User
 
-    community = next(
-        (n for n in [case.grid, *case.grid.ancestors()] if n.level == Level.COMMUNITY), None
-    )
-    base = community or case.level_node
+    chain = Node.objects.filter(path__in=case.grid.ancestor_paths(), level__gte=Level.COMMUNITY)
     return (
         User.objects.filter(
             is_active=True,
-            assignments__node__in=Node.objects.filter(subtree_q(base.path)).values("pk"),
+            assignments__node__in=chain.values("pk"),
             assignments__role__in=[
                 Role.GRID_WORKER,
                 Role.COMMUNITY_WORKER,

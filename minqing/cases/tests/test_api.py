@@ -273,12 +273,16 @@ def test_a_household_outside_scope_cannot_be_linked(
 # ------------------------------------------------------------------ actions
 
 
-def test_the_whole_loop_through_the_api(client, case_a, community_worker, grid_a_worker):
+def test_the_whole_loop_through_the_api(
+    client, case_a, community_worker, grid_a_worker, grid_b_worker
+):
     boss, worker = bearer(community_worker), bearer(grid_a_worker)
     n = case_a.number
     version = client.get(f"{CASES}{n}", **boss).json()["version"]
     targets = client.get(f"{CASES}{n}/dispatch-targets", **boss).json()["items"]
-    assert grid_a_worker.pk in [t["id"] for t in targets]
+    offered = [t["id"] for t in targets]
+    assert grid_a_worker.pk in offered and community_worker.pk in offered
+    assert grid_b_worker.pk not in offered  # grid B's worker cannot handle grid A's case
 
     r = act(client, boss, n, "dispatch", target_user=grid_a_worker.pk, version=version)
     assert r.status_code == 200, r.content
