@@ -47,7 +47,7 @@ from minqing.cases.models import (
 from minqing.cases.workflow import TRANSITIONS, event_label
 from minqing.core import statements, workdays
 from minqing.core.digits import positive_id
-from minqing.core.forms import apply_errors
+from minqing.core.forms import apply_errors, once_done, once_remember, once_token
 from minqing.core.i18n import source, source_choices
 from minqing.core.masking import mask_phone
 from minqing.core.paging import querystring_without_page
@@ -177,6 +177,10 @@ def case_new(request):
         if len(only) == 1:
             form.initial["grid"] = only[0].code
     status = 200
+    done = once_done(request) if posted else None
+    if done is not None:
+        messages.info(request, _("这份案件已经提交过，没有重复受理。"))
+        return redirect(done)
     if posted:
         if form.is_valid():
             try:
@@ -196,6 +200,7 @@ def case_new(request):
                 if case.reporter_phone_last4:
                     receipt += _("群众可凭案件编号和联系电话后四位查询办理进度。")
                 messages.success(request, receipt)
+                once_remember(request, f"/cases/{case.number}/")
                 return redirect(f"/cases/{case.number}/")
         status = 400
     nodes = _map_nodes(user)
@@ -207,6 +212,7 @@ def case_new(request):
             "household": household,
             "geojson_urls": _geojson_urls(nodes),
             "has_grids": form.fields["grid"].queryset.exists(),
+            "once": once_token(request),
         },
         status=status,
     )

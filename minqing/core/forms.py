@@ -1,5 +1,7 @@
 """Small helpers every app's views share when they run a service for a form."""
 
+import secrets
+
 from django.core.exceptions import PermissionDenied as Forbidden
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -64,3 +66,32 @@ def submitted(request, form, save, *, check=None):
     except PermissionDenied as exc:
         raise Forbidden(str(exc)) from None
     return NOT_SAVED
+
+
+# --- a form sent once --------------------------------------------------------------------------
+
+ONCE_FIELD = "once"
+ONCE_KEPT = 20  # the last forms a session sent, each with what it created
+
+
+def once_token(request) -> str:
+    """A token for a form that creates something (a case): the one it was sent with when the
+    form is shown again with errors, else a new one. See once_done."""
+    sent = str(request.POST.get(ONCE_FIELD, ""))[:40] if request.method == "POST" else ""
+    return sent or secrets.token_urlsafe(12)
+
+
+def once_done(request) -> str | None:
+    """Where what this form created already is, if the same form was sent before: Back after
+    sending brings the filled form back, and sending it again must not file it twice."""
+    token = str(request.POST.get(ONCE_FIELD, ""))[:40]
+    return request.session.get("once", {}).get(token) if token else None
+
+
+def once_remember(request, url: str) -> None:
+    token = str(request.POST.get(ONCE_FIELD, ""))[:40]
+    if not token:
+        return
+    kept = dict(request.session.get("once", {}))
+    kept[token] = url
+    request.session["once"] = dict(list(kept.items())[-ONCE_KEPT:])

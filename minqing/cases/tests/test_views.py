@@ -2,6 +2,7 @@
 actions, through the Django test client against the real database."""
 
 import io
+import re
 import struct
 import zlib
 from datetime import timedelta
@@ -777,3 +778,20 @@ def test_a_case_filed_from_a_household_names_a_member_as_its_reporter(
     case = Case.objects.get()
     assert (case.reporter, case.reporter_name, case.household) == (zhang_san, "张三", household)
     assert case.reporter_phone_last4 == zhang_san.phone[-4:]
+
+
+def test_the_same_new_case_form_sent_twice_files_one_case(client, grid_a_worker, tree):
+    login(client, grid_a_worker)
+    page = client.get("/cases/new/").content.decode()
+    once = re.search(r'name="once" value="([^"]+)"', page).group(1)
+    data = {**new_case_data(tree), "once": once}
+    first = client.post("/cases/new/", data)
+    assert first.status_code == 302 and Case.objects.count() == 1
+    again = client.post("/cases/new/", data, follow=True)  # Back, then 提交 again
+    assert Case.objects.count() == 1
+    assert again.redirect_chain[-1][0] == first["Location"]
+    assert "这份案件已经提交过" in again.content.decode()
+    fresh = re.search(r'name="once" value="([^"]+)"', client.get("/cases/new/").content.decode())
+    assert fresh.group(1) != once  # a new form is a new case
+    assert client.post("/cases/new/", {**data, "once": fresh.group(1)}).status_code == 302
+    assert Case.objects.count() == 2
