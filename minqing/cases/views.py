@@ -240,12 +240,18 @@ def _search(request):
     code = g.get("category", "").strip()[:20]
     if code:
         f["category"] = Category.objects.filter(code=code).first()
-    code = g.get("node", "").strip()[:20]
-    if code:
-        f["node"] = visible_nodes(user).filter(code=code).first()
+    node_code = g.get("node", "").strip()[:20]
+    if node_code:
+        f["node"] = visible_nodes(user).filter(code=node_code).first()
 
     qs = selectors.cases_for(user, array=True)
     words = []
+    if node_code and f["node"] is None:
+        # A place not seen (or mistyped, or a link from another user): nothing, and saying so —
+        # not every case, as if the filter had been applied.
+        f["unknown_node"] = node_code
+        qs = qs.none()
+        words.append(f"区划：{node_code}（不存在或不在范围内）")
     if f["q"]:
         qs = selectors.matching_text(qs, f["q"], user)
         words.append(f"关键词“{f['q']}”")

@@ -542,7 +542,8 @@ def test_the_list_filters_by_text_status_category_and_place(
     assert numbers(f"node={tree['grid_b'].code}") == [other.number]
     assert numbers("status=registered&priority=normal") != []
     assert numbers("status=closed") == []
-    assert sorted(numbers("status=bogus&node=nope")) == sorted([case_a.number, other.number])
+    assert sorted(numbers("status=bogus")) == sorted([case_a.number, other.number])  # ignored
+    assert numbers("node=nope") == []  # a place that is not there finds nothing (and says so)
 
 
 def test_the_inbox_labels_what_each_case_waits_for(client, case_a, grid_a_worker, tree):
@@ -795,3 +796,16 @@ def test_the_same_new_case_form_sent_twice_files_one_case(client, grid_a_worker,
     assert fresh.group(1) != once  # a new form is a new case
     assert client.post("/cases/new/", {**data, "once": fresh.group(1)}).status_code == 302
     assert Case.objects.count() == 2
+
+
+def test_a_place_filter_outside_the_scope_lists_nothing_and_says_so(
+    client, case_a, grid_a_worker, tree
+):
+    login(client, grid_a_worker)
+    own = client.get(f"/cases/?node={tree['grid_a'].code}").content.decode()
+    assert case_a.number in own
+    other = client.get(f"/cases/?node={tree['grid_b'].code}").content.decode()
+    assert case_a.number not in other and "不存在或不在您的管辖范围内" in other
+    export = client.get(f"/cases/export.xlsx?node={tree['grid_b'].code}")
+    book = openpyxl.load_workbook(io.BytesIO(b"".join(export.streaming_content)))
+    assert case_a.number not in {c for row in book.active.iter_rows(values_only=True) for c in row}
