@@ -215,7 +215,8 @@ class CaseIn(InSchema):
 class ActionIn(InSchema):
     """What an action needs: `note` (required by some), `version` (the version you saw: a stale
     one answers 409), `target_user` (dispatch, reassign), `target_unit` (transfer, a unit code), `days`
-    (extend_request), `approve` (extend_decide), `satisfaction` (rate)."""
+    (extend_request), `approve` (extend_decide), `satisfaction` (rate), `target_grid` (locate, a
+    grid code)."""
 
     note: str = Field("", max_length=4000)
     version: int | None = Field(None, ge=0, le=2**31)
@@ -224,6 +225,7 @@ class ActionIn(InSchema):
     days: int | None = Field(None, ge=-1000, le=1000)
     approve: bool | None = None
     satisfaction: str = Field("", max_length=12)
+    target_grid: str = Field("", max_length=20)
 
 
 # ------------------------------------------------------------------ converters
@@ -723,6 +725,15 @@ def case_action(request, number: str, action: str, payload: ActionIn):
         target_unit = Unit.objects.filter(code=payload.target_unit, active=True).first()
         if target_unit is None:
             raise ValidationError({"target_unit": services.ERR_TARGET_UNIT})
+    target_node = None
+    if action == "locate":
+        target_node = (
+            selectors.locate_targets(request.user, case)
+            .filter(code=payload.target_grid.strip())
+            .first()
+        )
+        if target_node is None:
+            raise ValidationError({"target_grid": services.ERR_LOCATE_GRID})
     case = services.case_act(
         acting_user=request.user,
         case=case,
@@ -734,6 +745,7 @@ def case_action(request, number: str, action: str, payload: ActionIn):
         days=payload.days,
         approve=payload.approve,
         satisfaction=payload.satisfaction,
+        target_node=target_node,
     )
     # The actor may no longer see the case (a department member who 退单): then answer only
     # what it is now, never the detail of a case outside their scope.

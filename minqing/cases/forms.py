@@ -13,7 +13,7 @@ from minqing.cases import handover as handovers
 from minqing.cases.models import Channel, Priority, Satisfaction
 from minqing.cases.workflow import TRANSITIONS
 from minqing.core.i18n import named
-from minqing.core.widgets import QuickSelect
+from minqing.core.widgets import FilterableSelect, QuickSelect
 from minqing.registry.selectors import grids_for, households_for
 
 ERR_VERSION = _("页面已过期，请刷新后再操作。")
@@ -262,6 +262,18 @@ class ActionForm(forms.Form):
             fields["target_user"].label_from_instance = lambda u: (
                 named(u.full_name, u.username) if u.full_name else u.username
             )
+        elif action == "locate":
+            fields["target_node"] = forms.ModelChoiceField(
+                label=_("指定到网格"),
+                queryset=selectors.locate_targets(user, case),
+                empty_label=_("请选择网格"),
+                widget=FilterableSelect(),
+                error_messages={
+                    "required": services.ERR_LOCATE_GRID,
+                    "invalid_choice": services.ERR_LOCATE_GRID,
+                },
+            )
+            fields["target_node"].label_from_instance = lambda n: named(n.name, n.code)
         elif action == "transfer":
             fields["target_unit"] = forms.ModelChoiceField(
                 label=_("转给部门"),
@@ -337,6 +349,7 @@ class ActionForm(forms.Form):
             "days": d.get("days"),
             "approve": d.get("approve"),
             "satisfaction": d.get("satisfaction") or "",
+            "target_node": d.get("target_node"),
         }
 
 

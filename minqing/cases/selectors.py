@@ -22,6 +22,7 @@ from minqing.accounts.access import (
     scope_queryset,
     user_assignments,
     user_scope,
+    visible_nodes,
     within_communities,
 )
 from minqing.accounts.models import Role
@@ -688,6 +689,17 @@ def transfer_targets(case: Case):
 
     return Unit.objects.filter(active=True, node__path__in=case.grid.ancestor_paths()).order_by(
         "code"
+    )
+
+
+def locate_targets(user, case: Case):
+    """The grids a case held above grid level may be sent to (指定网格): below the level
+    holding it and in the user's scope, not its present one."""
+    return (
+        visible_nodes(user)
+        .filter(level=Level.GRID, path__startswith=case.level_node.path)
+        .exclude(pk=case.grid_id)
+        .order_by("path")
     )
 
 

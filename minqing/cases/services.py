@@ -83,6 +83,8 @@ ERR_ACTION = _("未知的操作。")
 ERR_OWN_EXTENSION = _("不能审批本人提出的延期申请，请由上一级的其他负责人审批。")
 ERR_OWN_WORK = _("不能为本人处置的案件“{action}”，请由其他工作人员回访，或请群众在查询页评价。")
 ERR_REOPENED_CANCEL = _("群众不满意而重办的案件不能注销，请办理并答复。")
+ERR_LOCATE_GRID = _("请选择您管辖范围内、该案件所在层级之下的网格。")
+ERR_LOCATE_SAME = _("案件已在该网格。")
 ERR_ESCALATE_HANDLER = _("案件正由{handler}处置，不能直接上报；请先“收回改派”。")
 
 MAX_PHOTOS = 6
@@ -163,6 +165,8 @@ def can_act(user, case: Case, action: str) -> bool:
     t = workflow.TRANSITIONS[action]
     if action == "escalate" and case.level_node.parent_id is None:
         return False  # nothing above the top level; case_act explains with ERR_TOP_LEVEL
+    if action == "locate" and case.level_node.level >= Level.GRID:
+        return False  # held by a grid already: nothing below it to send the case to
     # One request for more time at a time, and a decision only on a request (case_act
     # explains either with ERR_EXTENSION_PENDING / ERR_NO_EXTENSION; the page offers neither).
     if action == "extend_request" and case.extension_pending:
@@ -677,6 +681,7 @@ def case_act(
     days: int | None = None,
     approve: bool | None = None,
     satisfaction: str = "",
+    target_node: Node | None = None,
     now: datetime | None = None,
 ) -> Case:
     """Take one action of the transition table on a case, as `acting_user`.
@@ -695,7 +700,9 @@ def case_act(
         raise CaseConflict(msg.format(status=_status_text(case), action=t.label))
     if version is not None and version != case.version:
         raise CaseConflict(ERR_CONFLICT.format(status=_status_text(case)))
-    if not _who_ok(acting_user, case, t):
+    if not _who_ok(acting_user, case, t) or (
+        action == "locate" and case.level_node.level >= Level.GRID
+    ):
         raise PermissionDenied(ERR_NOT_ALLOWED.format(action=t.label))
     refusal = separation_refusal(acting_user, case, action)
     if refusal is not None:
@@ -712,7 +719,7 @@ def case_act(
     try:
         handler(case, acting_user=acting_user, note=note, now=now, event=event,
                 target_user=target_user, target_unit=target_unit, days=days, approve=approve,
-                satisfaction=satisfaction)  # fmt: skip
+                satisfaction=satisfaction, target_node=target_node)  # fmt: skip
     finally:
         _ACTOR.reset(acting)
     if t.target is not None and case.status == from_status and action not in ("rate",):
@@ -913,6 +920,26 @@ def _escalate(case, *, now, event, **_):
     event["to_node"] = parent
 
 
+def _locate(case, *, acting_user, target_node, note, event, **_):
+    grid = target_node
+    if (
+        not isinstance(grid, Node)
+        or grid.level != Level.GRID
+        or not grid.path.startswith(case.level_node.path)
+        or not node_in_scope(acting_user, grid)
+    ):
+        raise ValidationError({"target_node": ERR_LOCATE_GRID})
+    if grid.pk == case.grid_id:
+        raise ValidationError({"target_node": ERR_LOCATE_SAME})
+    case.grid = grid
+    case.level_node = grid
+    event["to_node"] = grid
+    event["note"] = say("log_located", node=grid.name, note=note)
+    event["public"] = False
+    _notify(level_staff(grid, case), case, NotificationKind.ASSIGNED,
+            say("located", number=case.number, title=case.title, node=grid.name))  # fmt: skip
+
+
 def _move_up(case: Case, parent: Node) -> None:
     case.level_node = parent
     case.escalation_count += 1
@@ -1002,6 +1029,7 @@ _ACTIONS = {
     "cancel": _cancel,
     "take": _take,
     "dispatch": _dispatch,
+    "locate": _locate,
     "transfer": _transfer,
     "decline": _decline,
     "recall": _recall,

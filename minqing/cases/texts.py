@@ -38,6 +38,7 @@ TEXTS = {
     "fed_back": gettext_noop("案件 %(number)s 已处置反馈，请核查。"),
     "reworked": gettext_noop("案件 %(number)s 核查未通过，已退回重新处置。"),
     "escalated": gettext_noop("案件 %(number)s（%(title)s）已上报至%(node)s，请处理。"),
+    "located": gettext_noop("案件 %(number)s（%(title)s）已指定到%(node)s，请处理。"),
     "extension_asked": gettext_noop("案件 %(number)s 申请延期 %(days)s 个工作日，请审批。"),
     "extension_granted": gettext_noop("案件 %(number)s 的延期申请已批准。"),
     "extension_refused": gettext_noop("案件 %(number)s 的延期申请未批准。"),
@@ -56,6 +57,7 @@ TEXTS = {
     "log_reminder": gettext_noop("已用时限的 80%%，系统催办。"),
     "log_overdue": gettext_noop("已超过%(stage)s时限 %(deadline)s。"),
     "log_escalated": gettext_noop("超期未办结，自动上报至%(node)s。"),
+    "log_located": gettext_noop("指定到%(node)s。%(note)s"),
 }
 
 # Arguments that hold a choice's code, shown as its label.

@@ -69,6 +69,10 @@ TRANSITIONS: dict[str, Transition] = {
     # 就地解决: whoever holds the case handles it themselves (the default at the lowest level).
     "take": _t(_("自行处置"), {S.REGISTERED}, S.HANDLING, LEVEL),
     "dispatch": _t(_("派遣"), {S.REGISTERED}, S.DISPATCHED, LEVEL, DISPATCHERS),
+    # 指定网格: a case that came in without a grid (an Open311 report with an address only, a
+    # call placed at the county) or in the wrong one goes to the grid where it is; that grid
+    # holds it from then on (solving at the lowest level is the default).
+    "locate": _t(_("指定网格"), {S.ACCEPTED, S.REGISTERED}, None, LEVEL, DISPATCHERS),
     "transfer": _t(_("转办"), {S.REGISTERED}, S.DISPATCHED, LEVEL, DISPATCHERS),
     # 退单: the handler sends a wrongly dispatched case back to the dispatcher.
     "decline": _t(_("退单"), {S.DISPATCHED}, S.REGISTERED, HANDLER, note_required=True),

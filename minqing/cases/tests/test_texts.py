@@ -65,6 +65,8 @@ CASES = {
     "log_reminder": ({}, "已用时限的 80%，系统催办。"),
     "log_overdue": ({"stage": "handle", "deadline": DEADLINE}, "已超过处置时限 03月05日 17:30。"),
     "log_escalated": ({"node": "P"}, "超期未办结，自动上报至P。"),
+    "located": ({"number": "N1", "title": "T", "node": "P"}, "案件 N1（T）已指定到P，请处理。"),
+    "log_located": ({"node": "P", "note": "x"}, "指定到P。x"),
 }
 
 
