@@ -550,6 +550,7 @@ def case_indicators(request, f: Query[IndicatorFilter]):
                 "node_name": n.name,
                 "level_label": n.level_label,
                 "total": n.pk == node.pk,
+                "unplaced": n.pk is None,
                 **ind.as_dict(),
             }
         )

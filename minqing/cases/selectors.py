@@ -667,6 +667,12 @@ def indicators_by_child(user, node: Node, start: date, end: date) -> list[tuple[
             continue
         mine = [r for r in per_grid if paths.get(r["grid_id"], "").startswith(child.path)]
         rows.append((child, _indicators_of(_added(mine))))
+    # Cases placed at the node itself (a report that came without a grid, held by the county
+    # until 指定网格): a row of their own, so the rows add up to the total.
+    own = [r for r in per_grid if r["grid_id"] == node.pk] if node.level < Level.GRID else []
+    if own:
+        unplaced = Node(code=node.code, name=f"{node.name}本级（未指定网格）", level=Level.GRID)
+        rows.append((unplaced, _indicators_of(_added(own))))
     rows.append((node, _indicators_of(_added(per_grid))))
     return rows
 

@@ -142,6 +142,7 @@ def _row(node: Node, ind: selectors.Indicators, *, total: bool) -> dict:
         "node": node,
         "total": total,
         "drill": not total and node.level < Level.GRID,
+        "unplaced": node.pk is None,  # the cases at the node itself (selectors.indicators_by_child)
         "accepted": ind.accepted,
         "registered": ind.registered,
         "closed": ind.closed,

@@ -85,3 +85,18 @@ def test_the_api_locates_by_grid_code(client, unplaced, county_officer, tree):
                      content_type="application/json", **auth)  # fmt: skip
     assert ok.status_code == 200, ok.content
     assert Case.objects.get().grid == tree["grid_b"]
+
+
+def test_the_county_statistics_give_unplaced_cases_a_row_so_the_rows_add_up(
+    client, unplaced, county_officer, tree
+):
+    login(client, county_officer)
+    page = client.get("/cases/stats/").content.decode()
+    assert f"{tree['county'].name}本级（未指定网格）" in page
+    items = client.get("/api/cases/indicators").json()["items"]
+    parts = [i for i in items if not i["total"]]
+    total = next(i for i in items if i["total"])
+    assert sum(i["accepted"] for i in parts) == total["accepted"] == 1
+    assert [i["node_name"] for i in parts if i["unplaced"]] == [
+        f"{tree['county'].name}本级（未指定网格）"
+    ]
