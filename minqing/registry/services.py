@@ -346,7 +346,26 @@ def ledger_household_number(grid_code: str, number: str) -> str:
     community = grid_code[: CODE_LENGTH[Level.COMMUNITY]]
     if number.startswith(community):
         return number
-    return f"{community}-{number}"
+    return f"{community}-{household_number_digits(number)}"
+
+
+def household_number_digits(number: str) -> str:
+    """A 户号 of digits as minqing keeps it: 3 digits at least, so "5", "05" and "005" (Excel
+    drops the zeros of a number cell) are one household. Anything else is kept as written."""
+    if number.isascii() and number.isdigit() and len(number) <= 17:
+        return f"{int(number):03d}"
+    return number
+
+
+def household_number_variants(kept: str) -> list[str]:
+    """The other forms an earlier import may have kept a numeric 户号 under ("<c>-5" for
+    "<c>-005"), to find that household again rather than file a second one."""
+    community, _, number = kept.rpartition("-")
+    if not community or not (number.isascii() and number.isdigit()):
+        return []
+    n = int(number)
+    forms = {str(n), *(f"{n:0{w}d}" for w in (2, 3, 4, 5, 6))}
+    return sorted(f"{community}-{f}" for f in forms if f"{community}-{f}" != kept)
 
 
 HOUSEHOLD_FIELDS = Household.AUDITED_FIELDS

@@ -41,6 +41,7 @@ from minqing.registry.services import (
     ERR_GRID_SCOPE,
     ERR_SEX_MISMATCH,
     ERR_TWO_HEADS,
+    household_number_variants,
     ledger_household_number,
 )
 
@@ -739,6 +740,19 @@ class Validator:
             ):
                 h = ExistingHousehold._make(values)
                 by_number[h.number] = h
+        # A numeric 户号 an earlier import kept without its zeros ("<c>-5" for "<c>-005").
+        variants = {
+            v: g.number
+            for g in groups
+            if g.number and g.number not in by_number
+            for v in household_number_variants(g.number)
+        }
+        for chunk in chunked(sorted(variants)):
+            for values in Household.objects.filter(number__any_of=chunk).values_list(
+                *HOUSEHOLD_FIELDS
+            ):
+                h = ExistingHousehold._make(values)
+                by_number.setdefault(variants[h.number], h)
         # Households an earlier import filed under the bare 户号, before numbers were kept
         # under the community's code: found again in the same community only.
         bare = {g.ledger_number for g in groups if g.number and g.number not in by_number}

@@ -120,3 +120,32 @@ def test_a_household_added_on_the_page_is_numbered_past_imported_numbers(grid_a_
         acting_user=grid_a_worker, data={"grid": tree["grid_a"], "address": "六路3号"}
     )
     assert added.number == f"{GRID_A}-0042"
+
+
+def test_excel_dropping_the_zeros_of_a_number_finds_the_same_household(grid_a_worker, tree):
+    """户号 "005" as text, then 5 as a number (what Excel makes of it): one household."""
+    as_text = xlsx(HEADERS, [
+        person_row(31, "严数字", number="005", address="青年路500号"),
+        person_row(32, "严二", head="严数字", relation="子女", number="005", address=""),
+    ])  # fmt: skip
+    assert run(grid_a_worker, as_text).ok
+    as_number = xlsx(HEADERS, [
+        person_row(31, "严数字", number=5, address="青年路500号"),
+        person_row(32, "严二", head="严数字", relation="子女", number=5, address=""),
+    ])  # fmt: skip
+    plan = run(grid_a_worker, as_number)
+    assert plan.ok, reasons(plan)
+    assert list(Household.objects.values_list("number", flat=True)) == ["330188001001-005"]
+    assert Household.objects.get().member_count == 2
+
+
+def test_a_household_kept_without_zeros_by_an_earlier_import_is_found_again(grid_a_worker, tree):
+    """Before 户号 were kept at 3 digits, 5 was kept as "<community>-5"."""
+    old = services.household_create(
+        acting_user=grid_a_worker, data={"address": "青年路500号", "grid": tree["grid_a"]}
+    )
+    Household.objects.filter(pk=old.pk).update(number="330188001001-5")
+    plan = run(grid_a_worker, xlsx(HEADERS, [person_row(33, "严三", number="005")]))
+    assert plan.ok, reasons(plan)
+    assert Household.objects.count() == 1
+    assert Person.objects.get(id_number_q(valid_id(33))).household_id == old.pk

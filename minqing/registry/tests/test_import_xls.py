@@ -28,7 +28,7 @@ def test_an_xls_ledger_imports_like_an_xlsx(grid_a_worker, tree):
     )
     li = Person.objects.get(name="李秀英")
     assert li.household == wang.household and li.relation == "spouse"
-    assert wang.household.number == "330188001001-1"  # 户号 1, typed as a number
+    assert wang.household.number == "330188001001-001"  # 户号 1, typed as a number: 3 digits
     assert Household.objects.get(number="330188001001-2").head_name == "赵大"
     # The same file again changes nothing.
     again = run(grid_a_worker, LEDGER.read_bytes(), name="家庭台账.xls")
