@@ -29,7 +29,7 @@ def test_an_xls_ledger_imports_like_an_xlsx(grid_a_worker, tree):
     li = Person.objects.get(name="李秀英")
     assert li.household == wang.household and li.relation == "spouse"
     assert wang.household.number == "330188001001-001"  # 户号 1, typed as a number: 3 digits
-    assert Household.objects.get(number="330188001001-2").head_name == "赵大"
+    assert Household.objects.get(number="330188001001-002").head_name == "赵大"
     # The same file again changes nothing.
     again = run(grid_a_worker, LEDGER.read_bytes(), name="家庭台账.xls")
     assert again.ok and again.counts["unchanged_people"] == 3
