@@ -55,6 +55,9 @@ ERR_HOUSEHOLD_ADDRESS = _("新建家庭户须填写现住址（同一户至少�
 ERR_HOUSEHOLD_HIDDEN = _("户号“{number}”已在其他网格登记，请联系社区核实。")
 ERR_HOUSEHOLD_NUMBER_LONG = _("户号过长：连同社区编码最多 30 个字符（户号本身最多 17 个）。")
 WARN_LEGACY = _("15位旧身份证号：已接受，并标记为旧证。")
+WARN_NO_HEAD = _("本户没有户主：户主“{name}”不在本文件中，将建立没有户主的家庭户，请核对。")
+WARN_NO_HEAD_NAMED = _("本户没有户主，将建立没有户主的家庭户，请核对。")
+WARN_TWO_SPOUSES = _("本户已有配偶“{name}”，又一人与户主关系为配偶，请核对。")
 NOTE_IGNORED = _("工作表“{sheet}”中这些列不是台账的列，已忽略：{names}。")
 NOTE_REPEATED = _("工作表“{sheet}”中这些列与前面的列含义相同，已忽略：{names}。")
 ROW_HERE = _("第 {row} 行")
@@ -844,6 +847,16 @@ class Validator:
                     other = kept[0] if kept else next(o.name for o in file_heads if o is not p)
                     self.error(p, "relation", "户主", ERR_TWO_HEADS.format(name=other))
             g.head_name = file_heads[0].name if file_heads else (kept[0] if kept else "")
+            # Worth a look, not a refusal: a ledger may list a household without its head (who
+            # lives elsewhere), and a second spouse is as often a typo as anything else.
+            if not g.head_name and g.existing is None and not any(p.bad for p in g.rows):
+                named = g.head_hint
+                self.warn(g.rows[0], "head_name", named,
+                          WARN_NO_HEAD.format(name=named) if named else WARN_NO_HEAD_NAMED)  # fmt: skip
+            spouses = [p for p in g.rows if p.relation == Relation.SPOUSE and not p.bad]
+            if len(spouses) > 1:
+                for p in spouses[1:]:
+                    self.warn(p, "relation", "配偶", WARN_TWO_SPOUSES.format(name=spouses[0].name))
 
     # ------------------------------------------------------------ what changes
 

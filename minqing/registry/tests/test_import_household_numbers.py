@@ -149,3 +149,20 @@ def test_a_household_kept_without_zeros_by_an_earlier_import_is_found_again(grid
     assert plan.ok, reasons(plan)
     assert Household.objects.count() == 1
     assert Person.objects.get(id_number_q(valid_id(33))).household_id == old.pk
+
+
+def test_a_household_without_its_head_or_with_two_spouses_is_flagged_not_refused(
+    grid_a_worker, tree
+):
+    data = xlsx(HEADERS, [
+        person_row(41, "孙子甲", head="户主不在", relation="子女", number="015", address="一路15号"),
+        person_row(42, "钱户主", number="008", address="一路8号"),
+        person_row(43, "钱妻甲", head="钱户主", relation="配偶", number="008", address=""),
+        person_row(44, "钱妻乙", head="钱户主", relation="配偶", number="008", address=""),
+    ])  # fmt: skip
+    plan = run(grid_a_worker, data)
+    assert plan.ok, reasons(plan)
+    said = [w.reason for w in plan.warnings]
+    assert any("户主“户主不在”不在本文件中" in r for r in said)
+    assert any("本户已有配偶“钱妻甲”" in r for r in said)
+    assert Household.objects.count() == 2  # written all the same: a ledger may be like that
