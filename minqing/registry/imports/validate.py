@@ -58,6 +58,7 @@ WARN_LEGACY = _("15位旧身份证号：已接受，并标记为旧证。")
 WARN_NO_HEAD = _("本户没有户主：户主“{name}”不在本文件中，将建立没有户主的家庭户，请核对。")
 WARN_NO_HEAD_NAMED = _("本户没有户主，将建立没有户主的家庭户，请核对。")
 WARN_TWO_SPOUSES = _("本户已有配偶“{name}”，又一人与户主关系为配偶，请核对。")
+NOTE_TAG_SPELLINGS = _("人员类别按常用写法对应到系统类别：{pairs}。")
 NOTE_IGNORED = _("工作表“{sheet}”中这些列不是台账的列，已忽略：{names}。")
 NOTE_REPEATED = _("工作表“{sheet}”中这些列与前面的列含义相同，已忽略：{names}。")
 ROW_HERE = _("第 {row} 行")
@@ -67,6 +68,32 @@ LIST_SEPARATOR = _("、")
 
 TAG_NEW, TAG_SKIP = "new", "skip"
 MAX_SHOWN = 500  # errors and changes listed on a page; the counts cover all of them
+
+
+# How ledgers spell the care groups, beside the groups' own names and descriptions.
+TAG_SPELLINGS = {
+    "低保户": "低保", "低保家庭": "低保", "低保对象": "低保", "城乡低保": "低保",
+    "特困人员": "特困", "特困供养": "特困", "五保户": "特困",
+    "建档立卡贫困户": "贫困户", "建档立卡户": "贫困户", "贫困家庭": "贫困户",
+    "残疾人": "残疾", "残疾人员": "残疾",
+    "4050人员": "4050", "零就业": "零就业家庭", "零就业户": "零就业家庭",
+    "失业人员": "下岗失业", "优抚": "优抚对象", "三无人员": "三无", "三无老人": "三无",
+}  # fmt: skip
+TAG_SUFFIXES = ("人员", "老人", "家庭", "对象", "户", "人")
+
+
+def tag_of_spelling(name: str, tags: list):
+    """The care group a ledger's word means (低保户 → 低保, 空巢老人 → 空巢), or None."""
+    by_name = {t.name: t for t in tags}
+    if name in TAG_SPELLINGS and TAG_SPELLINGS[name] in by_name:
+        return by_name[TAG_SPELLINGS[name]]
+    described = [t for t in tags if t.description and t.description == name]
+    if len(described) == 1:
+        return described[0]
+    for suffix in TAG_SUFFIXES:
+        if name.endswith(suffix) and name[: -len(suffix)] in by_name:
+            return by_name[name[: -len(suffix)]]
+    return None
 
 
 @dataclass(slots=True)
@@ -574,6 +601,20 @@ class Validator:
         if not names:
             return
         known = {t.name: t for t in Tag.objects.filter(name__in=names)}
+        # The usual ledger spellings (低保户, 空巢老人, 4050人员 …) are the same groups.
+        unknown = [n for n in names if n not in known]
+        every = list(Tag.objects.all()) if unknown else []
+        spelt = {n: tag_of_spelling(n, every) for n in unknown}
+        found = {n: t for n, t in spelt.items() if t is not None}
+        if found:
+            known.update(found)
+            self.plan.notes.append(
+                str(NOTE_TAG_SPELLINGS).format(
+                    pairs=str(LIST_SEPARATOR).join(
+                        f"{n}→{t.name}" for n, t in sorted(found.items())
+                    )
+                )
+            )
         choices = self.options.tag_choices
         mapped: dict[str, int | str | None] = {}
         allowed_new = can_create_tags(self.user)

@@ -54,15 +54,15 @@ def test_problems_name_sheet_row_column_value_and_reason(client, grid_a_worker, 
 
 def test_unknown_categories_are_mapped_then_imported(client, grid_a_worker, tree):
     client.force_login(grid_a_worker)
-    body = upload(client, xlsx(HEADERS, [person_row(1, "王建国", tags="低保户")])).json()
-    assert body["ok"] is False and body["unknown_tags"] == {"低保户": 1}
+    body = upload(client, xlsx(HEADERS, [person_row(1, "王建国", tags="低收入户")])).json()
+    assert body["ok"] is False and body["unknown_tags"] == {"低收入户": 1}
     r = client.post(
-        f"/api/imports/{body['id']}/tags", {"choices": {"低保户": "bogus"}}, content_type="application/json"
+        f"/api/imports/{body['id']}/tags", {"choices": {"低收入户": "bogus"}}, content_type="application/json"
     )  # fmt: skip
     assert r.status_code == 400
     dibao = Tag.objects.get(name="低保")
     r = client.post(
-        f"/api/imports/{body['id']}/tags", {"choices": {"低保户": str(dibao.pk)}}, content_type="application/json"
+        f"/api/imports/{body['id']}/tags", {"choices": {"低收入户": str(dibao.pk)}}, content_type="application/json"
     )  # fmt: skip
     assert r.status_code == 200 and r.json()["ok"] is True
     assert client.post(f"/api/imports/{body['id']}/confirm").status_code == 200

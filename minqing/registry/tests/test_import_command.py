@@ -93,13 +93,13 @@ def test_without_a_user_the_system_imports_into_any_grid(ledger, tree):
 
 
 def test_unknown_categories_from_the_command_line(ledger, tree):
-    rows = [person_row(1, "王建国", grid=GRID_A, tags="低保户、党员")]
+    rows = [person_row(1, "王建国", grid=GRID_A, tags="低收入户、党员")]
     with pytest.raises(CommandError):
         call(ledger(rows))
-    call(ledger(rows), "--map-tag", "低保户=低保", "--skip-unknown-tags")
+    call(ledger(rows), "--map-tag", "低收入户=低保", "--skip-unknown-tags")
     assert [t.name for t in Person.objects.get().household.tags.all()] == ["低保"]
     assert not Tag.objects.filter(name="党员").exists()
-    call(ledger(rows), "--map-tag", "低保户=低保", "--create-tags")
+    call(ledger(rows), "--map-tag", "低收入户=低保", "--create-tags")
     assert [t.name for t in Person.objects.get().tags.all()] == ["党员"]
 
 

@@ -247,24 +247,24 @@ def test_unknown_categories_are_errors_until_mapped_created_or_skipped(
     grid_a_worker, admin_user, tree
 ):
     rows = [
-        person_row(1, "王建国", tags="残疾、低保户"),
-        person_row(2, "李四", tags="低保户；党员"),
+        person_row(1, "王建国", tags="残疾、低收入户"),
+        person_row(2, "李四", tags="低收入户；党员"),
     ]
     data = xlsx(HEADERS, rows)
     plan = run(grid_a_worker, data, dry_run=True)
     assert reasons(plan) == [
-        (2, "L", ERR_TAG_UNKNOWN.format(name="低保户")),
-        (3, "L", ERR_TAG_UNKNOWN.format(name="低保户")),
+        (2, "L", ERR_TAG_UNKNOWN.format(name="低收入户")),
+        (3, "L", ERR_TAG_UNKNOWN.format(name="低收入户")),
         (3, "L", ERR_TAG_UNKNOWN.format(name="党员")),
     ]
-    assert plan.unknown_tags == {"低保户": 2, "党员": 1}
+    assert plan.unknown_tags == {"低收入户": 2, "党员": 1}
 
     # A grid worker may map a category to an existing one or skip it, but not create one.
     dibao = Tag.objects.get(name="低保")
-    choices = {"低保户": str(dibao.pk), "党员": "new"}
+    choices = {"低收入户": str(dibao.pk), "党员": "new"}
     plan = run(grid_a_worker, data, dry_run=True, tags=choices)
     assert reasons(plan) == [(3, "L", ERR_TAG_UNKNOWN.format(name="党员"))]
-    plan = run(grid_a_worker, data, tags={"低保户": str(dibao.pk), "党员": "skip"})
+    plan = run(grid_a_worker, data, tags={"低收入户": str(dibao.pk), "党员": "skip"})
     assert plan.ok, reasons(plan)
     assert not Tag.objects.filter(name="党员").exists()
     # 低保 is a household category: it goes to the household, 残疾 to the person.
@@ -282,3 +282,19 @@ def test_unknown_categories_are_errors_until_mapped_created_or_skipped(
 @pytest.mark.parametrize("sep", ["、", "，", ",", ";", "；", "/", "／", " ", "|"])
 def test_categories_are_split_on_every_usual_separator(sep):
     assert cells.tag_names(f"低保{sep}残疾{sep}{sep}高龄") == ["低保", "残疾", "高龄"]
+
+
+def test_care_groups_written_the_usual_ways_are_matched_and_said(grid_a_worker, tree):
+    from minqing.registry.models import Person
+    from minqing.registry.tests.test_import_support import HEADERS, person_row, run, xlsx
+
+    rows = [
+        person_row(51, "甲", tags="低保户、空巢老人"),
+        person_row(52, "乙", tags="4050人员;下岗失业人员"),
+        person_row(53, "丙", tags="高龄老人，残疾人"),
+    ]
+    plan = run(grid_a_worker, xlsx(HEADERS, rows))
+    assert plan.ok and not plan.unknown_tags
+    assert any("低保户→低保" in n and "空巢老人→空巢" in n for n in plan.notes)
+    groups = {p.name: sorted(t.name for t in p.tags.all()) for p in Person.objects.all()}
+    assert groups["乙"] == ["4050", "下岗失业"] and groups["丙"] == ["残疾", "高龄"]

@@ -129,13 +129,13 @@ def test_the_default_grid_is_one_of_the_importers(client, grid_a_worker, tree):
 
 def test_unknown_categories_can_be_mapped_on_the_preview(client, grid_a_worker, tree):
     client.force_login(grid_a_worker)
-    upload(client, xlsx(HEADERS, [person_row(1, "王建国", tags="低保户")]))
+    upload(client, xlsx(HEADERS, [person_row(1, "王建国", tags="低收入户")]))
     batch = ImportBatch.objects.get()
     html = client.get(f"/imports/{batch.pk}/").content.decode()
-    assert ERR_TAG_UNKNOWN.format(name="低保户") in html and 'id="tag-choices"' in html
+    assert ERR_TAG_UNKNOWN.format(name="低收入户") in html and 'id="tag-choices"' in html
     assert 'value="new"' not in html  # a grid worker cannot create categories
     dibao = Tag.objects.get(name="低保")
-    client.post(f"/imports/{batch.pk}/", {"tag:低保户": str(dibao.pk)})
+    client.post(f"/imports/{batch.pk}/", {"tag:低收入户": str(dibao.pk)})
     assert client.get(f"/imports/{batch.pk}/").context["plan"].ok
     client.post(f"/imports/{batch.pk}/confirm/")
     assert [t.name for t in Person.objects.get().household.tags.all()] == ["低保"]
