@@ -1,6 +1,7 @@
 """Resident ID numbers (GB 11643-1999, and the legacy 15-digit GB 11643-1989 form)."""
 
 import datetime
+import unicodedata
 from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
@@ -51,7 +52,9 @@ def check_character(first17: str) -> str:
 
 
 def normalise(raw: str) -> str:
-    return (raw or "").strip().replace(" ", "").upper()
+    """Upper-case, without spaces, and in ASCII: an input method or WPS often gives full-width
+    digits (３３０１…) and Ｘ, which NFKC turns into the same characters an ID card has."""
+    return unicodedata.normalize("NFKC", raw or "").strip().replace(" ", "").upper()
 
 
 def parse_id_number(raw: str, *, today: datetime.date | None = None) -> IdNumber:

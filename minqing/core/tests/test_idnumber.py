@@ -77,3 +77,9 @@ def test_it_accepts_every_province_and_the_residence_permits(area):
 def test_it_accepts_a_foreigners_permanent_residence_number_starting_with_9():
     raw = make_id_number("931156", datetime.date(1990, 5, 4), 12)  # 2023 card: 9, province, country
     assert parse_id_number(raw).sex == "F"
+
+
+def test_full_width_digits_from_an_input_method_are_read_as_digits():
+    raw = "１１０１０５１９４９１２３１００２Ｘ"
+    assert parse_id_number(raw).number == "11010519491231002X"
+    assert parse_id_number("１１０１０５　１９４９１２３１００２ｘ").number == "11010519491231002X"

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from minqing.core.digits import plain_digits
 from minqing.core.i18n import source_choices, source_labels
+from minqing.core.idnumber import normalise as normalise_id
 from minqing.registry.models import Employment, Health, Relation
 
 ERR_DATE = _(
@@ -77,7 +78,7 @@ def id_number_text(value) -> str:
         if len(digits) > 15:
             raise CellError(ERR_ID_NUMERIC)
         return digits
-    return text(value).replace(" ", "").replace("\u3000", "").upper()
+    return normalise_id(text(value))
 
 
 def limited(value: str, n: int) -> str:

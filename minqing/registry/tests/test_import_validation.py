@@ -298,3 +298,18 @@ def test_care_groups_written_the_usual_ways_are_matched_and_said(grid_a_worker, 
     assert any("低保户→低保" in n and "空巢老人→空巢" in n for n in plan.notes)
     groups = {p.name: sorted(t.name for t in p.tags.all()) for p in Person.objects.all()}
     assert groups["乙"] == ["4050", "下岗失业"] and groups["丙"] == ["残疾", "高龄"]
+
+
+def test_an_id_number_typed_in_full_width_digits_imports(grid_a_worker, tree):
+    from conftest import valid_id
+    from minqing.registry.identity import id_number_q
+    from minqing.registry.models import Person
+    from minqing.registry.tests.test_import_support import HEADERS, person_row, run, xlsx
+
+    row = person_row(61, "全角")
+    row[HEADERS.index("公民身份号码")] = valid_id(61).translate(
+        {ord(c): ord(c) + 0xFEE0 for c in "0123456789X"}
+    )
+    plan = run(grid_a_worker, xlsx(HEADERS, [row]))
+    assert plan.ok, plan.errors
+    assert Person.objects.filter(id_number_q(valid_id(61))).exists()
