@@ -34,6 +34,9 @@ ERR_HEALTH = format_lazy(
 )
 ERR_DISABILITY = _("无法识别的残疾等级。可填：一级、二级、三级、四级（或 1–4），不是残疾人留空。")
 ERR_PARTY = _("无法识别的政治面貌。可填：中共党员、预备党员、共青团员、群众等，或“是/否”。")
+ERR_ID_MASKED = _(
+    "身份证号已打码（导出文件中的号码不完整），不能导入：请在导入模板中填写完整号码。"
+)
 ERR_ID_NUMERIC = _(
     "身份证号被 Excel 存成了数字，末几位已变成 0，无法恢复：请把该列设为“文本”格式后重新填写。"
 )
@@ -78,7 +81,10 @@ def id_number_text(value) -> str:
         if len(digits) > 15:
             raise CellError(ERR_ID_NUMERIC)
         return digits
-    return normalise_id(text(value))
+    typed = normalise_id(text(value))
+    if "*" in typed:
+        raise CellError(ERR_ID_MASKED)
+    return typed
 
 
 def limited(value: str, n: int) -> str:

@@ -46,6 +46,10 @@ from minqing.registry.services import (
 )
 
 ERR_REQUIRED_CELL = _("此项必填，不能为空。")
+ERR_EXPORTED_FILE = _(
+    "“{name}”中的身份证号都已打码，这是从系统导出的名单，不能用于导入。"
+    "请下载导入模板，填写完整的身份证号和电话后上传。"
+)
 ERR_GRID_MISSING = _("所属网格必填（或在导入时选择默认网格）。")
 ERR_GRID_AMBIGUOUS = _("有多个网格叫“{name}”，请改填网格编码。")
 ERR_DUP_IN_FILE = _("同一身份证号在文件中出现了多次（{where}），同一人只能出现一次。")
@@ -330,6 +334,7 @@ class Validator:
         # A household's address, number and head, and a grid's name, are the same text on
         # each of its rows; one string each, not one per cell (≈ 15 MB per 100 000 rows).
         self._texts: dict[str, str] = {}
+        self.masked_ids = 0  # rows whose ID number is masked (an export, not a ledger)
 
     # ------------------------------------------------------------ issues
 
@@ -412,6 +417,7 @@ class Validator:
         try:
             id_text = cells.id_number_text(raw_id)
         except CellError as exc:
+            self.masked_ids += exc.args[0] is cells.ERR_ID_MASKED
             self.error(p, "id_number", raw_id, str(exc))
         else:
             if not id_text:
@@ -1073,6 +1079,10 @@ def plan_import(
         if plan.rows == 0:
             names = "、".join(s.name for s in sheets)
             raise ImportFileError(ERR_NO_ROWS.format(name=file_name, sheets=names))
+        if validator.masked_ids == plan.rows:
+            # Every number masked: a list exported from minqing, not a ledger (one sentence,
+            # not three errors on every row).
+            raise ImportFileError(ERR_EXPORTED_FILE.format(name=file_name))
         plan = validator.resolve()
         _in_file_order(plan)
         return plan

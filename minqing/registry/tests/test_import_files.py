@@ -80,3 +80,24 @@ def test_an_uploaded_file_is_kept_encrypted_until_confirmed(grid_a_worker, tree)
     stored = bytes(ImportBatch.objects.get(pk=batch.pk).content)
     assert stored != data and data not in stored and unseal(stored) == data
     assert unseal(seal(b"abc")) == b"abc"
+
+
+def test_a_list_exported_from_minqing_is_refused_in_one_sentence(client, grid_a_worker, tree):
+    from minqing.registry.imports.validate import ERR_EXPORTED_FILE
+
+    assert run(
+        grid_a_worker, xlsx(HEADERS, [person_row(71, "导出甲"), person_row(72, "导出乙")])
+    ).ok
+    client.force_login(grid_a_worker)
+    response = client.get("/people/export.xlsx")
+    exported = b"".join(response.streaming_content)
+    with pytest.raises(ImportFileError) as exc:
+        run(grid_a_worker, exported, name="人员.xlsx")
+    assert str(exc.value) == ERR_EXPORTED_FILE.format(name="人员.xlsx")
+    one_typed = xlsx(HEADERS, [person_row(73, "完整")] + [
+        [*person_row(74, "打码")[:5], "330188********0074", *person_row(74, "打码")[6:]]
+    ])  # fmt: skip
+    plan = run(grid_a_worker, one_typed)  # a ledger with one masked number: that row says so
+    assert [e.reason for e in plan.errors if e.header == "公民身份号码"] == [
+        "身份证号已打码（导出文件中的号码不完整），不能导入：请在导入模板中填写完整号码。"
+    ]
