@@ -133,15 +133,25 @@ def on_schema_error(request, exc: SchemaError):
 
 
 ERR_BODY = gettext_lazy("请求内容无法解析：应为有效的 JSON（或表单）。")
+ERR_NOT_FOUND = gettext_lazy("未找到：不存在，或不在您的管辖范围内。")
+ERR_UNAUTHORIZED = gettext_lazy("请先登录，或在 Authorization 中提供有效的令牌（Bearer）。")
 
 
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
-    """ninja's own refusals; a body it cannot parse is said in the reader's language."""
+    """ninja's own refusals, said in the reader's language like every other answer."""
     detail = str(exc)
     if detail.startswith("Cannot parse request body"):
         detail = str(ERR_BODY)
+    elif exc.status_code == 401:
+        detail = str(ERR_UNAUTHORIZED)
     return api.create_response(request, {"detail": detail}, status=exc.status_code)
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, exc):
+    """What does not exist and what the caller may not see answer alike, in their language."""
+    return api.create_response(request, {"detail": str(ERR_NOT_FOUND)}, status=404)
 
 
 @api.exception_handler(services.PermissionDenied)

@@ -1,7 +1,6 @@
 """Resident ID numbers (GB 11643-1999, and the legacy 15-digit GB 11643-1989 form)."""
 
 import datetime
-import unicodedata
 from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
@@ -51,10 +50,14 @@ def check_character(first17: str) -> str:
     return _CHECK[total % 11]
 
 
+# Full-width digits and Ｘ (an input method or WPS often gives ３３０１…) are the characters an
+# ID card has; nothing else is turned into a digit (a superscript ² stays a wrong character).
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９Ｘｘ\u3000", "0123456789Xx ")
+
+
 def normalise(raw: str) -> str:
-    """Upper-case, without spaces, and in ASCII: an input method or WPS often gives full-width
-    digits (３３０１…) and Ｘ, which NFKC turns into the same characters an ID card has."""
-    return unicodedata.normalize("NFKC", raw or "").strip().replace(" ", "").upper()
+    """Upper-case, without spaces, full-width digits read as digits."""
+    return (raw or "").translate(_FULL_WIDTH).strip().replace(" ", "").upper()
 
 
 def parse_id_number(raw: str, *, today: datetime.date | None = None) -> IdNumber:

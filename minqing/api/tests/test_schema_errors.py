@@ -35,3 +35,20 @@ def test_a_body_that_is_not_json_is_said_so(client, grid_a_worker):
     r = client.post("/api/people", "{not json", content_type=JSON, **_auth(grid_a_worker))
     assert r.status_code == 400
     assert r.json() == {"detail": "请求内容无法解析：应为有效的 JSON（或表单）。"}
+
+
+def test_not_found_and_unauthorized_speak_the_callers_language(client, grid_a_worker):
+    assert client.get("/api/people/1").json() == {
+        "detail": "请先登录，或在 Authorization 中提供有效的令牌（Bearer）。"
+    }
+    english = client.get("/api/people/1", HTTP_ACCEPT_LANGUAGE="en").json()["detail"]
+    assert english.startswith("Sign in first")
+    client.force_login(grid_a_worker)
+    missing = client.get("/api/people/999999")
+    assert missing.status_code == 404
+    assert missing.json() == {"detail": "未找到：不存在，或不在您的管辖范围内。"}
+    assert (
+        client.get("/api/people/999999", HTTP_ACCEPT_LANGUAGE="en")
+        .json()["detail"]
+        .startswith("Not found")
+    )
