@@ -24,6 +24,7 @@ from minqing.accounts.access import (
     user_scope,
     visible_nodes,
 )
+from minqing.accounts.links import linked_households_q
 from minqing.accounts.models import Role
 from minqing.api.assistance import router as assistance_router
 from minqing.api.auth import API_AUTH
@@ -548,9 +549,14 @@ def household_list(request, f: Query[HouseholdFilter]):
     )
 
 
-def _household(request, pk: int) -> Household:
+def _household(request, pk: int, *, reading: bool = False) -> Household:
+    """A household in the caller's scope; to read, also one personally linked to them (a
+    cadre's paired or duty-linked household), as on its page (registry.views)."""
     return get_scoped_or_404(
-        request.user, Household.objects.select_related("grid", "building"), pk=pk
+        request.user,
+        Household.objects.select_related("grid", "building"),
+        also=linked_households_q(request.user) if reading else None,
+        pk=pk,
     )
 
 
@@ -567,12 +573,12 @@ def _household_data(request, payload: dict, record: Household | None = None) -> 
 
 @households.get("/{int:pk}", response={200: HouseholdOut, 404: ErrorOut})
 def household_get(request, pk: int):
-    return household_out(_household(request, pk), request.user)
+    return household_out(_household(request, pk, reading=True), request.user)
 
 
 @households.get("/{int:pk}/members", response={200: list[PersonOut], 404: ErrorOut})
 def household_members(request, pk: int):
-    h = _household(request, pk)
+    h = _household(request, pk, reading=True)
     return [
         person_out(p, request.user)
         for p in h.members.select_related("grid").prefetch_related("tags").order_by("id")

@@ -97,3 +97,18 @@ def test_due_coverage_and_report_endpoints(
     assert report["month"] == "2026-02" and report["count"] == 2
     assert report["totals"]["gaps"] == 2
     assert client.get("/api/assistance/report/?group=99999").status_code == 400
+
+
+def test_a_cadre_reads_a_paired_households_file_through_the_api_as_on_its_page(
+    client, office, cadre, cadre_helper, household_a
+):
+    import json
+
+    pair(office, "cadre", [cadre_helper], household=household_a)
+    client.force_login(cadre)
+    assert client.get(f"/households/{household_a.pk}/").status_code == 200
+    assert client.get(f"/api/households/{household_a.pk}").status_code == 200
+    assert client.get(f"/api/households/{household_a.pk}/members").status_code == 200
+    patch = client.patch(f"/api/households/{household_a.pk}", json.dumps({"address": "x"}),
+                         content_type="application/json")  # fmt: skip
+    assert patch.status_code == 404  # reading, not keeping, the file
