@@ -6,6 +6,7 @@ write_number only, every text goes through `neutralise`, and each sheet ends wit
 导出人 / 导出时间 / 范围 (also in the page footer). The export writes one audited EXPORT entry.
 """
 
+import datetime as dt
 import io
 
 import xlsxwriter
@@ -79,15 +80,16 @@ def report_sheets(report: TermReport) -> list[tuple[str, list[str], list[list]]]
     ]  # fmt: skip
 
 
-def _write(ws, r: int, c: int, value) -> None:
+def _write(ws, r: int, c: int, value, day_format) -> None:
     if value is None:
         return
     if isinstance(value, bool):
         ws.write_string(r, c, "是" if value else "否")
     elif isinstance(value, int | float):
         ws.write_number(r, c, value)
-    elif hasattr(value, "isoformat"):
-        ws.write_string(r, c, value.isoformat())
+    elif isinstance(value, dt.date):
+        # A date cell, as in the other exports: it sorts and filters as a date in Excel.
+        ws.write_datetime(r, c, dt.datetime.combine(value, dt.time()), day_format)
     else:
         text = neutralise(str(value))
         if text:
@@ -111,6 +113,7 @@ def report_workbook(report: TermReport, stamp: Stamp) -> bytes:
         {"title": title, "author": stamp.exporter, "comments": "\n".join(stamp.lines())}
     )
     bold = wb.add_format({"bold": True, "font_size": 13})
+    day = wb.add_format({"num_format": "yyyy-mm-dd"})
     head = wb.add_format(
         {"bold": True, "bg_color": "#DDEBF7", "border": 1, "align": "center", "text_wrap": True}
     )
@@ -136,7 +139,7 @@ def report_workbook(report: TermReport, stamp: Stamp) -> bytes:
         ws.repeat_rows(3)
         for r, row in enumerate(rows, start=4):
             for c, value in enumerate(row):
-                _write(ws, r, c, value)
+                _write(ws, r, c, value, day)
         end = 4 + len(rows)
         for i, line in enumerate(stamp.lines()):
             ws.write_string(end + 1 + i, 0, neutralise(line), note)

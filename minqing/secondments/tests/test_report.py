@@ -1,6 +1,7 @@
 """学期报告: attendance per member, activities by kind, turns ending soon; the .xlsx export."""
 
 import io
+from datetime import datetime
 
 import openpyxl
 import pytest
@@ -133,7 +134,8 @@ def test_the_report_exports_to_xlsx_stamped_neutralised_and_audited(
     assert any(t.startswith("导出人：community") for t in texts)
     assert any(t.startswith("范围：") and "2025年秋季学期" in t for t in texts)
     detail = [[c.value for c in row] for row in wb["活动明细"].iter_rows()]
-    assert ["2025-11-05", "送课下乡", "'=送课下乡"] in [r[:3] for r in detail]
+    assert [datetime(2025, 11, 5), "送课下乡", "'=送课下乡"] in [r[:3] for r in detail]
+    assert wb["活动明细"]["A5"].number_format == "yyyy-mm-dd"  # a date cell, not text
     kinds = {r[0]: r[1:] for r in [[c.value for c in row] for row in wb["活动统计"].iter_rows()]}
     assert kinds["公开课"] == [2, 85] and kinds["合计"] == [4, 208]
     entry = AuditEntry.objects.get(action=AuditAction.EXPORT)
