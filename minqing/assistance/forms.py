@@ -25,6 +25,7 @@ from minqing.grids.models import Level
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
 ERR_MONTH = _("月份格式应为 YYYY-MM，如 2026-03。")
+ERR_MONTH_RANGE = _("月份应在 2000-01 至 2100-12 之间。")
 ERR_USER = _("没有这个用户名的账号。")
 
 
@@ -37,8 +38,10 @@ def parse_month(raw: str, default: dt.date | None = None) -> dt.date:
     if not m:
         raise ValueError(ERR_MONTH)
     year, month = int(m.group(1)), int(m.group(2))
-    if not (2000 <= year <= 2100 and 1 <= month <= 12):
+    if not 1 <= month <= 12:
         raise ValueError(ERR_MONTH)
+    if not 2000 <= year <= 2100:
+        raise ValueError(ERR_MONTH_RANGE)  # well written, but no report reaches it
     return dt.date(year, month, 1)
 
 

@@ -112,7 +112,8 @@ def test_a_bad_month_is_a_clear_error(client, office):
     client.force_login(office)
     for bad in ("2026-13", "March", "1999-01", "2026-3-1"):
         response = client.get(f"/assistance/report/?month={bad}")
-        assert response.status_code == 400 and "YYYY-MM" in response.content.decode(), bad
+        said = response.content.decode()
+        assert response.status_code == 400 and ("YYYY-MM" in said or "2100-12" in said), bad
         assert client.get(f"/assistance/report/export.xlsx?month={bad}").status_code == 400
         response = client.get(f"/api/assistance/report/?month={bad}")
         assert response.status_code == 400 and "month" in response.json()["errors"]
@@ -138,3 +139,14 @@ def test_the_report_page_names_the_fund_sources_in_the_readers_language(
     assert "Poverty-relief funds (yuan)" in html and "扶贫资金" not in html
     chinese = client.get("/assistance/report/?month=2026-03").content.decode()
     assert "扶贫资金(元)" in chinese
+
+
+@pytest.mark.parametrize(
+    ("month", "said"),
+    [("2026-13", "月份格式应为 YYYY-MM"), ("9999-12", "月份应在 2000-01 至 2100-12 之间"),
+     ("0001-01", "月份应在 2000-01 至 2100-12 之间")],
+)  # fmt: skip
+def test_a_month_out_of_reach_is_told_apart_from_a_badly_written_one(client, office, month, said):
+    client.force_login(office)
+    response = client.get(f"/api/assistance/report/?month={month}")
+    assert response.status_code == 400 and said in response.json()["errors"]["month"][0]
