@@ -171,7 +171,12 @@ def import_upload(
         )
     except ImportFileError as exc:
         raise ValidationError({"file": str(exc)}) from None
-    return Reply(201, _preview(user, batch))
+    out = _preview(user, batch)
+    if out.get("ok") is False and out.get("status") == ImportStatus.CANCELLED:
+        # Not a ledger at all (a renamed file, an empty sheet, an export): the upload failed,
+        # and says why on `file`, as an empty or oversized file does.
+        raise ValidationError({"file": out["message"]})
+    return Reply(201, out)
 
 
 @router.get(

@@ -74,10 +74,10 @@ def test_bad_files_grids_and_strangers(
 ):
     client.force_login(grid_a_worker)
     r = upload(client, b"not a spreadsheet at all", name="x.xlsx")
-    # Kept, then read for the preview: cancelled there with the reason.
-    assert r.status_code == 201
-    body = r.json()
-    assert body["ok"] is False and body["status"] == "cancelled" and "xlsx" in body["message"]
+    # Kept, then read for the preview: refused on `file` with the reason (the batch is kept,
+    # cancelled, in the import history).
+    assert r.status_code == 400 and "xlsx" in r.json()["errors"]["file"][0]
+    assert ImportBatch.objects.filter(status="cancelled").count() == 1
     with override_settings(IMPORT_MAX_BYTES=10):
         r = upload(client, xlsx(HEADERS, FAMILY))
         assert r.status_code == 400 and "file" in r.json()["errors"]
@@ -129,3 +129,10 @@ def test_the_preview_speaks_the_callers_language(client, grid_a_worker, tree):
     # The default stays Chinese.
     body = upload(client, xlsx(HEADERS, [legacy])).json()
     assert body["warnings"][0]["reason"] == "15位旧身份证号：已接受，并标记为旧证。"
+
+
+def test_a_file_that_is_not_a_ledger_answers_400_on_file(client, grid_a_worker, tree):
+    client.force_login(grid_a_worker)
+    r = upload(client, "姓名,身份证号\n张三,1".encode())  # a CSV renamed .xlsx
+    assert r.status_code == 400
+    assert "file" in r.json()["errors"]
