@@ -246,7 +246,22 @@ class DiaryListOut(Schema):
 # Texts are bounded loosely here so that the services' own limits answer, in Chinese, with 400.
 
 
-class VisitIn(InSchema):
+class _VisitFields(InSchema):
+    """What a visit record says, as sent to record it or to correct it."""
+
+    mode: str = Field("", max_length=20, description="home / phone / reception / meeting")
+    visitor_ids: list[Id] = Field(default_factory=list, max_length=50)
+    other_visitors: str = Field("", max_length=1000)
+    members_met_ids: list[Id] = Field(default_factory=list, max_length=100)
+    seen: str = Field("", max_length=10000)
+    opinions: str = Field("", max_length=10000)
+    gift_goods: str = Field("", max_length=1000, description="慰问品（须选择走访活动）")
+    gift_amount: Decimal | None = Field(
+        None, max_digits=20, decimal_places=6, allow_inf_nan=False, description="慰问金（元）"
+    )
+
+
+class VisitIn(_VisitFields):
     """A visit record (走访记录表). You are recorded as a visitor yourself; `visitor_ids` are the
     team members who went with you; `members_met_ids` the household's members you met. Give
     `need_category` and `need_description` to add a need (or, with need_kind=resource, a
@@ -254,38 +269,18 @@ class VisitIn(InSchema):
 
     household_id: Id
     visited_at: datetime.datetime | None = Field(None, description="默认为现在")
-    mode: str = Field("", max_length=20, description="home / phone / reception / meeting")
-    visitor_ids: list[Id] = Field(default_factory=list, max_length=50)
-    other_visitors: str = Field("", max_length=1000)
-    members_met_ids: list[Id] = Field(default_factory=list, max_length=100)
-    seen: str = Field("", max_length=10000)
-    opinions: str = Field("", max_length=10000)
     need_kind: str = Field("", max_length=20, description="need / resource")
     need_category: str = Field("", max_length=200)
     need_description: str = Field("", max_length=2000)
     campaign_id: Id | None = Field(None, description="走访活动（进行中、且该户是其走访对象）")
-    gift_goods: str = Field("", max_length=1000, description="慰问品（须选择走访活动）")
-    gift_amount: Decimal | None = Field(
-        None, max_digits=20, decimal_places=6, allow_inf_nan=False, description="慰问金（元）"
-    )
 
 
-class VisitCorrectIn(InSchema):
+class VisitCorrectIn(_VisitFields):
     """The visit as it should be (everything sent, as on the 更正 page), and why. The household,
     the campaign and the needs it added stay; `visitor_ids` are those who went with the recorder
     (who stays a visitor)."""
 
     visited_at: datetime.datetime
-    mode: str = Field("", max_length=20, description="home / phone / reception / meeting")
-    visitor_ids: list[Id] = Field(default_factory=list, max_length=50)
-    other_visitors: str = Field("", max_length=1000)
-    members_met_ids: list[Id] = Field(default_factory=list, max_length=100)
-    seen: str = Field("", max_length=10000)
-    opinions: str = Field("", max_length=10000)
-    gift_goods: str = Field("", max_length=1000, description="慰问品（活动走访）")
-    gift_amount: Decimal | None = Field(
-        None, max_digits=20, decimal_places=6, allow_inf_nan=False, description="慰问金（元）"
-    )
     reason: str = Field(..., max_length=200, description="更正原因")
 
 

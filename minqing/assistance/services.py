@@ -41,6 +41,7 @@ from minqing.assistance.models import (
 )
 from minqing.core.audit import audit_log
 from minqing.core.forms import clean_text as _text
+from minqing.core.forms import reason_text
 from minqing.core.i18n import source
 from minqing.core.masking import mask_phone
 from minqing.core.models import AuditAction
@@ -89,7 +90,6 @@ ERR_FUND_SOURCE_INVALID = _("资金来源无效。")
 ERR_HELP_HELPER = _("所选帮扶人不是该结对的帮扶人。")
 ERR_HELP_WHO = _("请选择是哪位帮扶人提供的帮扶。")
 ERR_HELP_CORRECT = _("只能更正本人一个月内记录的帮扶，或由社区、街道工作人员更正。")
-ERR_HELP_REASON = _("请写明更正或删除的原因。")
 ERR_HELP_NOT_ALLOWED = _("您不是该结对的帮扶人，也没有代为记录的权限。")
 ERR_HELPER_KIND = _("请选择帮扶人类型。")
 ERR_HELPER_USER_TAKEN = _("该账号已登记为帮扶人。")
@@ -955,15 +955,6 @@ def _help_words(entry: HelpEntry) -> dict:
     }
 
 
-def _reason(reason) -> str:
-    reason = str(reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": ERR_HELP_REASON})
-    if len(reason) > 200:
-        raise ValidationError({"reason": ERR_TOO_LONG.format(n=200)})
-    return reason
-
-
 @transaction.atomic
 def help_entry_update(
     *, acting_user, entry: HelpEntry, data: dict, reason: str, request=None
@@ -978,7 +969,7 @@ def help_entry_update(
     )
     if not can_correct_help(acting_user, entry):
         raise PermissionDenied(ERR_HELP_CORRECT)
-    reason = _reason(reason)
+    reason = reason_text(reason)
     data = dict(data)
     if data.get("helper") is None and entry.helper is not None:
         data["helper"] = entry.helper  # not chosen again: the entry keeps its helper
@@ -1011,7 +1002,7 @@ def help_entry_delete(*, acting_user, entry: HelpEntry, reason: str, request=Non
     )
     if not can_correct_help(acting_user, entry):
         raise PermissionDenied(ERR_HELP_CORRECT)
-    reason = _reason(reason)
+    reason = reason_text(reason)
     audit_log(
         actor=acting_user,
         action=AuditAction.DELETE,

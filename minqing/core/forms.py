@@ -28,6 +28,19 @@ def clean_text(data: dict, field: str, n: int, errors: dict, *, required: bool =
     return value
 
 
+ERR_REASON = _("请写明更正或删除的原因。")
+
+
+def reason_text(reason, *, n: int = 200) -> str:
+    """The reason a record is corrected or deleted (kept in its audit entry): required."""
+    reason = str(reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": ERR_REASON})
+    if len(reason) > n:
+        raise ValidationError({"reason": ERR_TOO_LONG.format(n=n)})
+    return reason
+
+
 def apply_errors(form, exc: ValidationError) -> None:
     """Show a service's ValidationError on the form: on its field when the form has one, else
     at the top."""

@@ -38,6 +38,7 @@ from minqing.core.audit import audit_log
 from minqing.core.bulk import Inserter
 from minqing.core.digits import positive_id
 from minqing.core.forms import clean_text as _text
+from minqing.core.forms import reason_text
 from minqing.core.i18n import source
 from minqing.core.models import AuditAction
 from minqing.core.workdays import add_working_days
@@ -71,7 +72,6 @@ EARLIEST_VISIT = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 ERR_MODE = _("请选择走访方式：入户、电话、接访或座谈会。")
 ERR_EMPTY_VISIT = _("请填写走访情况或群众的意见诉求。")
 ERR_VISIT_CORRECT = _("只能更正本人一个月内记录的走访，或由社区、街道工作人员更正。")
-ERR_VISIT_REASON = _("请写明更正或删除的原因。")
 ERR_VISIT_HAS_CASE = _("这次走访已转为案件 {number}，不能删除；如有记错，请更正。")
 ERR_VISITOR = _("所选走访人不是该网格的组团成员。")
 ERR_MEMBER = _("所选人员不是该家庭的成员。")
@@ -559,15 +559,6 @@ def _visit_words(visit: Visit) -> dict:
     }
 
 
-def _visit_reason(reason) -> str:
-    reason = str(reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": ERR_VISIT_REASON})
-    if len(reason) > 200:
-        raise ValidationError({"reason": ERR_TOO_LONG.format(n=200)})
-    return reason
-
-
 def _locked_visit(visit: Visit) -> Visit:
     return (
         Visit.objects.select_for_update(of=("self",))
@@ -596,7 +587,7 @@ def visit_update(
     visit = _locked_visit(visit)
     if not can_correct_visit(acting_user, visit):
         raise PermissionDenied(ERR_VISIT_CORRECT)
-    reason = _visit_reason(reason)
+    reason = reason_text(reason)
     now = now or timezone.now()
     household = _locked(visit.household)
     data = {k: v for k, v in data.items() if not k.startswith("need_")}
@@ -635,7 +626,7 @@ def visit_delete(*, acting_user, visit: Visit, reason: str, request=None, now=No
     visit = _locked_visit(visit)
     if not can_correct_visit(acting_user, visit):
         raise PermissionDenied(ERR_VISIT_CORRECT)
-    reason = _visit_reason(reason)
+    reason = reason_text(reason)
     case = visit.cases.first()
     if case is not None:
         raise ValidationError({"__all__": ERR_VISIT_HAS_CASE.format(number=case.number)})
