@@ -83,7 +83,8 @@ SEEDED_CASE_COLUMNS = {
     "auto_escalated_at", "next_check_at", "handle_deadline", "late", "closed_on_time",
     "handling_hours", "rework_count", "escalation_count", "supervise_count", "reopened",
     "result", "answer", "cancel_reason", "satisfaction", "rating_note", "version",
-    "extension_pending", "open311_client_id",
+    "extension_pending", "open311_client_id", "registered_on_time", "handled_on_time",
+    "dispatch_count", "decline_count",
 }  # fmt: skip
 TARGET_PAGE_RATIO = 4.0
 TARGET_OPEN311_SHARE = 0.30
@@ -339,8 +340,12 @@ def internal_seed(opts: dict) -> None:
                 "late": False,
                 "extension_pending": False,  # no extension requests are seeded
                 "closed_on_time": None,
+                "registered_on_time": None,
+                "handled_on_time": None,
                 "handling_hours": None,
                 "rework_count": 0,
+                "dispatch_count": 0,
+                "decline_count": 0,
                 "escalation_count": 0,
                 "supervise_count": 0,
                 "reopened": False,
@@ -368,7 +373,8 @@ def internal_seed(opts: dict) -> None:
                     r["handle_deadline"] = accepted + 3 * day
                     r["fed_back_at"] = accepted + (4 if late else 2) * day
                     r["closed_at"] = r["fed_back_at"] + dt.timedelta(hours=5)
-                    r["closed_on_time"] = not late
+                    r["closed_on_time"] = r["handled_on_time"] = not late
+                    r["registered_on_time"], r["dispatch_count"] = True, 1
                     r["late"] = late
                     r["handling_hours"] = round(rng.uniform(2, 60), 2)
                     r["result"] = r["answer"] = "已处理完毕。"
@@ -386,10 +392,12 @@ def internal_seed(opts: dict) -> None:
                     r["handler_user_id"] = r["handler_unit_id"] = None
                 if status == "accepted":
                     r["registered_at"] = None
+                if status != "accepted":
+                    r["registered_on_time"] = True
                 if status in ("dispatched", "handling", "fed_back"):
-                    r["dispatched_at"] = start
+                    r["dispatched_at"], r["dispatch_count"] = start, 1
                 if status == "fed_back":
-                    r["fed_back_at"] = start
+                    r["fed_back_at"], r["handled_on_time"] = start, True
                 if mark in due_marks:
                     # Armed relative to the time of each sweep by internal_arm.
                     r["source_client"] = rng.choice(

@@ -625,15 +625,13 @@ class FastPath:
         from_status, from_node = case.status, case.level_node
         event_note = note
         if action == "register":
-            case.registered_at = case.registered_at or t
+            services._registered(case, t)
             case.status = Status.REGISTERED
             self.start_clock(case, Stage.DISPATCH, t)
         elif action in ("take", "dispatch", "transfer"):
             case.handler_user = user if action == "take" else target_user
             case.handler_unit = target_unit if action == "transfer" else None
-            case.dispatched_at = t
-            self.start_clock(case, Stage.HANDLE, t)
-            case.handle_deadline = case.deadline
+            services._handed_over(case, t, self.start_clock)
             if action == "dispatch":
                 self.notify([target_user], case, NotificationKind.ASSIGNED,
                             say("dispatched", number=case.number, title=case.title,
@@ -647,9 +645,8 @@ class FastPath:
                 case.handler_user = user
         elif action == "feedback":
             case.result = note
-            case.fed_back_at = t
             case.status = Status.FED_BACK
-            self.start_clock(case, Stage.VERIFY, t)
+            services._fed_back(case, t, self.start_clock)
             self.notify(self.level_staff(case.level_node), case, NotificationKind.FEEDBACK,
                         say("fed_back", number=case.number), t)  # fmt: skip
         elif action == "verify":
@@ -681,6 +678,7 @@ class FastPath:
             case.closed_at = t
             services._stop_clock(case)
         elif action == "decline":
+            case.decline_count += 1
             case.handler_user = case.handler_unit = None
             case.dispatched_at = case.handle_deadline = None
             self.start_clock(case, Stage.DISPATCH, t)
@@ -719,7 +717,7 @@ class FastPath:
             message = say("escalated", number=case.number, title=case.title, node=parent.name)
             self.notify(self.level_staff(parent), case, NotificationKind.ESCALATED, message, t)
             case.status = Status.REGISTERED
-            case.registered_at = case.registered_at or t
+            services._registered(case, t)
             case.handler_user = case.handler_unit = None
             case.dispatched_at = case.handle_deadline = None
             self.start_clock(case, Stage.DISPATCH, t)

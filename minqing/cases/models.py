@@ -356,9 +356,17 @@ class Case(models.Model):
     # what the deciding supervisors' inbox looks for, through a small partial index.
     extension_pending = models.BooleanField(_("延期待审批"), default=False, db_default=False)
     closed_on_time = models.BooleanField(_("按期结案"), null=True, blank=True)
+    # The steps' own timeliness (数字城管: 按时立案率, 按期处置率): decided when the step is
+    # taken, against the limit running then; null until it is (or for rows from before 0015).
+    registered_on_time = models.BooleanField(_("按时立案"), null=True, blank=True)
+    handled_on_time = models.BooleanField(_("按期处置"), null=True, blank=True)
     handling_hours = models.FloatField(_("处置用时（工作小时）"), null=True, blank=True)
 
     rework_count = models.PositiveSmallIntegerField(_("返工次数"), default=0)
+    # 派遣数 and 准确派遣率: how often a handler was given the case (派遣, 转办, 自行处置) and how
+    # often a handler sent it back as not theirs (退单).
+    dispatch_count = models.PositiveSmallIntegerField(_("派遣次数"), default=0, db_default=0)
+    decline_count = models.PositiveSmallIntegerField(_("退单次数"), default=0, db_default=0)
     escalation_count = models.PositiveSmallIntegerField(_("上报次数"), default=0)
     supervise_count = models.PositiveSmallIntegerField(_("督办次数"), default=0)
     reopened = models.BooleanField(_("曾重办"), default=False)

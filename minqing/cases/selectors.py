@@ -509,7 +509,12 @@ UNFILED = (IntakeState.WAITING, IntakeState.FILING, IntakeState.FAILED)
 class Indicators:
     accepted: int = 0  # 受理数
     registered: int = 0  # 立案数
+    registered_timed: int = 0  # 立案数 whose timeliness is known (all but cases before 0015)
+    registered_on_time: int = 0  # 按时立案数
     dispatched: int = 0  # 派遣数
+    dispatched_right: int = 0  # 准确派遣数 (no handler sent it back: 退单)
+    handled: int = 0  # 处置数 (fed back)
+    handled_on_time: int = 0  # 按期处置数
     closed: int = 0  # 结案数
     closed_on_time: int = 0  # 按期结案数
     closed_late: int = 0  # 超期结案数
@@ -524,6 +529,21 @@ class Indicators:
     @staticmethod
     def _rate(n: int, d: int) -> float | None:
         return round(100.0 * n / d, 1) if d > 0 else None
+
+    @property
+    def register_rate(self) -> float | None:
+        """按时立案率 = 按时立案数 / 立案数"""
+        return self._rate(self.registered_on_time, self.registered_timed)
+
+    @property
+    def dispatch_rate(self) -> float | None:
+        """准确派遣率 = 准确派遣数 / 派遣数"""
+        return self._rate(self.dispatched_right, self.dispatched)
+
+    @property
+    def handle_rate(self) -> float | None:
+        """按期处置率 = 按期处置数 / 处置数"""
+        return self._rate(self.handled_on_time, self.handled)
 
     @property
     def close_rate(self) -> float | None:
@@ -548,6 +568,9 @@ class Indicators:
     def as_dict(self) -> dict:
         d = dict(self.__dict__)
         d.update(
+            register_rate=self.register_rate,
+            dispatch_rate=self.dispatch_rate,
+            handle_rate=self.handle_rate,
             close_rate=self.close_rate,
             on_time_rate=self.on_time_rate,
             rework_rate=self.rework_rate,
@@ -570,16 +593,24 @@ def _counts(start: date, end: date, now) -> dict:
     Counts follow 数字城管 practice: the base is the cases registered in the period and not
     cancelled (a case is 立案 or 注销, never both); of those, the ones still open and not yet
     due (按时待处置) are left out of the closure rates. 超期数 counts the cases that ever went
-    past a limit and the open ones past it now, whether or not the sweeper has come by yet.
+    past a limit, the open ones past it now (whether or not the sweeper has come by yet) and
+    the ones closed late (超期结案: a check after the handling limit is not a stage the
+    sweeper marks late), so it is never below 超期结案数.
     The n_ aliases keep aggregates from shadowing the fields the filters use (closed_on_time).
     """
     a, b = period_bounds(start, end)
     reg = Q(registered_at__gte=a, registered_at__lt=b) & ~Q(status=Status.CANCELLED)
     closed = reg & Q(status__in=(Status.CLOSED, Status.RATED))
+    dispatched = reg & Q(dispatch_count__gt=0)
     return {
         "n_accepted": Count("pk", filter=Q(accepted_at__gte=a, accepted_at__lt=b)),
         "n_registered": Count("pk", filter=reg),
-        "n_dispatched": Count("pk", filter=reg & Q(dispatched_at__isnull=False)),
+        "n_registered_timed": Count("pk", filter=reg & Q(registered_on_time__isnull=False)),
+        "n_registered_on_time": Count("pk", filter=reg & Q(registered_on_time=True)),
+        "n_dispatched": Count("pk", filter=dispatched),
+        "n_dispatched_right": Count("pk", filter=dispatched & Q(decline_count=0)),
+        "n_handled": Count("pk", filter=reg & Q(handled_on_time__isnull=False)),
+        "n_handled_on_time": Count("pk", filter=reg & Q(handled_on_time=True)),
         "n_closed": Count("pk", filter=closed),
         "n_closed_on_time": Count("pk", filter=closed & Q(closed_on_time=True)),
         "n_closed_late": Count("pk", filter=closed & Q(closed_on_time=False)),
@@ -587,7 +618,13 @@ def _counts(start: date, end: date, now) -> dict:
             "pk", filter=reg & Q(status__in=OPEN_STATUSES) & (Q(deadline__gte=now))
         ),
         "n_overdue": Count(
-            "pk", filter=reg & (Q(late=True) | Q(status__in=OPEN_STATUSES, deadline__lt=now))
+            "pk",
+            filter=reg
+            & (
+                Q(late=True)
+                | Q(status__in=OPEN_STATUSES, deadline__lt=now)
+                | Q(closed_on_time=False)  # checked after the limit, handled in time
+            ),
         ),
         "n_reworked": Count("pk", filter=reg & Q(rework_count__gt=0)),
         "n_rated": Count("pk", filter=reg & ~Q(satisfaction="")),

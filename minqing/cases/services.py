@@ -758,8 +758,34 @@ def _parent_level(node: Node) -> Node | None:
     return parent
 
 
+def _registered(case: Case, now: datetime) -> None:
+    """立案 (by the level, or by going up): the first one is timed against the 立案 limit
+    still running (按时立案率). Call it before the next stage's clock starts."""
+    if case.registered_at is None:
+        case.registered_at = now
+        timed = case.stage == Stage.REGISTER and case.deadline is not None
+        case.registered_on_time = not timed or now <= case.deadline
+
+
+def _handed_over(case: Case, now: datetime, start_clock=None) -> None:
+    """A handler has it now (派遣, 转办, 自行处置): the handle clock starts (派遣数).
+    start_clock: the demo's, which reads the limits from its own cache."""
+    case.dispatched_at = now
+    case.dispatch_count += 1
+    (start_clock or _start_clock)(case, Stage.HANDLE, now)
+    case.handle_deadline = case.deadline
+
+
+def _fed_back(case: Case, now: datetime, start_clock=None) -> None:
+    """处置反馈: the handling is timed against the handler's limit (按期处置率); after a 退回
+    the last feedback counts."""
+    case.fed_back_at = now
+    case.handled_on_time = case.handle_deadline is None or now <= case.handle_deadline
+    (start_clock or _start_clock)(case, Stage.VERIFY, now)
+
+
 def _register(case, *, now, **_):
-    case.registered_at = case.registered_at or now
+    _registered(case, now)
     case.status = Status.REGISTERED
     _start_clock(case, Stage.DISPATCH, now)
 
@@ -770,16 +796,10 @@ def _cancel(case, *, note, now, **_):
     _stop_clock(case)
 
 
-def _begin_handling(case, now):
-    case.dispatched_at = now
-    _start_clock(case, Stage.HANDLE, now)
-    case.handle_deadline = case.deadline
-
-
 def _take(case, *, acting_user, now, **_):
     case.handler_user = acting_user
     case.handler_unit = None
-    _begin_handling(case, now)
+    _handed_over(case, now)
 
 
 def _dispatch(case, *, acting_user, target_user, now, event, **_):
@@ -788,7 +808,7 @@ def _dispatch(case, *, acting_user, target_user, now, event, **_):
     if not target_user.is_active or not node_in_scope(target_user, case.grid):
         raise ValidationError({"target_user": ERR_TARGET_SCOPE})
     case.handler_user, case.handler_unit = target_user, None
-    _begin_handling(case, now)
+    _handed_over(case, now)
     event["target_user"] = target_user
     _notify(
         [target_user],
@@ -804,7 +824,7 @@ def _transfer(case, *, target_unit, now, event, **_):
     if not case.grid.path.startswith(target_unit.node.path):
         raise ValidationError({"target_unit": ERR_UNIT_AREA})
     case.handler_user, case.handler_unit = None, target_unit
-    _begin_handling(case, now)
+    _handed_over(case, now)
     event["target_unit"] = target_unit
     _notify(target_unit.members.all(), case, NotificationKind.ASSIGNED,
             say("transferred", unit=target_unit.name, number=case.number, title=case.title,
@@ -819,6 +839,7 @@ def _back_to_dispatch(case, now: datetime) -> None:
 
 
 def _decline(case, *, acting_user, now, **_):
+    case.decline_count += 1  # 准确派遣率: this dispatch was not
     _back_to_dispatch(case, now)
     # Whoever dispatched it must hear of it: a community that dispatched a grid's case is not
     # among the grid's staff (and grid workers cannot dispatch again themselves).
@@ -877,9 +898,8 @@ def _start(case, *, acting_user, **_):
 
 def _feedback(case, *, note, now, **_):
     case.result = note
-    case.fed_back_at = now
     case.status = Status.FED_BACK
-    _start_clock(case, Stage.VERIFY, now)
+    _fed_back(case, now)
     _notify(level_staff(case.level_node, case), case, NotificationKind.FEEDBACK,
             say("fed_back", number=case.number))  # fmt: skip
 
@@ -915,7 +935,7 @@ def _escalate(case, *, now, event, **_):
     _move_up(case, parent)
     case.status = Status.REGISTERED
     # An accepted case goes up registered: it counts as 立案 from now on.
-    case.registered_at = case.registered_at or now
+    _registered(case, now)
     _back_to_dispatch(case, now)
     event["to_node"] = parent
 

@@ -8,7 +8,6 @@ and written to the audit log.
 """
 
 import datetime
-import re
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
@@ -23,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from minqing.accounts.access import home_node, visible_nodes
-from minqing.cases import selectors
+from minqing.cases import periods, selectors
 from minqing.cases.models import DONE_STATUSES, Case, Satisfaction
 from minqing.core.masking import mask_phone
 from minqing.core.paging import page_of, querystring_without_page
@@ -31,14 +30,8 @@ from minqing.core.xlsx import Column
 from minqing.grids.models import Level, Node, subtree_q
 from minqing.registry.exports import Export, respond
 
-ERR_DATE = _("日期格式应为 YYYY-MM-DD，例如 2026-01-31。")
-ERR_DATE_RANGE = _("日期超出范围。")
-ERR_DATE_ORDER = _("结束日期不能早于开始日期。")
-ERR_SPAN = _("统计期间不能超过三年。")
 ERR_NO_NODE = _("您没有分配管辖区划，暂无可统计的数据。")
 
-MAX_SPAN_DAYS = 3 * 366
-DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 NOT_RATED = gettext_noop("未评价")
 ANONYMOUS = gettext_noop("匿名")
 
@@ -62,22 +55,12 @@ class Period:
         return urlencode(params)
 
 
-def _date(value: str, default: datetime.date, errors: list[str]) -> datetime.date:
-    value = (value or "").strip()
-    if not value:
-        return default
-    if not DATE_RE.fullmatch(value):
-        errors.append(ERR_DATE)
-        return default
+def _date(value: str, field: str, default: datetime.date, errors: list[str]) -> datetime.date:
     try:
-        day = datetime.date.fromisoformat(value)
-    except ValueError:
-        errors.append(ERR_DATE)
+        return periods.read_day(value, field) or default
+    except periods.PeriodError as e:
+        errors.append(e.message)
         return default
-    if not (2000 <= day.year <= 2100):
-        errors.append(ERR_DATE_RANGE)
-        return default
-    return day
 
 
 def presets(today: datetime.date) -> list[tuple[str, datetime.date, datetime.date]]:
@@ -91,17 +74,15 @@ def presets(today: datetime.date) -> list[tuple[str, datetime.date, datetime.dat
 
 def period_of(request) -> Period:
     """start/end from GET; by default this year to date. Bad input: a message and the default."""
-    today = timezone.localdate()
-    default_start = today.replace(month=1, day=1)
+    default_start, default_end = periods.default_period(timezone.localdate())
     errors: list[str] = []
-    start = _date(request.GET.get("start", ""), default_start, errors)
-    end = _date(request.GET.get("end", ""), today, errors)
-    if end < start:
-        errors.append(ERR_DATE_ORDER)
-        start, end = default_start, today
-    elif (end - start).days > MAX_SPAN_DAYS:
-        errors.append(ERR_SPAN)
-        start, end = default_start, today
+    start = _date(request.GET.get("start", ""), "start", default_start, errors)
+    end = _date(request.GET.get("end", ""), "end", default_end, errors)
+    try:
+        periods.check_period(start, end)
+    except periods.PeriodError as e:
+        errors.append(e.message)
+        start, end = default_start, default_end
     return Period(start, end, errors)
 
 
@@ -152,6 +133,13 @@ def _row(node: Node, ind: selectors.Indicators, *, total: bool) -> dict:
         "overdue": ind.overdue,
         "avg_hours": _hours(ind.avg_hours),
         "satisfaction_rate": _pct(ind.satisfaction_rate),
+        # the steps (环节指标)
+        "register_rate": _pct(ind.register_rate),
+        "dispatched": ind.dispatched,
+        "dispatch_rate": _pct(ind.dispatch_rate),
+        "handled": ind.handled,
+        "handle_rate": _pct(ind.handle_rate),
+        "closed_late": ind.closed_late,
         "raw": ind,
     }
 
@@ -254,6 +242,12 @@ STATS_COLUMNS = [
     Column("超期数", 8),
     Column("平均处置时长(工作小时)", 14),
     Column("满意率(%)", 10),
+    Column("按时立案率(%)", 12),
+    Column("派遣数", 8),
+    Column("准确派遣率(%)", 12),
+    Column("处置数", 8),
+    Column("按期处置率(%)", 12),
+    Column("超期结案数", 10),
 ]
 
 
@@ -272,6 +266,12 @@ def _stats_rows(rows: list[dict]):
             ind.overdue,
             ind.avg_hours,
             ind.satisfaction_rate,
+            ind.register_rate,
+            ind.dispatched,
+            ind.dispatch_rate,
+            ind.handled,
+            ind.handle_rate,
+            ind.closed_late,
         ]
 
 

@@ -612,3 +612,24 @@ def test_a_long_case_list_is_counted_up_to_the_cap(
     monkeypatch.setattr(paging, "COUNT_CAP", 1000)
     body = client.get(CASES, {"page_size": 2}, **auth).json()
     assert (body["count"], body["count_capped"], body["has_next"]) == (7, False, True)
+
+
+def test_indicators_default_to_this_year_as_the_page_does_and_give_the_step_rates(
+    client, known_cases, community_worker
+):
+    body = client.get(f"{CASES}indicators", **bearer(community_worker)).json()
+    today = timezone.localdate()
+    assert (body["start"], body["end"]) == (f"{today.year}-01-01", today.isoformat())
+    # The cases go back 20 days: read them over 60 (this year alone misses some in January).
+    start = str(today - datetime.timedelta(days=60))
+    body = client.get(f"{CASES}indicators", {"start": start}, **bearer(community_worker)).json()
+    total = body["items"][-1]
+    assert total["total"]
+    # Five filed by staff (registered at once); three handed over, none sent back; of the three
+    # fed back, the one taken 20 days ago was late.
+    assert (total["registered_on_time"], total["register_rate"]) == (5, 100.0)
+    assert (total["dispatched"], total["dispatched_right"], total["dispatch_rate"]) == (3, 3, 100.0)
+    assert (total["handled"], total["handled_on_time"], total["handle_rate"]) == (3, 2, 66.7)
+    assert client.get(
+        f"{CASES}indicators", {"start": "1999-12-31"}, **bearer(community_worker)
+    ).json()["errors"]["start"]

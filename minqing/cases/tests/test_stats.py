@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from conftest import grid_below, login
-from minqing.cases import services, stats_views
+from minqing.cases import periods, services, stats_views
 from minqing.cases.selectors import indicators_by_child
 from minqing.core import statements
 from minqing.core.models import AuditAction, AuditEntry
@@ -164,11 +164,11 @@ def test_someone_without_a_place_gets_a_message_and_strangers_must_log_in(client
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("start=2026-02-30", stats_views.ERR_DATE),
-        ("start=abc&end=2026-01-01", stats_views.ERR_DATE),
-        ("start=1899-01-01", stats_views.ERR_DATE_RANGE),
-        ("start=2026-05-01&end=2026-04-01", stats_views.ERR_DATE_ORDER),
-        ("start=2020-01-01&end=2026-01-01", stats_views.ERR_SPAN),
+        ("start=2026-02-30", periods.ERR_DATE),
+        ("start=abc&end=2026-01-01", periods.ERR_DATE),
+        ("start=1899-01-01", periods.ERR_DATE_RANGE),
+        ("start=2026-05-01&end=2026-04-01", periods.ERR_DATE_ORDER),
+        ("start=2020-01-01&end=2026-01-01", periods.ERR_SPAN),
     ],
 )
 def test_bad_dates_get_a_chinese_message_and_the_default_period(
@@ -421,3 +421,103 @@ def test_an_open_case_past_its_limit_counts_as_overdue_before_the_sweeper_comes(
         r[0]: r[1:] for r in table(client.get(f"/cases/stats/?{known['query']}").content.decode())
     }
     assert rows["东门社区第1网格"][6] == "2"  # A3 (swept, late) and A4 (past due now)
+
+
+def steps_table(html: str) -> dict[str, list[str]]:
+    """The second table (环节指标): region → its cells."""
+    second = html.split("<tbody>", 2)[2]
+    return {r[0]: r[1:] for r in table("<tbody>" + second)}
+
+
+def test_the_steps_table_counts_registration_dispatch_and_handling_on_time(
+    client, known, community_worker
+):
+    login(client, community_worker)
+    html = client.get(f"/cases/stats/?{known['query']}").content.decode()
+    rows = steps_table(html)
+    # 立案 按时立案率 派遣 准确派遣率 处置 按期处置率 结案 超期结案
+    # Grid A: all registered on filing; A1–A3 handed over (A4 waits), none sent back; A3 fed
+    # back three weeks late; A2 fed back twice, the last time on time.
+    assert rows["东门社区第1网格"] == ["4", "100.0%", "3", "100.0%", "3", "66.7%", "3", "1"]
+    assert rows["东门社区第2网格"] == ["2", "100.0%", "2", "100.0%", "2", "100.0%", "2", "0"]
+    assert rows["合计（东门社区）"] == ["6", "100.0%", "5", "100.0%", "5", "80.0%", "5", "1"]
+    assert "准确派遣率 = 未被退单的派遣案件数 ÷ 派遣数" in html
+
+
+def test_a_late_registration_a_declined_dispatch_and_a_late_feedback_are_counted(
+    client, tree, grid_a_worker, community_worker, street_light
+):
+    """A resident's report registered days after its 立案 limit, dispatched to the grid worker,
+    sent back (退单), dispatched again and fed back after its handling limit."""
+    from minqing.cases.models import Case
+
+    t0 = timezone.now() - 40 * DAY
+    case = services.case_accept(
+        public=True,
+        data={"category": street_light, "description": "路灯不亮。", "grid": tree["grid_a"]},
+        now=t0,
+    )
+    case = act(community_worker, case, "register", t0 + 6 * DAY)
+    case = act(community_worker, case, "dispatch", t0 + 6 * DAY + HOUR, target_user=grid_a_worker)
+    case = act(grid_a_worker, case, "decline", t0 + 6 * DAY + 2 * HOUR, note="不归我管。")
+    case = act(
+        community_worker, case, "dispatch", t0 + 6 * DAY + 3 * HOUR, target_user=grid_a_worker
+    )
+    case = act(grid_a_worker, case, "start", t0 + 6 * DAY + 4 * HOUR)
+    case = act(grid_a_worker, case, "feedback", t0 + 25 * DAY, note="已修好。")
+    row = Case.objects.get(pk=case.pk)
+    assert (row.registered_on_time, row.handled_on_time) == (False, False)
+    assert (row.dispatch_count, row.decline_count) == (2, 1)
+    start = timezone.localdate(t0) - DAY
+    login(client, community_worker)
+    query = f"start={start:%Y-%m-%d}&end={timezone.localdate():%Y-%m-%d}"
+    rows = steps_table(client.get(f"/cases/stats/?{query}").content.decode())
+    assert rows["东门社区第1网格"] == ["1", "0.0%", "1", "0.0%", "1", "0.0%", "0", "0"]
+    sheet = _sheet(client.get(f"/cases/stats/export.xlsx?{query}"))
+    head = sheet[0]
+    grid = next(r for r in sheet if r[0] == "东门社区第1网格")
+    by_head = dict(zip(head, grid, strict=False))
+    assert by_head["按时立案率(%)"] == 0.0 and by_head["派遣数"] == 1
+    assert by_head["准确派遣率(%)"] == 0.0 and by_head["按期处置率(%)"] == 0.0
+    assert by_head["处置数"] == 1 and by_head["超期结案数"] == 0
+
+
+def test_migration_0015_fills_in_the_counts_and_handling_of_earlier_cases(known):
+    """Cases from before 0015: the counts from their events, 按期处置 from feedback time."""
+    import importlib
+
+    from django.apps import apps
+
+    from minqing.cases.models import Case
+
+    c = known["cases"]
+    before = {
+        r["pk"]: r
+        for r in Case.objects.values("pk", "dispatch_count", "decline_count", "handled_on_time")
+    }
+    Case.objects.update(dispatch_count=0, decline_count=0, handled_on_time=None)
+    migration = importlib.import_module("minqing.cases.migrations.0015_case_step_timeliness")
+    migration.fill_in(apps, None)
+    migration.fill_in(apps, None)  # twice: the same
+    after = {
+        r["pk"]: r
+        for r in Case.objects.values("pk", "dispatch_count", "decline_count", "handled_on_time")
+    }
+    assert after == before
+    assert after[c["B3"].pk]["dispatch_count"] == 2 and after[c["A4"].pk]["dispatch_count"] == 0
+    assert after[c["A3"].pk]["handled_on_time"] is False
+
+
+def test_a_case_closed_after_its_limit_counts_as_overdue_even_if_never_marked_late(
+    client, known, community_worker
+):
+    """Fed back in time, checked after the handling limit: 超期结案, so 超期数 too (the
+    sweeper marks stages late, and the check's own stage was not)."""
+    from minqing.cases.models import Case
+
+    a1 = known["cases"]["A1"]
+    Case.objects.filter(pk=a1.pk).update(closed_on_time=False, late=False)
+    login(client, community_worker)
+    html = client.get(f"/cases/stats/?{known['query']}").content.decode()
+    assert {r[0]: r[1:] for r in table(html)}["东门社区第1网格"][6] == "2"  # A3 and A1
+    assert steps_table(html)["东门社区第1网格"][-1] == "2"
