@@ -595,10 +595,23 @@ def due_list(request, f: Query[DueFilter]):
     return _page(rows, f, lambda s: _due_row(s, today), today=today, nearest_first=here)
 
 
-@router.get("/due/totals", response=DueTotalsOut, summary="逾期 and 今日应访 in the caller's scope")
-def due_totals(request):
+class DueTotalsFilter(InSchema):
+    grid: str = Field("", max_length=20, description="网格编码；默认为您的全部范围")
+
+
+@router.get(
+    "/due/totals",
+    response={200: DueTotalsOut, 400: FieldErrorsOut},
+    summary="逾期 and 今日应访 in the caller's scope, or in one of its grids",
+)
+def due_totals(request, f: Query[DueTotalsFilter]):
     today = timezone.localdate()
-    totals = selectors.due_totals(request.user, today=today)
+    grid = None
+    if f.grid:
+        grid = selectors.grids_for(request.user).filter(code=f.grid).first()
+        if grid is None:
+            raise ValidationError({"grid": ERR_GRID})
+    totals = selectors.due_totals(request.user, today=today, grid=grid)
     return {"overdue": totals["overdue"], "today": totals["today"], "date": today}
 
 

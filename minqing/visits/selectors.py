@@ -391,9 +391,19 @@ def totals_of(rows: list[GridDue]) -> dict:
     return {"overdue": sum(r.overdue for r in rows), "today": sum(r.today for r in rows)}
 
 
-def due_totals(user, *, today: dt.date | None = None) -> dict:
+def due_totals(user, *, today: dt.date | None = None, grid: Node | None = None) -> dict:
+    """逾期 and 今日应访 in the user's scope, or in one of their grids."""
     today = today or timezone.localdate()
     scope = user_scope(user)
+    if grid is not None:
+        return (
+            states_for(user)
+            .filter(grid=grid)
+            .aggregate(
+                overdue=Count("next_due", filter=Q(next_due__lt=today)),
+                today=Count("next_due", filter=Q(next_due=today)),
+            )
+        )
     if not (scope.everything or scope.subtree_paths or scope.exact_node_ids):
         # No place in the tree (a cadre): what they owe their linked households.
         rows = linked_due_rows(user, today=today)

@@ -188,6 +188,15 @@ def test_a_street_officer_sees_every_grid_and_counts_per_grid(
         (tree["grid_a"].code, 1, 0),
         (tree["grid_b"].code, 0, 1),
     ]
+    # The totals of one grid, as the due list of that grid; a grid out of sight is refused.
+    totals = ok(client.get(f"{VISITS}due/totals", {"grid": tree["grid_b"].code}, **auth))
+    assert (totals["overdue"], totals["today"]) == (0, 1)
+    totals = ok(client.get(f"{VISITS}due/totals", **auth))
+    assert (totals["overdue"], totals["today"]) == (1, 1)
+    refused = client.get(
+        f"{VISITS}due/totals", {"grid": tree["grid_b"].code}, **bearer(grid_a_worker)
+    )
+    assert refused.status_code == 400 and "grid" in refused.json()["errors"]
 
 
 def test_the_due_list_costs_the_same_statements_for_many_rows(
