@@ -527,13 +527,18 @@ class ReportGroup:
     help_count: int = 0
     money: dict = field(default_factory=dict)
 
-    def add(self, row: ReportRow) -> None:
+    def add(self, row: ReportRow, *, help_count: int | None = None, money: dict | None = None):
+        """A pairing's row; help_count/money: a helper's own part of its help (who gave it)."""
         self.pairings += 1
         self.required += row.need.required + len(row.need.occasions)
         self.made += row.need.made
         self.gaps += 1 if row.need.gap else 0
-        self.help_count += row.help_count
-        for k, v in row.money.items():
+        self.add_help(row.help_count if help_count is None else help_count,
+                      row.money if money is None else money)  # fmt: skip
+
+    def add_help(self, help_count: int, money: dict) -> None:
+        self.help_count += help_count
+        for k, v in money.items():
             self.money[k] = self.money.get(k, Decimal("0")) + v
 
     @property
@@ -579,15 +584,29 @@ def month_report(
     )
     help_count: dict[int, int] = defaultdict(int)
     money: dict[int, dict] = defaultdict(dict)
+    # The same per (pairing, helper who gave it): a helper is credited with their own help, not
+    # their group's (a group pairing's entries name who helped; none: the group as a whole).
+    given: dict[tuple[int, int], int] = defaultdict(int)
+    given_money: dict[tuple[int, int], dict] = defaultdict(dict)
+    givers: dict[int, str] = {}
     ids = [p.pk for p in pairings]
     for i in range(0, len(ids), CHUNK):
-        for pid, source_, amount, goods_value in HelpEntry.objects.filter(
+        for pid, hid, hname, source_, amount, goods_value in HelpEntry.objects.filter(
             pairing_id__in=ids[i : i + CHUNK], occurred_on__gte=first, occurred_on__lte=last
-        ).values_list("pairing_id", "fund_source", "amount", "goods_value"):
+        ).values_list(
+            "pairing_id", "helper_id", "helper__name", "fund_source", "amount", "goods_value"
+        ):
             help_count[pid] += 1
             value = (amount or Decimal("0")) + (goods_value or Decimal("0"))
+            source_ = source_ or NO_SOURCE
             if value:
-                money[pid][source_ or NO_SOURCE] = money[pid].get(source_ or NO_SOURCE, 0) + value
+                money[pid][source_] = money[pid].get(source_, 0) + value
+            if hid is not None:
+                givers[hid] = hname
+                given[pid, hid] += 1
+                if value:
+                    mine = given_money[pid, hid]
+                    mine[source_] = mine.get(source_, 0) + value
     rows = []
     for p in pairings:
         need = schedule.month_need(
@@ -614,8 +633,17 @@ def month_report(
             by_group.setdefault(
                 p.group_id, ReportGroup(f"group-{p.group_id}", p.group.name, p.group_id)
             ).add(r)
-        for h in p.helpers.all():
-            by_helper.setdefault(h.pk, ReportGroup(f"helper-{h.pk}", h.name, h.pk)).add(r)
+        # The pairing's contacts are its helpers' shared duty; its help, each one's own.
+        members = {h.pk: h.name for h in p.helpers.all()}
+        for hid, name in members.items():
+            by_helper.setdefault(hid, ReportGroup(f"helper-{hid}", name, hid)).add(
+                r, help_count=given.get((p.pk, hid), 0), money=given_money.get((p.pk, hid), {})
+            )
+        # Help given by someone no longer among its helpers is still theirs.
+        for (pid, hid), n in given.items():
+            if pid == p.pk and hid not in members:
+                group_ = by_helper.setdefault(hid, ReportGroup(f"helper-{hid}", givers[hid], hid))
+                group_.add_help(n, given_money.get((pid, hid), {}))
         totals.add(r)
     return MonthReport(
         first,

@@ -75,6 +75,16 @@ def test_monthly_report_counts_contacts_gaps_and_money_by_source(
     assert report.totals.money["poverty"] == Decimal("700")
     helper_rows = {g.name: g for g in report.by_helper}
     assert helper_rows["干部cadre"].made == 4 and helper_rows["李慈爱"].gaps == 1
+    # Each helper is credited with the help they gave, not their group's: the group's contacts
+    # are every member's duty, its help and money each giver's own.
+    # (Group 2's 200 元 was logged naming nobody: the group's, no member's.)
+    credited = {n: (g.help_count, g.total, g.made) for n, g in helper_rows.items()}
+    assert credited == {
+        "干部cadre": (4, Decimal("950.50"), 4),  # three of their own, one the office logged
+        "王爱心": (0, Decimal("0"), 4),  # in group 1, gave nothing this month
+        "干部cadre2": (0, Decimal("0"), 1),
+        "李慈爱": (0, Decimal("0"), 1),
+    }
 
     # A group's own report.
     only = selectors.month_report(office, month=MARCH, group=g2, today=dt.date(2026, 4, 2))
