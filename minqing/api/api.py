@@ -210,10 +210,15 @@ def _tags(user, names: list[str] | None, record=None) -> list[Tag] | None:
 
 
 def _tag_filter(user, name: str | None) -> Tag | None | bool:
-    """The list filter's tag; False when the name is not a tag the user may see (no rows)."""
+    """The list filter's tag, by name or by the id the pages' links carry (`/people/?tag=6`);
+    False when it is not a tag the user may see (no rows)."""
     if not name:
         return None
-    return selectors.visible_tags(user).filter(name=name).first() or False
+    visible = selectors.visible_tags(user)
+    tag = visible.filter(name=name).first()
+    if tag is None and name.isdecimal() and len(name) < 10:
+        tag = visible.filter(pk=int(name)).first()
+    return tag or False
 
 
 # ------------------------------------------------------------------ me, nodes, tags
@@ -367,7 +372,7 @@ def person_out(p: Person, user) -> dict:
 class PersonFilter(PageParams):
     q: str = Field("", max_length=100)
     node: str | None = Field(None, max_length=20)
-    tag: str | None = Field(None, max_length=30)
+    tag: str | None = Field(None, max_length=30, description="标签名称（如 高龄）或编号")
     age_min: int | None = Field(None, ge=0, le=150)
     age_max: int | None = Field(None, ge=0, le=150)
     sex: str = Field("", pattern=r"^(M|F)?$")
@@ -528,7 +533,7 @@ def household_out(h: Household, user) -> dict:
 class HouseholdFilter(PageParams):
     q: str = Field("", max_length=100)
     node: str | None = Field(None, max_length=20)
-    tag: str | None = Field(None, max_length=30)
+    tag: str | None = Field(None, max_length=30, description="标签名称（如 高龄）或编号")
     housing: str = Field("", pattern=r"^(own|rent|public|other)?$")
     residence: str = Field("", pattern=r"^(permanent|floating|separated)?$")
 

@@ -142,3 +142,16 @@ def test_nodes_are_scoped(client, bearer, tree):
         and me["home_node"] == tree["grid_a"].code
         and me["can_reveal"]
     )
+
+
+def test_the_tag_filter_takes_a_name_or_the_id_the_pages_use(client, bearer, zhang_san):
+    from minqing.registry.models import Tag
+
+    empty_nest = Tag.objects.get(name="空巢")
+    zhang_san.tags.add(empty_nest)
+    for value in ("空巢", str(empty_nest.pk)):
+        for path in ("/api/people", "/api/households"):
+            assert client.get(path, {"tag": value}, **bearer).json()["count"] == 1, (path, value)
+    other = Tag.objects.exclude(pk=empty_nest.pk).first()
+    assert client.get("/api/people", {"tag": str(other.pk)}, **bearer).json()["count"] == 0
+    assert client.get("/api/people", {"tag": "9" * 12}, **bearer).json()["count"] == 0
