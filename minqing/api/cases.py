@@ -9,7 +9,6 @@ import datetime
 import re
 
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -262,7 +261,9 @@ def case_row(case: Case, now=None) -> dict:
         "handler_unit_code": case.handler_unit.code if case.handler_unit_id else None,
         "deadline": case.deadline,
         "lateness": selectors.lateness(case, now),
-        "late": case.late or selectors.lateness(case, now) == "late",
+        "late": case.late
+        or case.closed_on_time is False
+        or selectors.lateness(case, now) == "late",
         "accepted_at": case.accepted_at,
     }
 
@@ -400,11 +401,6 @@ def _category_ids(code: str) -> list[int] | None:
     return ids
 
 
-def _late_q(now) -> Q:
-    """Late: marked late by the sweeper, or open and past its deadline now."""
-    return Q(late=True) | Q(status__in=OPEN_STATUSES, deadline__lt=now)
-
-
 def _rename_errors(exc: ValidationError, names: dict[str, str]) -> ValidationError:
     """Errors named after the API's fields (grid_code, household_id) rather than the model's."""
     if not hasattr(exc, "error_dict"):
@@ -423,7 +419,9 @@ class CaseFilter(PageParams):
     status: str = Field("", pattern=rf"^({STATUS_FILTER})?$", description="或 open / done")
     category: str = Field("", max_length=20, description="类别编码（含下级类别）")
     priority: str = Field("", pattern=r"^(urgent|normal)?$")
-    late: bool | None = Field(None, description="true: 曾超期或已超期未办结")
+    late: bool | None = Field(
+        None, description="true: 曾超期、超期结案或已超期未办结（同指标的超期数）"
+    )
     grid: str = Field("", max_length=20, description="区划编码（含下级）")
     q: str = Field("", max_length=100, description="编号、事项、地点、描述、反映人")
 
@@ -441,7 +439,7 @@ def _filtered(user, qs, f: CaseFilter):
     if f.priority:
         qs = qs.filter(priority=f.priority)
     if f.late is not None:
-        late = _late_q(timezone.now())
+        late = selectors.ever_late(timezone.now())
         qs = qs.filter(late) if f.late else qs.exclude(late)
     if f.grid:
         node = visible_nodes(user).filter(code=f.grid).first()

@@ -587,6 +587,13 @@ def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
     )
 
 
+def ever_late(now) -> Q:
+    """超期, as the indicators, the case lists' API and the export count it: ever past a stage's
+    limit (the sweeper's mark), open past it now (before the sweeper comes), or closed after it
+    (超期结案: fed back in time and checked late is no stage the sweeper marks)."""
+    return Q(late=True) | Q(status__in=OPEN_STATUSES, deadline__lt=now) | Q(closed_on_time=False)
+
+
 def _counts(start: date, end: date, now) -> dict:
     """The counts behind the indicators, as aggregates over cases (one query computes them all).
 
@@ -617,15 +624,7 @@ def _counts(start: date, end: date, now) -> dict:
         "n_pending_on_time": Count(
             "pk", filter=reg & Q(status__in=OPEN_STATUSES) & (Q(deadline__gte=now))
         ),
-        "n_overdue": Count(
-            "pk",
-            filter=reg
-            & (
-                Q(late=True)
-                | Q(status__in=OPEN_STATUSES, deadline__lt=now)
-                | Q(closed_on_time=False)  # checked after the limit, handled in time
-            ),
-        ),
+        "n_overdue": Count("pk", filter=reg & ever_late(now)),
         "n_reworked": Count("pk", filter=reg & Q(rework_count__gt=0)),
         "n_rated": Count("pk", filter=reg & ~Q(satisfaction="")),
         "n_satisfied": Count(

@@ -581,6 +581,14 @@ def test_the_export_opens_in_openpyxl_masked_stamped_and_audited(client, case_a,
     late = client.get("/cases/export.xlsx?status=registered")
     late_book = openpyxl.load_workbook(io.BytesIO(b"".join(late.streaming_content)))
     assert late_book.active.cell(2, lateness + 1).value == "已超期"
+    # Closed after its limit: 超期结案 under 超期 (as 超期数 counts it), 否 under 按期结案.
+    Case.objects.filter(pk=case_a.pk).update(status="closed", closed_on_time=False)
+    closed = client.get("/cases/export.xlsx?status=closed")
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(closed.streaming_content))).active
+    on_time = rows[0].index("按期结案")
+    assert (
+        sheet.cell(2, lateness + 1).value == "超期结案" and sheet.cell(2, on_time + 1).value == "否"
+    )
 
 
 def seven_cases(user, tree, category) -> list[Case]:
