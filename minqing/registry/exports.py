@@ -156,6 +156,8 @@ def respond(request, export: Export):
 
 def _common_words(f: dict) -> list[str]:
     words = []
+    if f["unknown_node"]:
+        words.append(f"区划：{f['unknown_node']}（不存在或不在范围内）")
     if f["q"].strip():
         words.append(f"关键词“{f['q'].strip()}”")
     if f["node"] is not None:
@@ -299,6 +301,8 @@ def people_export(request) -> Export:
         age_max=age_max,
         sex=sex,
     )
+    if f["unknown_node"]:
+        qs = qs.none()
     words = _common_words(f)
     if sex:
         words.append(f"性别：{SEX[sex]}")
@@ -371,6 +375,8 @@ def households_export(request) -> Export:
     qs = selectors.household_search(
         request.user, q=f["q"], node=f["node"], tag=f["tag"], housing=housing, residence=residence
     )
+    if f["unknown_node"]:
+        qs = qs.none()
     words = _common_words(f)
     if housing:
         words.append(f"住房性质：{HOUSING[housing]}")
@@ -418,6 +424,8 @@ def simple_export(request, kind: str) -> Export:
     kinds = KINDS[kind]
     k = _choice(request, "kind", kinds)
     qs = selectors.simple_search(request.user, model, q=f["q"], node=f["node"], kind=k)
+    if f["unknown_node"]:
+        qs = qs.none()
     words = _common_words({**f, "tag": None})
     if k:
         words.append(f"类型：{kinds[k]}")

@@ -45,10 +45,13 @@ from minqing.registry.models import (
 
 
 def _filters(request) -> dict:
-    node_code = request.GET.get("node", "").strip()
+    """The list filters; `unknown_node`: a place code the user cannot see (or mistyped) — the
+    list finds nothing and says so, not everything as if the filter had been applied."""
+    node_code = request.GET.get("node", "").strip()[:20]
     node = visible_nodes(request.user).filter(code=node_code).first() if node_code else None
     tag = selectors.tag_choice(request.user, request.GET.get("tag", "").strip())
-    return {"q": request.GET.get("q", "")[:100], "node": node, "tag": tag}
+    unknown = node_code if node_code and node is None else ""
+    return {"q": request.GET.get("q", "")[:100], "node": node, "tag": tag, "unknown_node": unknown}
 
 
 def _list_response(request, template: str, qs, context: dict):
@@ -106,6 +109,8 @@ def person_list(request):
         age_max=int_param(request, "age_max"),
         sex=sex,
     )
+    if f["unknown_node"]:
+        qs = Person.objects.none()
     return _search_response(
         request,
         "registry/person_list.html",
@@ -259,6 +264,8 @@ def household_list(request):
     qs = selectors.household_search(
         request.user, q=f["q"], node=f["node"], tag=f["tag"], housing=housing, residence=residence
     )
+    if f["unknown_node"]:
+        qs = qs.none()
     return _search_response(
         request,
         "registry/household_list.html",
@@ -448,6 +455,8 @@ def simple_list(request, kind: str):
     f = _filters(request)
     k = request.GET.get("kind", "") if request.GET.get("kind") in kinds.values else ""
     qs = selectors.simple_search(request.user, model, q=f["q"], node=f["node"], kind=k)
+    if f["unknown_node"]:
+        qs = qs.none()
     return _list_response(
         request,
         "registry/simple_list.html",

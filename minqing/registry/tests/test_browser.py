@@ -44,6 +44,13 @@ def test_grid_worker_finds_edits_and_audits_a_resident_that_the_next_grid_cannot
     expect(results).not_to_contain_text("李四")
     expect(results).to_contain_text("张三")
     expect(page).to_have_url(re.compile(r"[?&]q=zs\b"))
+    # Every drop-down refreshes the list, not only the first (性别 is the second).
+    page.select_option("select[name=sex]", "F")
+    expect(page).to_have_url(re.compile(r"[?&]sex=F\b"))
+    expect(results).not_to_contain_text("张三")
+    page.select_option("select[name=sex]", "M")
+    expect(page).to_have_url(re.compile(r"[?&]sex=M\b"))
+    expect(results).to_contain_text("张三")
 
     # Person → household.
     results.get_by_role("link", name="张三").click()

@@ -152,13 +152,22 @@ def test_people_export_honours_the_list_filters(client, grid_a_worker, zhang_san
         ("sex=X", ["张三", "李四"]),  # an unknown value is ignored, as on the list page
         ("age_min=60", ["张三"]),
         ("age_max=40", ["李四"]),
-        ("node=330188001001002", ["张三", "李四"]),  # grid B is not grid_a's: ignored
         ("node=330188001001001&q=zs", ["张三"]),
     ]:
         ws = sheet(client.get(f"/people/export.xlsx?{query}"))
         assert [r[0] for r in data_rows(ws)] == names, query
         page = client.get(f"/people/?{query}").content.decode()
         assert f"共 {len(names)} 条" in page, query
+    # Grid B is not grid_a's (nor is a mistyped code): nothing, and the page says why — not
+    # everyone, as if the filter had been applied. The lists and exports of each kind alike.
+    for path in ("people", "households", "places", "orgs"):
+        for code in ("330188001001002", "3301880010010099"):
+            page = client.get(f"/{path}/?node={code}").content.decode()
+            assert f"区划 {code} 不存在或不在您的管辖范围内" in page, (path, code)
+            assert "张三" not in page and "李四" not in page
+            ws = sheet(client.get(f"/{path}/export.xlsx?node={code}"))
+            assert data_rows(ws) == [], (path, code)
+            assert f"区划：{code}（不存在或不在范围内）" in stamp_lines(ws)[2]
     ws = sheet(client.get("/people/export.xlsx?q=zs&sex=M&age_min=60&age_max=80"))
     scope = stamp_lines(ws)[2]
     assert scope == "范围：东门社区第1网格；筛选条件：关键词“zs”，性别：男，年龄：60–80岁"
@@ -189,9 +198,9 @@ def test_each_worker_exports_only_their_own_grid(
     assert [r[0] for r in data_rows(ws)] == ["王五"]
     assert "张三" not in all_text(ws) and "人民路1号" not in all_text(ws)
     assert stamp_lines(ws)[2].startswith("范围：东门社区第2网格")
-    # a node outside the scope is ignored, exactly as on the list page
+    # a node outside the scope finds nothing (grid A's people least of all), as the list page
     ws = sheet(client.get("/people/export.xlsx?node=330188001001001"))
-    assert [r[0] for r in data_rows(ws)] == ["王五"]
+    assert data_rows(ws) == [] and "张三" not in all_text(ws)
     ws = sheet(client.get("/households/export.xlsx"))
     assert [r[2] for r in data_rows(ws)] == ["人民路2号"]
 

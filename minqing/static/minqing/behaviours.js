@@ -4,7 +4,8 @@
    before it is sent; data-busy="…" on a form whose answer
    takes seconds (an import, building a campaign's list) greys its buttons and shows the text
    once it is sent, so nobody clicks twice or thinks it stalled; data-autosubmit on a field
-   sends its form when it changes; data-print on a button prints the page. */
+   sends its form when it changes; data-print on a button prints the page; a list's filter
+   form whose hx-trigger names "filters-changed" hears every one of its drop-downs. */
 (function () {
   function busy(form) {
     form.setAttribute("aria-busy", "true");
@@ -65,6 +66,12 @@
   document.addEventListener("change", function (e) {
     var field = e.target;
     if (field.dataset && "autosubmit" in field.dataset && field.form) field.form.submit();
+    // A list's filter form refreshes its results when any of its drop-downs changes
+    // (hx-trigger "filters-changed"; htmx's "from:find select" heard the first one only).
+    if (field.tagName === "SELECT" && field.form && window.htmx &&
+        (field.form.getAttribute("hx-trigger") || "").indexOf("filters-changed") >= 0) {
+      window.htmx.trigger(field.form, "filters-changed");
+    }
   });
   document.addEventListener("click", function (e) {
     if (e.target.closest && e.target.closest("[data-print]")) window.print();
