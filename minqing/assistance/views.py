@@ -30,7 +30,14 @@ from minqing.assistance.forms import (
 from minqing.assistance.models import FundSource, HelpEntry, Helper, Programme, TargetKind
 from minqing.assistance.strategies import strategies_for
 from minqing.core.digits import positive_id
-from minqing.core.forms import NOT_SAVED, apply_errors, submitted
+from minqing.core.forms import (
+    NOT_SAVED,
+    apply_errors,
+    once_done,
+    once_remember,
+    once_token,
+    submitted,
+)
 from minqing.core.paging import querystring_without_page
 from minqing.registry.services import PermissionDenied
 
@@ -159,6 +166,7 @@ def _pairing_page(request, pairing, *, help_form=None, end_form=None, status=200
             "entries": entries,
             "correctable": {e.pk for e in entries if services.can_correct_help(user, e)},
             "help_form": help_form,
+            "once": once_token(request),
             "can_log": can_log,
             "can_manage": services.can_manage_pairing(user, pairing),
             "end_form": end_form or EndForm(),
@@ -182,6 +190,11 @@ def pairing_help(request, pk: int):
     pairing = selectors.pairing_for(request.user, pk)
     own = services.helper_of(request.user, pairing)
     form = HelpEntryForm(request.POST, pairing=pairing, own_helper=own)
+    done = once_done(request)
+    if done is not None:
+        # Back after saving brings the filled form again: sent twice, the money counts twice.
+        messages.info(request, _("这条帮扶记录已经保存过，没有重复记录。"))
+        return redirect(done)
     if form.is_valid():
         try:
             services.help_entry_add(
@@ -196,6 +209,7 @@ def pairing_help(request, pk: int):
             raise DjangoPermissionDenied(str(exc)) from None
         else:
             messages.success(request, _("帮扶记录已保存。"))
+            once_remember(request, f"/assistance/pairings/{pairing.pk}/")
             return redirect(f"/assistance/pairings/{pairing.pk}/")
     return _pairing_page(request, pairing, help_form=form, status=400)
 

@@ -21,7 +21,7 @@ from minqing.accounts.access import (
 from minqing.accounts.links import linked_households_q
 from minqing.core.audit import history_for
 from minqing.core.digits import positive_id
-from minqing.core.forms import apply_errors
+from minqing.core.forms import apply_errors, once_done, once_remember, once_token
 from minqing.core.paging import (
     capped_count,
     int_param,
@@ -78,7 +78,13 @@ def _edit_allowed(request) -> None:
         raise DjangoPermissionDenied(services.ERR_NOT_ALLOWED)
 
 
-def _save_form(request, form, save, *, success_url):
+def _save_form(request, form, save, *, success_url, creating: bool = False):
+    """creating: the form makes a new record, and sent again (Back, then 保存) it goes to the
+    one it made instead of making a second (core.forms.once_*; the page has {{ once }})."""
+    done = once_done(request) if creating else None
+    if done is not None:
+        messages.info(request, _("这份表单已经保存过，没有重复新增。"))
+        return redirect(done)
     if form.is_valid():
         data = form.service_data() if hasattr(form, "service_data") else dict(form.cleaned_data)
         try:
@@ -89,6 +95,8 @@ def _save_form(request, form, save, *, success_url):
             raise DjangoPermissionDenied(str(exc)) from None
         else:
             messages.success(request, _("已保存。"))
+            if creating:
+                once_remember(request, success_url(obj))
             return redirect(success_url(obj))
     return None
 
@@ -173,6 +181,7 @@ def person_create(request):
                 acting_user=request.user, data=data, request=request
             ),
             success_url=lambda p: f"/people/{p.pk}/",
+            creating=True,
         )
         if done:
             return done
@@ -181,6 +190,7 @@ def person_create(request):
         "form.html",
         {
             "form": form,
+            "once": once_token(request),
             "title": _("新增人员"),
             "household": household,
             "cancel": f"/households/{household.pk}/" if household else "/people/",
@@ -342,12 +352,12 @@ def household_create(request):
                 acting_user=request.user, data=data, request=request
             ),
             success_url=lambda h: f"/households/{h.pk}/",
+            creating=True,
         )
         if done:
             return done
-    return render(
-        request, "form.html", {"form": form, "title": _("新增家庭户"), "cancel": "/households/"}
-    )
+    context = {"form": form, "title": _("新增家庭户"), "cancel": "/households/"}
+    return render(request, "form.html", {**context, "once": once_token(request)})
 
 
 @login_required
@@ -510,15 +520,15 @@ def simple_edit(request, kind: str, pk: int | None = None):
                 acting_user=request.user, model=model, data=data, instance=obj, request=request
             ),
             success_url=lambda o: f"/{kind}/{o.pk}/",
+            creating=obj is None,
         )
         if done:
             return done
     new, edit = SIMPLE_TITLES[kind]
     title = edit % {"name": obj} if obj else new
+    context = {"form": form, "title": title, "cancel": f"/{kind}/{pk}/" if obj else f"/{kind}/"}
     return render(
-        request,
-        "form.html",
-        {"form": form, "title": title, "cancel": f"/{kind}/{pk}/" if obj else f"/{kind}/"},
+        request, "form.html", {**context, "once": once_token(request) if obj is None else ""}
     )
 
 

@@ -19,7 +19,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 from minqing.accounts.access import get_scoped_or_404, visible_nodes
 from minqing.core.audit import history_for
 from minqing.core.digits import positive_id
-from minqing.core.forms import NOT_SAVED, apply_errors, submitted
+from minqing.core.forms import (
+    NOT_SAVED,
+    apply_errors,
+    once_done,
+    once_remember,
+    once_token,
+    submitted,
+)
 from minqing.core.paging import page_of, querystring_without_page
 from minqing.grids import geo
 from minqing.grids.models import Level, Node
@@ -189,6 +196,10 @@ def visit_new(request):
         campaigns=campaigns,
         initial=initial,
     )
+    done = once_done(request) if request.method == "POST" else None
+    if done is not None:
+        messages.info(request, _("这次走访已经记录过，没有重复保存。"))
+        return redirect(done)
     if request.method == "POST" and form.is_valid():
         try:
             visit = services.visit_record(
@@ -203,12 +214,14 @@ def visit_new(request):
             raise Http404 from None
         else:
             messages.success(request, _("走访已记录。"))
+            once_remember(request, f"/visits/{visit.pk}/")
             return redirect(f"/visits/{visit.pk}/")
     return render(
         request,
         "visits/visit_form.html",
         {
             "form": form,
+            "once": once_token(request),
             "household": household,
             "schedule": selectors.schedule_of(household),
         },

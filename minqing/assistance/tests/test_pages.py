@@ -277,3 +277,19 @@ def test_a_child_is_not_paired_before_being_born(office, mother, grid_a_worker, 
         "start": ["结对日期不能早于帮扶对象的出生日期（2026-03-19）。"]
     }
     assert pair(office, "mother", [mother], person=baby, start=dt.date(2026, 4, 1)).pk
+
+
+def test_a_help_entry_sent_twice_is_logged_once(client, office, cadre, cadre_helper, household_a):
+    """Back after saving brings the filled form again: its money must not count twice."""
+    import re
+
+    p = pair(office, "cadre", [cadre_helper], household=household_a, start=dt.date(2026, 1, 5))
+    client.force_login(cadre)
+    page = client.get(f"/assistance/pairings/{p.pk}/").content.decode()
+    once = re.search(r'name="once" value="([^"]+)"', page).group(1)
+    data = {"kind": "goods", "occurred_on": "2026-02-01", "goods": "米面油",
+            "goods_value": "200", "fund_source": "cadre", "once": once}  # fmt: skip
+    assert client.post(f"/assistance/pairings/{p.pk}/help/", data).status_code == 302
+    again = client.post(f"/assistance/pairings/{p.pk}/help/", data, follow=True)
+    assert HelpEntry.objects.count() == 1
+    assert "这条帮扶记录已经保存过" in again.content.decode()
