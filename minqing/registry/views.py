@@ -1,11 +1,14 @@
 """Thin views: parse the request, call a selector or a service, render."""
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_POST
@@ -254,11 +257,22 @@ def _reveal(request, obj):
             request=request,
         )
     except services.PermissionDenied as exc:
-        return HttpResponse(f'<span class="error">{exc}</span>', status=403)
+        return _reveal_refused(field, str(exc), 403)
     except ValidationError as exc:
-        msg = "；".join(m for ms in exc.message_dict.values() for m in ms)
-        return HttpResponse(f'<span class="error">{msg}</span>', status=400)
+        return _reveal_refused(
+            field, " ".join(m for ms in exc.message_dict.values() for m in ms), 400
+        )
     return render(request, "registry/_revealed.html", {"value": value, "field": field})
+
+
+def _reveal_refused(field: str, message: str, status: int) -> HttpResponse:
+    """Why nothing is shown, next to the reveal form (HX-Retarget: not in place of the masked
+    value); base.html lets htmx swap a 400/403 answer in (it dropped them: nothing happened)."""
+    response = HttpResponse(format_html('<span class="error">{}</span>', message), status=status)
+    if re.fullmatch(r"[a-z_]{1,30}", field):
+        response["HX-Retarget"] = f"#reveal-error-{field}"
+        response["HX-Reswap"] = "innerHTML"
+    return response
 
 
 # ------------------------------------------------------------- households
