@@ -165,6 +165,9 @@ class PersonSearch:
     household: object = None
 
     def __post_init__(self):
+        from minqing.registry.selectors import search_text
+
+        self.q = search_text(self.q)
         self._queryset = None
         self._walk = None
 

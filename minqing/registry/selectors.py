@@ -23,6 +23,7 @@ from minqing.registry.models import Household, Organisation, Person, Place, Tag,
 from minqing.registry.search_compiled import PersonSearch
 
 _LATIN = re.compile(r"^[a-zA-Z]+$")
+_SPACED_LATIN = re.compile(r"^[a-zA-Z]+(?:\s+[a-zA-Z]+)+$")
 _DIGITS = re.compile(r"^\d{4}$")
 _ID_LAST4 = re.compile(r"^\d{3}[Xx]$")  # an ID number ending in the check character X
 _ID = re.compile(r"^(\d{17}[\dXx]|\d{15})$")
@@ -194,6 +195,14 @@ def _short_word(w: str, indexed: bool) -> Q:
     return _edges("name", w)
 
 
+def search_text(q: str) -> str:
+    """What a search box's text is searched as: pinyin typed in syllables (``zhang feng``, as a
+    phone keyboard spaces them) is one pinyin query (``zhangfeng``) — as separate words it
+    looked for each in names and addresses, and found nobody."""
+    q = q.strip()
+    return re.sub(r"\s+", "", q) if _SPACED_LATIN.match(q) else q
+
+
 def text_kind(q: str) -> str:
     """Which kind of search the stripped text `q` is: how text_query reads it."""
     if "\x00" in q:
@@ -311,6 +320,7 @@ def person_search(
     so common that the list, read in its order, fills a page at once (`common_word`)."""
     qs = _under(people_for(user), node)
     text = None
+    q = search_text(q)
     if q.strip():
         text = text_query(q, indexed=not walk and not _small_scope(user, node))
         qs = qs.filter(text)
@@ -353,7 +363,7 @@ def household_search(
     residence: str = "",
 ) -> QuerySet[Household]:
     qs = _under(households_for(user), node)
-    q = q.strip()
+    q = search_text(q)
     if q:
         qs = qs.filter(_household_text(q, large=not _small_scope(user, node)))
     if tag is not None:
