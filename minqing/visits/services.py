@@ -23,7 +23,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import gettext_noop, pgettext_lazy
 
 from minqing.accounts.access import (
     can_edit_registry,
@@ -1180,7 +1180,7 @@ def _campaign_words(campaign: Campaign) -> dict:
         "name": [None, campaign.name],
         "kind": [None, source(CampaignKind(campaign.kind).label)],
         "node": [None, str(campaign.node)],
-        "window": [None, f"{campaign.start:%Y-%m-%d} 至 {campaign.end:%Y-%m-%d}"],
+        "window": [None, f"{campaign.start:%Y-%m-%d} – {campaign.end:%Y-%m-%d}"],
         "rule": [None, source(TargetRule(campaign.rule).label)],
         "tags": [None, "、".join(t.name for t in campaign.tags.all())],
     }
@@ -1472,7 +1472,12 @@ def campaign_extend(
         if ticked:
             changes["done"] = [None, f"+{ticked}"]
     _campaign_audit(
-        acting_user, campaign, AuditAction.UPDATE, changes, request, reason=note or "延长活动期限"
+        acting_user,
+        campaign,
+        AuditAction.UPDATE,
+        changes,
+        request,
+        reason=note or gettext_noop("延长活动期限"),
     )
     return campaign
 

@@ -7,6 +7,8 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
+from minqing.core.i18n import source
+
 register = template.Library()
 
 # Keys of audit entries that are not fields of the model (a campaign's window, its list's counts).
@@ -17,6 +19,9 @@ _EXTRA = {
     "rule_targets": _("按规则列入"),
     "done": _("已走访"),
     "assignees": _("分配"),
+    "targets": _(
+        "走访户数"
+    ),  # a campaign's list (the reverse relation's name is 走访对象, the rule's)
 }
 
 
@@ -45,7 +50,8 @@ def named(name, detail) -> str:
 @register.simple_tag
 def field_value(model_label: str, key: str, value):
     """A value in an audit entry as people read it: a choice field's stored code (solved,
-    draft …) by its label; anything else as stored; an empty value as （空）."""
+    draft …) or stored label (a campaign's history keeps 进行中, as the log reads in Chinese) by
+    its label in the reader's language; anything else as stored; an empty value as （空）."""
     if value is None or value == "":
         return str(_("（空）"))
     try:
@@ -55,6 +61,10 @@ def field_value(model_label: str, key: str, value):
     choices = dict(field.flatchoices) if getattr(field, "choices", None) else {}
     if isinstance(value, str | int) and value in choices:
         return str(choices[value])
+    if isinstance(value, str) and choices:
+        by_source = {source(label): label for label in choices.values()}
+        if value in by_source:
+            return str(by_source[value])
     return value
 
 

@@ -294,3 +294,22 @@ def test_the_campaign_page_shows_its_history_with_the_reason_for_an_extension(
     assert f"{later:%Y-%m-%d}" in page and "按规则列入" in page  # the launch, in words
     client.force_login(grid_a_worker)  # a grid worker sees progress, not the office's log
     assert "寒潮推迟入户" not in client.get(f"/visits/campaigns/{campaign.pk}/").content.decode()
+
+
+def test_the_campaign_history_reads_in_english_in_the_english_ui(
+    client, community_worker, homes, tree
+):
+    """The log keeps its values in Chinese (进行中, 节日走访); the page shows them in the
+    reader's language, and the default reason of an extension too."""
+    campaign = launched(community_worker, tree["community"])
+    services.campaign_extend(
+        acting_user=community_worker,
+        campaign=campaign,
+        ends_on=campaign.end + datetime.timedelta(days=7),
+    )
+    client.force_login(community_worker)
+    page = client.get(f"/visits/campaigns/{campaign.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+    history = page.content.decode().split('id="history"', 1)[1]
+    for chinese in ("进行中", "草稿", "延长活动期限", "至", "活动类型", "走访户数"):
+        assert chinese not in history, chinese
+    assert "Extend the campaign" in history and "Households listed" in history
