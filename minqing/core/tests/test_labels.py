@@ -81,3 +81,32 @@ def test_the_checker_sees_a_field_named_only_by_its_placeholder():
     assert unlabelled('<input name="q" placeholder="搜索">') == ["<input name='q'>"]
     assert unlabelled('<label>搜索 <input name="q"></label>') == []
     assert unlabelled('<label for="q">搜索</label><input id="q" name="q">') == []
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/audit/",
+        "/accounts/tokens/",
+        "/cases/",
+        "/cases/inbox/",
+        "/cases/overdue/",
+        "/cases/stats/",
+        "/cases/ledger/",
+        "/reception/",
+        "/duties/",
+        "/secondments/",
+        "/visits/due/",
+        "/visits/campaigns/",
+        "/assistance/",
+        "/assistance/report/",
+        "/places/",
+        "/orgs/",
+        "/ledgers/",
+    ],
+)
+def test_the_office_pages_name_every_field(client, county_officer, url):
+    client.force_login(county_officer)
+    response = client.get(url, follow=True)
+    assert response.status_code == 200, url
+    assert unlabelled(response.content.decode()) == [], url
