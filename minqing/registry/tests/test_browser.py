@@ -51,6 +51,15 @@ def test_grid_worker_finds_edits_and_audits_a_resident_that_the_next_grid_cannot
     page.select_option("select[name=sex]", "M")
     expect(page).to_have_url(re.compile(r"[?&]sex=M\b"))
     expect(results).to_contain_text("张三")
+    # Back shows the earlier search with its own filters in the boxes, not the later ones.
+    page.go_back()
+    expect(page).to_have_url(re.compile(r"[?&]sex=F\b"))
+    expect(page.locator("select[name=sex]")).to_have_value("F")
+    expect(page.locator("input[name=q]")).to_have_value("zs")
+    expect(results).not_to_contain_text("张三")
+    page.go_forward()
+    expect(page.locator("select[name=sex]")).to_have_value("M")
+    expect(results).to_contain_text("张三")
 
     # Person → household.
     results.get_by_role("link", name="张三").click()

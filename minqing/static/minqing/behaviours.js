@@ -5,7 +5,8 @@
    takes seconds (an import, building a campaign's list) greys its buttons and shows the text
    once it is sent, so nobody clicks twice or thinks it stalled; data-autosubmit on a field
    sends its form when it changes; data-print on a button prints the page; a list's filter
-   form whose hx-trigger names "filters-changed" hears every one of its drop-downs. */
+   form whose hx-trigger names "filters-changed" hears every one of its drop-downs, and shows
+   the address's filters again when Back restores an earlier search. */
 (function () {
   function busy(form) {
     form.setAttribute("aria-busy", "true");
@@ -75,5 +76,22 @@
   });
   document.addEventListener("click", function (e) {
     if (e.target.closest && e.target.closest("[data-print]")) window.print();
+  });
+  // Back to an earlier search: htmx puts back the page as it was kept, but a field keeps
+  // what was typed only in the browser's memory, so the boxes showed the later search over
+  // the earlier one's results. The filters are read again from the address.
+  document.addEventListener("htmx:historyRestore", function () {
+    var params = new URLSearchParams(window.location.search);
+    document.querySelectorAll("form.filters[hx-push-url]").forEach(function (form) {
+      Array.prototype.forEach.call(form.elements, function (field) {
+        if (!field.name || field.type === "hidden" || field.type === "submit") return;
+        var value = params.get(field.name) || "";
+        if (field.type === "checkbox" || field.type === "radio") {
+          field.checked = params.getAll(field.name).indexOf(field.value) >= 0;
+        } else {
+          field.value = value;
+        }
+      });
+    });
   });
 })();
