@@ -336,6 +336,11 @@ def _seed(rng, today, county, programmes) -> dict:
             [Person.tags.through(person_id=o.pk, tag_id=orphan_tag.pk) for o in orphans],
             ignore_conflicts=True,
         )
+        # 孤儿 is a 重点必访 group: their homes' visit schedules move to its rhythm, as a tag
+        # given on the page moves it (registry.services._household_schedule_refresh).
+        from minqing.visits.services import household_states_write
+
+        household_states_write([o.household_id for o in orphans if o.household_id])
     mothers = []
     paired_orphans = orphans[: max(0, len(orphans) - 2)]
     for o in paired_orphans:

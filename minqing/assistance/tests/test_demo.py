@@ -3,10 +3,13 @@
 import datetime as dt
 import random
 
+from conftest import valid_id
 from minqing.assistance import selectors
 from minqing.assistance.demo import seed
 from minqing.assistance.models import HelpEntry, Helper, Pairing, Programme
-from minqing.registry.models import Tag
+from minqing.registry.models import Person, Tag
+from minqing.visits.models import HouseholdVisitState
+from minqing.visits.services import household_visit_state_refresh
 
 from .conftest import orphan
 
@@ -35,7 +38,26 @@ def test_demo_seeds_every_kind_of_pairing_once(
             data={"address": f"南苑路{i}号", "grid": tree["grid_c"], "tags": [jobless]},
         )
 
+    # A child not yet in any group: the demo makes them an orphan (孤儿, visited monthly).
+    home = registry.household_create(
+        acting_user=grid_a_worker, data={"address": "示范路99号", "grid": tree["grid_a"]}
+    )
+    registry.person_create(
+        acting_user=grid_a_worker,
+        data={"name": "未入组", "id_number": valid_id(99, dt.date(2018, 5, 1)),
+              "grid": tree["grid_a"], "household": home, "relation": "child"},
+    )  # fmt: skip
+    before = HouseholdVisitState.objects.get(household=home).visit_class_id
+
     result = seed(rng=random.Random(7))
+
+    # Its home's visit schedule follows the new group, as if tagged on its page.
+    state = HouseholdVisitState.objects.get(household=home)
+    assert Person.objects.get(name="未入组").tags.filter(name="孤儿").exists()
+    household_visit_state_refresh(household=home)
+    fresh = HouseholdVisitState.objects.get(household=home)
+    assert (state.visit_class_id, state.next_due) == (fresh.visit_class_id, fresh.next_due)
+    assert state.visit_class_id != before
 
     assert not result["skipped"] and "结对帮扶" in result["summary"]
     kinds = set(Pairing.objects.values_list("programme__pairing_kind", flat=True))
