@@ -326,6 +326,7 @@ def seed(*, rng: random.Random, now=None) -> dict:
             [through(visit_id=v.pk, user_id=u) for v, u in zip(visits, visitors, strict=True)],
             batch_size=5000,
         )
+        _campaigns_ticked({v.household_id for v in visits})
     _refresh_schedules(sorted(grids), today)
     return {
         "skipped": False,
@@ -337,6 +338,16 @@ def seed(*, rng: random.Random, now=None) -> dict:
         "visits": len(visits),
         "days": len(days),
     }
+
+
+def _campaigns_ticked(household_ids: set[int]) -> None:
+    """The cadres' visits tick the open campaigns' households they reached in the window, as a
+    visit recorded on the page does (visits.services._campaign_targets_close)."""
+    from minqing.visits.models import Campaign, CampaignStatus
+    from minqing.visits.services import _campaign_targets_sync
+
+    for campaign in Campaign.objects.filter(status=CampaignStatus.OPEN):
+        _campaign_targets_sync(campaign, household_ids)
 
 
 def _refresh_schedules(household_ids: list[int], today: dt.date) -> None:
