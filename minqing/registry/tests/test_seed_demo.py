@@ -97,3 +97,19 @@ def test_the_cadre_has_pairs_and_reads_their_households(seeded, client):
     assert client.get("/assistance/").status_code == 200
     kinds = set(Pairing.objects.values_list("programme__pairing_kind", flat=True))
     assert len(kinds) >= 3, kinds
+
+
+def test_the_demo_groups_go_by_full_years_on_the_demo_day(seeded):
+    """高龄 is 80周岁以上 and 4050 women 40+ / men 50+ (a year drawn as 365 days put a few
+    79-year-olds in 高龄)."""
+    import datetime
+
+    day = datetime.date(2026, 11, 26)
+
+    def years(birth):
+        return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+    old = Person.objects.filter(tags__name="高龄")
+    assert old.exists() and all(years(p.birth_date) >= 80 for p in old)
+    for p in Person.objects.filter(tags__name="4050"):
+        assert years(p.birth_date) >= (40 if p.sex == "F" else 50), p.pk

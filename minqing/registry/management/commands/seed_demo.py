@@ -401,10 +401,16 @@ class Command(BaseCommand):
                 self.used_ids.add(number)
                 return number
 
+    TODAY = datetime.date(2026, 11, 26)  # the demo county's day (its data are drawn around it)
+
     def birth(self, age_low: int, age_high: int) -> datetime.date:
-        today = datetime.date(2026, 11, 26)
         days = self.rng.randint(age_low * 365, age_high * 365 + 364)
-        return today - datetime.timedelta(days=days)
+        return self.TODAY - datetime.timedelta(days=days)
+
+    def full_years(self, birth: datetime.date) -> int:
+        """周岁 on the demo's day: 365 days a year drew some 80-year-olds a few days short."""
+        today = self.TODAY
+        return today.year - birth.year - ((today.month, today.day) < (birth.month, birth.day))
 
     def build_people(self, grids: list[Node], target_people: int):
         tags = {t.name: t for t in Tag.objects.all()}
@@ -509,6 +515,7 @@ class Command(BaseCommand):
     ) -> tuple[Person, list[str]]:
         rng = self.rng
         birth = self.birth(age, age)
+        age = self.full_years(birth)  # what the groups below go by (高龄 80周岁以上, 4050 …)
         name = self.name(male)
         number = self.id_number(birth, male)
         phone = self.phone() if age >= 14 and rng.random() < 0.9 else ""
