@@ -18,7 +18,7 @@ from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from minqing.accounts.access import (
@@ -802,7 +802,11 @@ def handover(request):
             successor = form.cleaned_data["successor"]
             messages.success(
                 request,
-                _("已将 %(n)d 件案件改派给 %(name)s。")
+                ngettext(
+                    "已将 %(n)d 件案件改派给 %(name)s。",
+                    "已将 %(n)d 件案件改派给 %(name)s。",
+                    len(done.moved),
+                )
                 % {"n": len(done.moved), "name": successor.full_name or successor.username},
             )
             for number, why in done.skipped:

@@ -121,3 +121,10 @@ def test_logout_is_a_post(client, grid_a_worker):
     client.force_login(grid_a_worker)
     client.post("/accounts/logout/")
     assert client.get("/").status_code == 302
+
+
+def test_an_empty_login_form_asks_for_the_name_and_password_not_a_lockout(client, grid_a_worker):
+    page = client.post("/accounts/login/", {"username": "", "password": ""}).content.decode()
+    assert "请输入用户名和密码" in page and "锁定" not in page
+    wrong = client.post("/accounts/login/", {"username": "grid_a", "password": "wrong-password"})
+    assert "用户名或密码不正确" in wrong.content.decode()

@@ -332,3 +332,25 @@ def test_the_handover_page_points_to_the_leavers_pairings(client, world, held):
     review = client.get(f"/cases/handover/?from={leaver.pk}").content.decode()
     assert f'href="/assistance/helpers/{helper.pk}/"' in review
     assert "有 1 个帮扶中的结对" in review
+
+
+def test_the_handover_reads_in_english_with_one_case_singular(client, world, held):
+    from minqing.cases import handover as handovers
+
+    leaver, successor = world.users["handler"], world.users["grid_a_worker"]
+    secretary = world.users["community_secretary"]
+    keep = list(handovers.held_cases(secretary, leaver.pk))[1:]
+    for case in keep:  # leave the leaver one case
+        services.case_act(acting_user=secretary, case=case, action="reassign",
+                          target_user=successor, note="先交")  # fmt: skip
+    client.force_login(secretary)
+    en = {"HTTP_ACCEPT_LANGUAGE": "en"}
+    page = client.get("/cases/handover/", **en).content.decode()
+    assert "（" not in page.split("<select", 1)[1].split("</select>", 1)[0]
+    moved = client.post(
+        "/cases/handover/",
+        {"holder": leaver.pk, "successor": successor.pk, "note": "调岗"},
+        follow=True,
+        **en,
+    ).content.decode()
+    assert "1 case reassigned to" in moved
