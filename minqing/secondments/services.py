@@ -45,6 +45,7 @@ from minqing.secondments.models import (
 
 ERR_REQUIRED = _("此项必填。")
 ERR_DATE = _("日期格式应为 YYYY-MM-DD。")
+ERR_DATE_RANGE = _("日期超出范围。")
 ERR_TOO_LONG = _("不能超过 {n} 个字。")
 ERR_NOT_MANAGER = _("您没有管理组团派驻的权限。")
 ERR_NOT_RECORDER = _("只有管理人员或本队队长可以登记考勤和活动。")
@@ -159,6 +160,9 @@ def _date(data: dict, name: str, errors: dict, *, required: bool = True) -> dt.d
         return None
     if isinstance(value, dt.datetime) or not isinstance(value, dt.date):
         errors[name] = ERR_DATE
+        return None
+    if not (2000 <= value.year <= 2100):  # a turn from 9999-12-31 ended in year 10002
+        errors[name] = ERR_DATE_RANGE
         return None
     return value
 

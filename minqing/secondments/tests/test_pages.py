@@ -127,3 +127,22 @@ def test_an_activity_is_logged_from_the_form(client, community_worker, team, mem
         {"kind": "open_class", "date": "2025-10-15", "title": "x", "members": []},
     )
     assert response.status_code == 400 and Activity.objects.count() == 1
+
+
+def test_dates_far_in_the_future_are_refused_not_a_server_error(
+    client, community_worker, team, tree
+):
+    """A cycle or a turn from 9999-12-31 ended in year 10002 (ValueError, 500)."""
+    client.force_login(community_worker)
+    response = client.post(
+        "/secondments/new/",
+        {"kind": "teaching", "sending_name": "县一中", "receiving_name": "东门小学",
+         "node": tree["grid_a"].pk, "cycle_start": "9999-12-31"},
+    )  # fmt: skip
+    assert response.status_code == 400 and "日期超出范围" in response.content.decode()
+    response = client.post(
+        f"/secondments/{team.pk}/members/new/",
+        {"name": "李梅", "role": "teacher", "turn_start": "9998-06-01"},
+    )
+    assert response.status_code == 400 and "日期超出范围" in response.content.decode()
+    assert not SecondmentMember.objects.exists()
