@@ -4,14 +4,25 @@ import re
 
 from django.utils.translation import gettext_lazy as _
 
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
-_LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
+# [0-9], not \d: \d is any script's digit (٨, ８), which the last-4 look-ups never match.
+_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
+_LANDLINE = re.compile(r"^0[0-9]{2,3}-?[0-9]{7,8}(-[0-9]{1,6})?$")
+# What a Chinese keyboard types in full width: digits, the plus, the hyphen, the space.
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９＋－\u3000", "0123456789+- ")
 
 ERR_PHONE = _("电话号码格式不对：手机应为1开头的11位数字，固定电话如 0571-87654321。")
 
 
 def normalise_phone(raw: str) -> str:
-    value = (raw or "").strip().replace(" ", "").replace("（", "(").replace("）", ")")
+    """As typed (138 0013 8000, +86…, （0571）87654321, full-width digits) → as stored."""
+    value = (
+        (raw or "")
+        .translate(_FULL_WIDTH)
+        .strip()
+        .replace(" ", "")
+        .replace("（", "(")
+        .replace("）", ")")
+    )
     if value.startswith("+86"):
         value = value[3:]
     return value.replace("(", "").replace(")", "-") if value.startswith("(") else value

@@ -19,9 +19,22 @@ def test_it_accepts_real_phone_numbers(raw):
     assert is_valid_phone(normalise_phone(raw))
 
 
-@pytest.mark.parametrize("raw", ["1381234567", "23812345678", "12345", "abc"])
+@pytest.mark.parametrize("raw", ["1381234567", "23812345678", "12345", "abc", "13٨٠٠١٣٨٠٠٠"])
 def test_it_rejects_wrong_phone_numbers(raw):
     assert not is_valid_phone(normalise_phone(raw))
+
+
+@pytest.mark.parametrize(
+    "raw, stored",
+    [
+        ("13８００１３８００１", "13800138001"),
+        ("＋８６ １３８ ００１３ ８００１", "13800138001"),
+        ("０５７１－８７６５４３２１", "0571-87654321"),
+    ],
+)
+def test_full_width_digits_are_stored_as_digits(raw, stored):
+    """The last four of a phone stored as ８００１ matched neither /track/ nor the search."""
+    assert normalise_phone(raw) == stored and is_valid_phone(stored)
 
 
 def test_env_fails_loudly_on_bad_values(monkeypatch):
