@@ -175,6 +175,7 @@ def test_the_case_map_draws_open_cases_coloured_by_lateness(
             acting_user=grid_a_worker,
             data={
                 "category": "0601",
+                "title": "<b id=typed>路灯</b>" if late else "路灯",
                 "description": "路灯不亮",
                 "grid": tree["grid_a"],
                 "lat": lat,
@@ -199,6 +200,10 @@ def test_the_case_map_draws_open_cases_coloured_by_lateness(
     expect(s.page.locator(f"{dots}[fill='#15803d']")).to_have_count(1)
     # the planning zone is drawn too, under the cases
     expect(s.page.locator("#case-map path.zone-no_build")).to_have_count(1)
+    # A title's markup is shown as typed, never made into elements.
+    s.page.locator(f"{dots}[fill='#b91c1c']").hover(force=True)
+    expect(s.page.locator(".leaflet-tooltip")).to_contain_text("<b id=typed>路灯</b>")
+    expect(s.page.locator("#typed")).to_have_count(0)
     assert s.foreign_requests(live_server.url) == []
     assert s.errors == []
 

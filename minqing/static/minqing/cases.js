@@ -22,6 +22,14 @@
   };
   var urls = (el.dataset.geojson || "").split(/\s+/).filter(Boolean);
 
+  // Leaflet takes a tooltip's string as HTML: what people typed (a case's title) goes in as
+  // text, never as markup.
+  function plain(text) {
+    var span = document.createElement("span");
+    span.textContent = text;
+    return span;
+  }
+
   function msg(name, fallback) {
     return el.getAttribute("data-msg-" + name) || fallback;
   }
@@ -60,7 +68,7 @@
         },
         onEachFeature: function (f, layer) {
           if (mode !== "pick") {
-            layer.bindTooltip(f.properties.label + " · " + f.properties.name, { sticky: true });
+            layer.bindTooltip(plain(f.properties.label + " · " + f.properties.name), { sticky: true });
           }
         }
       }).addTo(zones);
@@ -77,7 +85,7 @@
           style: style,
           onEachFeature: function (f, layer) {
             if (f.properties && f.properties.name) {
-              layer.bindTooltip(f.properties.name, { sticky: true });
+              layer.bindTooltip(plain(f.properties.name), { sticky: true });
             }
             if (onFeature) onFeature(f, layer);
           }
@@ -182,7 +190,7 @@
       var rows = (res[1] && res[1].cases) || [];
       rows.forEach(function (c) {
         var m = dot(c.lat, c.lng, COLOURS[c.state] || COLOURS.ok).addTo(points);
-        m.bindTooltip(c.number + " " + c.title + " · " + c.status);
+        m.bindTooltip(plain(c.number + " " + c.title + " · " + c.status));
         m.on("click", function () { window.location = "/cases/" + c.number + "/"; });
       });
       if (count) count.textContent = (msg("count", "共 {n} 件")).replace("{n}", rows.length);

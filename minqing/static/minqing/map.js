@@ -33,7 +33,10 @@
         },
         onEachFeature: function (f, l) {
           if (f.properties.self) return;
-          l.bindTooltip(dueText(f), { permanent: false });
+          // As text: Leaflet would read a string (a grid's name) as HTML.
+          var tip = document.createElement("span");
+          tip.textContent = dueText(f);
+          l.bindTooltip(tip, { permanent: false });
           l.on("click", function () { window.location = "/tree/" + f.properties.code + "/"; });
         }
       }).addTo(map);
