@@ -33,7 +33,9 @@ from minqing.core.digits import positive_id
 from minqing.core.forms import (
     NOT_SAVED,
     apply_errors,
+    once_claim,
     once_done,
+    once_release,
     once_remember,
     once_token,
     submitted,
@@ -196,6 +198,9 @@ def pairing_help(request, pk: int):
         messages.info(request, _("这条帮扶记录已经保存过，没有重复记录。"))
         return redirect(done)
     if form.is_valid():
+        if not once_claim(request):  # sent again while the first one saves
+            messages.info(request, _("这条帮扶记录已经保存过，没有重复记录。"))
+            return redirect(f"/assistance/pairings/{pairing.pk}/")
         try:
             services.help_entry_add(
                 acting_user=request.user,
@@ -204,8 +209,10 @@ def pairing_help(request, pk: int):
                 request=request,
             )
         except ValidationError as exc:
+            once_release(request)
             apply_errors(form, exc)
         except PermissionDenied as exc:
+            once_release(request)
             raise DjangoPermissionDenied(str(exc)) from None
         else:
             messages.success(request, _("帮扶记录已保存。"))

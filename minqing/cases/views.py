@@ -47,7 +47,14 @@ from minqing.cases.models import (
 from minqing.cases.workflow import TRANSITIONS, event_label
 from minqing.core import statements, workdays
 from minqing.core.digits import positive_id
-from minqing.core.forms import apply_errors, once_done, once_remember, once_token
+from minqing.core.forms import (
+    apply_errors,
+    once_claim,
+    once_done,
+    once_release,
+    once_remember,
+    once_token,
+)
 from minqing.core.i18n import source, source_choices
 from minqing.core.masking import mask_phone
 from minqing.core.paging import querystring_without_page
@@ -183,6 +190,9 @@ def case_new(request):
         return redirect(done)
     if posted:
         if form.is_valid():
+            if not once_claim(request):  # the same form, sent again while this one files
+                messages.info(request, _("这份案件已经提交过，没有重复受理。"))
+                return redirect(once_done(request) or "/cases/")
             try:
                 with transaction.atomic():
                     case = services.case_accept(acting_user=user, data=form.service_data())
@@ -192,8 +202,10 @@ def case_new(request):
                             acting_user=user, case=case, files=photos, stage="受理"
                         )
             except ValidationError as exc:
+                once_release(request)
                 apply_errors(form, exc)
             except services.PermissionDenied as exc:
+                once_release(request)
                 form.add_error(None, str(exc))
             else:
                 receipt = _("已受理，案件编号 %(number)s。") % {"number": case.number}

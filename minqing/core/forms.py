@@ -2,6 +2,7 @@
 
 import secrets
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied as Forbidden
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -84,7 +85,8 @@ def submitted(request, form, save, *, check=None):
 # --- a form sent once --------------------------------------------------------------------------
 
 ONCE_FIELD = "once"
-ONCE_KEPT = 20  # the last forms a session sent, each with what it created
+ONCE_SECONDS = 24 * 3600  # how long a sent form remembers what it made
+_IN_PROGRESS = ""
 
 
 def once_token(request) -> str:
@@ -94,17 +96,40 @@ def once_token(request) -> str:
     return sent or secrets.token_urlsafe(12)
 
 
+def _once_key(request) -> str | None:
+    token = str(request.POST.get(ONCE_FIELD, ""))[:40]
+    if not token:
+        return None
+    user = getattr(request, "user", None)
+    return f"once:{getattr(user, 'pk', None) or 0}:{token}"
+
+
 def once_done(request) -> str | None:
     """Where what this form created already is, if the same form was sent before: Back after
-    sending brings the filled form back, and sending it again must not file it twice."""
-    token = str(request.POST.get(ONCE_FIELD, ""))[:40]
-    return request.session.get("once", {}).get(token) if token else None
+    sending brings the filled form back, and sending it again must not file it twice. Kept in
+    the database cache, which every app server shares (not the session: two sendings at once
+    both read a session that had nothing yet)."""
+    key = _once_key(request)
+    return (cache.get(key) or None) if key else None
+
+
+def once_claim(request) -> bool:
+    """Take the form's token for this sending, just before saving: False when another sending
+    of it has it (sent twice at once, or already saved) — then nothing may be made. One
+    INSERT on the cache table's key decides between sendings at once."""
+    key = _once_key(request)
+    return key is None or cache.add(key, _IN_PROGRESS, ONCE_SECONDS)
+
+
+def once_release(request) -> None:
+    """The save failed (a check of the service): the form may be sent again, corrected."""
+    key = _once_key(request)
+    if key:
+        cache.delete(key)
 
 
 def once_remember(request, url: str) -> None:
-    token = str(request.POST.get(ONCE_FIELD, ""))[:40]
-    if not token:
-        return
-    kept = dict(request.session.get("once", {}))
-    kept[token] = url
-    request.session["once"] = dict(list(kept.items())[-ONCE_KEPT:])
+    """What the sending made: where a later sending of the same form goes."""
+    key = _once_key(request)
+    if key:
+        cache.set(key, url, ONCE_SECONDS)

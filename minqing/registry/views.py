@@ -24,7 +24,14 @@ from minqing.accounts.access import (
 from minqing.accounts.links import linked_households_q
 from minqing.core.audit import history_for
 from minqing.core.digits import positive_id
-from minqing.core.forms import apply_errors, once_done, once_remember, once_token
+from minqing.core.forms import (
+    apply_errors,
+    once_claim,
+    once_done,
+    once_release,
+    once_remember,
+    once_token,
+)
 from minqing.core.paging import (
     capped_count,
     int_param,
@@ -90,11 +97,18 @@ def _save_form(request, form, save, *, success_url, creating: bool = False):
         return redirect(done)
     if form.is_valid():
         data = form.service_data() if hasattr(form, "service_data") else dict(form.cleaned_data)
+        if creating and not once_claim(request):  # sent again while the first one saves
+            messages.info(request, _("这份表单已经保存过，没有重复新增。"))
+            return redirect(once_done(request) or request.path)
         try:
             obj = save(data)
         except ValidationError as exc:
+            if creating:
+                once_release(request)
             apply_errors(form, exc)
         except services.PermissionDenied as exc:
+            if creating:
+                once_release(request)
             raise DjangoPermissionDenied(str(exc)) from None
         else:
             messages.success(request, _("已保存。"))

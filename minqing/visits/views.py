@@ -22,7 +22,9 @@ from minqing.core.digits import positive_id
 from minqing.core.forms import (
     NOT_SAVED,
     apply_errors,
+    once_claim,
     once_done,
+    once_release,
     once_remember,
     once_token,
     submitted,
@@ -201,6 +203,9 @@ def visit_new(request):
         messages.info(request, _("这次走访已经记录过，没有重复保存。"))
         return redirect(done)
     if request.method == "POST" and form.is_valid():
+        if not once_claim(request):  # sent again while the first one saves
+            messages.info(request, _("这次走访已经记录过，没有重复保存。"))
+            return redirect(once_done(request) or f"/households/{household.pk}/")
         try:
             visit = services.visit_record(
                 acting_user=request.user,
@@ -209,8 +214,10 @@ def visit_new(request):
                 request=request,
             )
         except ValidationError as exc:
+            once_release(request)
             apply_errors(form, exc)
         except PermissionDenied:
+            once_release(request)
             raise Http404 from None
         else:
             messages.success(request, _("走访已记录。"))

@@ -207,3 +207,28 @@ def test_a_case_is_numbered_while_another_acceptance_of_the_day_is_still_saving(
     assert b_done < a_done
     assert (a_number[-6:], b_number[-6:]) == ("000001", "000002")
     assert CaseCounter.objects.get().last == 2
+
+
+def test_the_same_new_case_form_sent_four_times_at_once_files_one_case(grid_a_worker, tree):
+    """A network retry or a double tap sends the form again before the first has filed it:
+    the token is claimed in the database cache (one INSERT on its key), so one case is filed
+    and the other sendings are told (the session had nothing yet for any of them)."""
+    from django.test import Client
+
+    from conftest import login
+
+    from .test_views import new_case_data
+
+    client = Client()
+    login(client, grid_a_worker)
+    data = {**new_case_data(tree), "once": "same-form-token"}
+    session = client.cookies
+
+    def send():
+        c = Client()
+        c.cookies = session
+        return c.post("/cases/new/", data).status_code
+
+    results = run_together(*[send] * 4)
+    assert [r[0] for r in results] == ["ok"] * 4 and {r[1] for r in results} == {302}
+    assert Case.objects.count() == 1

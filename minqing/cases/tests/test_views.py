@@ -817,3 +817,30 @@ def test_a_place_filter_outside_the_scope_lists_nothing_and_says_so(
     export = client.get(f"/cases/export.xlsx?node={tree['grid_b'].code}")
     book = openpyxl.load_workbook(io.BytesIO(b"".join(export.streaming_content)))
     assert case_a.number not in {c for row in book.active.iter_rows(values_only=True) for c in row}
+
+
+def test_a_form_sent_again_while_the_first_still_files_makes_nothing(client, grid_a_worker, tree):
+    """The first sending holds the token (the cache's key) until it has filed the case; a
+    failed check gives it back, so the corrected form can still be sent."""
+    from django.core.cache import cache
+
+    login(client, grid_a_worker)
+    cache.add(f"once:{grid_a_worker.pk}:busy", "", 60)  # a first sending, still filing
+    response = client.post("/cases/new/", {**new_case_data(tree), "once": "busy"})
+    assert response.status_code == 302 and Case.objects.count() == 0
+    # A service refusal frees the token: the same form, corrected, is filed.
+    real = services.case_accept
+
+    def refuse(**kw):
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError({"description": "暂时不收。"})
+
+    services.case_accept = refuse
+    try:
+        refused = client.post("/cases/new/", {**new_case_data(tree), "once": "retry"})
+    finally:
+        services.case_accept = real
+    assert refused.status_code == 400 and Case.objects.count() == 0
+    again = client.post("/cases/new/", {**new_case_data(tree), "once": "retry"})
+    assert again.status_code == 302 and Case.objects.count() == 1
