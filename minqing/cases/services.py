@@ -57,6 +57,7 @@ ERR_CHOICE = _("选项不正确。")
 ERR_TOO_LONG = _("不能超过 {n} 个字。")
 ERR_GRID_SCOPE = _("该网格不存在或不在您的管辖范围内。")
 ERR_POINT_OUTSIDE = _("所标位置不在您管辖的网格内，请核对位置或选择网格。")
+ERR_POINT_OFF_GRID = _("所标位置不在所选网格内，请核对位置或重新选择网格。")
 ERR_LAT_LNG = _("经纬度不正确。")
 ERR_CATEGORY = _("请选择有效的案件类别。")
 ERR_NOT_ALLOWED = _("您不能对该案件执行“{action}”。")
@@ -497,6 +498,10 @@ def case_clean(
         grid = located
     elif located is not None and grid is None:
         errors["lat"] = ERR_POINT_OUTSIDE
+    elif grid is not None and _point_off_grid(grid, out["lat"], out["lng"], located):
+        # A point in another's grid, or in no grid (0,0 far out of the county), beside a chosen
+        # grid: the map would show the case where it is not.
+        errors["lat"] = ERR_POINT_OFF_GRID
     if not public:
         if grid is None:
             errors.setdefault("grid", ERR_REQUIRED)
@@ -510,6 +515,15 @@ def case_clean(
     if errors:
         raise ValidationError(errors)
     return out
+
+
+def _point_off_grid(grid: Node, lat, lng, located: Node | None) -> bool:
+    """Is a marked point outside the chosen grid (whose boundary is drawn)? The point's own
+    grid in the user's scope was taken instead before this is asked."""
+    if lat is None or lng is None or located == grid:
+        return False
+    geometry = geo.geometry_of(grid.boundary) if isinstance(grid, Node) and grid.boundary else None
+    return geometry is not None and not geo.point_in_geometry(float(lng), float(lat), geometry)
 
 
 def case_accept(

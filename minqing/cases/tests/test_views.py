@@ -844,3 +844,17 @@ def test_a_form_sent_again_while_the_first_still_files_makes_nothing(client, gri
     assert refused.status_code == 400 and Case.objects.count() == 0
     again = client.post("/cases/new/", {**new_case_data(tree), "once": "retry"})
     assert again.status_code == 302 and Case.objects.count() == 1
+
+
+@pytest.mark.parametrize("lat, lng", [("0", "0"), ("30.005", "120.015")])
+def test_a_point_off_the_chosen_grid_is_refused_beside_it(client, grid_a_worker, tree, lat, lng):
+    """0,0 (in no grid at all) or a point in grid B, with grid A chosen: the map would show
+    the case where it is not."""
+    login(client, grid_a_worker)
+    data = new_case_data(tree, lat=lat, lng=lng)  # grid A chosen
+    response = client.post("/cases/new/", data)
+    assert response.status_code == 400
+    assert "所标位置不在所选网格内" in response.content.decode()
+    assert not Case.objects.exists()
+    inside = client.post("/cases/new/", {**data, "lat": "30.004", "lng": "120.006"})
+    assert inside.status_code == 302 and Case.objects.get().grid == tree["grid_a"]
