@@ -541,9 +541,14 @@ def check_xls(data: bytes) -> None:
     its BIFF records; one encrypted to open raises `Encrypted` (the password message)."""
     try:
         stream = _ole_stream(data, ("Workbook", "Book"))
+        # An .xlsx encrypted to open ("用密码进行加密") is a compound file too, holding the
+        # encrypted package: the password message, not "not a spreadsheet".
+        sealed = stream is None and _ole_stream(data, ("EncryptedPackage",)) is not None
     except (ValueError, IndexError, struct.error):
         # What this reading cannot follow is not handed on to calamine unchecked.
         raise NotReadable from None
+    if sealed:
+        raise Encrypted
     if stream is None:
         return  # no workbook in it: calamine says so
     sheets = []

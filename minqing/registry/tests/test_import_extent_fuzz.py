@@ -195,8 +195,8 @@ def test_a_mini_stream_chain_going_round_in_a_cycle_stops_at_the_mini_streams_en
     assert peak_memory(extent.check_xls, data) < 12 << 20
 
 
-def ole_file(stream: bytes) -> bytes:
-    """A minimal compound file of 512-byte sectors holding `stream` as its Workbook."""
+def ole_file(stream: bytes, name: str = "Workbook") -> bytes:
+    """A minimal compound file of 512-byte sectors holding `stream` (as its Workbook)."""
     n_stream = -(-max(len(stream), 4096) // 512)
     nfat = 1
     while nfat * 128 < nfat + 1 + n_stream:
@@ -216,13 +216,21 @@ def ole_file(stream: bytes) -> bytes:
         struct.pack_into("<II", out, 116, start, size)
         return bytes(out)
 
-    directory = entry("Root Entry", 5, 0xFFFFFFFE, 0, 1) + entry("Workbook", 2, first, len(stream))
+    directory = entry("Root Entry", 5, 0xFFFFFFFE, 0, 1) + entry(name, 2, first, len(stream))
     return (
         bytes(header)
         + struct.pack(f"<{len(fat)}I", *fat)
         + directory.ljust(512, b"\0")
         + stream.ljust(n_stream * 512, b"\0")
     )
+
+
+@pytest.mark.parametrize("name", ["台账.xlsx", "台账.xls"])
+def test_an_xlsx_encrypted_to_open_gets_the_password_message(name):
+    """Excel's "用密码进行加密" saves an .xlsx as a compound file holding EncryptionInfo and
+    EncryptedPackage streams, no workbook: it was told it is not a spreadsheet."""
+    message = refused(ole_file(bytes(5000), name="EncryptedPackage"), name)
+    assert "设置了打开密码" in message
 
 
 def test_many_boundsheets_at_one_offset_are_not_each_walked_to_the_end(monkeypatch):
