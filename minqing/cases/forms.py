@@ -16,6 +16,7 @@ from minqing.core.i18n import named
 from minqing.core.widgets import FilterableSelect, QuickSelect
 from minqing.registry.selectors import grids_for, households_for
 
+ERR_HOUSEHOLD = _("该家庭不存在或不在您的管辖范围内。")
 ERR_VERSION = _("页面已过期，请刷新后再操作。")
 
 
@@ -162,6 +163,8 @@ class CaseForm(forms.Form):
         self.fields["grid"].queryset = grids
         self.fields["grid"].label_from_instance = lambda n: named(n.name, n.code)
         self.fields["household"].queryset = households_for(user)
+        # A hidden field: its message is shown at the top of the form (cases/new.html).
+        self.fields["household"].error_messages["invalid_choice"] = ERR_HOUSEHOLD
         for field in self.fields.values():
             _input(field)
         self.fields["description"].widget.attrs["placeholder"] = _("发生了什么、在哪里、影响多大……")

@@ -858,3 +858,14 @@ def test_a_point_off_the_chosen_grid_is_refused_beside_it(client, grid_a_worker,
     assert not Case.objects.exists()
     inside = client.post("/cases/new/", {**data, "lat": "30.004", "lng": "120.006"})
     assert inside.status_code == 302 and Case.objects.get().grid == tree["grid_a"]
+
+
+@pytest.mark.parametrize("household", ["abc", "99999999"])
+def test_a_household_that_cannot_be_used_is_named_in_the_message(
+    client, grid_a_worker, tree, household
+):
+    login(client, grid_a_worker)
+    response = client.post("/cases/new/", {**new_case_data(tree), "household": household})
+    assert response.status_code == 400
+    assert "该家庭不存在或不在您的管辖范围内" in response.content.decode()
+    assert not Case.objects.exists()
