@@ -238,6 +238,9 @@ CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "minqing_cache",
+        # The forms sent once (core.forms.once_*) are kept a day: at Django's default of 300
+        # entries a busy office's would be culled within the hour, and sent twice after all.
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
     },
     "ratelimit": {
         "BACKEND": "minqing.core.cache.AtomicDatabaseCache",
