@@ -38,6 +38,14 @@ class Tag(models.Model):
         _("敏感标签"), default=False, help_text=_("如重点人员：仅有查看权限的人可见。")
     )
     sort = models.PositiveIntegerField(_("排序"), default=0)
+    # Enter once: a group defined by age (高龄: 80周岁以上) is given by minqing from the birth
+    # date, at once when a person is saved and nightly as people come of age (registry.age_tags).
+    min_age = models.PositiveSmallIntegerField(
+        _("年满周岁自动列入"),
+        null=True,
+        blank=True,
+        help_text=_("如高龄填 80：年满 80 周岁的人员自动列入；留空则不按年龄列入。"),
+    )
 
     class Meta:
         verbose_name = _("人员类别标签")

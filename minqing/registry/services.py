@@ -21,6 +21,7 @@ from minqing.core.models import AuditAction
 from minqing.core.phone import ERR_PHONE, is_valid_phone, normalise_phone
 from minqing.core.pinyin import pinyin_keys
 from minqing.grids.models import CODE_LENGTH, Level, Node
+from minqing.registry import age_tags
 from minqing.registry.identity import id_last4_digest, id_number_hash, id_number_q
 from minqing.registry.models import Household, Organisation, Person, Place, Relation
 
@@ -187,10 +188,11 @@ def person_create(*, acting_user, data: dict, request=None) -> Person:
     person.save()
     if tags is not None:
         person.tags.set(tags)
+    reached = age_tags.add_reached(person)  # 高龄 from the birth date: nobody ticks it
     _household_refresh(person.household)
     new = snapshot(person, Person.AUDITED_FIELDS, masked=Person.MASKED)
-    if tags:
-        new["tags"] = sorted(t.name for t in tags)
+    if tags or reached:
+        new["tags"] = sorted({t.name for t in tags or []} | set(reached))
     audit_log(
         actor=acting_user,
         action=AuditAction.CREATE,
@@ -227,7 +229,10 @@ def person_update(*, acting_user, person: Person, data: dict, request=None) -> P
     changes = diff(old, snapshot(person, Person.AUDITED_FIELDS, masked=Person.MASKED))
     if tags is not None:
         person.tags.set(tags)
-        new_tags = sorted(t.name for t in tags)
+    reached = age_tags.add_reached(person)  # a corrected birth date may reach 高龄
+    if tags is not None or reached:
+        new_tags = sorted({t.name for t in tags} if tags is not None else set(old_tags))
+        new_tags = sorted(set(new_tags) | set(reached))
         if new_tags != old_tags:
             changes["tags"] = [old_tags, new_tags]
     if old_household != person.household:

@@ -80,6 +80,11 @@ def apply_plan(plan: Plan, *, acting_user, reason: str, request=None) -> dict:
     }
     rescheduled |= {p.group.obj.pk for p in new_people if p.group is not None}
     household_states_write(rescheduled)
+    # 高龄 and the other age groups from the birth dates the file gave (registry.age_tags).
+    from minqing.registry import age_tags
+
+    changed = [p.existing.pk for p in plan.people if p.existing is not None and p.changes]
+    age_tags.give_reached(person_ids=[*person_ids, *changed])
     return dict(plan.counts)
 
 

@@ -351,3 +351,15 @@ def test_keys_derived_in_worker_processes_match_the_services(grid_a_worker, tree
     qian = Person.objects.get(name="钱五")
     assert qian.phone_last4 == "1234" and qian.phone == "13700001234"
     assert qian.id_number_hash == id_number_hash(valid_id(5))
+
+
+def test_an_imported_eighty_year_old_is_in_the_elderly_group_once(grid_a_worker, tree):
+    """高龄 from the ledger's birth dates (registry.age_tags); a re-import changes nothing."""
+    data = xlsx(HEADERS, [person_row(1, "钱奶奶", male=False, birth=datetime.date(1940, 3, 1)),
+                          person_row(2, "钱阿姨", male=False, head="钱奶奶", relation="女儿")])  # fmt: skip
+    assert run(grid_a_worker, data).ok
+    assert list(Person.objects.get(name="钱奶奶").tags.values_list("name", flat=True)) == ["高龄"]
+    assert not Person.objects.get(name="钱阿姨").tags.exists()
+    before = snapshot_db()
+    assert run(grid_a_worker, data).counts["unchanged_people"] == 2
+    assert snapshot_db() == before

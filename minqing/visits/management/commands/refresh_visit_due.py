@@ -10,6 +10,7 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 
+from minqing.registry.age_tags import give_reached
 from minqing.visits.services import visit_states_refresh
 
 
@@ -29,6 +30,10 @@ class Command(BaseCommand):
                 day = dt.date.fromisoformat(today)
             except ValueError:
                 raise CommandError("--today must be a date as YYYY-MM-DD") from None
+        # First the age groups (高龄 on an 80th birthday): their homes' schedules move with them.
+        aged = give_reached(today=day)
+        if aged:
+            self.stdout.write(f"{aged} people came of age for a care group (高龄 …)")
         counts = visit_states_refresh(batch_size=batch_size, today=day)
         self.stdout.write(
             "checked {checked} households: {created} new, {updated} changed".format(**counts)

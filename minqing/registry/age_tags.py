@@ -1,0 +1,107 @@
+"""Care groups defined by age (`Tag.min_age`: 高龄 at 80), given by minqing from the birth date.
+
+Enter once: nobody should tick 高龄 for a resident whose ID number already says they are 85,
+and nobody remembers to tick it on their eightieth birthday. A person saved through the
+registry services gets the groups their age reaches at once; the nightly `refresh_visit_due`
+gives them to everyone who has come of age since, with an audit entry each, and moves their
+homes' visit schedules (高龄 is visited monthly) as a tag given on the page does. A group is
+only ever added: nobody grows younger, and one given it by hand below the age keeps what the
+office decided.
+"""
+
+import datetime as dt
+from collections import defaultdict
+
+from django.db import transaction
+from django.utils import timezone
+
+from minqing.core.models import AuditAction, AuditEntry
+from minqing.registry.models import Person, Tag, TagTarget
+
+BATCH = 2000
+REASON = "年满{age}周岁，自动列入{tag}"
+
+
+def born_by(today: dt.date, years: int) -> dt.date:
+    """The latest birth date of someone `years` old (周岁) on `today`; one born on 29 February
+    comes of age on 28 February of a common year."""
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:
+        return dt.date(today.year - years, 2, 28)
+
+
+def age_groups() -> list[Tag]:
+    return list(Tag.objects.filter(min_age__isnull=False, target=TagTarget.PERSON))
+
+
+def add_reached(person: Person, *, today: dt.date | None = None) -> list[str]:
+    """Give a saved person the age groups their birth date reaches and they lack; their names."""
+    if person.birth_date is None:
+        return []
+    today = today or timezone.localdate()
+    groups = [t for t in age_groups() if person.birth_date <= born_by(today, t.min_age)]
+    if not groups:
+        return []
+    have = set(person.tags.values_list("pk", flat=True))
+    new = [t for t in groups if t.pk not in have]
+    if new:
+        person.tags.add(*new)
+    return [t.name for t in new]
+
+
+def give_reached(*, today: dt.date | None = None, person_ids=None) -> int:
+    """Everyone (or these people) of an age group's age without it gets it: one audit entry
+    each (the system's, with the reason), and their homes' schedules moved. Returns how many
+    were given a group. Idempotent: a second run finds nobody."""
+    from minqing.visits.services import household_states_write
+
+    today = today or timezone.localdate()
+    given = 0
+    homes: set[int] = set()
+    wanted = None if person_ids is None else sorted(set(person_ids))
+    for tag in age_groups():
+        due = Person.objects.filter(birth_date__lte=born_by(today, tag.min_age)).exclude(tags=tag)
+        fields = ("pk", "name", "household_id", "grid_id")
+        if wanted is None:
+            rows = list(due.order_by("pk").values_list(*fields))
+        else:  # in chunks: an import's 100 000 ids are more than SQLite takes in one IN
+            rows = []
+            for start in range(0, len(wanted), BATCH):
+                chunk_ids = wanted[start : start + BATCH]
+                rows += due.filter(pk__in=chunk_ids).order_by("pk").values_list(*fields)
+        reason = REASON.format(age=tag.min_age, tag=tag.name)
+        for start in range(0, len(rows), BATCH):
+            chunk = rows[start : start + BATCH]
+            ids = [r[0] for r in chunk]
+            had: dict[int, list[str]] = defaultdict(list)
+            for pid, name in Person.tags.through.objects.filter(person_id__in=ids).values_list(
+                "person_id", "tag__name"
+            ):
+                had[pid].append(name)
+            with transaction.atomic():
+                Person.tags.through.objects.bulk_create(
+                    [Person.tags.through(person_id=pid, tag_id=tag.pk) for pid in ids],
+                    ignore_conflicts=True,
+                )
+                AuditEntry.objects.bulk_create(
+                    [
+                        AuditEntry(
+                            actor=None,
+                            action=AuditAction.UPDATE,
+                            model="registry.person",
+                            object_id=str(pid),
+                            object_repr=name[:200],
+                            changes={"tags": [sorted(had[pid]), sorted([*had[pid], tag.name])]},
+                            reason=reason,
+                            node_id=grid_id,
+                        )
+                        for pid, name, _home, grid_id in chunk
+                    ]
+                )
+            homes.update(r[2] for r in chunk if r[2] is not None)
+            given += len(chunk)
+    if homes:
+        with transaction.atomic():
+            household_states_write(homes)
+    return given
