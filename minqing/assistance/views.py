@@ -35,8 +35,8 @@ from minqing.core.forms import (
     apply_errors,
     once_claim,
     once_done,
-    once_release,
     once_remember,
+    once_saving,
     once_token,
     submitted,
 )
@@ -202,17 +202,16 @@ def pairing_help(request, pk: int):
             messages.info(request, _("这条帮扶记录已经保存过，没有重复记录。"))
             return redirect(f"/assistance/pairings/{pairing.pk}/")
         try:
-            services.help_entry_add(
-                acting_user=request.user,
-                pairing=pairing,
-                data=form.service_data(),
-                request=request,
-            )
+            with once_saving(request):
+                services.help_entry_add(
+                    acting_user=request.user,
+                    pairing=pairing,
+                    data=form.service_data(),
+                    request=request,
+                )
         except ValidationError as exc:
-            once_release(request)
             apply_errors(form, exc)
         except PermissionDenied as exc:
-            once_release(request)
             raise DjangoPermissionDenied(str(exc)) from None
         else:
             messages.success(request, _("帮扶记录已保存。"))

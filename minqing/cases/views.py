@@ -51,8 +51,8 @@ from minqing.core.forms import (
     apply_errors,
     once_claim,
     once_done,
-    once_release,
     once_remember,
+    once_saving,
     once_token,
 )
 from minqing.core.i18n import source, source_choices
@@ -194,7 +194,7 @@ def case_new(request):
                 messages.info(request, _("这份案件已经提交过，没有重复受理。"))
                 return redirect(once_done(request) or "/cases/")
             try:
-                with transaction.atomic():
+                with once_saving(request), transaction.atomic():
                     case = services.case_accept(acting_user=user, data=form.service_data())
                     photos = form.cleaned_data.get("photos") or []
                     if photos:
@@ -202,10 +202,8 @@ def case_new(request):
                             acting_user=user, case=case, files=photos, stage="受理"
                         )
             except ValidationError as exc:
-                once_release(request)
                 apply_errors(form, exc)
             except services.PermissionDenied as exc:
-                once_release(request)
                 form.add_error(None, str(exc))
             else:
                 receipt = _("已受理，案件编号 %(number)s。") % {"number": case.number}

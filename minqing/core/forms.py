@@ -1,6 +1,7 @@
 """Small helpers every app's views share when they run a service for a form."""
 
 import secrets
+from contextlib import contextmanager
 
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied as Forbidden
@@ -116,16 +117,32 @@ def once_done(request) -> str | None:
 def once_claim(request) -> bool:
     """Take the form's token for this sending, just before saving: False when another sending
     of it has it (sent twice at once, or already saved) — then nothing may be made. One
-    INSERT on the cache table's key decides between sendings at once."""
+    INSERT on the cache table's key decides between sendings at once. The database cache
+    answers False for its own errors too (a lock that timed out): with no key there, this
+    sending goes on — better a rare second record than a lost one."""
     key = _once_key(request)
-    return key is None or cache.add(key, _IN_PROGRESS, ONCE_SECONDS)
+    if key is None or cache.add(key, _IN_PROGRESS, ONCE_SECONDS):
+        return True
+    return cache.get(key) is None
 
 
 def once_release(request) -> None:
-    """The save failed (a check of the service): the form may be sent again, corrected."""
+    """The save failed: the form may be sent again, corrected."""
     key = _once_key(request)
     if key:
         cache.delete(key)
+
+
+@contextmanager
+def once_saving(request):
+    """Around a claimed save: any failure (a check of the service, a database error, a photo
+    that could not be stored) frees the token — or the form, sent again, would be told it was
+    filed and nothing would be."""
+    try:
+        yield
+    except BaseException:
+        once_release(request)
+        raise
 
 
 def once_remember(request, url: str) -> None:

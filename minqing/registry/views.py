@@ -1,6 +1,7 @@
 """Thin views: parse the request, call a selector or a service, render."""
 
 import re
+from contextlib import nullcontext
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -28,8 +29,8 @@ from minqing.core.forms import (
     apply_errors,
     once_claim,
     once_done,
-    once_release,
     once_remember,
+    once_saving,
     once_token,
 )
 from minqing.core.paging import (
@@ -101,14 +102,11 @@ def _save_form(request, form, save, *, success_url, creating: bool = False):
             messages.info(request, _("这份表单已经保存过，没有重复新增。"))
             return redirect(once_done(request) or request.path)
         try:
-            obj = save(data)
+            with once_saving(request) if creating else nullcontext():
+                obj = save(data)
         except ValidationError as exc:
-            if creating:
-                once_release(request)
             apply_errors(form, exc)
         except services.PermissionDenied as exc:
-            if creating:
-                once_release(request)
             raise DjangoPermissionDenied(str(exc)) from None
         else:
             messages.success(request, _("已保存。"))

@@ -24,8 +24,8 @@ from minqing.core.forms import (
     apply_errors,
     once_claim,
     once_done,
-    once_release,
     once_remember,
+    once_saving,
     once_token,
     submitted,
 )
@@ -207,17 +207,16 @@ def visit_new(request):
             messages.info(request, _("这次走访已经记录过，没有重复保存。"))
             return redirect(once_done(request) or f"/households/{household.pk}/")
         try:
-            visit = services.visit_record(
-                acting_user=request.user,
-                household=household,
-                data=form.service_data(),
-                request=request,
-            )
+            with once_saving(request):
+                visit = services.visit_record(
+                    acting_user=request.user,
+                    household=household,
+                    data=form.service_data(),
+                    request=request,
+                )
         except ValidationError as exc:
-            once_release(request)
             apply_errors(form, exc)
         except PermissionDenied:
-            once_release(request)
             raise Http404 from None
         else:
             messages.success(request, _("走访已记录。"))

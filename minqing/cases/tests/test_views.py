@@ -869,3 +869,27 @@ def test_a_household_that_cannot_be_used_is_named_in_the_message(
     assert response.status_code == 400
     assert "该家庭不存在或不在您的管辖范围内" in response.content.decode()
     assert not Case.objects.exists()
+
+
+def test_a_save_that_fails_on_the_server_frees_the_form_to_be_sent_again(
+    client, grid_a_worker, tree
+):
+    """Not only a service's refusal: a database error mid-save must not leave the token taken
+    (sent again, the form was told it was filed, and nothing was)."""
+    from django.db import OperationalError
+
+    login(client, grid_a_worker)
+    client.raise_request_exception = False
+    real = services.case_accept
+
+    def broken(**kw):
+        raise OperationalError("database is locked")
+
+    services.case_accept = broken
+    try:
+        failed = client.post("/cases/new/", {**new_case_data(tree), "once": "after-a-500"})
+    finally:
+        services.case_accept = real
+    assert failed.status_code == 500 and Case.objects.count() == 0
+    again = client.post("/cases/new/", {**new_case_data(tree), "once": "after-a-500"})
+    assert again.status_code == 302 and Case.objects.count() == 1
