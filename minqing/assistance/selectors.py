@@ -584,10 +584,10 @@ def month_report(
     )
     help_count: dict[int, int] = defaultdict(int)
     money: dict[int, dict] = defaultdict(dict)
-    # The same per (pairing, helper who gave it): a helper is credited with their own help, not
+    # The same per pairing and helper who gave it: a helper is credited with their own help, not
     # their group's (a group pairing's entries name who helped; none: the group as a whole).
-    given: dict[tuple[int, int], int] = defaultdict(int)
-    given_money: dict[tuple[int, int], dict] = defaultdict(dict)
+    given: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    given_money: dict[int, dict[int, dict]] = defaultdict(lambda: defaultdict(dict))
     givers: dict[int, str] = {}
     ids = [p.pk for p in pairings]
     for i in range(0, len(ids), CHUNK):
@@ -603,10 +603,11 @@ def month_report(
                 money[pid][source_] = money[pid].get(source_, 0) + value
             if hid is not None:
                 givers[hid] = hname
-                given[pid, hid] += 1
-                if value:
-                    mine = given_money[pid, hid]
-                    mine[source_] = mine.get(source_, 0) + value
+            # Entries naming nobody are kept under 0: the group's, or a lone helper's.
+            given[pid][hid or 0] += 1
+            if value:
+                mine = given_money[pid][hid or 0]
+                mine[source_] = mine.get(source_, 0) + value
     rows = []
     for p in pairings:
         need = schedule.month_need(
@@ -635,15 +636,22 @@ def month_report(
             ).add(r)
         # The pairing's contacts are its helpers' shared duty; its help, each one's own.
         members = {h.pk: h.name for h in p.helpers.all()}
+        mine, mine_money = given.get(p.pk, {}), given_money.get(p.pk, {})
+        lone = p.group_id is None and len(members) == 1
         for hid, name in members.items():
+            help_count, money_ = mine.get(hid, 0), dict(mine_money.get(hid, {}))
+            if lone:  # entries from before a helper had to be named are the lone helper's
+                help_count += mine.get(0, 0)
+                for k, v in mine_money.get(0, {}).items():
+                    money_[k] = money_.get(k, 0) + v
             by_helper.setdefault(hid, ReportGroup(f"helper-{hid}", name, hid)).add(
-                r, help_count=given.get((p.pk, hid), 0), money=given_money.get((p.pk, hid), {})
+                r, help_count=help_count, money=money_
             )
         # Help given by someone no longer among its helpers is still theirs.
-        for (pid, hid), n in given.items():
-            if pid == p.pk and hid not in members:
+        for hid, n in mine.items():
+            if hid and hid not in members:
                 group_ = by_helper.setdefault(hid, ReportGroup(f"helper-{hid}", givers[hid], hid))
-                group_.add_help(n, given_money.get((pid, hid), {}))
+                group_.add_help(n, mine_money.get(hid, {}))
         totals.add(r)
     return MonthReport(
         first,

@@ -160,3 +160,18 @@ def test_a_month_out_of_reach_is_told_apart_from_a_badly_written_one(client, off
     client.force_login(office)
     response = client.get(f"/api/assistance/report/?month={month}")
     assert response.status_code == 400 and said in response.json()["errors"]["month"][0]
+
+
+def test_a_lone_helper_is_credited_with_entries_that_name_nobody(
+    office, cadre, cadre_helper, household_a
+):
+    """Entries from before a helper had to be named carry none: on a one-helper pairing they
+    are that helper's (they dropped out of 按帮扶人)."""
+    from minqing.assistance.models import HelpEntry
+
+    p = pair(office, "cadre", [cadre_helper], household=household_a, start=dt.date(2026, 1, 5))
+    entry = log(office, p, dt.date(2026, 3, 3), amount="300", fund_source="cadre")
+    HelpEntry.objects.filter(pk=entry.pk).update(helper=None)
+    report = selectors.month_report(office, month=MARCH, today=dt.date(2026, 4, 2))
+    (row,) = [g for g in report.by_helper if g.name == cadre_helper.name]
+    assert (row.help_count, row.total) == (1, Decimal("300"))
