@@ -279,7 +279,7 @@ def _reveal(request, obj):
 
 def _reveal_refused(field: str, message: str, status: int) -> HttpResponse:
     """Why nothing is shown, next to the reveal form (HX-Retarget: not in place of the masked
-    value); base.html lets htmx swap a 400/403 answer in (it dropped them: nothing happened)."""
+    value); behaviours.js lets htmx swap such an answer in (it dropped 4xx: nothing happened)."""
     response = HttpResponse(format_html('<span class="error">{}</span>', message), status=status)
     if re.fullmatch(r"[a-z_]{1,30}", field):
         response["HX-Retarget"] = f"#reveal-error-{field}"

@@ -77,6 +77,16 @@
   document.addEventListener("click", function (e) {
     if (e.target.closest && e.target.closest("[data-print]")) window.print();
   });
+  // A refusal the server addressed to its place (HX-Retarget: a reveal form's message) is
+  // shown; htmx drops 4xx answers, and nothing happened. Other error pages (an expired CSRF
+  // token's 403) are still not swapped into a small target.
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var xhr = e.detail.xhr;
+    if (xhr && xhr.status >= 400 && xhr.status < 500 && xhr.getResponseHeader("HX-Retarget")) {
+      e.detail.shouldSwap = true;
+      e.detail.isError = false;
+    }
+  });
   // Back to an earlier search: htmx puts back the page as it was kept, but a field keeps
   // what was typed only in the browser's memory, so the boxes showed the later search over
   // the earlier one's results. The filters are read again from the address.
