@@ -28,9 +28,10 @@ def fill_in(apps, schema_editor):
         logged = CaseEvent.objects.filter(action__in=actions).values("case_id")
         Case.objects.filter(pk__in=logged).update(**{field: counted(actions)})
     fed = Case.objects.filter(fed_back_at__isnull=False)
-    fed.filter(Q(handle_deadline__isnull=True) | Q(fed_back_at__lte=F("handle_deadline"))).update(
-        handled_on_time=True
-    )
+    # No limit kept: in time — unless reopened (不满意 clears the limit, not the feedback time).
+    fed.filter(
+        Q(handle_deadline__isnull=True, reopened=False) | Q(fed_back_at__lte=F("handle_deadline"))
+    ).update(handled_on_time=True)
     fed.filter(fed_back_at__gt=F("handle_deadline")).update(handled_on_time=False)
 
 
