@@ -83,3 +83,36 @@ def test_postgresql_connections_run_queries_without_parallel_workers(db):
     with connection.cursor() as cursor:
         cursor.execute("SHOW max_parallel_workers_per_gather")
         assert cursor.fetchone()[0] == "0"
+
+
+@pytest.mark.django_db
+def test_phones_stored_with_full_width_digits_are_stored_again_as_ascii(grid_a_worker, tree):
+    """registry 0010 and cases 0016: the last four of such a phone never matched a search."""
+    import importlib
+
+    from django.apps import apps
+
+    from minqing.cases.models import Case
+    from minqing.registry.models import Person
+
+    person = Person.objects.create(name="全角", grid=tree["grid_a"], phone="13８００１３８００１")
+    Person.objects.filter(pk=person.pk).update(phone_last4="８００１")
+    importlib.import_module("minqing.registry.migrations.0010_phone_ascii_digits").ascii_digits(
+        apps, None
+    )
+    person.refresh_from_db()
+    assert (person.phone, person.phone_last4) == ("13800138001", "8001")
+    from minqing.cases import services
+
+    case = services.case_accept(
+        acting_user=grid_a_worker,
+        data={"category": "0601", "description": "路灯不亮。", "grid": tree["grid_a"]},
+    )
+    Case.objects.filter(pk=case.pk).update(reporter_phone_last4="８００１")
+    case.reporter_phone = "13８００１３８００１"
+    case.save(update_fields=["reporter_phone"])
+    importlib.import_module("minqing.cases.migrations.0016_phone_ascii_digits").ascii_digits(
+        apps, None
+    )
+    case.refresh_from_db()
+    assert (case.reporter_phone, case.reporter_phone_last4) == ("13800138001", "8001")
