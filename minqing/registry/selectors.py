@@ -17,6 +17,7 @@ from minqing.core import statements
 from minqing.core.digits import positive_id
 from minqing.core.memo import Cached, forget_on_change
 from minqing.core.paging import capped_count, count_cap
+from minqing.core.pinyin import is_pinyin
 from minqing.grids.models import Level, Node, subtree_q
 from minqing.registry.identity import id_last4_q, id_number_q
 from minqing.registry.models import Household, Organisation, Person, Place, Tag, TagTarget
@@ -198,9 +199,12 @@ def _short_word(w: str, indexed: bool) -> Q:
 def search_text(q: str) -> str:
     """What a search box's text is searched as: pinyin typed in syllables (``zhang feng``, as a
     phone keyboard spaces them) is one pinyin query (``zhangfeng``) — as separate words it
-    looked for each in names and addresses, and found nobody."""
+    looked for each in names and addresses, and found nobody. Words that are not pinyin (a
+    foreign resident's ``John Smith``) stay words."""
     q = q.strip()
-    return re.sub(r"\s+", "", q) if _SPACED_LATIN.match(q) else q
+    if _SPACED_LATIN.match(q) and all(is_pinyin(w) for w in q.split()):
+        return re.sub(r"\s+", "", q)
+    return q  # John Smith: words, each looked for in names and addresses
 
 
 def text_kind(q: str) -> str:

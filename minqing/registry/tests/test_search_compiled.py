@@ -163,6 +163,8 @@ def test_one_shape_is_compiled_once_and_filled_each_time(people, community_worke
     assert len(compiled) == 2 * 4
     # Pinyin typed in syllables is one pinyin query (as words it found nobody).
     assert names("zhang san") == names("zhangsan") == ["张三"]
+    assert selectors.search_text("Zhang  San") == "ZhangSan"
+    assert selectors.search_text("John Smith") == "John Smith"  # not pinyin: two words
 
 
 def test_filters_are_part_of_the_key(people, county_officer, tree):
