@@ -12,6 +12,7 @@ Records that already exist are updated through the ORM (bulk_update), as are the
 insert may meet a concurrent one (category links of existing records: ignore_conflicts).
 """
 
+import datetime as dt
 from collections import defaultdict
 
 from django.utils import timezone
@@ -83,9 +84,23 @@ def apply_plan(plan: Plan, *, acting_user, reason: str, request=None) -> dict:
     # 高龄 and the other age groups from the birth dates the file gave (registry.age_tags).
     from minqing.registry import age_tags
 
-    changed = [p.existing.pk for p in plan.people if p.existing is not None and p.changes]
-    age_tags.give_reached(person_ids=[*person_ids, *changed])
+    # Only the rows old enough for a group are asked about (a few in a hundred).
+    groups = age_tags.age_groups()
+    if groups:
+        latest = max(age_tags.born_by(timezone.localdate(), t.min_age) for t in groups)
+        old = [pk for p, pk in zip(new_people, person_ids, strict=True) if _born_by(p, latest)]
+        old += [
+            p.existing.pk
+            for p in plan.people
+            if p.existing is not None and p.changes and _born_by(p, latest)
+        ]
+        age_tags.give_reached(person_ids=old)
     return dict(plan.counts)
+
+
+def _born_by(row, day) -> bool:
+    birth = row.birth_date
+    return isinstance(birth, dt.date) and birth <= day
 
 
 class _Writer:
