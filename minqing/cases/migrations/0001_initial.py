@@ -9,1026 +9,343 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     initial = True
 
     dependencies = [
-        ("grids", "0001_initial"),
-        ("registry", "0005_encrypt_personal_numbers"),
+        ('grids', '0001_initial'),
+        ('registry', '0005_encrypt_personal_numbers'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="CaseCounter",
+            name='CaseCounter',
             fields=[
-                ("day", models.DateField(primary_key=True, serialize=False)),
-                ("last", models.PositiveIntegerField(default=0)),
+                ('day', models.DateField(primary_key=True, serialize=False)),
+                ('last', models.PositiveIntegerField(default=0)),
             ],
         ),
         migrations.CreateModel(
-            name="EscalationRule",
+            name='EscalationRule',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("level", models.PositiveSmallIntegerField(unique=True, verbose_name="所在层级")),
-                (
-                    "grace_working_days",
-                    models.PositiveSmallIntegerField(
-                        default=0,
-                        help_text="0 表示一超期就上报上一级。",
-                        verbose_name="超期后再上报（工作日）",
-                    ),
-                ),
-                ("active", models.BooleanField(default=True, verbose_name="启用")),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('level', models.PositiveSmallIntegerField(unique=True, verbose_name='所在层级')),
+                ('grace_working_days', models.PositiveSmallIntegerField(default=0, help_text='0 表示一超期就上报上一级。', verbose_name='超期后再上报（工作日）')),
+                ('active', models.BooleanField(default=True, verbose_name='启用')),
             ],
             options={
-                "verbose_name": "超期上报规则",
-                "verbose_name_plural": "超期上报规则",
-                "ordering": ["-level"],
+                'verbose_name': '超期上报规则',
+                'verbose_name_plural': '超期上报规则',
+                'ordering': ['-level'],
             },
         ),
         migrations.CreateModel(
-            name="Open311Client",
+            name='Open311Client',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("name", models.CharField(max_length=100, verbose_name="名称")),
-                ("key_digest", models.CharField(editable=False, max_length=64, unique=True)),
-                ("key_prefix", models.CharField(editable=False, max_length=8)),
-                ("active", models.BooleanField(default=True, verbose_name="启用")),
-                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('name', models.CharField(max_length=100, verbose_name='名称')),
+                ('key_digest', models.CharField(editable=False, max_length=64, unique=True)),
+                ('key_prefix', models.CharField(editable=False, max_length=8)),
+                ('active', models.BooleanField(default=True, verbose_name='启用')),
+                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                "verbose_name": "Open311 客户端",
-                "verbose_name_plural": "Open311 客户端",
+                'verbose_name': 'Open311 客户端',
+                'verbose_name_plural': 'Open311 客户端',
             },
         ),
         migrations.CreateModel(
-            name="Case",
+            name='Case',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("number", models.CharField(max_length=20, unique=True, verbose_name="案件编号")),
-                (
-                    "token",
-                    models.CharField(
-                        default=minqing.cases.models._new_token,
-                        editable=False,
-                        max_length=32,
-                        unique=True,
-                    ),
-                ),
-                (
-                    "channel",
-                    models.CharField(
-                        choices=[
-                            ("visit", "走访发现"),
-                            ("patrol", "网格巡查"),
-                            ("phone", "来电"),
-                            ("walk_in", "来访"),
-                            ("reception", "接待日"),
-                            ("online", "网上"),
-                            ("hotline", "12345"),
-                            ("petition", "信访"),
-                        ],
-                        max_length=12,
-                        verbose_name="来源渠道",
-                    ),
-                ),
-                (
-                    "case_type",
-                    models.CharField(
-                        choices=[
-                            ("consult", "咨询"),
-                            ("help", "求助"),
-                            ("complaint", "投诉"),
-                            ("report", "举报"),
-                            ("suggestion", "建议"),
-                        ],
-                        max_length=12,
-                        verbose_name="诉求类型",
-                    ),
-                ),
-                (
-                    "priority",
-                    models.CharField(
-                        choices=[("urgent", "紧急"), ("normal", "一般")],
-                        default="normal",
-                        max_length=10,
-                        verbose_name="紧急程度",
-                    ),
-                ),
-                ("title", models.CharField(max_length=100, verbose_name="事项")),
-                ("description", models.TextField(max_length=4000, verbose_name="情况描述")),
-                (
-                    "reporter_name",
-                    models.CharField(blank=True, max_length=50, verbose_name="反映人"),
-                ),
-                (
-                    "reporter_phone",
-                    minqing.core.fields.EncryptedTextField(
-                        blank=True, default="", plain_max_length=20, verbose_name="联系电话"
-                    ),
-                ),
-                (
-                    "reporter_phone_last4",
-                    models.CharField(blank=True, editable=False, max_length=4),
-                ),
-                ("anonymous", models.BooleanField(default=False, verbose_name="匿名")),
-                ("address", models.CharField(blank=True, max_length=200, verbose_name="地点")),
-                (
-                    "lat",
-                    models.DecimalField(
-                        blank=True, decimal_places=6, max_digits=9, null=True, verbose_name="纬度"
-                    ),
-                ),
-                (
-                    "lng",
-                    models.DecimalField(
-                        blank=True, decimal_places=6, max_digits=9, null=True, verbose_name="经度"
-                    ),
-                ),
-                (
-                    "zoning",
-                    models.CharField(blank=True, max_length=10, verbose_name="所在规划分区"),
-                ),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[
-                            ("accepted", "已受理"),
-                            ("registered", "已立案"),
-                            ("dispatched", "已派遣"),
-                            ("handling", "处置中"),
-                            ("fed_back", "已反馈"),
-                            ("closed", "已结案"),
-                            ("rated", "已回访"),
-                            ("cancelled", "已注销"),
-                        ],
-                        default="accepted",
-                        max_length=12,
-                        verbose_name="状态",
-                    ),
-                ),
-                (
-                    "source_client",
-                    models.CharField(blank=True, max_length=50, verbose_name="来源系统"),
-                ),
-                (
-                    "accepted_at",
-                    models.DateTimeField(
-                        default=django.utils.timezone.now, verbose_name="受理时间"
-                    ),
-                ),
-                (
-                    "registered_at",
-                    models.DateTimeField(blank=True, null=True, verbose_name="立案时间"),
-                ),
-                (
-                    "dispatched_at",
-                    models.DateTimeField(blank=True, null=True, verbose_name="派遣时间"),
-                ),
-                (
-                    "fed_back_at",
-                    models.DateTimeField(blank=True, null=True, verbose_name="反馈时间"),
-                ),
-                ("closed_at", models.DateTimeField(blank=True, null=True, verbose_name="结案时间")),
-                (
-                    "updated_at",
-                    models.DateTimeField(
-                        default=django.utils.timezone.now, verbose_name="更新时间"
-                    ),
-                ),
-                (
-                    "stage",
-                    models.CharField(
-                        blank=True,
-                        choices=[
-                            ("register", "立案"),
-                            ("dispatch", "派遣"),
-                            ("handle", "处置"),
-                            ("verify", "核查"),
-                        ],
-                        max_length=10,
-                        verbose_name="计时环节",
-                    ),
-                ),
-                ("stage_started_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "deadline",
-                    models.DateTimeField(blank=True, null=True, verbose_name="本环节时限"),
-                ),
-                ("remind_at", models.DateTimeField(blank=True, null=True)),
-                ("reminded", models.BooleanField(default=False)),
-                ("overdue_notified", models.BooleanField(default=False)),
-                ("auto_escalated_at", models.DateTimeField(blank=True, null=True)),
-                ("next_check_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "handle_deadline",
-                    models.DateTimeField(blank=True, null=True, verbose_name="处置时限"),
-                ),
-                ("late", models.BooleanField(default=False, verbose_name="曾超期")),
-                (
-                    "closed_on_time",
-                    models.BooleanField(blank=True, null=True, verbose_name="按期结案"),
-                ),
-                (
-                    "handling_hours",
-                    models.FloatField(blank=True, null=True, verbose_name="处置用时（工作小时）"),
-                ),
-                (
-                    "rework_count",
-                    models.PositiveSmallIntegerField(default=0, verbose_name="返工次数"),
-                ),
-                (
-                    "escalation_count",
-                    models.PositiveSmallIntegerField(default=0, verbose_name="上报次数"),
-                ),
-                (
-                    "supervise_count",
-                    models.PositiveSmallIntegerField(default=0, verbose_name="督办次数"),
-                ),
-                ("reopened", models.BooleanField(default=False, verbose_name="曾重办")),
-                ("result", models.TextField(blank=True, verbose_name="处置结果")),
-                ("answer", models.TextField(blank=True, verbose_name="答复反映人")),
-                (
-                    "cancel_reason",
-                    models.CharField(blank=True, max_length=200, verbose_name="注销原因"),
-                ),
-                (
-                    "satisfaction",
-                    models.CharField(
-                        blank=True,
-                        choices=[
-                            ("satisfied", "满意"),
-                            ("fairly", "基本满意"),
-                            ("unsatisfied", "不满意"),
-                        ],
-                        max_length=12,
-                        verbose_name="满意度",
-                    ),
-                ),
-                (
-                    "rating_note",
-                    models.CharField(blank=True, max_length=500, verbose_name="评价意见"),
-                ),
-                ("version", models.PositiveIntegerField(default=1)),
-                (
-                    "created_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="accepted_cases",
-                        to=settings.AUTH_USER_MODEL,
-                        verbose_name="受理人",
-                    ),
-                ),
-                (
-                    "grid",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="cases",
-                        to="grids.node",
-                        verbose_name="所属网格",
-                    ),
-                ),
-                (
-                    "handler_user",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="handled_cases",
-                        to=settings.AUTH_USER_MODEL,
-                        verbose_name="处置人",
-                    ),
-                ),
-                (
-                    "household",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="cases",
-                        to="registry.household",
-                        verbose_name="相关家庭",
-                    ),
-                ),
-                (
-                    "level_node",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="grids.node",
-                        verbose_name="当前责任层级",
-                    ),
-                ),
-                (
-                    "reporter",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="cases",
-                        to="registry.person",
-                        verbose_name="反映人（档案）",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('number', models.CharField(max_length=20, unique=True, verbose_name='案件编号')),
+                ('token', models.CharField(default=minqing.cases.models._new_token, editable=False, max_length=32, unique=True)),
+                ('channel', models.CharField(choices=[('visit', '走访发现'), ('patrol', '网格巡查'), ('phone', '来电'), ('walk_in', '来访'), ('reception', '接待日'), ('online', '网上'), ('hotline', '12345'), ('petition', '信访')], max_length=12, verbose_name='来源渠道')),
+                ('case_type', models.CharField(choices=[('consult', '咨询'), ('help', '求助'), ('complaint', '投诉'), ('report', '举报'), ('suggestion', '建议')], max_length=12, verbose_name='诉求类型')),
+                ('priority', models.CharField(choices=[('urgent', '紧急'), ('normal', '一般')], default='normal', max_length=10, verbose_name='紧急程度')),
+                ('title', models.CharField(max_length=100, verbose_name='事项')),
+                ('description', models.TextField(max_length=4000, verbose_name='情况描述')),
+                ('reporter_name', models.CharField(blank=True, max_length=50, verbose_name='反映人')),
+                ('reporter_phone', minqing.core.fields.EncryptedTextField(blank=True, default='', plain_max_length=20, verbose_name='联系电话')),
+                ('reporter_phone_last4', models.CharField(blank=True, editable=False, max_length=4)),
+                ('anonymous', models.BooleanField(default=False, verbose_name='匿名')),
+                ('address', models.CharField(blank=True, max_length=200, verbose_name='地点')),
+                ('lat', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True, verbose_name='纬度')),
+                ('lng', models.DecimalField(blank=True, decimal_places=6, max_digits=9, null=True, verbose_name='经度')),
+                ('zoning', models.CharField(blank=True, max_length=10, verbose_name='所在规划分区')),
+                ('status', models.CharField(choices=[('accepted', '已受理'), ('registered', '已立案'), ('dispatched', '已派遣'), ('handling', '处置中'), ('fed_back', '已反馈'), ('closed', '已结案'), ('rated', '已回访'), ('cancelled', '已注销')], default='accepted', max_length=12, verbose_name='状态')),
+                ('source_client', models.CharField(blank=True, max_length=50, verbose_name='来源系统')),
+                ('accepted_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='受理时间')),
+                ('registered_at', models.DateTimeField(blank=True, null=True, verbose_name='立案时间')),
+                ('dispatched_at', models.DateTimeField(blank=True, null=True, verbose_name='派遣时间')),
+                ('fed_back_at', models.DateTimeField(blank=True, null=True, verbose_name='反馈时间')),
+                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='结案时间')),
+                ('updated_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='更新时间')),
+                ('stage', models.CharField(blank=True, choices=[('register', '立案'), ('dispatch', '派遣'), ('handle', '处置'), ('verify', '核查')], max_length=10, verbose_name='计时环节')),
+                ('stage_started_at', models.DateTimeField(blank=True, null=True)),
+                ('deadline', models.DateTimeField(blank=True, null=True, verbose_name='本环节时限')),
+                ('remind_at', models.DateTimeField(blank=True, null=True)),
+                ('reminded', models.BooleanField(default=False)),
+                ('overdue_notified', models.BooleanField(default=False)),
+                ('auto_escalated_at', models.DateTimeField(blank=True, null=True)),
+                ('next_check_at', models.DateTimeField(blank=True, null=True)),
+                ('handle_deadline', models.DateTimeField(blank=True, null=True, verbose_name='处置时限')),
+                ('late', models.BooleanField(default=False, verbose_name='曾超期')),
+                ('closed_on_time', models.BooleanField(blank=True, null=True, verbose_name='按期结案')),
+                ('handling_hours', models.FloatField(blank=True, null=True, verbose_name='处置用时（工作小时）')),
+                ('rework_count', models.PositiveSmallIntegerField(default=0, verbose_name='返工次数')),
+                ('escalation_count', models.PositiveSmallIntegerField(default=0, verbose_name='上报次数')),
+                ('supervise_count', models.PositiveSmallIntegerField(default=0, verbose_name='督办次数')),
+                ('reopened', models.BooleanField(default=False, verbose_name='曾重办')),
+                ('result', models.TextField(blank=True, verbose_name='处置结果')),
+                ('answer', models.TextField(blank=True, verbose_name='答复反映人')),
+                ('cancel_reason', models.CharField(blank=True, max_length=200, verbose_name='注销原因')),
+                ('satisfaction', models.CharField(blank=True, choices=[('satisfied', '满意'), ('fairly', '基本满意'), ('unsatisfied', '不满意')], max_length=12, verbose_name='满意度')),
+                ('rating_note', models.CharField(blank=True, max_length=500, verbose_name='评价意见')),
+                ('version', models.PositiveIntegerField(default=1)),
+                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='accepted_cases', to=settings.AUTH_USER_MODEL, verbose_name='受理人')),
+                ('grid', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='grids.node', verbose_name='所属网格')),
+                ('handler_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='handled_cases', to=settings.AUTH_USER_MODEL, verbose_name='处置人')),
+                ('household', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='cases', to='registry.household', verbose_name='相关家庭')),
+                ('level_node', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='grids.node', verbose_name='当前责任层级')),
+                ('reporter', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='cases', to='registry.person', verbose_name='反映人（档案）')),
             ],
             options={
-                "verbose_name": "案件",
-                "verbose_name_plural": "案件",
-                "ordering": ["-accepted_at", "-id"],
+                'verbose_name': '案件',
+                'verbose_name_plural': '案件',
+                'ordering': ['-accepted_at', '-id'],
             },
         ),
         migrations.CreateModel(
-            name="CasePhoto",
+            name='CasePhoto',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "file",
-                    models.FileField(
-                        upload_to=minqing.cases.models.photo_path, verbose_name="照片"
-                    ),
-                ),
-                ("content_type", models.CharField(max_length=30)),
-                ("size", models.PositiveIntegerField(default=0)),
-                ("stage", models.CharField(blank=True, max_length=20, verbose_name="环节")),
-                ("uploaded_at", models.DateTimeField(default=django.utils.timezone.now)),
-                (
-                    "case",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="photos",
-                        to="cases.case",
-                    ),
-                ),
-                (
-                    "uploaded_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('file', models.FileField(upload_to=minqing.cases.models.photo_path, verbose_name='照片')),
+                ('content_type', models.CharField(max_length=30)),
+                ('size', models.PositiveIntegerField(default=0)),
+                ('stage', models.CharField(blank=True, max_length=20, verbose_name='环节')),
+                ('uploaded_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='photos', to='cases.case')),
+                ('uploaded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "verbose_name": "案件照片",
-                "verbose_name_plural": "案件照片",
-                "ordering": ["uploaded_at", "id"],
+                'verbose_name': '案件照片',
+                'verbose_name_plural': '案件照片',
+                'ordering': ['uploaded_at', 'id'],
             },
         ),
         migrations.CreateModel(
-            name="Category",
+            name='Category',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("code", models.CharField(max_length=20, unique=True, verbose_name="编码")),
-                ("name", models.CharField(max_length=50, verbose_name="名称")),
-                ("description", models.CharField(blank=True, max_length=200, verbose_name="说明")),
-                (
-                    "zoning_sensitive",
-                    models.BooleanField(
-                        default=False,
-                        help_text="位于禁建区的此类案件会被标记并提升为紧急。",
-                        verbose_name="违法建设类",
-                    ),
-                ),
-                (
-                    "default_type",
-                    models.CharField(
-                        choices=[
-                            ("consult", "咨询"),
-                            ("help", "求助"),
-                            ("complaint", "投诉"),
-                            ("report", "举报"),
-                            ("suggestion", "建议"),
-                        ],
-                        default="help",
-                        max_length=12,
-                        verbose_name="默认诉求类型",
-                    ),
-                ),
-                ("active", models.BooleanField(default=True, verbose_name="启用")),
-                ("sort", models.PositiveIntegerField(default=0, verbose_name="排序")),
-                (
-                    "parent",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="children",
-                        to="cases.category",
-                        verbose_name="上级类别",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('code', models.CharField(max_length=20, unique=True, verbose_name='编码')),
+                ('name', models.CharField(max_length=50, verbose_name='名称')),
+                ('description', models.CharField(blank=True, max_length=200, verbose_name='说明')),
+                ('zoning_sensitive', models.BooleanField(default=False, help_text='位于禁建区的此类案件会被标记并提升为紧急。', verbose_name='违法建设类')),
+                ('default_type', models.CharField(choices=[('consult', '咨询'), ('help', '求助'), ('complaint', '投诉'), ('report', '举报'), ('suggestion', '建议')], default='help', max_length=12, verbose_name='默认诉求类型')),
+                ('active', models.BooleanField(default=True, verbose_name='启用')),
+                ('sort', models.PositiveIntegerField(default=0, verbose_name='排序')),
+                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='cases.category', verbose_name='上级类别')),
             ],
             options={
-                "verbose_name": "案件类别",
-                "verbose_name_plural": "案件类别",
-                "ordering": ["sort", "code"],
+                'verbose_name': '案件类别',
+                'verbose_name_plural': '案件类别',
+                'ordering': ['sort', 'code'],
             },
         ),
         migrations.AddField(
-            model_name="case",
-            name="category",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="cases",
-                to="cases.category",
-                verbose_name="类别",
-            ),
+            model_name='case',
+            name='category',
+            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='cases', to='cases.category', verbose_name='类别'),
         ),
         migrations.CreateModel(
-            name="ReceptionDay",
+            name='ReceptionDay',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("date", models.DateField(verbose_name="接待日期")),
-                ("receivers", models.CharField(max_length=200, verbose_name="接待人")),
-                ("place", models.CharField(blank=True, max_length=100, verbose_name="地点")),
-                (
-                    "created_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "node",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        to="grids.node",
-                        verbose_name="接待单位",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('date', models.DateField(verbose_name='接待日期')),
+                ('receivers', models.CharField(max_length=200, verbose_name='接待人')),
+                ('place', models.CharField(blank=True, max_length=100, verbose_name='地点')),
+                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('node', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='grids.node', verbose_name='接待单位')),
             ],
             options={
-                "verbose_name": "接待日",
-                "verbose_name_plural": "接待日",
-                "ordering": ["-date", "-id"],
+                'verbose_name': '接待日',
+                'verbose_name_plural': '接待日',
+                'ordering': ['-date', '-id'],
             },
         ),
         migrations.CreateModel(
-            name="ReceptionMatter",
+            name='ReceptionMatter',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("visitor_name", models.CharField(max_length=50, verbose_name="来访人")),
-                (
-                    "visitor_phone",
-                    minqing.core.fields.EncryptedTextField(
-                        blank=True, default="", plain_max_length=20, verbose_name="联系电话"
-                    ),
-                ),
-                ("visitor_phone_last4", models.CharField(blank=True, editable=False, max_length=4)),
-                ("matter", models.TextField(max_length=4000, verbose_name="反映事项")),
-                (
-                    "opinion",
-                    models.CharField(
-                        choices=[
-                            ("solved", "当场解决"),
-                            ("deadline", "限期办理"),
-                            ("transferred", "转办"),
-                            ("meeting", "提交班子会议"),
-                        ],
-                        max_length=12,
-                        verbose_name="处理意见",
-                    ),
-                ),
-                (
-                    "opinion_note",
-                    models.CharField(blank=True, max_length=500, verbose_name="处理说明"),
-                ),
-                (
-                    "case",
-                    models.OneToOneField(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="reception_matter",
-                        to="cases.case",
-                        verbose_name="转为案件",
-                    ),
-                ),
-                (
-                    "day",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="matters",
-                        to="cases.receptionday",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('visitor_name', models.CharField(max_length=50, verbose_name='来访人')),
+                ('visitor_phone', minqing.core.fields.EncryptedTextField(blank=True, default='', plain_max_length=20, verbose_name='联系电话')),
+                ('visitor_phone_last4', models.CharField(blank=True, editable=False, max_length=4)),
+                ('matter', models.TextField(max_length=4000, verbose_name='反映事项')),
+                ('opinion', models.CharField(choices=[('solved', '当场解决'), ('deadline', '限期办理'), ('transferred', '转办'), ('meeting', '提交班子会议')], max_length=12, verbose_name='处理意见')),
+                ('opinion_note', models.CharField(blank=True, max_length=500, verbose_name='处理说明')),
+                ('case', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='reception_matter', to='cases.case', verbose_name='转为案件')),
+                ('day', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='matters', to='cases.receptionday')),
             ],
             options={
-                "verbose_name": "接待事项",
-                "verbose_name_plural": "接待事项",
-                "ordering": ["id"],
+                'verbose_name': '接待事项',
+                'verbose_name_plural': '接待事项',
+                'ordering': ['id'],
             },
         ),
         migrations.CreateModel(
-            name="Unit",
+            name='Unit',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("code", models.CharField(max_length=20, unique=True, verbose_name="编码")),
-                ("name", models.CharField(max_length=50, verbose_name="名称")),
-                ("phone", models.CharField(blank=True, max_length=30, verbose_name="电话")),
-                ("active", models.BooleanField(default=True, verbose_name="启用")),
-                (
-                    "members",
-                    models.ManyToManyField(
-                        blank=True,
-                        related_name="case_units",
-                        to=settings.AUTH_USER_MODEL,
-                        verbose_name="成员",
-                    ),
-                ),
-                (
-                    "node",
-                    models.ForeignKey(
-                        help_text="部门服务的区域（通常是县或街道）。",
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to="grids.node",
-                        verbose_name="所属区划",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('code', models.CharField(max_length=20, unique=True, verbose_name='编码')),
+                ('name', models.CharField(max_length=50, verbose_name='名称')),
+                ('phone', models.CharField(blank=True, max_length=30, verbose_name='电话')),
+                ('active', models.BooleanField(default=True, verbose_name='启用')),
+                ('members', models.ManyToManyField(blank=True, related_name='case_units', to=settings.AUTH_USER_MODEL, verbose_name='成员')),
+                ('node', models.ForeignKey(help_text='部门服务的区域（通常是县或街道）。', on_delete=django.db.models.deletion.PROTECT, related_name='+', to='grids.node', verbose_name='所属区划')),
             ],
             options={
-                "verbose_name": "职能部门",
-                "verbose_name_plural": "职能部门",
-                "ordering": ["code"],
+                'verbose_name': '职能部门',
+                'verbose_name_plural': '职能部门',
+                'ordering': ['code'],
             },
         ),
         migrations.AddField(
-            model_name="case",
-            name="handler_unit",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="cases",
-                to="cases.unit",
-                verbose_name="处置部门",
-            ),
+            model_name='case',
+            name='handler_unit',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='cases', to='cases.unit', verbose_name='处置部门'),
         ),
         migrations.CreateModel(
-            name="ZoningLayer",
+            name='ZoningLayer',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[
-                            ("no_build", "禁建区"),
-                            ("restricted", "限建区"),
-                            ("buildable", "适建区"),
-                            ("built", "已建区"),
-                        ],
-                        max_length=12,
-                        verbose_name="分区",
-                    ),
-                ),
-                ("name", models.CharField(max_length=100, verbose_name="名称")),
-                ("geometry", models.JSONField(verbose_name="范围 (GeoJSON)")),
-                ("active", models.BooleanField(default=True, verbose_name="启用")),
-                ("uploaded_at", models.DateTimeField(default=django.utils.timezone.now)),
-                (
-                    "uploaded_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('kind', models.CharField(choices=[('no_build', '禁建区'), ('restricted', '限建区'), ('buildable', '适建区'), ('built', '已建区')], max_length=12, verbose_name='分区')),
+                ('name', models.CharField(max_length=100, verbose_name='名称')),
+                ('geometry', models.JSONField(verbose_name='范围 (GeoJSON)')),
+                ('active', models.BooleanField(default=True, verbose_name='启用')),
+                ('uploaded_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('uploaded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "verbose_name": "规划分区",
-                "verbose_name_plural": "规划分区",
-                "ordering": ["kind", "name"],
+                'verbose_name': '规划分区',
+                'verbose_name_plural': '规划分区',
+                'ordering': ['kind', 'name'],
             },
         ),
         migrations.CreateModel(
-            name="ExtensionRequest",
+            name='ExtensionRequest',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                ("requested_at", models.DateTimeField(default=django.utils.timezone.now)),
-                ("working_days", models.PositiveSmallIntegerField(verbose_name="延长工作日")),
-                ("reason", models.CharField(max_length=500, verbose_name="理由")),
-                (
-                    "status",
-                    models.CharField(
-                        choices=[
-                            ("pending", "待审批"),
-                            ("approved", "已批准"),
-                            ("rejected", "未批准"),
-                        ],
-                        default="pending",
-                        max_length=10,
-                    ),
-                ),
-                ("decided_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "decision_note",
-                    models.CharField(blank=True, max_length=500, verbose_name="审批意见"),
-                ),
-                (
-                    "case",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="extensions",
-                        to="cases.case",
-                    ),
-                ),
-                (
-                    "decided_by",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "requested_by",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('requested_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('working_days', models.PositiveSmallIntegerField(verbose_name='延长工作日')),
+                ('reason', models.CharField(max_length=500, verbose_name='理由')),
+                ('status', models.CharField(choices=[('pending', '待审批'), ('approved', '已批准'), ('rejected', '未批准')], default='pending', max_length=10)),
+                ('decided_at', models.DateTimeField(blank=True, null=True)),
+                ('decision_note', models.CharField(blank=True, max_length=500, verbose_name='审批意见')),
+                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='extensions', to='cases.case')),
+                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('requested_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "verbose_name": "延期申请",
-                "verbose_name_plural": "延期申请",
-                "ordering": ["-requested_at"],
-                "constraints": [
-                    models.UniqueConstraint(
-                        condition=models.Q(("status", "pending")),
-                        fields=("case",),
-                        name="one_pending_extension_per_case",
-                    )
-                ],
+                'verbose_name': '延期申请',
+                'verbose_name_plural': '延期申请',
+                'ordering': ['-requested_at'],
+                'constraints': [models.UniqueConstraint(condition=models.Q(('status', 'pending')), fields=('case',), name='one_pending_extension_per_case')],
             },
         ),
         migrations.CreateModel(
-            name="Notification",
+            name='Notification',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "kind",
-                    models.CharField(
-                        choices=[
-                            ("assigned", "新任务"),
-                            ("reminder", "催办"),
-                            ("overdue", "超期"),
-                            ("escalated", "上报"),
-                            ("supervised", "督办"),
-                            ("extension", "延期"),
-                            ("feedback", "已反馈"),
-                            ("reopened", "重办"),
-                        ],
-                        max_length=12,
-                        verbose_name="类型",
-                    ),
-                ),
-                ("message", models.CharField(max_length=300, verbose_name="内容")),
-                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
-                ("read_at", models.DateTimeField(blank=True, null=True)),
-                (
-                    "case",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="notifications",
-                        to="cases.case",
-                    ),
-                ),
-                (
-                    "user",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="notifications",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('kind', models.CharField(choices=[('assigned', '新任务'), ('reminder', '催办'), ('overdue', '超期'), ('escalated', '上报'), ('supervised', '督办'), ('extension', '延期'), ('feedback', '已反馈'), ('reopened', '重办')], max_length=12, verbose_name='类型')),
+                ('message', models.CharField(max_length=300, verbose_name='内容')),
+                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                ('read_at', models.DateTimeField(blank=True, null=True)),
+                ('case', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to='cases.case')),
+                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                "verbose_name": "通知",
-                "verbose_name_plural": "通知",
-                "ordering": ["-created_at", "-id"],
-                "indexes": [
-                    models.Index(fields=["user", "read_at"], name="notification_user_unread")
-                ],
+                'verbose_name': '通知',
+                'verbose_name_plural': '通知',
+                'ordering': ['-created_at', '-id'],
+                'indexes': [models.Index(fields=['user', 'read_at'], name='notification_user_unread')],
             },
         ),
         migrations.CreateModel(
-            name="TimeLimit",
+            name='TimeLimit',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "stage",
-                    models.CharField(
-                        choices=[
-                            ("register", "立案"),
-                            ("dispatch", "派遣"),
-                            ("handle", "处置"),
-                            ("verify", "核查"),
-                        ],
-                        max_length=10,
-                        verbose_name="环节",
-                    ),
-                ),
-                (
-                    "case_type",
-                    models.CharField(
-                        blank=True,
-                        choices=[
-                            ("consult", "咨询"),
-                            ("help", "求助"),
-                            ("complaint", "投诉"),
-                            ("report", "举报"),
-                            ("suggestion", "建议"),
-                        ],
-                        max_length=12,
-                        verbose_name="诉求类型",
-                    ),
-                ),
-                (
-                    "priority",
-                    models.CharField(
-                        blank=True,
-                        choices=[("urgent", "紧急"), ("normal", "一般")],
-                        max_length=10,
-                        verbose_name="紧急程度",
-                    ),
-                ),
-                (
-                    "channel",
-                    models.CharField(
-                        blank=True,
-                        choices=[
-                            ("visit", "走访发现"),
-                            ("patrol", "网格巡查"),
-                            ("phone", "来电"),
-                            ("walk_in", "来访"),
-                            ("reception", "接待日"),
-                            ("online", "网上"),
-                            ("hotline", "12345"),
-                            ("petition", "信访"),
-                        ],
-                        max_length=12,
-                        verbose_name="来源渠道",
-                    ),
-                ),
-                (
-                    "working_days",
-                    models.PositiveSmallIntegerField(default=0, verbose_name="工作日"),
-                ),
-                (
-                    "working_hours",
-                    models.PositiveSmallIntegerField(default=0, verbose_name="工作小时"),
-                ),
-                (
-                    "category",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        to="cases.category",
-                        verbose_name="类别",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('stage', models.CharField(choices=[('register', '立案'), ('dispatch', '派遣'), ('handle', '处置'), ('verify', '核查')], max_length=10, verbose_name='环节')),
+                ('case_type', models.CharField(blank=True, choices=[('consult', '咨询'), ('help', '求助'), ('complaint', '投诉'), ('report', '举报'), ('suggestion', '建议')], max_length=12, verbose_name='诉求类型')),
+                ('priority', models.CharField(blank=True, choices=[('urgent', '紧急'), ('normal', '一般')], max_length=10, verbose_name='紧急程度')),
+                ('channel', models.CharField(blank=True, choices=[('visit', '走访发现'), ('patrol', '网格巡查'), ('phone', '来电'), ('walk_in', '来访'), ('reception', '接待日'), ('online', '网上'), ('hotline', '12345'), ('petition', '信访')], max_length=12, verbose_name='来源渠道')),
+                ('working_days', models.PositiveSmallIntegerField(default=0, verbose_name='工作日')),
+                ('working_hours', models.PositiveSmallIntegerField(default=0, verbose_name='工作小时')),
+                ('category', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, to='cases.category', verbose_name='类别')),
             ],
             options={
-                "verbose_name": "办理时限",
-                "verbose_name_plural": "办理时限",
-                "ordering": ["stage", "category_id", "case_type", "priority", "channel"],
-                "constraints": [
-                    models.UniqueConstraint(
-                        fields=("stage", "category", "case_type", "priority", "channel"),
-                        name="time_limit_unique",
-                        nulls_distinct=False,
-                    )
-                ],
+                'verbose_name': '办理时限',
+                'verbose_name_plural': '办理时限',
+                'ordering': ['stage', 'category_id', 'case_type', 'priority', 'channel'],
+                'constraints': [models.UniqueConstraint(fields=('stage', 'category', 'case_type', 'priority', 'channel'), name='time_limit_unique', nulls_distinct=False)],
             },
         ),
         migrations.CreateModel(
-            name="CaseEvent",
+            name='CaseEvent',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "at",
-                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="时间"),
-                ),
-                ("actor_label", models.CharField(blank=True, max_length=50, verbose_name="操作方")),
-                ("action", models.CharField(max_length=20, verbose_name="动作")),
-                (
-                    "from_status",
-                    models.CharField(
-                        blank=True,
-                        choices=[
-                            ("accepted", "已受理"),
-                            ("registered", "已立案"),
-                            ("dispatched", "已派遣"),
-                            ("handling", "处置中"),
-                            ("fed_back", "已反馈"),
-                            ("closed", "已结案"),
-                            ("rated", "已回访"),
-                            ("cancelled", "已注销"),
-                        ],
-                        max_length=12,
-                    ),
-                ),
-                (
-                    "to_status",
-                    models.CharField(
-                        blank=True,
-                        choices=[
-                            ("accepted", "已受理"),
-                            ("registered", "已立案"),
-                            ("dispatched", "已派遣"),
-                            ("handling", "处置中"),
-                            ("fed_back", "已反馈"),
-                            ("closed", "已结案"),
-                            ("rated", "已回访"),
-                            ("cancelled", "已注销"),
-                        ],
-                        max_length=12,
-                    ),
-                ),
-                ("note", models.TextField(blank=True, verbose_name="说明")),
-                ("public", models.BooleanField(default=True)),
-                (
-                    "actor",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                        verbose_name="操作人",
-                    ),
-                ),
-                (
-                    "case",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="events",
-                        to="cases.case",
-                    ),
-                ),
-                (
-                    "from_node",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to="grids.node",
-                    ),
-                ),
-                (
-                    "target_user",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                    ),
-                ),
-                (
-                    "to_node",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to="grids.node",
-                    ),
-                ),
-                (
-                    "target_unit",
-                    models.ForeignKey(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        related_name="+",
-                        to="cases.unit",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='时间')),
+                ('actor_label', models.CharField(blank=True, max_length=50, verbose_name='操作方')),
+                ('action', models.CharField(max_length=20, verbose_name='动作')),
+                ('from_status', models.CharField(blank=True, choices=[('accepted', '已受理'), ('registered', '已立案'), ('dispatched', '已派遣'), ('handling', '处置中'), ('fed_back', '已反馈'), ('closed', '已结案'), ('rated', '已回访'), ('cancelled', '已注销')], max_length=12)),
+                ('to_status', models.CharField(blank=True, choices=[('accepted', '已受理'), ('registered', '已立案'), ('dispatched', '已派遣'), ('handling', '处置中'), ('fed_back', '已反馈'), ('closed', '已结案'), ('rated', '已回访'), ('cancelled', '已注销')], max_length=12)),
+                ('note', models.TextField(blank=True, verbose_name='说明')),
+                ('public', models.BooleanField(default=True)),
+                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='操作人')),
+                ('case', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='cases.case')),
+                ('from_node', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='grids.node')),
+                ('target_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ('to_node', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='grids.node')),
+                ('target_unit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='cases.unit')),
             ],
             options={
-                "verbose_name": "案件流转记录",
-                "verbose_name_plural": "案件流转记录",
-                "ordering": ["at", "id"],
-                "indexes": [models.Index(fields=["case", "at"], name="case_event_case_at")],
+                'verbose_name': '案件流转记录',
+                'verbose_name_plural': '案件流转记录',
+                'ordering': ['at', 'id'],
+                'indexes': [models.Index(fields=['case', 'at'], name='case_event_case_at')],
             },
         ),
         migrations.AddIndex(
-            model_name="case",
-            index=models.Index(fields=["grid", "status"], name="case_grid_status"),
+            model_name='case',
+            index=models.Index(fields=['grid', 'status'], name='case_grid_status'),
         ),
         migrations.AddIndex(
-            model_name="case",
-            index=models.Index(fields=["level_node", "status"], name="case_level_status"),
+            model_name='case',
+            index=models.Index(fields=['level_node', 'status'], name='case_level_status'),
         ),
         migrations.AddIndex(
-            model_name="case",
-            index=models.Index(fields=["handler_user", "status"], name="case_handler_status"),
+            model_name='case',
+            index=models.Index(fields=['handler_user', 'status'], name='case_handler_status'),
         ),
         migrations.AddIndex(
-            model_name="case",
-            index=models.Index(fields=["handler_unit", "status"], name="case_unit_status"),
+            model_name='case',
+            index=models.Index(fields=['handler_unit', 'status'], name='case_unit_status'),
         ),
         migrations.AddIndex(
-            model_name="case",
-            index=models.Index(
-                condition=models.Q(("next_check_at__isnull", False)),
-                fields=["next_check_at"],
-                name="case_next_check",
-            ),
+            model_name='case',
+            index=models.Index(condition=models.Q(('next_check_at__isnull', False)), fields=['next_check_at'], name='case_next_check'),
         ),
         migrations.AddIndex(
-            model_name="case",
-            index=models.Index(fields=["status", "deadline"], name="case_status_deadline"),
+            model_name='case',
+            index=models.Index(fields=['status', 'deadline'], name='case_status_deadline'),
         ),
         migrations.AddIndex(
-            model_name="case",
-            index=models.Index(fields=["accepted_at"], name="case_accepted_at"),
+            model_name='case',
+            index=models.Index(fields=['accepted_at'], name='case_accepted_at'),
         ),
         migrations.AddIndex(
-            model_name="case",
-            index=models.Index(fields=["closed_at"], name="case_closed_at"),
+            model_name='case',
+            index=models.Index(fields=['closed_at'], name='case_closed_at'),
         ),
     ]

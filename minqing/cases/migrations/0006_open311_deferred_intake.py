@@ -8,100 +8,36 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("cases", "0005_case_keys_indexed_by_pairs"),
+        ('cases', '0005_case_keys_indexed_by_pairs'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="open311client",
-            name="deferred",
-            field=models.BooleanField(
-                default=False,
-                help_text="大批量推送的平台适用：收到报告即回凭据（token），案件由后台任务随后受理（通常在一分钟内），对方凭 token 查询案件编号。",
-                verbose_name="先回凭据，后台立案",
-            ),
+            model_name='open311client',
+            name='deferred',
+            field=models.BooleanField(default=False, help_text='大批量推送的平台适用：收到报告即回凭据（token），案件由后台任务随后受理（通常在一分钟内），对方凭 token 查询案件编号。', verbose_name='先回凭据，后台立案'),
         ),
         migrations.CreateModel(
-            name="Open311Intake",
+            name='Open311Intake',
             fields=[
-                (
-                    "id",
-                    models.BigAutoField(
-                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
-                    ),
-                ),
-                (
-                    "token",
-                    models.CharField(
-                        default=minqing.cases.models._new_token,
-                        editable=False,
-                        max_length=32,
-                        unique=True,
-                    ),
-                ),
-                (
-                    "received_at",
-                    models.DateTimeField(
-                        default=django.utils.timezone.now, verbose_name="收到时间"
-                    ),
-                ),
-                (
-                    "state",
-                    models.CharField(
-                        choices=[
-                            ("waiting", "待受理"),
-                            ("filing", "受理中"),
-                            ("filed", "已受理"),
-                            ("failed", "未能受理"),
-                        ],
-                        default="waiting",
-                        max_length=10,
-                        verbose_name="状态",
-                    ),
-                ),
-                ("data", models.JSONField(blank=True, default=dict, verbose_name="报告内容")),
-                (
-                    "reporter_phone",
-                    minqing.core.fields.EncryptedTextField(
-                        blank=True, default="", plain_max_length=40, verbose_name="联系电话"
-                    ),
-                ),
-                (
-                    "error",
-                    models.CharField(blank=True, max_length=500, verbose_name="未能受理的原因"),
-                ),
-                ("claimed_at", models.DateTimeField(blank=True, editable=False, null=True)),
-                ("filed_at", models.DateTimeField(blank=True, null=True, verbose_name="受理时间")),
-                (
-                    "case",
-                    models.OneToOneField(
-                        blank=True,
-                        null=True,
-                        on_delete=django.db.models.deletion.SET_NULL,
-                        to="cases.case",
-                        verbose_name="案件",
-                    ),
-                ),
-                (
-                    "client",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.PROTECT,
-                        to="cases.open311client",
-                        verbose_name="客户端",
-                    ),
-                ),
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('token', models.CharField(default=minqing.cases.models._new_token, editable=False, max_length=32, unique=True)),
+                ('received_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='收到时间')),
+                ('state', models.CharField(choices=[('waiting', '待受理'), ('filing', '受理中'), ('filed', '已受理'), ('failed', '未能受理')], default='waiting', max_length=10, verbose_name='状态')),
+                ('data', models.JSONField(blank=True, default=dict, verbose_name='报告内容')),
+                ('reporter_phone', minqing.core.fields.EncryptedTextField(blank=True, default='', plain_max_length=40, verbose_name='联系电话')),
+                ('error', models.CharField(blank=True, max_length=500, verbose_name='未能受理的原因')),
+                ('claimed_at', models.DateTimeField(blank=True, editable=False, null=True)),
+                ('filed_at', models.DateTimeField(blank=True, null=True, verbose_name='受理时间')),
+                ('case', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='cases.case', verbose_name='案件')),
+                ('client', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='cases.open311client', verbose_name='客户端')),
             ],
             options={
-                "verbose_name": "Open311 待受理报告",
-                "verbose_name_plural": "Open311 待受理报告",
-                "indexes": [
-                    models.Index(
-                        condition=models.Q(("state__in", ["waiting", "filing"])),
-                        fields=["state", "id"],
-                        name="cases_intake_to_file",
-                    )
-                ],
+                'verbose_name': 'Open311 待受理报告',
+                'verbose_name_plural': 'Open311 待受理报告',
+                'indexes': [models.Index(condition=models.Q(('state__in', ['waiting', 'filing'])), fields=['state', 'id'], name='cases_intake_to_file')],
             },
         ),
     ]

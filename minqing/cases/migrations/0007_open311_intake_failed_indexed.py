@@ -4,21 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("cases", "0006_open311_deferred_intake"),
+        ('cases', '0006_open311_deferred_intake'),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name="open311intake",
-            name="cases_intake_to_file",
+            model_name='open311intake',
+            name='cases_intake_to_file',
         ),
         migrations.AddIndex(
-            model_name="open311intake",
-            index=models.Index(
-                condition=models.Q(("state__in", ["waiting", "filing", "failed"])),
-                fields=["state", "id"],
-                name="cases_intake_unfiled",
-            ),
+            model_name='open311intake',
+            index=models.Index(condition=models.Q(('state__in', ['waiting', 'filing', 'failed'])), fields=['state', 'id'], name='cases_intake_unfiled'),
         ),
     ]

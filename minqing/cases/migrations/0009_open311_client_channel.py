@@ -11,7 +11,9 @@ from django.db.models import Count
 def link_sent_cases(apps, schema_editor):
     Case = apps.get_model("cases", "Case")
     Open311Client = apps.get_model("cases", "Open311Client")
-    unique = Open311Client.objects.values("name").annotate(n=Count("id")).filter(n=1).values("name")
+    unique = (
+        Open311Client.objects.values("name").annotate(n=Count("id")).filter(n=1).values("name")
+    )
     for client in Open311Client.objects.filter(name__in=unique):
         Case.objects.filter(source_client=client.name[:50], open311_client=None).update(
             open311_client=client

@@ -22,30 +22,31 @@ def key_known_texts(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("cases", "0009_open311_client_channel"),
+        ('cases', '0009_open311_client_channel'),
     ]
 
     operations = [
         migrations.AddField(
-            model_name="caseevent",
-            name="note_args",
+            model_name='caseevent',
+            name='note_args',
             field=models.JSONField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name="caseevent",
-            name="note_key",
-            field=models.CharField(blank=True, db_default="", default="", max_length=32),
+            model_name='caseevent',
+            name='note_key',
+            field=models.CharField(blank=True, db_default='', default='', max_length=32),
         ),
         migrations.AddField(
-            model_name="notification",
-            name="message_args",
+            model_name='notification',
+            name='message_args',
             field=models.JSONField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name="notification",
-            name="message_key",
-            field=models.CharField(blank=True, db_default="", default="", max_length=32),
+            model_name='notification',
+            name='message_key',
+            field=models.CharField(blank=True, db_default='', default='', max_length=32),
         ),
         migrations.RunPython(key_known_texts, migrations.RunPython.noop, elidable=True),
     ]

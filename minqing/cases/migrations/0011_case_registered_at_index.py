@@ -5,16 +5,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("cases", "0010_said_texts"),
-        ("grids", "0001_initial"),
-        ("registry", "0008_household_number_trgm"),
+        ('cases', '0010_said_texts'),
+        ('grids', '0001_initial'),
+        ('registry', '0008_household_number_trgm'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name="case",
-            index=models.Index(fields=["registered_at"], name="case_registered_at"),
+            model_name='case',
+            index=models.Index(fields=['registered_at'], name='case_registered_at'),
         ),
     ]

@@ -5,16 +5,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("cases", "0012_case_text_bigrams"),
-        ("grids", "0001_initial"),
-        ("registry", "0008_household_number_trgm"),
+        ('cases', '0012_case_text_bigrams'),
+        ('grids', '0001_initial'),
+        ('registry', '0008_household_number_trgm'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name="case",
-            index=models.Index(fields=["reporter_phone_last4"], name="case_phone_last4"),
+            model_name='case',
+            index=models.Index(fields=['reporter_phone_last4'], name='case_phone_last4'),
         ),
     ]
