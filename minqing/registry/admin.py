@@ -10,7 +10,7 @@ from minqing.registry.selectors import text_query
 
 @admin.register(Tag)
 class TagAdmin(AuditedAdmin, admin.ModelAdmin):
-    list_display = ["name", "target", "description", "sensitive", "sort"]
+    list_display = ["name", "target", "description", "sensitive", "min_age", "sort"]
     list_editable = ["sort"]
 
 

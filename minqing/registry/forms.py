@@ -181,6 +181,11 @@ class PersonForm(MaskedPhoneForm):
         self.fields["grid"].required = False
         self.fields["tags"].queryset = visible_tags(self.user).filter(target=TagTarget.PERSON)
         self.fields["tags"].widget.attrs["class"] = "checks"
+        by_age = [t for t in self.fields["tags"].queryset if t.min_age]
+        if by_age:  # 高龄 is given from the birth date (registry.age_tags): say so
+            self.fields["tags"].help_text = gettext("%(groups)s按出生日期自动列入。") % {
+                "groups": gettext("、").join(named(t.name, t.min_age) for t in by_age)
+            }
         self.fields["sex"].choices = [("", gettext("（按身份证号）"))] + list(Sex.choices)
         self.fields["id_number"].widget.attrs.update({"autocomplete": "off", "inputmode": "text"})
         if self.instance.pk and self.instance.id_number:

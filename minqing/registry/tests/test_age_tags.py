@@ -66,3 +66,8 @@ def test_the_nightly_run_gives_it_on_the_eightieth_birthday_once(grid_a_worker, 
     young.tags.add(Tag.objects.get(name="高龄"))
     age_tags.give_reached(today=tomorrow)
     assert young.tags.filter(name="高龄").exists()
+
+
+def test_the_person_form_says_which_groups_come_from_the_birth_date(client, grid_a_worker):
+    client.force_login(grid_a_worker)
+    assert "高龄（80）按出生日期自动列入" in client.get("/people/new/").content.decode()
