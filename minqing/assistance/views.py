@@ -33,11 +33,8 @@ from minqing.core.digits import positive_id
 from minqing.core.forms import (
     NOT_SAVED,
     apply_errors,
-    once_claim,
-    once_done,
-    once_remember,
-    once_saving,
     once_token,
+    save_once,
     submitted,
 )
 from minqing.core.paging import querystring_without_page
@@ -192,31 +189,23 @@ def pairing_help(request, pk: int):
     pairing = selectors.pairing_for(request.user, pk)
     own = services.helper_of(request.user, pairing)
     form = HelpEntryForm(request.POST, pairing=pairing, own_helper=own)
-    done = once_done(request)
+    # Back after saving brings the filled form again: sent twice, the money would count twice.
+    done = save_once(
+        request,
+        form,
+        lambda: services.help_entry_add(
+            acting_user=request.user,
+            pairing=pairing,
+            data=form.service_data(),
+            request=request,
+        ),
+        url=lambda entry: f"/assistance/pairings/{pairing.pk}/",
+        again=_("这条帮扶记录已经保存过，没有重复记录。"),
+        saved=_("帮扶记录已保存。"),
+        fallback=f"/assistance/pairings/{pairing.pk}/",
+    )
     if done is not None:
-        # Back after saving brings the filled form again: sent twice, the money counts twice.
-        messages.info(request, _("这条帮扶记录已经保存过，没有重复记录。"))
-        return redirect(done)
-    if form.is_valid():
-        if not once_claim(request):  # sent again while the first one saves
-            messages.info(request, _("这条帮扶记录已经保存过，没有重复记录。"))
-            return redirect(f"/assistance/pairings/{pairing.pk}/")
-        try:
-            with once_saving(request):
-                services.help_entry_add(
-                    acting_user=request.user,
-                    pairing=pairing,
-                    data=form.service_data(),
-                    request=request,
-                )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        except PermissionDenied as exc:
-            raise DjangoPermissionDenied(str(exc)) from None
-        else:
-            messages.success(request, _("帮扶记录已保存。"))
-            once_remember(request, f"/assistance/pairings/{pairing.pk}/")
-            return redirect(f"/assistance/pairings/{pairing.pk}/")
+        return done
     return _pairing_page(request, pairing, help_form=form, status=400)
 
 

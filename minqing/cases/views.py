@@ -47,14 +47,7 @@ from minqing.cases.models import (
 from minqing.cases.workflow import TRANSITIONS, event_label
 from minqing.core import statements, workdays
 from minqing.core.digits import positive_id
-from minqing.core.forms import (
-    apply_errors,
-    once_claim,
-    once_done,
-    once_remember,
-    once_saving,
-    once_token,
-)
+from minqing.core.forms import apply_errors, once_token, save_once
 from minqing.core.i18n import source, source_choices
 from minqing.core.masking import mask_phone
 from minqing.core.paging import querystring_without_page
@@ -184,34 +177,36 @@ def case_new(request):
         if len(only) == 1:
             form.initial["grid"] = only[0].code
     status = 200
-    done = once_done(request) if posted else None
-    if done is not None:
-        messages.info(request, _("这份案件已经提交过，没有重复受理。"))
-        return redirect(done)
     if posted:
-        if form.is_valid():
-            if not once_claim(request):  # the same form, sent again while this one files
-                messages.info(request, _("这份案件已经提交过，没有重复受理。"))
-                return redirect(once_done(request) or "/cases/")
-            try:
-                with once_saving(request), transaction.atomic():
-                    case = services.case_accept(acting_user=user, data=form.service_data())
-                    photos = form.cleaned_data.get("photos") or []
-                    if photos:
-                        services.case_add_photos(
-                            acting_user=user, case=case, files=photos, stage="受理"
-                        )
-            except ValidationError as exc:
-                apply_errors(form, exc)
-            except services.PermissionDenied as exc:
-                form.add_error(None, str(exc))
-            else:
-                receipt = _("已受理，案件编号 %(number)s。") % {"number": case.number}
-                if case.reporter_phone_last4:
-                    receipt += _("群众可凭案件编号和联系电话后四位查询办理进度。")
-                messages.success(request, receipt)
-                once_remember(request, f"/cases/{case.number}/")
-                return redirect(f"/cases/{case.number}/")
+
+        def save():
+            with transaction.atomic():
+                case = services.case_accept(acting_user=user, data=form.service_data())
+                photos = form.cleaned_data.get("photos") or []
+                if photos:
+                    services.case_add_photos(
+                        acting_user=user, case=case, files=photos, stage="受理"
+                    )
+            return case
+
+        def receipt(case):
+            text = _("已受理，案件编号 %(number)s。") % {"number": case.number}
+            if case.reporter_phone_last4:
+                text += _("群众可凭案件编号和联系电话后四位查询办理进度。")
+            return text
+
+        done = save_once(
+            request,
+            form,
+            save,
+            url=lambda case: f"/cases/{case.number}/",
+            again=_("这份案件已经提交过，没有重复受理。"),
+            saved=receipt,
+            fallback="/cases/",
+            refused=lambda exc: form.add_error(None, str(exc)),
+        )
+        if done is not None:
+            return done
         status = 400
     nodes = _map_nodes(user)
     return render(

@@ -3,9 +3,11 @@
 import secrets
 from contextlib import contextmanager
 
+from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied as Forbidden
 from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 
 
@@ -150,3 +152,39 @@ def once_remember(request, url: str) -> None:
     key = _once_key(request)
     if key:
         cache.set(key, url, ONCE_SECONDS)
+
+
+def save_once(request, form, save, *, url, again, saved, fallback, refused=None):
+    """Run `save` for a POSTed form that creates something, at most once per form shown.
+
+    Back after saving brings the filled form again, and a double tap sends it twice at once:
+    either way the later sending goes to what the first one made (`again` said), never a
+    second record. Returns the redirect, or None when the form is to be shown again with its
+    errors (the service's ValidationError is put on it). `url(obj)` is the made record's page,
+    `saved` the success message (or a function of the record), `fallback` where to go when
+    the first sending is still saving. The service's PermissionDenied is a 403, unless
+    `refused(exc)` says otherwise (it may raise, or put the refusal on the form)."""
+    done = once_done(request)
+    if done is not None:
+        messages.info(request, again)
+        return redirect(done)
+    if not form.is_valid():
+        return None
+    if not once_claim(request):  # the same form, sent again while the first one saves
+        messages.info(request, again)
+        return redirect(once_done(request) or fallback)
+    try:
+        with once_saving(request):
+            obj = save()
+    except ValidationError as exc:
+        apply_errors(form, exc)
+        return None
+    except PermissionDenied as exc:
+        if refused is None:
+            raise Forbidden(str(exc)) from None
+        refused(exc)
+        return None
+    messages.success(request, saved(obj) if callable(saved) else saved)
+    where = url(obj)
+    once_remember(request, where)
+    return redirect(where)

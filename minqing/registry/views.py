@@ -1,7 +1,6 @@
 """Thin views: parse the request, call a selector or a service, render."""
 
 import re
-from contextlib import nullcontext
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -27,11 +26,8 @@ from minqing.core.audit import history_for
 from minqing.core.digits import positive_id
 from minqing.core.forms import (
     apply_errors,
-    once_claim,
-    once_done,
-    once_remember,
-    once_saving,
     once_token,
+    save_once,
 )
 from minqing.core.paging import (
     capped_count,
@@ -92,28 +88,31 @@ def _edit_allowed(request) -> None:
 def _save_form(request, form, save, *, success_url, creating: bool = False):
     """creating: the form makes a new record, and sent again (Back, then 保存) it goes to the
     one it made instead of making a second (core.forms.once_*; the page has {{ once }})."""
-    done = once_done(request) if creating else None
-    if done is not None:
-        messages.info(request, _("这份表单已经保存过，没有重复新增。"))
-        return redirect(done)
+    if creating:
+        return save_once(
+            request,
+            form,
+            lambda: save(_form_data(form)),
+            url=success_url,
+            again=_("这份表单已经保存过，没有重复新增。"),
+            saved=_("已保存。"),
+            fallback=request.path,
+        )
     if form.is_valid():
-        data = form.service_data() if hasattr(form, "service_data") else dict(form.cleaned_data)
-        if creating and not once_claim(request):  # sent again while the first one saves
-            messages.info(request, _("这份表单已经保存过，没有重复新增。"))
-            return redirect(once_done(request) or request.path)
         try:
-            with once_saving(request) if creating else nullcontext():
-                obj = save(data)
+            obj = save(_form_data(form))
         except ValidationError as exc:
             apply_errors(form, exc)
         except services.PermissionDenied as exc:
             raise DjangoPermissionDenied(str(exc)) from None
         else:
             messages.success(request, _("已保存。"))
-            if creating:
-                once_remember(request, success_url(obj))
             return redirect(success_url(obj))
     return None
+
+
+def _form_data(form) -> dict:
+    return form.service_data() if hasattr(form, "service_data") else dict(form.cleaned_data)
 
 
 # ------------------------------------------------------------- people

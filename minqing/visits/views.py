@@ -22,11 +22,8 @@ from minqing.core.digits import positive_id
 from minqing.core.forms import (
     NOT_SAVED,
     apply_errors,
-    once_claim,
-    once_done,
-    once_remember,
-    once_saving,
     once_token,
+    save_once,
     submitted,
 )
 from minqing.core.paging import page_of, querystring_without_page
@@ -198,30 +195,28 @@ def visit_new(request):
         campaigns=campaigns,
         initial=initial,
     )
-    done = once_done(request) if request.method == "POST" else None
-    if done is not None:
-        messages.info(request, _("这次走访已经记录过，没有重复保存。"))
-        return redirect(done)
-    if request.method == "POST" and form.is_valid():
-        if not once_claim(request):  # sent again while the first one saves
-            messages.info(request, _("这次走访已经记录过，没有重复保存。"))
-            return redirect(once_done(request) or f"/households/{household.pk}/")
-        try:
-            with once_saving(request):
-                visit = services.visit_record(
-                    acting_user=request.user,
-                    household=household,
-                    data=form.service_data(),
-                    request=request,
-                )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        except PermissionDenied:
+    if request.method == "POST":
+
+        def refused(exc):
             raise Http404 from None
-        else:
-            messages.success(request, _("走访已记录。"))
-            once_remember(request, f"/visits/{visit.pk}/")
-            return redirect(f"/visits/{visit.pk}/")
+
+        done = save_once(
+            request,
+            form,
+            lambda: services.visit_record(
+                acting_user=request.user,
+                household=household,
+                data=form.service_data(),
+                request=request,
+            ),
+            url=lambda visit: f"/visits/{visit.pk}/",
+            again=_("这次走访已经记录过，没有重复保存。"),
+            saved=_("走访已记录。"),
+            fallback=f"/households/{household.pk}/",
+            refused=refused,
+        )
+        if done is not None:
+            return done
     return render(
         request,
         "visits/visit_form.html",

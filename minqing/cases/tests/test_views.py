@@ -819,7 +819,9 @@ def test_a_place_filter_outside_the_scope_lists_nothing_and_says_so(
     assert case_a.number not in {c for row in book.active.iter_rows(values_only=True) for c in row}
 
 
-def test_a_form_sent_again_while_the_first_still_files_makes_nothing(client, grid_a_worker, tree):
+def test_a_form_sent_again_while_the_first_still_files_makes_nothing(
+    client, grid_a_worker, tree, monkeypatch
+):
     """The first sending holds the token (the cache's key) until it has filed the case; a
     failed check gives it back, so the corrected form can still be sent."""
     from django.core.cache import cache
@@ -829,18 +831,15 @@ def test_a_form_sent_again_while_the_first_still_files_makes_nothing(client, gri
     response = client.post("/cases/new/", {**new_case_data(tree), "once": "busy"})
     assert response.status_code == 302 and Case.objects.count() == 0
     # A service refusal frees the token: the same form, corrected, is filed.
-    real = services.case_accept
+    with monkeypatch.context() as patched:
 
-    def refuse(**kw):
-        from django.core.exceptions import ValidationError
+        def refuse(**kw):
+            from django.core.exceptions import ValidationError
 
-        raise ValidationError({"description": "暂时不收。"})
+            raise ValidationError({"description": "暂时不收。"})
 
-    services.case_accept = refuse
-    try:
+        patched.setattr(services, "case_accept", refuse)
         refused = client.post("/cases/new/", {**new_case_data(tree), "once": "retry"})
-    finally:
-        services.case_accept = real
     assert refused.status_code == 400 and Case.objects.count() == 0
     again = client.post("/cases/new/", {**new_case_data(tree), "once": "retry"})
     assert again.status_code == 302 and Case.objects.count() == 1
@@ -872,7 +871,7 @@ def test_a_household_that_cannot_be_used_is_named_in_the_message(
 
 
 def test_a_save_that_fails_on_the_server_frees_the_form_to_be_sent_again(
-    client, grid_a_worker, tree
+    client, grid_a_worker, tree, monkeypatch
 ):
     """Not only a service's refusal: a database error mid-save must not leave the token taken
     (sent again, the form was told it was filed, and nothing was)."""
@@ -880,16 +879,13 @@ def test_a_save_that_fails_on_the_server_frees_the_form_to_be_sent_again(
 
     login(client, grid_a_worker)
     client.raise_request_exception = False
-    real = services.case_accept
+    with monkeypatch.context() as patched:
 
-    def broken(**kw):
-        raise OperationalError("database is locked")
+        def broken(**kw):
+            raise OperationalError("database is locked")
 
-    services.case_accept = broken
-    try:
+        patched.setattr(services, "case_accept", broken)
         failed = client.post("/cases/new/", {**new_case_data(tree), "once": "after-a-500"})
-    finally:
-        services.case_accept = real
     assert failed.status_code == 500 and Case.objects.count() == 0
     again = client.post("/cases/new/", {**new_case_data(tree), "once": "after-a-500"})
     assert again.status_code == 302 and Case.objects.count() == 1
