@@ -324,12 +324,13 @@ def household_detail(request, pk: int):
         also=linked_households_q(request.user),
         pk=pk,
     )
-    return _household_page(request, household)
+    return household_page(request, household)
 
 
-def _household_page(request, household: Household, *, need: dict | None = None, status=200):
+def household_page(request, household: Household, *, need: dict | None = None, status=200, **forms):
     """The household's file; `need`: a need or resource that could not be added, with its
-    errors, shown in the form it came from (what was typed is kept)."""
+    errors, shown in the form it came from (what was typed is kept). `forms`: other apps'
+    panels' forms sent with errors (visits' plan_form), shown again as typed."""
     pk = household.pk
     by_place = _by_place(request.user, Household, pk)
     members = household.members.select_related("grid").prefetch_related("tags").order_by("id")
@@ -360,6 +361,7 @@ def _household_page(request, household: Household, *, need: dict | None = None, 
             "by_place": by_place,
             "team": getattr(household.grid, "service_team", None),
             "need": need or {},
+            **forms,
         },
         status=status,
     )
@@ -449,7 +451,7 @@ def household_need_add(request, pk: int):
             for m in ms
         ]
         need = {**typed, "errors": errors, "first": next(iter(exc.message_dict), "")}
-        return _household_page(request, household, need=need, status=400)
+        return household_page(request, household, need=need, status=400)
     return redirect(f"/households/{pk}/#needs")
 
 

@@ -214,9 +214,23 @@ class PlanForm(_Styled, forms.Form):
     until = forms.DateField(
         label=_("截止日期"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=forms.DateInput(
+            attrs={"type": "date", "aria-label": _("截止日期"), "title": _("截止日期（可不填）")},
+            format="%Y-%m-%d",
+        ),
     )
-    reason = forms.CharField(label=_("原因"), max_length=200, required=False)
+    reason = forms.CharField(
+        label=_("原因"),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(
+            attrs={
+                "class": "input grow",
+                "aria-label": _("原因"),
+                "placeholder": _("原因，如：家中突发变故"),
+            }
+        ),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -13,7 +13,6 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from minqing.accounts.access import get_scoped_or_404, visible_nodes
@@ -33,6 +32,7 @@ from minqing.registry.exports import respond
 from minqing.registry.models import Household
 from minqing.registry.selectors import household_search, households_for
 from minqing.registry.services import PermissionDenied
+from minqing.registry.views import household_page
 from minqing.visits import selectors, services
 from minqing.visits.exports import targets_export
 from minqing.visits.forms import (
@@ -330,30 +330,24 @@ def visit_to_case(request, pk: int):
 def plan_set(request):
     household = _household_or_404(request, request.POST.get("household"))
     form = PlanForm(request.POST)
-    # On an error the page opens at its top, where the message is (not at #visits, which
-    # scrolled it out of sight), and the message names its field.
-    if not form.is_valid():
-        colon = pgettext("label separator", "：")  # outside the f-string, where xgettext looks
-        for field, errors in form.errors.items():
-            label = form.fields[field].label if field in form.fields else ""
-            text = _("；").join(errors)
-            messages.error(request, f"{label}{colon}{text}" if label else text)
-        return redirect(f"/households/{household.pk}/")
-    try:
-        services.visit_plan_set(
-            acting_user=request.user,
-            household=household,
-            visit_class=form.cleaned_data["visit_class"],
-            reason=form.cleaned_data["reason"],
-            until=form.cleaned_data["until"],
-            request=request,
-        )
-    except ValidationError as exc:
-        for errors in exc.message_dict.values():
-            messages.error(request, _("；").join(errors))
-        return redirect(f"/households/{household.pk}/")
-    except PermissionDenied as exc:
-        raise DjangoPermissionDenied(str(exc)) from None
+    # On an error the household page comes back with the form open, as typed, each error
+    # under its field (visits/_household_timeline.html).
+    if form.is_valid():
+        try:
+            services.visit_plan_set(
+                acting_user=request.user,
+                household=household,
+                visit_class=form.cleaned_data["visit_class"],
+                reason=form.cleaned_data["reason"],
+                until=form.cleaned_data["until"],
+                request=request,
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        except PermissionDenied as exc:
+            raise DjangoPermissionDenied(str(exc)) from None
+    if form.errors:
+        return household_page(request, household, plan_form=form, status=400)
     messages.success(request, _("走访类别已安排。"))
     return redirect(f"/households/{household.pk}/#visits")
 

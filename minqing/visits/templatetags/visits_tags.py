@@ -24,7 +24,8 @@ def household_visits(context, household) -> dict:
         "plans": list(selectors.plans_of(household)),
         "items": selectors.timeline_for(user, household),
         "can_plan": can_edit_registry(user),
-        "plan_form": PlanForm(),
+        # Sent with errors (visits.views.plan_set), the form comes back as typed.
+        "plan_form": context.get("plan_form") or PlanForm(),
     }
 
 

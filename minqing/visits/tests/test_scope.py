@@ -106,13 +106,21 @@ def test_plans_are_set_and_removed_from_the_household_page(
     page = client.get(f"/households/{household_a.pk}/").content.decode()
     assert "跟踪重访" in page and "家中失火" in page
     bad = client.post(
-        "/visits/plans/", {"household": household_a.pk, "visit_class": "x", "until": "明天"}
+        "/visits/plans/",
+        {"household": household_a.pk, "visit_class": "x", "until": "明天", "reason": "QA 原因"},
     )
-    assert bad.status_code == 302 and HouseholdVisitPlan.objects.count() == 1
-    # The page opens at its top, where the messages are, and each names its field.
-    assert bad["Location"] == f"/households/{household_a.pk}/"
-    shown = client.get(bad["Location"]).content.decode()
+    assert bad.status_code == 400 and HouseholdVisitPlan.objects.count() == 1
+    # The household page comes back with the form open, as typed, each error naming its field.
+    shown = bad.content.decode()
     assert "截止日期：输入一个有效的日期。" in shown and "走访类别：" in shown
+    assert "<details open>" in shown and 'value="QA 原因"' in shown and 'value="明天"' in shown
+    # The service's own checks come back the same way (a date already past).
+    past = client.post(
+        "/visits/plans/",
+        {"household": household_a.pk, "visit_class": follow.pk, "until": "2001-01-01"},
+    )
+    assert past.status_code == 400 and HouseholdVisitPlan.objects.count() == 1
+    assert "截止日期：" in past.content.decode() and 'value="2001-01-01"' in past.content.decode()
     client.post(f"/visits/plans/{plan.pk}/delete/")
     assert not HouseholdVisitPlan.objects.exists()
     assert household_a.visit_state.visit_class.code == "general"
