@@ -13,6 +13,7 @@ from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.db.models import Case as DbCase
 from django.db.models import F, Max, Value, When
@@ -21,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from minqing.accounts.access import WHOLE_SCOPES, node_in_scope, user_assignments
 from minqing.accounts.models import User
-from minqing.cases import config, workflow
+from minqing.cases import config, photos, workflow
 from minqing.cases.models import (
     OPEN_STATUSES,
     Case,
@@ -77,9 +78,10 @@ ERR_EXTENSION_DAYS = _("延长天数应为 1 到 30 个工作日。")
 ERR_NO_EXTENSION = _("没有待审批的延期申请。")
 ERR_APPROVE = _("请选择同意或不同意延期。")
 ERR_SATISFACTION = _("请选择满意、基本满意或不满意。")
-ERR_PHOTO_TYPE = _("照片只能是 JPG、PNG 或 WebP 图片。")
 ERR_PHOTO_SIZE = _("照片不能超过 {mb} MB。")
 ERR_PHOTO_COUNT = _("每次最多上传 {n} 张照片。")
+ERR_PHOTO_BROKEN = _("照片“{name}”无法打开：文件已损坏，或不是 JPG、PNG、WebP 图片。")
+ERR_PHOTO_PIXELS = _("照片“{name}”像素过多（超过 8000 万像素），请缩小后再上传。")
 ERR_ACTION = _("未知的操作。")
 ERR_OWN_EXTENSION = _("不能审批本人提出的延期申请，请由上一级的其他负责人审批。")
 ERR_OWN_WORK = _("不能为本人处置的案件“{action}”，请由其他工作人员回访，或请群众在查询页评价。")
@@ -1139,22 +1141,10 @@ def public_lookup(number: str, phone_last4: str) -> Case | None:
 
 # --- photos -----------------------------------------------------------------------------------
 
-_MAGIC = (
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-)
-
-
-def sniff_image(head: bytes) -> str | None:
-    for magic, kind in _MAGIC:
-        if head.startswith(magic):
-            return kind
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return "image/webp"
-    return None
-
 
 def photo_clean(files) -> list[tuple[object, str]]:
+    """Each file with its content type, decoded whole (cases.photos): a form with one bad photo
+    is refused before anything is stored, the photo named."""
     files = [f for f in files if f]
     if len(files) > MAX_PHOTOS:
         raise ValidationError({"photos": ERR_PHOTO_COUNT.format(n=MAX_PHOTOS)})
@@ -1163,23 +1153,31 @@ def photo_clean(files) -> list[tuple[object, str]]:
     for f in files:
         if f.size > max_bytes:
             raise ValidationError({"photos": ERR_PHOTO_SIZE.format(mb=max_bytes // 1024 // 1024)})
-        f.seek(0)
-        kind = sniff_image(f.read(16))
-        f.seek(0)
-        if kind is None:
-            raise ValidationError({"photos": ERR_PHOTO_TYPE})
+        name = str(getattr(f, "name", "") or "")[-60:]
+        try:
+            kind = photos.check(f)
+        except photos.PhotoTooLarge:
+            raise ValidationError({"photos": ERR_PHOTO_PIXELS.format(name=name)}) from None
+        except photos.NotAPhoto:
+            raise ValidationError({"photos": ERR_PHOTO_BROKEN.format(name=name)}) from None
         out.append((f, kind))
     return out
 
 
 def case_add_photos(*, acting_user, case: Case, files, stage: str = "") -> list[CasePhoto]:
-    """Store checked photos; call after photo_clean so a bad photo stops the whole form."""
+    """Store the photos as cases.photos prepares them (upright, scaled down, no metadata); a
+    bad photo stops the whole form (photo_clean runs first on all of them)."""
     saved = []
-    for f, kind in photo_clean(files):
+    for f, _kind in photo_clean(files):
+        kept = photos.prepared(f)
         photo = CasePhoto(
-            case=case, content_type=kind, size=f.size, stage=stage, uploaded_by=acting_user
+            case=case,
+            content_type=kept.content_type,
+            size=len(kept.content),
+            stage=stage,
+            uploaded_by=acting_user,
         )
-        photo.file.save("photo", f, save=False)
+        photo.file.save("photo", ContentFile(kept.content), save=False)
         photo.save()
         saved.append(photo)
     return saved

@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
+from PIL import Image
 
 from conftest import login
 from minqing.accounts import access
@@ -188,7 +189,9 @@ def test_a_photo_is_served_only_through_the_scoped_view_with_its_type(
     response = client.get(f"/cases/{case_a.number}/photos/{stored.pk}/")
     assert response.status_code == 200
     assert response["Content-Type"] == "image/png"
-    assert b"".join(response.streaming_content) == png_bytes()
+    served = Image.open(io.BytesIO(b"".join(response.streaming_content)))
+    assert served.format == "PNG" and served.size == (2, 2)
+    assert served.convert("RGB").getpixel((0, 0)) == (255, 0, 0)
     assert client.get(f"/cases/{case_a.number}/photos/{stored.pk + 1}/").status_code == 404
     html = client.get(f"/cases/{case_a.number}/").content.decode()
     assert f"/cases/{case_a.number}/photos/{stored.pk}/" in html
@@ -243,8 +246,10 @@ def test_the_quick_form_with_a_real_image_creates_a_case_with_its_photo_and_a_re
     assert case.created_by == grid_a_worker and case.reporter_phone_last4 == "5678"
     stored = CasePhoto.objects.get(case=case)
     assert stored.content_type == kind and stored.stage == "受理"
-    with stored.file.open("rb") as fh:
-        assert fh.read() == content
+    with stored.file.open("rb") as fh:  # decoded and written again (cases.photos)
+        kept = Image.open(io.BytesIO(fh.read()))
+    assert kept.get_format_mimetype() == kind and kept.size == Image.open(io.BytesIO(content)).size
+    assert stored.size == stored.file.size
 
 
 def test_a_text_file_renamed_jpg_is_refused_with_the_chinese_message(client, grid_a_worker, tree):
@@ -252,7 +257,7 @@ def test_a_text_file_renamed_jpg_is_refused_with_the_chinese_message(client, gri
     fake = SimpleUploadedFile("photo.jpg", b"this is not an image at all", "image/jpeg")
     response = client.post("/cases/new/", new_case_data(tree, photos=[fake]))
     assert response.status_code == 400
-    assert str(services.ERR_PHOTO_TYPE) in response.content.decode()
+    assert services.ERR_PHOTO_BROKEN.format(name="photo.jpg") in response.content.decode()
     assert not Case.objects.exists() and not CasePhoto.objects.exists()
 
 
