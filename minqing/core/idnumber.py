@@ -93,6 +93,27 @@ def parse_id_number(raw: str, *, today: datetime.date | None = None) -> IdNumber
     )
 
 
+def upgraded(number: str) -> str:
+    """A 15-digit number as the 18-digit one its holder was given (GB 11643-1999: 19 before
+    the two-digit year, a check character after); any other number as it is. Both are the
+    same person's: minqing files people under this form (registry.identity)."""
+    if len(number) != 15 or not plain_digits(number):
+        return number
+    first17 = number[:6] + "19" + number[6:]
+    return first17 + check_character(first17)
+
+
+def other_form(number: str) -> str | None:
+    """The same person's number in the other length, if there is one: the 18-digit upgrade of
+    a 15-digit number, or the 15-digit number an 18-digit one of the 1900s replaced."""
+    if len(number) == 15:
+        return upgraded(number) if plain_digits(number) else None
+    if len(number) == 18 and number[6:8] == "19" and number[0] != "9" and plain_digits(number[:17]):
+        if check_character(number[:17]) == number[17]:
+            return number[:6] + number[8:17]
+    return None
+
+
 def make_id_number(area: str, birth: datetime.date, seq: int) -> str:
     """Build a valid 18-digit number (demo data and tests)."""
     first17 = f"{area}{birth:%Y%m%d}{seq:03d}"

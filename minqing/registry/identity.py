@@ -8,18 +8,32 @@ uses these helpers so the storage form can change in one place.
 from django.db.models import Q
 
 from minqing.core.crypto import blind_index
+from minqing.core.idnumber import other_form, upgraded
 
 
 def id_number_hash(number: str | None) -> str | None:
-    return blind_index(number) if number else None
+    """The key a person is filed under: of the 18-digit form, so that an old 15-digit number
+    and the 18-digit one that replaced it are one person (unique, as one number is)."""
+    return blind_index(upgraded(number)) if number else None
+
+
+def id_number_hashes(number: str) -> list[str]:
+    """Every key this person may be filed under: the 18-digit form's, and the other form's
+    (a 15-digit number filed before registry 0011, and kept when its 18-digit twin was on
+    file too — two records then, for an office to merge)."""
+    hashes = [id_number_hash(number)]
+    other = other_form(number)
+    if other is not None:
+        hashes.append(blind_index(other))
+    return hashes
 
 
 def id_number_q(number: str) -> Q:
-    return Q(id_number_hash=blind_index(number))
+    return Q(id_number_hash__in=id_number_hashes(number))
 
 
 def id_numbers_q(numbers) -> Q:
-    return Q(id_number_hash__any_of=[blind_index(n) for n in numbers])
+    return Q(id_number_hash__any_of=[h for n in numbers for h in id_number_hashes(n)])
 
 
 def id_last4_digest(number: str | None) -> str:

@@ -364,8 +364,9 @@ class _Writer:
                     person.household_id = p.group.obj.pk
                 elif key == "party_member":
                     person.party_member = bool(p.party)
-                elif key == "id_legacy":
-                    person.id_legacy = p.legacy
+                elif key == "id_number":  # the 18-digit number of one filed under 15
+                    person.id_number, person.id_legacy = p.id_number, False
+                    fields.add("id_legacy")
                 else:
                     setattr(person, key, getattr(p, key))
                 fields.add(key)
@@ -376,7 +377,7 @@ class _Writer:
                 person.updated_at = self.now
                 person_derive_keys(person)
                 objs.append(person)
-            changes = {k: v for k, v in p.changes.items() if k != "id_legacy"}  # not audited
+            changes = p.changes
             if changes:
                 entries.append(
                     self.audit("registry.person", person.pk, person.name, changes, person.grid_id)

@@ -16,11 +16,11 @@ from minqing.accounts.access import has_role, user_scope, visible_nodes
 from minqing.accounts.models import Role
 from minqing.core.bulk import sqlite_variable_limit
 from minqing.core.digits import plain_digits
-from minqing.core.idnumber import IdNumberError, parse_id_number
+from minqing.core.idnumber import IdNumberError, other_form, parse_id_number, upgraded
 from minqing.core.masking import mask_id_number, mask_phone
 from minqing.core.phone import ERR_PHONE, is_valid_phone, normalise_phone
 from minqing.grids.models import Level, Node
-from minqing.registry.identity import id_number_hash, id_numbers_q
+from minqing.registry.identity import id_number_hashes, id_numbers_q
 from minqing.registry.imports import cells, derive
 from minqing.registry.imports.cells import CellError
 from minqing.registry.imports.derive import Deriver
@@ -532,7 +532,7 @@ class Validator:
         seen: dict[str, list[PersonRow]] = defaultdict(list)
         for p in self._rows:
             if p.id_number:
-                seen[p.id_number].append(p)
+                seen[upgraded(p.id_number)].append(p)  # 15 digits and 18: one person
         for rows in seen.values():
             if len(rows) < 2:
                 continue
@@ -657,10 +657,11 @@ class Validator:
             p.tags = tuple(dict.fromkeys(refs))
 
     def _existing_people(self) -> None:
-        by_hash = {id_number_hash(p.id_number): p for p in self._rows if p.id_number}
+        # Under every key the person may be filed (a 15-digit number and its 18-digit form).
+        by_hash = {h: p for p in self._rows if p.id_number for h in id_number_hashes(p.id_number)}
         if not by_hash:
             return
-        numbers = [p.id_number for p in by_hash.values()]
+        numbers = list({p.id_number for p in by_hash.values()})
         found: dict[int, Existing] = {}
         shared: dict = {}
         for chunk in chunked(numbers):
@@ -980,8 +981,13 @@ class Validator:
                 "birth_date", person.birth_date, p.birth_date, masked=Person.MASKED["birth_date"]
             )
             change("sex", person.sex, p.sex)
-            if person.id_legacy != p.legacy:
-                changes["id_legacy"] = [person.id_legacy, p.legacy]
+            if person.id_legacy and not p.legacy:
+                # The file has the 18-digit number of a person filed under the old 15: kept.
+                # (Given the old number of a person filed under 18 digits, the 18 stay.)
+                changes["id_number"] = [
+                    mask_id_number(other_form(p.id_number) or ""),
+                    mask_id_number(p.id_number),
+                ]
             if p.ethnicity:
                 change("ethnicity", person.ethnicity, p.ethnicity)
             if p.phone:

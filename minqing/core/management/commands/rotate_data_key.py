@@ -12,7 +12,7 @@ from django.db import connection, transaction
 
 from minqing.core import crypto
 from minqing.core.fields import EncryptedTextField
-from minqing.registry.identity import id_last4_digest
+from minqing.registry.identity import id_last4_digest, id_number_hash
 
 BATCH = 1000
 
@@ -47,9 +47,7 @@ class Command(BaseCommand):
                         names = [f.name for f in fields]
                         if reindexing:
                             for r in rows:
-                                r.id_number_hash = (
-                                    crypto.blind_index(r.id_number) if r.id_number else None
-                                )
+                                r.id_number_hash = id_number_hash(r.id_number)
                                 r.id_last4_digest = id_last4_digest(r.id_number)
                             names += ["id_number_hash", "id_last4_digest"]
                         model.objects.bulk_update(
