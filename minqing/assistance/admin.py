@@ -5,7 +5,7 @@ from django.contrib import admin
 
 from minqing.assistance.models import HelpEntry, Helper, HelperGroup, Pairing, Programme
 from minqing.assistance.services import group_members_sync
-from minqing.core.admin import AuditedAdmin, ReadOnlyScopedAdmin, ScopedAdmin
+from minqing.core.admin import AuditedAdmin, PhonesMaskedAdmin, ReadOnlyScopedAdmin, ScopedAdmin
 
 
 @admin.register(Programme)
@@ -27,7 +27,7 @@ class ProgrammeAdmin(AuditedAdmin, admin.ModelAdmin):
 
 
 @admin.register(Helper)
-class HelperAdmin(ScopedAdmin):
+class HelperAdmin(PhonesMaskedAdmin, ScopedAdmin):
     scope_node_field = "node"
     list_display = ["name", "kind", "unit_name", "node", "user", "disqualified_on"]
     list_filter = ["kind"]

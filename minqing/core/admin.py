@@ -201,6 +201,42 @@ class ScopedAdmin(AuditedAdmin, admin.ModelAdmin):
         )
 
 
+class PhonesMaskedAdmin:
+    """A record's phone shown masked on its admin page, as on every other page (a place's or
+    a helper's contact is usually a person's own mobile): the field comes empty, with the
+    masked number as its placeholder; left empty it keeps the number, typed it replaces it.
+    The full number is read only through the record's audited 查看明文."""
+
+    masked_phone_fields = ("phone",)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        names = [n for n in self.masked_phone_fields if n in form.base_fields]
+        if obj is None or not names:
+            return form
+
+        class Kept(form):
+            def __init__(self, *args, **kw):
+                super().__init__(*args, **kw)
+                for name in names:
+                    field = self.fields[name]
+                    field.required = False
+                    field.widget.attrs["placeholder"] = mask_phone(getattr(self.instance, name))
+                    field.help_text = _(
+                        "为保护个人信息只显示部分号码；留空则保持原号码，填写则替换为新号码。"
+                    )
+                    self.initial[name] = ""
+
+        for name in names:
+            setattr(
+                Kept,
+                f"clean_{name}",
+                lambda self, name=name: self.cleaned_data.get(name) or getattr(self.instance, name),
+            )
+        Kept.__name__ = form.__name__
+        return Kept
+
+
 class ReadOnly:
     """Records that only change through their own workflow (or never): listed, not edited."""
 

@@ -3,7 +3,7 @@ import re
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from minqing.core.admin import AuditedAdmin, ReadOnlyScopedAdmin, ScopedAdmin
+from minqing.core.admin import AuditedAdmin, PhonesMaskedAdmin, ReadOnlyScopedAdmin, ScopedAdmin
 from minqing.registry.models import Household, HouseholdNeed, Organisation, Person, Place, Tag
 from minqing.registry.selectors import text_query
 
@@ -54,13 +54,13 @@ class PersonAdmin(ReadOnlyScopedAdmin):
 
 
 @admin.register(Place)
-class PlaceAdmin(ScopedAdmin):
+class PlaceAdmin(PhonesMaskedAdmin, ScopedAdmin):
     list_display = ["name", "kind", "address", "grid"]
     raw_id_fields = ["grid"]
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(ScopedAdmin):
+class OrganisationAdmin(PhonesMaskedAdmin, ScopedAdmin):
     list_display = ["name", "kind", "address", "grid"]
     raw_id_fields = ["grid"]
 

@@ -200,3 +200,33 @@ def test_an_account_created_in_the_admin_is_audited_without_its_password(client,
     (entry,) = _entries("accounts.user", AuditAction.CREATE)
     assert entry.object_id == str(user.pk) and entry.changes == {"username": [None, "grid_new"]}
     assert secret not in str(entry.changes) and user.password not in str(entry.changes)
+
+
+def test_a_places_phone_is_masked_in_the_admin_kept_when_left_empty_replaced_when_typed(
+    client, admin_user, grid_a_worker, tree
+):
+    """The place's contact phone is a person's mobile: never in full on its admin page (the
+    audited 查看明文 on the place's own page is the way to it)."""
+    from minqing.registry.models import Place
+
+    place = Place.objects.create(
+        name="东门菜场",
+        kind="market",
+        grid=tree["grid_a"],
+        address="东门路1号",
+        contact="王老板",
+        phone="13812345678",
+    )
+    client.force_login(admin_user)
+    url = f"/admin/registry/place/{place.pk}/change/"
+    page = client.get(url).content.decode()
+    assert "13812345678" not in page and 'placeholder="138****5678"' in page
+    data = form_of(client, url)
+    assert data["phone"] == "" and data["name"] == "东门菜场"
+    saved(client, url, {**data, "name": "东门农贸市场"})
+    place.refresh_from_db()
+    assert (place.name, place.phone) == ("东门农贸市场", "13812345678")
+    saved(client, url, {**form_of(client, url), "phone": "13900001111"})
+    place.refresh_from_db()
+    assert place.phone == "13900001111"
+    assert "13900001111" not in str(list(AuditEntry.objects.values_list("changes", flat=True)))
