@@ -24,7 +24,7 @@ from minqing.core.i18n import source, source_choices
 from minqing.core.masking import mask_birth_date
 from minqing.core.models import AuditAction, AuditEntry
 from minqing.core.paging import int_param
-from minqing.core.templatetags.minqing_tags import field_label
+from minqing.core.templatetags.minqing_tags import field_label, field_value
 from minqing.core.xlsx import Column, Stamp, xlsx_response
 from minqing.grids.models import Node
 from minqing.registry import selectors
@@ -465,22 +465,21 @@ def _model_name(label: str, cache: dict) -> str:
     return cache[label]
 
 
-def _field_source_label(model_label: str, key: str) -> str:
-    """A field's Chinese name whatever the UI language: the audit ledger is an official record."""
-    with translation.override(None):
-        return field_label(model_label, key)
-
-
 def _changes_text(e: AuditEntry) -> str:
+    """The entry's changes as the audit page reads them, in Chinese whatever the UI language
+    (the audit ledger is an official record): field names, choices by
+    their labels (已解决, not solved), yes/no as 是/否."""
     if not isinstance(e.changes, dict):
         return str(e.changes or "")
     parts = []
-    for k, v in e.changes.items():
-        if isinstance(v, list | tuple) and len(v) == 2:
-            old, new = ("" if x is None else x for x in v)
-            parts.append(f"{_field_source_label(e.model, k)}：{old} → {new}")
-        else:
-            parts.append(f"{_field_source_label(e.model, k)}：{v}")
+    with translation.override(None):
+        for k, v in e.changes.items():
+            label = field_label(e.model, k)
+            if isinstance(v, list | tuple) and len(v) == 2:
+                old, new = ("" if x in (None, "") else field_value(e.model, k, x) for x in v)
+                parts.append(f"{label}：{old} → {new}")
+            else:
+                parts.append(f"{label}：{field_value(e.model, k, v)}")
     return "；".join(parts)
 
 

@@ -22,6 +22,10 @@ _EXTRA = {
     "targets": _(
         "走访户数"
     ),  # a campaign's list (the reverse relation's name is 走访对象, the rule's)
+    # An export's entry (registry.exports.record_export).
+    "filters": _("筛选条件"),
+    "rows": _("记录数"),
+    "query": _("查询参数"),
 }
 
 
@@ -51,9 +55,16 @@ def named(name, detail) -> str:
 def field_value(model_label: str, key: str, value):
     """A value in an audit entry as people read it: a choice field's stored code (solved,
     draft …) or stored label (a campaign's history keeps 进行中, as the log reads in Chinese) by
-    its label in the reader's language; anything else as stored; an empty value as （空）."""
+    its label in the reader's language; yes/no as 是/否; a list (categories) joined with 、;
+    anything else as stored; an empty value as （空）."""
     if value is None or value == "":
         return str(_("（空）"))
+    if isinstance(value, bool):
+        return str(_("是") if value else _("否"))
+    if isinstance(value, list | tuple):
+        if not value:
+            return str(_("（空）"))
+        return str(_("、")).join(str(field_value(model_label, key, v)) for v in value)
     try:
         field = apps.get_model(model_label)._meta.get_field(key)
     except (LookupError, ValueError, FieldDoesNotExist):

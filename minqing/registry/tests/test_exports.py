@@ -363,6 +363,9 @@ def test_the_audit_log_export_is_scoped_filtered_and_masked(
     assert "筛选条件：操作：新增" in stamp_lines(ws)[2]
     entry = AuditEntry.objects.get(action="export")
     assert entry.model == "core.auditentry" and entry.changes["rows"] == [None, len(rows)]
+    # The export's own entry reads in words too (was filters： → 无；rows： → 36).
+    exports = data_rows(sheet(client.get("/audit/export.xlsx?action=export")))
+    assert f"记录数： → {len(rows)}" in exports[0][5] and "筛选条件： → 操作：新增" in exports[0][5]
 
 
 # ------------------------------------------------------------- households, places, ledgers

@@ -263,3 +263,22 @@ def test_the_import_pages_speak_english_too(client, grid_a_worker, tree):
     upload(client, xlsx(HEADERS, FAMILY))
     done = client.post(f"/imports/{ImportBatch.objects.latest('pk').pk}/confirm/", follow=True)
     assert "Imported: 2 people added, 0 updated, 1 households added." in done.content.decode()
+
+
+def test_the_preview_reads_changes_in_words_not_codes(client, grid_a_worker, tree):
+    """A relation, yes/no and grade changed by a second file show as 配偶 → 其他, 否 → 是,
+    无 → 三级 (were spouse → other, False → True, 0 → 3)."""
+    headers = [*HEADERS, "残疾等级", "政治面貌"]
+    first = [
+        [*person_row(1, "王建国"), "", "群众"],
+        [*person_row(2, "李秀英", head="王建国", relation="配偶", male=False), "", "群众"],
+    ]
+    client.force_login(grid_a_worker)
+    upload(client, xlsx(headers, first))
+    client.post(f"/imports/{ImportBatch.objects.get().pk}/confirm/")
+    second = [first[0], [*first[1][:3], "其他", *first[1][4:-2], "三级", "中共党员"]]
+    upload(client, xlsx(headers, second))
+    html = client.get(f"/imports/{ImportBatch.objects.latest('pk').pk}/").content.decode()
+    assert "<del>配偶</del> → <ins>其他</ins>" in html
+    assert "<del>否</del> → <ins>是</ins>" in html and "<del>无</del> → <ins>三级</ins>" in html
+    assert "spouse" not in html and "False" not in html
