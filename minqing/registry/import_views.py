@@ -141,6 +141,8 @@ def import_preview(request, pk: int):
             "warnings_more": plan.warning_count - len(plan.warnings),
             "updated": plan.updated()[:PEOPLE_SHOWN],
             "updated_more": max(0, plan.counts["updated_people"] - PEOPLE_SHOWN),
+            "updated_households": plan.updated_households()[:PEOPLE_SHOWN],
+            "updated_households_more": max(0, plan.counts["updated_households"] - PEOPLE_SHOWN),
             "unknown_tags": sorted(plan.unknown_tags.items()),
             "tag_choices": options.tag_choices,
             "tags": Tag.objects.all(),

@@ -61,6 +61,9 @@ ERR_HOUSEHOLD_NUMBER_LONG = _("户号过长：连同社区编码最多 30 个字
 WARN_LEGACY = _("15位旧身份证号：已接受，并标记为旧证。")
 WARN_NO_HEAD = _("本户没有户主：户主“{name}”不在本文件中，将建立没有户主的家庭户，请核对。")
 WARN_NO_HEAD_NAMED = _("本户没有户主，将建立没有户主的家庭户，请核对。")
+WARN_OTHER_ADDRESS = _(
+    "同一户的现住址不一致：本户按“{address}”登记，这一行的地址不会保存，请核对。"
+)
 WARN_TWO_SPOUSES = _("本户已有配偶“{name}”，又一人与户主关系为配偶，请核对。")
 NOTE_TAG_SPELLINGS = _("人员类别按常用写法对应到系统类别：{pairs}。")
 NOTE_IGNORED = _("工作表“{sheet}”中这些列不是台账的列，已忽略：{names}。")
@@ -290,6 +293,10 @@ class Plan:
 
     def updated(self) -> list[PersonRow]:
         return [p for p in self.people if p.existing is not None and p.changes]
+
+    def updated_households(self) -> list["HouseholdPlan"]:
+        """Households on file the import changes (address, grid, categories), as people's."""
+        return [g for g in self.households if g.existing is not None and g.changes]
 
 
 def can_create_tags(user) -> bool:
@@ -762,6 +769,8 @@ class Validator:
                         p.grid_text,
                         ERR_HOUSEHOLD_GRID.format(grid=plan.grids[g.grid_id].name),
                     )
+                elif p.address and g.address and p.address != g.address:
+                    self.warn(p, "address", p.address, WARN_OTHER_ADDRESS.format(address=g.address))
             if g.existing is None and not g.address:
                 self.error(g.rows[0], "address", "", ERR_HOUSEHOLD_ADDRESS)
         self._relations_and_heads(households)

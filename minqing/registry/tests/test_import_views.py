@@ -282,3 +282,32 @@ def test_the_preview_reads_changes_in_words_not_codes(client, grid_a_worker, tre
     assert "<del>配偶</del> → <ins>其他</ins>" in html
     assert "<del>否</del> → <ins>是</ins>" in html and "<del>无</del> → <ins>三级</ins>" in html
     assert "spouse" not in html and "False" not in html
+
+
+def test_the_preview_lists_household_changes_and_warns_of_two_addresses(
+    client, grid_a_worker, tree
+):
+    """A household's new address was counted (更新家庭户 1 户) but not shown; two addresses for
+    one 户号 kept the first silently."""
+    client.force_login(grid_a_worker)
+    family = [
+        person_row(1, "王建国", number="A-1"),
+        person_row(2, "李秀英", head="王建国", relation="配偶", male=False, number="A-1"),
+    ]
+    upload(client, xlsx(HEADERS, family))
+    client.post(f"/imports/{ImportBatch.objects.get().pk}/confirm/")
+    moved = [
+        person_row(1, "王建国", number="A-1", address="人民路18号"),
+        person_row(
+            2, "李秀英", head="王建国", relation="配偶", male=False, number="A-1", address="别处1号"
+        ),
+    ]
+    upload(client, xlsx(HEADERS, moved))
+    preview = client.get(f"/imports/{ImportBatch.objects.latest('pk').pk}/")
+    html = preview.content.decode()
+    assert preview.context["counts"]["updated_households"] == 1
+    assert 'id="household-updates"' in html
+    assert "<del>人民路8号</del> → <ins>人民路18号</ins>" in html
+    assert "本户按“人民路18号”登记，这一行的地址不会保存" in html
+    warning = next(w for w in preview.context["plan"].warnings if "人民路18号" in w.reason)
+    assert (warning.row, warning.value) == (3, "别处1号")
