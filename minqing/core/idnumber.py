@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext_lazy as _
 
 from minqing.core.digits import plain_digits
+from minqing.core.pasted import plain
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
@@ -56,8 +57,9 @@ _FULL_WIDTH = str.maketrans("０１２３４５６７８９Ｘｘ\u3000", "01234
 
 
 def normalise(raw: str) -> str:
-    """Upper-case, without spaces, full-width digits read as digits."""
-    return (raw or "").translate(_FULL_WIDTH).strip().replace(" ", "").upper()
+    """Upper-case, without spaces of any kind or invisible marks (core.pasted), full-width
+    digits read as digits."""
+    return plain((raw or "").translate(_FULL_WIDTH)).replace(" ", "").upper()
 
 
 def parse_id_number(raw: str, *, today: datetime.date | None = None) -> IdNumber:

@@ -4,6 +4,8 @@ import re
 
 from django.utils.translation import gettext_lazy as _
 
+from minqing.core.pasted import plain
+
 # [0-9], not \d: \d is any script's digit (٨, ８), which the last-4 look-ups never match.
 _MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 _LANDLINE = re.compile(r"^0[0-9]{2,3}-?[0-9]{7,8}(-[0-9]{1,6})?$")
@@ -16,9 +18,7 @@ ERR_PHONE = _("电话号码格式不对：手机应为1开头的11位数字，�
 def normalise_phone(raw: str) -> str:
     """As typed (138 0013 8000, +86…, （0571）87654321, full-width digits) → as stored."""
     value = (
-        (raw or "")
-        .translate(_FULL_WIDTH)
-        .strip()
+        plain((raw or "").translate(_FULL_WIDTH))
         .replace(" ", "")
         .replace("（", "(")
         .replace("）", ")")

@@ -10,7 +10,15 @@ from minqing.registry.selectors import text_query
 
 @admin.register(Tag)
 class TagAdmin(AuditedAdmin, admin.ModelAdmin):
-    list_display = ["name", "target", "description", "sensitive", "min_age", "sort"]
+    list_display = [
+        "name",
+        "target",
+        "description",
+        "sensitive",
+        "min_age",
+        "by_disability",
+        "sort",
+    ]
     list_editable = ["sort"]
 
 

@@ -181,11 +181,22 @@ class PersonForm(MaskedPhoneForm):
         self.fields["grid"].required = False
         self.fields["tags"].queryset = visible_tags(self.user).filter(target=TagTarget.PERSON)
         self.fields["tags"].widget.attrs["class"] = "checks"
-        by_age = [t for t in self.fields["tags"].queryset if t.min_age]
-        if by_age:  # 高龄 is given from the birth date (registry.age_tags): say so
-            self.fields["tags"].help_text = gettext("%(groups)s按出生日期自动列入。") % {
-                "groups": gettext("、").join(named(t.name, t.min_age) for t in by_age)
-            }
+        groups = list(self.fields["tags"].queryset)
+        by_age = [t for t in groups if t.min_age]
+        by_grade = [t for t in groups if t.by_disability]
+        said = []  # 高龄 from the birth date, 残疾 from the grade (registry.given_tags): say so
+        if by_age:
+            said.append(
+                gettext("%(groups)s按出生日期自动列入。")
+                % {"groups": gettext("、").join(named(t.name, t.min_age) for t in by_age)}
+            )
+        if by_grade:
+            said.append(
+                gettext("%(groups)s按残疾等级自动列入。")
+                % {"groups": gettext("、").join(t.name for t in by_grade)}
+            )
+        if said:
+            self.fields["tags"].help_text = "".join(said)
         self.fields["sex"].choices = [("", gettext("（按身份证号）"))] + list(Sex.choices)
         self.fields["id_number"].widget.attrs.update({"autocomplete": "off", "inputmode": "text"})
         if self.instance.pk and self.instance.id_number:

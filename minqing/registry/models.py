@@ -39,12 +39,18 @@ class Tag(models.Model):
     )
     sort = models.PositiveIntegerField(_("排序"), default=0)
     # Enter once: a group defined by age (高龄: 80周岁以上) is given by minqing from the birth
-    # date, at once when a person is saved and nightly as people come of age (registry.age_tags).
+    # date, at once when a person is saved and nightly as people come of age (registry.given_tags).
     min_age = models.PositiveSmallIntegerField(
         _("年满周岁自动列入"),
         null=True,
         blank=True,
         help_text=_("如高龄填 80：年满 80 周岁的人员自动列入；留空则不按年龄列入。"),
+    )
+    # And a group defined by disability (残疾: 持残疾证人员) from 残疾等级 (registry.given_tags).
+    by_disability = models.BooleanField(
+        _("有残疾等级自动列入"),
+        default=False,
+        help_text=_("如残疾：登记了残疾等级（一级至四级）的人员自动列入。"),
     )
 
     class Meta:

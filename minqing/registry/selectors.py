@@ -17,6 +17,7 @@ from minqing.core import statements
 from minqing.core.digits import positive_id
 from minqing.core.memo import Cached, forget_on_change
 from minqing.core.paging import capped_count, count_cap
+from minqing.core.pasted import plain
 from minqing.core.pinyin import is_pinyin
 from minqing.grids.models import Level, Node, subtree_q
 from minqing.registry.identity import id_last4_q, id_number_q
@@ -201,7 +202,7 @@ def search_text(q: str) -> str:
     phone keyboard spaces them) is one pinyin query (``zhangfeng``) — as separate words it
     looked for each in names and addresses, and found nobody. Words that are not pinyin (a
     foreign resident's ``John Smith``) stay words."""
-    q = q.strip()
+    q = plain(q)
     if _SPACED_LATIN.match(q) and all(is_pinyin(w) for w in q.split()):
         return re.sub(r"\s+", "", q)
     return q  # John Smith: words, each looked for in names and addresses

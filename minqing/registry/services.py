@@ -18,10 +18,11 @@ from minqing.core.forms import PermissionDenied  # noqa: F401  (re-exported: ser
 from minqing.core.i18n import source
 from minqing.core.idnumber import IdNumberError, parse_id_number
 from minqing.core.models import AuditAction
+from minqing.core.pasted import plain
 from minqing.core.phone import ERR_PHONE, is_valid_phone, normalise_phone
 from minqing.core.pinyin import pinyin_keys
 from minqing.grids.models import CODE_LENGTH, Level, Node
-from minqing.registry import age_tags
+from minqing.registry import given_tags
 from minqing.registry.identity import id_last4_digest, id_number_hash, id_number_q
 from minqing.registry.models import Household, Organisation, Person, Place, Relation
 
@@ -71,7 +72,7 @@ def person_clean(*, acting_user, data: dict, instance: Person | None = None) -> 
     """Validate and normalise person data; derive birth date and sex from the ID number."""
     data = dict(data)
     errors: dict[str, str] = {}
-    data["name"] = (data.get("name") or "").strip()
+    data["name"] = plain(str(data.get("name") or ""))  # 张\u200b三 pasted from a chat is 张三
     if not data["name"]:
         errors["name"] = ERR_REQUIRED
 
@@ -188,7 +189,7 @@ def person_create(*, acting_user, data: dict, request=None) -> Person:
     person.save()
     if tags is not None:
         person.tags.set(tags)
-    reached = age_tags.add_reached(person)  # 高龄 from the birth date: nobody ticks it
+    reached = given_tags.add_given(person)  # 高龄 from the birth date, 残疾 from the grade
     _household_refresh(person.household)
     new = snapshot(person, Person.AUDITED_FIELDS, masked=Person.MASKED)
     if tags or reached:
@@ -229,7 +230,7 @@ def person_update(*, acting_user, person: Person, data: dict, request=None) -> P
     changes = diff(old, snapshot(person, Person.AUDITED_FIELDS, masked=Person.MASKED))
     if tags is not None:
         person.tags.set(tags)
-    reached = age_tags.add_reached(person)  # a corrected birth date may reach 高龄
+    reached = given_tags.add_given(person)  # a corrected birth date may reach 高龄
     if tags is not None or reached:
         new_tags = sorted({t.name for t in tags} if tags is not None else set(old_tags))
         new_tags = sorted(set(new_tags) | set(reached))

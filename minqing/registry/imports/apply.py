@@ -81,20 +81,26 @@ def apply_plan(plan: Plan, *, acting_user, reason: str, request=None) -> dict:
     }
     rescheduled |= {p.group.obj.pk for p in new_people if p.group is not None}
     household_states_write(rescheduled)
-    # 高龄 and the other age groups from the birth dates the file gave (registry.age_tags).
-    from minqing.registry import age_tags
+    # 高龄 from the birth dates the file gave, 残疾 from its grades (registry.given_tags).
+    from minqing.registry import given_tags
 
-    # Only the rows old enough for a group are asked about (a few in a hundred).
-    groups = age_tags.age_groups()
+    # Only the rows old enough for a group, or with a grade, are asked about (a few in a hundred).
+    groups = given_tags.given_groups()
     if groups:
-        latest = max(age_tags.born_by(timezone.localdate(), t.min_age) for t in groups)
-        old = [pk for p, pk in zip(new_people, person_ids, strict=True) if _born_by(p, latest)]
-        old += [
-            p.existing.pk
-            for p in plan.people
-            if p.existing is not None and p.changes and _born_by(p, latest)
+        ages = [t.min_age for t in groups if t.min_age is not None]
+        latest = max(given_tags.born_by(timezone.localdate(), a) for a in ages) if ages else None
+        graded = any(t.by_disability for t in groups)
+
+        def asked(p) -> bool:
+            return (latest is not None and _born_by(p, latest)) or (
+                graded and (p.disability_grade or 0) > 0
+            )
+
+        ids = [pk for p, pk in zip(new_people, person_ids, strict=True) if asked(p)]
+        ids += [
+            p.existing.pk for p in plan.people if p.existing is not None and p.changes and asked(p)
         ]
-        age_tags.give_reached(person_ids=old)
+        given_tags.give_due(person_ids=ids)
     return dict(plan.counts)
 
 

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from minqing.core.digits import plain_digits
 from minqing.core.i18n import source_choices, source_labels
 from minqing.core.idnumber import normalise as normalise_id
+from minqing.core.pasted import plain
 from minqing.registry.models import Employment, Health, Relation
 
 ERR_DATE = _(
@@ -60,7 +61,7 @@ def text(value) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
-        return value.strip()
+        return plain(value)  # a zero-width space or a no-break space pasted into the cell
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, float):

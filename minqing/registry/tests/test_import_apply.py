@@ -354,7 +354,7 @@ def test_keys_derived_in_worker_processes_match_the_services(grid_a_worker, tree
 
 
 def test_an_imported_eighty_year_old_is_in_the_elderly_group_once(grid_a_worker, tree):
-    """高龄 from the ledger's birth dates (registry.age_tags); a re-import changes nothing."""
+    """高龄 from the ledger's birth dates (registry.given_tags); a re-import changes nothing."""
     data = xlsx(HEADERS, [person_row(1, "钱奶奶", male=False, birth=datetime.date(1940, 3, 1)),
                           person_row(2, "钱阿姨", male=False, head="钱奶奶", relation="女儿")])  # fmt: skip
     assert run(grid_a_worker, data).ok

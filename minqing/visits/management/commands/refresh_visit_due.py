@@ -10,7 +10,7 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 
-from minqing.registry.age_tags import give_reached
+from minqing.registry.given_tags import give_due
 from minqing.visits.services import visit_states_refresh
 
 
@@ -31,7 +31,7 @@ class Command(BaseCommand):
             except ValueError:
                 raise CommandError("--today must be a date as YYYY-MM-DD") from None
         # First the age groups (高龄 on an 80th birthday): their homes' schedules move with them.
-        aged = give_reached(today=day)
+        aged = give_due(today=day)
         if aged:
             self.stdout.write(f"{aged} people came of age for a care group (高龄 …)")
         counts = visit_states_refresh(batch_size=batch_size, today=day)

@@ -1,18 +1,21 @@
-"""Care groups defined by age (`Tag.min_age`: 高龄 at 80), given by minqing from the birth date.
+"""Care groups minqing gives from what the file already says: by age (`Tag.min_age`: 高龄 at
+80, from the birth date) and by disability (`Tag.by_disability`: 残疾, from 残疾等级).
 
 Enter once: nobody should tick 高龄 for a resident whose ID number already says they are 85,
-and nobody remembers to tick it on their eightieth birthday. A person saved through the
-registry services gets the groups their age reaches at once; the nightly `refresh_visit_due`
-gives them to everyone who has come of age since, with an audit entry each, and moves their
-homes' visit schedules (高龄 is visited monthly) as a tag given on the page does. A group is
-only ever added: nobody grows younger, and one given it by hand below the age keeps what the
-office decided.
+nobody remembers to tick it on their eightieth birthday, and a ledger's 残疾等级 二级 is the
+残疾 group's own definition (持残疾证人员). A person saved through the registry services gets
+the groups at once; an import gives them to its rows; the nightly `refresh_visit_due` gives
+them to everyone who has come of age since (and to anyone whose grade reached the database
+another way), with an audit entry each, and moves their homes' visit schedules as a tag given
+on the page does. A group is only ever added: nobody grows younger, and one given it by hand
+keeps what the office decided.
 """
 
 import datetime as dt
 from collections import defaultdict
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from minqing.core.models import AuditAction, AuditEntry
@@ -20,6 +23,7 @@ from minqing.registry.models import Person, Tag, TagTarget
 
 BATCH = 2000
 REASON = "年满{age}周岁，自动列入{tag}"
+REASON_DISABILITY = "登记了残疾等级，自动列入{tag}"
 
 
 def born_by(today: dt.date, years: int) -> dt.date:
@@ -31,16 +35,30 @@ def born_by(today: dt.date, years: int) -> dt.date:
         return dt.date(today.year - years, 2, 28)
 
 
-def age_groups() -> list[Tag]:
-    return list(Tag.objects.filter(min_age__isnull=False, target=TagTarget.PERSON))
+def given_groups() -> list[Tag]:
+    """The groups minqing gives (by age or by disability): one query."""
+    return list(
+        Tag.objects.filter(target=TagTarget.PERSON).filter(
+            Q(min_age__isnull=False) | Q(by_disability=True)
+        )
+    )
 
 
-def add_reached(person: Person, *, today: dt.date | None = None) -> list[str]:
-    """Give a saved person the age groups their birth date reaches and they lack; their names."""
-    if person.birth_date is None:
-        return []
+def _reaches(person, tag: Tag, today: dt.date) -> bool:
+    if tag.by_disability and (person.disability_grade or 0) > 0:
+        return True
+    return (
+        tag.min_age is not None
+        and person.birth_date is not None
+        and person.birth_date <= born_by(today, tag.min_age)
+    )
+
+
+def add_given(person: Person, *, today: dt.date | None = None) -> list[str]:
+    """Give a saved person the groups their birth date or disability grade reaches and they
+    lack; their names."""
     today = today or timezone.localdate()
-    groups = [t for t in age_groups() if person.birth_date <= born_by(today, t.min_age)]
+    groups = [t for t in given_groups() if _reaches(person, t, today)]
     if not groups:
         return []
     have = set(person.tags.values_list("pk", flat=True))
@@ -50,18 +68,26 @@ def add_reached(person: Person, *, today: dt.date | None = None) -> list[str]:
     return [t.name for t in new]
 
 
-def give_reached(*, today: dt.date | None = None, person_ids=None) -> int:
-    """Everyone (or these people) of an age group's age without it gets it: one audit entry
-    each (the system's, with the reason), and their homes' schedules moved. Returns how many
-    were given a group. Idempotent: a second run finds nobody."""
+def give_due(*, today: dt.date | None = None, person_ids=None) -> int:
+    """Everyone (or these people) of a group's age, or with a disability grade for a group
+    given by it, without the group gets it: one audit entry each (the system's, with the
+    reason), and their homes' schedules moved. Returns how many were given a group.
+    Idempotent: a second run finds nobody."""
     from minqing.visits.services import household_states_write
 
     today = today or timezone.localdate()
     given = 0
     homes: set[int] = set()
     wanted = None if person_ids is None else sorted(set(person_ids))
-    for tag in age_groups():
-        due = Person.objects.filter(birth_date__lte=born_by(today, tag.min_age)).exclude(tags=tag)
+    for tag in given_groups():
+        reaches = Q(pk__in=[])
+        if tag.min_age is not None:
+            reaches |= Q(birth_date__lte=born_by(today, tag.min_age))
+            reason = REASON.format(age=tag.min_age, tag=tag.name)
+        if tag.by_disability:
+            reaches |= Q(disability_grade__gt=0)
+            reason = REASON_DISABILITY.format(tag=tag.name)
+        due = Person.objects.filter(reaches).exclude(tags=tag)
         fields = ("pk", "name", "household_id", "grid_id")
         if wanted is None:
             rows = list(due.order_by("pk").values_list(*fields))
@@ -70,7 +96,6 @@ def give_reached(*, today: dt.date | None = None, person_ids=None) -> int:
             for start in range(0, len(wanted), BATCH):
                 chunk_ids = wanted[start : start + BATCH]
                 rows += due.filter(pk__in=chunk_ids).order_by("pk").values_list(*fields)
-        reason = REASON.format(age=tag.min_age, tag=tag.name)
         for start in range(0, len(rows), BATCH):
             chunk = rows[start : start + BATCH]
             ids = [r[0] for r in chunk]
