@@ -158,6 +158,13 @@ class CaseForm(forms.Form):
                 required=False,
                 empty_label=_("（不是家庭成员，下面填写）"),
             )
+            # The one who usually speaks for the home (the head, or the only member) is
+            # chosen already: forgotten, the case had no phone and /track/ no way in.
+            members = list(self.fields["reporter"].queryset[:20])
+            head = next((m for m in members if m.relation == "head"), None)
+            chosen = head or (members[0] if len(members) == 1 else None)
+            if chosen is not None:
+                self.fields["reporter"].initial = chosen.pk
         self.fields["category"].choices = category_choices()
         grids = grids_for(user).order_by("path")
         self.fields["grid"].queryset = grids
@@ -226,6 +233,10 @@ NOTE_LABELS = {
     "locate": _("说明"),
 }
 NOTE_HELP = {
+    # Open311 publishes it as the request's status_notes (cases.open311._status_notes).
+    "cancel": _(
+        "公开类别的案件（路灯、垃圾、占道等），注销原因会在公开接口中发布，请勿写入个人信息。"
+    ),
     "feedback": _("核查时如不另写答复，这段处置结果就是群众在查询页看到的答复。"),
     "locate": _("选填，如：按地址属该网格。"),
     "verify": _("群众在查询页看到的答复；不填则用处置结果。"),

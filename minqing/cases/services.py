@@ -61,6 +61,7 @@ ERR_POINT_OUTSIDE = _("所标位置不在您管辖的网格内，请核对位置
 ERR_POINT_OFF_GRID = _("所标位置不在所选网格内，请核对位置或重新选择网格。")
 ERR_LAT_LNG = _("经纬度不正确。")
 ERR_CATEGORY = _("请选择有效的案件类别。")
+ERR_CATEGORY_LEAF = _("“{name}”是大类，请选择它下面的具体类别。")
 ERR_NOT_ALLOWED = _("您不能对该案件执行“{action}”。")
 ERR_CONFLICT = _("该案件刚刚已被他人处理，当前状态为“{status}”，请刷新页面后再操作。")
 ERR_WRONG_STATE = _("该案件当前状态为“{status}”，不能执行“{action}”。")
@@ -84,6 +85,7 @@ ERR_PHOTO_BROKEN = _("照片“{name}”无法打开：文件已损坏，或不�
 ERR_PHOTO_PIXELS = _("照片“{name}”像素过多（超过 8000 万像素），请缩小后再上传。")
 ERR_ACTION = _("未知的操作。")
 ERR_OWN_EXTENSION = _("不能审批本人提出的延期申请，请由上一级的其他负责人审批。")
+ERR_OWN_SUPERVISE = _("不能督办本人正在处置的案件。")
 ERR_OWN_WORK = _("不能为本人处置的案件“{action}”，请由其他工作人员回访，或请群众在查询页评价。")
 ERR_REOPENED_CANCEL = _("群众不满意而重办的案件不能注销，请办理并答复。")
 ERR_LOCATE_GRID = _("请选择您管辖范围内、该案件所在层级之下的网格。")
@@ -144,14 +146,17 @@ def _handled_by(user, case: Case) -> bool:
 
 def separation_refusal(user, case: Case, action: str):
     """Why `user` may not take `action` on `case` although their role and place allow it, or
-    None. The checks of one's own work (分权制衡): nobody approves their own extension or
-    records the resident's satisfaction with what they handled themselves, nor takes a case away
+    None. The checks of one's own work (分权制衡): nobody approves their own extension, urges
+    (督办) what they are handling, or records the resident's satisfaction with what they
+    handled themselves, nor takes a case away
     from its handler by sending it up; a case reopened because the resident was unhappy is
     answered, not cancelled. (A grid worker may still check and close what they solved on the
     spot — 就地解决 is the default, and the resident's rating is what checks it.)"""
     t = workflow.TRANSITIONS[action]
     if action == "rate" and _handled_by(user, case):
         return ERR_OWN_WORK.format(action=t.label)
+    if action == "supervise" and _handled_by(user, case) and case.status in _WITH_HANDLER:
+        return ERR_OWN_SUPERVISE  # 督办 urges the handler: not oneself
     if action == "extend_decide" and case.extension_pending:
         asked = case.extensions.filter(status=ExtensionStatus.PENDING).values("requested_by_id")
         if any(r["requested_by_id"] == user.pk for r in asked):
@@ -185,6 +190,15 @@ def can_act(user, case: Case, action: str) -> bool:
 
 def available_actions(user, case: Case) -> list[str]:
     return [a for a in workflow.allowed_actions(case.status) if can_act(user, case, a)]
+
+
+def why_not(user, case: Case, action: str) -> str:
+    """Why `action` is not open to `user` on `case` now, as case_act would say it: a form
+    from a page that is out of date (the case moved on) or an action never theirs."""
+    t = workflow.TRANSITIONS[action]
+    if case.status not in t.sources:
+        return str(ERR_WRONG_STATE.format(status=_status_text(case), action=t.label))
+    return str(separation_refusal(user, case, action) or ERR_NOT_ALLOWED.format(action=t.label))
 
 
 # --- time limits -----------------------------------------------------------------------------
@@ -456,6 +470,9 @@ def case_clean(
         category = Category.objects.filter(code=str(category or ""), active=True).first()
     if category is None or not category.active:
         errors["category"] = ERR_CATEGORY
+    elif category.code not in config.catalog().leaf_by_code:
+        # A class with sub-categories (公用设施): its limits and handlers are the sub-category's.
+        errors["category"] = ERR_CATEGORY_LEAF.format(name=category.name)
     out["category"] = category
     for field, choices, default in (
         ("channel", Channel, Channel.ONLINE if public else Channel.PATROL),

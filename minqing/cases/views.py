@@ -381,6 +381,7 @@ EXPORT_FIELDS = (
     "closed_at",
     "closed_on_time",
     "satisfaction",
+    "reporter__phone",  # a reporter on file: their phone is theirs, as the case page shows it
 )
 
 
@@ -398,7 +399,7 @@ def export_rows(qs):
     for row in qs.values_list(*EXPORT_FIELDS).iterator(chunk_size=exports.CHUNK):
         (number, accepted, ch, ct, cat, pr, title, address, grid, anonymous, rname, pname,
          phone, st, level, hname, huser, unit, deadline, late, closed, on_time,
-         satisfaction) = row  # fmt: skip
+         satisfaction, filed_phone) = row  # fmt: skip
         # As the indicators' 超期数 counts (cases.selectors._counts): past the limit now, closed
         # after it, or ever past a stage's.
         if st in open_ and deadline is not None and deadline < now:
@@ -420,7 +421,7 @@ def export_rows(qs):
             address,
             grid,
             "匿名" if anonymous else (pname or rname or ""),
-            "" if anonymous else mask_phone(phone),
+            "" if anonymous else mask_phone(phone or filed_phone),
             status.get(st, ""),
             level,
             unit or hname or huser or "",
@@ -742,6 +743,11 @@ def case_act(request, number: str, action: str):
         raise Http404
     form = ActionForm(request.POST, request.FILES, action=action, user=request.user, case=case)
     if not form.is_valid():
+        if action not in services.available_actions(request.user, case):
+            # The form is not on the page to carry its errors (the case moved on while the
+            # page was open, or the action was never the user's): say why on top.
+            error = services.why_not(request.user, case, action)
+            return _case_page(request, case, error=error, status=400)
         return _case_page(request, case, bound=form, status=400)
     kwargs = form.service_kwargs()
     photos = form.cleaned_data.get("photos") or []
@@ -771,6 +777,12 @@ def case_act(request, number: str, action: str):
             return _case_page(request, fresh, error=" ".join(exc.messages), status=400)
         return _case_page(request, fresh, bound=form, status=400)
     messages.success(request, _("已%(action)s。") % {"action": form.label})
+    try:
+        selectors.case_for(request.user, number)
+    except Http404:
+        # Sent back (退单) or handed on, the case is no longer one the user may open.
+        messages.info(request, _("该案件已不在您的办理范围内。"))
+        return redirect("/cases/inbox/")
     return redirect(f"/cases/{case.number}/")
 
 

@@ -152,7 +152,7 @@ class VisitCorrectForm(VisitForm):
 
 
 class CaseFromVisitForm(_Styled, forms.Form):
-    category = forms.ModelChoiceField(label=_("案件类别"), queryset=None, empty_label=_("请选择"))
+    category = forms.ChoiceField(label=_("案件类别"))
     title = forms.CharField(label=_("事项"), max_length=100, required=False)
     description = forms.CharField(
         label=_("情况描述"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4})
@@ -163,14 +163,12 @@ class CaseFromVisitForm(_Styled, forms.Form):
     priority = forms.ChoiceField(label=_("紧急程度"), choices=(), required=False)
 
     def __init__(self, *args, visit, **kwargs):
-        from minqing.cases.models import Category, Priority
+        from minqing.cases.forms import category_choices
+        from minqing.cases.models import Priority
 
         super().__init__(*args, **kwargs)
-        self.fields["category"].queryset = (
-            Category.objects.filter(active=True)
-            .select_related("parent")
-            .order_by("parent__sort", "parent__code", "sort", "code")
-        )
+        # The specific categories under their classes, as on the case form (codes).
+        self.fields["category"].choices = category_choices()
         self.fields["reporter"].queryset = visit.members_met.order_by("id")
         self.fields["priority"].choices = Priority.choices
         self.fields["priority"].initial = Priority.NORMAL

@@ -17,6 +17,7 @@ from conftest import login
 from minqing.accounts import access
 from minqing.cases import services
 from minqing.cases.models import Case, CasePhoto, Status
+from minqing.core.masking import mask_phone
 from minqing.core.models import AuditAction, AuditEntry
 
 
@@ -565,6 +566,29 @@ def test_the_inbox_labels_what_each_case_waits_for(client, case_a, grid_a_worker
     assert list(client.get("/cases/inbox/?wait=dispatch").context["page"]) == []
 
 
+def test_a_case_closed_by_its_own_handler_waits_for_the_call_back_above_not_on_them(
+    client, case_a, grid_a_worker, community_worker
+):
+    """Solved in the grid (the default), the grid worker may not record the resident's
+    rating (分权制衡): the case left their 待办 and waits in the community secretary's."""
+    login(client, grid_a_worker)
+    act(client, case_a, "take")
+    act(client, case_a, "feedback", note="修好了")
+    act(client, case_a, "verify", note="已核实")
+    case_a.refresh_from_db()
+    assert case_a.status == "closed" and case_a.handler_user == grid_a_worker
+    mine = client.get("/cases/inbox/")
+    assert case_a.number not in mine.content.decode()
+    assert {g["key"]: g["count"] for g in mine.context["groups"]}["callback"] == 0
+    login(client, community_worker)
+    theirs = client.get("/cases/inbox/?wait=callback")
+    assert [c.number for c in theirs.context["page"]] == [case_a.number]
+    act(client, case_a, "rate", satisfaction="satisfied")
+    case_a.refresh_from_db()
+    assert case_a.status == "rated"
+    assert case_a.number not in client.get("/cases/inbox/").content.decode()
+
+
 def test_the_export_opens_in_openpyxl_masked_stamped_and_audited(client, case_a, grid_a_worker):
     login(client, grid_a_worker)
     response = client.get("/cases/export.xlsx?status=registered")
@@ -784,6 +808,8 @@ def test_a_case_filed_from_a_household_names_a_member_as_its_reporter(
     assert f"/cases/new/?household={household.pk}" in page
     form = client.get(f"/cases/new/?household={household.pk}").context["form"]
     assert list(form.fields["reporter"].queryset) == [zhang_san]
+    # The head (here the only member) is chosen already: forgotten, /track/ had no phone.
+    assert form["reporter"].value() == zhang_san.pk
     data = new_case_data(
         tree, household=household.pk, reporter=zhang_san.pk, reporter_name="", reporter_phone=""
     )
@@ -792,6 +818,12 @@ def test_a_case_filed_from_a_household_names_a_member_as_its_reporter(
     case = Case.objects.get()
     assert (case.reporter, case.reporter_name, case.household) == (zhang_san, "张三", household)
     assert case.reporter_phone_last4 == zhang_san.phone[-4:]
+    # The ledger has their phone from the file, masked, as the case page (was empty).
+    book = openpyxl.load_workbook(
+        io.BytesIO(b"".join(client.get("/cases/export.xlsx").streaming_content))
+    )
+    row = [c.value for c in book.active[2]]
+    assert case.number in row and mask_phone(zhang_san.phone) in row
 
 
 def test_the_same_new_case_form_sent_twice_files_one_case(client, grid_a_worker, tree):

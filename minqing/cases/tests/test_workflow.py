@@ -1199,3 +1199,47 @@ def test_a_deactivated_user_can_do_nothing(world):
         assert services.available_actions(user, case) == []
     with pytest.raises(PermissionDenied):
         act(world, case, "handler", "feedback", note="已修好。")
+
+
+def test_a_department_that_declines_lands_on_its_inbox_not_a_404(client, world):
+    """退单 from the case page: the case goes back to the county, out of the department's
+    sight; the page it lands on is its 待办, with the case's fate said (was a 404)."""
+    case = s_county_transferred(world)
+    client.force_login(world.users["unit_member"])
+    response = client.post(
+        f"/cases/{case.number}/act/decline/",
+        {"version": case.version, "note": "不属于本单位职责。"},
+        follow=True,
+    )
+    assert response.redirect_chain[-1] == ("/cases/inbox/", 302)
+    page = response.content.decode()
+    assert response.status_code == 200 and "该案件已不在您的办理范围内" in page
+    assert client.get(f"/cases/{case.number}/").status_code == 404
+
+
+def test_a_stale_form_for_an_action_no_longer_open_says_why(client, world):
+    """The handler's 处置反馈 form, sent empty after the case was recalled (收回改派): the
+    page said nothing (the form is not drawn any more, its errors with it)."""
+    case = act(world, s_handling(world), "community_secretary", "recall")
+    client.force_login(world.users["handler"])
+    Case.objects.filter(pk=case.pk).update(handler_user=world.users["handler"])  # still opens it
+    response = client.post(f"/cases/{case.number}/act/feedback/", {"version": 1, "note": ""})
+    assert response.status_code == 400
+    assert (
+        services.ERR_WRONG_STATE.format(
+            status=Case.objects.get(pk=case.pk).get_status_display(), action="处置反馈"
+        )
+        in response.content.decode()
+    )
+
+
+def test_nobody_urges_a_case_they_are_handling_themselves(world):
+    """督办 urges the handler: the secretary who took the case (自行处置) was offered it, and
+    it counted a 督办 nobody received."""
+    case = act(world, s_registered(world), "community_secretary", "take")
+    assert case.handler_user == world.users["community_secretary"]
+    assert "supervise" not in services.available_actions(world.users["community_secretary"], case)
+    with pytest.raises(services.PermissionDenied) as refused:
+        act(world, case, "community_secretary", "supervise")
+    assert str(refused.value) == services.ERR_OWN_SUPERVISE
+    assert "supervise" in services.available_actions(world.users["street_officer"], case)

@@ -92,15 +92,12 @@ def test_the_case_form_on_the_visit_page_files_the_case(
     client.force_login(grid_a_worker)
     page = client.get(f"/visits/{visit.pk}/").content.decode()
     assert "转为案件" in page and "楼下路灯坏了一个月" in page  # description prefilled
-    response = client.post(
-        f"/visits/{visit.pk}/case/",
-        {
-            "category": street_light.pk,
-            "description": visit.opinions,
-            "reporter": zhang_san.pk,
-            "priority": "normal",
-        },
-    )
+    data = {"description": visit.opinions, "reporter": zhang_san.pk, "priority": "normal"}
+    if street_light.parent_id:  # its class (公用设施) is no category to file under
+        parent = {**data, "category": street_light.parent.code}
+        assert client.post(f"/visits/{visit.pk}/case/", parent).status_code == 400
+        assert not Case.objects.exists()
+    response = client.post(f"/visits/{visit.pk}/case/", {**data, "category": street_light.code})
     assert response.status_code == 302
     case = Case.objects.get()
     assert case.visits.get() == visit
@@ -112,4 +109,21 @@ def test_a_case_form_without_a_category_says_so_instead_of_failing(client, grid_
     response = client.post(f"/visits/{visit.pk}/case/", {"description": "路灯"})
     assert response.status_code == 400
     assert "此项必填。" in response.content.decode()
+    assert not Case.objects.exists()
+
+
+def test_a_class_with_categories_under_it_is_refused_by_the_service_too(
+    grid_a_worker, visit, street_light
+):
+    """The API takes a code: 06 (公用设施) filed a case with no limit of its own category."""
+    from django.core.exceptions import ValidationError
+
+    from minqing.cases.services import ERR_CATEGORY_LEAF
+
+    with pytest.raises(ValidationError) as refused:
+        services.visit_demand_to_case(
+            acting_user=grid_a_worker, visit=visit, category="06", description="路灯不亮"
+        )
+    name = street_light.parent.name
+    assert refused.value.message_dict["category"] == [ERR_CATEGORY_LEAF.format(name=name)]
     assert not Case.objects.exists()

@@ -98,7 +98,7 @@ def test_a_cadre_turns_a_demand_from_a_paired_household_into_a_case_its_grid_own
     # when: they turn the demand into a case from the visit's page
     response = client.post(
         f"/visits/{visit.pk}/case/",
-        {"category": street_light.pk, "description": "楼下路灯坏了一个月", "priority": "normal"},
+        {"category": street_light.code, "description": "楼下路灯坏了一个月", "priority": "normal"},
     )
 
     # then: the case waits at the household's grid for its staff, who are told; the cadre
