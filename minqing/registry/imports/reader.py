@@ -21,7 +21,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from minqing.registry.imports import extent
-from minqing.registry.imports.headers import BY_KEY, match_header, normalise
+from minqing.registry.imports.headers import BY_KEY, REQUIRED, match_header, normalise
 
 ERR_NOT_SPREADSHEET = _(
     "文件“{name}”不是可读取的电子表格。请上传 Excel 文件（.xlsx、.xls）、"
@@ -31,6 +31,10 @@ ERR_EMPTY = _("文件“{name}”是空的，没有可导入的数据。")
 ERR_TOO_LARGE = _("文件“{name}”有 {size}，超过了 {limit} 的上限。请分成几个文件导入。")
 ERR_NO_HEADER = _(
     "文件“{name}”中没有找到表头：表头行须有“姓名”和“公民身份号码”等列名（可下载模板对照）。"
+)
+ERR_MISSING_COLUMN = _(
+    "文件“{name}”的工作表“{sheet}”缺少必填列：{columns}。请在表头中加上这一列"
+    "（列名可参照导入模板）后再导入。"
 )
 ERR_NO_ROWS = _(
     "文件“{name}”只有表头，表头下面没有人员数据（工作表：{sheets}）。请把人员填在表头下面的行里。"
@@ -106,16 +110,18 @@ def read_sheets(data: bytes, name: str) -> tuple[list[Sheet], list[str]]:
     """All sheets that carry a ledger header, and notes on the sheets that were skipped."""
     if not data:
         raise ImportFileError(ERR_EMPTY.format(name=name))
+    renamed = False
     if data.startswith(ZIP_MAGIC) or data.startswith(OLE_MAGIC):
         if data.startswith(ZIP_MAGIC):
             _check_extent(data, name)
         else:
             _check_xls_extent(data, name)
         raw_sheets = _calamine_sheets(data, name)
-    elif name.lower().endswith((".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")):
-        # A spreadsheet name on something that is not a spreadsheet (a renamed .docx, .pdf …).
-        raise ImportFileError(ERR_NOT_SPREADSHEET.format(name=name))
     else:
+        # A spreadsheet's name on a file that is none: a CSV saved as 台账.xlsx is read as the
+        # CSV it is; anything else (a renamed .pdf, .docx …) finds no header below and is
+        # refused as not a spreadsheet.
+        renamed = name.lower().endswith((".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"))
         raw_sheets = [_csv_sheet(data, name)]
     sheets, notes = [], []
     any_rows = False
@@ -130,6 +136,12 @@ def read_sheets(data: bytes, name: str) -> tuple[list[Sheet], list[str]]:
                 notes.append(NOTE_NO_HEADER.format(sheet=sheet_name))
             continue
         header_index, columns, headers, ignored, repeated = found
+        missing = [BY_KEY[k].header for k in REQUIRED if k not in columns]
+        if missing:
+            # Said once for the file, not as 此项必填 on every row of a column that is not there.
+            raise ImportFileError(
+                ERR_MISSING_COLUMN.format(name=name, sheet=sheet_name, columns="、".join(missing))
+            )
         body = itertools.chain(head[header_index + 1 :], rows)
         sheets.append(
             Sheet(
@@ -145,6 +157,8 @@ def read_sheets(data: bytes, name: str) -> tuple[list[Sheet], list[str]]:
             )
         )
     if not sheets:
+        if renamed:
+            raise ImportFileError(ERR_NOT_SPREADSHEET.format(name=name))
         if not any_rows:
             raise ImportFileError(ERR_EMPTY.format(name=name))
         raise ImportFileError(ERR_NO_HEADER.format(name=name))

@@ -307,14 +307,14 @@ def can_create_tags(user) -> bool:
 
 
 def _mask_value(key: str, value: str) -> str:
-    """A number shown in an error or a change, masked as on every page. One of the wrong
-    length is still most of a resident's number: its middle is hidden too, its ends shown
-    to find the typo by."""
+    """A number shown in an error or a change, masked as on every page. An ID number of the
+    wrong length is still most of a resident's: its middle is hidden too, its ends shown to
+    find the typo by."""
     if key == "id_number" and len(value) in (15, 18):
         return mask_id_number(value)
     if key == "id_number" and len(value) > 9:
         return value[:6] + "*" * (len(value) - 9) + value[-3:]
-    if key == "phone" and (is_valid_phone(value) or len(value) > 7):
+    if key == "phone" and is_valid_phone(value):
         return mask_phone(value)
     return value
 

@@ -133,6 +133,6 @@ def test_the_preview_speaks_the_callers_language(client, grid_a_worker, tree):
 
 def test_a_file_that_is_not_a_ledger_answers_400_on_file(client, grid_a_worker, tree):
     client.force_login(grid_a_worker)
-    r = upload(client, "姓名,身份证号\n张三,1".encode())  # a CSV renamed .xlsx
+    r = upload(client, b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj")  # a PDF renamed .xlsx
     assert r.status_code == 400
     assert "file" in r.json()["errors"]

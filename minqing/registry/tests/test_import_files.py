@@ -17,7 +17,7 @@ from minqing.registry.imports.reader import (
 )
 from minqing.registry.imports.service import import_start, seal, unseal
 from minqing.registry.models import Person
-from minqing.registry.tests.test_import_support import HEADERS, person_row, run, xlsx
+from minqing.registry.tests.test_import_support import HEADERS, person_row, reasons, run, xlsx
 
 
 def docx_bytes() -> bytes:
@@ -33,16 +33,25 @@ def docx_bytes() -> bytes:
     [
         b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj",  # a PDF renamed .xlsx
         b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR",  # a picture
-        "姓名,身份证号\n张三,1".encode(),  # a CSV renamed .xlsx
+        "无关的文字，没有表头\n第二行".encode(),  # a text file renamed .xlsx
         docx_bytes(),  # a Word document renamed .xlsx: a zip, but not a workbook
     ],
-    ids=["pdf", "png", "csv", "docx"],
+    ids=["pdf", "png", "text", "docx"],
 )
 def test_a_file_that_is_not_a_spreadsheet(grid_a_worker, tree, data):
     with pytest.raises(ImportFileError) as exc:
         run(grid_a_worker, data, name="台账.xlsx")
     assert str(exc.value) == ERR_NOT_SPREADSHEET.format(name="台账.xlsx")
     assert not Person.objects.exists() and not ImportBatch.objects.exists()
+
+
+def test_a_csv_saved_under_a_spreadsheets_name_is_read_as_the_csv_it_is(grid_a_worker, tree):
+    """Some tools save a CSV as 台账.xlsx; it was refused as "not a spreadsheet" while the same
+    bytes named .csv imported."""
+    lines = [",".join(HEADERS), ",".join(str(v) for v in person_row(1, "王建国"))]
+    plan = run(grid_a_worker, "\n".join(lines).encode(), name="台账.xlsx")
+    assert plan.ok, reasons(plan)
+    assert Person.objects.get().name == "王建国"
 
 
 def test_an_empty_file_and_an_empty_workbook(grid_a_worker, tree):

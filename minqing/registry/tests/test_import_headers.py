@@ -197,3 +197,21 @@ def test_the_template_carries_the_canonical_headers_and_instructions(grid_a_work
     assert plan.sheets == [SHEET_DATA]
     person = Person.objects.get()
     assert person.party_member and person.employment == "retired"
+
+
+def test_a_sheet_without_the_id_number_column_is_told_once(grid_a_worker, tree):
+    """Was 此项必填 on every row, with no column letter: the column is not there to point at."""
+    from minqing.registry.imports.reader import ERR_MISSING_COLUMN, ImportFileError
+
+    without = HEADERS.index("公民身份号码")
+    rows = [
+        [v for i, v in enumerate(person_row(n, name)) if i != without]
+        for n, name in ((1, "王建国"), (2, "李四"))
+    ]
+    headers = [h for i, h in enumerate(HEADERS) if i != without]
+    with pytest.raises(ImportFileError) as refused:
+        read_sheets(xlsx(headers, rows), "台账.xlsx")
+    assert str(refused.value) == ERR_MISSING_COLUMN.format(
+        name="台账.xlsx", sheet="人员台账", columns="公民身份号码"
+    )
+    assert not Person.objects.exists()
