@@ -41,7 +41,11 @@ class MultipleFileField(forms.FileField):
         return [one(data, initial)] if data else []
 
 
-def _photos(files) -> list:
+PHOTOS_HELP = format_lazy(_("可拍照或选图，最多 {n} 张，JPG、PNG 或 WebP。"), n=services.MAX_PHOTOS)
+
+
+def checked_photos(files) -> list:
+    """A photos field's files, each decoded (services.photo_clean): its errors on the field."""
     try:
         services.photo_clean(files)
     except ValidationError as exc:
@@ -138,13 +142,7 @@ class CaseForm(forms.Form):
     lat = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)
     lng = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)
     household = forms.ModelChoiceField(queryset=None, required=False, widget=forms.HiddenInput)
-    photos = MultipleFileField(
-        label=_("照片"),
-        required=False,
-        help_text=format_lazy(
-            _("可拍照或选图，最多 {n} 张，JPG、PNG 或 WebP。"), n=services.MAX_PHOTOS
-        ),
-    )
+    photos = MultipleFileField(label=_("照片"), required=False, help_text=PHOTOS_HELP)
 
     def __init__(self, *args, user, household=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -177,7 +175,7 @@ class CaseForm(forms.Form):
         self.fields["description"].widget.attrs["placeholder"] = _("发生了什么、在哪里、影响多大……")
 
     def clean_photos(self):
-        return _photos(self.cleaned_data.get("photos") or [])
+        return checked_photos(self.cleaned_data.get("photos") or [])
 
     def service_data(self) -> dict:
         d = self.cleaned_data
@@ -350,7 +348,7 @@ class ActionForm(forms.Form):
             _input(field)
 
     def clean_photos(self):
-        return _photos(self.cleaned_data.get("photos") or [])
+        return checked_photos(self.cleaned_data.get("photos") or [])
 
     @property
     def button_only(self) -> bool:

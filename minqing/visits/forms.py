@@ -163,10 +163,14 @@ class CaseFromVisitForm(_Styled, forms.Form):
     priority = forms.ChoiceField(label=_("紧急程度"), choices=(), required=False)
 
     def __init__(self, *args, visit, **kwargs):
-        from minqing.cases.forms import category_choices
+        from minqing.cases.forms import PHOTOS_HELP, MultipleFileField, category_choices
         from minqing.cases.models import Priority
 
         super().__init__(*args, **kwargs)
+        # What the worker saw, photographed on the visit, goes with the case (as on 上报案件).
+        self.fields["photos"] = MultipleFileField(
+            label=_("照片"), required=False, help_text=PHOTOS_HELP
+        )
         # The specific categories under their classes, as on the case form (codes).
         self.fields["category"].choices = category_choices()
         self.fields["reporter"].queryset = visit.members_met.order_by("id")
@@ -178,6 +182,11 @@ class CaseFromVisitForm(_Styled, forms.Form):
             if len(met) == 1:
                 self.initial.setdefault("reporter", met[0].pk)
         self._style()
+
+    def clean_photos(self):
+        from minqing.cases.forms import checked_photos
+
+        return checked_photos(self.cleaned_data.get("photos") or [])
 
 
 class DiaryForm(_Styled, forms.Form):

@@ -662,6 +662,7 @@ def visit_demand_to_case(
     title: str = "",
     reporter: Person | None = None,
     priority: str = "",
+    photos=(),
     request=None,
     now: dt.datetime | None = None,
 ):
@@ -671,7 +672,7 @@ def visit_demand_to_case(
     the reporter if one is named. visit.cases and case.visits lead from one to the other.
     """
     from minqing.cases.models import Channel
-    from minqing.cases.services import case_accept
+    from minqing.cases.services import case_accept, case_add_photos
 
     visit = (
         Visit.objects.select_for_update(of=("self",))
@@ -708,6 +709,8 @@ def visit_demand_to_case(
         now=now,
         linked=not in_scope,
     )
+    if photos:  # photographed on the visit: filed with the case, as on 上报案件
+        case_add_photos(acting_user=acting_user, case=case, files=photos, stage="受理")
     visit.cases.add(case)
     audit_log(
         actor=acting_user,

@@ -298,7 +298,7 @@ def visit_edit(request, pk: int):
 @require_POST
 def visit_to_case(request, pk: int):
     visit = selectors.visit_for(request.user, pk)
-    form = CaseFromVisitForm(request.POST, visit=visit)
+    form = CaseFromVisitForm(request.POST, request.FILES, visit=visit)
     if form.is_valid():
         data = form.cleaned_data
         try:
@@ -310,6 +310,7 @@ def visit_to_case(request, pk: int):
                 title=data["title"],
                 reporter=data["reporter"],
                 priority=data["priority"],
+                photos=data["photos"],
                 request=request,
             )
         except ValidationError as exc:

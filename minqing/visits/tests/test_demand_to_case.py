@@ -127,3 +127,36 @@ def test_a_class_with_categories_under_it_is_refused_by_the_service_too(
     name = street_light.parent.name
     assert refused.value.message_dict["category"] == [ERR_CATEGORY_LEAF.format(name=name)]
     assert not Case.objects.exists()
+
+
+def test_a_photo_taken_on_the_visit_goes_with_the_case(
+    client, grid_a_worker, visit, zhang_san, street_light, settings, tmp_path
+):
+    """The visit's 转为案件 form had no photo field: the worker's picture of the broken lamp
+    could only be added at 处置反馈, by someone else."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from minqing.cases.models import CasePhoto
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    picture = io.BytesIO()
+    Image.new("RGB", (30, 20), "orange").save(picture, "JPEG")
+    client.force_login(grid_a_worker)
+    data = {"category": street_light.code, "description": visit.opinions, "priority": "normal"}
+    bad = SimpleUploadedFile("lamp.jpg", b"not a picture", "image/jpeg")
+    refused = client.post(f"/visits/{visit.pk}/case/", {**data, "photos": [bad]})
+    assert refused.status_code == 400 and "lamp.jpg" in refused.content.decode()
+    assert not Case.objects.exists()
+    good = SimpleUploadedFile("lamp.jpg", picture.getvalue(), "image/jpeg")
+    response = client.post(f"/visits/{visit.pk}/case/", {**data, "photos": [good]})
+    assert response.status_code == 302
+    photo = CasePhoto.objects.get(case=Case.objects.get())
+    assert (photo.stage, photo.content_type, photo.uploaded_by) == (
+        "受理",
+        "image/jpeg",
+        grid_a_worker,
+    )
+    assert 'enctype="multipart/form-data"' in client.get(f"/visits/{visit.pk}/").content.decode()
