@@ -39,6 +39,7 @@ COLUMNS = (
     ("handler_username", "handler_user__username"),
     ("handler_unit_id", "handler_unit_id"),
     ("handler_unit_name", "handler_unit__name"),
+    ("extension_pending", "extension_pending"),  # the inbox's 待审批延期
 )
 _OPEN = frozenset(OPEN_STATUSES)
 _STATUS_LABELS = dict(Status.choices)

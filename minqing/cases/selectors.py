@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.db import connections
-from django.db.models import BooleanField, Count, Min, Q, QuerySet, Sum
+from django.db.models import BooleanField, Count, ExpressionWrapper, Min, Q, QuerySet, Sum
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -232,14 +232,32 @@ def inbox_for(user) -> QuerySet[Case]:
     return _inbox_of(_inbox_inputs(user))
 
 
-def inbox_head(user, limit: int) -> list[tuple[int, str]]:
-    """(id, status) of the first `limit` cases of inbox_for(user), in its order. The statement
-    is compiled once per set of inputs (core.statements): a worker's inbox is opened all day."""
+def inbox_head(user, limit: int) -> list[tuple[int, str, bool]]:
+    """(id, status, waits for the user's decision on more time) of the first `limit` cases of
+    inbox_for(user), in its order. The statement is compiled once per set of inputs
+    (core.statements): a worker's inbox is opened all day."""
     if not getattr(user, "is_authenticated", False):
         return []
     inputs = _inbox_inputs(user)
     key = ("cases.inbox_head", inputs, limit)
-    return statements.rows(key, lambda: _inbox_of(inputs).values_list("pk", "status")[:limit])
+    deciding = ExpressionWrapper(deciding_q(inputs[0], inputs[1]), output_field=BooleanField())
+    return statements.rows(
+        key,
+        lambda: (
+            _inbox_of(inputs)
+            .annotate(deciding=deciding)
+            .values_list("pk", "status", "deciding")[:limit]
+        ),
+    )
+
+
+def deciding_q(user_id: int, unit_ids) -> Q:
+    """An inbox's cases that wait for the user's decision on more time (申请延期): a request is
+    pending and the case is not the user's own to handle (theirs waits for their work)."""
+    q = Q(extension_pending=True) & ~Q(handler_user_id=user_id)
+    if unit_ids:
+        q &= ~Q(handler_unit__in=list(unit_ids))
+    return q
 
 
 def _inbox_inputs(user) -> tuple:

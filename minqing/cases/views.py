@@ -63,8 +63,11 @@ WAITING = [
     ("handle", gettext_lazy("待处置"), (Status.DISPATCHED, Status.HANDLING)),
     ("verify", gettext_lazy("待核查"), (Status.FED_BACK,)),
     ("callback", gettext_lazy("待回访"), (Status.CLOSED,)),
+    # Not a status: a request for more time the user decides (selectors.deciding_q).
+    ("decide", gettext_lazy("待审批延期"), ()),
 ]
 WAITING_BY_STATUS = {s: (key, label) for key, label, statuses in WAITING for s in statuses}
+DECIDE = "decide"
 
 
 MAP_NODES = 6  # the most assignment areas drawn under a map
@@ -457,22 +460,43 @@ def inbox(request):
     wait = request.GET.get("wait", "")
     chosen = next((s for key, _label, s in WAITING if key == wait), None)
     head = selectors.inbox_head(user, LIST_CAP + 1)
+    units = set(selectors.unit_ids_of(user))
+    deciding = selectors.deciding_q(user.pk, units)
     counts = Counter()
     if len(head) <= LIST_CAP:
-        for _pk, status in head:
-            counts[WAITING_BY_STATUS.get(status, ("", ""))[0]] += 1
-        ids = [pk for pk, status in head if chosen is None or status in chosen]
+
+        def key_of(status, decides):
+            return DECIDE if decides else WAITING_BY_STATUS.get(status, ("", ""))[0]
+
+        for _pk, status, decides in head:
+            counts[key_of(status, decides)] += 1
+        ids = [
+            pk for pk, status, decides in head if chosen is None or key_of(status, decides) == wait
+        ]
         page = _ids_page(request, lambda: selectors.inbox_for(user), head=ids, count=len(ids))
     else:
         base = selectors.inbox_for(user)
         for row in base.order_by().values("status").annotate(n=Count("id")):
             counts[WAITING_BY_STATUS.get(row["status"], ("", ""))[0]] += row["n"]
+        for row in base.filter(deciding).order_by().values("status").annotate(n=Count("id")):
+            counts[WAITING_BY_STATUS.get(row["status"], ("", ""))[0]] -= row["n"]
+            counts[DECIDE] += row["n"]
         if chosen is None:
-            ids = [pk for pk, _status in head]
+            ids = [row[0] for row in head]
             page = _ids_page(request, base, head=ids, count=sum(counts.values()))
         else:
-            qs = base.filter(status__in=chosen)
+            qs = base.filter(deciding) if wait == DECIDE else base.filter(status__in=chosen)
+            if wait != DECIDE:
+                qs = qs.exclude(deciding)
             page = _ids_page(request, qs, head=[], count=counts.get(wait, 0))
+    label = dict((key, label) for key, label, _statuses in WAITING)[DECIDE]
+    for case in page.object_list:
+        if (
+            case.extension_pending
+            and case.handler_user_id != user.pk
+            and (case.handler_unit_id not in units)
+        ):
+            case.waiting_key, case.waiting_label = DECIDE, label
     groups = [
         {"key": key, "label": label, "count": counts.get(key, 0), "active": key == wait}
         for key, label, _statuses in WAITING

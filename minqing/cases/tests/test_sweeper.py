@@ -700,6 +700,21 @@ def test_an_extension_request_waits_in_the_inbox_of_those_who_decide_it(
                       note="零件缺货", days=2, now=at(2026, 3, 3, 9, 0))  # fmt: skip
     # the community, just above grid A, decides; the street above it does not see it
     assert waiting(community_worker) and not waiting(street_officer)
+    # Its 待办 files it under 待审批延期 (was 待处置, with the cases it handles); the
+    # handler's own still waits for its work.
+    from django.test import Client
+
+    web = Client()
+    web.force_login(community_worker)
+    page = web.get("/cases/inbox/")
+    groups = {g["key"]: g["count"] for g in page.context["groups"]}
+    assert groups["decide"] == 1 and groups["handle"] == 0
+    assert "待审批延期" in page.content.decode()
+    chosen = web.get("/cases/inbox/?wait=decide").context["page"]
+    assert [c.pk for c in chosen] == [dispatched.pk]
+    web.force_login(grid_a_worker)
+    mine = {g["key"]: g["count"] for g in web.get("/cases/inbox/").context["groups"]}
+    assert mine["decide"] == 0 and mine["handle"] >= 1
     case = Case.objects.get(pk=dispatched.pk)
     services.case_act(acting_user=community_worker, case=case, action="extend_decide",
                       approve=True, now=at(2026, 3, 3, 10, 0))  # fmt: skip

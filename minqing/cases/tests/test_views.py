@@ -556,7 +556,14 @@ def test_the_inbox_labels_what_each_case_waits_for(client, case_a, grid_a_worker
     login(client, grid_a_worker)
     response = client.get("/cases/inbox/")
     groups = {g["key"]: g["count"] for g in response.context["groups"]}
-    assert groups == {"register": 0, "dispatch": 1, "handle": 0, "verify": 0, "callback": 0}
+    assert groups == {
+        "register": 0,
+        "dispatch": 1,
+        "handle": 0,
+        "verify": 0,
+        "callback": 0,
+        "decide": 0,
+    }
     assert "待派遣" in response.content.decode()
     act(client, case_a, "take")
     act(client, case_a, "feedback", note="修好了")
