@@ -17,6 +17,21 @@ def id_number_hash(number: str | None) -> str | None:
     return blind_index(upgraded(number)) if number else None
 
 
+def filing_key(number: str | None, pk: int | None) -> str | None:
+    """The key to file this record under: id_number_hash, unless that key is another
+    record's — the 18-digit twin of a record kept under its old 15-digit number (see
+    id_number_hashes) — when it keeps its number's own key. Only an old number asks the
+    database."""
+    key = id_number_hash(number)
+    if key is None or len(number) != 15:
+        return key
+    from minqing.registry.models import Person
+
+    if Person.objects.filter(id_number_hash=key).exclude(pk=pk).exists():
+        return blind_index(number)
+    return key
+
+
 def id_number_hashes(number: str) -> list[str]:
     """Every key this person may be filed under: the 18-digit form's, and the other form's
     (a 15-digit number filed before registry 0011, and kept when its 18-digit twin was on

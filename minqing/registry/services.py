@@ -17,13 +17,14 @@ from minqing.core.audit import audit_log, diff, snapshot
 from minqing.core.forms import PermissionDenied  # noqa: F401  (re-exported: services raise it)
 from minqing.core.i18n import source
 from minqing.core.idnumber import IdNumberError, parse_id_number
+from minqing.core.idnumber import normalise as normalise_id
 from minqing.core.models import AuditAction
 from minqing.core.pasted import plain
 from minqing.core.phone import ERR_PHONE, is_valid_phone, normalise_phone
 from minqing.core.pinyin import pinyin_keys
 from minqing.grids.models import CODE_LENGTH, Level, Node
 from minqing.registry import given_tags
-from minqing.registry.identity import id_last4_digest, id_number_hash, id_number_q
+from minqing.registry.identity import filing_key, id_last4_digest, id_number_hash, id_number_q
 from minqing.registry.models import Household, Organisation, Person, Place, Relation
 
 ERR_REQUIRED = _("此项必填。")
@@ -110,6 +111,10 @@ def person_clean(*, acting_user, data: dict, instance: Person | None = None) -> 
             existing = Person.objects.filter(id_number_q(parsed.number))
             if instance is not None:
                 existing = existing.exclude(pk=instance.pk)
+            if instance is not None and normalise_id(instance.id_number or "") == parsed.number:
+                # The number the record has: accepted when filed (a pair of records under an
+                # old number and its 18 digits, from before registry 0011, stays editable).
+                existing = existing.none()
             other = existing.select_related("grid").first()
             if other is not None:
                 visible = scope_queryset(acting_user, Person.objects.filter(pk=other.pk)).exists()
@@ -151,7 +156,13 @@ def person_clean(*, acting_user, data: dict, instance: Person | None = None) -> 
 
 def person_derive_keys(person: Person) -> None:
     """Set the keys minqing derives and nobody types: pinyin, initials, last-4 digits, ID hash."""
-    person.id_number_hash = id_number_hash(person.id_number)
+    key = id_number_hash(person.id_number)
+    pk, stored = person.__dict__.get("id"), person.__dict__.get("id_number_hash")
+    if pk and key != stored and key is not None and len(person.id_number) == 15:
+        # A record on file under an old number whose key is not the 18-digit form's: the
+        # other record of a pair from before registry 0011 (identity.filing_key).
+        key = filing_key(person.id_number, pk)
+    person.id_number_hash = key
     person.name_pinyin, person.name_initials = pinyin_keys(person.name)
     person.id_last4_digest = id_last4_digest(person.id_number)
     person.phone_last4 = (person.phone or "")[-4:] if len(person.phone or "") >= 4 else ""

@@ -681,6 +681,8 @@ class Validator:
                 row = by_hash.get(values[_HASH_AT])
                 if row is None:
                     continue
+                if row.existing is not None and not row.existing.id_legacy:
+                    continue  # two records, old number and new (before 0011): the new one's
                 values = list(values)
                 values[_HASH_AT] = None
                 for i in _SHARED_AT:

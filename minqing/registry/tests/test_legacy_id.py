@@ -3,6 +3,7 @@ person form, in an import (either way round), in the search, and after migration
 database that filed people under the 15 digits."""
 
 import importlib
+import io
 import types
 
 import pytest
@@ -139,3 +140,37 @@ def test_migration_0011_refiles_old_numbers_and_leaves_a_twin_alone(grid_a_worke
     # Undone, the lone one is filed under its 15 digits again.
     migration.file_under_15(apps, types.SimpleNamespace(connection=connection))
     assert Person.objects.get(pk=lone.pk).id_number_hash == blind_index(OLD)
+
+
+def test_a_pair_left_by_0011_stays_editable_importable_and_reindexable(grid_a_worker, tree):
+    """Review: the old-number record of a pair could not be saved (its key is its twin's),
+    neither record could be edited (each was the other's duplicate), an import with the 18
+    digits could upgrade the old one into its twin's key (a 500), and --reindex stopped."""
+    from django.core.management import call_command
+
+    from minqing.registry.identity import filing_key
+
+    new = services.person_create(
+        acting_user=grid_a_worker, data={"name": "王建国", "grid": tree["grid_a"], "id_number": NEW}
+    )
+    old = services.person_create(
+        acting_user=grid_a_worker,
+        data={"name": "王建国", "grid": tree["grid_a"], "id_number": valid_id(3)},
+    )
+    Person.objects.filter(pk=old.pk).update(id_number=OLD, id_legacy=True)
+    filed_under(old.pk, blind_index(OLD))
+    old = Person.objects.get(pk=old.pk)
+    assert filing_key(OLD, old.pk) == blind_index(OLD)  # its twin has the 18-digit key
+
+    for person in (old, new):
+        services.person_update(acting_user=grid_a_worker, person=person, data={"note": "QA"})
+    assert Person.objects.get(pk=old.pk).id_number_hash == blind_index(OLD)
+
+    row = person_row(1, "王建国")
+    plan = run(grid_a_worker, xlsx(HEADERS, [row]))
+    assert plan.ok, reasons(plan)
+    assert Person.objects.get(pk=old.pk).id_number == OLD  # the 18-digit record was matched
+
+    call_command("rotate_data_key", reindex=True, stdout=io.StringIO())
+    assert Person.objects.get(pk=new.pk).id_number_hash == blind_index(NEW)
+    assert Person.objects.get(pk=old.pk).id_number_hash == blind_index(OLD)

@@ -12,7 +12,7 @@ from django.db import connection, transaction
 
 from minqing.core import crypto
 from minqing.core.fields import EncryptedTextField
-from minqing.registry.identity import id_last4_digest, id_number_hash
+from minqing.registry.identity import filing_key, id_last4_digest, id_number_hash
 
 BATCH = 1000
 
@@ -31,6 +31,7 @@ class Command(BaseCommand):
                 continue
             reindexing = reindex and hasattr(model, "id_number_hash")
             done, last_pk = 0, 0
+            old_numbers: list[int] = []
             while True:
                 batch = self._raw_batch(model, fields, last_pk)
                 if not batch:
@@ -47,13 +48,25 @@ class Command(BaseCommand):
                         names = [f.name for f in fields]
                         if reindexing:
                             for r in rows:
-                                r.id_number_hash = id_number_hash(r.id_number)
+                                if r.id_number and len(r.id_number) == 15:
+                                    # Keyed last: its 18-digit twin may not be re-keyed yet.
+                                    old_numbers.append(r.pk)
+                                    r.id_number_hash = r.id_number_hash
+                                else:
+                                    r.id_number_hash = id_number_hash(r.id_number)
                                 r.id_last4_digest = id_last4_digest(r.id_number)
                             names += ["id_number_hash", "id_last4_digest"]
                         model.objects.bulk_update(
                             rows, names
                         )  # saving encrypts with the current key
                     done += len(stale)
+            for start in range(0, len(old_numbers), BATCH):
+                with transaction.atomic():
+                    chunk = old_numbers[start : start + BATCH]
+                    rows = list(model.objects.select_for_update().filter(pk__in=chunk))
+                    for r in rows:
+                        r.id_number_hash = filing_key(r.id_number, r.pk)
+                    model.objects.bulk_update(rows, ["id_number_hash"])
             self.stdout.write(f"{model._meta.label}: {done} 行已用密钥 {current} 重新加密")
 
     @staticmethod
