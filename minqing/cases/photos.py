@@ -18,10 +18,13 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 MAX_SIDE = 2560
 # Pixels a photo may have before it is decoded. A small PNG can claim 40 000 × 40 000 pixels
-# and take gigabytes to open (a "decompression bomb"); the largest phone photos are ~200 MP,
-# and JPEGs are read at a reduced scale (draft) before this is checked.
+# and take gigabytes to open (a "decompression bomb"). A JPEG is decoded at a reduced scale
+# (draft) first, so the largest phone photos (~200 MP) pass; a PNG or WebP is decoded whole,
+# and no phone takes one of over 40 MP (a screenshot is a few).
 MAX_PIXELS = 80_000_000
-KINDS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+MAX_PIXELS_WHOLE = 40_000_000
+# MPO: a phone's JPEG with a second picture inside (a depth map, a preview), first frame kept.
+KINDS = {"JPEG": "image/jpeg", "MPO": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 
 
 class NotAPhoto(ValueError):
@@ -52,12 +55,12 @@ def _opened(f) -> Image.Image:
 
 
 def check(f) -> str:
-    """The photo's content type, having decoded it whole; NotAPhoto or PhotoTooLarge else."""
+    """The photo's content type, read from its header (a form's quick check: every file of a
+    form is named at once); NotAPhoto or PhotoTooLarge else. Decoding is `prepared`'s, once:
+    a file whose header is right and body is not is refused there."""
     try:
         with _opened(f) as image:
-            kind = _kind(image)
-            image.load()
-            return kind
+            return _kind(image)
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         if isinstance(exc, NotAPhoto | PhotoTooLarge):
             raise
@@ -70,9 +73,11 @@ def _kind(image: Image.Image) -> str:
     kind = KINDS.get(image.format or "")
     if kind is None:
         raise NotAPhoto
-    if image.format == "JPEG":
+    limit = MAX_PIXELS_WHOLE
+    if kind == "image/jpeg":
         image.draft(image.mode, (MAX_SIDE, MAX_SIDE))  # decoded at 1/2, 1/4 or 1/8 scale
-    if image.width * image.height > MAX_PIXELS:
+        limit = MAX_PIXELS
+    if image.width * image.height > limit:
         raise PhotoTooLarge
     return kind
 
@@ -84,10 +89,11 @@ def prepared(f) -> Photo:
         with _opened(f) as image:
             kind = _kind(image)
             image.load()
+            # Scaled before it is turned: turning copies the whole picture.
+            image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
             upright = ImageOps.exif_transpose(image)
             if upright.mode not in ("1", "L", "LA", "P", "RGB", "RGBA"):
                 upright = upright.convert("RGBA" if "A" in upright.getbands() else "RGB")
-            upright.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
             # Pillow writes some of what it read back out (a JPEG's comment, a PNG's text):
             # only the colour profile is carried over, so the colours stay right.
             icc = upright.info.get("icc_profile")

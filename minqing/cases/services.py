@@ -82,7 +82,7 @@ ERR_SATISFACTION = _("请选择满意、基本满意或不满意。")
 ERR_PHOTO_SIZE = _("照片不能超过 {mb} MB。")
 ERR_PHOTO_COUNT = _("每次最多上传 {n} 张照片。")
 ERR_PHOTO_BROKEN = _("照片“{name}”无法打开：文件已损坏，或不是 JPG、PNG、WebP 图片。")
-ERR_PHOTO_PIXELS = _("照片“{name}”像素过多（超过 8000 万像素），请缩小后再上传。")
+ERR_PHOTO_PIXELS = _("照片“{name}”像素过多，请缩小后再上传。")
 ERR_ACTION = _("未知的操作。")
 ERR_OWN_EXTENSION = _("不能审批本人提出的延期申请，请由上一级的其他负责人审批。")
 ERR_OWN_SUPERVISE = _("不能督办本人正在处置的案件。")
@@ -1160,8 +1160,9 @@ def public_lookup(number: str, phone_last4: str) -> Case | None:
 
 
 def photo_clean(files) -> list[tuple[object, str]]:
-    """Each file with its content type, decoded whole (cases.photos): a form with one bad photo
-    is refused before anything is stored, the photo named."""
+    """Each file with its content type, as its header says (cases.photos.check): a form with
+    one bad photo is refused before anything is stored, the photo named. A body that does not
+    decode is refused when it is stored (case_add_photos), inside the form's transaction."""
     files = [f for f in files if f]
     if len(files) > MAX_PHOTOS:
         raise ValidationError({"photos": ERR_PHOTO_COUNT.format(n=MAX_PHOTOS)})
@@ -1186,7 +1187,13 @@ def case_add_photos(*, acting_user, case: Case, files, stage: str = "") -> list[
     bad photo stops the whole form (photo_clean runs first on all of them)."""
     saved = []
     for f, _kind in photo_clean(files):
-        kept = photos.prepared(f)
+        name = str(getattr(f, "name", "") or "")[-60:]
+        try:
+            kept = photos.prepared(f)  # decoded here, once: photo_clean read the headers
+        except photos.PhotoTooLarge:
+            raise ValidationError({"photos": ERR_PHOTO_PIXELS.format(name=name)}) from None
+        except photos.NotAPhoto:
+            raise ValidationError({"photos": ERR_PHOTO_BROKEN.format(name=name)}) from None
         photo = CasePhoto(
             case=case,
             content_type=kept.content_type,

@@ -102,6 +102,23 @@ def test_a_cmyk_jpeg_and_a_webp_are_kept_in_their_formats(client, grid_a_worker,
             Image.open(fh).load()  # each decodes
 
 
+def test_a_phone_jpeg_with_a_second_picture_inside_is_a_jpeg(client, grid_a_worker, tree):
+    """Many Android phones write MPO (a JPEG with a depth map or preview after it): Pillow
+    reads it as MPO, which the first version refused as broken."""
+    out = io.BytesIO()
+    first, depth = Image.new("RGB", (40, 30), "red"), Image.new("RGB", (40, 30), "gray")
+    first.save(out, "MPO", save_all=True, append_images=[depth])
+    assert out.getvalue().startswith(b"\xff\xd8\xff")
+    assert Image.open(io.BytesIO(out.getvalue())).format == "MPO"
+    login(client, grid_a_worker)
+    response = client.post(
+        "/cases/new/", new_case_data(tree, photos=[upload("IMG_2026.jpg", out.getvalue())])
+    )
+    assert response.status_code == 302
+    kept, _content = stored_image(Case.objects.get())
+    assert (kept.format, kept.size) == ("JPEG", (40, 30))
+
+
 def png_claiming(width: int, height: int) -> bytes:
     """A PNG a few hundred bytes long whose 1-bit pixels would fill gigabytes once decoded."""
 
@@ -126,8 +143,10 @@ def png_claiming(width: int, height: int) -> bytes:
         ("anim.gif", b"GIF89a\x01\x00\x01\x00\x00\x00\x00;", services.ERR_PHOTO_BROKEN),
         ("bomb.png", png_claiming(60_000, 60_000), services.ERR_PHOTO_PIXELS),
         ("tall.png", png_claiming(10, 9_000_000), services.ERR_PHOTO_PIXELS),
+        # 300 KB that decode to 79 MP: a PNG is decoded whole, and no phone takes one so big.
+        ("blank.png", png_claiming(8_900, 8_900), services.ERR_PHOTO_PIXELS),
     ],
-    ids=["png-signature-only", "truncated-jpeg", "gif", "bomb", "tall"],
+    ids=["png-signature-only", "truncated-jpeg", "gif", "bomb", "tall", "blank"],
 )
 def test_a_photo_that_does_not_decode_is_refused_by_name_and_nothing_is_filed(
     client, grid_a_worker, tree, name, content, message
