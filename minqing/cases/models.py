@@ -439,6 +439,13 @@ class Case(models.Model):
 
     @property
     def reporter_phone_masked(self) -> str:
+        """The phone to reach the reporter by, masked: the one given with the case, else the
+        filed reporter's own (a member chosen from the household); none when anonymous. The
+        case page, the ledger and the API all show this one."""
+        if self.anonymous:
+            return ""
+        if not self.reporter_phone and self.reporter_id:
+            return self.reporter.phone_masked
         return mask_phone(self.reporter_phone)
 
     @property

@@ -704,10 +704,7 @@ def _kept_after_conflict(request, fresh, form: ActionForm) -> ActionForm | None:
 def _case_page(request, case, *, bound=None, error="", status=200):
     now = timezone.now()
     _decorate(case, now)
-    if case.reporter_id and not case.reporter_phone:
-        phone = case.reporter.phone_masked
-    else:
-        phone = case.reporter_phone_masked
+    phone = case.reporter_phone_masked
     grid_visible = visible_nodes(request.user).filter(pk=case.grid_id).exists()
     return render(
         request,

@@ -138,6 +138,21 @@ def test_the_detail_masks_the_reporter_phone(client, case_a, grid_a_worker):
     assert "reporter_phone" not in body
 
 
+def test_a_filed_reporters_phone_is_the_cases_in_the_api_as_on_the_page(
+    client, grid_a_worker, zhang_san, tree, street_light
+):
+    """Filed for a member of a household, without a phone typed: the page and the ledger
+    showed the member's phone, the API an empty string."""
+    case = services.case_accept(
+        acting_user=grid_a_worker,
+        data={"category": street_light, "description": "楼道灯坏了。", "grid": tree["grid_a"],
+              "household": zhang_san.household, "reporter": zhang_san},
+    )  # fmt: skip
+    assert not case.reporter_phone
+    body = client.get(f"{CASES}{case.number}", **bearer(grid_a_worker)).json()
+    assert body["reporter_phone_masked"] == zhang_san.phone_masked != ""
+
+
 def test_the_detail_has_timeline_actions_and_version(client, case_a, grid_a_worker):
     body = client.get(f"{CASES}{case_a.number}", **bearer(grid_a_worker)).json()
     assert [(e["action"], e["action_label"]) for e in body["events"]] == [
