@@ -14,8 +14,14 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
 _SPACES = re.compile("[\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000]")
 
 
+_ODD = re.compile("[\u00a0\u00ad\u1680\u2000-\u200d\u202f\u205f\u2060\u3000\ufeff]")
+
+
 def plain(value: str) -> str:
-    """The text without invisible marks, its spaces ordinary ones, stripped."""
+    """The text without invisible marks, its spaces ordinary ones, stripped. A text with none
+    (nearly every cell of a 100 000-row ledger) is only stripped."""
     if not value:
         return ""
+    if value.isascii() or not _ODD.search(value):
+        return value.strip()
     return _SPACES.sub(" ", value.translate(_INVISIBLE)).strip()

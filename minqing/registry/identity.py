@@ -48,7 +48,12 @@ def id_number_q(number: str) -> Q:
 
 
 def id_numbers_q(numbers) -> Q:
-    return Q(id_number_hash__any_of=[h for n in numbers for h in id_number_hashes(n)])
+    return hashes_q([h for n in numbers for h in id_number_hashes(n)])
+
+
+def hashes_q(hashes) -> Q:
+    """The records filed under any of these keys (id_number_hashes of several numbers)."""
+    return Q(id_number_hash__any_of=list(hashes))
 
 
 def id_last4_digest(number: str | None) -> str:

@@ -20,7 +20,7 @@ from minqing.core.idnumber import IdNumberError, other_form, parse_id_number, up
 from minqing.core.masking import mask_id_number, mask_phone
 from minqing.core.phone import ERR_PHONE, is_valid_phone, normalise_phone
 from minqing.grids.models import Level, Node
-from minqing.registry.identity import id_number_hashes, id_numbers_q
+from minqing.registry.identity import hashes_q, id_number_hashes
 from minqing.registry.imports import cells, derive
 from minqing.registry.imports.cells import CellError
 from minqing.registry.imports.derive import Deriver
@@ -673,11 +673,10 @@ class Validator:
         by_hash = {h: p for p in self._rows if p.id_number for h in id_number_hashes(p.id_number)}
         if not by_hash:
             return
-        numbers = list({p.id_number for p in by_hash.values()})
         found: dict[int, Existing] = {}
         shared: dict = {}
-        for chunk in chunked(numbers):
-            for values in Person.objects.filter(id_numbers_q(chunk)).values_list(*EXISTING_FIELDS):
+        for chunk in chunked(list(by_hash)):  # the keys, hashed once
+            for values in Person.objects.filter(hashes_q(chunk)).values_list(*EXISTING_FIELDS):
                 row = by_hash.get(values[_HASH_AT])
                 if row is None:
                     continue
