@@ -53,8 +53,10 @@ def checked_photos(files) -> list:
     return files
 
 
-def category_choices() -> list:
-    """Active categories grouped under their top-level class (one <optgroup> each)."""
+def category_choices(*, to_file: bool = False) -> list:
+    """Active categories grouped under their top-level class (one <optgroup> each). A list's
+    filter offers every class; `to_file`: only the categories a case is filed under (no class
+    with categories below it, as cases.services.case_clean requires)."""
     # From the process's copy of the tree (cases.config): drawn on every list page and form.
     cats = sorted(
         (c for c in config.catalog().by_pk.values() if c.active), key=lambda c: (c.sort, c.code)
@@ -65,9 +67,12 @@ def category_choices() -> list:
         if c.parent_id in by_pk:
             children[c.parent_id].append(c)
 
+    leaves = config.catalog().leaf_by_code
+
     def below(c, prefix=""):
         for k in children.get(c.pk, ()):
-            yield (k.code, f"{prefix}{k.name}")
+            if not to_file or k.code in leaves:
+                yield (k.code, f"{prefix}{k.name}")
             yield from below(k, f"{prefix}{k.name} / ")
 
     choices: list = [("", _("请选择类别"))]
@@ -75,7 +80,10 @@ def category_choices() -> list:
         if c.parent_id is not None:
             continue
         kids = list(below(c))
-        choices.append((c.name, kids) if kids else (c.code, c.name))
+        if kids:
+            choices.append((c.name, kids))
+        elif not to_file or c.code in leaves:
+            choices.append((c.code, c.name))
     return choices
 
 
@@ -163,7 +171,7 @@ class CaseForm(forms.Form):
             chosen = head or (members[0] if len(members) == 1 else None)
             if chosen is not None:
                 self.fields["reporter"].initial = chosen.pk
-        self.fields["category"].choices = category_choices()
+        self.fields["category"].choices = category_choices(to_file=True)
         grids = grids_for(user).order_by("path")
         self.fields["grid"].queryset = grids
         self.fields["grid"].label_from_instance = lambda n: named(n.name, n.code)

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from minqing.accounts.access import scope_queryset, user_assignments, visible_nodes
 from minqing.accounts.models import DataScope
-from minqing.cases import services
+from minqing.cases import config, services
 from minqing.cases.models import (
     Case,
     Category,
@@ -121,10 +121,11 @@ def grids_for(user, day: ReceptionDay) -> QuerySet[Node]:
 
 
 def categories() -> QuerySet[Category]:
-    """The classes a matter may be filed under: active, with no active class below them."""
+    """The classes a matter may be filed under: those a case may be (cases.config's leaves:
+    active, with no active class below them, under active classes)."""
+    leaves = [c.pk for c in config.catalog().leaves]
     return (
-        Category.objects.filter(active=True)
-        .exclude(children__active=True)
+        Category.objects.filter(pk__in=leaves)
         .select_related("parent")
         .order_by("parent__sort", "parent__code", "sort", "code")
     )

@@ -472,7 +472,12 @@ def case_clean(
         errors["category"] = ERR_CATEGORY
     elif category.code not in config.catalog().leaf_by_code:
         # A class with sub-categories (公用设施): its limits and handlers are the sub-category's.
-        errors["category"] = ERR_CATEGORY_LEAF.format(name=category.name)
+        # (Not a leaf for want of an active class above it: not a category to file under.)
+        tree = config.catalog().by_pk.values()
+        parent = any(c.parent_id == category.pk and c.active for c in tree)
+        errors["category"] = (
+            ERR_CATEGORY_LEAF.format(name=category.name) if parent else ERR_CATEGORY
+        )
     out["category"] = category
     for field, choices, default in (
         ("channel", Channel, Channel.ONLINE if public else Channel.PATROL),

@@ -172,7 +172,7 @@ class CaseFromVisitForm(_Styled, forms.Form):
             label=_("照片"), required=False, help_text=PHOTOS_HELP
         )
         # The specific categories under their classes, as on the case form (codes).
-        self.fields["category"].choices = category_choices()
+        self.fields["category"].choices = category_choices(to_file=True)
         self.fields["reporter"].queryset = visit.members_met.order_by("id")
         self.fields["priority"].choices = Priority.choices
         self.fields["priority"].initial = Priority.NORMAL

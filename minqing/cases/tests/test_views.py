@@ -933,3 +933,27 @@ def test_a_save_that_fails_on_the_server_frees_the_form_to_be_sent_again(
     assert failed.status_code == 500 and Case.objects.count() == 0
     again = client.post("/cases/new/", {**new_case_data(tree), "once": "after-a-500"})
     assert again.status_code == 302 and Case.objects.count() == 1
+
+
+def test_a_form_offers_only_what_a_case_is_filed_under_a_filter_every_class(
+    client, grid_a_worker, street_light
+):
+    """A third level built in the admin (路灯损坏 → 灯杆倾斜): the case form offered 路灯损坏,
+    which the service refuses as a class; the list's filter still offers it."""
+    from minqing.cases.forms import category_choices
+    from minqing.cases.models import Category
+
+    Category.objects.create(code="060101", name="灯杆倾斜", parent=street_light)
+
+    def codes(choices):
+        return {
+            v for value, label in choices
+            for v in ([x for x, _ in label] if isinstance(label, list) else [value])
+        }  # fmt: skip
+
+    assert "060101" in codes(category_choices(to_file=True))
+    assert "0601" not in codes(category_choices(to_file=True))
+    assert {"0601", "060101"} <= codes(category_choices())
+    login(client, grid_a_worker)
+    form = client.get("/cases/new/").context["form"]
+    assert "0601" not in codes(form.fields["category"].choices)
