@@ -79,14 +79,19 @@ def give_due(*, today: dt.date | None = None, person_ids=None) -> int:
     given = 0
     homes: set[int] = set()
     wanted = None if person_ids is None else sorted(set(person_ids))
+    rules = []  # (group, who reaches it, the reason said): one per way a group is given
     for tag in given_groups():
-        reaches = Q(pk__in=[])
         if tag.min_age is not None:
-            reaches |= Q(birth_date__lte=born_by(today, tag.min_age))
-            reason = REASON.format(age=tag.min_age, tag=tag.name)
+            rules.append(
+                (
+                    tag,
+                    Q(birth_date__lte=born_by(today, tag.min_age)),
+                    REASON.format(age=tag.min_age, tag=tag.name),
+                )
+            )
         if tag.by_disability:
-            reaches |= Q(disability_grade__gt=0)
-            reason = REASON_DISABILITY.format(tag=tag.name)
+            rules.append((tag, Q(disability_grade__gt=0), REASON_DISABILITY.format(tag=tag.name)))
+    for tag, reaches, reason in rules:
         due = Person.objects.filter(reaches).exclude(tags=tag)
         fields = ("pk", "name", "household_id", "grid_id")
         if wanted is None:

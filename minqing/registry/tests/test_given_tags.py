@@ -109,3 +109,19 @@ def test_an_imported_grade_gives_the_group(grid_a_worker, tree):
     wang, li = Person.objects.get(name="王建国"), Person.objects.get(name="李四")
     assert list(wang.tags.values_list("name", flat=True)) == ["残疾"]
     assert not li.tags.exists()
+
+
+def test_a_group_given_both_ways_says_which_way_each_person_came(tree):
+    group = Tag.objects.create(name="重点关爱", min_age=80, by_disability=True)
+    old = Person.objects.create(name="周奶奶", grid=tree["grid_a"], birth_date=years_ago(90))
+    graded = Person.objects.create(name="吴叔", grid=tree["grid_a"], disability_grade=1)
+    assert given_tags.give_due() >= 2
+    reasons = dict(
+        AuditEntry.objects.filter(object_id__in=[str(old.pk), str(graded.pk)])
+        .filter(reason__contains=group.name)
+        .values_list("object_id", "reason")
+    )
+    assert reasons == {
+        str(old.pk): "年满80周岁，自动列入重点关爱",
+        str(graded.pk): "登记了残疾等级，自动列入重点关爱",
+    }
