@@ -817,6 +817,10 @@ def test_a_case_filed_from_a_household_names_a_member_as_its_reporter(
     assert list(form.fields["reporter"].queryset) == [zhang_san]
     # The head (here the only member) is chosen already: forgotten, /track/ had no phone.
     assert form["reporter"].value() == zhang_san.pk
+    # Somebody else's name typed below, the head still chosen above: said, not mixed.
+    mixed = new_case_data(tree, household=household.pk, reporter=zhang_san.pk)
+    refused = client.post(f"/cases/new/?household={household.pk}", mixed)
+    assert refused.status_code == 400 and "这里又填了“李大爷”" in refused.content.decode()
     data = new_case_data(
         tree, household=household.pk, reporter=zhang_san.pk, reporter_name="", reporter_phone=""
     )
