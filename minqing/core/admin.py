@@ -201,40 +201,57 @@ class ScopedAdmin(AuditedAdmin, admin.ModelAdmin):
         )
 
 
+def _phones_kept(form, names: list[str]):
+    """`form` with these phone fields shown masked for a record on file (see
+    PhonesMaskedAdmin): empty, the masked number as placeholder, kept when left empty."""
+    names = [n for n in names if n in form.base_fields]
+    if not names:
+        return form
+
+    class Kept(form):
+        def __init__(self, *args, **kw):
+            super().__init__(*args, **kw)
+            if self.instance.pk is None:
+                return  # a new record: its phone is typed as any field
+            for name in names:
+                field = self.fields[name]
+                field.required = False
+                field.widget.attrs["placeholder"] = mask_phone(getattr(self.instance, name))
+                field.help_text = _(
+                    "为保护个人信息只显示部分号码；留空则保持原号码，填写则替换为新号码。"
+                )
+                self.initial[name] = ""
+
+    for name in names:
+        setattr(
+            Kept,
+            f"clean_{name}",
+            lambda self, name=name: (
+                self.cleaned_data.get(name)
+                or (getattr(self.instance, name) if self.instance.pk else "")
+            ),
+        )
+    Kept.__name__ = form.__name__
+    return Kept
+
+
 class PhonesMaskedAdmin:
     """A record's phone shown masked on its admin page, as on every other page (a place's or
     a helper's contact is usually a person's own mobile): the field comes empty, with the
     masked number as its placeholder; left empty it keeps the number, typed it replaces it.
-    The full number is read only through the record's audited 查看明文."""
+    The full number is read only through the record's audited 查看明文. On an admin or an
+    inline (the rows of a seconded team's members)."""
 
     masked_phone_fields = ("phone",)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
-        names = [n for n in self.masked_phone_fields if n in form.base_fields]
-        if obj is None or not names:
-            return form
+        return _phones_kept(form, list(self.masked_phone_fields))
 
-        class Kept(form):
-            def __init__(self, *args, **kw):
-                super().__init__(*args, **kw)
-                for name in names:
-                    field = self.fields[name]
-                    field.required = False
-                    field.widget.attrs["placeholder"] = mask_phone(getattr(self.instance, name))
-                    field.help_text = _(
-                        "为保护个人信息只显示部分号码；留空则保持原号码，填写则替换为新号码。"
-                    )
-                    self.initial[name] = ""
-
-        for name in names:
-            setattr(
-                Kept,
-                f"clean_{name}",
-                lambda self, name=name: self.cleaned_data.get(name) or getattr(self.instance, name),
-            )
-        Kept.__name__ = form.__name__
-        return Kept
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form = _phones_kept(formset.form, list(self.masked_phone_fields))
+        return formset
 
 
 class ReadOnly:

@@ -146,3 +146,18 @@ def test_dates_far_in_the_future_are_refused_not_a_server_error(
     )
     assert response.status_code == 400 and "日期超出范围" in response.content.decode()
     assert not SecondmentMember.objects.exists()
+
+
+def test_a_members_phone_is_masked_in_the_admin_inline_and_kept_when_saved(
+    client, admin_user, team, members
+):
+    """The members' inline showed each phone in full, where every page masks it."""
+    from minqing.core.tests.test_admin_audit import form_of, saved
+    from minqing.secondments.models import SecondmentMember
+
+    client.force_login(admin_user)
+    url = f"/admin/secondments/secondment/{team.pk}/change/"
+    page = client.get(url).content.decode()
+    assert "13900001111" not in page and 'placeholder="139****1111"' in page
+    saved(client, url, form_of(client, url))
+    assert SecondmentMember.objects.get(name="王强").phone == "13900001111"
