@@ -310,7 +310,8 @@ def _inbox_of(inputs: tuple) -> QuerySet[Case]:
     if unit_ids:
         q |= Q(handler_unit__in=unit_ids, status__in=handling)
     # 回访 is never recorded by whoever handled the case (services.separation_refusal): a
-    # case they closed is not waiting on them, and waits on the supervisors above instead.
+    # case they closed is not waiting on them. (Nor is it put in the supervisors' lists
+    # above: unrated cases stay closed for good, and those lists would only grow.)
     own_closed = Q(status=Status.CLOSED, handler_user_id=user_id)
     if unit_ids:
         own_closed |= Q(status=Status.CLOSED, handler_unit__in=unit_ids)
@@ -324,12 +325,6 @@ def _inbox_of(inputs: tuple) -> QuerySet[Case]:
         held |= Q(level_node__in=overseen, status__in=handling, late=True)
     if deciding:
         held |= Q(level_node__in=deciding, extension_pending=True)
-        # Closed below by the person holding it, who may not record the call-back.
-        held |= (
-            Q(level_node__in=deciding, status=Status.CLOSED, handler_unit__isnull=True)
-            & Q(handler_user__isnull=False)
-            & ~own_closed
-        )
     if narrowed is not None:
         held &= scope_q(Scope.from_key(narrowed), owner_fields=("created_by", "handler_user"))
     return Case.objects.filter(q | held).order_by("deadline", "id")
