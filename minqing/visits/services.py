@@ -69,6 +69,9 @@ ERR_TOO_EARLY = _("时间过早，请检查年份。")
 # No file is older than minqing's predecessors on paper; a year 1 typed by mistake would
 # otherwise overflow the time-zone conversion of some databases.
 EARLIEST_VISIT = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+# A visit is recorded, or recorded late (补录), within a year: an older one is a mistyped year.
+BACKFILL_DAYS = 366
+ERR_TOO_OLD = _("走访时间早于 {days} 天前：只能补录一年内的走访，请检查年份。")
 ERR_MODE = _("请选择走访方式：入户、电话、接访或座谈会。")
 ERR_EMPTY_VISIT = _("请填写走访情况或群众的意见诉求。")
 ERR_VISIT_CORRECT = _("只能更正本人一个月内记录的走访，或由社区、街道工作人员更正。")
@@ -334,6 +337,11 @@ def visit_clean(
         errors["visited_at"] = ERR_FUTURE
     elif when < EARLIEST_VISIT:
         errors["visited_at"] = ERR_TOO_EARLY
+    elif when < now - dt.timedelta(days=BACKFILL_DAYS) and (
+        correcting is None or when != correcting.visited_at  # an old visit's text corrected
+    ):
+        # A visit typed years back (2001 for 2021) made its home due in 2001: 9 000 days late.
+        errors["visited_at"] = ERR_TOO_OLD.format(days=BACKFILL_DAYS)
     out["visited_at"] = when
     mode = data.get("mode") or VisitMode.HOME
     if mode not in VisitMode.values:

@@ -156,3 +156,23 @@ def test_a_year_typed_wrong_is_a_field_error_not_a_500(client, grid_a_worker, ho
     assert r.status_code == 400
     assert str(services.ERR_TOO_EARLY) in r.content.decode()
     assert not Visit.objects.exists()
+
+
+def test_a_visit_of_years_ago_is_refused_one_of_last_month_recorded_late(
+    client, grid_a_worker, household_a
+):
+    """2001 typed for 2021 was saved, and the home was due in 2001 (逾期 9313 天)."""
+    from django.utils import timezone
+
+    from conftest import login
+    from minqing.visits.models import Visit
+
+    login(client, grid_a_worker)
+    url = f"/visits/new/?household={household_a.pk}"
+    data = {"household": household_a.pk, "mode": "home", "seen": "补录"}
+    old = client.post(url, {**data, "visited_at": "2001-03-01T10:00"})
+    assert old.status_code == 400 and not Visit.objects.exists()
+    assert services.ERR_TOO_OLD.format(days=services.BACKFILL_DAYS) in old.content.decode()
+    last_month = (timezone.localtime() - dt.timedelta(days=30)).strftime("%Y-%m-%dT%H:%M")
+    assert client.post(url, {**data, "visited_at": last_month}).status_code == 302
+    assert Visit.objects.count() == 1
