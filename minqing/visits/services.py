@@ -908,6 +908,8 @@ ERR_CAMPAIGN_KIND = _("请选择活动类型：节日走访、突发事件走访
 ERR_CAMPAIGN_NODE = _("请选择您管辖范围内的覆盖范围（网格及以上）。")
 ERR_CAMPAIGN_DATES = _("请填写开始日期和结束日期，结束日期不能早于开始日期。")
 ERR_CAMPAIGN_SPAN = _("活动期间不能超过一年。")
+ERR_CAMPAIGN_PAST = _("结束日期已经过去：活动期间须包含今天或以后的日期。")
+ERR_CAMPAIGN_FAR = _("开始日期不能晚于一年以后，请检查年份。")
 ERR_CAMPAIGN_RULE = _("请选择确定走访对象的方式。")
 ERR_CAMPAIGN_TAGS = _("按人员类别确定走访对象时，请至少选择一个类别。")
 ERR_CAMPAIGN_MANUAL = _("手工选择走访对象时，请填写至少一个户号。")
@@ -1133,8 +1135,10 @@ def _households_by_number(acting_user, campaign: Campaign, raw) -> list[int]:
     return [found[n] for n in numbers]
 
 
-def campaign_clean(*, acting_user, data: dict) -> dict:
-    """Validate the fields of a campaign (create, or edit while a draft)."""
+def campaign_clean(*, acting_user, data: dict, today: dt.date | None = None) -> dict:
+    """Validate the fields of a campaign (create, or edit while a draft). `today`: the day it
+    is made (a campaign's window must reach it, and start within a year of it)."""
+    today = today or timezone.localdate()
     errors: dict[str, str] = {}
     out: dict = {}
     name = str(data.get("name") or "").strip()
@@ -1158,6 +1162,11 @@ def campaign_clean(*, acting_user, data: dict) -> dict:
         errors["end"] = ERR_CAMPAIGN_DATES
     elif (end - start).days >= MAX_CAMPAIGN_DAYS:
         errors["end"] = ERR_CAMPAIGN_SPAN
+    elif end < today:
+        # 1990: launched, its list made, and no visit could ever count for it.
+        errors["end"] = ERR_CAMPAIGN_PAST
+    elif start > today + dt.timedelta(days=MAX_CAMPAIGN_DAYS):
+        errors["start"] = ERR_CAMPAIGN_FAR
     out["start"], out["end"] = start, end
     rule = data.get("rule") or ""
     if rule not in TargetRule.values:
@@ -1198,13 +1207,15 @@ def _campaign_words(campaign: Campaign) -> dict:
 
 
 @transaction.atomic
-def campaign_check(*, acting_user, data: dict) -> tuple[dict, list[int]]:
+def campaign_check(
+    *, acting_user, data: dict, today: dt.date | None = None
+) -> tuple[dict, list[int]]:
     """A new campaign's fields and the households typed by number, checked together (nothing
     written): every error at once — a wrong 户号 is not hidden behind wrong dates."""
     errors: dict = {}
     clean: dict = {}
     try:
-        clean = campaign_clean(acting_user=acting_user, data=data)
+        clean = campaign_clean(acting_user=acting_user, data=data, today=today)
     except ValidationError as exc:
         errors.update(exc.message_dict)
     node, raw = data.get("node"), data.get("households") or ""
@@ -1227,7 +1238,7 @@ def campaign_create(*, acting_user, data: dict, request=None, now=None) -> Campa
     if not can_create_campaign(acting_user):
         raise PermissionDenied(ERR_CAMPAIGN_NOT_ALLOWED)
     now = now or timezone.now()
-    clean, ids = campaign_check(acting_user=acting_user, data=data)
+    clean, ids = campaign_check(acting_user=acting_user, data=data, today=timezone.localdate(now))
     campaign = Campaign(
         name=clean["name"],
         kind=clean["kind"],

@@ -113,7 +113,8 @@ def homes(grid_a_worker, grid_b_worker, tree):
     }
 
 
-def new_campaign(user, node, *, rule="tags", tags=("高龄", "独居", "低保"), **extra):
+def new_campaign(user, node, *, rule="tags", tags=("高龄", "独居", "低保"), now=None, **extra):
+    """A draft campaign; `now`: when it was made (one whose window is over was made before)."""
     from minqing.visits import services
 
     today = timezone.localdate()
@@ -127,7 +128,7 @@ def new_campaign(user, node, *, rule="tags", tags=("高龄", "独居", "低保")
         "tags": [tag(t) for t in tags] if rule == "tags" else [],
         **extra,
     }
-    return services.campaign_create(acting_user=user, data=data)
+    return services.campaign_create(acting_user=user, data=data, now=now)
 
 
 def launched(user, node, **kw):

@@ -52,6 +52,7 @@ def expired(community_worker, homes, tree, today):
         tree["community"],
         start=today - dt.timedelta(days=10),
         end=today - dt.timedelta(days=2),
+        now=timezone.now() - dt.timedelta(days=11),
     )
 
 

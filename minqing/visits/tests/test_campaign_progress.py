@@ -57,6 +57,7 @@ def test_a_visit_outside_the_window_does_not_close_the_target(
         tree["community"],
         start=today - dt.timedelta(days=20),
         end=today - dt.timedelta(days=10),
+        now=timezone.now() - dt.timedelta(days=21),
     )
     services.visit_record(acting_user=grid_a_worker, household=homes["a_old"], data={"seen": "x"})
     assert _target(campaign, homes["a_old"]).visit is None
@@ -141,3 +142,27 @@ def test_my_targets_are_the_open_unvisited_ones_assigned_to_me(
     ]
     services.campaign_act(acting_user=community_worker, campaign=campaign, action="close")
     assert not selectors.my_campaign_targets(grid_b_worker).exists()
+
+
+@pytest.mark.parametrize(
+    "start, end, field, message",
+    [
+        ("1990-01-01", "1990-02-01", "end", services.ERR_CAMPAIGN_PAST),
+        ("2090-01-01", "2090-02-01", "start", services.ERR_CAMPAIGN_FAR),
+    ],
+)
+def test_a_campaign_whose_window_is_over_or_far_off_is_refused(
+    community_worker, tree, start, end, field, message
+):
+    """1990: launched with 77 households on the lists, and no visit could ever count."""
+    from minqing.visits.models import Campaign
+
+    with pytest.raises(ValidationError) as e:
+        new_campaign(
+            community_worker,
+            tree["community"],
+            start=dt.date.fromisoformat(start),
+            end=dt.date.fromisoformat(end),
+        )
+    assert e.value.message_dict[field] == [message]
+    assert not Campaign.objects.exists()
