@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
-from minqing.accounts.access import has_role, visible_nodes
+from minqing.accounts.access import has_role, node_in_scope, visible_nodes
 from minqing.accounts.models import MemberKind, Responsibility, Role, ServiceTeam, TeamMember, User
 from minqing.core.audit import audit_log
 from minqing.core.forms import PermissionDenied
@@ -37,6 +37,10 @@ ERR_RESPONSIBILITY = _("职责应为成员、第一责任人或第二责任人�
 ERR_RESPONSIBILITY_TAKEN = _("本组团已有{role}：{name}。请先把其职责改为成员。")
 ERR_OFFICE_PHONE = _("办公电话只能包含数字、空格、“-”和“转”。")
 ERR_USER = _("没有这个用户名的账号。")
+ERR_USER_SCOPE = _(
+    "这个账号的管辖范围不含“{node}”，看不到本网格的住户，不能登记为组团成员的账号；"
+    "可只登记姓名和电话。"
+)
 
 
 def can_manage_team(user, node: Node) -> bool:
@@ -180,6 +184,10 @@ def member_save(
         member = TeamMember.objects.select_for_update().get(pk=member.pk, team=team)
     errors: dict[str, str] = {}
     values = _member_values(data, member, errors)
+    account = values.get("user")
+    if account is not None and not node_in_scope(account, team.node):
+        # Given this grid's campaign targets and visits, it could open none of its homes.
+        errors["username"] = ERR_USER_SCOPE.format(node=team.node.name)
     _responsibility_free(team, values, member, errors)
     if errors:
         raise ValidationError(errors)

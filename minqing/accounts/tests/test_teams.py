@@ -39,7 +39,7 @@ def _audits(obj):
 
 
 def test_the_community_office_builds_a_team_and_keeps_its_members(
-    client, community_worker, grid_a_worker, tree
+    client, community_worker, grid_a_worker, grid_b_worker, tree
 ):
     code = tree["grid_a"].code
     client.force_login(community_worker)
@@ -84,6 +84,8 @@ def test_the_community_office_builds_a_team_and_keeps_its_members(
         ({"name": "x", "kind": "alien", "responsibility": "0"}, "kind"),
         ({"name": "x", "kind": "staff", "responsibility": "0", "mobile": "123"}, "mobile"),
         ({"name": "x", "kind": "staff", "responsibility": "0", "username": "nobody"}, "username"),
+        # grid B's worker cannot open grid A's homes: given its campaign targets, a 404 each
+        ({"name": "x", "kind": "staff", "responsibility": "0", "username": "grid_b"}, "username"),
         ({"name": "x", "kind": "staff", "responsibility": "0", "office_phone": "call me"}, "office_phone"),
     ]:  # fmt: skip
         r = client.post(f"/teams/{code}/members/new/", data)
