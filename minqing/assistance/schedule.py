@@ -15,7 +15,6 @@ and festivals are tested directly.
 
 import calendar
 import datetime as dt
-import math
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -226,6 +225,22 @@ class MonthNeed:
         return self.regular_gap + len(self.missed_occasions)
 
 
+def _whole_intervals(rhythm: Rhythm, first: dt.date, last: dt.date) -> int:
+    """Intervals of the rhythm that fit whole in the days [first, last], counted as `dues`
+    counts them (next_due: by the calendar for months): a monthly pairing active all of a
+    28-day February owes one; one started on 2 November owes none in November — its first
+    contact is due on 2 December, as its page and the 应联系 list say."""
+    if last < first:
+        return 0
+    end = last + dt.timedelta(days=1)
+    if rhythm.unit != RhythmUnit.MONTH:
+        return (end - first).days // int(interval_days(rhythm.every, rhythm.unit))
+    n = 0
+    while next_due(first, (n + 1) * rhythm.every, rhythm.unit) <= end:
+        n += 1
+    return n
+
+
 def month_need(
     rhythm: Rhythm,
     *,
@@ -251,9 +266,7 @@ def month_need(
     if active_to < active_from:
         return MonthNeed(0, 0, ())
     owed_to = min(active_to, today) if today else active_to
-    days = max(0, (owed_to - active_from).days + 1)
-    # A 28-day February is a whole month for a monthly rhythm: hence the small allowance.
-    required = math.floor(days / interval_days(rhythm.every, rhythm.unit) + 0.1)
+    required = _whole_intervals(rhythm, active_from, owed_to)
     made = len({c for c in contacts if active_from <= c <= active_to})
     occasions = []
     for o in occasions_between(rhythm, active_from, active_to):

@@ -130,6 +130,13 @@ def test_month_need_counts_whole_intervals_and_occasions():
         last=D(2026, 3, 31),
     )
     assert need.required == 0 and need.gap == 0
+    # Started on 2 November: its first contact is due on 2 December (dues, the pairing's page),
+    # so November owes none — the report counted one (29 days, "nearly a month").
+    need = month_need(MONTHLY, start=D(2026, 11, 2), end=None, contacts=[],
+                      first=D(2026, 11, 1), last=D(2026, 11, 30))  # fmt: skip
+    assert need.required == 0
+    assert regular(dues(MONTHLY, start=D(2026, 11, 2), contacts=[], today=D(2026, 11, 30),
+                        within=30))[0].date == D(2026, 12, 2)  # fmt: skip
     # June for an orphan's 爱心妈妈: the monthly contact and 六一, honoured by the visit on 30 May.
     need = month_need(MOTHER, start=D(2026, 1, 1), end=None, contacts=[D(2026, 5, 30)],
                       first=D(2026, 6, 1), last=D(2026, 6, 30))  # fmt: skip
