@@ -113,3 +113,16 @@ def test_the_demo_groups_go_by_full_years_on_the_demo_day(seeded):
     assert old.exists() and all(years(p.birth_date) >= 80 for p in old)
     for p in Person.objects.filter(tags__name="4050"):
         assert years(p.birth_date) >= (40 if p.sex == "F" else 50), p.pk
+
+
+def test_the_grid_card_names_the_demo_grid_worker_and_secretary(seeded, client):
+    """The card of 东门社区第1网格 listed a made-up 网格员 while grid_a (张伟) works there."""
+    from minqing.accounts.models import TeamMember, User
+
+    grid_a = User.objects.get(username="grid_a")
+    node = grid_a.assignments.get().node
+    member = TeamMember.objects.get(team__node=node, duty="网格员")
+    assert (member.name, member.user) == (grid_a.full_name, grid_a)
+    client.force_login(grid_a)
+    card = client.get(f"/teams/{node.code}/card/").content.decode()
+    assert grid_a.full_name in card and "王芳" in card

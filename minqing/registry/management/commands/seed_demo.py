@@ -297,6 +297,14 @@ class Command(BaseCommand):
             )
 
     def build_teams(self, grids: list[Node]):
+        # The demo's accounts are on their grids' cards: the card's 网格员 is the grid's worker
+        # (张伟 for grid A) and its first responsible person the community's secretary.
+        staff = {
+            (a.node_id, a.role): a.user
+            for a in RoleAssignment.objects.filter(
+                role__in=(Role.GRID_WORKER, Role.COMMUNITY_SECRETARY)
+            ).select_related("user")
+        }
         members = []
         for grid in grids:
             team = ServiceTeam.objects.create(
@@ -317,17 +325,28 @@ class Command(BaseCommand):
                 (MemberKind.PROPERTY, Responsibility.NONE, "物业管家"),
             ]
             for kind, resp, duty in roster:
-                members.append(
-                    TeamMember(
-                        team=team,
-                        name=self.name(self.rng.random() < 0.5),
-                        kind=kind,
-                        responsibility=resp,
-                        duty=duty,
-                        office_phone=team.office_phone if resp else "",
-                        mobile=self.phone(),
-                    )
+                member = TeamMember(
+                    team=team,
+                    name=self.name(self.rng.random() < 0.5),
+                    kind=kind,
+                    responsibility=resp,
+                    duty=duty,
+                    office_phone=team.office_phone if resp else "",
+                    mobile=self.phone(),
                 )
+                account = {
+                    "网格员": staff.get((grid.pk, Role.GRID_WORKER)),
+                    "社区书记，片区第一责任人": staff.get(
+                        (grid.parent_id, Role.COMMUNITY_SECRETARY)
+                    ),
+                }.get(duty)
+                if account is not None:
+                    member.name, member.user, member.mobile = (
+                        account.full_name,
+                        account,
+                        account.mobile,
+                    )
+                members.append(member)
         TeamMember.objects.bulk_create(members)
 
     def build_places(self, grids: list[Node]):
