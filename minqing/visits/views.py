@@ -331,23 +331,21 @@ def visit_to_case(request, pk: int):
 def plan_set(request):
     household = _household_or_404(request, request.POST.get("household"))
     form = PlanForm(request.POST)
-    # On an error the household page comes back with the form open, as typed, each error
-    # under its field (visits/_household_timeline.html).
-    if form.is_valid():
-        try:
-            services.visit_plan_set(
-                acting_user=request.user,
-                household=household,
-                visit_class=form.cleaned_data["visit_class"],
-                reason=form.cleaned_data["reason"],
-                until=form.cleaned_data["until"],
-                request=request,
-            )
-        except ValidationError as exc:
-            apply_errors(form, exc)
-        except PermissionDenied as exc:
-            raise DjangoPermissionDenied(str(exc)) from None
-    if form.errors:
+    saved = submitted(
+        request,
+        form,
+        lambda: services.visit_plan_set(
+            acting_user=request.user,
+            household=household,
+            visit_class=form.cleaned_data["visit_class"],
+            reason=form.cleaned_data["reason"],
+            until=form.cleaned_data["until"],
+            request=request,
+        ),
+    )
+    if saved is NOT_SAVED:
+        # The household page comes back with the form open, as typed, each error under its
+        # field (visits/_household_timeline.html).
         return household_page(request, household, plan_form=form, status=400)
     messages.success(request, _("走访类别已安排。"))
     return redirect(f"/households/{household.pk}/#visits")
