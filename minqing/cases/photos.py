@@ -12,6 +12,7 @@ and still shows a pothole's size), and it is written again with no metadata at a
 
 import io
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -54,19 +55,25 @@ def _opened(f) -> Image.Image:
             raise NotAPhoto from None
 
 
-def check(f) -> str:
-    """The photo's content type, read from its header (a form's quick check: every file of a
-    form is named at once); NotAPhoto or PhotoTooLarge else. Decoding is `prepared`'s, once:
-    a file whose header is right and body is not is refused there."""
+@contextmanager
+def _reading(f):
+    """Whatever Pillow raises on a bad file is NotAPhoto; the file is rewound after."""
     try:
-        with _opened(f) as image:
-            return _kind(image)
+        yield
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         if isinstance(exc, NotAPhoto | PhotoTooLarge):
             raise
         raise NotAPhoto from None
     finally:
         f.seek(0)
+
+
+def check(f) -> str:
+    """The photo's content type, read from its header (a form's quick check: every file of a
+    form is named at once); NotAPhoto or PhotoTooLarge else. Decoding is `prepared`'s, once:
+    a file whose header is right and body is not is refused there."""
+    with _reading(f), _opened(f) as image:
+        return _kind(image)
 
 
 def _kind(image: Image.Image) -> str:
@@ -85,7 +92,7 @@ def _kind(image: Image.Image) -> str:
 def prepared(f) -> Photo:
     """The photo to store: upright, at most MAX_SIDE on its long side, in its own format
     (the first frame of an animated one), with no EXIF, XMP, text or comments."""
-    try:
+    with _reading(f):
         with _opened(f) as image:
             kind = _kind(image)
             image.load()
@@ -109,9 +116,3 @@ def prepared(f) -> Photo:
             else:
                 upright.save(out, "WEBP", quality=85, **extra)
             return Photo(out.getvalue(), kind)
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        if isinstance(exc, NotAPhoto | PhotoTooLarge):
-            raise
-        raise NotAPhoto from None
-    finally:
-        f.seek(0)
