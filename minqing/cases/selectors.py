@@ -240,7 +240,7 @@ def inbox_head(user, limit: int) -> list[tuple[int, str, bool]]:
         return []
     inputs = _inbox_inputs(user)
     key = ("cases.inbox_head", inputs, limit)
-    deciding = ExpressionWrapper(deciding_q(inputs[0], inputs[1]), output_field=BooleanField())
+    deciding = ExpressionWrapper(deciding_q(inputs), output_field=BooleanField())
     return statements.rows(
         key,
         lambda: (
@@ -251,13 +251,23 @@ def inbox_head(user, limit: int) -> list[tuple[int, str, bool]]:
     )
 
 
-def deciding_q(user_id: int, unit_ids) -> Q:
+def deciding_q(inputs: tuple) -> Q:
     """An inbox's cases that wait for the user's decision on more time (申请延期): a request is
-    pending and the case is not the user's own to handle (theirs waits for their work)."""
-    q = Q(extension_pending=True) & ~Q(handler_user_id=user_id)
+    pending at a level the user decides for (_inbox_inputs' `deciding`), and the case is not
+    theirs to handle. (A late case moved up to a community's dispatchers with its request
+    still pending waits there to be urged or recalled: the street decides it.)"""
+    user_id, unit_ids, deciding = inputs[0], inputs[1], inputs[5]
+    if not deciding:
+        return Q(pk__in=[])
+    q = Q(extension_pending=True, level_node__in=list(deciding)) & ~Q(handler_user_id=user_id)
     if unit_ids:
         q &= ~Q(handler_unit__in=list(unit_ids))
     return q
+
+
+def inbox_deciding(user) -> Q:
+    """deciding_q for this user (the inbox page's groups and filter)."""
+    return deciding_q(_inbox_inputs(user))
 
 
 def _inbox_inputs(user) -> tuple:

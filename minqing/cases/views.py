@@ -36,6 +36,7 @@ from minqing.cases import listing, selectors, services
 from minqing.cases.forms import ActionForm, CaseForm, HandoverForm, category_choices
 from minqing.cases.models import (
     OPEN_STATUSES,
+    Case,
     CaseType,
     Category,
     Channel,
@@ -460,8 +461,7 @@ def inbox(request):
     wait = request.GET.get("wait", "")
     chosen = next((s for key, _label, s in WAITING if key == wait), None)
     head = selectors.inbox_head(user, LIST_CAP + 1)
-    units = set(selectors.unit_ids_of(user))
-    deciding = selectors.deciding_q(user.pk, units)
+    deciding = selectors.inbox_deciding(user)
     counts = Counter()
     if len(head) <= LIST_CAP:
 
@@ -476,11 +476,10 @@ def inbox(request):
         page = _ids_page(request, lambda: selectors.inbox_for(user), head=ids, count=len(ids))
     else:
         base = selectors.inbox_for(user)
-        for row in base.order_by().values("status").annotate(n=Count("id")):
-            counts[WAITING_BY_STATUS.get(row["status"], ("", ""))[0]] += row["n"]
-        for row in base.filter(deciding).order_by().values("status").annotate(n=Count("id")):
-            counts[WAITING_BY_STATUS.get(row["status"], ("", ""))[0]] -= row["n"]
-            counts[DECIDE] += row["n"]
+        grouped = base.order_by().values("status")
+        for row in grouped.annotate(n=Count("id"), d=Count("id", filter=deciding)):
+            counts[WAITING_BY_STATUS.get(row["status"], ("", ""))[0]] += row["n"] - row["d"]
+            counts[DECIDE] += row["d"]
         if chosen is None:
             ids = [row[0] for row in head]
             page = _ids_page(request, base, head=ids, count=sum(counts.values()))
@@ -490,13 +489,13 @@ def inbox(request):
                 qs = qs.exclude(deciding)
             page = _ids_page(request, qs, head=[], count=counts.get(wait, 0))
     label = dict((key, label) for key, label, _statuses in WAITING)[DECIDE]
-    for case in page.object_list:
-        if (
-            case.extension_pending
-            and case.handler_user_id != user.pk
-            and (case.handler_unit_id not in units)
-        ):
-            case.waiting_key, case.waiting_label = DECIDE, label
+    if any(case.extension_pending for case in page.object_list):
+        # The page's rows that wait for the user's decision, as the groups counted them.
+        ids = [case.pk for case in page.object_list]
+        decides = set(Case.objects.filter(deciding, pk__in=ids).values_list("pk", flat=True))
+        for case in page.object_list:
+            if case.pk in decides:
+                case.waiting_key, case.waiting_label = DECIDE, label
     groups = [
         {"key": key, "label": label, "count": counts.get(key, 0), "active": key == wait}
         for key, label, _statuses in WAITING

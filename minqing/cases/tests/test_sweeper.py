@@ -719,3 +719,23 @@ def test_an_extension_request_waits_in_the_inbox_of_those_who_decide_it(
     services.case_act(acting_user=community_worker, case=case, action="extend_decide",
                       approve=True, now=at(2026, 3, 3, 10, 0))  # fmt: skip
     assert not waiting(community_worker)
+
+
+def test_a_request_moved_up_with_its_late_case_is_not_the_communitys_to_decide(
+    dispatched, grid_a_worker, community_worker
+):
+    """Review: the sweeper moved the late case up to the community with its request still
+    pending; the community's 待办 filed it under 待审批延期, which only the street may decide."""
+    from django.test import Client
+
+    services.case_act(acting_user=grid_a_worker, case=dispatched, action="extend_request",
+                      note="零件缺货", days=2, now=at(2026, 3, 3, 9, 0))  # fmt: skip
+    services.sweep_deadlines(now=at(2026, 3, 6, 9, 0))
+    case = Case.objects.get(pk=dispatched.pk)
+    assert case.level_node.level == Level.COMMUNITY and case.extension_pending
+    assert "extend_decide" not in services.available_actions(community_worker, case)
+    web = Client()
+    web.force_login(community_worker)
+    page = web.get("/cases/inbox/")
+    groups = {g["key"]: g["count"] for g in page.context["groups"]}
+    assert groups["decide"] == 0 and groups["handle"] == 1
