@@ -1190,23 +1190,27 @@ def photo_clean(files) -> list[tuple[object, str]]:
 def case_add_photos(*, acting_user, case: Case, files, stage: str = "") -> list[CasePhoto]:
     """Store the photos as cases.photos prepares them (upright, scaled down, no metadata); a
     bad photo stops the whole form (photo_clean runs first on all of them)."""
-    saved = []
+    kept = []
     for f, _kind in photo_clean(files):
         name = str(getattr(f, "name", "") or "")[-60:]
         try:
-            kept = photos.prepared(f)  # decoded here, once: photo_clean read the headers
+            kept.append(photos.prepared(f))  # decoded here, once: photo_clean read headers
         except photos.PhotoTooLarge:
             raise ValidationError({"photos": ERR_PHOTO_PIXELS.format(name=name)}) from None
         except photos.NotAPhoto:
             raise ValidationError({"photos": ERR_PHOTO_BROKEN.format(name=name)}) from None
+    # Every photo decoded before any is written: a bad fifth one leaves no file of the first
+    # four behind (the transaction takes back their rows, not their files).
+    saved = []
+    for photo_kept in kept:
         photo = CasePhoto(
             case=case,
-            content_type=kept.content_type,
-            size=len(kept.content),
+            content_type=photo_kept.content_type,
+            size=len(photo_kept.content),
             stage=stage,
             uploaded_by=acting_user,
         )
-        photo.file.save("photo", ContentFile(kept.content), save=False)
+        photo.file.save("photo", ContentFile(photo_kept.content), save=False)
         photo.save()
         saved.append(photo)
     return saved

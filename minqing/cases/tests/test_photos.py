@@ -5,6 +5,7 @@ with its name, and nothing of the form is stored."""
 import io
 import struct
 import zlib
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -149,7 +150,7 @@ def png_claiming(width: int, height: int) -> bytes:
     ids=["png-signature-only", "truncated-jpeg", "gif", "bomb", "tall", "blank"],
 )
 def test_a_photo_that_does_not_decode_is_refused_by_name_and_nothing_is_filed(
-    client, grid_a_worker, tree, name, content, message
+    client, grid_a_worker, tree, name, content, message, settings
 ):
     login(client, grid_a_worker)
     good = upload("good.jpg", jpeg())
@@ -159,3 +160,5 @@ def test_a_photo_that_does_not_decode_is_refused_by_name_and_nothing_is_filed(
     assert response.status_code == 400
     assert message.format(name=name) in response.content.decode()
     assert not Case.objects.exists() and not CasePhoto.objects.exists()
+    # Nor a file of the good photo sent with it (the rows go back with the transaction).
+    assert not [p for p in Path(settings.MEDIA_ROOT).rglob("*") if p.is_file()]
