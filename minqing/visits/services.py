@@ -323,6 +323,15 @@ def grid_team_users(grid):
     )
 
 
+def _same_minute(when: dt.datetime, correcting) -> bool:
+    """Whether `when` is the corrected visit's own time as its form shows it (to the minute:
+    a visit recorded at "now" has seconds the form drops)."""
+    if correcting is None:
+        return False
+    kept = correcting.visited_at.replace(second=0, microsecond=0)
+    return when.replace(second=0, microsecond=0) == kept
+
+
 def visit_clean(
     *, acting_user, household: Household, data: dict, now: dt.datetime, correcting=None
 ) -> dict:
@@ -337,11 +346,14 @@ def visit_clean(
         errors["visited_at"] = ERR_FUTURE
     elif when < EARLIEST_VISIT:
         errors["visited_at"] = ERR_TOO_EARLY
-    elif when < now - dt.timedelta(days=BACKFILL_DAYS) and (
-        correcting is None or when != correcting.visited_at  # an old visit's text corrected
+    elif when < now - dt.timedelta(days=BACKFILL_DAYS) and not _same_minute(
+        when,
+        correcting,  # an old visit's text corrected: its time as the form shows it
     ):
         # A visit typed years back (2001 for 2021) made its home due in 2001: 9 000 days late.
         errors["visited_at"] = ERR_TOO_OLD.format(days=BACKFILL_DAYS)
+    if _same_minute(when, correcting):
+        when = correcting.visited_at  # unchanged: its seconds kept
     out["visited_at"] = when
     mode = data.get("mode") or VisitMode.HOME
     if mode not in VisitMode.values:

@@ -186,3 +186,21 @@ def test_the_api_corrects_and_deletes_a_visit(client, grid_a_worker, grid_b_work
     assert client.delete(url, **mine).status_code == 422  # a reason is required
     assert client.delete(f"{url}?reason=重复", **mine).status_code == 204
     assert client.get(url, **mine).status_code == 404
+
+
+def test_an_office_corrects_the_text_of_a_visit_older_than_a_year(client, community_worker, visit):
+    """Review: the form shows the time to the minute, the visit was stored with seconds; the
+    one-year limit took the unchanged time for a new one and refused the correction."""
+    old = timezone.now() - dt.timedelta(days=400, seconds=17, microseconds=5)
+    Visit.objects.filter(pk=visit.pk).update(visited_at=old)
+    client.force_login(community_worker)
+    when = timezone.localtime(old).strftime("%Y-%m-%dT%H:%M")
+    post = {"visited_at": when, "mode": "home", "seen": "补记：老人腿脚不便", "reason": "补充情况"}
+    done = client.post(f"/visits/{visit.pk}/edit/", post)
+    assert done.status_code == 302
+    kept = Visit.objects.get(pk=visit.pk)
+    assert kept.seen == "补记：老人腿脚不便" and kept.visited_at == old  # its seconds kept
+    # Moved by a day, it is a new time more than a year back: refused.
+    earlier = timezone.localtime(old - dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    moved = client.post(f"/visits/{visit.pk}/edit/", {**post, "visited_at": earlier})
+    assert moved.status_code == 400
