@@ -53,12 +53,6 @@ def checked_photos(files) -> list:
     return files
 
 
-ERR_REPORTER_TWICE = _(
-    "上面已选择家庭成员“{name}”为反映人，这里又填了“{typed}”。反映人不是家庭成员的，"
-    "请在上面选择“（不是家庭成员，下面填写）”。"
-)
-
-
 def category_choices(*, to_file: bool = False) -> list:
     """Active categories grouped under their top-level class (one <optgroup> each). A list's
     filter offers every class; `to_file`: only the categories a case is filed under (no class
@@ -215,12 +209,6 @@ class CaseForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        member, typed = cleaned.get("reporter"), (cleaned.get("reporter_name") or "").strip()
-        if member is not None and typed and typed != member.name and not cleaned.get("anonymous"):
-            # The head is chosen already: a name typed below is somebody else's.
-            self.add_error(
-                "reporter_name", ERR_REPORTER_TWICE.format(name=member.name, typed=typed)
-            )
         # Run the service's own checks now, so every problem shows at once (nothing is written).
         try:
             services.case_clean(acting_user=self.user, data=self.service_data())

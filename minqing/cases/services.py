@@ -61,6 +61,10 @@ ERR_POINT_OUTSIDE = _("所标位置不在您管辖的网格内，请核对位置
 ERR_POINT_OFF_GRID = _("所标位置不在所选网格内，请核对位置或重新选择网格。")
 ERR_LAT_LNG = _("经纬度不正确。")
 ERR_CATEGORY = _("请选择有效的案件类别。")
+ERR_REPORTER_TWICE = _(
+    "上面已选择家庭成员“{name}”为反映人，这里又填了“{typed}”。反映人不是家庭成员的，"
+    "请在上面选择“（不是家庭成员，下面填写）”。"
+)
 ERR_CATEGORY_LEAF = _("“{name}”是大类，请选择它下面的具体类别。")
 ERR_NOT_ALLOWED = _("您不能对该案件执行“{action}”。")
 ERR_CONFLICT = _("该案件刚刚已被他人处理，当前状态为“{status}”，请刷新页面后再操作。")
@@ -503,6 +507,14 @@ def case_clean(
     out["reporter_name"] = str(data.get("reporter_name") or "").strip()[:50]
     out["anonymous"] = bool(data.get("anonymous"))
     out["reporter"] = data.get("reporter")
+    member = out["reporter"]
+    if member is not None and out["reporter_name"] and out["reporter_name"] != member.name:
+        # A member chosen and another's name typed: shown as the member, with the other's
+        # phone on /track/ and the SMS — one reporter, not two mixed.
+        if not out["anonymous"]:
+            errors["reporter_name"] = ERR_REPORTER_TWICE.format(
+                name=member.name, typed=out["reporter_name"]
+            )
     out["household"] = data.get("household")
 
     if not place and public:

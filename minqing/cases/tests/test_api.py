@@ -285,6 +285,27 @@ def test_a_household_outside_scope_cannot_be_linked(
     assert response.status_code == 201 and response.json()["household_id"] == household_a.pk
 
 
+def test_a_member_chosen_and_another_name_typed_is_refused_by_the_api_too(
+    client, grid_a_worker, zhang_san, tree, street_light
+):
+    """Review: only the web form refused it; the API filed 张三 with 李大爷's phone."""
+    body = {
+        "category": "0601",
+        "description": "楼道灯坏了",
+        "grid_code": tree["grid_a"].code,
+        "household_id": zhang_san.household_id,
+        "reporter_id": zhang_san.pk,
+        "reporter_name": "李大爷",
+        "reporter_phone": "13900009999",
+    }
+    response = client.post(CASES, body, content_type=JSON, **bearer(grid_a_worker))
+    assert response.status_code == 400 and "reporter_name" in response.json()["errors"]
+    assert not Case.objects.exists()
+    body["reporter_name"] = zhang_san.name  # the member's own name: one reporter
+    response = client.post(CASES, body, content_type=JSON, **bearer(grid_a_worker))
+    assert response.status_code == 201
+
+
 # ------------------------------------------------------------------ actions
 
 
