@@ -1362,6 +1362,9 @@ def campaign_act(
     if len(note) > 200:
         raise ValidationError({"note": ERR_TOO_LONG.format(n=200)})
     now = now or timezone.now()
+    if action == "launch" and campaign.end < timezone.localdate(now):
+        # A draft left until its window was over: launched, no visit could count for it.
+        raise ValidationError({"__all__": ERR_CAMPAIGN_PAST})
     old = campaign.status
     changes: dict = {}
     if action == "launch":

@@ -135,4 +135,6 @@ def launched(user, node, **kw):
     from minqing.visits import services
 
     campaign = new_campaign(user, node, **kw)
-    return services.campaign_act(acting_user=user, campaign=campaign, action="launch")
+    return services.campaign_act(
+        acting_user=user, campaign=campaign, action="launch", now=kw.get("now")
+    )

@@ -166,3 +166,20 @@ def test_a_campaign_whose_window_is_over_or_far_off_is_refused(
         )
     assert e.value.message_dict[field] == [message]
     assert not Campaign.objects.exists()
+
+
+def test_a_draft_left_until_its_window_is_over_is_not_launched(community_worker, tree):
+    from minqing.visits.models import Campaign
+
+    today = timezone.localdate()
+    draft = new_campaign(
+        community_worker,
+        tree["community"],
+        start=today - dt.timedelta(days=20),
+        end=today - dt.timedelta(days=5),
+        now=timezone.now() - dt.timedelta(days=21),
+    )
+    with pytest.raises(ValidationError) as e:
+        services.campaign_act(acting_user=community_worker, campaign=draft, action="launch")
+    assert e.value.message_dict["__all__"] == [services.ERR_CAMPAIGN_PAST]
+    assert Campaign.objects.get(pk=draft.pk).status == "draft"
