@@ -137,6 +137,13 @@ def read_sheets(data: bytes, name: str) -> tuple[list[Sheet], list[str]]:
             continue
         header_index, columns, headers, ignored, repeated = found
         missing = [BY_KEY[k].header for k in REQUIRED if k not in columns]
+        if missing and not any(any(_text(c) for c in r) for r in head[header_index + 1 :]):
+            # Nobody under the header in the first rows: read on for one (a header-only sheet
+            # beside the real one adds no one, as before; only rows without the column count).
+            found_row = next((r for r in rows if any(_text(c) for c in r)), None)
+            if found_row is None:
+                missing = []
+            rows = iter(() if found_row is None else [found_row])
         if missing:
             # Said once for the file, not as 此项必填 on every row of a column that is not there.
             raise ImportFileError(

@@ -215,3 +215,22 @@ def test_a_sheet_without_the_id_number_column_is_told_once(grid_a_worker, tree):
         name="台账.xlsx", sheet="人员台账", columns="公民身份号码"
     )
     assert not Person.objects.exists()
+
+
+def test_a_header_only_sheet_without_the_column_beside_the_ledger_is_no_refusal(
+    grid_a_worker, tree
+):
+    """Review: a second sheet holding only a header (姓名, 联系电话) refused the whole file."""
+
+    def build(workbook, ledger):
+        for c, h in enumerate(HEADERS):
+            ledger.write(0, c, h)
+        for c, v in enumerate(person_row(1, "王建国")):
+            ledger.write(1, c, v)
+        other = workbook.add_worksheet("通讯录")
+        other.write(0, 0, "姓名")
+        other.write(0, 1, "联系电话")
+
+    plan = run(grid_a_worker, xlsx_writer(build))
+    assert plan.ok, reasons(plan)
+    assert Person.objects.get().name == "王建国"
