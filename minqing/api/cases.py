@@ -81,6 +81,8 @@ class CaseRowOut(Schema):
     lateness: str
     late: bool
     accepted_at: datetime.datetime
+    # A request for more time waits for a decision (the inbox page's 待审批延期 for deciders).
+    extension_pending: bool
 
 
 class CaseActedOut(Schema):
@@ -265,6 +267,7 @@ def case_row(case: Case, now=None) -> dict:
         or case.closed_on_time is False
         or selectors.lateness(case, now) == "late",
         "accepted_at": case.accepted_at,
+        "extension_pending": case.extension_pending,
     }
 
 

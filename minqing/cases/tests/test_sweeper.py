@@ -712,6 +712,8 @@ def test_an_extension_request_waits_in_the_inbox_of_those_who_decide_it(
     assert "待审批延期" in page.content.decode()
     chosen = web.get("/cases/inbox/?wait=decide").context["page"]
     assert [c.pk for c in chosen] == [dispatched.pk]
+    rows = web.get("/api/cases/inbox/").json()["items"]
+    assert [r["extension_pending"] for r in rows if r["number"] == dispatched.number] == [True]
     web.force_login(grid_a_worker)
     mine = {g["key"]: g["count"] for g in web.get("/cases/inbox/").context["groups"]}
     assert mine["decide"] == 0 and mine["handle"] >= 1
