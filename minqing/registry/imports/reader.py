@@ -7,7 +7,8 @@ sheet, so a 100 000-row ledger is never held as Python objects all at once.
 
 Above the header there may be title rows ("东门社区人口台账") and the header itself may be two
 rows deep with merged cells ("联系方式" over "手机号 | 固定电话"); `find_header` copies each merged
-value into every cell it covers, then takes the row naming the most known columns.
+value into every cell it covers, then takes the row naming the most known columns. Below the
+header, a merged range's value belongs to every row it covers too (`_merged_filled`).
 """
 
 import csv
@@ -150,6 +151,9 @@ def read_sheets(data: bytes, name: str) -> tuple[list[Sheet], list[str]]:
                 ERR_MISSING_COLUMN.format(name=name, sheet=sheet_name, columns="、".join(missing))
             )
         body = itertools.chain(head[header_index + 1 :], rows)
+        below = [m for m in merged if m[0] > header_index]
+        if below:
+            body = _merged_filled(body, below, header_index + 1)
         sheets.append(
             Sheet(
                 name=sheet_name,
@@ -170,6 +174,32 @@ def read_sheets(data: bytes, name: str) -> tuple[list[Sheet], list[str]]:
             raise ImportFileError(ERR_EMPTY.format(name=name))
         raise ImportFileError(ERR_NO_HEADER.format(name=name))
     return sheets, notes
+
+
+def _merged_filled(body, merges, first: int) -> Iterator[list]:
+    """The body's rows with each merged range's value in every cell it covers, as a person
+    reads the sheet: a family's 户号, 户主 and 住址 merged down its rows belong to each of them
+    (a spreadsheet keeps the value in the first cell only). `first`: the absolute index of the
+    body's first row; `merges`: (row, column, last row, last column), 0-based."""
+    starting: dict[int, list] = {}
+    for m in merges:
+        starting.setdefault(m[0], []).append(m)
+    active: list = []  # (last row, first column, last column, value)
+    for k, row in enumerate(body):
+        i = first + k
+        active = [a for a in active if a[0] >= i]
+        for _first, c1, r2, c2 in starting.get(i, ()):
+            if 0 <= c1 < MAX_COLUMNS and c1 < len(row):
+                active.append((r2, c1, min(c2, MAX_COLUMNS - 1), row[c1]))
+        if active:
+            row = list(row)
+            for _last, c1, c2, value in active:
+                if len(row) <= c2:
+                    row.extend([""] * (c2 + 1 - len(row)))
+                for c in range(max(c1, 0), c2 + 1):
+                    if row[c] is None or row[c] == "":
+                        row[c] = value
+        yield row
 
 
 def _guarded(rows, name: str) -> Iterator[list]:
@@ -247,7 +277,6 @@ def _calamine_sheets(data: bytes, name: str):
         merged = [
             (r1, c1 - col_offset, r2, c2 - col_offset)
             for (r1, c1), (r2, c2) in (sheet.merged_cell_ranges or [])
-            if r1 < HEADER_SCAN_ROWS
         ]
         out.append((meta.name, sheet.iter_rows(), merged, col_offset, sheet.height))
     return out

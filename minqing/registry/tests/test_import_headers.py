@@ -234,3 +234,31 @@ def test_a_header_only_sheet_without_the_column_beside_the_ledger_is_no_refusal(
     plan = run(grid_a_worker, xlsx_writer(build))
     assert plan.ok, reasons(plan)
     assert Person.objects.get().name == "王建国"
+
+
+def test_a_familys_cells_merged_down_its_rows_belong_to_each_member(grid_a_worker, tree):
+    """Offices merge 所属网格, 户号, 户主姓名 and 现住址 down a family's rows: only the first row
+    had them ("所属网格必填" on the others); as a person reads it, each member has them."""
+    head = person_row(1, "王建国", number="A-1")
+    wife = person_row(2, "李秀英", head="王建国", relation="配偶", male=False, number="A-1")
+    son = person_row(3, "王小明", head="王建国", relation="儿子", number="A-1")
+
+    def build(workbook, ws):
+        for c, h in enumerate(HEADERS):
+            ws.write(0, c, h)
+        for r, row in enumerate([head, wife, son], start=1):
+            for c, v in enumerate(row):
+                if r == 1 or c not in (0, 1, 2, 10):
+                    ws.write(r, c, v)
+        for c in (0, 1, 2, 10):  # 所属网格, 户号, 户主姓名, 现住址
+            ws.merge_range(1, c, 3, c, head[c])
+
+    plan = run(grid_a_worker, xlsx_writer(build))
+    assert plan.ok, reasons(plan)
+    household = Person.objects.get(name="王建国").household
+    assert sorted(household.members.values_list("name", flat=True)) == [
+        "李秀英",
+        "王小明",
+        "王建国",
+    ]
+    assert household.address == "人民路8号"
