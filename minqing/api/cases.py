@@ -481,14 +481,25 @@ def case_list(request, f: Query[CaseFilter]):
     return _list(_filtered(request.user, selectors.cases_for(request.user, array=True), f), f)
 
 
+class InboxParams(PageParams):
+    wait: str = Field(
+        "",
+        pattern="^(|" + "|".join(selectors.WAITING_STATUSES) + ")$",
+        description="只列等待某一步的案件（与待办页的分组相同）："
+        "register 待立案、dispatch 待派遣、handle 待处置、verify 待核查、callback 待回访、"
+        "decide 待审批延期；留空为全部",
+    )
+
+
 @cases.get(
     "/inbox/",
     response=CaseListOut,
     summary="待办: cases waiting for the caller",
     description=CASE_LIST_DESCRIPTION,
 )
-def case_inbox(request, f: Query[PageParams]):
-    return _list(selectors.inbox_for(request.user), f)
+def case_inbox(request, f: Query[InboxParams]):
+    base = selectors.inbox_for(request.user)
+    return _list(selectors.inbox_waiting(request.user, base, f.wait) if f.wait else base, f)
 
 
 @cases.get("/overdue/", response=CaseListOut, summary="Open cases past their deadline")

@@ -270,6 +270,27 @@ def inbox_deciding(user) -> Q:
     return deciding_q(_inbox_inputs(user))
 
 
+# What an inbox's cases wait for, by status, in the loop's order; DECIDE is not a status (a
+# request for more time the user decides: deciding_q). The page's groups, the API's `wait`.
+WAITING_STATUSES = {
+    "register": (Status.ACCEPTED,),
+    "dispatch": (Status.REGISTERED,),
+    "handle": (Status.DISPATCHED, Status.HANDLING),
+    "verify": (Status.FED_BACK,),
+    "callback": (Status.CLOSED,),
+    "decide": (),
+}
+DECIDE = "decide"
+
+
+def inbox_waiting(user, base: QuerySet[Case], wait: str) -> QuerySet[Case]:
+    """The cases of an inbox (`base`) that wait for `wait`, each in one group only."""
+    deciding = inbox_deciding(user)
+    if wait == DECIDE:
+        return base.filter(deciding)
+    return base.filter(status__in=WAITING_STATUSES[wait]).exclude(deciding)
+
+
 def _inbox_inputs(user) -> tuple:
     """Everything inbox_for's query depends on: the user, their departments, the nodes they
     are assigned to, and the grids below the communities where they dispatch."""

@@ -58,17 +58,20 @@ from minqing.registry import exports
 from minqing.registry.models import Household
 
 # What the people in an inbox are waiting for, by the case's status, in the loop's order.
-WAITING = [
-    ("register", gettext_lazy("待立案"), (Status.ACCEPTED,)),
-    ("dispatch", gettext_lazy("待派遣"), (Status.REGISTERED,)),
-    ("handle", gettext_lazy("待处置"), (Status.DISPATCHED, Status.HANDLING)),
-    ("verify", gettext_lazy("待核查"), (Status.FED_BACK,)),
-    ("callback", gettext_lazy("待回访"), (Status.CLOSED,)),
+_WAITING_LABELS = {
+    "register": gettext_lazy("待立案"),
+    "dispatch": gettext_lazy("待派遣"),
+    "handle": gettext_lazy("待处置"),
+    "verify": gettext_lazy("待核查"),
+    "callback": gettext_lazy("待回访"),
     # Not a status: a request for more time the user decides (selectors.deciding_q).
-    ("decide", gettext_lazy("待审批延期"), ()),
+    "decide": gettext_lazy("待审批延期"),
+}
+WAITING = [
+    (key, _WAITING_LABELS[key], statuses) for key, statuses in selectors.WAITING_STATUSES.items()
 ]
 WAITING_BY_STATUS = {s: (key, label) for key, label, statuses in WAITING for s in statuses}
-DECIDE = "decide"
+DECIDE = selectors.DECIDE
 
 
 MAP_NODES = 6  # the most assignment areas drawn under a map
@@ -484,9 +487,7 @@ def inbox(request):
             ids = [row[0] for row in head]
             page = _ids_page(request, base, head=ids, count=sum(counts.values()))
         else:
-            qs = base.filter(deciding) if wait == DECIDE else base.filter(status__in=chosen)
-            if wait != DECIDE:
-                qs = qs.exclude(deciding)
+            qs = selectors.inbox_waiting(user, base, wait)
             page = _ids_page(request, qs, head=[], count=counts.get(wait, 0))
     label = dict((key, label) for key, label, _statuses in WAITING)[DECIDE]
     if any(case.extension_pending for case in page.object_list):

@@ -714,6 +714,11 @@ def test_an_extension_request_waits_in_the_inbox_of_those_who_decide_it(
     assert [c.pk for c in chosen] == [dispatched.pk]
     rows = web.get("/api/cases/inbox/").json()["items"]
     assert [r["extension_pending"] for r in rows if r["number"] == dispatched.number] == [True]
+    # The API's `wait` is the page's groups.
+    decide = web.get("/api/cases/inbox/", {"wait": "decide"}).json()["items"]
+    assert [r["number"] for r in decide] == [dispatched.number]
+    assert web.get("/api/cases/inbox/", {"wait": "handle"}).json()["count"] == 0
+    assert web.get("/api/cases/inbox/", {"wait": "nope"}).status_code == 422
     web.force_login(grid_a_worker)
     mine = {g["key"]: g["count"] for g in web.get("/cases/inbox/").context["groups"]}
     assert mine["decide"] == 0 and mine["handle"] >= 1
