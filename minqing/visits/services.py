@@ -1593,7 +1593,11 @@ def campaign_assign(
         acting_user,
         campaign,
         AuditAction.UPDATE,
-        {"assignees": [None, f"{len(targets)} 户 → {'、'.join(str(u) for u in users)}"]},
+        # Words apart from numbers: the history reads them in the reader's language.
+        {
+            "assignees": [None, "、".join(str(u) for u in users)],
+            "assigned": [None, len(targets)],
+        },
         request,
     )
     return len(targets)
@@ -1649,7 +1653,7 @@ def hand_over_targets(*, acting_user, holder, successor, request=None) -> Target
                 acting_user,
                 campaign,
                 AuditAction.UPDATE,
-                {"assignees": [str(holder), f"{len(moving)} 户 → {successor}"]},
+                {"assignees": [str(holder), str(successor)], "assigned": [None, len(moving)]},
                 request,
                 reason="人员交接",
             )

@@ -19,6 +19,7 @@ _EXTRA = {
     "rule_targets": _("按规则列入"),
     "done": _("已走访"),
     "assignees": _("分配"),
+    "assigned": _("分配户数"),
     "targets": _(
         "走访户数"
     ),  # a campaign's list (the reverse relation's name is 走访对象, the rule's)

@@ -222,6 +222,10 @@ def test_an_office_assigns_the_targets_of_a_grid_from_the_list(
     )
     assert response.status_code == 302
     assert list(target.assignees.all()) == [community_worker]
+    # The history in English reads no Chinese but names (was "1 户 → 王芳").
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    history = client.get(f"/visits/campaigns/{campaign.pk}/").content.decode()
+    assert "Households assigned" in history and " 户 →" not in history
     client.force_login(grid_b_worker)
     page = client.get(f"/visits/campaigns/{campaign.pk}/targets/?grid={tree['grid_b'].code}")
     assert 'id="assign"' not in page.content.decode()
