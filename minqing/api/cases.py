@@ -499,7 +499,9 @@ class InboxParams(PageParams):
 )
 def case_inbox(request, f: Query[InboxParams]):
     base = selectors.inbox_for(request.user)
-    return _list(selectors.inbox_waiting(request.user, base, f.wait) if f.wait else base, f)
+    if f.wait:
+        base = selectors.inbox_waiting(base, f.wait, selectors.inbox_deciding(request.user))
+    return _list(base, f)
 
 
 @cases.get("/overdue/", response=CaseListOut, summary="Open cases past their deadline")

@@ -283,9 +283,9 @@ WAITING_STATUSES = {
 DECIDE = "decide"
 
 
-def inbox_waiting(user, base: QuerySet[Case], wait: str) -> QuerySet[Case]:
-    """The cases of an inbox (`base`) that wait for `wait`, each in one group only."""
-    deciding = inbox_deciding(user)
+def inbox_waiting(base: QuerySet[Case], wait: str, deciding: Q) -> QuerySet[Case]:
+    """The cases of an inbox (`base`) that wait for `wait`, each in one group only;
+    `deciding`: the user's inbox_deciding (read once per request)."""
     if wait == DECIDE:
         return base.filter(deciding)
     return base.filter(status__in=WAITING_STATUSES[wait]).exclude(deciding)

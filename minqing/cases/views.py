@@ -487,13 +487,16 @@ def inbox(request):
             ids = [row[0] for row in head]
             page = _ids_page(request, base, head=ids, count=sum(counts.values()))
         else:
-            qs = selectors.inbox_waiting(user, base, wait)
+            qs = selectors.inbox_waiting(base, wait, deciding)
             page = _ids_page(request, qs, head=[], count=counts.get(wait, 0))
     label = dict((key, label) for key, label, _statuses in WAITING)[DECIDE]
-    if any(case.extension_pending for case in page.object_list):
-        # The page's rows that wait for the user's decision, as the groups counted them.
-        ids = [case.pk for case in page.object_list]
-        decides = set(Case.objects.filter(deciding, pk__in=ids).values_list("pk", flat=True))
+    # The page's rows that wait for the user's decision, as the groups counted them: from the
+    # head when it has them, else asked (a page past the first LIST_CAP cases).
+    decides = {row[0] for row in head if row[2]}
+    unread = {c.pk for c in page.object_list if c.extension_pending} - {row[0] for row in head}
+    if unread:
+        decides |= set(Case.objects.filter(deciding, pk__in=unread).values_list("pk", flat=True))
+    if decides:
         for case in page.object_list:
             if case.pk in decides:
                 case.waiting_key, case.waiting_label = DECIDE, label

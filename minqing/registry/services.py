@@ -158,9 +158,9 @@ def person_derive_keys(person: Person) -> None:
     """Set the keys minqing derives and nobody types: pinyin, initials, last-4 digits, ID hash."""
     key = id_number_hash(person.id_number)
     pk, stored = person.__dict__.get("id"), person.__dict__.get("id_number_hash")
-    if pk and key != stored and key is not None and len(person.id_number) == 15:
-        # A record on file under an old number whose key is not the 18-digit form's: the
-        # other record of a pair from before registry 0011 (identity.filing_key).
+    if pk and key is not None and key != stored:
+        # On file under another key: maybe the old-number record of a pair from before
+        # registry 0011, whose 18-digit key is its twin's (identity.filing_key decides).
         key = filing_key(person.id_number, pk)
     person.id_number_hash = key
     person.name_pinyin, person.name_initials = pinyin_keys(person.name)
