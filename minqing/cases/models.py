@@ -412,6 +412,13 @@ class Case(models.Model):
                 name="case_extension_pending",
                 condition=models.Q(extension_pending=True),
             ),
+            # A community's 待回访 of what its grids solved lately (cases.selectors): the
+            # closed cases of a few grids since a date, not every case closed that week.
+            models.Index(
+                fields=["level_node", "closed_at"],
+                name="case_closed_level",
+                condition=models.Q(status="closed"),
+            ),
             models.Index(fields=["accepted_at"], name="case_accepted_at"),
             models.Index(fields=["closed_at"], name="case_closed_at"),
             # The indicators read only the cases registered (or accepted) in their period.

@@ -36,7 +36,7 @@ from minqing.cases.models import (
     Unit,
 )
 from minqing.cases.workflow import ALL_STAFF, DISPATCHERS, SUPERVISORS
-from minqing.core import memo, statements
+from minqing.core import memo, statements, workdays
 from minqing.grids.models import Level, Node, subtree_q
 from minqing.grids.subtree import grid_ids_below, level_ids_below
 
@@ -221,7 +221,8 @@ def inbox_for(user) -> QuerySet[Case]:
     - dispatched to them (or their department) and not yet fed back;
     - held at a node they are assigned to, waiting to be registered, dispatched, checked or
       called back;
-    - for dispatchers, cases registered by the grids below them that wait for dispatch;
+    - for dispatchers, cases registered by the grids below them that wait for dispatch, and
+      cases those grids' own staff handled and closed lately, to call back (回访);
     - for dispatchers, late cases held at their node that a handler still has (the sweeper
       moved them up): to urge (督办) or recall;
     - for supervisors, cases whose handler asked for more time and that they decide (the
@@ -321,7 +322,24 @@ def _inbox_inputs(user) -> tuple:
         overseen,
         tuple(sorted(deciding)),
         scope.key if narrowed else None,
+        callback_since(timezone.localdate()) if grids else None,
     )
+
+
+# 回访 of what a grid solved itself: its worker may not record the rating of their own work
+# (services.separation_refusal), so the community's dispatchers call the resident back, within
+# this many working days of closing; after that the case leaves their list unrated (an inbox
+# of every unrated case would only grow).
+CALLBACK_WORKING_DAYS = 5
+
+
+def callback_since(today: date) -> datetime:
+    """The start (local midnight) of the CALLBACK_WORKING_DAYS-th working day before today."""
+    day, left = today, CALLBACK_WORKING_DAYS
+    while left:
+        day -= timedelta(days=1)
+        left -= workdays.is_working_day(day)
+    return timezone.make_aware(datetime.combine(day, time.min))
 
 
 # The level whose extension requests a supervisor decides: the staffed level just below (a
@@ -334,15 +352,15 @@ _STAFFED_BELOW = {
 
 
 def _inbox_of(inputs: tuple) -> QuerySet[Case]:
-    user_id, unit_ids, nodes, grids, overseen, deciding, narrowed = inputs
+    user_id, unit_ids, nodes, grids, overseen, deciding, narrowed, since = inputs
     handling = (Status.DISPATCHED, Status.HANDLING)
     holding = (Status.ACCEPTED, Status.REGISTERED, Status.FED_BACK, Status.CLOSED)
     q = Q(handler_user_id=user_id, status__in=handling)
     if unit_ids:
         q |= Q(handler_unit__in=unit_ids, status__in=handling)
     # 回访 is never recorded by whoever handled the case (services.separation_refusal): a
-    # case they closed is not waiting on them. (Nor is it put in the supervisors' lists
-    # above: unrated cases stay closed for good, and those lists would only grow.)
+    # case they closed is not waiting on them. What a grid solved itself waits on its
+    # community's dispatchers instead, for CALLBACK_WORKING_DAYS after closing.
     own_closed = Q(status=Status.CLOSED, handler_user_id=user_id)
     if unit_ids:
         own_closed |= Q(status=Status.CLOSED, handler_unit__in=unit_ids)
@@ -352,6 +370,12 @@ def _inbox_of(inputs: tuple) -> QuerySet[Case]:
     if grids:
         # A literal list: as a subquery PostgreSQL scans every registered case instead.
         held |= Q(level_node__in=grids, status=Status.REGISTERED)
+        # Closed lately by the grid that handled it (its own staff): the community calls back.
+        held |= (
+            Q(level_node__in=grids, status=Status.CLOSED, closed_at__gte=since)
+            & Q(handler_user__isnull=False, handler_unit__isnull=True)
+            & ~own_closed
+        )
     if overseen:
         held |= Q(level_node__in=overseen, status__in=handling, late=True)
     if deciding:

@@ -1,6 +1,7 @@
 """The staff pages of the case loop: filing, lists, inbox, overdue, map, the case page and its
 actions, through the Django test client against the real database."""
 
+import datetime
 import io
 import re
 import struct
@@ -15,7 +16,7 @@ from PIL import Image
 
 from conftest import login
 from minqing.accounts import access
-from minqing.cases import services
+from minqing.cases import selectors, services
 from minqing.cases.models import Case, CasePhoto, Status
 from minqing.core.masking import mask_phone
 from minqing.core.models import AuditAction, AuditEntry
@@ -573,12 +574,13 @@ def test_the_inbox_labels_what_each_case_waits_for(client, case_a, grid_a_worker
     assert list(client.get("/cases/inbox/?wait=dispatch").context["page"]) == []
 
 
-def test_a_case_closed_by_its_own_handler_is_not_in_their_call_backs(
-    client, case_a, grid_a_worker, community_worker
+def test_a_case_the_grid_solved_itself_waits_for_the_communitys_call_back_for_a_while(
+    client, case_a, grid_a_worker, community_worker, street_officer
 ):
     """Solved in the grid (the default), the grid worker may not record the resident's
-    rating (分权制衡): it was in their 待回访 all the same, for good, swelling 待办. The
-    community, which may record it, still can from the case page; the resident on /track/."""
+    rating (分权制衡): it was in their 待回访 all the same, for good, swelling 待办. It waits in
+    the community's 待回访 instead, for CALLBACK_WORKING_DAYS after closing (then it leaves
+    the list unrated: an inbox of every unrated case would only grow); not in the street's."""
     login(client, grid_a_worker)
     act(client, case_a, "take")
     act(client, case_a, "feedback", note="修好了")
@@ -588,11 +590,34 @@ def test_a_case_closed_by_its_own_handler_is_not_in_their_call_backs(
     mine = client.get("/cases/inbox/")
     assert case_a.number not in mine.content.decode()
     assert {g["key"]: g["count"] for g in mine.context["groups"]}["callback"] == 0
+    assert not selectors.inbox_for(street_officer).filter(pk=case_a.pk).exists()
     login(client, community_worker)
+    theirs = client.get("/cases/inbox/?wait=callback")
+    assert [c.number for c in theirs.context["page"]] == [case_a.number]
+    assert "待回访" in theirs.content.decode()
+    assert selectors.home_counts(community_worker)["inbox"] == 1
+    api = client.get("/api/cases/inbox/?wait=callback").json()
+    assert [row["number"] for row in api["items"]] == [case_a.number]
+
+    # Closed before the window: no longer listed, still theirs to record from the case page.
+    since = selectors.callback_since(timezone.localdate())
+    Case.objects.filter(pk=case_a.pk).update(closed_at=since - datetime.timedelta(seconds=1))
+    assert not selectors.inbox_for(community_worker).filter(pk=case_a.pk).exists()
+    Case.objects.filter(pk=case_a.pk).update(closed_at=since)
+    assert selectors.inbox_for(community_worker).filter(pk=case_a.pk).exists()
     assert "rate" in services.available_actions(community_worker, case_a)
     act(client, case_a, "rate", satisfaction="satisfied")
     case_a.refresh_from_db()
     assert case_a.status == "rated"
+    assert case_a.number not in client.get("/cases/inbox/").content.decode()
+
+
+def test_the_call_back_window_counts_working_days(db):
+    """Five working days back from Monday 12 October 2026: Saturday the 10th (a make-up
+    working day), the 9th, the 8th, then over the National Day holiday (1–7 October) to 30
+    and 29 September — the window opens at midnight on 29 September."""
+    since = selectors.callback_since(datetime.date(2026, 10, 12))
+    assert timezone.localtime(since) == timezone.make_aware(datetime.datetime(2026, 9, 29))
 
 
 def test_the_export_opens_in_openpyxl_masked_stamped_and_audited(client, case_a, grid_a_worker):
