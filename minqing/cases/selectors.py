@@ -222,7 +222,8 @@ def inbox_for(user) -> QuerySet[Case]:
     - held at a node they are assigned to, waiting to be registered, dispatched, checked or
       called back;
     - for dispatchers, cases registered by the grids below them that wait for dispatch, and
-      cases those grids' own staff handled and closed lately, to call back (回访);
+      cases those grids closed lately that a person handled (the grid's worker, most often,
+      who may not rate them), to call back (回访);
     - for dispatchers, late cases held at their node that a handler still has (the sweeper
       moved them up): to urge (督办) or recall;
     - for supervisors, cases whose handler asked for more time and that they decide (the
@@ -370,7 +371,8 @@ def _inbox_of(inputs: tuple) -> QuerySet[Case]:
     if grids:
         # A literal list: as a subquery PostgreSQL scans every registered case instead.
         held |= Q(level_node__in=grids, status=Status.REGISTERED)
-        # Closed lately by the grid that handled it (its own staff): the community calls back.
+        # Closed lately at a grid, handled by a person (its worker, most often, who may not
+        # rate it; a department's cases the grid calls back itself): the community calls back.
         held |= (
             Q(level_node__in=grids, status=Status.CLOSED, closed_at__gte=since)
             & Q(handler_user__isnull=False, handler_unit__isnull=True)
