@@ -44,13 +44,13 @@ from minqing.cases.models import (
     Satisfaction,
     Status,
     ZoneKind,
+    reporter_phone_shown,
 )
 from minqing.cases.workflow import TRANSITIONS, event_label
 from minqing.core import statements, workdays
 from minqing.core.digits import positive_id
 from minqing.core.forms import apply_errors, once_token, save_once
 from minqing.core.i18n import source, source_choices
-from minqing.core.masking import mask_phone
 from minqing.core.paging import querystring_without_page
 from minqing.core.xlsx import Column
 from minqing.grids.models import Level, Node, subtree_q
@@ -428,7 +428,7 @@ def export_rows(qs):
             address,
             grid,
             "匿名" if anonymous else (pname or rname or ""),
-            "" if anonymous else mask_phone(phone or filed_phone),
+            reporter_phone_shown(anonymous, phone, filed_phone),
             status.get(st, ""),
             level,
             unit or hname or huser or "",
