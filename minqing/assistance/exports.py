@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from minqing.assistance import selectors
 from minqing.assistance.models import FundSource
 from minqing.core.i18n import source, source_choices
-from minqing.core.xlsx import Column
+from minqing.core.xlsx import Column, Sheet
 from minqing.registry.exports import Export, respond
 
 FUNDS = source_choices(FundSource)
@@ -56,6 +56,44 @@ def report_rows(report) -> Iterator[list]:
         ]
 
 
+# The report page's tables of totals (按项目, 按小组, 按帮扶人), each a sheet after the rows.
+def _group_columns(title: str) -> list[Column]:
+    return [
+        Column(title, 22),
+        Column("结对数", 8),
+        Column("应联系", 8),
+        Column("实际联系", 9),
+        Column("有缺口的结对", 12),
+        Column("帮扶记录", 9),
+        *[Column(f"{label}(元)", 12) for _, label in FUND_COLUMNS],
+        Column("合计(元)", 12),
+    ]
+
+
+def group_rows(groups) -> list[list]:
+    return [
+        [
+            g.name,
+            g.pairings,
+            g.required,
+            g.made,
+            g.gaps,
+            g.help_count,
+            *[g.money.get(v) for v, _ in FUND_COLUMNS],
+            g.total,
+        ]
+        for g in groups
+    ]
+
+
+def total_sheets(report) -> list[Sheet]:
+    sheets = [Sheet("按项目", _group_columns("帮扶项目"), group_rows(report.by_programme))]
+    if report.by_group:
+        sheets.append(Sheet("按小组", _group_columns("帮扶小组"), group_rows(report.by_group)))
+    sheets.append(Sheet("按帮扶人", _group_columns("帮扶人"), group_rows(report.by_helper)))
+    return sheets
+
+
 def respond_report(request, params: dict):
     report = selectors.month_report(request.user, **params)
     month = params["month"]
@@ -72,5 +110,6 @@ def respond_report(request, params: dict):
         columns=COLUMNS,
         rows=report_rows(report),
         filters=words,
+        more=total_sheets(report),
     )
     return respond(request, export)

@@ -135,6 +135,16 @@ class _Sheets:
                 ws.write_string(rows + 2 + i, 0, neutralise(line), self.note)
 
 
+@dataclass(frozen=True)
+class Sheet:
+    """A further worksheet of an export (a report's totals beside its rows): small, so its
+    rows are a list; it has the same stamp, and the row count stays the first sheet's."""
+
+    title: str
+    columns: Sequence[Column]
+    rows: Sequence[Sequence]
+
+
 def write_xlsx(
     target,
     rows: Iterable[Sequence],
@@ -144,11 +154,13 @@ def write_xlsx(
     stamp: Stamp | None = None,
     max_rows: int = EXCEL_MAX_ROWS,
     tmpdir: str | None = None,
+    more: Sequence[Sheet] = (),
 ) -> int:
     """Write `rows` (sequences of str, int, float, Decimal, bool, date, datetime or None) under
     a header row to `target` (a path or a binary file object); return the number of data rows.
 
-    Rows beyond a sheet's capacity continue on a new sheet with the same header.
+    Rows beyond a sheet's capacity continue on a new sheet with the same header. `more`: further
+    sheets, written after.
     """
     workbook = xlsxwriter.Workbook(
         target,
@@ -170,57 +182,69 @@ def write_xlsx(
                 "comments": "\n".join(stamp.lines()) if stamp else "",
             }
         )
-        sheets = _Sheets(workbook, list(columns), title, stamp, max_rows)
-        ws = sheets.new_sheet()
-        write_string, write_number = ws.write_string, ws.write_number
-        date_fmt, datetime_fmt = sheets.date, sheets.datetime
-        limit = sheets.max_data_rows
-        total = 0
-        r = 0
-        for row in rows:
-            if r >= limit:
-                sheets.rows = r
-                sheets.finish_sheet(total, last=False)
-                ws = sheets.new_sheet()
-                write_string, write_number = ws.write_string, ws.write_number
-                r = 0
-            r += 1
-            total += 1
-            for c, v in enumerate(row):
-                t = type(v)
-                if t is str:
-                    if v:
-                        if v[0] in FORMULA_START or v[0] == " ":
-                            v = neutralise(v)
-                        write_string(r, c, v)
-                elif v is None:
-                    continue
-                elif t is int or t is float:
-                    write_number(r, c, v)
-                elif t is bool:
-                    write_string(r, c, "是" if v else "否")
-                elif t is datetime.date:
-                    if v >= _EXCEL_FIRST_DATE:
-                        write_number(r, c, (v - _EXCEL_EPOCH).days, date_fmt)
-                    else:
-                        write_string(r, c, v.isoformat())
-                elif t is datetime.datetime:
-                    if timezone.is_aware(v):
-                        v = timezone.localtime(v)
-                    d = v.date()
-                    if d >= _EXCEL_FIRST_DATE:
-                        seconds = v.hour * 3600 + v.minute * 60 + v.second
-                        write_number(r, c, (d - _EXCEL_EPOCH).days + seconds / 86400, datetime_fmt)
-                    else:
-                        write_string(r, c, v.strftime("%Y-%m-%d %H:%M:%S"))
-                elif t is Decimal:
-                    write_number(r, c, float(v))
-                else:
-                    write_string(r, c, neutralise(str(v)))
-        sheets.rows = r
-        sheets.finish_sheet(total, last=True)
+        total = _write_sheets(_Sheets(workbook, list(columns), title, stamp, max_rows), rows)
+        taken = {sheet_title(title)}
+        for extra in more:
+            name = sheet_title(extra.title)
+            if name in taken:  # worksheet names are unique, whatever their letter case
+                name = sheet_title(f"{extra.title[:26]}({len(taken) + 1})")
+            taken.add(name)
+            _write_sheets(_Sheets(workbook, list(extra.columns), name, stamp, max_rows), extra.rows)
     finally:
         workbook.close()
+    return total
+
+
+def _write_sheets(sheets: _Sheets, rows: Iterable[Sequence]) -> int:
+    """`rows` on the sheets' first worksheet and as many more as Excel's row limit needs."""
+    ws = sheets.new_sheet()
+    write_string, write_number = ws.write_string, ws.write_number
+    date_fmt, datetime_fmt = sheets.date, sheets.datetime
+    limit = sheets.max_data_rows
+    total = 0
+    r = 0
+    for row in rows:
+        if r >= limit:
+            sheets.rows = r
+            sheets.finish_sheet(total, last=False)
+            ws = sheets.new_sheet()
+            write_string, write_number = ws.write_string, ws.write_number
+            r = 0
+        r += 1
+        total += 1
+        for c, v in enumerate(row):
+            t = type(v)
+            if t is str:
+                if v:
+                    if v[0] in FORMULA_START or v[0] == " ":
+                        v = neutralise(v)
+                    write_string(r, c, v)
+            elif v is None:
+                continue
+            elif t is int or t is float:
+                write_number(r, c, v)
+            elif t is bool:
+                write_string(r, c, "是" if v else "否")
+            elif t is datetime.date:
+                if v >= _EXCEL_FIRST_DATE:
+                    write_number(r, c, (v - _EXCEL_EPOCH).days, date_fmt)
+                else:
+                    write_string(r, c, v.isoformat())
+            elif t is datetime.datetime:
+                if timezone.is_aware(v):
+                    v = timezone.localtime(v)
+                d = v.date()
+                if d >= _EXCEL_FIRST_DATE:
+                    seconds = v.hour * 3600 + v.minute * 60 + v.second
+                    write_number(r, c, (d - _EXCEL_EPOCH).days + seconds / 86400, datetime_fmt)
+                else:
+                    write_string(r, c, v.strftime("%Y-%m-%d %H:%M:%S"))
+            elif t is Decimal:
+                write_number(r, c, float(v))
+            else:
+                write_string(r, c, neutralise(str(v)))
+    sheets.rows = r
+    sheets.finish_sheet(total, last=True)
     return total
 
 
@@ -242,6 +266,7 @@ def xlsx_response(
     stamp: Stamp | None = None,
     on_written: Callable[[int], None] | None = None,
     max_rows: int = EXCEL_MAX_ROWS,
+    more: Sequence[Sheet] = (),
 ) -> FileResponse:
     """Write the workbook into an anonymous temporary file and send it in blocks.
 
@@ -252,7 +277,14 @@ def xlsx_response(
     fh = tempfile.TemporaryFile(suffix=".xlsx", dir=tmpdir)
     try:
         count = write_xlsx(
-            fh, rows, columns=columns, title=title, stamp=stamp, max_rows=max_rows, tmpdir=tmpdir
+            fh,
+            rows,
+            columns=columns,
+            title=title,
+            stamp=stamp,
+            max_rows=max_rows,
+            tmpdir=tmpdir,
+            more=more,
         )
         fh.seek(0)
         if on_written is not None:

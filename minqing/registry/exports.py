@@ -25,7 +25,7 @@ from minqing.core.masking import mask_birth_date
 from minqing.core.models import AuditAction, AuditEntry
 from minqing.core.paging import int_param
 from minqing.core.templatetags.minqing_tags import field_label, field_value
-from minqing.core.xlsx import Column, Stamp, xlsx_response
+from minqing.core.xlsx import Column, Sheet, Stamp, xlsx_response
 from minqing.grids.models import Node
 from minqing.registry import selectors
 from minqing.registry.models import (
@@ -72,6 +72,7 @@ class Export:
     rows: Iterable[list]
     filters: list[str] = field(default_factory=list)  # the filters applied, in words
     node: Node | None = None  # the place node the export was narrowed to, if any
+    more: list[Sheet] = field(default_factory=list)  # further sheets (a report's totals)
 
 
 # ------------------------------------------------------------- the stamp and the audit entry
@@ -148,6 +149,7 @@ def respond(request, export: Export):
         filename=f"{export.title}-{day}.xlsx",
         stamp=stamp,
         on_written=lambda count: record_export(request, export, count),
+        more=export.more,
     )
 
 

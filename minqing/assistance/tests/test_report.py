@@ -117,6 +117,25 @@ def test_the_report_page_shows_gaps_in_red_and_exports_the_same_numbers(
     entry = AuditEntry.objects.get(action=AuditAction.EXPORT)
     assert entry.model == "assistance.pairing" and "1条" in entry.object_repr
 
+    # The page's totals follow the rows, a sheet each, with the same figures and stamp.
+    report = selectors.month_report(office, month=MARCH, group=g2)
+    assert wb.sheetnames[1:] == ["按项目", "按小组", "按帮扶人"]
+    for name, groups_ in zip(
+        wb.sheetnames[1:], (report.by_programme, report.by_group, report.by_helper), strict=True
+    ):
+        ws = wb[name]
+        header = [c.value for c in ws[1]]
+        assert header[1:6] == ["结对数", "应联系", "实际联系", "有缺口的结对", "帮扶记录"]
+        got = [[c.value for c in row] for row in ws.iter_rows(min_row=2) if row[1].value]
+        assert [r[0] for r in got] == [g.name for g in groups_], name
+        assert [r[1:6] for r in got] == [
+            [g.pairings, g.required, g.made, g.gaps, g.help_count] for g in groups_
+        ], name
+        assert [r[-1] for r in got] == [g.total for g in groups_], name
+        assert any("导出人" in str(row[0].value) for row in ws.iter_rows(min_row=2)), name
+    by_programme = [[c.value for c in r] for r in wb["按项目"].iter_rows(min_row=2)]
+    assert [r[-1] for r in by_programme if r[0] == programme("group").name] == [200]
+
 
 def test_a_bad_month_is_a_clear_error(client, office):
     client.force_login(office)
