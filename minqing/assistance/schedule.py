@@ -225,6 +225,19 @@ class MonthNeed:
         return self.regular_gap + len(self.missed_occasions)
 
 
+def _long_rhythm_owed(
+    rhythm: Rhythm, start: dt.date, contacts: Sequence[dt.date], first: dt.date, last: dt.date
+) -> int:
+    """1 when a contact every few months fell due by `last` as `dues` dates it — one interval
+    after the last contact before `first` (or the start) — else 0: a unit visiting its village
+    each quarter owes the month its visit falls due, and every month after until it comes."""
+    if last < first:
+        return 0
+    before = [c for c in contacts if start <= c < first]
+    base = max(before) if before else start
+    return 1 if next_due(base, rhythm.every, rhythm.unit) <= last else 0
+
+
 def _whole_intervals(rhythm: Rhythm, first: dt.date, last: dt.date) -> int:
     """Intervals of the rhythm that fit whole in the days [first, last], counted as `dues`
     counts them (next_due: by the calendar for months): a monthly pairing active all of a
@@ -255,18 +268,24 @@ def month_need(
 
     Regular contacts required: the whole intervals the pairing was active in the month (a
     monthly pairing active all month owes 1, a weekly one 4; one that started late in the
-    month owes nothing yet; a quarterly one owes none in a single month). Each occasion in the
-    month while the pairing was active must be honoured inside its window.
+    month owes nothing yet). A rhythm longer than a month (quarterly) owes one contact in a
+    month when it fell due there or was overdue already (`_long_rhythm_owed`): its due list
+    and its report agree. Each occasion in the month while the pairing was active must be
+    honoured inside its window.
 
-    For a month still running (`today` inside it) only the days up to today are owed, and an
-    occasion whose window is still open is not owed yet.
+    For a month still running (`today` inside it) only the days before today are owed (a
+    contact due today is not late yet: the 应联系 list says 今日应联系), and an occasion whose
+    window is still open is not owed yet.
     """
     active_from = max(start, first)
     active_to = min(end, last) if end else last
     if active_to < active_from:
         return MonthNeed(0, 0, ())
-    owed_to = min(active_to, today) if today else active_to
-    required = _whole_intervals(rhythm, active_from, owed_to)
+    owed_to = min(active_to, today - dt.timedelta(days=1)) if today else active_to
+    if interval_days(rhythm.every, rhythm.unit) > 31:
+        required = _long_rhythm_owed(rhythm, start, contacts, active_from, owed_to)
+    else:
+        required = _whole_intervals(rhythm, active_from, owed_to)
     made = len({c for c in contacts if active_from <= c <= active_to})
     occasions = []
     for o in occasions_between(rhythm, active_from, active_to):

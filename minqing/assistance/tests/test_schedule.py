@@ -151,6 +151,49 @@ def test_a_running_month_owes_only_up_to_today_and_open_windows_are_not_missed_y
     assert need.required == 0 and need.occasions == () and need.gap == 0
 
 
+QUARTERLY = Rhythm(every=3, unit="month")
+
+
+def test_a_rhythm_longer_than_a_month_is_owed_where_it_falls_due_and_after_until_contact():
+    """A unit's quarterly visit to its village, last on 16 June: due on 16 September, as the
+    应联系 list says; the report counted it in no month (no whole quarter fits in a month)."""
+    contacts = [D(2026, 6, 16)]
+
+    def owed(month: int, contacts=contacts, today=None):
+        first = D(2026, month, 1)
+        last = D(2026, month + 1, 1) - dt.timedelta(days=1)
+        need = month_need(QUARTERLY, start=D(2026, 1, 1), end=None, contacts=contacts,
+                          first=first, last=last, today=today)  # fmt: skip
+        return need.required, need.made, need.gap
+
+    assert [owed(m) for m in (7, 8)] == [(0, 0, 0), (0, 0, 0)]
+    assert [owed(m) for m in (9, 10, 11)] == [(1, 0, 1)] * 3
+    assert regular(dues(QUARTERLY, start=D(2026, 1, 1), contacts=contacts,
+                        today=D(2026, 11, 30)))[0].days_overdue == 75  # fmt: skip
+    # Visited on 5 October: October owed it and had it; the next is due on 5 January.
+    visited = [*contacts, D(2026, 10, 5)]
+    assert [owed(m, visited) for m in (10, 11)] == [(1, 1, 0), (0, 0, 0)]
+    # A visit ahead of time (in August) moves the due date: September owes nothing.
+    early = [*contacts, D(2026, 8, 20)]
+    assert [owed(m, early) for m in (8, 9, 10)] == [(0, 1, 0), (0, 0, 0), (0, 0, 0)]
+    # Due on 16 September, still September the 16th: not late yet.
+    assert owed(9, today=D(2026, 9, 16)) == (0, 0, 0)
+    assert owed(9, today=D(2026, 9, 17)) == (1, 0, 1)
+
+
+def test_a_contact_due_on_the_last_day_of_a_running_month_is_not_a_gap_yet():
+    """Contacted on 30 October, monthly: due today, 30 November (今日应联系), not late."""
+    need = month_need(MONTHLY, start=D(2026, 1, 1), end=None, contacts=[D(2026, 10, 30)],
+                      first=D(2026, 11, 1), last=D(2026, 11, 30), today=D(2026, 11, 30))  # fmt: skip
+    assert (need.required, need.gap) == (0, 0)
+    assert regular(dues(MONTHLY, start=D(2026, 1, 1), contacts=[D(2026, 10, 30)],
+                        today=D(2026, 11, 30)))[0].status == DUE  # fmt: skip
+    # Once November is over it owed one.
+    need = month_need(MONTHLY, start=D(2026, 1, 1), end=None, contacts=[D(2026, 10, 30)],
+                      first=D(2026, 11, 1), last=D(2026, 11, 30), today=D(2026, 12, 1))  # fmt: skip
+    assert (need.required, need.gap) == (1, 1)
+
+
 def test_a_programmes_rhythm_reads_in_the_uis_language():
     from django.utils import translation
 
