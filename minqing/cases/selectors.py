@@ -225,13 +225,13 @@ def inbox_for(user) -> QuerySet[Case]:
       cases those grids closed lately that a person handled (the grid's worker, most often,
       who may not rate them), to call back (回访);
     - for dispatchers, late cases held at their node that a handler still has (the sweeper
-      moved them up): to urge (督办) or recall;
+      moved them up) while they are past their deadline: to urge (督办) or recall;
     - for supervisors, cases whose handler asked for more time and that they decide (the
       holding level is the one just below theirs; at the top, their own).
     """
     if not getattr(user, "is_authenticated", False):
         return Case.objects.none()
-    return _inbox_of(_inbox_inputs(user))
+    return _inbox_of(_inbox_inputs(user), timezone.now())
 
 
 def inbox_head(user, limit: int) -> list[tuple[int, str, bool]]:
@@ -246,11 +246,18 @@ def inbox_head(user, limit: int) -> list[tuple[int, str, bool]]:
     return statements.rows(
         key,
         lambda: (
-            _inbox_of(inputs)
+            _inbox_of(inputs, statements.MOMENT)
             .annotate(deciding=deciding)
             .values_list("pk", "status", "deciding")[:limit]
         ),
+        moment=_inbox_moment(inputs),
     )
+
+
+def _inbox_moment(inputs: tuple) -> datetime | None:
+    """The time a compiled inbox statement is asked at: only a dispatcher's looks at it (the
+    late cases moved up to them are those still past their deadline)."""
+    return timezone.now() if inputs[4] else None
 
 
 def deciding_q(inputs: tuple) -> Q:
@@ -352,7 +359,7 @@ _STAFFED_BELOW = {
 }
 
 
-def _inbox_of(inputs: tuple) -> QuerySet[Case]:
+def _inbox_of(inputs: tuple, now: datetime) -> QuerySet[Case]:
     user_id, unit_ids, nodes, grids, overseen, deciding, narrowed, since = inputs
     handling = (Status.DISPATCHED, Status.HANDLING)
     holding = (Status.ACCEPTED, Status.REGISTERED, Status.FED_BACK, Status.CLOSED)
@@ -379,7 +386,9 @@ def _inbox_of(inputs: tuple) -> QuerySet[Case]:
             & ~own_closed
         )
     if overseen:
-        held |= Q(level_node__in=overseen, status__in=handling, late=True)
+        # Moved up by the sweeper and still late (an extension granted since makes it the
+        # handler's alone again, though `late` keeps that it was).
+        held |= Q(level_node__in=overseen, status__in=handling, late=True, deadline__lt=now)
     if deciding:
         held |= Q(level_node__in=deciding, extension_pending=True)
     if narrowed is not None:
@@ -534,7 +543,11 @@ def home_counts(user) -> dict:
     inputs = _inbox_inputs(user)
     return {
         # Compiled once per set of inputs (core.statements), as the lists' heads are.
-        "inbox": statements.count(("cases.inbox", inputs), lambda: _inbox_of(inputs)),
+        "inbox": statements.count(
+            ("cases.inbox", inputs),
+            lambda: _inbox_of(inputs, statements.MOMENT),
+            moment=_inbox_moment(inputs),
+        ),
         "overdue": statements.count(
             _overdue_key(user, None),
             lambda: overdue_for(user, now=statements.MOMENT),

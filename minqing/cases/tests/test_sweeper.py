@@ -27,6 +27,7 @@ from django.core.management import CommandError, call_command
 from django.db import close_old_connections, connection, transaction
 from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from minqing.cases import services
 from minqing.cases.models import Case, CaseEvent, Notification, NotificationKind, Status
@@ -678,6 +679,38 @@ def test_a_late_case_moved_up_is_in_the_communitys_inbox_to_urge_or_recall(
     assert "dispatch" in services.available_actions(community_worker, case)
     [event] = events(case, "recall")
     assert event.actor == community_worker and event.note == "改派维修班"
+
+
+def test_a_late_case_moved_up_leaves_the_communitys_inbox_once_it_is_on_time_again(
+    dispatched, grid_a_worker, community_worker
+):
+    """QA: an extension granted after the sweeper moved the case up gives it a deadline ahead
+    again; the community's 待办 kept it (as 待处置, "剩余 3个工作日") because `late` stays set —
+    it waits for nothing from them. Its page, its head, its count and the API agree."""
+    from django.test import Client
+
+    from minqing.cases import selectors
+
+    services.sweep_deadlines(now=at(2026, 3, 6, 9, 0))
+    case = Case.objects.get(pk=dispatched.pk)
+    assert case.level_node.level == Level.COMMUNITY and case.late
+    web = Client()
+    web.force_login(community_worker)
+
+    def listed() -> list:
+        page = [c.pk for c in web.get("/cases/inbox/").context["page"]]
+        head = [pk for pk, _status, _decides in selectors.inbox_head(community_worker, 10)]
+        api = [r["number"] for r in web.get("/api/cases/inbox/").json()["items"]]
+        count = selectors.home_counts(community_worker)["inbox"]
+        assert page == head and len(api) == len(page) == count
+        return page
+
+    assert case.pk in listed()
+    Case.objects.filter(pk=case.pk).update(deadline=timezone.now() + dt.timedelta(days=3))
+    assert case.pk not in listed()
+    assert case.pk in selectors.inbox_for(grid_a_worker).values_list("pk", flat=True)
+    Case.objects.filter(pk=case.pk).update(deadline=timezone.now() - dt.timedelta(minutes=1))
+    assert case.pk in listed()
 
 
 def test_a_grid_worker_neither_urges_nor_recalls_a_case_dispatched_from_their_grid(
