@@ -49,12 +49,27 @@ ERR_TWO_HEADS = _("该家庭已有户主“{name}”。")
 ERR_REVEAL_DENIED = _("您没有查看明文的权限。")
 ERR_REVEAL_FIELD = _("只能查看身份证号或电话。")
 ERR_REVEAL_REASON = _("请填写查看事由。")
+ERR_CHOICE = _("“{value}”不是可选的值。")
 ERR_HAS_MEMBERS = _("该家庭还有成员，请先迁出或删除成员。")
 
 
 def _require_editor(user) -> None:
     if not can_edit_registry(user):
         raise PermissionDenied(ERR_NOT_ALLOWED)
+
+
+def _check_choices(model, data: dict, errors: dict) -> None:
+    """Fields with choices hold one of them: a form's select offers nothing else, but the API
+    and the services take any text (an API client wrote "NaN" as employment, which the edit
+    form could not show or save again)."""
+    for f in model._meta.fields:
+        if not f.choices or f.name not in data or f.name in errors:
+            continue
+        value = data[f.name]
+        if value in (None, "") and f.blank:
+            continue
+        if value not in {key for key, _label in f.flatchoices}:
+            errors[f.name] = ERR_CHOICE.format(value=str(value)[:20])
 
 
 def _check_grid(user, grid: Node | None, errors: dict, field: str = "grid") -> None:
@@ -149,6 +164,7 @@ def person_clean(*, acting_user, data: dict, instance: Person | None = None) -> 
         head = head.first()
         if head is not None:
             errors["relation"] = ERR_TWO_HEADS.format(name=head.name)
+    _check_choices(Person, data, errors)
     if errors:
         raise ValidationError(errors)
     return data
@@ -328,6 +344,7 @@ def household_clean(*, acting_user, data: dict, instance: Household | None = Non
     area = data.get("floor_area")
     if area is not None and not (0 <= area <= MAX_FLOOR_AREA):
         errors["floor_area"] = ERR_FLOOR_AREA
+    _check_choices(Household, data, errors)
     if errors:
         raise ValidationError(errors)
     return data
@@ -470,7 +487,7 @@ def household_delete(*, acting_user, household: Household, request=None) -> None
 # ---------------------------------------------------------------- places and organisations
 
 
-def simple_record_clean(*, acting_user, data: dict) -> dict:
+def simple_record_clean(*, acting_user, data: dict, model=None) -> dict:
     data = dict(data)
     errors: dict[str, str] = {}
     for required in ("name", "kind"):
@@ -482,6 +499,8 @@ def simple_record_clean(*, acting_user, data: dict) -> dict:
     if phone and not is_valid_phone(phone):
         errors["phone"] = ERR_PHONE
     data["phone"] = phone
+    if model is not None:
+        _check_choices(model, data, errors)
     if errors:
         raise ValidationError(errors)
     return data
@@ -498,7 +517,7 @@ def simple_record_save(
         merged = {f: getattr(instance, f) for f in model.AUDITED_FIELDS}
         merged.update(data)
         data = merged
-    data = simple_record_clean(acting_user=acting_user, data=data)
+    data = simple_record_clean(acting_user=acting_user, data=data, model=model)
     fields = {k: v for k, v in data.items() if k in model.AUDITED_FIELDS}
     if instance is None:
         obj = model.objects.create(created_by=acting_user, **fields)
