@@ -44,7 +44,7 @@ from minqing.cases.models import (
     Unit,
     ZoneKind,
 )
-from minqing.cases.selectors import unit_ids_of
+from minqing.cases.selectors import dispatch_targets, unit_ids_of
 from minqing.cases.texts import EXTENSION_LAPSED, Said, say
 from minqing.core.phone import ERR_PHONE, is_valid_phone, normalise_phone
 from minqing.core.sms import send_sms
@@ -852,11 +852,20 @@ def _take(case, *, acting_user, now, **_):
     _handed_over(case, now)
 
 
+def _check_target(case, acting_user, target_user) -> None:
+    """A handler is one of those the forms offer (selectors.dispatch_targets: the grid's
+    workers and its community's staff). Anyone whose place held the grid passed before —
+    the API put a case in the county officer's hands, who could not act on it."""
+    if not target_user.is_active or not (
+        dispatch_targets(acting_user, case).filter(pk=target_user.pk).exists()
+    ):
+        raise ValidationError({"target_user": ERR_TARGET_SCOPE})
+
+
 def _dispatch(case, *, acting_user, target_user, now, event, **_):
     if target_user is None:
         raise ValidationError({"target_user": ERR_TARGET})
-    if not target_user.is_active or not node_in_scope(target_user, case.grid):
-        raise ValidationError({"target_user": ERR_TARGET_SCOPE})
+    _check_target(case, acting_user, target_user)
     case.handler_user, case.handler_unit = target_user, None
     _handed_over(case, now)
     event["target_user"] = target_user
@@ -922,8 +931,7 @@ def _reassign(case, *, acting_user, target_user, note, now, event, **_):
         raise ValidationError({"target_user": ERR_TARGET})
     if case.handler_unit_id is None and case.handler_user_id == target_user.pk:
         raise ValidationError({"target_user": ERR_REASSIGN_SAME})
-    if not target_user.is_active or not node_in_scope(target_user, case.grid):
-        raise ValidationError({"target_user": ERR_TARGET_SCOPE})
+    _check_target(case, acting_user, target_user)
     had = [u for u in _responsible(case) if u.pk not in (acting_user.pk, target_user.pk)]
     # A request for more time was the previous handler's: the new one asks again if need be.
     _lapse_extensions(case, now)

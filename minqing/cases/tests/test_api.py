@@ -669,3 +669,31 @@ def test_indicators_default_to_this_year_as_the_page_does_and_give_the_step_rate
     assert client.get(
         f"{CASES}indicators", {"start": "1999-12-31"}, **bearer(community_worker)
     ).json()["errors"]["start"]
+
+
+def test_a_case_goes_only_to_a_handler_the_forms_offer(
+    client, case_a, community_worker, grid_a_worker, street_officer, county_officer
+):
+    """QA: dispatch-targets offered the grid's worker and the community's staff, but the
+    action took anyone whose place held the grid: the county officer got a case they could
+    not act on. Dispatch and 改派 refuse them now, by name of the field; nothing changes."""
+    auth = bearer(community_worker)
+    offered = client.get(f"{CASES}{case_a.number}/dispatch-targets", **auth).json()
+    offered_ids = {row["id"] for row in offered["items"]} if "items" in offered else {
+        row["id"] for row in offered}  # fmt: skip
+    assert grid_a_worker.pk in offered_ids and county_officer.pk not in offered_ids
+    for outsider in (county_officer, street_officer):
+        r = act(client, auth, case_a.number, "dispatch", version=case_a.version,
+                target_user=outsider.pk)  # fmt: skip
+        assert r.status_code == 400 and "target_user" in r.json()["errors"], r.content
+    case_a.refresh_from_db()
+    assert case_a.status == Status.REGISTERED and case_a.handler_user is None
+    r = act(client, auth, case_a.number, "dispatch", version=case_a.version,
+            target_user=grid_a_worker.pk)  # fmt: skip
+    assert r.status_code == 200, r.content
+    case_a.refresh_from_db()
+    r = act(client, auth, case_a.number, "reassign", version=case_a.version,
+            target_user=county_officer.pk, note="换人")  # fmt: skip
+    assert r.status_code == 400 and "target_user" in r.json()["errors"], r.content
+    case_a.refresh_from_db()
+    assert case_a.handler_user == grid_a_worker
