@@ -307,6 +307,28 @@ def test_closed_and_cancelled_cases_are_never_touched(tree, grid_a_worker, stree
         assert case.next_check_at is None  # taken off the sweeper's list
 
 
+def test_a_phone_no_key_in_force_can_open_stops_neither_the_sweep_nor_its_case(
+    dispatched, tree, grid_a_worker, street_light
+):
+    """QA (ops): a reporter's phone sealed under a key id no longer configured ("k0") made
+    loading the batch fail, every run: no case was swept county-wide. The sweep does not read
+    the phone, so the case is swept like the others and its phone is left as it was."""
+    from minqing.core import crypto
+
+    other = file_case(grid_a_worker, tree["grid_a"], street_light)
+    sealed = "v1$k0$" + crypto.encrypt("13812345678").split("$", 2)[2]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE cases_case SET reporter_phone = %s WHERE id = %s", [sealed, dispatched.pk]
+        )
+    counts = services.sweep_deadlines(now=at(2026, 3, 20, 9, 0))
+    assert counts["checked"] == 2 and counts["failed"] == 0 and counts["escalated"] == 2
+    assert Case.objects.filter(pk__in=[dispatched.pk, other.pk], late=True).count() == 2
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reporter_phone FROM cases_case WHERE id = %s", [dispatched.pk])
+        assert cursor.fetchone()[0] == sealed
+
+
 def test_one_failing_case_is_logged_and_retried_later_without_stopping_the_others(
     dispatched, tree, grid_a_worker, street_light, monkeypatch, caplog
 ):
