@@ -9,6 +9,7 @@ from django.core.exceptions import ImproperlyConfigured
 from minqing.core.env import (
     env_bool,
     env_database,
+    env_hosts,
     env_int,
     env_list,
     env_str,
@@ -16,7 +17,10 @@ from minqing.core.env import (
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
+# Data beside the code (the SQLite file, collected static files, case photos): a checkout's
+# var/ by default; an installed package sets MINQING_VAR_DIR (e.g. /var/lib/minqing), since
+# site-packages is no place for data.
+VAR_DIR = Path(env_str("MINQING_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DEBUG", False)
 _DEV_SECRET = "dev-only-insecure-secret-key-change-me-in-production-0123456789"
@@ -25,11 +29,18 @@ if not DEBUG and SECRET_KEY == _DEV_SECRET and not env_bool("MINQING_DEV", False
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
 if len(SECRET_KEY) < 32:
     raise ImproperlyConfigured("SECRET_KEY must be at least 32 characters")
+if SECRET_KEY != _DEV_SECRET and (
+    SECRET_KEY.startswith("django-insecure-") or len(set(SECRET_KEY)) < 5
+):
+    raise ImproperlyConfigured(
+        "SECRET_KEY is guessable (Django's generated test key, or a few repeated characters): "
+        "make one with python3 -c 'import secrets; print(secrets.token_urlsafe(50))'"
+    )
 # Encryption at rest (minqing.core.crypto): both keys are required outside development.
 if not DEBUG and not env_bool("MINQING_DEV", False):
     env_str("MINQING_DATA_KEYS")
     env_str("MINQING_INDEX_KEY")
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
+ALLOWED_HOSTS = env_hosts("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -106,6 +117,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
     }
 else:
+    # DATABASE_CONN_HEALTH_CHECKS=true: a connection kept between requests (CONN_MAX_AGE) is
+    # tried (SELECT 1) before each request uses it, so a database restart costs no request a
+    # 500 (or /healthz a 503); the price is that round trip on every request, hence off.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("DATABASE_CONN_HEALTH_CHECKS", False)
     # Prepared statements: a statement a connection runs DATABASE_PREPARE_THRESHOLD times is
     # prepared on the server, so PostgreSQL stops planning it again on every request (planning
     # was a third of a list page's database time). It needs server-side parameter binding.
@@ -182,7 +197,10 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing folder
+try:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns about a missing folder
+except OSError:
+    pass  # read-only (an installed package without MINQING_VAR_DIR): collectstatic will say
 STATICFILES_DIRS = [BASE_DIR / "minqing" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -213,7 +231,7 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
-PAGE_SIZE = env_int("PAGE_SIZE", 20)
+PAGE_SIZE = env_int("PAGE_SIZE", 20, low=1, high=500)
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_MB", 20) * 1024 * 1024
 # What a zipped spreadsheet (.xlsx, .ods) may unpack to: a 100 000-row ledger of 15 columns is
 # ≈ 60 MB of XML, while a 1 MB file can unpack to gigabytes (registry.imports.extent).

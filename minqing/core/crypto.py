@@ -59,7 +59,11 @@ def data_keys() -> tuple[tuple[str, bytes], ...]:
         kid, sep, b64 = part.partition(":")
         if not sep or not kid.strip() or "$" in kid:
             raise ImproperlyConfigured("MINQING_DATA_KEYS: use 'id:base64key,id2:base64key'")
-        keys.append((kid.strip(), _b64key(b64, f"MINQING_DATA_KEYS[{kid.strip()}]")))
+        kid = kid.strip()
+        if any(kid == seen for seen, _key in keys):
+            # Two keys under one id: a value sealed by one was tried with the other.
+            raise ImproperlyConfigured(f"MINQING_DATA_KEYS: the key id {kid!r} is given twice")
+        keys.append((kid, _b64key(b64, f"MINQING_DATA_KEYS[{kid}]")))
     return tuple(keys)
 
 

@@ -28,14 +28,18 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean (use true/false)")
 
 
-def env_int(name: str, default: int) -> int:
+def env_int(name: str, default: int, *, low: int | None = None, high: int | None = None) -> int:
     raw = os.environ.get(name)
     if raw is None:
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise ImproperlyConfigured(f"{name}={raw!r} is not an integer") from None
+    if (low is not None and value < low) or (high is not None and value > high):
+        bounds = f"{low if low is not None else '…'} to {high if high is not None else '…'}"
+        raise ImproperlyConfigured(f"{name}={raw!r} is out of range ({bounds})")
+    return value
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
@@ -43,6 +47,19 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_hosts(name: str, default: list[str]) -> list[str]:
+    """ALLOWED_HOSTS: host names, not URLs (with a scheme or a path every request answered 400)."""
+    hosts = env_list(name, default)
+    if not hosts:
+        raise ImproperlyConfigured(f"{name} is empty: every request would be refused")
+    for host in hosts:
+        if "://" in host or "/" in host:
+            raise ImproperlyConfigured(
+                f"{name}: {host!r} is a URL; give the host name only (e.g. minqing.example.gov.cn)"
+            )
+    return hosts
 
 
 def env_timezone(name: str, default: str) -> str:

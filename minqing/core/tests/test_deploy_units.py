@@ -22,8 +22,18 @@ def test_every_service_runs_a_management_command_that_exists():
     commands = get_commands()
     for path in services:
         start = unit(path)["Service"]["ExecStart"]
+        if "/gunicorn " in start:  # the web server
+            assert "minqing.wsgi:application" in start and "--no-control-socket" in start
+            continue
         name = re.search(r"django-admin (\w+)", start).group(1)
         assert name in commands, f"{path.name}: no command {name}"
+
+
+def test_the_web_unit_is_shipped_and_reads_the_same_environment_as_the_timers():
+    web = unit(DEPLOY / "minqing-web.service")["Service"]
+    sweep = unit(DEPLOY / "minqing-sweep.service")["Service"]
+    assert web["EnvironmentFile"] == sweep["EnvironmentFile"] == "/etc/minqing/minqing.env"
+    assert web["User"] == sweep["User"] == "minqing"
 
 
 def test_every_timer_starts_a_service_that_is_shipped():

@@ -96,3 +96,31 @@ def test_bad_keys_fail_loudly(monkeypatch):
     finally:
         monkeypatch.delenv("MINQING_DATA_KEYS")
         crypto.data_keys.cache_clear()
+
+
+def test_check_database_says_when_the_keys_cannot_read_what_is_stored(monkeypatch, zhang_san):
+    """QA (ops): a dump restored under other keys started and answered /healthz, then 500 on
+    the people pages (another data key) or found nobody by ID number (another index key).
+    `django-admin check --database default` says which, and passes with the right keys."""
+    import base64
+    import os
+
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    call_command("check", databases=["default"])  # the keys in force read it
+    other = base64.urlsafe_b64encode(os.urandom(32)).decode()
+    try:
+        monkeypatch.setenv("MINQING_INDEX_KEY", other)
+        crypto.index_key.cache_clear()
+        with pytest.raises(SystemCheckError, match="minqing.E002"):
+            call_command("check", databases=["default"])
+        monkeypatch.delenv("MINQING_INDEX_KEY")
+        crypto.index_key.cache_clear()
+        monkeypatch.setenv("MINQING_DATA_KEYS", f"k9:{other}")
+        crypto.data_keys.cache_clear()
+        with pytest.raises(SystemCheckError, match="minqing.E001"):
+            call_command("check", databases=["default"])
+    finally:
+        crypto.data_keys.cache_clear()
+        crypto.index_key.cache_clear()

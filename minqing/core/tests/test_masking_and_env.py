@@ -116,3 +116,64 @@ def test_phones_stored_with_full_width_digits_are_stored_again_as_ascii(grid_a_w
     )
     case.refresh_from_db()
     assert (case.reporter_phone, case.reporter_phone_last4) == ("13800138001", "8001")
+
+
+KEY_A = "q0i3nzj6N0mQd8X0p4sM8xQ2m0o9H7w6b6pV2m1yQxE="
+KEY_B = "Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4cXV1eHF1dXg="
+
+
+@pytest.mark.parametrize(
+    "bad, said",
+    [
+        ({"PAGE_SIZE": "0"}, "PAGE_SIZE='0' is out of range"),
+        ({"ALLOWED_HOSTS": "https://minqing.county.gov.cn/"}, "is a URL"),
+        ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS is empty"),
+        ({"SMS_BACKEND": "no.such.Backend"}, "SMS_BACKEND='no.such.Backend' cannot be imported"),
+        ({"MINQING_INDEX_KEY": "xx"}, "MINQING_INDEX_KEY: a key must be 32 bytes"),
+        ({"MINQING_DATA_KEYS": "k1:c2hvcnQ="}, "MINQING_DATA_KEYS[k1]: a key must be 32 bytes"),
+        ({"MINQING_DATA_KEYS": f"k3:{KEY_A},k3:{KEY_B}"}, "the key id 'k3' is given twice"),
+        (
+            {
+                "MINQING_DEV": "",
+                "SECRET_KEY": "a" * 40,
+                "MINQING_DATA_KEYS": f"k1:{KEY_A}",
+                "MINQING_INDEX_KEY": KEY_B,
+            },
+            "SECRET_KEY is guessable",
+        ),  # fmt: skip
+        (
+            {
+                "MINQING_DEV": "",
+                "SECRET_KEY": "django-insecure-" + "x1y2z3" * 8,
+                "MINQING_DATA_KEYS": f"k1:{KEY_A}",
+                "MINQING_INDEX_KEY": KEY_B,
+            },
+            "guessable",
+        ),  # fmt: skip
+    ],
+)
+def test_a_bad_setting_stops_the_start_up_not_the_first_page(bad, said):
+    """QA (ops): these started a server that answered /healthz and then 500 on every page (or
+    a sweep that logged a traceback per SMS); `django.setup()` — what gunicorn and every
+    command run first — refuses them now, saying which variable and why."""
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "minqing.settings",
+            "MINQING_DEV": "1",
+            **bad,
+        },  # fmt: skip
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and said in result.stderr, result.stderr
