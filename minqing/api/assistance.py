@@ -128,7 +128,7 @@ class HelpEntryOut(Schema):
     fund_source_label: str
 
 
-class TargetOut(Schema):
+class PairingTargetOut(Schema):
     name: str
     address: str
     age: int | None
@@ -142,7 +142,7 @@ class PairingDetailOut(PairingRowOut):
     cause_labels: list[str]
     work_ability: str
     note: str
-    target: TargetOut
+    target: PairingTargetOut
     strategies: list[StrategyOut]
     dues: list[DueOut]
     last_contact: datetime.date | None
@@ -184,13 +184,13 @@ class PairingFilter(PageParams):
     mine: bool = False
 
 
-class DueFilter(InSchema):
+class ContactDueFilter(InSchema):
     within: int = Field(7, ge=0, le=60)
     mine: bool | None = Field(None, description="默认：有自己的结对时只看自己的")
     programme: str = Field("", max_length=20)
 
 
-class DueRowOut(Schema):
+class ContactDueRowOut(Schema):
     pairing_id: int
     target_name: str
     programme: str
@@ -282,20 +282,20 @@ class DisqualifiedOut(Schema):
     ended_pairings: list[int]
 
 
-class HandoverIn(InSchema):
+class HelperHandoverIn(InSchema):
     successor_id: int = Field(ge=1, le=2**62)
     reason: str = Field(max_length=400)
 
 
-class SkippedOut(Schema):
+class HelperSkippedOut(Schema):
     what: str
     reason: str
 
 
-class HandoverOut(Schema):
+class HelperHandoverOut(Schema):
     moved_pairings: list[int]
     joined_groups: list[int]
-    skipped: list[SkippedOut]
+    skipped: list[HelperSkippedOut]
 
 
 class PairingIn(InSchema):
@@ -633,7 +633,7 @@ def help_delete(request, pk: int, params: Query[ReasonParams]):
     response={200: dict, 400: FieldErrorsOut},
     summary="Contacts due and overdue (own pairings, or the caller's subtree)",
 )
-def due_list(request, f: Query[DueFilter]):
+def due_list(request, f: Query[ContactDueFilter]):
     user = request.user
     mine = f.mine
     if mine is None:
@@ -937,10 +937,10 @@ def helper_disqualify(request, pk: int, payload: EndIn):
 
 @router.post(
     "/helpers/{int:pk}/handover",
-    response={200: HandoverOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},
+    response={200: HelperHandoverOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},
     summary="帮扶人交接: the helper's running pairings and group places go to a successor",
 )
-def helper_handover(request, pk: int, payload: HandoverIn):
+def helper_handover(request, pk: int, payload: HelperHandoverIn):
     """Pairings and groups outside the caller's office, or that the programme's rules refuse,
     stay as they were and are listed under `skipped` with the reason."""
     helper = selectors.helper_for(request.user, pk)

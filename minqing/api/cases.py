@@ -591,7 +591,7 @@ def case_create(request, payload: CaseIn):
     return Reply(201, case_detail(request.user, selectors.case_for(request.user, case.number)))
 
 
-class HolderOut(Schema):
+class CaseHolderOut(Schema):
     id: int
     username: str
     name: str
@@ -601,7 +601,7 @@ class HolderOut(Schema):
 
 @cases.get(
     "/handover/holders",
-    response={200: list[HolderOut], 403: ErrorOut},
+    response={200: list[CaseHolderOut], 403: ErrorOut},
     summary="案件交接: people holding open cases the caller may reassign, with how many",
 )
 def handover_holders(request):
@@ -610,13 +610,13 @@ def handover_holders(request):
     return handovers.holders(request.user)
 
 
-class HandoverIn(InSchema):
+class CaseHandoverIn(InSchema):
     holder: int = Field(..., ge=1, le=2**62, description="whose cases (a user id)")
     successor: int = Field(..., ge=1, le=2**62, description="who takes them over (a user id)")
     note: str = Field(..., max_length=4000, description="交接原因, written into each case's log")
 
 
-class SkippedOut(Schema):
+class CaseSkippedOut(Schema):
     number: str
     reason: str
 
@@ -627,21 +627,21 @@ class TargetsSkippedOut(Schema):
     reason: str
 
 
-class HandoverOut(Schema):
+class CaseHandoverOut(Schema):
     moved: list[str]
-    skipped: list[SkippedOut]
+    skipped: list[CaseSkippedOut]
     targets_moved: int
     targets_skipped: list[TargetsSkippedOut]
 
 
 @cases.post(
     "/handover/",
-    response={200: HandoverOut, 400: FieldErrorsOut, 403: ErrorOut},
+    response={200: CaseHandoverOut, 400: FieldErrorsOut, 403: ErrorOut},
     summary="案件交接: reassign (改派) every open case `holder` holds to `successor`",
     description="Each case moves as one `reassign` action in its own transaction; a case that "
     "cannot move is listed in `skipped` with the reason and stays as it was.",
 )
-def handover(request, payload: HandoverIn):
+def handover(request, payload: CaseHandoverIn):
     if not handovers.may_hand_over(request.user):
         return Reply(403, {"detail": str(handovers.ERR_NOT_DISPATCHER)})
     holder = next((h for h in handovers.holders(request.user) if h["id"] == payload.holder), None)
@@ -671,7 +671,7 @@ def case_get(request, number: str):
     return case_detail(request.user, _case(request, number))
 
 
-class TargetOut(Schema):
+class DispatchTargetOut(Schema):
     id: int
     username: str
     full_name: str

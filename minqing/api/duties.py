@@ -36,7 +36,7 @@ class MonthParams(InSchema):
     month: str = Field("", max_length=10, description="YYYY-MM；默认本月")
 
 
-class ReportParams(MonthParams):
+class DutyReportParams(MonthParams):
     node: str = Field("", max_length=20, description="区划编码；默认全部辖区")
 
 
@@ -79,7 +79,7 @@ class LineOut(Schema):
 
 class LineDetailOut(LineOut):
     links: list[LinkOut]
-    days: list["DayOut"]
+    days: list["DutyDayOut"]
 
 
 class UnitOut(Schema):
@@ -93,7 +93,7 @@ class UnitOut(Schema):
     gaps: QuotaOut
 
 
-class ReportOut(Schema):
+class DutyReportOut(Schema):
     month: str
     current: bool
     counted_on: datetime.date
@@ -111,7 +111,7 @@ class MyDutiesOut(Schema):
     count: int
 
 
-class DayOut(Schema):
+class DutyDayOut(Schema):
     id: int
     date: datetime.date
     kind: str
@@ -121,7 +121,7 @@ class DayOut(Schema):
     note: str
 
 
-class DayIn(InSchema):
+class DutyDayIn(InSchema):
     date: datetime.date
     community_code: str = Field(max_length=20)
     kind: str = Field(
@@ -217,10 +217,10 @@ def my_duties(request, f: Query[MonthParams]):
 
 @router.post(
     "/days",
-    response={201: DayOut, 400: FieldErrorsOut, 403: ErrorOut},
+    response={201: DutyDayOut, 400: FieldErrorsOut, 403: ErrorOut},
     summary="Record a day in a linked community (蹲点/驻社区), one per date",
 )
-def day_create(request, payload: DayIn):
+def day_create(request, payload: DutyDayIn):
     community = Node.objects.filter(code=payload.community_code, level=Level.COMMUNITY).first()
     if community is None:
         raise ValidationError({"community_code": ERR_COMMUNITY})
@@ -254,10 +254,10 @@ def day_remove(request, pk: int):
 
 @router.get(
     "/report",
-    response={200: ReportOut, 400: FieldErrorsOut, 404: ErrorOut},
+    response={200: DutyReportOut, 400: FieldErrorsOut, 404: ErrorOut},
     summary="Monthly compliance report of the holders in the caller's scope",
 )
-def report(request, f: Query[ReportParams]):
+def report(request, f: Query[DutyReportParams]):
     month = selectors.parse_month(f.month)
     node = None
     if f.node:
@@ -309,7 +309,7 @@ class HolderIn(InSchema):
     active_to: datetime.date | None = Field(None, description="留空为长期")
 
 
-class HolderOut(Schema):
+class DutyHolderOut(Schema):
     id: int
     user_id: int
     user: str
@@ -395,7 +395,7 @@ def _renamed(exc: ValidationError, names: dict[str, str]) -> ValidationError:
 
 @router.post(
     "/holders",
-    response={201: HolderOut, 400: FieldErrorsOut, 403: ErrorOut},
+    response={201: DutyHolderOut, 400: FieldErrorsOut, 403: ErrorOut},
     summary="Give a user in the caller's scope a contact duty (offices only)",
 )
 def holder_create(request, payload: HolderIn):

@@ -23,7 +23,7 @@ from minqing.core.masking import mask_phone
 router = Router(tags=["reception"])
 
 
-class DayOut(Schema):
+class ReceptionDayOut(Schema):
     id: int
     node_code: str
     node_name: str
@@ -51,12 +51,12 @@ class MatterOut(Schema):
     answer_label: str
 
 
-class DayDetailOut(DayOut):
+class DayDetailOut(ReceptionDayOut):
     items: list[MatterOut]
 
 
 class DayListOut(Schema):
-    items: list[DayOut]
+    items: list[ReceptionDayOut]
     count: int
 
 
@@ -65,7 +65,7 @@ class DayFilter(InSchema):
     page_size: int = Field(20, ge=1, le=200)
 
 
-class DayIn(InSchema):
+class ReceptionDayIn(InSchema):
     node_code: str = Field(max_length=20, description="the receiving community")
     date: datetime.date
     receivers: str = Field(max_length=400, description="who received, e.g. 社区书记 张某")
@@ -166,7 +166,7 @@ def day_get(request, pk: int):
     response={201: DayDetailOut, 400: FieldErrorsOut, 403: ErrorOut},
     summary="Open a reception day (接待日) for a community in the caller's scope",
 )
-def day_create(request, payload: DayIn):
+def day_create(request, payload: ReceptionDayIn):
     with payload_names(node="node_code"):
         day = reception.reception_day_create(
             acting_user=request.user,

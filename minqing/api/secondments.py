@@ -155,7 +155,7 @@ class PageParams(InSchema):
     page_size: int = Field(20, ge=1, le=200)
 
 
-class ReportParams(InSchema):
+class SecondmentReportParams(InSchema):
     term: str = Field(
         "",
         max_length=20,
@@ -185,7 +185,7 @@ class ReportKindOut(Schema):
     participants: int
 
 
-class ReportOut(Schema):
+class SecondmentReportOut(Schema):
     secondment_id: int
     label: str
     start: datetime.date
@@ -218,7 +218,7 @@ class SecondmentIn(InSchema):
     note: str = Field("", max_length=4000)
 
 
-class MemberIn(InSchema):
+class SecondmentMemberIn(InSchema):
     """One turn of one person; `turn_end` defaults to a full turn, cut at the cycle's end."""
 
     name: str = Field(max_length=100)
@@ -230,7 +230,7 @@ class MemberIn(InSchema):
     turn_end: datetime.date | None = None
 
 
-class MemberPatch(InSchema):
+class SecondmentMemberPatch(InSchema):
     """Only the fields sent change; `username: ""` unlinks the account, leaving it out keeps it."""
 
     name: str | None = Field(None, max_length=100)
@@ -417,10 +417,10 @@ def activity_list(request, secondment_id: Id, params: Query[PageParams]):
 
 @router.get(
     "/{secondment_id}/report",
-    response={200: ReportOut, 400: FieldErrorsOut, 404: ErrorOut},
+    response={200: SecondmentReportOut, 400: FieldErrorsOut, 404: ErrorOut},
     summary="学期报告 / 半年报告: attendance rates per member, activities by kind, turns ending soon",
 )
-def report_get(request, secondment_id: Id, params: Query[ReportParams]):
+def report_get(request, secondment_id: Id, params: Query[SecondmentReportParams]):
     s = selectors.secondment_for(request.user, secondment_id)
     try:
         start, end, label = selectors.report_dates(
@@ -513,7 +513,7 @@ def _detail(user, s: Secondment) -> dict:
     }
 
 
-def _member_data(payload: MemberIn) -> dict:
+def _member_data(payload: SecondmentMemberIn) -> dict:
     from minqing.accounts.models import User
 
     for field in ("turn_start", "turn_end"):
@@ -566,7 +566,7 @@ def secondment_put(request, secondment_id: Id, payload: SecondmentIn):
     response={201: MemberOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},
     summary="Add a member's turn",
 )
-def member_post(request, secondment_id: Id, payload: MemberIn):
+def member_post(request, secondment_id: Id, payload: SecondmentMemberIn):
     s = selectors.secondment_for(request.user, secondment_id)
     with payload_names(user="username"):
         m = services.member_add(
@@ -580,7 +580,7 @@ def member_post(request, secondment_id: Id, payload: MemberIn):
     response={200: MemberOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},
     summary="Change a member's details or turn (e.g. a turn ended early)",
 )
-def member_put(request, secondment_id: Id, member_id: Id, payload: MemberIn):
+def member_put(request, secondment_id: Id, member_id: Id, payload: SecondmentMemberIn):
     return _save_member(request, _member_of(request.user, secondment_id, member_id), payload)
 
 
@@ -589,7 +589,7 @@ def member_put(request, secondment_id: Id, member_id: Id, payload: MemberIn):
     response={200: MemberOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},
     summary="Change some of a member's details or turn; what is not sent stays",
 )
-def member_patch(request, secondment_id: Id, member_id: Id, payload: MemberPatch):
+def member_patch(request, secondment_id: Id, member_id: Id, payload: SecondmentMemberPatch):
     member = _member_of(request.user, secondment_id, member_id)
     current = {
         "name": member.name,
@@ -602,10 +602,10 @@ def member_patch(request, secondment_id: Id, member_id: Id, payload: MemberPatch
     }
     # null means "keep", as leaving a field out does; "" for username unlinks the account.
     sent = {k: v for k, v in payload.dict(exclude_unset=True).items() if v is not None}
-    return _save_member(request, member, MemberIn(**{**current, **sent}))
+    return _save_member(request, member, SecondmentMemberIn(**{**current, **sent}))
 
 
-def _save_member(request, member, payload: MemberIn) -> dict:
+def _save_member(request, member, payload: SecondmentMemberIn) -> dict:
     with payload_names(user="username"):
         m = services.member_update(
             acting_user=request.user, member=member, data=_member_data(payload), request=request

@@ -46,7 +46,7 @@ class TeamIn(InSchema):
     office_address: str | None = Field(None, max_length=400)
 
 
-class MemberIn(InSchema):
+class TeamMemberIn(InSchema):
     """kind: committee 两委委员, staff 工作人员, volunteer 志愿者, building_leader 楼组长, mass_org
     群团负责人, serving_party 在职党员, retired_party 离退休党员, property 物业. responsibility: 0
     member, 1 第一责任人, 2 第二责任人. username: the member's account, if any."""
@@ -60,7 +60,7 @@ class MemberIn(InSchema):
     username: str = Field("", max_length=150)
 
 
-class MemberPatch(InSchema):
+class TeamMemberPatch(InSchema):
     """Only the fields sent change."""
 
     name: str | None = Field(None, max_length=100)
@@ -137,7 +137,7 @@ def team_put(request, code: str, payload: TeamIn):
     response={201: TeamMemberOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},
     summary="Add a member to a block's team",
 )
-def member_create(request, code: str, payload: MemberIn):
+def member_create(request, code: str, payload: TeamMemberIn):
     _node, team = _team(request.user, code)
     member = teams.member_save(
         acting_user=request.user, team=team, data=payload.model_dump(), request=request
@@ -150,7 +150,7 @@ def member_create(request, code: str, payload: MemberIn):
     response={200: TeamMemberOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},
     summary="Change a member (only the fields sent)",
 )
-def member_patch(request, code: str, pk: int, payload: MemberPatch):
+def member_patch(request, code: str, pk: int, payload: TeamMemberPatch):
     _node, team = _team(request.user, code)
     member = teams.member_save(
         acting_user=request.user,

@@ -103,13 +103,13 @@ class ScheduleOut(Schema):
     days_overdue: int
 
 
-class DueRowOut(ScheduleOut):
+class VisitDueRowOut(ScheduleOut):
     household: HouseholdRef
     distance_m: int | None
 
 
 class DueListOut(Schema):
-    items: list[DueRowOut]
+    items: list[VisitDueRowOut]
     count: int
     today: datetime.date
     nearest_first: bool
@@ -537,7 +537,7 @@ def _any_household(pk: int | None, field: str) -> Household | None:
 # ------------------------------------------------------------------ due lists
 
 
-class DueFilter(PageParams):
+class VisitDueFilter(PageParams):
     when: str = Field(
         "due",
         pattern=r"^(due|overdue|today|upcoming|all)?$",
@@ -555,7 +555,7 @@ class DueFilter(PageParams):
     response={200: DueListOut, 400: FieldErrorsOut},
     summary="应访家庭: due, overdue and upcoming households; nearest first with lat/lng",
 )
-def due_list(request, f: Query[DueFilter]):
+def due_list(request, f: Query[VisitDueFilter]):
     user = request.user
     today = timezone.localdate()
     if (f.lat is None) != (f.lng is None):

@@ -49,3 +49,38 @@ def test_a_household_takes_only_the_choices_the_form_offers(client, grid_a_worke
     assert r.status_code in (400, 422), r.content
     assert "housing" in r.json()["errors"]
     assert not Household.objects.filter(address="东门路9号").exists()
+
+
+def test_every_schema_of_the_api_has_a_name_of_its_own(client):
+    """QA: classes of the same name in two modules (DayIn of duties and of reception,
+    HandoverIn of cases and of assistance …) became one entry of /api/openapi.json, so the
+    schema told clients the wrong body for half of them."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from ninja import Schema
+
+    import minqing.api
+
+    seen: dict[str, str] = {}
+    for info in pkgutil.iter_modules(minqing.api.__path__):
+        module = importlib.import_module(f"minqing.api.{info.name}")
+        for name, obj in vars(module).items():
+            if (
+                inspect.isclass(obj)
+                and issubclass(obj, Schema)
+                and obj.__module__ == module.__name__
+            ):
+                if name == "PageParams":  # query parameters: spread into each operation
+                    continue
+                assert name not in seen, f"{name} in {seen.get(name)} and {module.__name__}"
+                seen[name] = module.__name__
+    schema = client.get("/api/openapi.json").json()
+    components = schema["components"]["schemas"]
+    body = schema["paths"]["/api/cases/handover/"]["post"]["requestBody"]["content"]
+    ref = body["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert {"holder", "successor"} <= set(components[ref]["properties"])
+    body = schema["paths"]["/api/duties/days"]["post"]["requestBody"]["content"]
+    ref = body["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert "community_code" in components[ref]["properties"]
