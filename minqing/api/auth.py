@@ -1,6 +1,8 @@
 """API authentication: the browser session, or a personal token (Authorization: Bearer …)."""
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from ninja.errors import HttpError
 from ninja.security import HttpBearer, SessionAuth
 
 from minqing.accounts.backends import token_with_user
@@ -22,4 +24,29 @@ class TokenAuth(HttpBearer):
         return row.user
 
 
-API_AUTH = [TokenAuth(), SessionAuth()]
+class BrowserSessionAuth(SessionAuth):
+    """The browser session, for requests that offer no token.
+
+    ninja's SessionAuth checks the CSRF token before it looks at the session: a write with a
+    wrong token, or with nothing at all, answered 403 "CSRF check Failed" in English where a
+    401 "sign in first" was meant. A request that offers a token is the token's to decide;
+    one without a session is a 401; only a signed-in browser's write is checked for CSRF,
+    and told so in its language.
+    """
+
+    def __call__(self, request):
+        if request.headers.get("Authorization"):
+            return None
+        if not request.user.is_authenticated:
+            return None
+        try:
+            return super().__call__(request)
+        except HttpError as exc:
+            if exc.status_code == 403:
+                raise HttpError(403, str(ERR_CSRF)) from None
+            raise
+
+
+ERR_CSRF = _("CSRF 校验失败：请刷新页面后重试（或改用 API 令牌）。")
+
+API_AUTH = [TokenAuth(), BrowserSessionAuth()]

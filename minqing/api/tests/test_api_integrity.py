@@ -84,3 +84,28 @@ def test_every_schema_of_the_api_has_a_name_of_its_own(client):
     body = schema["paths"]["/api/duties/days"]["post"]["requestBody"]["content"]
     ref = body["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
     assert "community_code" in components[ref]["properties"]
+
+
+def test_a_write_without_a_valid_token_or_session_answers_401_not_a_csrf_error(grid_a_worker, tree):
+    """QA: POST with a revoked token, or with nothing, answered 403 "CSRF check Failed" (in
+    English whatever the language) where a GET answered 401. A signed-in browser that forgot
+    the CSRF token still gets a 403, saying so in its language."""
+    from django.test import Client
+
+    web = Client(enforce_csrf_checks=True)
+    url = "/api/notifications/read-all"
+    for headers in ({"HTTP_AUTHORIZATION": "Bearer mq_revoked"}, {}):
+        r = web.post(url, data="{}", content_type="application/json", **headers)
+        assert r.status_code == 401, (headers, r.content)
+        assert "CSRF" not in r.json()["detail"]
+    web.force_login(grid_a_worker)
+    r = web.post(url, data="{}", content_type="application/json")
+    assert r.status_code == 403 and r.json()["detail"].startswith("CSRF 校验失败")
+    r = web.post(url, data="{}", content_type="application/json", HTTP_ACCEPT_LANGUAGE="en")
+    assert r.status_code == 403 and r.json()["detail"].startswith("CSRF check failed")
+    # A token wins over the session's missing CSRF token; a wrong one is not rescued by it.
+    r = web.post(url, data="{}", content_type="application/json", **bearer(grid_a_worker))
+    assert r.status_code == 200, r.content
+    r = web.post(url, data="{}", content_type="application/json",
+                 HTTP_AUTHORIZATION="Bearer mq_wrong")  # fmt: skip
+    assert r.status_code == 401
