@@ -5,9 +5,10 @@ from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
 from ninja import Schema
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 ERR_NUL = _("不能包含 NUL 字符。")
+ERR_NOT_OBJECT = _("请求体须为 JSON 对象（{…}）。")
 
 
 def _has_nul(value) -> bool:
@@ -27,6 +28,15 @@ class InSchema(Schema):
     def _no_nul(cls, value):
         if _has_nul(value):
             raise ValueError(ERR_NUL)
+        return value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _an_object(cls, value):
+        # A body of [1, 2], null or "x" read as an empty PATCH and answered 200.
+        # (ninja hands a non-dict to the validators wrapped in its DjangoGetter, as `_obj`.)
+        if isinstance(getattr(value, "_obj", value), (list, tuple, str, int, float, type(None))):
+            raise ValueError(str(ERR_NOT_OBJECT))
         return value
 
 

@@ -109,3 +109,20 @@ def test_a_write_without_a_valid_token_or_session_answers_401_not_a_csrf_error(g
     r = web.post(url, data="{}", content_type="application/json",
                  HTTP_AUTHORIZATION="Bearer mq_wrong")  # fmt: skip
     assert r.status_code == 401
+
+
+def test_a_body_that_is_not_an_object_is_refused_not_read_as_an_empty_patch(
+    client, grid_a_worker, tree
+):
+    auth = bearer(grid_a_worker)
+    r = send(client, "post", "/api/people", {"name": "王测", "grid_code": GRID_A}, auth)
+    pk = r.json()["id"]
+    for body in ([1, 2], None, 1, "x", [{"name": "y"}]):
+        r = send(client, "patch", f"/api/people/{pk}", body, auth)
+        assert r.status_code == 422, (body, r.content)
+        assert "JSON 对象" in str(r.json()), r.content
+    assert Person.objects.get(pk=pk).name == "王测"
+    household = Household.objects.filter(grid=tree["grid_a"]).first()
+    if household is not None:
+        r = send(client, "patch", f"/api/households/{household.pk}", [], auth)
+        assert r.status_code == 422
