@@ -5,7 +5,7 @@ from collections.abc import Iterator
 
 from minqing.assistance import selectors
 from minqing.assistance.models import FundSource
-from minqing.core.i18n import source, source_choices
+from minqing.core.i18n import source, source_choices, source_text
 from minqing.core.xlsx import Column, Sheet
 from minqing.registry.exports import Export, respond
 
@@ -43,7 +43,7 @@ def report_rows(report) -> Iterator[list]:
             "、".join(
                 h.name + ("（已取消资格）" if h.disqualified_on else "") for h in p.helpers.all()
             ),
-            p.target_name,
+            source_text(lambda p=p: p.target_name),  # "金磊健户", not "Household of 金磊健"
             p.grid.name,
             p.start,
             r.need.required,

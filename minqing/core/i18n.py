@@ -14,6 +14,13 @@ def source(text) -> str:
         return str(text)
 
 
+def source_text(make) -> str:
+    """What `make()` writes in the source language (an official ledger stays Chinese for an
+    English reader): a property that translates as it formats, read untranslated."""
+    with translation.override(None):
+        return str(make())
+
+
 def source_labels(choices) -> list[str]:
     """The source labels of a Choices class, in order."""
     with translation.override(None):

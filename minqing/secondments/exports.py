@@ -25,12 +25,19 @@ def _percent(value: float | None) -> str:
     return "" if value is None else f"{value * 100:.1f}%"
 
 
+def _label(obj, field: str) -> str:
+    """A choice's label as the ledger writes it (Chinese, whatever the reader's language:
+    get_FOO_display() gave "Team leader" to an English reader)."""
+    labels = dict(obj._meta.get_field(field).flatchoices)
+    return source(labels.get(getattr(obj, field), getattr(obj, field)))
+
+
 def report_sheets(report: TermReport) -> list[tuple[str, list[str], list[list]]]:
     """(sheet title, headers, rows) of the report, as the page shows it."""
     members = [
         [
             line.member.name,
-            line.member.get_role_display(),
+            _label(line.member, "role"),
             line.member.speciality,
             line.member.turn_start,
             line.member.turn_end,
@@ -54,7 +61,7 @@ def report_sheets(report: TermReport) -> list[tuple[str, list[str], list[list]]]
     activities = [
         [
             a.date,
-            a.get_kind_display(),
+            _label(a, "kind"),
             a.title,
             "、".join(m.name for m in a.members.all()),
             a.place,
@@ -64,7 +71,7 @@ def report_sheets(report: TermReport) -> list[tuple[str, list[str], list[list]]]
         for a in report.activities
     ]
     ending = [
-        [m.name, m.get_role_display(), m.speciality, m.turn_start, m.turn_end]
+        [m.name, _label(m, "role"), m.speciality, m.turn_start, m.turn_end]
         for m in report.ending_soon
     ]
     return [

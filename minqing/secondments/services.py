@@ -21,6 +21,7 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from minqing.accounts.access import has_role, node_in_scope
@@ -60,6 +61,7 @@ ERR_TURN_MONTHS = _("成员轮换期应为 1 到 60 个月。")
 ERR_ROLE = _("请选择成员角色：队长、教师、医生或工作人员。")
 ERR_TURN_ORDER = _("轮换结束日期不能早于开始日期。")
 ERR_TURN_OUTSIDE = _("成员轮换期应在派驻周期（{start} 至 {end}）之内。")
+ERR_TURN_OUTSIDE_WHO = _("（{name}：{start} 至 {end}）")
 ERR_TURN_TOO_LONG = _("一轮最长 {n} 个月，从 {start} 开始最晚到 {last}。")
 ERR_TURN_OVERLAP = _("{name} 在该时段已有一轮派驻（{start} 至 {end}），轮换期不能重叠。")
 ERR_TWO_LEADERS = _("同一时段只能有一名队长，{name} 的轮换期为 {start} 至 {end}。")
@@ -292,7 +294,9 @@ def secondment_update(*, acting_user, secondment: Secondment, data: dict, reques
                 "cycle_end": ERR_TURN_OUTSIDE.format(
                     start=_fmt(fields["cycle_start"]), end=_fmt(fields["cycle_end"])
                 )
-                + f"（{outside.name}：{_fmt(outside.turn_start)} 至 {_fmt(outside.turn_end)}）"
+                + ERR_TURN_OUTSIDE_WHO.format(
+                    name=outside.name, start=_fmt(outside.turn_start), end=_fmt(outside.turn_end)
+                )
             }
         )
     for k, v in fields.items():
@@ -571,7 +575,7 @@ def activity_create(
         off = [m for m in members if not m.on_turn(day)]
         if off:
             errors["members"] = ERR_NOT_ON_TURN.format(
-                name="、".join(m.name for m in off), date=_fmt(day)
+                name=gettext("、").join(m.name for m in off), date=_fmt(day)
             )
     _raise(errors)
     activity = Activity.objects.create(

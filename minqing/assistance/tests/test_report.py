@@ -194,3 +194,17 @@ def test_a_lone_helper_is_credited_with_entries_that_name_nobody(
     report = selectors.month_report(office, month=MARCH, today=dt.date(2026, 4, 2))
     (row,) = [g for g in report.by_helper if g.name == cadre_helper.name]
     assert (row.help_count, row.total) == (1, Decimal("300"))
+
+
+def test_the_reports_export_names_targets_in_chinese_for_an_english_reader(
+    client, office, cadre, groups
+):
+    """QA (English UI): 帮扶对象 read "Household of 金磊健" in the Chinese ledger."""
+    client.force_login(office)
+    response = client.get("/assistance/report/export.xlsx?month=2026-03", HTTP_ACCEPT_LANGUAGE="en")
+    wb = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    ws = wb.active
+    header = [c.value for c in ws[1]]
+    column = header.index("帮扶对象")
+    targets = [row[column].value for row in ws.iter_rows(min_row=2) if row[1].value]
+    assert targets and not any("Household of" in str(t) for t in targets)

@@ -27,6 +27,7 @@ _EXTRA = {
     "filters": _("筛选条件"),
     "rows": _("记录数"),
     "query": _("查询参数"),
+    "range": _("报告期间"),  # a secondment report's export (secondments.exports)
 }
 
 

@@ -244,3 +244,16 @@ def test_a_school_teams_member_form_offers_teachers_not_doctors(client, communit
     client.force_login(community_worker)
     page = client.get(f"/secondments/{team.pk}/members/new/").content.decode()
     assert 'value="teacher"' in page and 'value="doctor"' not in page
+
+
+def test_the_report_stays_chinese_for_an_english_reader(client, community_worker, team, term_data):
+    """QA (English UI): 角色 read "Team leader" / "Teacher" and 类型 "Open lesson" in an
+    otherwise Chinese ledger when exported from the English pages."""
+    client.force_login(community_worker)
+    response = client.get(
+        f"/secondments/{team.pk}/report.xlsx?term=2025-autumn", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    wb = openpyxl.load_workbook(io.BytesIO(response.content))
+    values = {str(c.value) for ws in wb for row in ws.iter_rows() for c in row if c.value}
+    assert "公开课" in values and not {"Open lesson", "Team leader", "Teacher"} & values
+    assert any(v in values for v in ("队长", "组长", "教师"))
