@@ -935,7 +935,24 @@ def help_entry_add(*, acting_user, pairing: Pairing, data: dict, request=None) -
         request=request,
         node=pairing.grid,
     )
+    _visit_schedule_follows(entry)
     return entry
+
+
+def _visit_schedule_follows(entry: HelpEntry, *, was_visit: bool = False) -> None:
+    """Enter once: a 走访慰问 at a household is a visit, so its visit schedule (the due lists,
+    逾期未访) moves as a 走访记录 would move it — also when the entry is corrected or removed.
+    Other kinds of help are contacts of the pairing only."""
+    if entry.kind != HelpKind.VISIT and not was_visit:
+        return
+    from minqing.assistance.selectors import household_of
+    from minqing.registry.models import Household
+    from minqing.visits.services import household_visit_state_refresh
+
+    pairing = Pairing.objects.select_related("person").get(pk=entry.pairing_id)
+    household_id = household_of(pairing)
+    if household_id is not None:
+        household_visit_state_refresh(household=Household(pk=household_id))
 
 
 HELP_FIELDS = ["kind", "occurred_on", "text", "amount", "goods", "goods_value", "fund_source"]
@@ -975,9 +992,11 @@ def help_entry_update(
         data["helper"] = entry.helper  # not chosen again: the entry keeps its helper
     clean = help_entry_clean(acting_user=acting_user, pairing=entry.pairing, data=data)
     old = _help_words(entry)
+    was_visit = entry.kind == HelpKind.VISIT
     for f in [*HELP_FIELDS, "helper"]:
         setattr(entry, f, clean[f])
     entry.save()
+    _visit_schedule_follows(entry, was_visit=was_visit)
     new = _help_words(entry)
     changes = {k: [old[k], v] for k, v in new.items() if old[k] != v}
     audit_log(
@@ -1013,3 +1032,4 @@ def help_entry_delete(*, acting_user, entry: HelpEntry, reason: str, request=Non
         node=entry.pairing.grid,
     )
     entry.delete()
+    _visit_schedule_follows(entry)

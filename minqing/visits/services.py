@@ -167,6 +167,9 @@ def schedules_compute(household_ids: list[int], *, today: dt.date | None = None)
         .annotate(at=Max("visited_at"))
         .values_list("household_id", "at")
     )
+    for hid, at in help_visits_last(household_ids).items():
+        if last.get(hid) is None or at > last[hid]:
+            last[hid] = at
     out = {}
     for hid, grid_id, created_at in rows:
         applicable = [
@@ -184,6 +187,28 @@ def schedules_compute(household_ids: list[int], *, today: dt.date | None = None)
             next_due=due_after(base, vc) if vc else None,
         )
     return out
+
+
+def help_visits_last(household_ids: list[int]) -> dict[int, dt.datetime]:
+    """{household id: the start of the last day a helper logged 走访慰问 there} (结对帮扶's help
+    log): a visit too, for the schedule — enter once, not again as a 走访记录."""
+    from minqing.assistance.models import HelpEntry, HelpKind
+
+    out: dict[int, dt.date] = {}
+    visits = HelpEntry.objects.filter(kind=HelpKind.VISIT)
+    for path in ("pairing__household", "pairing__person__household"):
+        rows = (
+            visits.filter(**{f"{path}__any_of": household_ids})
+            .values(f"{path}_id")
+            .annotate(on=Max("occurred_on"))
+            .values_list(f"{path}_id", "on")
+        )
+        for hid, on in rows:
+            if hid is not None and (hid not in out or on > out[hid]):
+                out[hid] = on
+    return {
+        hid: timezone.make_aware(dt.datetime.combine(on, dt.time.min)) for hid, on in out.items()
+    }
 
 
 _SCHEDULE_FIELDS = ("grid_id", "visit_class_id", "last_visit_at", "next_due")  # _state_fields'

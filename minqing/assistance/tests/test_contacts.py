@@ -2,6 +2,8 @@
 
 import datetime as dt
 
+from django.utils import timezone
+
 from minqing.assistance import selectors, services
 from minqing.assistance.schedule import OVERDUE, REGULAR
 from minqing.visits.models import Visit
@@ -75,3 +77,38 @@ def test_a_help_entry_is_a_contact(office, cadre, cadre_helper, household_a):
     assert regular_dues(cadre, mine=True) == []
     entry = p.help_entries.get()
     assert entry.helper == cadre_helper and entry.created_by == cadre
+
+
+def test_a_helpers_visit_logged_as_help_moves_the_households_visit_schedule(
+    office, cadre, cadre_helper, household_a
+):
+    """QA (enter once): a cadre's 走访慰问 in the help log counted as the pairing's contact, but
+    the household stayed on the grid's 逾期未访 list ("never visited") — the cadre had to type
+    the same visit again as a 走访记录. Now it is the household's last visit; correcting it
+    to another kind, or removing it, moves the schedule back."""
+    from minqing.assistance.tests.conftest import pair
+    from minqing.visits.models import HouseholdVisitState
+
+    def last_visit():
+        state = HouseholdVisitState.objects.get(household=household_a)
+        return state.last_visit_at and timezone.localdate(state.last_visit_at)
+
+    p = pair(office, "cadre", [cadre_helper], household=household_a, start=dt.date(2026, 1, 5))
+    before = last_visit()
+    today = timezone.localdate()
+    entry = services.help_entry_add(
+        acting_user=cadre, pairing=p, data={"kind": "visit", "text": "走访", "occurred_on": today}
+    )
+    assert last_visit() == today
+    due = HouseholdVisitState.objects.get(household=household_a).next_due
+    assert due is None or due > today
+    # Given money, not a visit: only the pairing's contact.
+    services.help_entry_update(acting_user=cadre, entry=entry, reason="记错了类型",
+                               data={"kind": "goods", "text": "送米", "occurred_on": today})  # fmt: skip
+    assert last_visit() == before
+    entry.refresh_from_db()
+    services.help_entry_update(acting_user=cadre, entry=entry, reason="确是走访",
+                               data={"kind": "visit", "text": "走访", "occurred_on": today})  # fmt: skip
+    assert last_visit() == today
+    services.help_entry_delete(acting_user=cadre, entry=entry, reason="重复录入")
+    assert last_visit() == before
