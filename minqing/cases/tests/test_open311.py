@@ -559,6 +559,43 @@ def test_updates_take_a_date_range_of_at_most_90_days(client, filed):
     assert_error(client.get(f"{BASE}servicerequestupdates.xml?{query}"), 400, "xml")
 
 
+def test_updates_without_dates_are_the_newest_and_from_a_start_date_the_next(
+    client, filed, monkeypatch
+):
+    """QA: asked without dates, the list was the oldest 1 000 of 90 days — the last week's
+    updates were left out. Now the newest, oldest first; from a start_date, the first ones
+    after it (a client syncing reads on from the last it got)."""
+    from minqing.cases import open311
+
+    monkeypatch.setattr(open311, "MAX_RESULTS", 2)
+    events = list(CaseEvent.objects.filter(case=filed))
+    base = timezone.now() - timedelta(days=5)
+    for i, event in enumerate(events):
+        CaseEvent.objects.filter(pk=event.pk).update(at=base + timedelta(days=i))
+    for i in range(3):
+        CaseEvent.objects.create(case=filed, action="register", at=base + timedelta(days=len(events) + i),
+                                 public=True, to_status=filed.status)  # fmt: skip
+    ordered = list(CaseEvent.objects.filter(case=filed).order_by("at", "id"))
+    rows = js(client.get(f"{BASE}servicerequestupdates.json"))
+    assert [r["update_id"] for r in rows] == [e.pk for e in ordered[-2:]]
+    start = (base - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    rows = js(client.get(f"{BASE}servicerequestupdates.json?start_date={start}"))
+    assert [r["update_id"] for r in rows] == [e.pk for e in ordered[:2]]
+
+
+@pytest.mark.parametrize(
+    "path", ["services.json", "services/0601.json", "tokens/abc.json", "servicerequestupdates.json"]
+)
+def test_a_post_to_a_get_only_resource_is_an_error_document_not_a_csrf_page(client, db, path):
+    from django.test import Client
+
+    web = Client(enforce_csrf_checks=True)
+    response = web.post(BASE + path, {"api_key": "x"})
+    assert response.status_code == 405 and response["Allow"] == "GET, HEAD"
+    assert response["Content-Type"].startswith("application/json")
+    assert js(response)[0]["code"] == 405
+
+
 # --- formats and methods -----------------------------------------------------------------------
 
 
