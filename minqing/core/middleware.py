@@ -15,7 +15,8 @@ API's to validate (minqing.api answers DataError with 400).
 
 import time
 
-from django.http import HttpResponseBadRequest
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
 from django.urls import Resolver404, resolve
 
@@ -40,15 +41,31 @@ class RejectNulMiddleware:
                 for key, value in request.COOKIES.items()
                 if NUL not in key and NUL not in value
             }
-        if (
-            NUL in request.path
-            or _has_nul(request.GET)
-            or (request.content_type == FORM and _has_nul(request.POST))
-        ):
-            return HttpResponseBadRequest(
-                "请求中含有不允许的字符（NUL）。", content_type="text/plain; charset=utf-8"
+        try:
+            nul = (
+                NUL in request.path
+                or _has_nul(request.GET)
+                or (request.content_type == FORM and _has_nul(request.POST))
             )
+        except (RequestDataTooBig, TooManyFieldsSent):
+            return bad_request(request, "请求过大：字段太多或内容太长。", "request too large")
+        if nul:
+            return bad_request(request, "请求中含有不允许的字符（NUL）。", "NUL character")
         return self.get_response(request)
+
+
+def bad_request(request, chinese: str, english: str):
+    """A 400 in the shape the caller reads: an Open311 error document, the API's JSON, or
+    text for a page (a browser never sends these)."""
+    path = request.path
+    if path.startswith("/open311/"):
+        from minqing.cases.open311 import error_response
+
+        fmt = "json" if ".json" in path else "xml"
+        return error_response(fmt, 400, f"{chinese} ({english})")
+    if path.startswith("/api/"):
+        return JsonResponse({"detail": chinese}, status=400)
+    return HttpResponseBadRequest(chinese, content_type="text/plain; charset=utf-8")
 
 
 class IdleSessionMiddleware:

@@ -126,3 +126,23 @@ def test_a_body_that_is_not_an_object_is_refused_not_read_as_an_empty_patch(
     if household is not None:
         r = send(client, "patch", f"/api/households/{household.pk}", [], auth)
         assert r.status_code == 422
+
+
+def test_what_the_first_middleware_refuses_is_told_in_the_callers_shape(client, db, settings):
+    """QA: a NUL in a query, or a form with more fields than Django reads, answered text or
+    Django's HTML 400 page on /api/ and /open311/, where clients read JSON or an Open311
+    error document."""
+    r = client.get("/api/people?q=a%00b")
+    assert r.status_code == 400 and r["Content-Type"].startswith("application/json")
+    assert "NUL" in r.json()["detail"]
+    r = client.get("/open311/v2/requests.json?status=open%00")
+    assert r.status_code == 400 and r.json()[0]["code"] == 400
+    r = client.get("/open311/v2/requests.xml?status=open%00")
+    assert r.status_code == 400 and b"<errors>" in r.content
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 5
+    body = "&".join(f"f{i}=x" for i in range(10))
+    r = client.post("/open311/v2/requests.json", body,
+                    content_type="application/x-www-form-urlencoded")  # fmt: skip
+    assert r.status_code == 400 and "too large" in r.json()[0]["description"]
+    r = client.post("/accounts/login/", body, content_type="application/x-www-form-urlencoded")
+    assert r.status_code == 400
