@@ -19,6 +19,7 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
 from django.urls import Resolver404, resolve
+from django.utils.translation import gettext
 
 NUL = "\x00"
 FORM = "application/x-www-form-urlencoded"
@@ -116,6 +117,17 @@ class MethodNotAllowedPageMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
+        if (
+            response.status_code == 405
+            and request.path.startswith("/api/")
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            # ninja's own 405 is "Method not allowed" as text/html: the API speaks JSON.
+            api = JsonResponse({"detail": gettext("不支持 %(method)s 请求。") % {
+                "method": request.method[:10]}}, status=405)  # fmt: skip
+            if response.has_header("Allow"):
+                api["Allow"] = response["Allow"]
+            return api
         if (
             response.status_code != 405
             or request.method not in ("GET", "HEAD")

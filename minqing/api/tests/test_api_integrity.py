@@ -146,3 +146,13 @@ def test_what_the_first_middleware_refuses_is_told_in_the_callers_shape(client, 
     assert r.status_code == 400 and "too large" in r.json()[0]["description"]
     r = client.post("/accounts/login/", body, content_type="application/x-www-form-urlencoded")
     assert r.status_code == 400
+
+
+def test_a_method_the_api_does_not_take_answers_json_in_the_callers_language(client, grid_a_worker):
+    auth = bearer(grid_a_worker)
+    r = client.put("/api/people", data="{}", content_type="application/json", **auth)
+    assert r.status_code == 405 and r["Content-Type"].startswith("application/json")
+    assert r.json()["detail"] == "不支持 PUT 请求。" and "GET" in r["Allow"]
+    r = client.put("/api/people", data="{}", content_type="application/json",
+                   HTTP_ACCEPT_LANGUAGE="en", **auth)  # fmt: skip
+    assert r.json()["detail"] == "PUT is not allowed here."
