@@ -427,7 +427,9 @@ def report_get(request, secondment_id: Id, params: Query[SecondmentReportParams]
             s, term=params.term, start=params.start, end=params.end
         )
     except ValueError as exc:
-        raise ValidationError({"term": str(exc)}) from None
+        # A range given by its dates is wrong in its dates, not in a term nobody sent.
+        field = "term" if params.term and not (params.start or params.end) else "start"
+        raise ValidationError({field: str(exc)}) from None
     report = selectors.term_report(s, start=start, end=end, label=label)
     today = timezone.localdate()
     return {

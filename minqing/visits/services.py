@@ -87,6 +87,7 @@ ERR_PLAN_NOT_ALLOWED = _("您没有安排走访类别的权限。")
 ERR_PLAN_CLASS = _("请选择有效的走访类别。")
 ERR_PLAN_UNTIL = _("截止日期不能早于今天。")
 ERR_DIARY_FUTURE = _("日记日期不能晚于今天。")
+ERR_DIARY_PAST = _("日记日期不能早于 2000 年。")
 ERR_DIARY_EDIT = _("只能修改自己的民情日记。")
 ERR_DIARY_DELETE = _("只能删除自己的民情日记。")
 ERR_CAMPAIGN_CHOICE = _("所选走访活动不在进行中，或该家庭不是它的走访对象。")
@@ -864,6 +865,8 @@ def diary_clean(*, acting_user, data: dict) -> dict:
     day = data.get("date") or timezone.localdate()
     if day > timezone.localdate():
         errors["date"] = ERR_DIARY_FUTURE
+    elif day.year < 2000:  # a notebook of this platform's years (0001-01-01 was taken)
+        errors["date"] = ERR_DIARY_PAST
     out["date"] = day
     household = data.get("household")
     if household is not None and not _household_visible(acting_user, household):

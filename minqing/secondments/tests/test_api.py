@@ -132,7 +132,9 @@ def test_activities_and_the_report_through_the_api(client, community_worker, tea
     assert listing["count"] == 1 and listing["items"][0]["title"] == "分数的意义"
     bad = client.get(f"/api/secondments/{team.pk}/report?start=2025-09-01&end=2025-01-01", **auth)
     assert bad.status_code == 400
-    assert bad.json()["errors"]["term"] == ["结束日期不能早于开始日期。"]
+    assert bad.json()["errors"] == {"start": ["结束日期不能早于开始日期。"]}  # not "term"
+    bad = client.get(f"/api/secondments/{team.pk}/report?term=1999-spring", **auth)
+    assert bad.status_code == 400 and set(bad.json()["errors"]) == {"term"}
     assert D(2025, 8, 1).isoformat() == report["start"]
 
 

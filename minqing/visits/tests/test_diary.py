@@ -119,6 +119,11 @@ def test_a_diary_date_cannot_be_in_the_future(grid_a_worker):
             data={"text": "x", "date": timezone.localdate() + dt.timedelta(days=1)},
         )
     assert exc.value.message_dict == {"date": [services.ERR_DIARY_FUTURE]}
+    with pytest.raises(ValidationError) as exc:  # QA: 0001-01-01 was taken
+        services.diary_entry_save(
+            acting_user=grid_a_worker, data={"text": "x", "date": dt.date(1, 1, 1)}
+        )
+    assert exc.value.message_dict == {"date": [services.ERR_DIARY_PAST]}
 
 
 def test_the_diary_form_starts_on_today_and_can_name_the_household_it_came_from(
