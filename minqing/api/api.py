@@ -6,6 +6,7 @@ Lists answer {"items": [...], "count": N}. Single objects outside the caller's s
 from django.core.exceptions import ValidationError
 from django.db import DataError
 from django.http import Http404
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy
 from ninja import NinjaAPI, Query, Router
@@ -135,6 +136,7 @@ def on_schema_error(request, exc: SchemaError):
 
 ERR_BODY = gettext_lazy("请求内容无法解析：应为有效的 JSON（或表单）。")
 ERR_NOT_FOUND = gettext_lazy("未找到：不存在，或不在您的管辖范围内。")
+ERR_MULTIPART = gettext_lazy("上传的内容无法解析：应为 multipart/form-data，文件放在 file 字段。")
 ERR_UNAUTHORIZED = gettext_lazy("请先登录，或在 Authorization 中提供有效的令牌（Bearer）。")
 
 
@@ -168,6 +170,13 @@ def on_case_conflict(request, exc: CaseConflict):
 @api.exception_handler(DataError)
 def on_data_error(request, exc):
     return api.create_response(request, {"detail": str(ERR_OUT_OF_RANGE)}, status=400)
+
+
+@api.exception_handler(MultiPartParserError)
+def on_bad_multipart(request, exc):
+    """A file upload whose body is not multipart (no boundary, cut short): 400 with a reason,
+    not Django's HTML page."""
+    return api.create_response(request, {"detail": str(ERR_MULTIPART)}, status=400)
 
 
 class PageParams(InSchema):

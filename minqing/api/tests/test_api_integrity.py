@@ -156,3 +156,11 @@ def test_a_method_the_api_does_not_take_answers_json_in_the_callers_language(cli
     r = client.put("/api/people", data="{}", content_type="application/json",
                    HTTP_ACCEPT_LANGUAGE="en", **auth)  # fmt: skip
     assert r.json()["detail"] == "PUT is not allowed here."
+
+
+def test_an_upload_that_is_not_multipart_answers_json(client, grid_a_worker):
+    auth = bearer(grid_a_worker)
+    r = client.generic("POST", "/api/imports/", b"--x\r\nnot really\r\n",
+                       content_type="multipart/form-data", **auth)  # fmt: skip
+    assert r.status_code == 400 and r["Content-Type"].startswith("application/json")
+    assert "multipart/form-data" in r.json()["detail"]
