@@ -67,3 +67,32 @@ def test_the_first_tab_offers_to_skip_the_header(live_server, sessions, grid_a_w
     page.keyboard.press("Tab")  # the next stop is in the page, not the header
     assert page.evaluate("() => !!document.activeElement.closest('main')")
     assert s.errors == []
+
+
+def test_on_a_phone_the_field_pages_links_and_file_pickers_are_finger_sized(
+    live_server, sessions, grid_a_worker, household_a, tree
+):
+    """QA at 375 px: the photo picker was the browser's bare control (21 px tall), the inbox's
+    only way into a case a 19 px number, the household page's print links 24 px."""
+    from minqing.cases import services
+    from minqing.cases.models import Category
+
+    services.case_accept(
+        acting_user=grid_a_worker,
+        data={"category": Category.objects.get(code="0601"), "description": "路灯不亮。",
+              "grid": tree["grid_a"], "channel": "phone"},
+    )  # fmt: skip
+    household_in_grid_a = household_a
+    s = sessions(phone=True)
+    s.login("grid_a")
+    page = s.page
+    height = "el => Math.round(el.getBoundingClientRect().height)"
+    page.goto("/cases/new/")
+    assert page.locator("input[type=file]").first.evaluate(height) >= 40
+    page.goto("/cases/inbox/")
+    numbers = page.locator("table.responsive td a.mono")
+    assert numbers.count() >= 1 and numbers.first.evaluate(height) >= 36
+    page.goto(f"/households/{household_in_grid_a.pk}/")
+    card = page.get_by_role("link", name="民情联系卡")
+    assert card.evaluate(height) >= 36
+    assert s.errors == []
