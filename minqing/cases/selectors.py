@@ -12,6 +12,7 @@ from django.db import connections
 from django.db.models import BooleanField, Count, ExpressionWrapper, Min, Q, QuerySet, Sum
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from minqing.accounts.access import (
     WHOLE_SCOPES,
@@ -801,7 +802,10 @@ def indicators_by_child(user, node: Node, start: date, end: date) -> list[tuple[
     # until 指定网格): a row of their own, so the rows add up to the total.
     own = [r for r in per_grid if r["grid_id"] == node.pk] if node.level < Level.GRID else []
     if own:
-        unplaced = Node(code=node.code, name=f"{node.name}本级（未指定网格）", level=Level.GRID)
+        unplaced = Node(
+            code=node.code, name=gettext("%(name)s本级（未指定网格）") % {"name": node.name},
+            level=Level.GRID,
+        )  # fmt: skip
         rows.append((unplaced, _indicators_of(_added(own))))
     rows.append((node, _indicators_of(_added(per_grid))))
     return rows

@@ -16,7 +16,7 @@
     var parts = [];
     if (d[0]) parts.push(el.dataset.labelOverdue + " " + d[0] + " " + el.dataset.labelHouseholds);
     if (d[1]) parts.push(el.dataset.labelToday + " " + d[1] + " " + el.dataset.labelHouseholds);
-    return f.properties.name + " · " + parts.join("，");
+    return f.properties.name + " · " + parts.join(el.dataset.labelSeparator || "，");
   }
   fetch(el.dataset.geojson, { credentials: "same-origin" })
     .then(function (r) { return r.json(); })
