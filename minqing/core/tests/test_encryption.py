@@ -124,3 +124,17 @@ def test_check_database_says_when_the_keys_cannot_read_what_is_stored(monkeypatc
     finally:
         crypto.data_keys.cache_clear()
         crypto.index_key.cache_clear()
+
+
+def test_rotation_names_the_row_sealed_under_a_key_no_longer_configured(zhang_san):
+    """QA (ops): a value under a dropped key stopped rotate_data_key with a bare
+    DecryptionError; it now names the table, the row, the column and the key."""
+    from django.core.management import CommandError, call_command
+
+    sealed = "v1$k0$" + crypto.encrypt("13812345678").split("$", 2)[2]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE registry_person SET phone = %s WHERE id = %s", [sealed, zhang_san.pk]
+        )
+    with pytest.raises(CommandError, match=rf"registry.Person id={zhang_san.pk} phone: .*'k0'"):
+        call_command("rotate_data_key")

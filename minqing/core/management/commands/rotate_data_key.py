@@ -7,7 +7,7 @@ hashes (whole number and last four) after MINQING_INDEX_KEY was changed.
 """
 
 from django.apps import apps
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
 from minqing.core import crypto
@@ -37,6 +37,7 @@ class Command(BaseCommand):
                 if not batch:
                     break
                 last_pk = batch[-1][0]
+                self._check_keys_known(model, fields, batch)
                 stale = [
                     row[0]
                     for row in batch
@@ -67,7 +68,25 @@ class Command(BaseCommand):
                     for r in rows:
                         r.id_number_hash = filing_key(r.id_number, r.pk)
                     model.objects.bulk_update(rows, ["id_number_hash"])
-            self.stdout.write(f"{model._meta.label}: {done} 行已用密钥 {current} 重新加密")
+            said = f"{model._meta.label}: {done} 行已用密钥 {current} 重新加密"
+            if reindexing:
+                said += "，身份证号查询索引已按当前索引密钥重算"
+            self.stdout.write(said)
+
+    @staticmethod
+    def _check_keys_known(model, fields, batch) -> None:
+        """A value sealed under a key MINQING_DATA_KEYS no longer holds stops the run naming
+        the row, the column and the key (it stopped with a bare DecryptionError)."""
+        known = {kid for kid, _key in crypto.data_keys()}
+        for row in batch:
+            for field, value in zip(fields, row[1:], strict=True):
+                kid = value and crypto.key_id_of(value)
+                if kid and kid not in known:
+                    raise CommandError(
+                        f"{model._meta.label} id={row[0]} {field.name}: 以密钥 {kid!r} 加密，"
+                        f"MINQING_DATA_KEYS 中没有该密钥 (sealed under key {kid!r}, which "
+                        "MINQING_DATA_KEYS does not hold: add it after the new key)"
+                    )
 
     @staticmethod
     def _raw_batch(model, fields, last_pk) -> list[tuple]:
