@@ -55,14 +55,16 @@ def _setting_time(name: str, default: dt.time) -> dt.time:
     try:
         return dt.time.fromisoformat(value)
     except (TypeError, ValueError):
-        raise ImproperlyConfigured(f'{name} must be a time as "HH:MM", not {value!r}') from None
+        # Named as the operator sets it (the environment's WORKDAY_START), not the setting.
+        told = name.removeprefix("MINQING_")
+        raise ImproperlyConfigured(f'{told} must be a time as "HH:MM", not {value!r}') from None
 
 
 def _working_hours() -> tuple[dt.time, dt.time]:
     start = _setting_time("MINQING_WORKDAY_START", dt.time(8, 30))
     end = _setting_time("MINQING_WORKDAY_END", dt.time(17, 30))
     if end <= start:
-        raise ImproperlyConfigured("MINQING_WORKDAY_END must be after MINQING_WORKDAY_START")
+        raise ImproperlyConfigured("WORKDAY_END must be after WORKDAY_START")
     return start, end
 
 

@@ -126,6 +126,7 @@ KEY_B = "Zm9vYmFyYmF6cXV4cXV1eHF1dXhxdXV4cXV1eHF1dXg="
     "bad, said",
     [
         ({"PAGE_SIZE": "0"}, "PAGE_SIZE='0' is out of range"),
+        ({"WORKDAY_START": "8h30"}, "ImproperlyConfigured: WORKDAY_START must be a time"),
         ({"ALLOWED_HOSTS": "https://minqing.county.gov.cn/"}, "is a URL"),
         ({"ALLOWED_HOSTS": ""}, "ALLOWED_HOSTS is empty"),
         ({"SMS_BACKEND": "no.such.Backend"}, "SMS_BACKEND='no.such.Backend' cannot be imported"),
