@@ -274,12 +274,27 @@ def _request_row(case: Case) -> dict:
         "updated_datetime": _dt(updated),
         "expected_datetime": _dt(expected),
         "address": case.address or None,
-        "address_id": None,
+        "address_id": _address_id(case.address),
         "zipcode": None,
         "lat": _coord(case.lat),
         "long": _coord(case.lng),
-        "media_url": None,
+        "media_url": _media_url(case.description),
     }
+
+
+# A case has no columns for a client's link or address id: a POST keeps them in the
+# description's last line and the address (below); GET gives them back in their own fields.
+MEDIA_LINE = "\n附图链接："
+ADDRESS_ID = "地址编号 "
+
+
+def _media_url(description: str) -> str | None:
+    head, sep, url = (description or "").rpartition(MEDIA_LINE)
+    return url if sep and MEDIA_URL_RE.match(url) else None
+
+
+def _address_id(address: str) -> str | None:
+    return address[len(ADDRESS_ID) :] if (address or "").startswith(ADDRESS_ID) else None
 
 
 def _param(request, name: str, limit: int = 200) -> str:
@@ -486,13 +501,13 @@ def request_create(request, fmt):
     # Case has no field for a link; staff see it at the end of the description.
     media_url = field("media_url", 1000)
     if media_url and MEDIA_URL_RE.match(media_url):
-        line = f"\n附图链接：{media_url}"
+        line = f"{MEDIA_LINE}{media_url}"
         if len(description) + len(line) <= MAX_DESCRIPTION:
             description += line
     data = {
         "category": category,
         "description": description,
-        "address": address or (f"地址编号 {address_id}"[:200] if address_id else ""),
+        "address": address or (f"{ADDRESS_ID}{address_id}"[:200] if address_id else ""),
         "lat": lat or None,
         "lng": lng or None,
         "reporter_name": _reporter_name(field("first_name", 50), field("last_name", 50))[:50],

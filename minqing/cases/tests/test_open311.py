@@ -225,6 +225,16 @@ def test_an_address_id_alone_is_a_location(client, app, tree):
     assert "A-1001" in Case.objects.get().address
 
 
+def test_the_link_and_the_address_id_sent_come_back_in_their_own_fields(client, app, tree):
+    """QA: media_url and address_id were accepted and then always given back as null."""
+    post(client, lat=None, long=None, address_id="A-1001", media_url="https://example.com/a.jpg")
+    case = Case.objects.get()
+    [row] = js(client.get(f"{BASE}requests/{case.number}.json"))
+    assert row["media_url"] == "https://example.com/a.jpg" and row["address_id"] == "A-1001"
+    [row] = xml_rows(client.get(f"{BASE}requests/{case.number}.xml"), "request")
+    assert row["media_url"] == "https://example.com/a.jpg" and row["address_id"] == "A-1001"
+
+
 @pytest.mark.parametrize("fmt", ["xml", "json"])
 def test_a_post_without_any_location_answers_400_missing_location(client, app, tree, fmt):
     response = post(client, fmt, lat=None, long=None)
