@@ -178,3 +178,10 @@ def test_a_bad_setting_stops_the_start_up_not_the_first_page(bad, said):
     )
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr and said in result.stderr, result.stderr
+
+
+def test_the_language_cookie_is_secure_where_the_session_is(client, db, settings):
+    settings.LANGUAGE_COOKIE_SECURE = True  # what SECURE_COOKIES=true sets, with the others
+    r = client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    cookie = r.cookies[settings.LANGUAGE_COOKIE_NAME]
+    assert cookie["secure"] and cookie["samesite"] == "Lax"
