@@ -225,6 +225,14 @@ class MonthNeed:
         return self.regular_gap + len(self.missed_occasions)
 
 
+def _longer_than_a_month(rhythm: Rhythm) -> bool:
+    """Months counted by the calendar (every 2 months …); days and weeks longer than February
+    (every 30 days owed nothing in February, every 31 in any month of 30 days)."""
+    if rhythm.unit == RhythmUnit.MONTH:
+        return rhythm.every > 1
+    return interval_days(rhythm.every, rhythm.unit) > 28
+
+
 def _long_rhythm_owed(
     rhythm: Rhythm, start: dt.date, contacts: Sequence[dt.date], first: dt.date, last: dt.date
 ) -> int:
@@ -282,7 +290,7 @@ def month_need(
     if active_to < active_from:
         return MonthNeed(0, 0, ())
     owed_to = min(active_to, today - dt.timedelta(days=1)) if today else active_to
-    if interval_days(rhythm.every, rhythm.unit) > 31:
+    if _longer_than_a_month(rhythm):
         required = _long_rhythm_owed(rhythm, start, contacts, active_from, owed_to)
     else:
         required = _whole_intervals(rhythm, active_from, owed_to)

@@ -579,8 +579,15 @@ def month_report(
     qs = pairing_search(user, programme=programme, group=group, helper=helper, status="", mine=mine)
     qs = qs.filter(start__lte=last).filter(Q(end__isnull=True) | Q(end__gte=first))
     pairings = list(qs.order_by("programme__sort", "programme_id", "group__name", "start", "pk"))
+    # Back far enough to find each pairing's last contact before the month: a quarterly one
+    # is owed from the contact of up to three months ago (schedule._long_rhythm_owed).
+    longest = max(
+        (schedule.interval_days(p.programme.every, p.programme.unit) for p in pairings), default=0
+    )
     contacts = contacts_by_pairing(
-        pairings, since=first - dt.timedelta(days=20), until=last + dt.timedelta(days=20)
+        pairings,
+        since=first - dt.timedelta(days=max(20, int(longest) + 31)),
+        until=last + dt.timedelta(days=20),
     )
     help_count: dict[int, int] = defaultdict(int)
     money: dict[int, dict] = defaultdict(dict)

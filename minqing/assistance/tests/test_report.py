@@ -208,3 +208,27 @@ def test_the_reports_export_names_targets_in_chinese_for_an_english_reader(
     column = header.index("帮扶对象")
     targets = [row[column].value for row in ws.iter_rows(min_row=2) if row[1].value]
     assert targets and not any("Household of" in str(t) for t in targets)
+
+
+def test_a_quarterly_pairing_on_time_shows_no_gap_in_the_months_between(
+    office, cadre, cadre_helper, household_a
+):
+    """Review: the report read contacts from 20 days before the month only, so a quarterly
+    pairing visited in June looked never contacted in August and owed a contact (the due list
+    said 16 September). It reads back one interval now."""
+    from minqing.assistance.models import Programme
+
+    Programme.objects.filter(code="cadre").update(every=3, unit="month")
+    p = pair(office, "cadre", [cadre_helper], household=household_a, start=dt.date(2025, 1, 6))
+    log(cadre, p, dt.date(2026, 6, 16))
+
+    def gap(month: dt.date, today: dt.date) -> tuple[int, int, int]:
+        report = selectors.month_report(office, month=month, today=today)
+        [row] = [r for r in report.rows if r.pairing.pk == p.pk]
+        return row.need.required, row.need.made, row.need.gap
+
+    assert gap(dt.date(2026, 8, 1), dt.date(2026, 9, 1)) == (0, 0, 0)
+    assert gap(dt.date(2026, 9, 1), dt.date(2026, 10, 1)) == (1, 0, 1)  # due 16 September
+    log(cadre, p, dt.date(2026, 10, 5))
+    assert gap(dt.date(2026, 10, 1), dt.date(2026, 11, 1)) == (1, 1, 0)
+    assert gap(dt.date(2026, 11, 1), dt.date(2026, 12, 1)) == (0, 0, 0)  # next due 5 January
