@@ -258,7 +258,10 @@ def inbox_head(user, limit: int) -> list[tuple[int, str, bool]]:
 def _inbox_moment(inputs: tuple) -> datetime | None:
     """The time a compiled inbox statement is asked at: only a dispatcher's looks at it (the
     late cases moved up to them are those still past their deadline)."""
-    return timezone.now() if inputs[4] else None
+    overseen, narrowed = inputs[4], inputs[6]
+    if not overseen or (narrowed is not None and Scope.from_key(narrowed).empty):
+        return None  # (a scope with nothing in it leaves no held case, no late one either)
+    return timezone.now()
 
 
 def deciding_q(inputs: tuple) -> Q:

@@ -32,3 +32,21 @@ def test_a_cadres_case_maps_ask_for_no_outline_they_may_not_see(client, tree):
         html = client.get(url).content.decode()
         assert 'data-geojson=""' in html, url
     assert client.get(f"/tree/{tree['county'].code}/geojson").status_code == 404
+
+
+def test_a_dispatcher_whose_custom_scope_names_no_place_has_an_empty_inbox_not_an_error(
+    client, tree, case_a
+):
+    """Review: 自定数据 with no place chosen (the admin allows it) left the inbox's "still late"
+    condition out of the compiled statement while a time was bound to it: ValueError, a 500
+    on the home page and 待办."""
+    clerk = User.objects.create_user(username="clerk", password="x-1-x-1-x", full_name="钱文")
+    RoleAssignment.objects.create(
+        user=clerk, role=Role.COMMUNITY_WORKER, node=tree["community"],
+        data_scope=DataScope.CUSTOM,
+    )  # fmt: skip
+    assert selectors.home_counts(clerk)["inbox"] == 0
+    assert selectors.inbox_head(clerk, 10) == []
+    client.force_login(clerk)
+    assert client.get("/").status_code == 200
+    assert client.get("/cases/inbox/").status_code == 200
