@@ -74,6 +74,7 @@ ERR_TARGET = _("请选择处置人。")
 ERR_TARGET_UNIT = _("请选择处置部门。")
 ERR_NOTE_NAMED = _("请填写{label}。")  # the form names its field: 请填写注销原因。
 ERR_TARGET_SCOPE = _("所选处置人不能处理该网格的案件。")
+ERR_LOCATE_FIRST = _("该案件还没有落到网格：请先“指定网格”，再派遣给该网格的人员。")
 ERR_REASSIGN_SAME = _("案件已由所选人员处置，请选择另一位处置人。")
 ERR_UNIT_AREA = _("所选部门的服务区域不包括该案件所在网格。")
 ERR_TOP_LEVEL = _("已是最高层级，无法再上报。")
@@ -856,6 +857,9 @@ def _check_target(case, acting_user, target_user) -> None:
     """A handler is one of those the forms offer (selectors.dispatch_targets: the grid's
     workers and its community's staff). Anyone whose place held the grid passed before —
     the API put a case in the county officer's hands, who could not act on it."""
+    if case.grid.level != Level.GRID:
+        # Placed no lower than a street (a report with an address only): nobody's grid yet.
+        raise ValidationError({"target_user": ERR_LOCATE_FIRST})
     if not target_user.is_active or not (
         dispatch_targets(acting_user, case).filter(pk=target_user.pk).exists()
     ):

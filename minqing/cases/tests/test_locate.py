@@ -100,3 +100,18 @@ def test_the_county_statistics_give_unplaced_cases_a_row_so_the_rows_add_up(
     assert [i["node_name"] for i in parts if i["unplaced"]] == [
         f"{tree['county'].name}本级（未指定网格）"
     ]
+
+
+def test_a_case_in_no_grid_is_dispatched_after_it_is_sent_to_a_grid(
+    unplaced, county_officer, grid_a_worker, tree
+):
+    """Review: with handlers limited to those the forms offer (the grid's and its community's
+    staff), a case held at the county with no grid had none: every name was refused as "cannot
+    handle this grid's cases". It says to send it to a grid first."""
+    from django.core.exceptions import ValidationError
+
+    unplaced = services.case_act(acting_user=county_officer, case=unplaced, action="register")
+    with pytest.raises(ValidationError) as exc:
+        services.case_act(acting_user=county_officer, case=unplaced, action="dispatch",
+                          target_user=grid_a_worker)  # fmt: skip
+    assert exc.value.message_dict == {"target_user": [services.ERR_LOCATE_FIRST]}
