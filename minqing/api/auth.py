@@ -35,8 +35,8 @@ class BrowserSessionAuth(SessionAuth):
     """
 
     def __call__(self, request):
-        if request.headers.get("Authorization"):
-            return None
+        if request.headers.get("Authorization", "").lower().startswith("bearer "):
+            return None  # (a proxy's Basic credentials leave the session to decide)
         if not request.user.is_authenticated:
             return None
         try:

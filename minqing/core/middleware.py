@@ -19,7 +19,8 @@ from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
 from django.urls import Resolver404, resolve
-from django.utils.translation import gettext
+from django.utils import translation
+from django.utils.translation import gettext, gettext_noop
 
 NUL = "\x00"
 FORM = "application/x-www-form-urlencoded"
@@ -49,9 +50,13 @@ class RejectNulMiddleware:
                 or (request.content_type == FORM and _has_nul(request.POST))
             )
         except (RequestDataTooBig, TooManyFieldsSent):
-            return bad_request(request, "请求过大：字段太多或内容太长。", "request too large")
+            return bad_request(
+                request, gettext_noop("请求过大：字段太多或内容太长。"), "request too large"
+            )
         if nul:
-            return bad_request(request, "请求中含有不允许的字符（NUL）。", "NUL character")
+            return bad_request(
+                request, gettext_noop("请求中含有不允许的字符（NUL）。"), "NUL character"
+            )
         return self.get_response(request)
 
 
@@ -59,13 +64,15 @@ def bad_request(request, chinese: str, english: str):
     """A 400 in the shape the caller reads: an Open311 error document, the API's JSON, or
     text for a page (a browser never sends these)."""
     path = request.path
+    if path.startswith("/api/"):
+        # Before LocaleMiddleware: the caller's language is read here, as the API's answers are.
+        with translation.override(translation.get_language_from_request(request)):
+            return JsonResponse({"detail": gettext(chinese)}, status=400)
     if path.startswith("/open311/"):
         from minqing.cases.open311 import error_response
 
         fmt = "json" if ".json" in path else "xml"
         return error_response(fmt, 400, f"{chinese} ({english})")
-    if path.startswith("/api/"):
-        return JsonResponse({"detail": chinese}, status=400)
     return HttpResponseBadRequest(chinese, content_type="text/plain; charset=utf-8")
 
 

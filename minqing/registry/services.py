@@ -58,14 +58,17 @@ def _require_editor(user) -> None:
         raise PermissionDenied(ERR_NOT_ALLOWED)
 
 
-def _check_choices(model, data: dict, errors: dict) -> None:
+def _check_choices(model, data: dict, errors: dict, instance=None) -> None:
     """Fields with choices hold one of them: a form's select offers nothing else, but the API
     and the services take any text (an API client wrote "NaN" as employment, which the edit
-    form could not show or save again)."""
+    form could not show or save again). A value the record already holds is let be: a bad one
+    stored before must not block an edit of another field."""
     for f in model._meta.fields:
         if not f.choices or f.name not in data or f.name in errors:
             continue
         value = data[f.name]
+        if instance is not None and getattr(instance, f.attname) == value:
+            continue
         if value in (None, "") and f.blank:
             continue
         if value not in {key for key, _label in f.flatchoices}:
@@ -164,7 +167,7 @@ def person_clean(*, acting_user, data: dict, instance: Person | None = None) -> 
         head = head.first()
         if head is not None:
             errors["relation"] = ERR_TWO_HEADS.format(name=head.name)
-    _check_choices(Person, data, errors)
+    _check_choices(Person, data, errors, instance)
     if errors:
         raise ValidationError(errors)
     return data
@@ -344,7 +347,7 @@ def household_clean(*, acting_user, data: dict, instance: Household | None = Non
     area = data.get("floor_area")
     if area is not None and not (0 <= area <= MAX_FLOOR_AREA):
         errors["floor_area"] = ERR_FLOOR_AREA
-    _check_choices(Household, data, errors)
+    _check_choices(Household, data, errors, instance)
     if errors:
         raise ValidationError(errors)
     return data
@@ -487,7 +490,7 @@ def household_delete(*, acting_user, household: Household, request=None) -> None
 # ---------------------------------------------------------------- places and organisations
 
 
-def simple_record_clean(*, acting_user, data: dict, model=None) -> dict:
+def simple_record_clean(*, acting_user, data: dict, model=None, instance=None) -> dict:
     data = dict(data)
     errors: dict[str, str] = {}
     for required in ("name", "kind"):
@@ -500,7 +503,7 @@ def simple_record_clean(*, acting_user, data: dict, model=None) -> dict:
         errors["phone"] = ERR_PHONE
     data["phone"] = phone
     if model is not None:
-        _check_choices(model, data, errors)
+        _check_choices(model, data, errors, instance)
     if errors:
         raise ValidationError(errors)
     return data
@@ -517,7 +520,7 @@ def simple_record_save(
         merged = {f: getattr(instance, f) for f in model.AUDITED_FIELDS}
         merged.update(data)
         data = merged
-    data = simple_record_clean(acting_user=acting_user, data=data, model=model)
+    data = simple_record_clean(acting_user=acting_user, data=data, model=model, instance=instance)
     fields = {k: v for k, v in data.items() if k in model.AUDITED_FIELDS}
     if instance is None:
         obj = model.objects.create(created_by=acting_user, **fields)

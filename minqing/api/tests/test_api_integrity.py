@@ -112,7 +112,7 @@ def test_a_write_without_a_valid_token_or_session_answers_401_not_a_csrf_error(g
 
 
 def test_a_body_that_is_not_an_object_is_refused_not_read_as_an_empty_patch(
-    client, grid_a_worker, tree
+    client, grid_a_worker, tree, household_a
 ):
     auth = bearer(grid_a_worker)
     r = send(client, "post", "/api/people", {"name": "王测", "grid_code": GRID_A}, auth)
@@ -122,10 +122,8 @@ def test_a_body_that_is_not_an_object_is_refused_not_read_as_an_empty_patch(
         assert r.status_code == 422, (body, r.content)
         assert "JSON 对象" in str(r.json()), r.content
     assert Person.objects.get(pk=pk).name == "王测"
-    household = Household.objects.filter(grid=tree["grid_a"]).first()
-    if household is not None:
-        r = send(client, "patch", f"/api/households/{household.pk}", [], auth)
-        assert r.status_code == 422
+    r = send(client, "patch", f"/api/households/{household_a.pk}", [], auth)
+    assert r.status_code == 422
 
 
 def test_what_the_first_middleware_refuses_is_told_in_the_callers_shape(client, db, settings):
@@ -135,6 +133,8 @@ def test_what_the_first_middleware_refuses_is_told_in_the_callers_shape(client, 
     r = client.get("/api/people?q=a%00b")
     assert r.status_code == 400 and r["Content-Type"].startswith("application/json")
     assert "NUL" in r.json()["detail"]
+    r = client.get("/api/people?q=a%00b", HTTP_ACCEPT_LANGUAGE="en")
+    assert r.json()["detail"].startswith("The request contains a character")
     r = client.get("/open311/v2/requests.json?status=open%00")
     assert r.status_code == 400 and r.json()[0]["code"] == 400
     r = client.get("/open311/v2/requests.xml?status=open%00")
@@ -164,3 +164,16 @@ def test_an_upload_that_is_not_multipart_answers_json(client, grid_a_worker):
                        content_type="multipart/form-data", **auth)  # fmt: skip
     assert r.status_code == 400 and r["Content-Type"].startswith("application/json")
     assert "multipart/form-data" in r.json()["detail"]
+
+
+def test_a_bad_value_stored_before_does_not_block_an_edit_of_another_field(
+    client, grid_a_worker, tree
+):
+    auth = bearer(grid_a_worker)
+    r = send(client, "post", "/api/people", {"name": "王测", "grid_code": GRID_A}, auth)
+    pk = r.json()["id"]
+    Person.objects.filter(pk=pk).update(employment="NaN")  # stored by the old API
+    r = send(client, "patch", f"/api/people/{pk}", {"phone": "13812345678"}, auth)
+    assert r.status_code == 200, r.content
+    r = send(client, "patch", f"/api/people/{pk}", {"employment": "bogus"}, auth)
+    assert r.status_code == 400 and set(r.json()["errors"]) == {"employment"}
