@@ -228,6 +228,13 @@ class TeamMember(models.Model):
     def __str__(self) -> str:
         return f"{self.name}（{self.get_kind_display()}）"
 
+    @property
+    def published_mobile(self) -> str:
+        """The mobile printed on what residents are handed (the team card, the household's
+        contact card): the responsible persons' only — DOMAIN: "office phone and mobile of the
+        responsible people". A volunteer's or 楼组长's own number stays in the office."""
+        return self.mobile if self.responsibility else ""
+
     def sort_key(self):
         order = {Responsibility.FIRST: 0, Responsibility.SECOND: 1, Responsibility.NONE: 2}
         return (order[self.responsibility], self.id)

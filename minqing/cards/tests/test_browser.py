@@ -29,3 +29,37 @@ def test_the_contact_card_prints_as_one_a4_page(
     assert pdf.startswith(b"%PDF") and len(pdf) > 1000
     assert len(PDF_PAGE.findall(pdf)) == 1
     assert s.foreign_requests(live_server.url) == [] and s.errors == []
+
+
+def test_a_grid_batch_of_twelve_prints_on_two_a4_pages(
+    live_server, sessions, team_a, worker_a, household_a, tree
+):
+    """QA: on paper the sheet's screen padding added to the page margin, so the fifth row of
+    each sheet fell onto a page of its own (23 pages for 111 households, not 12)."""
+    from minqing.registry import services as registry
+
+    for i in range(11):
+        registry.household_create(
+            acting_user=worker_a, data={"address": f"人民路2号{i + 1}室", "grid": tree["grid_a"]}
+        )
+    s = sessions()
+    s.login("grid_a")
+    page = s.page
+    page.goto(f"/cards/grid/{tree['grid_a'].code}/")
+    page.emulate_media(media="print")
+    pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+    assert len(PDF_PAGE.findall(pdf)) == 2
+    assert s.errors == []
+
+
+def test_the_team_card_prints_on_one_a4_page(live_server, sessions, team_a, worker_a, tree):
+    """QA: it printed on US Letter with no margin (the site's layout sets no page size)."""
+    s = sessions()
+    s.login("grid_a")
+    page = s.page
+    page.goto(f"/teams/{tree['grid_a'].code}/card/")
+    page.emulate_media(media="print")
+    pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+    assert len(PDF_PAGE.findall(pdf)) == 1
+    box = re.search(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]", pdf)
+    assert box and abs(float(box[1]) - 595.3) < 2 and abs(float(box[2]) - 841.9) < 2  # A4

@@ -201,3 +201,19 @@ def test_the_yellow_ribbon_card_finds_the_party_member_in_english_too(
     page = text(client.get(f"/cards/yellow-ribbon/{granny.pk}/", HTTP_ACCEPT_LANGUAGE="en"))
     assert page.index("老周") < page.index("志愿者小周")
     assert page.count("Paired Party member") == 1
+
+
+def test_what_residents_are_handed_shows_the_responsible_persons_mobiles_only(
+    client, worker_a, team_a, household_a, tree
+):
+    """QA (privacy): the team card and the household's contact card printed every member's
+    own mobile — volunteers, 楼组长, party members, often residents themselves. DOMAIN: the
+    office phone and the mobiles of the responsible people."""
+    client.force_login(worker_a)
+    for url in (f"/teams/{tree['grid_a'].code}/card/", f"/cards/household/{household_a.pk}/",
+                f"/cards/household/{household_a.pk}/?size=card"):  # fmt: skip
+        page = text(client.get(url))
+        assert "13911110001" in page and "13911110002" in page, url  # 第一/第二责任人
+        assert "13911110003" not in page, url  # 陈楼长's own number
+    # The team's own page (staff) keeps every number.
+    assert "13911110003" in text(client.get(f"/teams/{tree['grid_a'].code}/"))
