@@ -50,6 +50,7 @@ ERR_REVEAL_DENIED = _("您没有查看明文的权限。")
 ERR_REVEAL_FIELD = _("只能查看身份证号或电话。")
 ERR_REVEAL_REASON = _("请填写查看事由。")
 ERR_CHOICE = _("“{value}”不是可选的值。")
+ERR_ID_CLEARED = _("已登记的身份证号不能清空：如需更正，请填写完整的新号码。")
 ERR_HAS_MEMBERS = _("该家庭还有成员，请先迁出或删除成员。")
 
 
@@ -141,6 +142,10 @@ def person_clean(*, acting_user, data: dict, instance: Person | None = None) -> 
                     if visible
                     else ERR_DUPLICATE_HIDDEN
                 )
+    elif instance is not None and instance.id_number:
+        # Emptied, the masked digits would show as the birth date in clear (a record without
+        # a number shows its date): a number is corrected by a new one, never wiped.
+        errors["id_number"] = ERR_ID_CLEARED
     else:
         data["id_number"] = None
         data["id_legacy"] = False

@@ -177,3 +177,22 @@ def test_a_bad_value_stored_before_does_not_block_an_edit_of_another_field(
     assert r.status_code == 200, r.content
     r = send(client, "patch", f"/api/people/{pk}", {"employment": "bogus"}, auth)
     assert r.status_code == 400 and set(r.json()["errors"]) == {"employment"}
+
+
+def test_a_registered_id_number_cannot_be_wiped_through_the_api(client, grid_a_worker, tree):
+    """QA (privacy): PATCH id_number "" or null emptied it; the record then showed its birth
+    date in clear — with the masked number's first six and last four, the whole number,
+    without a reveal. A number is corrected by a new one, never wiped."""
+    from conftest import valid_id
+
+    auth = bearer(grid_a_worker)
+    number = valid_id(7)
+    r = send(client, "post", "/api/people", {"name": "王测", "grid_code": GRID_A,
+             "id_number": number}, auth)  # fmt: skip
+    pk = r.json()["id"]
+    for empty in ("", None):
+        r = send(client, "patch", f"/api/people/{pk}", {"id_number": empty}, auth)
+        assert r.status_code == 400 and set(r.json()["errors"]) == {"id_number"}, r.content
+    person = Person.objects.get(pk=pk)
+    assert person.id_number == number
+    assert "**" in client.get(f"/api/people/{pk}", **auth).json()["id_number_masked"]
