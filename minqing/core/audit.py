@@ -23,7 +23,8 @@ def snapshot(obj: models.Model, fields: list[str], *, masked: dict | None = None
     for name in fields:
         value = getattr(obj, name)
         if name in masked:
-            value = masked[name](value)
+            mask = masked[name]
+            value = mask(value, obj) if getattr(mask, "per_record", False) else mask(value)
         out[name] = plain_value(value)
     return out
 

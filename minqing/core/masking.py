@@ -42,11 +42,19 @@ def mask_birth_date(value) -> str:
     return f"{value.year}-**-**"
 
 
-def mask_birth_date_audited(value) -> str:
-    """A birth date as the audit log keeps it: the year and a keyed fingerprint, so an entry
-    still shows that the date changed (a corrected ID number's birth digits) without giving it."""
+def mask_birth_date_audited(value, record=None) -> str:
+    """A birth date as the audit log keeps it: the year and a fingerprint keyed by the record,
+    so its history still shows that the date changed (a corrected ID number's birth digits)
+    without giving it. Keyed by the date alone, one date had one fingerprint everywhere: a
+    record without an ID number, whose date shows, told what every other record's meant."""
     if not value:
         return ""
     from minqing.core.crypto import blind_index
 
-    return f"{mask_birth_date(value)}（·{blind_index('birth:' + value.isoformat())[:6]}）"
+    key = getattr(record, "pk", None)
+    if key is None:
+        return mask_birth_date(value)
+    return f"{mask_birth_date(value)}（·{blind_index(f'birth:{key}:{value.isoformat()}')[:6]}）"
+
+
+mask_birth_date_audited.per_record = True  # core.audit.snapshot passes the record

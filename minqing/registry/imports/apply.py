@@ -327,7 +327,7 @@ class _Writer:
             shown = {
                 "name": p.name,
                 "id_number": mask_id_number(p.id_number),
-                "birth_date": Person.MASKED["birth_date"](p.birth_date) or None,
+                "birth_date": Person.MASKED["birth_date"](p.birth_date, Person(pk=pk)) or None,
                 "sex": p.sex,
                 "phone": mask_phone(p.phone),
                 "ethnicity": values["ethnicity"],

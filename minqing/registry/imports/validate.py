@@ -6,6 +6,7 @@ over the rows in Python, then one (chunked) query each for existing people by ID
 tags, grids, tags and households. The plan holds everything apply.py needs; it writes nothing.
 """
 
+import functools
 from collections import Counter, defaultdict, namedtuple
 from dataclasses import dataclass, field
 
@@ -993,7 +994,10 @@ class Validator:
 
             change("name", person.name, p.name)
             change(
-                "birth_date", person.birth_date, p.birth_date, masked=Person.MASKED["birth_date"]
+                "birth_date",
+                person.birth_date,
+                p.birth_date,
+                masked=functools.partial(Person.MASKED["birth_date"], record=person),
             )
             change("sex", person.sex, p.sex)
             if person.id_legacy and not p.legacy:

@@ -203,3 +203,34 @@ def test_a_corrected_id_number_brings_its_own_birth_date_through_the_api(
             data={"id_number": zhang_san.id_number, "birth_date": datetime.date(1961, 7, 8)},
         )
     assert "出生日期与身份证号不一致" in str(refused.value)
+
+
+def test_a_birth_dates_fingerprint_tells_nothing_about_another_record(grid_a_worker, tree):
+    """QA (privacy): the fingerprint was keyed by the date alone — 1946-**-**（·646901） for
+    everyone born that day — and a record without an ID number shows its date in clear: typing
+    dates there built the table that un-masked every other record's history. Keyed by the
+    record now; older entries keep the year only (core 0007)."""
+    import importlib
+
+    from django.apps import apps
+
+    day = datetime.date(1946, 11, 30)
+    a = services.person_create(acting_user=grid_a_worker, data={
+        "name": "甲", "grid": tree["grid_a"], "id_number": valid_id(3, birth=day)})  # fmt: skip
+    b = services.person_create(acting_user=grid_a_worker, data={
+        "name": "乙", "grid": tree["grid_a"], "birth_date": day})  # fmt: skip
+
+    def shown(person):
+        entry = AuditEntry.objects.get(model="registry.person", object_id=str(person.pk))
+        return entry.changes["birth_date"][1]
+
+    assert shown(a).startswith("1946-**-**（·") and shown(b).startswith("1946-**-**（·")
+    assert shown(a) != shown(b)
+    old = AuditEntry.objects.create(action="update", model="registry.person", object_id="9",
+                                    changes={"birth_date": ["1946-**-**（·646901）", None]})  # fmt: skip
+    migration = importlib.import_module(
+        "minqing.core.migrations.0007_birth_fingerprints_per_record"
+    )
+    migration.scrub(apps, None)
+    old.refresh_from_db()
+    assert old.changes == {"birth_date": ["1946-**-**", None]}

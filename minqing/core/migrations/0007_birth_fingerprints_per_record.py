@@ -1,0 +1,35 @@
+"""Audit entries' birth-date fingerprints were keyed by the date alone (core 0005 and every
+entry since): the same for everyone born that day, so a record whose date shows told what
+the others meant. New entries key them by the record (core.masking); here the old ones keep
+the year only — the entry still says the field changed."""
+
+import re
+
+from django.db import migrations
+
+FINGERPRINT = re.compile(r"^(\d{4}-\*\*-\*\*)（·[0-9a-f]{6}）$")
+
+
+def _year_only(value):
+    if isinstance(value, str) and (m := FINGERPRINT.match(value)):
+        return m[1]
+    return value
+
+
+def scrub(apps, schema_editor):
+    AuditEntry = apps.get_model("core", "AuditEntry")
+    rows = AuditEntry.objects.filter(model="registry.person").only("id", "changes")
+    for entry in rows.iterator(chunk_size=2000):
+        change = (entry.changes or {}).get("birth_date")
+        if not isinstance(change, list):
+            continue
+        scrubbed = [_year_only(v) for v in change]
+        if scrubbed != change:
+            entry.changes["birth_date"] = scrubbed
+            entry.save(update_fields=["changes"])
+
+
+class Migration(migrations.Migration):
+    dependencies = [("core", "0006_import_batch_failed")]
+
+    operations = [migrations.RunPython(scrub, migrations.RunPython.noop)]
