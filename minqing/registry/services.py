@@ -50,6 +50,7 @@ ERR_REVEAL_DENIED = _("您没有查看明文的权限。")
 ERR_REVEAL_FIELD = _("只能查看身份证号或电话。")
 ERR_REVEAL_REASON = _("请填写查看事由。")
 ERR_CHOICE = _("“{value}”不是可选的值。")
+MOVED_WITH_HOUSEHOLD = "随家庭户“{address}”迁至新网格"  # an audit reason: Chinese, as stored
 ERR_ID_CLEARED = _("已登记的身份证号不能清空：如需更正，请填写完整的新号码。")
 ERR_HAS_MEMBERS = _("该家庭还有成员，请先迁出或删除成员。")
 
@@ -449,12 +450,26 @@ def household_update(*, acting_user, household: Household, data: dict, request=N
     merged = household_clean(acting_user=acting_user, data=merged, instance=household)
     tags = merged.pop("tags", None)
     grid_changed = merged["grid"] != household.grid
+    old_grid_node = household.grid
     for k, v in merged.items():
         if k in HOUSEHOLD_FIELDS and k != "number":
             setattr(household, k, v)
     household.save()
-    if grid_changed:  # members move with their household
+    if grid_changed:  # members move with their household, each with its history entry
+        old_grid = snapshot(Household(grid=old_grid_node), ["grid"])["grid"]
+        new_grid = snapshot(household, ["grid"])["grid"]
+        members = list(household.members.all())
         household.members.update(grid=household.grid)
+        for member in members:
+            audit_log(
+                actor=acting_user,
+                action=AuditAction.UPDATE,
+                obj=member,
+                changes={"grid": [old_grid, new_grid]},
+                reason=MOVED_WITH_HOUSEHOLD.format(address=household.address),
+                request=request,
+                node=household.grid,
+            )
     changes = diff(old, snapshot(household, HOUSEHOLD_FIELDS))
     if tags is not None:
         household.tags.set(tags)
