@@ -230,3 +230,38 @@ def test_a_places_phone_is_masked_in_the_admin_kept_when_left_empty_replaced_whe
     place.refresh_from_db()
     assert place.phone == "13900001111"
     assert "13900001111" not in str(list(AuditEntry.objects.values_list("changes", flat=True)))
+
+
+def test_a_staff_account_that_is_not_superuser_cannot_reach_accounts_or_login_records(
+    client, grid_b_worker, grid_a_worker, tree
+):
+    """QA (security): a grid worker given staff status and "change user" ticked 超级用户 on
+    their own account and gave themselves the county; given "view", they read every account's
+    mobile, every login's address, and the county's service teams with their members' own
+    mobiles. Accounts, roles, tokens, groups and login records are the superuser's; teams are
+    scoped as their pages are."""
+    from django.contrib.auth.models import Permission
+
+    from minqing.accounts.models import MemberKind, ServiceTeam, TeamMember
+
+    grid_b_worker.is_staff = True
+    grid_b_worker.save()
+    grid_b_worker.user_permissions.set(Permission.objects.filter(
+        content_type__app_label__in=["accounts", "auth", "axes"]))  # fmt: skip
+    team_a = ServiceTeam.objects.create(node=tree["grid_a"], name="第1网格组团")
+    TeamMember.objects.create(team=team_a, name="志愿者甲", kind=MemberKind.VOLUNTEER,
+                              mobile="13911119999")  # fmt: skip
+    client.force_login(grid_b_worker)
+    for url in ("/admin/accounts/user/", f"/admin/accounts/user/{grid_b_worker.pk}/change/",
+                "/admin/accounts/apitoken/", "/admin/auth/group/", "/admin/axes/accesslog/",
+                "/admin/axes/accessattempt/"):  # fmt: skip
+        assert client.get(url).status_code in (403, 302), url
+    r = client.post(f"/admin/accounts/user/{grid_b_worker.pk}/change/", {"is_superuser": "on"})
+    assert r.status_code in (403, 302)
+    grid_b_worker.refresh_from_db()
+    assert not grid_b_worker.is_superuser
+    teams = client.get("/admin/accounts/serviceteam/").content.decode()
+    assert "第1网格组团" not in teams
+    assert client.get(f"/admin/accounts/serviceteam/{team_a.pk}/change/").status_code in (302, 404)
+    index = client.get("/admin/").content.decode()
+    assert "/admin/accounts/user/" not in index
