@@ -235,6 +235,8 @@ CONTENT_SECURITY_POLICY = {
 }
 
 PAGE_SIZE = env_int("PAGE_SIZE", 20, low=1, high=500)
+# Full ID or phone numbers one user may reveal in an hour (each audited with its reason).
+REVEAL_LIMIT_PER_HOUR = env_int("REVEAL_LIMIT_PER_HOUR", 30, low=1)
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_MB", 20) * 1024 * 1024
 # What a zipped spreadsheet (.xlsx, .ods) may unpack to: a 100 000-row ledger of 15 columns is
 # ≈ 60 MB of XML, while a 1 MB file can unpack to gigabytes (registry.imports.extent).

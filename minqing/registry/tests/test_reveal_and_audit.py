@@ -197,3 +197,28 @@ def test_a_need_that_cannot_be_added_is_shown_in_its_form_with_what_was_typed(
     response = client.post(url, {**typed, "category": "维修"})
     assert response.status_code == 302 and response["Location"].endswith("#needs")
     assert household.needs.get().description == "会修自行车，可帮邻居"
+
+
+def test_a_reveal_needs_a_real_reason_and_an_hour_holds_a_limited_number(
+    client, grid_a_worker, zhang_san, settings
+):
+    """QA (security): a zero-width space, or ".", passed as the reason (blank in the audit
+    log), and a loop revealed a grid's 300 ID numbers in 7 seconds."""
+    from minqing.accounts.models import ApiToken
+
+    _, raw = ApiToken.issue(user=grid_a_worker, name="t")
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    url = f"/api/people/{zhang_san.pk}/reveal"
+    for reason in ("\u200b", ".", " \u200b.\u3000"):
+        r = client.post(url, {"field": "id_number", "reason": reason},
+                        content_type="application/json", **auth)  # fmt: skip
+        assert r.status_code == 400 and "reason" in r.json()["errors"], reason
+    settings.REVEAL_LIMIT_PER_HOUR = 3
+    for _ in range(3):
+        r = client.post(url, {"field": "id_number", "reason": "核对低保"},
+                        content_type="application/json", **auth)  # fmt: skip
+        assert r.status_code == 200
+    r = client.post(url, {"field": "id_number", "reason": "核对低保"},
+                    content_type="application/json", **auth)  # fmt: skip
+    assert r.status_code == 403 and "上限" in r.json()["detail"]
+    assert AuditEntry.objects.filter(action="reveal").count() == 3
