@@ -25,6 +25,14 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.full_name or self.username
 
+    def save(self, *args, **kwargs):
+        # A new password (set by its owner or an administrator) withdraws the API tokens, as
+        # it ends the sessions: a token made on an unattended PC outlived the reset.
+        password_changed = self._password is not None and self.pk is not None
+        super().save(*args, **kwargs)
+        if password_changed:
+            self.api_tokens.all().delete()
+
 
 class Session(AbstractBaseSession):
     """A browser's session, with the signed-in user's id in a column of its own.

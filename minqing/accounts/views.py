@@ -9,7 +9,8 @@ from django.views.decorators.http import require_POST
 from minqing.accounts import teams
 from minqing.accounts.access import can_audit, scope_queryset, visible_nodes
 from minqing.accounts.forms import MemberForm, TeamForm
-from minqing.accounts.models import ApiToken, ServiceTeam
+from minqing.accounts.models import ServiceTeam
+from minqing.accounts.tokens import token_issue, token_withdraw
 from minqing.core.forms import NOT_SAVED, submitted
 from minqing.core.models import AuditEntry
 from minqing.core.paging import page_of, querystring_without_page
@@ -33,7 +34,7 @@ def tokens(request):
     raw = None
     if request.method == "POST":
         name = request.POST.get("name", "").strip()[:100] or "API"
-        _, raw = ApiToken.issue(user=request.user, name=name)
+        _, raw = token_issue(user=request.user, name=name, request=request)
     return render(
         request,
         "accounts/tokens.html",
@@ -47,7 +48,7 @@ def tokens(request):
 @login_required
 @require_POST
 def token_delete(request, pk: int):
-    request.user.api_tokens.filter(pk=pk).delete()
+    token_withdraw(user=request.user, pk=pk, request=request)
     messages.success(request, _("令牌已作废。"))
     return redirect("/accounts/tokens/")
 

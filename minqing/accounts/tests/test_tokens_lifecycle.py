@@ -1,0 +1,33 @@
+"""API tokens: audited when issued and withdrawn, withdrawn by a new password (security QA)."""
+
+from minqing.accounts.models import ApiToken
+from minqing.core.models import AuditEntry
+
+
+def test_a_token_is_audited_and_a_new_password_withdraws_it(client, grid_b_worker):
+    client.force_login(grid_b_worker)
+    page = client.post("/accounts/tokens/", {"name": "qa"}).content.decode()
+    token = ApiToken.objects.get(user=grid_b_worker)
+    raw = next(w for w in page.replace("<", " ").replace(">", " ").split() if w.startswith("mq_"))
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+    assert client.get("/api/me", **auth).status_code == 200
+    made = AuditEntry.objects.get(model="accounts.apitoken", action="create")
+    assert made.actor == grid_b_worker and made.changes["name"] == [None, "qa"]
+
+    grid_b_worker.set_password("a-new-pass-2026!")
+    grid_b_worker.save()  # as the admin's password form does
+    assert not ApiToken.objects.filter(pk=token.pk).exists()
+    client.logout()
+    assert client.get("/api/me", **auth).status_code == 401
+
+    client.force_login(grid_b_worker)
+    client.post("/accounts/tokens/", {"name": "again"})
+    token = ApiToken.objects.get(user=grid_b_worker)
+    client.post(f"/accounts/tokens/{token.pk}/delete/")
+    assert not ApiToken.objects.exists()
+    gone = AuditEntry.objects.get(model="accounts.apitoken", action="delete")
+    assert gone.changes["name"] == ["again", None]
+    grid_b_worker.full_name = "改名"
+    ApiToken.issue(user=grid_b_worker, name="kept")
+    grid_b_worker.save()  # no new password: tokens stay
+    assert ApiToken.objects.filter(name="kept").exists()
