@@ -23,6 +23,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password/", account_views.PasswordChange.as_view()),
     path("accounts/tokens/", account_views.tokens),
     path("accounts/tokens/<int:pk>/delete/", account_views.token_delete),
     path("audit/", account_views.audit_log),
