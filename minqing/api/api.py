@@ -190,6 +190,13 @@ def _page(qs, params: PageParams, convert):
     return {"items": items, "count": qs.count()}
 
 
+def _filter_node(user, code: str | None) -> Node | None:
+    """A list's `node` filter: the place with that code the user may see (the code trimmed,
+    as the pages trim it: "330188001001001 " matched nothing)."""
+    code = (code or "").strip()
+    return visible_nodes(user).filter(code=code).first() if code else None
+
+
 def _node(
     user, code: str | None, *, field: str = "grid_code", required: bool = False
 ) -> Node | None:
@@ -414,8 +421,8 @@ def _search_page(qs, params: PageParams, convert, read, count=capped_count) -> d
     description=SEARCH_LIST_DESCRIPTION,
 )
 def person_list(request, f: Query[PersonFilter]):
-    node = visible_nodes(request.user).filter(code=f.node).first() if f.node else None
-    if f.node and node is None:
+    node = _filter_node(request.user, f.node)
+    if (f.node or "").strip() and node is None:
         return dict(NO_MATCHES)
     tag = _tag_filter(request.user, f.tag)
     if tag is False:
@@ -549,8 +556,8 @@ class HouseholdFilter(PageParams):
 
 @households.get("", response=dict, description=SEARCH_LIST_DESCRIPTION)
 def household_list(request, f: Query[HouseholdFilter]):
-    node = visible_nodes(request.user).filter(code=f.node).first() if f.node else None
-    if f.node and node is None:
+    node = _filter_node(request.user, f.node)
+    if (f.node or "").strip() and node is None:
         return dict(NO_MATCHES)
     tag = _tag_filter(request.user, f.tag)
     if tag is False:
@@ -693,8 +700,8 @@ def _record_router(model, tag: str) -> Router:
 
     @router.get("", response=dict, operation_id=f"{tag}_list")
     def record_list(request, f: Query[RecordFilter]):
-        node = visible_nodes(request.user).filter(code=f.node).first() if f.node else None
-        if f.node and node is None:
+        node = _filter_node(request.user, f.node)
+        if (f.node or "").strip() and node is None:
             return {"items": [], "count": 0}
         return _page(
             selectors.simple_search(request.user, model, q=f.q, node=node, kind=f.kind),

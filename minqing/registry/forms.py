@@ -1,9 +1,11 @@
 """UI forms: they only convert types; the rules live in registry.services."""
 
 from django import forms
+from django.core import validators
 from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from minqing.core.i18n import named
+from minqing.core.pasted import plain
 from minqing.grids.models import Level
 from minqing.registry import services
 from minqing.registry.models import Household, Organisation, Person, Place, Sex, TagTarget
@@ -198,7 +200,15 @@ class PersonForm(MaskedPhoneForm):
         if said:
             self.fields["tags"].help_text = "".join(said)
         self.fields["sex"].choices = [("", gettext("（按身份证号）"))] + list(Sex.choices)
-        self.fields["id_number"].widget.attrs.update({"autocomplete": "off", "inputmode": "text"})
+        # A number pasted from a chat may carry invisible marks (19 characters for 18 digits):
+        # the service drops them and checks the number; a length cap here refused it first.
+        id_field = self.fields["id_number"]
+        id_field.max_length = None
+        id_field.validators = [
+            v for v in id_field.validators if not isinstance(v, validators.MaxLengthValidator)
+        ]
+        id_field.widget.attrs.pop("maxlength", None)
+        id_field.widget.attrs.update({"autocomplete": "off", "inputmode": "text"})
         if self.instance.pk and self.instance.id_number:
             # Shown masked; left unchanged unless the user types a new number.
             self.initial["id_number"] = ""
@@ -210,7 +220,7 @@ class PersonForm(MaskedPhoneForm):
             del self.fields["birth_date"]
 
     def clean_id_number(self):
-        return (self.cleaned_data.get("id_number") or "").strip()
+        return plain(self.cleaned_data.get("id_number") or "")[:40]
 
     def service_data(self) -> dict:
         data = super().service_data()  # an empty phone keeps the stored one

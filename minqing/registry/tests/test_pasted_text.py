@@ -47,3 +47,29 @@ def test_an_id_number_of_the_wrong_length_is_masked_in_the_error(grid_a_worker, 
     plan = run(grid_a_worker, xlsx(HEADERS, [row]))
     error = next(e for e in plan.errors if e.column == "F")
     assert typo not in error.value and error.value == typo[:6] + "*" * 8 + typo[-3:]
+
+
+def test_the_person_form_takes_an_id_number_pasted_with_an_invisible_mark(
+    client, grid_a_worker, tree
+):
+    """QA: the form's 18-character cap refused "\\u200b330188…" (19 characters) with Django's
+    own message before the invisible mark was dropped; the API took it."""
+    from conftest import valid_id
+    from minqing.registry.models import Person
+
+    number = valid_id(11)
+    client.force_login(grid_a_worker)
+    r = client.post("/people/new/", {"name": "粘贴", "id_number": "\u200b" + number,
+                    "grid": tree["grid_a"].pk, "ethnicity": "汉族", "health": "good",
+                    "disability_grade": 0})  # fmt: skip
+    assert r.status_code == 302, r.content.decode()[:2000]
+    assert Person.objects.get(name="粘贴").id_number == number
+
+
+def test_the_apis_place_filter_is_trimmed_as_the_pages(client, grid_a_worker, tree, zhang_san):
+    from minqing.accounts.models import ApiToken
+
+    _, raw = ApiToken.issue(user=grid_a_worker, name="t")
+    r = client.get(f"/api/people?node={tree['grid_a'].code}%20",
+                   HTTP_AUTHORIZATION=f"Bearer {raw}")  # fmt: skip
+    assert r.json()["count"] >= 1
