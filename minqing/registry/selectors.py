@@ -387,7 +387,7 @@ def household_search(
 
 def _household_text(q: str, *, large: bool) -> Q:
     """A household whose member the person search finds, or whose number or address holds q
-    (an address: any of its words).
+    (an address: every one of its words — "88号 和平路", as the person search reads words).
 
     PostgreSQL, over more than a community: the three are one set of ids, read as an array
     (`_pg_ids`) — ORed as conditions, the planner walked every household of the county in list
@@ -402,19 +402,23 @@ def _household_text(q: str, *, large: bool) -> Q:
         words = q.split()
         if len(words) == 1 and len(q) >= TRIGRAM and text_kind(q) == "words":
             members = Person.objects.filter(name__contains=q)
-        parts = [
-            Household.objects.filter(**{f"{field}__contains": w}).order_by().values("id")
-            for field, w in [("number", q), *(("address", w) for w in words)]
-            if len(w) >= TRIGRAM
-        ]
+        parts = []
+        if len(q) >= TRIGRAM:
+            parts.append(Household.objects.filter(number__contains=q).order_by().values("id"))
+        long_words = [w for w in words if len(w) >= TRIGRAM]
+        if long_words:  # an address holding every (long) word, as the person search asks
+            address = Household.objects.all()
+            for w in long_words:
+                address = address.filter(address__contains=w)
+            parts.append(address.order_by().values("id"))
         found = members.exclude(household=None).order_by().values("household_id").union(*parts)
         sql, params = found.query.sql_with_params()
         return _pg_ids(sql, list(params))
     members = members.exclude(household=None).values("household_id")
-    cond = Q(pk__in=members) | Q(number__contains=q)
+    every_word = Q()
     for w in q.split():
-        cond |= Q(address__contains=w)
-    return cond
+        every_word &= Q(address__contains=w)
+    return Q(pk__in=members) | Q(number__contains=q) | every_word
 
 
 @dataclass(frozen=True)

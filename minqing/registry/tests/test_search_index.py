@@ -155,6 +155,8 @@ def test_household_search_uses_member_names(people, county_officer):
         ("建国", {"a"}),  # a short word: names starting or ending with it
         ("number", {"a"}),  # household A's number, whole
         ("没有这户", set()),
+        ("人民路 解放路", set()),  # QA: every word, not any (both households were found)
+        ("解放路 3幢502", {"c"}),
     ],
 )
 def test_household_search_by_members_address_and_number(
