@@ -34,6 +34,17 @@ SYLLABLES = frozenset(
 
 _MAX_READINGS = 8  # 单/曾/解… have several readings; keep a few combinations, not all
 
+# How a surname is read, where it is not a character's first reading: 单雄信 is Shan Xiongxin,
+# but pypinyin lists dan, chan, shan and only two readings a character are kept. The surname's
+# reading goes first, the usual one after it. Compound surnames by their two characters.
+SURNAME_READINGS = {
+    "单": "shan", "曾": "zeng", "解": "xie", "区": "ou", "仇": "qiu", "朴": "piao", "查": "zha",
+    "乐": "yue", "盖": "ge", "缪": "miao", "覃": "qin", "员": "yun", "折": "she", "翟": "zhai",
+    "种": "chong", "繁": "po", "召": "shao", "秘": "bi", "句": "gou", "阚": "kan", "任": "ren",
+    "薄": "bo", "牟": "mou", "冼": "xian", "都": "du", "尉迟": "yu chi", "万俟": "mo qi",
+    "长孙": "zhang sun", "令狐": "ling hu",
+}  # fmt: skip
+
 
 @lru_cache(maxsize=50_000)
 def pinyin_keys(name: str) -> tuple[str, str]:
@@ -41,6 +52,10 @@ def pinyin_keys(name: str) -> tuple[str, str]:
     if not name:
         return "", ""
     readings = pinyin(name, style=Style.NORMAL, heteronym=True, errors="ignore")
+    surname = SURNAME_READINGS.get(name[:2]) or SURNAME_READINGS.get(name[:1])
+    if surname and len(readings) >= len(surname.split()):
+        for i, said in enumerate(surname.split()):
+            readings[i] = [said, *(r for r in readings[i] if r != said)]
     readings = [r[:2] for r in readings]  # at most two readings per character
     fulls, initials = [], []
     for combo in product(*readings):
