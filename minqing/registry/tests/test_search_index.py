@@ -73,15 +73,15 @@ def names(user, q: str) -> set[str]:
         ("zhangsan", {"张三"}),
         ("ZhangSan", {"张三"}),
         ("jianguo", {"王建国", "欧阳建国"}),
-        ("shanwei", set()),  # 单 as a surname reads shan, but pypinyin offers dan / chan
-        ("chanwei", {"单伟"}),
+        ("shanwei", {"单伟"}),  # 单 as a surname reads shan (core.pinyin.SURNAME_READINGS)
+        ("danwei", {"单伟"}),  # and its usual reading is kept beside it
         ("xiaom", {"曾小明"}),
         # Initials, each variant: substring if three letters, else start or end of a variant.
         ("wjg", {"王建国"}),
         ("oyjg", {"欧阳建国"}),
         ("zs", {"张三"}),
         ("jg", {"王建国", "欧阳建国"}),
-        ("cw", {"单伟"}),
+        ("sw", {"单伟"}),
         ("zx", {"曾小明"}),
         ("xm", {"曾小明"}),
         # Digits: last four of ID or phone; a whole ID number.
