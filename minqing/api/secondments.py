@@ -524,9 +524,8 @@ def _member_data(payload: SecondmentMemberIn) -> dict:
     data = payload.dict(exclude={"username"})
     data["user"] = None
     if payload.username.strip():
-        data["user"] = User.objects.filter(
-            username=payload.username.strip(), is_active=True
-        ).first()
+        # Active or not, the services decide (a member keeps the account they were linked to).
+        data["user"] = User.objects.filter(username=payload.username.strip()).first()
         if data["user"] is None:
             raise ValidationError({"username": ERR_USERNAME})
     return data

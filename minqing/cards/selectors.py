@@ -80,7 +80,9 @@ def team_of(grid: Node) -> ServiceTeam | None:
 
 def team_contacts(grid: Node) -> TeamContacts:
     team = team_of(grid)
-    members = sorted(team.members.all(), key=lambda m: m.sort_key()) if team else []
+    members = (
+        sorted(team.members.select_related("user"), key=lambda m: m.sort_key()) if team else []
+    )
     by_resp = {m.responsibility: m for m in members}
     workers = [
         Contact(name=str(a.user), role="网格员", phone=a.user.mobile)
@@ -92,10 +94,12 @@ def team_contacts(grid: Node) -> TeamContacts:
     ]
     if not workers:
         # No account at this grid: the team member whose duty is the grid (网格员/网格长).
+        # (Not one whose account was switched off: they no longer work here — QA found the
+        # deactivated worker printed on every card through this fallback.)
         workers = [
             Contact(name=m.name, role="网格员", phone=m.mobile)
             for m in members
-            if "网格员" in m.duty or "网格长" in m.duty
+            if ("网格员" in m.duty or "网格长" in m.duty) and (m.user is None or m.user.is_active)
         ]
     return TeamContacts(
         team=team,

@@ -131,8 +131,9 @@ class MemberForm(_Styled, forms.Form):
         username = self.cleaned_data["username"].strip()
         if not username:
             return None
-        user = User.objects.filter(username=username, is_active=True).first()
-        if user is None:
+        user = User.objects.filter(username=username).first()
+        kept = username == (self.initial.get("username") or "")  # the account linked already
+        if user is None or not (user.is_active or kept):
             raise forms.ValidationError(ERR_USERNAME)
         return user
 

@@ -330,7 +330,10 @@ def _member_fields(secondment: Secondment, data: dict, *, member=None) -> dict:
     if phone and (len(phone) > 20 or not is_valid_phone(phone)):
         errors["phone"] = ERR_PHONE
     user = data.get("user")
-    if user is not None and (not isinstance(user, User) or not user.is_active):
+    kept = member is not None and user is not None and getattr(user, "pk", None) == member.user_id
+    # An account switched off still names the member it was linked to: their turn can be
+    # ended (QA: the edit was refused until the link was erased). A new link takes an active one.
+    if user is not None and (not isinstance(user, User) or not (user.is_active or kept)):
         errors["user"] = ERR_USER
     start = _date(data, "turn_start", errors)
     end = _date(data, "turn_end", errors, required=False)

@@ -217,3 +217,17 @@ def test_what_residents_are_handed_shows_the_responsible_persons_mobiles_only(
         assert "13911110003" not in page, url  # 陈楼长's own number
     # The team's own page (staff) keeps every number.
     assert "13911110003" in text(client.get(f"/teams/{tree['grid_a'].code}/"))
+
+
+def test_a_switched_off_account_is_not_printed_as_the_grid_worker(team_a, tree, grid_b_worker):
+    """QA: with no active worker at the grid, the card took the team member whose duty says
+    网格员 — though their account was switched off: residents were given someone gone."""
+    from minqing.accounts.models import MemberKind, TeamMember
+    from minqing.cards.selectors import team_contacts
+
+    TeamMember.objects.create(team=team_a, name="陈静", kind=MemberKind.STAFF, duty="网格员",
+                              mobile="13910874957", user=grid_b_worker)  # fmt: skip
+    assert [c.name for c in team_contacts(tree["grid_a"]).grid_workers] == ["陈静"]
+    grid_b_worker.is_active = False
+    grid_b_worker.save()
+    assert team_contacts(tree["grid_a"]).grid_workers == []

@@ -178,3 +178,31 @@ def test_a_registry_place_gives_the_name_and_the_node(community_worker, tree):
                   "cycle_start": CYCLE_START},
         )  # fmt: skip
     assert exc.value.message_dict["receiving_place"] == [services.ERR_PLACE_NODE]
+
+
+def test_a_member_whose_account_was_switched_off_can_still_have_their_turn_ended(
+    client, team, community_worker, grid_b_worker
+):
+    """QA: once the linked account was deactivated, every edit of the member — ending their
+    turn as they leave — was refused ("系统账号不存在或已停用") unless the link was erased."""
+    import datetime as dt
+
+    from minqing.accounts.models import ApiToken
+    from minqing.secondments.tests.conftest import add_member
+
+    member = add_member(team, community_worker, "孙老师", user=grid_b_worker)
+    grid_b_worker.is_active = False
+    grid_b_worker.save()
+    _, raw = ApiToken.issue(user=community_worker, name="t")
+    r = client.patch(f"/api/secondments/{team.pk}/members/{member.pk}",
+                     data={"turn_end": "2025-12-31"}, content_type="application/json",
+                     HTTP_AUTHORIZATION=f"Bearer {raw}")  # fmt: skip
+    assert r.status_code == 200, r.content
+    member.refresh_from_db()
+    assert member.turn_end == dt.date(2025, 12, 31) and member.user == grid_b_worker
+    # A new link still takes an active account only.
+    other = add_member(team, community_worker, "钱老师")
+    r = client.patch(f"/api/secondments/{team.pk}/members/{other.pk}",
+                     data={"username": grid_b_worker.username}, content_type="application/json",
+                     HTTP_AUTHORIZATION=f"Bearer {raw}")  # fmt: skip
+    assert r.status_code == 400 and "username" in r.json()["errors"]
