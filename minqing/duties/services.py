@@ -9,7 +9,9 @@ import datetime as dt
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from minqing.core.audit import audit_log, snapshot
@@ -63,7 +65,13 @@ def day_record(
 ) -> DutyDay:
     """The holder records a day spent in a community (蹲点/驻社区/接待)."""
     today = today or timezone.localdate()
-    holder = holder or selectors.current_holder(acting_user, today=today)
+    if holder is None:
+        # The duty in force on that day: one that has ended since still takes the days it
+        # owed (within BACKFILL_DAYS) — asked by today's, a leaver's gap stayed for good.
+        on = date if isinstance(date, dt.date) and date <= today else today
+        holder = selectors.current_holder(acting_user, today=on) or selectors.current_holder(
+            acting_user, today=today
+        )
     if holder is None:
         raise PermissionDenied(ERR_NOT_HOLDER)
     if holder.user_id != acting_user.pk:
@@ -236,6 +244,9 @@ ERR_HOLDER_USER = _("请在本辖区的用户中选择干部。")
 ERR_HOLDER_SELF = _("不能为自己设置联系任务。")
 ERR_HOLDER_NODE = _("所属区划应为您辖区内的县、街道或社区。")
 ERR_HOLDER_RULE = _("请选择启用中的任务类型。")
+ERR_HOLDER_OVERLAP = _(
+    "该干部已有 {start} 至 {end} 的联系任务，时段不能重叠：请先为原任务填写结束日期。"
+)
 ERR_HOLDER_OPEN = _("该干部已有长期有效的联系任务，请先为原任务填写结束日期。")
 ERR_HOLDER_UNIT = _("请填写单位（不超过 100 字）。")
 ERR_HOLDER_POSITION = _("职务不超过 50 字。")
@@ -328,6 +339,19 @@ def office_holder_create(*, acting_user, data: dict, request=None) -> DutyHolder
         and DutyHolder.objects.filter(user=user, active_to__isnull=True).exists()
     ):
         errors["user"] = ERR_HOLDER_OPEN
+    if "user" not in errors and active_from and "active_to" not in errors:
+        # One duty at a time: overlapping ones were each reported (quotas counted twice or
+        # three times) while a day was only ever recorded against the latest.
+        overlap = DutyHolder.objects.filter(user=user).filter(
+            Q(active_to__isnull=True) | Q(active_to__gte=active_from)
+        )
+        if active_to is not None:
+            overlap = overlap.filter(active_from__lte=active_to)
+        other = overlap.order_by("active_from").first()
+        if other is not None:
+            errors["user"] = ERR_HOLDER_OVERLAP.format(
+                start=other.active_from, end=other.active_to or gettext("长期")
+            )
     if errors:
         raise ValidationError(errors)
     clean = {

@@ -480,3 +480,39 @@ def test_no_input_to_the_manage_endpoints_answers_500(op, county_officer, zhao_d
         },
     )
     fuzz_operation(op, world, Sender(world, county_officer))
+
+
+def test_one_duty_at_a_time_and_a_leavers_days_are_theirs_to_catch_up(
+    client, county_officer, zhao, tree
+):
+    """QA: three overlapping duties for one cadre were each accepted and each reported (quotas
+    counted three times), while a day went to the latest only; and a duty that had ended could
+    not record its last days (the duty in force *today* was asked for): its gap stayed."""
+    import datetime as dt
+
+    from django.core.exceptions import ValidationError
+    from django.utils import timezone
+
+    from minqing.duties import services
+    from minqing.duties.models import DutyRule
+
+    today = timezone.localdate()
+    data = {"user": zhao, "rule": DutyRule.objects.get(code="cadre"), "unit": "县民政局",
+            "node": tree["county"], "active_from": today - dt.timedelta(days=40),
+            "active_to": today - dt.timedelta(days=10)}  # fmt: skip
+    ended = services.office_holder_create(acting_user=county_officer, data=data)
+    for start, end in ((today - dt.timedelta(days=20), None),
+                       (today - dt.timedelta(days=60), today - dt.timedelta(days=30))):  # fmt: skip
+        with pytest.raises(ValidationError) as exc:
+            services.office_holder_create(acting_user=county_officer,
+                                          data={**data, "active_from": start, "active_to": end})  # fmt: skip
+        assert "时段不能重叠" in str(exc.value.message_dict["user"])
+    services.office_holder_create(acting_user=county_officer,
+                                  data={**data, "active_from": today - dt.timedelta(days=9),
+                                        "active_to": None})  # fmt: skip
+    from minqing.duties.tests.conftest import link
+
+    link(ended, tree["community"], since=ended.active_from)
+    day = services.day_record(acting_user=zhao, date=today - dt.timedelta(days=15),
+                              community=tree["community"])  # fmt: skip
+    assert day.holder == ended
