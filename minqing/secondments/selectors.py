@@ -9,7 +9,7 @@ import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 from django.utils.text import format_lazy
@@ -294,13 +294,16 @@ def term_report(secondment: Secondment, *, start: dt.date, end: dt.date, label: 
     )
     lines = {m.pk: MemberLine(member=m) for m in members}
     for member_id, status, n in (
+        # Only the days of each member's turn: a turn shortened as someone left early kept the
+        # absences marked after their last day, and their rate read 0%.
         Attendance.objects.filter(member__secondment=secondment, date__range=(start, end))
+        .filter(date__gte=F("member__turn_start"), date__lte=F("member__turn_end"))
         .values("member_id", "status")
         .annotate(n=Count("id"))
         .values_list("member_id", "status", "n")
     ):
         line = lines.get(member_id)
-        if line is None:  # recorded before a turn was shortened: still counted
+        if line is None:  # a turn moved out of the period after its days were recorded
             m = SecondmentMember.objects.get(pk=member_id)
             line = lines[member_id] = MemberLine(member=m)
         setattr(line, status, getattr(line, status) + n)

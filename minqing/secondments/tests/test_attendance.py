@@ -132,3 +132,19 @@ def test_the_leader_with_an_account_records_attendance_and_a_teacher_does_not(
     with pytest.raises(PermissionDenied):
         record(teacher, team, D(2025, 9, 2), (wang, "absent", ""))
     assert Attendance.objects.get().status == "present"
+
+
+def test_a_member_who_left_early_is_not_counted_absent_after_their_last_day(
+    team, members, community_worker
+):
+    """QA: a turn shortened as a member left kept the absences marked after their last day in
+    the term report (their rate read 0%, the team's dropped)."""
+    wang, li, zhao = members
+    record(community_worker, team, D(2025, 9, 2), (li, "present", ""))
+    record(community_worker, team, D(2025, 10, 20), (li, "absent", ""))
+    services.member_update(acting_user=community_worker, member=li, data={
+        "name": li.name, "role": li.role, "speciality": li.speciality, "phone": li.phone,
+        "turn_start": li.turn_start, "turn_end": D(2025, 9, 30)})  # fmt: skip
+    report = selectors.term_report(team, start=D(2025, 9, 1), end=D(2026, 1, 31), label="秋季")
+    [line] = [x for x in report.lines if x.member.pk == li.pk]
+    assert (line.days, line.present, line.absent) == (1, 1, 0)
