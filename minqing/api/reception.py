@@ -79,7 +79,11 @@ class MatterIn(InSchema):
     visitor_name: str = Field(max_length=100)
     visitor_phone: str = Field("", max_length=30)
     matter: str = Field(max_length=8000)
-    opinion: str = Field(max_length=12)
+    opinion: str = Field(
+        max_length=12,
+        description="处理意见: solved (当场解决) / deadline (限期办理) / transferred (转办) / "
+        "meeting (提交班子会议)",
+    )
     opinion_note: str = Field("", max_length=1000)
 
 

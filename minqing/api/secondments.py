@@ -222,7 +222,9 @@ class SecondmentMemberIn(InSchema):
     """One turn of one person; `turn_end` defaults to a full turn, cut at the cycle's end."""
 
     name: str = Field(max_length=100)
-    role: str = Field(max_length=20, description="leader / member")
+    role: str = Field(
+        max_length=20, description="leader / teacher / doctor / staff (队长、教师、医生、工作人员)"
+    )
     speciality: str = Field("", max_length=100)
     phone: str = Field("", max_length=30)
     username: str = Field("", max_length=150, description="the member's account, if any")
@@ -234,7 +236,11 @@ class SecondmentMemberPatch(InSchema):
     """Only the fields sent change; `username: ""` unlinks the account, leaving it out keeps it."""
 
     name: str | None = Field(None, max_length=100)
-    role: str | None = Field(None, max_length=20, description="leader / member")
+    role: str | None = Field(
+        None,
+        max_length=20,
+        description="leader / teacher / doctor / staff (队长、教师、医生、工作人员)",
+    )
     speciality: str | None = Field(None, max_length=100)
     phone: str | None = Field(None, max_length=30)
     username: str | None = Field(None, max_length=150)

@@ -360,6 +360,8 @@ def _member_fields(secondment: Secondment, data: dict, *, member=None) -> dict:
     same = others.filter(name=name)
     if phone:
         same = same.filter(phone__in=[phone, ""])
+    if user is not None:  # one account is one person, whatever name each turn was typed with
+        same = same | others.filter(user=user)
     clash = same.first()
     if clash is not None:
         errors["turn_start"] = ERR_TURN_OVERLAP.format(

@@ -206,3 +206,19 @@ def test_a_member_whose_account_was_switched_off_can_still_have_their_turn_ended
                      data={"username": grid_b_worker.username}, content_type="application/json",
                      HTTP_AUTHORIZATION=f"Bearer {raw}")  # fmt: skip
     assert r.status_code == 400 and "username" in r.json()["errors"]
+
+
+def test_one_account_cannot_hold_two_overlapping_turns_under_two_names(
+    team, community_worker, grid_b_worker
+):
+    """QA: "孙老师" and "孙老师二", both linked to grid_b, were both taken: the attendance sheet
+    listed the same person twice."""
+    import pytest
+    from django.core.exceptions import ValidationError
+
+    from minqing.secondments.tests.conftest import D, add_member
+
+    add_member(team, community_worker, "孙老师", user=grid_b_worker)
+    with pytest.raises(ValidationError) as exc:
+        add_member(team, community_worker, "孙老师二", start=D(2025, 10, 1), user=grid_b_worker)
+    assert "turn_start" in exc.value.message_dict
