@@ -189,9 +189,12 @@ def _indexed_ids(q: str, alias: str, user=None) -> list[int] | None:
     return ids if len(ids) <= COMMON_TEXT else None
 
 
+MAX_WORDS = 5  # words of one search looked for; more are a sentence, not a search
+
+
 def matching_text(qs: QuerySet[Case], q: str, user=None) -> QuerySet[Case]:
-    """The cases whose number, title, address, description or reporter's name contain `q`
-    (any letter case), or, for four digits, whose reporter's phone ends in them.
+    """The cases whose number, title, address, description or reporter's name contain each
+    word of `q` (any letter case), or, for four digits, whose reporter's phone ends in them.
 
     The case list, its export and the API search this way. On PostgreSQL a word in few of
     the user's cases is looked up in cases 0012's index of character pairs
@@ -202,18 +205,22 @@ def matching_text(qs: QuerySet[Case], q: str, user=None) -> QuerySet[Case]:
     (the caller's `qs` is scoped anyway); a user within communities has few enough cases to
     test them all.
     """
-    q = q.strip()
-    if not q:
+    words = q.split()[:MAX_WORDS]
+    if not words:
         return qs
-    text = Q()
-    for field in TEXT_FIELDS:
-        text |= Q(**{f"{field}__icontains": q})
-    ids = _indexed_ids(q, qs.db, user)
-    if ids is not None:
-        text &= Q(pk__any_of=ids)
-    if re.fullmatch(r"\d{4}", q):
-        text |= Q(reporter_phone_last4=q)
-    return qs.filter(text)
+    # Several words: each somewhere in the case (雨后 积水, 积水 解放路), as the registry's
+    # search reads words; the whole text as one phrase found nothing.
+    for word in words:
+        text = Q()
+        for field in TEXT_FIELDS:
+            text |= Q(**{f"{field}__icontains": word})
+        ids = _indexed_ids(word, qs.db, user)
+        if ids is not None:
+            text &= Q(pk__any_of=ids)
+        if re.fullmatch(r"\d{4}", word):
+            text |= Q(reporter_phone_last4=word)
+        qs = qs.filter(text)
+    return qs
 
 
 def inbox_for(user) -> QuerySet[Case]:

@@ -56,6 +56,11 @@ def test_every_field_is_searched_and_letter_case_does_not_matter(cases):
     assert _found(qs, lamp[-6:]) == {lamp}  # the number's tail
     assert _found(qs, "5678") == {lamp, well, noise}  # the phone's last four digits
     assert _found(qs, "不存在") == set()
+    # QA: several words, each somewhere in the case (the whole text was one phrase).
+    assert _found(qs, "窨井 学府路") == {well}  # the description and the address
+    assert _found(qs, "李建国 窨井") == {well}  # the reporter and the description
+    assert _found(qs, "zhang wei") == {noise}
+    assert _found(qs, "窨井 噪音") == set()  # every word, not any
 
 
 @pytest.mark.parametrize("word", WORDS)
