@@ -99,7 +99,14 @@ def yellow_ribbon(request, pk: int):
     )
 
 
-VISIT_ROWS = 6
+# One A4 sheet (273 mm inside the margins): the heading, the household's table and the notes
+# take about 80 mm, each member's row 7 mm, each visit row 25 mm. As many visit rows as fit, 3
+# at least: six rows under a blank form's four member lines ran onto a second page.
+PAGE_MM, FIXED_MM, MEMBER_MM, VISIT_MM = 273, 80, 7, 25
+
+
+def visit_rows(member_rows: int) -> int:
+    return max(3, min(8, (PAGE_MM - FIXED_MM - MEMBER_MM * (member_rows + 1)) // VISIT_MM))
 
 
 @login_required
@@ -121,7 +128,7 @@ def visit_form(request, pk: int | None = None):
             "members": members,
             "schedule": schedule,
             "contacts": selectors.team_contacts(household.grid) if household else None,
-            "rows": range(VISIT_ROWS),
+            "rows": range(visit_rows(len(members) if household else 4)),
             "blank_members": range(0 if household else 4),
         },
     )

@@ -63,3 +63,26 @@ def test_the_team_card_prints_on_one_a4_page(live_server, sessions, team_a, work
     assert len(PDF_PAGE.findall(pdf)) == 1
     box = re.search(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]", pdf)
     assert box and abs(float(box[1]) - 595.3) < 2 and abs(float(box[2]) - 841.9) < 2  # A4
+
+
+@pytest.mark.parametrize("members", [0, 2, 6])
+def test_the_visit_form_prints_on_one_a4_page(
+    live_server, sessions, team_a, worker_a, household_a, tree, members
+):
+    """QA: the blank form's sixth visit row and its note ran onto a second page (a household
+    of four or more would too); 座谈会 wrapped in every row."""
+    from minqing.registry.models import Person
+
+    for i in range(members):
+        Person.objects.create(name=f"成员{i}", grid=tree["grid_a"], household=household_a)
+    s = sessions()
+    s.login("grid_a")
+    page = s.page
+    page.goto(f"/cards/visit-form/{household_a.pk}/" if members else "/cards/visit-form/blank/")
+    page.emulate_media(media="print")
+    pdf = page.pdf(prefer_css_page_size=True, print_background=True)
+    assert len(PDF_PAGE.findall(pdf)) == 1
+    heights = page.eval_on_selector_all(
+        ".records .how", "els => els.map(e => e.getBoundingClientRect().height)"
+    )
+    assert heights and max(heights) < 100  # one line per mode, none wrapped into two
