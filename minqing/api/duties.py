@@ -458,6 +458,22 @@ def link_create(request, pk: int, payload: LinkIn):
 
 
 @router.post(
+    "/holders/{int:pk}/end",
+    response={200: DutyHolderOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},
+    summary="End a cadre's duty and its open links (today unless ended_on is given; offices)",
+)
+def holder_end(request, pk: int, payload: LinkEndIn | None = None):
+    holder = selectors.holder_for(request.user, pk)
+    services.office_holder_end(
+        acting_user=request.user,
+        holder=holder,
+        ended_on=payload.ended_on if payload is not None else None,
+        request=request,
+    )
+    return _holder_out(selectors.holder_for(request.user, pk))
+
+
+@router.post(
     "/links/{int:pk}/end",
     response={200: LinkRowOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},
     summary="End a link (today unless ended_on is given; offices only)",

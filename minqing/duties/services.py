@@ -9,7 +9,7 @@ import datetime as dt
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -507,3 +507,51 @@ def office_link_end(
         return link_end(acting_user=acting_user, link=link, ended_on=ended_on, request=request)
     except ValidationError as exc:
         raise _dict_errors(exc) from None
+
+
+ERR_HOLDER_ENDED = _("该联系任务已于 {end} 结束。")
+ERR_HOLDER_END_BEFORE = _("结束日期不能早于任务开始日期（{start}）。")
+
+
+def office_holder_end(
+    *, acting_user, holder: DutyHolder, ended_on: dt.date | None = None, request=None
+) -> DutyHolder:
+    """An office ends a cadre's duty (they leave, or their rule changes: a new duty follows
+    from the next day). Its open links end with it. There was no page or API call for it:
+    only the admin, which offices are not given."""
+    from minqing.duties import permissions
+
+    if not permissions.can_manage_holder(acting_user, holder):
+        raise PermissionDenied(ERR_NOT_MANAGER)
+    today = timezone.localdate()
+    errors: dict[str, str] = {}
+    ended_on = _date_in_range(ended_on or today, "ended_on", errors, today)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        holder = DutyHolder.objects.select_for_update().get(pk=holder.pk)
+        if holder.active_to is not None and holder.active_to < today:
+            raise ValidationError({"ended_on": ERR_HOLDER_ENDED.format(end=holder.active_to)})
+        if ended_on < holder.active_from:
+            raise ValidationError(
+                {"ended_on": ERR_HOLDER_END_BEFORE.format(start=holder.active_from)}
+            )
+        before = holder.active_to
+        holder.active_to = ended_on
+        holder.save(update_fields=["active_to"])
+        still_open = holder.links.filter(ended_on__isnull=True)
+        ended_links = still_open.filter(started_on__lte=ended_on).update(ended_on=ended_on)
+        # (A link set to start after the end date never runs: it ends where it starts.)
+        ended_links += still_open.filter(started_on__gt=ended_on).update(ended_on=F("started_on"))
+        audit_log(
+            actor=acting_user,
+            action=AuditAction.UPDATE,
+            obj=holder,
+            changes={
+                "active_to": [str(before) if before else None, str(ended_on)],
+                "links_ended": [None, ended_links],
+            },
+            request=request,
+            node=holder.node,
+        )
+    return holder

@@ -14,4 +14,5 @@ urlpatterns = [
     path("holders/<int:pk>/", views.holder_detail),
     path("holders/<int:pk>/links/", views.link_new),
     path("links/<int:pk>/end/", views.link_end),
+    path("holders/<int:pk>/end/", views.holder_end),
 ]

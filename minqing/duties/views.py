@@ -322,3 +322,29 @@ def holder_new(request):
     return render(
         request, "duties/holder_form.html", {"form": form}, status=400 if form.errors else 200
     )
+
+
+@login_required
+@require_POST
+def holder_end(request, pk: int):
+    """结束联系任务 (today, or the date given), with its open links."""
+    holder = _holder(request, pk)
+    _manager_of(request, holder)
+    form = LinkEndForm(request.POST)
+    ended = submitted(
+        request,
+        form,
+        lambda: services.office_holder_end(
+            acting_user=request.user,
+            holder=holder,
+            ended_on=form.cleaned_data["ended_on"],
+            request=request,
+        ),
+    )
+    if ended is not NOT_SAVED:
+        messages.success(request, _("联系任务已结束，其联系对象一并结束。"))
+        return redirect(f"/duties/holders/{holder.pk}/")
+    words = [m for msgs in form.errors.values() for m in msgs]
+    return _holder_page(
+        request, holder, end_error={"pk": None, "message": "；".join(words)}, status=400
+    )

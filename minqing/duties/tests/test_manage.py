@@ -516,3 +516,33 @@ def test_one_duty_at_a_time_and_a_leavers_days_are_theirs_to_catch_up(
     day = services.day_record(acting_user=zhao, date=today - dt.timedelta(days=15),
                               community=tree["community"])  # fmt: skip
     assert day.holder == ended
+
+
+def test_an_office_ends_a_cadres_duty_with_its_links(client, county_officer, zhao_duty, tree):
+    """QA: a cadre who left kept their duty: no page or API call ended it (only the admin)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from minqing.core.models import AuditEntry
+
+    today = timezone.localdate()
+    client.force_login(county_officer)
+    page = client.get(f"/duties/holders/{zhao_duty.pk}/").content.decode()
+    assert f"/duties/holders/{zhao_duty.pk}/end/" in page
+    r = _api(client, f"/api/duties/holders/{zhao_duty.pk}/end", {"ended_on": str(today)})
+    assert r.status_code == 200, r.content
+    zhao_duty.refresh_from_db()
+    assert zhao_duty.active_to == today
+    assert not zhao_duty.links.filter(ended_on__isnull=True).exists()
+    entry = AuditEntry.objects.filter(model="duties.dutyholder").latest("id")
+    assert entry.changes["active_to"] == [None, str(today)]
+    r = _api(client, f"/api/duties/holders/{zhao_duty.pk}/end",
+             {"ended_on": str(today - dt.timedelta(days=1))})  # fmt: skip
+    assert r.status_code == 200  # the same day's end moved back a day: still this office's
+    zhao_duty.refresh_from_db()
+    assert zhao_duty.active_to == today - dt.timedelta(days=1)
+    # The cadre themself may not end it; an office elsewhere does not see it.
+    client.force_login(zhao_duty.user)
+    r = _api(client, f"/api/duties/holders/{zhao_duty.pk}/end", {})
+    assert r.status_code in (403, 404)
