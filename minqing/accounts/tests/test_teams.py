@@ -178,3 +178,17 @@ def test_the_api_keeps_the_team_too(client, community_worker, grid_a_worker, tre
     assert call("delete", f"/api/teams/{code}/members/{wang}").status_code == 204
     assert call("delete", f"/api/teams/{code}/members/{wang}").status_code == 404
     assert client.get(f"/api/teams/{code}").json()["members"] == []
+
+
+def test_the_team_page_marks_a_member_whose_account_was_switched_off(
+    client, community_worker, grid_b_worker, tree
+):
+    """QA: the team page showed a member whose account was switched off like any other."""
+    team = ServiceTeam.objects.create(node=tree["grid_a"], name="第1网格服务组团")
+    TeamMember.objects.create(team=team, name="陈静", kind=MemberKind.STAFF, user=grid_b_worker)
+    client.force_login(community_worker)
+    url = f"/teams/{tree['grid_a'].code}/"
+    assert "账号已停用" not in client.get(url).content.decode()
+    grid_b_worker.is_active = False
+    grid_b_worker.save()
+    assert "账号已停用" in client.get(url).content.decode()
