@@ -276,11 +276,6 @@ RATELIMIT_USE_CACHE = "ratelimit"
 PUBLIC_LOOKUP_RATE = env_str("PUBLIC_LOOKUP_RATE", "20/10m")
 if not re.fullmatch(r"[1-9]\d*/\d*[smhd]", PUBLIC_LOOKUP_RATE):
     raise ImproperlyConfigured("PUBLIC_LOOKUP_RATE must look like 20/10m (count/period)")
-# Wrong digits tried for one case number, whatever the address (spread over many addresses,
-# the per-address limit alone let the 10 000 possible digits be tried).
-PUBLIC_LOOKUP_PER_CASE_RATE = env_str("PUBLIC_LOOKUP_PER_CASE_RATE", "10/h")
-if not re.fullmatch(r"[1-9]\d*/\d*[smhd]", PUBLIC_LOOKUP_PER_CASE_RATE):
-    raise ImproperlyConfigured("PUBLIC_LOOKUP_PER_CASE_RATE must look like 10/h (count/period)")
 # Behind a reverse proxy every request comes from the proxy: the META key of the header it sets
 # with the client's address, e.g. HTTP_X_REAL_IP (nginx: proxy_set_header X-Real-IP
 # $remote_addr). Empty: REMOTE_ADDR.

@@ -67,31 +67,17 @@ def _lookup_rate(group, request) -> str:
     return settings.PUBLIC_LOOKUP_RATE
 
 
-def _number_rate(group, request) -> str:
-    return settings.PUBLIC_LOOKUP_PER_CASE_RATE
+def _limited(request):
+    """Count one lookup for the client; the 429 page when it is over the limit, else None.
 
-
-def _wrong_digits(request, number: str, *, count: bool):
-    """Wrong digits tried for one case number, from any address: counted when `count`; the
-    usage (None when the number is empty). The per-address limit alone let many addresses
-    share out the 10 000 possible digits of one case."""
-    if not number:
-        return None
-    return get_usage(request, group="cases.track.number", key=lambda _g, _r: number,
-                     rate=_number_rate, increment=count)  # fmt: skip
-
-
-def _limited(request, number: str = ""):
-    """Count one lookup for the client; the 429 page when it is over the limit — or when the
-    case number has been tried with wrong digits too often — else None."""
+    Per address only, on purpose: a limit per case number would let anyone lock a resident
+    out of their own case by trying wrong digits for it (review, stop 29). What a right guess
+    shows is the progress and the answer, never a name or a phone."""
     usage = get_usage(
         request, group="cases.track", key=client_key, rate=_lookup_rate, increment=True
     )
     if usage is None or not usage["should_limit"]:
-        usage = _wrong_digits(request, number, count=False)
-        # (Read, not counted: `count` wrong tries so far may not reach the limit.)
-        if usage is None or usage["count"] < usage["limit"]:
-            return None
+        return None
     seconds = max(usage["time_left"], 60)
     minutes = -(-seconds // 60)
     response = _render(
@@ -162,12 +148,11 @@ def track(request):
     if not number or not last4:
         context["error"] = ERR_INCOMPLETE
         return _render(request, "cases/public_track.html", context)
-    limited = _limited(request, number)
+    limited = _limited(request)
     if limited is not None:
         return limited
     case = services.public_lookup(number, last4)
     if case is None:
-        _wrong_digits(request, number, count=True)
         # The same answer for an unknown number and for wrong digits.
         context["error"] = ERR_NOT_FOUND
         return _render(request, "cases/public_track.html", context)
@@ -182,12 +167,11 @@ def _track_url(number: str, last4: str) -> str:
 def rate(request):
     """POST /track/rate/: the resident rates a closed case, then sees the progress page again."""
     number, last4 = _params(request.POST)
-    limited = _limited(request, number)
+    limited = _limited(request)
     if limited is not None:
         return limited
     case = services.public_lookup(number, last4)
     if case is None:
-        _wrong_digits(request, number, count=True)
         context = {"number": number, "last4": last4, "error": ERR_NOT_FOUND}
         return _render(request, "cases/public_track.html", context)
     satisfaction = str(request.POST.get("satisfaction", ""))
