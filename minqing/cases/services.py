@@ -857,8 +857,9 @@ def _check_target(case, acting_user, target_user) -> None:
     """A handler is one of those the forms offer (selectors.dispatch_targets: the grid's
     workers and its community's staff). Anyone whose place held the grid passed before —
     the API put a case in the county officer's hands, who could not act on it."""
-    if case.grid.level != Level.GRID:
-        # Placed no lower than a street (a report with an address only): nobody's grid yet.
+    if case.grid.level < Level.COMMUNITY:
+        # Placed no lower than a street (a report with an address only): nobody's grid yet
+        # (a case at a community goes to the community's staff, as the forms offer).
         raise ValidationError({"target_user": ERR_LOCATE_FIRST})
     if not target_user.is_active or not (
         dispatch_targets(acting_user, case).filter(pk=target_user.pk).exists()

@@ -405,10 +405,11 @@ def _household_text(q: str, *, large: bool) -> Q:
         parts = []
         if len(q) >= TRIGRAM:
             parts.append(Household.objects.filter(number__contains=q).order_by().values("id"))
-        long_words = [w for w in words if len(w) >= TRIGRAM]
-        if long_words:  # an address holding every (long) word, as the person search asks
+        if any(len(w) >= TRIGRAM for w in words):
+            # An address holding every word, as the person search asks: the index answers the
+            # long word, the short ones filter its rows (a lone short word finds no address).
             address = Household.objects.all()
-            for w in long_words:
+            for w in words:
                 address = address.filter(address__contains=w)
             parts.append(address.order_by().values("id"))
         found = members.exclude(household=None).order_by().values("household_id").union(*parts)

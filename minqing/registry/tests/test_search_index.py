@@ -157,6 +157,8 @@ def test_household_search_uses_member_names(people, county_officer):
         ("没有这户", set()),
         ("人民路 解放路", set()),  # QA: every word, not any (both households were found)
         ("解放路 3幢502", {"c"}),
+        ("解放路 3幢", {"c"}),  # a short word beside a long one: every word still
+        ("人民路 3幢", set()),
     ],
 )
 def test_household_search_by_members_address_and_number(
