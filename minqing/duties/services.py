@@ -530,7 +530,11 @@ def office_holder_end(
         raise ValidationError(errors)
     with transaction.atomic():
         holder = DutyHolder.objects.select_for_update().get(pk=holder.pk)
-        if holder.active_to is not None and holder.active_to < today:
+        if holder.active_to is not None and (
+            holder.active_to < today or ended_on > holder.active_to
+        ):
+            # Ended already, or an end set for later: ending moves it earlier, never on (a
+            # later end could run into the duty that follows).
             raise ValidationError({"ended_on": ERR_HOLDER_ENDED.format(end=holder.active_to)})
         if ended_on < holder.active_from:
             raise ValidationError(
@@ -539,7 +543,7 @@ def office_holder_end(
         before = holder.active_to
         holder.active_to = ended_on
         holder.save(update_fields=["active_to"])
-        still_open = holder.links.filter(ended_on__isnull=True)
+        still_open = holder.links.filter(Q(ended_on__isnull=True) | Q(ended_on__gt=ended_on))
         ended_links = still_open.filter(started_on__lte=ended_on).update(ended_on=ended_on)
         # (A link set to start after the end date never runs: it ends where it starts.)
         ended_links += still_open.filter(started_on__gt=ended_on).update(ended_on=F("started_on"))

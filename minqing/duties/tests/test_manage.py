@@ -542,6 +542,10 @@ def test_an_office_ends_a_cadres_duty_with_its_links(client, county_officer, zha
     assert r.status_code == 200  # the same day's end moved back a day: still this office's
     zhao_duty.refresh_from_db()
     assert zhao_duty.active_to == today - dt.timedelta(days=1)
+    assert not zhao_duty.links.filter(ended_on__gt=zhao_duty.active_to).exists()  # trimmed
+    r = _api(client, f"/api/duties/holders/{zhao_duty.pk}/end",
+             {"ended_on": str(today + dt.timedelta(days=30))})  # fmt: skip
+    assert r.status_code == 400  # never moved on (it could run into the next duty)
     # The cadre themself may not end it; an office elsewhere does not see it.
     client.force_login(zhao_duty.user)
     r = _api(client, f"/api/duties/holders/{zhao_duty.pk}/end", {})
