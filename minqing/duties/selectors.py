@@ -582,6 +582,26 @@ def holder_history(holder: DutyHolder, *, months: int = 12, today: dt.date | Non
     return out
 
 
+def recording_holder(user, *, today: dt.date | None = None) -> DutyHolder | None:
+    """The duty whose days the user records on their page: the one in force today, else one
+    that ended within the days a day may still be entered (a leaver catches up their last
+    days; the service files each day under the duty in force on its date)."""
+    from minqing.duties.services import BACKFILL_DAYS
+
+    today = today or timezone.localdate()
+    holder = current_holder(user, today=today)
+    if holder is not None or not getattr(user, "is_authenticated", False):
+        return holder
+    return (
+        DutyHolder.objects.filter(
+            user=user, active_to__gte=today - dt.timedelta(days=BACKFILL_DAYS), active_to__lt=today
+        )
+        .select_related("rule", "node")
+        .order_by("-active_to", "-pk")
+        .first()
+    )
+
+
 def days_of(holder: DutyHolder, month: Month) -> QuerySet[DutyDay]:
     return DutyDay.objects.filter(
         holder=holder, date__gte=month.start, date__lte=month.end

@@ -1,5 +1,6 @@
 """Thin views: parse the request, call a selector or a service, render. Phone first."""
 
+import datetime as dt
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -8,6 +9,7 @@ from django.core.exceptions import PermissionDenied as Forbidden
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -41,17 +43,23 @@ def _node_param(request) -> Node | None:
     return node
 
 
+def _last_day(holder) -> dt.date:
+    """Today, or the last day of a duty that has ended (whose communities the form offers)."""
+    today = timezone.localdate()
+    return min(today, holder.active_to) if holder.active_to else today
+
+
 def _my_part(request, form=None) -> dict:
     """The signed-in holder's month: quotas, linked places with visit ticks, days, the day form."""
     user = request.user
     month = selectors.parse_month("")
-    holder = selectors.current_holder(user, today=month.today)
+    holder = selectors.recording_holder(user, today=month.today)
     ctx = {"month": month, "holder": holder, "line": None, "days": [], "form": None}
     if holder is None:
         return ctx
     ctx["line"] = next((ln for ln in selectors.my_lines(user, month) if ln.holder == holder), None)
     ctx["days"] = list(selectors.days_of(holder, month))
-    communities = selectors.day_communities(holder)
+    communities = selectors.day_communities(holder, day=_last_day(holder))
     ctx["form"] = form or DayForm(communities=communities)
     ctx["can_record"] = communities.exists()
     return ctx
@@ -76,15 +84,17 @@ def index(request):
 @login_required
 @require_POST
 def day_new(request):
-    holder = selectors.current_holder(request.user)
+    holder = selectors.recording_holder(request.user)
     if holder is None:
         raise Http404
-    form = DayForm(request.POST, communities=selectors.day_communities(holder))
+    form = DayForm(
+        request.POST, communities=selectors.day_communities(holder, day=_last_day(holder))
+    )
     if form.is_valid():
         try:
             day = services.day_record(
                 acting_user=request.user,
-                holder=holder,
+                holder=None,  # the duty in force on the day's date (services.day_record)
                 date=form.cleaned_data["date"],
                 community=form.cleaned_data["community"],
                 kind=form.cleaned_data["kind"],

@@ -550,3 +550,28 @@ def test_an_office_ends_a_cadres_duty_with_its_links(client, county_officer, zha
     client.force_login(zhao_duty.user)
     r = _api(client, f"/api/duties/holders/{zhao_duty.pk}/end", {})
     assert r.status_code in (403, 404)
+
+
+def test_a_cadre_whose_duty_ended_records_its_last_days_on_the_page(
+    client, county_officer, zhao_duty, tree
+):
+    """Review: the service filed a day under the duty in force on its date, but the page still
+    asked for today's duty — a leaver got 404 and no form."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from minqing.duties import services
+    from minqing.duties.models import DutyDay
+
+    today = timezone.localdate()
+    services.office_holder_end(acting_user=county_officer, holder=zhao_duty,
+                               ended_on=today - dt.timedelta(days=3))  # fmt: skip
+    client.force_login(zhao_duty.user)
+    page = client.get("/duties/").content.decode()
+    assert 'action="/duties/days/"' in page
+    day = today - dt.timedelta(days=5)
+    r = client.post("/duties/days/", {"date": day.isoformat(), "community": tree["community"].pk,
+                                      "kind": "stay", "note": ""})  # fmt: skip
+    assert r.status_code in (302, 200), r.status_code
+    assert DutyDay.objects.filter(holder=zhao_duty, date=day).exists()
