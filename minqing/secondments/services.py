@@ -365,7 +365,7 @@ def _member_fields(secondment: Secondment, data: dict, *, member=None) -> dict:
     clash = same.first()
     if clash is not None:
         errors["turn_start"] = ERR_TURN_OVERLAP.format(
-            name=name, start=_fmt(clash.turn_start), end=_fmt(clash.turn_end)
+            name=clash.name, start=_fmt(clash.turn_start), end=_fmt(clash.turn_end)
         )
     elif role == MemberRole.LEADER:
         leader = others.filter(role=MemberRole.LEADER).first()

@@ -85,4 +85,5 @@ def test_the_visit_form_prints_on_one_a4_page(
     heights = page.eval_on_selector_all(
         ".records .how", "els => els.map(e => e.getBoundingClientRect().height)"
     )
-    assert heights and max(heights) < 100  # one line per mode, none wrapped into two
+    # 23 mm rows (87 px): a 座谈会 wrapped into a fifth line made the cell taller than that.
+    assert heights and max(heights) < 92
