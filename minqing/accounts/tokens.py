@@ -14,7 +14,7 @@ from minqing.core.models import AuditAction
 def token_issue(*, user, name: str, request=None) -> tuple[ApiToken, str]:
     token, raw = ApiToken.issue(user=user, name=name)
     audit_log(actor=user, action=AuditAction.CREATE, obj=token,
-              changes={"name": [None, token.name], "prefix": [None, token.prefix]},
+              changes={"name": [None, token.name], "key_prefix": [None, token.prefix]},
               request=request, node=home_node(user))  # fmt: skip
     return token, raw
 
@@ -24,7 +24,7 @@ def token_withdraw(*, user, pk: int, request=None) -> bool:
     if token is None:
         return False
     audit_log(actor=user, action=AuditAction.DELETE, obj=token,
-              changes={"name": [token.name, None], "prefix": [token.prefix, None]},
+              changes={"name": [token.name, None], "key_prefix": [token.prefix, None]},
               request=request, node=home_node(user))  # fmt: skip
     token.delete()
     return True

@@ -211,6 +211,12 @@ class PasswordChange(auth_views.PasswordChangeView):
     template_name = "form.html"
     success_url = "/"
 
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        for field in form.fields.values():  # the app's field style and a finger's height
+            field.widget.attrs.setdefault("class", "input")
+        return form
+
     def get_context_data(self, **kwargs):
         return super().get_context_data(**kwargs) | {"title": _("修改密码"), "cancel": "/"}
 

@@ -225,6 +225,8 @@ def _holder_page(request, holder, *, link_form=None, end_error=None, status=200)
     if ctx["can_manage"]:
         communities = visible_nodes(request.user).filter(level=Level.COMMUNITY).order_by("path")
         ctx["link_form"] = link_form or LinkForm(communities=communities[:500])
+        # An end set for later may still be brought forward (QA: the form vanished with it).
+        ctx["can_end"] = holder.active_to is None or holder.active_to >= timezone.localdate()
         shown = {s.pk for s in line.links} if line else set()
         ctx["other_links"] = [
             link

@@ -28,6 +28,8 @@ _EXTRA = {
     "rows": _("记录数"),
     "query": _("查询参数"),
     "range": _("报告期间"),  # a secondment report's export (secondments.exports)
+    "links_ended": _("一并结束的联系"),  # a duty ended (duties.services.office_holder_end)
+    "key_prefix": _("令牌前缀"),  # an API token issued or withdrawn (accounts.tokens)
 }
 
 

@@ -575,3 +575,29 @@ def test_a_cadre_whose_duty_ended_records_its_last_days_on_the_page(
                                       "kind": "stay", "note": ""})  # fmt: skip
     assert r.status_code in (302, 200), r.status_code
     assert DutyDay.objects.filter(holder=zhao_duty, date=day).exists()
+
+
+def test_an_end_set_for_later_can_be_brought_forward_on_the_page(
+    client, county_officer, zhao_duty, tree
+):
+    """QA: once a duty had an end date, even a future one, the 结束联系任务 form was gone."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from minqing.core.models import AuditEntry
+    from minqing.core.templatetags.minqing_tags import field_label
+    from minqing.duties import services
+
+    today = timezone.localdate()
+    services.office_holder_end(acting_user=county_officer, holder=zhao_duty,
+                               ended_on=today + dt.timedelta(days=20))  # fmt: skip
+    client.force_login(county_officer)
+    page = client.get(f"/duties/holders/{zhao_duty.pk}/").content.decode()
+    assert f"/duties/holders/{zhao_duty.pk}/end/" in page
+    r = client.post(f"/duties/holders/{zhao_duty.pk}/end/", {"ended_on": today.isoformat()})
+    assert r.status_code == 302
+    zhao_duty.refresh_from_db()
+    assert zhao_duty.active_to == today
+    entry = AuditEntry.objects.filter(model="duties.dutyholder").latest("id")
+    assert field_label(entry.model, "links_ended") == "一并结束的联系"
