@@ -265,3 +265,26 @@ def test_a_staff_account_that_is_not_superuser_cannot_reach_accounts_or_login_re
     assert client.get(f"/admin/accounts/serviceteam/{team_a.pk}/change/").status_code in (302, 404)
     index = client.get("/admin/").content.decode()
     assert "/admin/accounts/user/" not in index
+
+
+def test_a_scoped_staff_account_cannot_move_its_team_out_of_its_area(client, grid_a_worker, tree):
+    """QA: a grid worker's staff account (change on teams) moved its team under another grid's
+    building — and then could not see it any more."""
+    from django.contrib.auth.models import Permission
+
+    team = ServiceTeam.objects.create(node=tree["grid_a"], name="第一组团")
+    grid_a_worker.is_staff = True
+    grid_a_worker.save()
+    grid_a_worker.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="accounts", codename__endswith="serviceteam"
+        )
+    )
+    client.force_login(grid_a_worker)
+    url = f"/admin/accounts/serviceteam/{team.pk}/change/"
+    data = form_of(client, url)
+    data["node"] = str(tree["grid_b"].pk)
+    r = client.post(url, data)
+    assert r.status_code == 200 and "请选择您辖区内的块区或网格" in r.content.decode()
+    team.refresh_from_db()
+    assert team.node == tree["grid_a"]
