@@ -63,6 +63,16 @@ def test_the_team_card_prints_on_one_a4_page(live_server, sessions, team_a, work
     assert len(PDF_PAGE.findall(pdf)) == 1
     box = re.search(rb"/MediaBox\s*\[\s*0\s+0\s+([\d.]+)\s+([\d.]+)\s*\]", pdf)
     assert box and abs(float(box[1]) - 595.3) < 2 and abs(float(box[2]) - 841.9) < 2  # A4
+    # QA: in English the table ran past the card (and the page): the mobile column was lost.
+    page.emulate_media(media="screen")
+    page.get_by_role("button", name="English").click()
+    page.wait_for_load_state()
+    page.emulate_media(media="print")
+    fits = page.evaluate("""() => {
+        const card = document.querySelector(".team-card"), table = card.querySelector("table");
+        return table.getBoundingClientRect().right <= card.getBoundingClientRect().right + 1;
+    }""")
+    assert fits
 
 
 @pytest.mark.parametrize("members", [0, 2, 6])
