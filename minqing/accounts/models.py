@@ -26,9 +26,13 @@ class User(AbstractUser):
         return self.full_name or self.username
 
     def save(self, *args, **kwargs):
-        # A new password (set by its owner or an administrator) withdraws the API tokens, as
-        # it ends the sessions: a token made on an unattended PC outlived the reset.
-        password_changed = self._password is not None and self.pk is not None
+        # A new password (set by its owner or an administrator, or made unusable) withdraws
+        # the API tokens, as it ends the sessions: a token made on an unattended PC outlived
+        # the reset. Compared with the stored hash: a rare write, one more read.
+        password_changed = self.pk is not None and (
+            self._password is not None
+            or User.objects.filter(pk=self.pk).exclude(password=self.password).exists()
+        )
         super().save(*args, **kwargs)
         if password_changed:
             self.api_tokens.all().delete()

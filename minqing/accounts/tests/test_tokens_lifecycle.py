@@ -31,3 +31,7 @@ def test_a_token_is_audited_and_a_new_password_withdraws_it(client, grid_b_worke
     ApiToken.issue(user=grid_b_worker, name="kept")
     grid_b_worker.save()  # no new password: tokens stay
     assert ApiToken.objects.filter(name="kept").exists()
+    grid_b_worker.set_unusable_password()  # "disable password-based authentication"
+    grid_b_worker._password = None  # (as after any save: only the hash tells)
+    grid_b_worker.save()
+    assert not ApiToken.objects.filter(name="kept").exists()
