@@ -1,6 +1,10 @@
+from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
+from django.core.cache import caches
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -203,6 +207,26 @@ def team_member_delete(request, code: str, member_pk: int):
     return redirect(f"/teams/{node.code}/")
 
 
+ERR_OLD_PASSWORD_TRIES = _("原密码输错次数过多，请 15 分钟后再试。")
+
+
+class _PasswordChangeForm(PasswordChangeForm):
+    """The old password is checked at most LOGIN_FAILURE_LIMIT times in 15 minutes per user:
+    django-axes counts logins, not this form, and a stolen session could guess it slowly."""
+
+    def clean_old_password(self):
+        key = f"pwchange:{self.user.pk}"
+        cache = caches["ratelimit"]
+        tries = cache.get(key, 0)
+        if tries >= settings.AXES_FAILURE_LIMIT:
+            raise forms.ValidationError(ERR_OLD_PASSWORD_TRIES)
+        try:
+            return super().clean_old_password()
+        except forms.ValidationError:
+            cache.set(key, tries + 1, 15 * 60)
+            raise
+
+
 class PasswordChange(auth_views.PasswordChangeView):
     """Everyone changes their own password here (only an administrator could, in the admin:
     the first password handed out stayed in use). Audited, never the password itself; the
@@ -210,6 +234,7 @@ class PasswordChange(auth_views.PasswordChangeView):
 
     template_name = "form.html"
     success_url = "/"
+    form_class = _PasswordChangeForm
 
     def get_form(self, form_class=None):
         form = super().get_form(form_class)

@@ -35,3 +35,21 @@ def test_a_token_is_audited_and_a_new_password_withdraws_it(client, grid_b_worke
     grid_b_worker._password = None  # (as after any save: only the hash tells)
     grid_b_worker.save()
     assert not ApiToken.objects.filter(name="kept").exists()
+
+
+def test_the_old_password_cannot_be_guessed_on_the_change_form(client, grid_a_worker, settings):
+    """Review: the form checked the old password without a count (django-axes counts logins
+    only): a stolen session could guess it slowly."""
+    settings.AXES_FAILURE_LIMIT = 3
+    client.force_login(grid_a_worker)
+    wrong = {"old_password": "nope", "new_password1": "Grid-A-2026-new!",
+             "new_password2": "Grid-A-2026-new!"}  # fmt: skip
+    for _ in range(3):
+        assert (
+            "原密码输错次数过多" not in client.post("/accounts/password/", wrong).content.decode()
+        )
+    right = {**wrong, "old_password": "correct-horse-battery-9"}
+    r = client.post("/accounts/password/", right)
+    assert r.status_code == 200 and "原密码输错次数过多" in r.content.decode()
+    grid_a_worker.refresh_from_db()
+    assert grid_a_worker.check_password("correct-horse-battery-9")
