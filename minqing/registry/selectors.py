@@ -251,12 +251,17 @@ def text_query(q: str, *, indexed: bool = True) -> Q:
     if kind == "latin":
         return _latin(q.lower(), indexed)
     words = q.split()
+    # A word in letters beside words in characters is pinyin or initials (`rnl 26号`: the
+    # name's initials and the address); it found nothing, being looked for in name and address.
+    latin = [w for w in words if _LATIN.match(w)]
+    words = [w for w in words if not _LATIN.match(w)]
+    cond = Q()
+    for w in latin:
+        cond &= _latin(w.lower(), indexed)
     if not any(len(w) >= TRIGRAM for w in words):
-        cond = Q()
         for w in words:
             cond &= _short_word(w, indexed)
         return cond
-    cond = Q()
     for w in words:
         if len(w) >= TRIGRAM:
             cond &= _word(w, indexed)

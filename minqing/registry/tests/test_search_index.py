@@ -158,6 +158,8 @@ def test_household_search_uses_member_names(people, county_officer):
         ("人民路 解放路", set()),  # QA: every word, not any (both households were found)
         ("解放路 3幢502", {"c"}),
         ("解放路 3幢", {"c"}),  # a short word beside a long one: every word still
+        ("zxm 解放路", {"c"}),  # QA: initials beside an address word (曾小明 lives there)
+        ("zengxiaoming 88号", {"c"}),
         ("人民路 3幢", set()),
     ],
 )
