@@ -88,6 +88,8 @@ def _shape(q: str) -> tuple[str, list[str]] | None:
         words = q.split()
         if len(words) > MAX_WORDS or any(len(w) > MAX_WORD for w in words):
             return None
+        if any(w.isascii() and w.isalpha() for w in words):
+            return None  # letters beside characters (`rnl 26号`) take another branch: not compiled
         return kind, words
     return kind, [q]
 

@@ -43,6 +43,8 @@ QUERIES = [
     "人民路 张",
     "解放路 小明",
     "人民路 建国",
+    "zs 人民路",  # letters beside characters: pinyin or initials (not compiled)
+    "wjg 人民路 1幢",
     "没有这个人",
     '"张三" OR 1',
     "%",
