@@ -1,14 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from minqing.accounts.access import visible_nodes
 from minqing.accounts.models import ApiToken, RoleAssignment, ServiceTeam, TeamMember, User
 from minqing.core.admin import SECRET, AuditedAdmin, ScopedAdmin
 from minqing.core.models import AuditAction
-
-ERR_TEAM_NODE_SCOPE = _("请选择您辖区内的块区或网格。")
 
 
 class SuperuserOnly:
@@ -73,21 +69,6 @@ class ServiceTeamAdmin(ScopedAdmin):
     raw_id_fields = ["node"]
     inlines = [TeamMemberInline]
     scope_node_field = "node"
-
-    def get_form(self, request, obj=None, **kwargs):
-        """The block a team serves is one the editor sees (QA: a grid worker's staff account
-        moved its team under another grid's building, and lost it)."""
-        form = super().get_form(request, obj, **kwargs)
-        user = request.user
-
-        class InScope(form):
-            def clean_node(self):
-                node = self.cleaned_data.get("node")
-                if node is not None and not visible_nodes(user).filter(pk=node.pk).exists():
-                    raise ValidationError(ERR_TEAM_NODE_SCOPE)
-                return node
-
-        return InScope
 
 
 @admin.register(ApiToken)

@@ -1,6 +1,6 @@
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -8,7 +8,7 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from minqing.accounts.access import can_audit, scope_queryset
+from minqing.accounts.access import can_audit, scope_queryset, visible_nodes
 from minqing.core.audit import audit_log, diff, plain_value, snapshot
 from minqing.core.fields import EncryptedTextField
 from minqing.core.holiday_notice import apply_notice, parse_notice
@@ -186,6 +186,9 @@ class AuditedAdmin:
         super().delete_queryset(request, queryset)
 
 
+ERR_PLACE_SCOPE = _("请选择您辖区内的区划。")
+
+
 class ScopedAdmin(AuditedAdmin, admin.ModelAdmin):
     """Admin lists go through the same scoping as every page and API call."""
 
@@ -199,6 +202,23 @@ class ScopedAdmin(AuditedAdmin, admin.ModelAdmin):
         return scope_queryset(
             request.user, super().get_queryset(request), node_field=self.scope_node_field
         )
+
+    def get_form(self, request, obj=None, **kwargs):
+        """A record's place, where the form has it (a raw id anyone can type), is one the
+        editor sees: a staff account moved a record out of its area and lost it (QA)."""
+        form = super().get_form(request, obj, **kwargs)
+        name = self.scope_node_field
+        if "__" in name or name not in form.base_fields:
+            return form
+        user = request.user
+
+        def clean_place(self):
+            node = self.cleaned_data.get(name)
+            if node is not None and not visible_nodes(user).filter(pk=node.pk).exists():
+                raise ValidationError(ERR_PLACE_SCOPE)
+            return node
+
+        return type(form.__name__, (form,), {f"clean_{name}": clean_place})
 
 
 def _phones_kept(form, names: list[str]):

@@ -285,6 +285,30 @@ def test_a_scoped_staff_account_cannot_move_its_team_out_of_its_area(client, gri
     data = form_of(client, url)
     data["node"] = str(tree["grid_b"].pk)
     r = client.post(url, data)
-    assert r.status_code == 200 and "请选择您辖区内的块区或网格" in r.content.decode()
+    assert r.status_code == 200 and "请选择您辖区内的区划" in r.content.decode()
     team.refresh_from_db()
     assert team.node == tree["grid_a"]
+
+
+def test_a_scoped_staff_account_cannot_move_a_place_out_of_its_area(client, grid_a_worker, tree):
+    """Review: every scoped admin's raw-id place took any node id typed (teams were fixed
+    first); a place moved to another grid was lost to the one who moved it."""
+    from django.contrib.auth.models import Permission
+
+    from minqing.registry.models import Place
+
+    place = Place.objects.create(kind=Place._meta.get_field("kind").choices[0][0], name="东门菜场",
+                                 grid=tree["grid_a"])  # fmt: skip
+    grid_a_worker.is_staff = True
+    grid_a_worker.save()
+    grid_a_worker.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="registry", codename__endswith="_place")
+    )
+    client.force_login(grid_a_worker)
+    url = f"/admin/registry/place/{place.pk}/change/"
+    data = form_of(client, url)
+    data["grid"] = str(tree["grid_b"].pk)
+    r = client.post(url, data)
+    assert r.status_code == 200 and "请选择您辖区内的区划" in r.content.decode()
+    place.refresh_from_db()
+    assert place.grid == tree["grid_a"]
