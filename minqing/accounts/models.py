@@ -29,9 +29,14 @@ class User(AbstractUser):
         # A new password (set by its owner or an administrator, or made unusable) withdraws
         # the API tokens, as it ends the sessions: a token made on an unattended PC outlived
         # the reset. Compared with the stored hash: a rare write, one more read.
-        password_changed = self.pk is not None and (
-            self._password is not None
-            or User.objects.filter(pk=self.pk).exclude(password=self.password).exists()
+        fields = kwargs.get("update_fields")
+        password_changed = (
+            self.pk is not None
+            and (fields is None or "password" in fields)  # a login's last_login: not asked
+            and (
+                self._password is not None
+                or User.objects.filter(pk=self.pk).exclude(password=self.password).exists()
+            )
         )
         super().save(*args, **kwargs)
         if password_changed:

@@ -494,19 +494,26 @@ def office_link_end(
     *, acting_user, link: DutyLink, ended_on: dt.date | None = None, request=None
 ) -> DutyLink:
     """An office ends a link of a holder it manages (today unless a date is given)."""
+    ended_on = _office_end_date(acting_user, link.holder, ended_on)
+    try:
+        return link_end(acting_user=acting_user, link=link, ended_on=ended_on, request=request)
+    except ValidationError as exc:
+        raise _dict_errors(exc) from None
+
+
+def _office_end_date(acting_user, holder: DutyHolder, ended_on: dt.date | None) -> dt.date:
+    """The end an office gives a holder's link or duty: theirs to manage, a date in range
+    (today when none is given)."""
     from minqing.duties import permissions
 
-    if not permissions.can_manage_holder(acting_user, link.holder):
+    if not permissions.can_manage_holder(acting_user, holder):
         raise PermissionDenied(ERR_NOT_MANAGER)
     today = timezone.localdate()
     errors: dict[str, str] = {}
     ended_on = _date_in_range(ended_on or today, "ended_on", errors, today)
     if errors:
         raise ValidationError(errors)
-    try:
-        return link_end(acting_user=acting_user, link=link, ended_on=ended_on, request=request)
-    except ValidationError as exc:
-        raise _dict_errors(exc) from None
+    return ended_on
 
 
 ERR_HOLDER_ENDED = _("该联系任务已于 {end} 结束。")
@@ -519,15 +526,8 @@ def office_holder_end(
     """An office ends a cadre's duty (they leave, or their rule changes: a new duty follows
     from the next day). Its open links end with it. There was no page or API call for it:
     only the admin, which offices are not given."""
-    from minqing.duties import permissions
-
-    if not permissions.can_manage_holder(acting_user, holder):
-        raise PermissionDenied(ERR_NOT_MANAGER)
+    ended_on = _office_end_date(acting_user, holder, ended_on)
     today = timezone.localdate()
-    errors: dict[str, str] = {}
-    ended_on = _date_in_range(ended_on or today, "ended_on", errors, today)
-    if errors:
-        raise ValidationError(errors)
     with transaction.atomic():
         holder = DutyHolder.objects.select_for_update().get(pk=holder.pk)
         if holder.active_to is not None and (
