@@ -27,6 +27,7 @@ from minqing.grids.models import CODE_LENGTH, Level, Node
 from minqing.registry import given_tags
 from minqing.registry.identity import filing_key, id_last4_digest, id_number_hash, id_number_q
 from minqing.registry.models import Household, Organisation, Person, Place, Relation
+from minqing.registry.moves import records_moved
 
 ERR_REQUIRED = _("此项必填。")
 ERR_NOT_ALLOWED = _("您没有修改民情档案的权限。")
@@ -252,7 +253,7 @@ def person_update(*, acting_user, person: Person, data: dict, request=None) -> P
     person = Person.objects.select_for_update().get(pk=person.pk)
     old = snapshot(person, Person.AUDITED_FIELDS, masked=Person.MASKED)
     old_tags = sorted(person.tags.values_list("name", flat=True))
-    old_household = person.household
+    old_household, old_grid_id = person.household, person.grid_id
     merged = {f: getattr(person, f) for f in Person.AUDITED_FIELDS}
     if data.get("id_number"):
         # A corrected number brings its own birth date and sex; only values given with it
@@ -279,6 +280,8 @@ def person_update(*, acting_user, person: Person, data: dict, request=None) -> P
     if old_household != person.household:
         _household_refresh(old_household)
     _household_refresh(person.household)
+    if person.grid_id != old_grid_id:
+        records_moved(people=[person.pk])
     if changes:
         audit_log(
             actor=acting_user,
@@ -493,6 +496,8 @@ def household_update(*, acting_user, household: Household, data: dict, request=N
             changes["tags"] = [old_tags, new_tags]
     if "tags" in changes or grid_changed:
         _household_schedule_refresh(household)
+    if grid_changed:
+        records_moved(households=[household.pk])
     if changes:
         audit_log(
             actor=acting_user,
@@ -570,9 +575,13 @@ def simple_record_save(
         )
         return obj
     old = snapshot(instance, model.AUDITED_FIELDS, masked=model.MASKED)
+    old_grid_id = instance.grid_id
     for k, v in fields.items():
         setattr(instance, k, v)
     instance.save()
+    if instance.grid_id != old_grid_id:
+        moved = "places" if model is Place else "organisations"
+        records_moved(**{moved: [instance.pk]})
     changes = diff(old, snapshot(instance, model.AUDITED_FIELDS, masked=model.MASKED))
     if changes:
         audit_log(

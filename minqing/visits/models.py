@@ -160,7 +160,7 @@ class Visit(models.Model):
         on_delete=models.CASCADE,
         related_name="visits",
     )
-    # The household's grid when the visit was made: scoping, and lists by grid.
+    # The household's grid, which moves with it (registry.moves): scoping, and lists by grid.
     grid = models.ForeignKey("grids.Node", on_delete=models.PROTECT, related_name="+")
     visited_at = models.DateTimeField(_("走访时间"), default=timezone.now)
     mode = models.CharField(
@@ -357,7 +357,8 @@ class TargetSource(models.TextChoices):
 class CampaignTarget(models.Model):
     """One household on a campaign's list: who is to go, and the visit that closed it.
 
-    grid is the household's grid when it was put on the list (scoping and progress per grid).
+    grid is the household's grid (scoping and progress per grid); it follows a household that
+    moves while the campaign is open (registry.moves).
     visit/visited_at are kept by the services: the first visit to the household recorded within
     the window while the campaign is open, whether or not the visitor chose the campaign.
     """

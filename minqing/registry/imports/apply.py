@@ -26,6 +26,7 @@ from minqing.registry.imports.bulk import Pipeline
 from minqing.registry.imports.derive import derived_fields
 from minqing.registry.imports.validate import Plan, chunked
 from minqing.registry.models import Household, Person, Relation, Tag, TagTarget
+from minqing.registry.moves import records_moved
 from minqing.registry.services import last_household_seq, person_derive_keys
 
 BATCH = 2000
@@ -81,6 +82,7 @@ def apply_plan(plan: Plan, *, acting_user, reason: str, request=None) -> dict:
     }
     rescheduled |= {p.group.obj.pk for p in new_people if p.group is not None}
     household_states_write(rescheduled)
+    records_moved(households=w.moved_households, people=w.moved_people)
     # 高龄 from the birth dates the file gave, 残疾 from its grades (registry.given_tags).
     from minqing.registry import given_tags
 
@@ -121,6 +123,9 @@ class _Writer:
         self.touched_households: set[int] = set()
         # Households whose visit schedule may change: a member changed, moved in or out.
         self.rescheduled: set[int] = set()
+        # Households and people given another grid: what is placed by them follows (moves.py).
+        self.moved_households: set[int] = set()
+        self.moved_people: set[int] = set()
         self.audits = Inserter(AuditEntry, AUDIT_FIELDS, with_ids=False)
         self.derived: dict[int, tuple] = {}
 
@@ -253,6 +258,7 @@ class _Writer:
                 h.address = g.address
             if "grid" in g.changes:
                 h.grid_id = g.grid_id
+                self.moved_households.add(h.pk)
             if "address" in g.changes or "grid" in g.changes:
                 h.updated_at = self.now
                 changed.append(h)
@@ -262,6 +268,7 @@ class _Writer:
                 changed, ["address", "grid", "updated_at"], batch_size=BATCH
             )
         for g in self.plan.moved_households:
+            self.moved_households.add(g.obj.pk)
             # Members not named in the file move with their household (as household_update does).
             Person.objects.filter(household_id=g.obj.pk).exclude(grid_id=g.grid_id).update(
                 grid_id=g.grid_id
@@ -366,6 +373,7 @@ class _Writer:
             for key in own:
                 if key == "grid":
                     person.grid_id = p.grid_id
+                    self.moved_people.add(person.pk)
                 elif key == "household":
                     person.household_id = p.group.obj.pk
                 elif key == "party_member":

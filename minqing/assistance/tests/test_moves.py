@@ -1,0 +1,118 @@
+"""A household or person moved to another grid takes its pairing, visits and open campaign
+places with it (registry.moves), by the form, the API and an import alike."""
+
+import pytest
+
+from minqing.registry import services as registry
+from minqing.registry.tests.test_import_support import HEADERS, reasons, run, xlsx
+from minqing.visits import services as visits
+from minqing.visits.models import CampaignTarget
+from minqing.visits.tests.conftest import launched
+
+from .conftest import pair
+
+
+@pytest.fixture
+def on_file(office, cadre_helper, household_a, zhang_san, grid_a_worker, community_worker, tree):
+    """household_a (grid A) with a pairing, a visit and a place on an open campaign's list."""
+    pairing = pair(office, "cadre", [cadre_helper], household=household_a)
+    person_pairing = pair(office, "ribbon", [cadre_helper], person=zhang_san)
+    visit = visits.visit_record(
+        acting_user=grid_a_worker, household=household_a, data={"seen": "家中整洁"}
+    )
+    campaign = launched(community_worker, tree["community"], rule="all")
+    assert CampaignTarget.objects.filter(campaign=campaign, household=household_a).exists()
+    return {
+        "pairing": pairing,
+        "person_pairing": person_pairing,
+        "visit": visit,
+        "campaign": campaign,
+    }
+
+
+def _sees(client, user, records) -> dict:
+    client.force_login(user)
+    return {
+        "pairing": client.get(f"/assistance/pairings/{records['pairing'].pk}/").status_code,
+        "person_pairing": client.get(
+            f"/api/assistance/pairings/{records['person_pairing'].pk}"
+        ).status_code,
+        "visit": client.get(f"/visits/{records['visit'].pk}/").status_code,
+    }
+
+
+def test_a_household_moved_by_the_api_takes_its_pairings_visits_and_campaign_place(
+    client, on_file, household_a, community_worker, grid_a_worker, grid_b_worker, tree
+):
+    """QA: the pairing stayed with grid A, whose worker still read the members' ages and phones
+    on its page; grid B saw "上次走访" on the household but none of its visits; the campaign
+    place stayed on grid A's list, where the visit could no longer be recorded."""
+    assert _sees(client, grid_b_worker, on_file) == {
+        "pairing": 404,
+        "person_pairing": 404,
+        "visit": 404,
+    }
+    client.force_login(community_worker)
+    response = client.patch(
+        f"/api/households/{household_a.pk}",
+        {"grid_code": tree["grid_b"].code},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+
+    assert _sees(client, grid_b_worker, on_file) == {
+        "pairing": 200,
+        "person_pairing": 200,
+        "visit": 200,
+    }
+    client.force_login(grid_b_worker)
+    assert "家中整洁" in client.get(f"/households/{household_a.pk}/").content.decode()
+    targets = client.get(f"/api/visits/campaigns/{on_file['campaign'].pk}/targets").json()
+    assert household_a.pk in [t["household"]["id"] for t in targets["items"]], targets
+    # Grid A's worker: the household's file is no longer theirs, its visits with it.
+    assert _sees(client, grid_a_worker, on_file) == {
+        "pairing": 404,
+        "person_pairing": 404,
+        "visit": 404,
+    }
+    target = CampaignTarget.objects.get(household=household_a)
+    assert target.grid == tree["grid_b"]
+
+
+def test_a_household_moved_by_an_import_takes_its_pairings_along(
+    on_file, household_a, zhang_san, community_worker, tree
+):
+    row = dict(zip(HEADERS, [""] * len(HEADERS), strict=True))
+    row.update(
+        {
+            "所属网格": tree["grid_b"].code,
+            "户号": household_a.number,
+            "户主姓名": zhang_san.name,
+            "与户主关系": "户主",
+            "姓名": zhang_san.name,
+            "公民身份号码": zhang_san.id_number,
+            "现住址": household_a.address,
+        }
+    )
+    plan = run(community_worker, xlsx(HEADERS, [list(row.values())]))
+    assert plan.ok, reasons(plan)
+    household_a.refresh_from_db()
+    assert household_a.grid == tree["grid_b"]
+    for record in ("pairing", "person_pairing", "visit"):
+        on_file[record].refresh_from_db()
+        assert on_file[record].grid == tree["grid_b"], record
+
+
+def test_a_person_moved_to_another_household_takes_their_pairing_along(
+    on_file, zhang_san, grid_b_worker, community_worker, tree
+):
+    other = registry.household_create(
+        acting_user=grid_b_worker, data={"address": "东门路30号", "grid": tree["grid_b"]}
+    )
+    registry.person_update(
+        acting_user=community_worker, person=zhang_san, data={"household": other}
+    )
+    on_file["person_pairing"].refresh_from_db()
+    on_file["pairing"].refresh_from_db()
+    assert on_file["person_pairing"].grid == tree["grid_b"]
+    assert on_file["pairing"].grid == tree["grid_a"]  # the household stayed
