@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.utils.translation import gettext_lazy as _
 
 from minqing.accounts.models import ApiToken, RoleAssignment, ServiceTeam, TeamMember, User
-from minqing.core.admin import SECRET, AuditedAdmin, ScopedAdmin
+from minqing.core.admin import SECRET, AuditedAdmin, ScopedAdmin, ScopedChoices
 from minqing.core.models import AuditAction
 
 
@@ -53,7 +53,7 @@ class UserAdmin(SuperuserOnly, AuditedAdmin, BaseUserAdmin):
         return response
 
 
-class TeamMemberInline(admin.TabularInline):
+class TeamMemberInline(ScopedChoices, admin.TabularInline):
     model = TeamMember
     extra = 0
     raw_id_fields = ["user"]

@@ -5,7 +5,7 @@ listed, not edited."""
 
 from django.contrib import admin
 
-from minqing.core.admin import AuditedAdmin, ReadOnlyScopedAdmin, ScopedAdmin
+from minqing.core.admin import AuditedAdmin, ReadOnlyScopedAdmin, ScopedAdmin, ScopedChoices
 from minqing.duties.models import DutyDay, DutyHolder, DutyLink, DutyRule
 from minqing.duties.services import HOLDER_FIELDS, LINK_FIELDS
 
@@ -46,7 +46,7 @@ class DutyRuleAdmin(_Audited, admin.ModelAdmin):
     list_editable = ["active", "sort"]
 
 
-class DutyLinkInline(admin.TabularInline):
+class DutyLinkInline(ScopedChoices, admin.TabularInline):
     model = DutyLink
     extra = 1
     fields = ["kind", "community", "household", "person", "started_on", "ended_on", "note"]

@@ -23,7 +23,11 @@ class TagAdmin(AuditedAdmin, admin.ModelAdmin):
 
 
 @admin.register(Household)
-class HouseholdAdmin(ScopedAdmin):
+class HouseholdAdmin(ReadOnlyScopedAdmin):
+    """Listed, not edited here, as people are: a household moved to another grid on its own page
+    (or by the API or an import) takes its members, visit schedule, pairings and visits along
+    (registry.services, registry.moves); changed here it went alone."""
+
     list_display = ["number", "head_name", "address", "grid", "member_count"]
     search_fields = ["number", "address", "head_name"]
     raw_id_fields = ["grid", "building"]
@@ -76,4 +80,5 @@ class OrganisationAdmin(PhonesMaskedAdmin, ScopedAdmin):
 @admin.register(HouseholdNeed)
 class HouseholdNeedAdmin(ScopedAdmin):
     scope_node_field = "household__grid"
+    raw_id_fields = ["household"]
     list_display = ["household", "kind", "category", "status"]

@@ -3,11 +3,11 @@ evidence, listed read-only: they change through the team's pages, which audit th
 
 from django.contrib import admin
 
-from minqing.core.admin import PhonesMaskedAdmin, ReadOnlyScopedAdmin, ScopedAdmin
+from minqing.core.admin import PhonesMaskedAdmin, ReadOnlyScopedAdmin, ScopedAdmin, ScopedChoices
 from minqing.secondments.models import Activity, Attendance, Secondment, SecondmentMember
 
 
-class MemberInline(PhonesMaskedAdmin, admin.TabularInline):
+class MemberInline(ScopedChoices, PhonesMaskedAdmin, admin.TabularInline):
     model = SecondmentMember
     extra = 0
     fields = ["name", "role", "speciality", "phone", "turn_start", "turn_end", "user"]

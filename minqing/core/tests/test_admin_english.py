@@ -113,7 +113,7 @@ def pages(tree, records, admin_user) -> list[str]:
         "/admin/registry/person/",
         f"/admin/registry/person/{records['person'].pk}/change/",
         "/admin/registry/household/",
-        "/admin/registry/household/add/",
+        "/admin/registry/householdneed/add/",
         f"/admin/registry/household/{records['household'].pk}/change/",
         "/admin/cases/case/",
         f"/admin/cases/case/{records['case'].pk}/change/",
@@ -174,7 +174,9 @@ def test_admin_stays_chinese_for_a_chinese_user(client, tree, admin_user, record
     assert {"案件编号", "事项", "类别", "状态", "所属网格", "本环节时限"} <= set(cases["column"])
     form = chrome(client.get("/admin/grids/node/add/", **ZH))
     assert {"层级:", "名称:", "编码:", "上级:"} <= set(form["label"])
-    household = chrome(client.get("/admin/registry/household/add/", **ZH))
+    household = chrome(
+        client.get(f"/admin/registry/household/{records['household'].pk}/change/", **ZH)
+    )
     assert "户号:" in household["label"]
     case = chrome(client.get(f"/admin/cases/case/{records['case'].pk}/change/", **ZH))
     assert {"来源渠道:", "诉求类型:", "紧急程度:"} <= set(case["label"])

@@ -1,0 +1,93 @@
+"""A staff account's admin forms offer, accept and name only records of its own area."""
+
+import pytest
+from django.contrib.auth.models import Permission
+
+from minqing.core.tests.test_admin_audit import form_of
+from minqing.duties.models import DutyLink, DutyRule
+from minqing.registry.models import HouseholdNeed
+
+
+@pytest.fixture
+def back_office(client, grid_b_worker):
+    """QA's account: grid B's worker made staff with every permission outside accounts."""
+    grid_b_worker.is_staff = True
+    grid_b_worker.save()
+    grid_b_worker.user_permissions.set(
+        Permission.objects.exclude(
+            content_type__app_label__in=["accounts", "auth", "axes", "sessions", "admin"]
+        )
+    )
+    client.force_login(grid_b_worker)
+    return grid_b_worker
+
+
+def test_a_need_cannot_be_filed_on_another_grids_household_nor_under_another_name(
+    client, back_office, household_a, grid_a_worker, tree
+):
+    """QA: the need form listed every household of the county and saved a need on grid A's
+    household "by" a grid worker chosen from every user."""
+    data = {
+        "household": str(household_a.pk),
+        "kind": "need",
+        "category": "测试",
+        "description": "x",
+        "status": "open",
+        "created_by": str(grid_a_worker.pk),
+    }
+    page = client.get("/admin/registry/householdneed/add/").content.decode()
+    assert household_a.address not in page
+    response = client.post("/admin/registry/householdneed/add/", data)
+    assert response.status_code == 200
+    assert "请选择您辖区内的记录" in response.content.decode()
+    assert not HouseholdNeed.objects.exists()
+
+
+def test_a_duty_link_cannot_open_another_grids_household_to_a_staff_account(
+    client, back_office, household_a, zhang_san, tree
+):
+    """QA: a duty holder added with a link to grid A's household (a raw id typed in) opened the
+    household's file, members and all, to the staff account that linked itself."""
+    rule = DutyRule.objects.first()
+    data = {
+        "user": str(back_office.pk),
+        "rule": str(rule.pk),
+        "unit": "社区",
+        "position": "网格员",
+        "node": str(tree["grid_b"].pk),
+        "active_from": "2026-01-01",
+        "links-TOTAL_FORMS": "1",
+        "links-INITIAL_FORMS": "0",
+        "links-MIN_NUM_FORMS": "0",
+        "links-MAX_NUM_FORMS": "1000",
+        "links-0-kind": "household",
+        "links-0-household": str(household_a.pk),
+        "links-0-started_on": "2026-11-01",
+    }
+    response = client.post("/admin/duties/dutyholder/add/", data)
+    assert response.status_code == 200, response.status_code
+    assert "请选择您辖区内的记录" in response.content.decode()
+    assert not DutyLink.objects.exists()
+    assert client.get(f"/households/{household_a.pk}/").status_code == 404
+    data = {"holder": "", "kind": "target", "person": str(zhang_san.pk), "started_on": "2026-11-01"}
+    client.post("/admin/duties/dutylink/add/", data)
+    assert not DutyLink.objects.exists()
+
+
+def test_a_raw_id_names_only_a_record_of_the_editors_area(
+    client, back_office, household_a, zhang_san, tree
+):
+    """QA: /admin/…/add/?household=1&person=1 printed the household's head and address and the
+    person's name beside the box: counting the id up listed the county."""
+    url = f"/admin/duties/dutylink/add/?household={household_a.pk}&person={zhang_san.pk}"
+    page = client.get(url).content.decode()
+    assert zhang_san.name not in page and household_a.address not in page
+    page = client.get(f"/admin/registry/place/add/?grid={tree['grid_a'].pk}").content.decode()
+    assert tree["grid_a"].name not in page
+    page = client.get(f"/admin/registry/place/add/?grid={tree['grid_b'].pk}").content.decode()
+    assert tree["grid_b"].name in page
+
+
+def test_who_made_a_record_is_not_chosen_in_a_form(client, back_office, tree):
+    form = form_of(client, "/admin/registry/place/add/")
+    assert "created_by" not in form
