@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from minqing.accounts.access import can_edit_registry, can_reveal, scope_queryset, visible_nodes
@@ -26,7 +27,14 @@ from minqing.core.pinyin import pinyin_keys
 from minqing.grids.models import CODE_LENGTH, Level, Node
 from minqing.registry import given_tags
 from minqing.registry.identity import filing_key, id_last4_digest, id_number_hash, id_number_q
-from minqing.registry.models import Household, Organisation, Person, Place, Relation
+from minqing.registry.models import (
+    Household,
+    Organisation,
+    Person,
+    Place,
+    Relation,
+    household_short_name,
+)
 from minqing.registry.moves import records_moved
 
 ERR_REQUIRED = _("此项必填。")
@@ -58,6 +66,10 @@ ERR_CHOICE = _("“{value}”不是可选的值。")
 MOVED_WITH_HOUSEHOLD = "随家庭户“{address}”迁至新网格"  # an audit reason: Chinese, as stored
 ERR_ID_CLEARED = _("已登记的身份证号不能清空：如需更正，请填写完整的新号码。")
 ERR_HAS_MEMBERS = _("该家庭还有成员，请先迁出或删除成员。")
+ERR_HAS_HELP_RECORDS = _(
+    "{name}是{what}的对象，删除会抹去这些记录和已出报表中的数字，不能删除。"
+    "已去世或迁出的，请在结对或联系页面结束（注明原因），记录会保留。"
+)
 
 
 def _require_editor(user) -> None:
@@ -295,8 +307,27 @@ def person_update(*, acting_user, person: Person, data: dict, request=None) -> P
 
 
 @transaction.atomic
+def _help_records(**target) -> str:
+    """What a deletion would erase with the record (its pairings and contact-duty links, which
+    past month reports count), named for the refusal; "" when nothing."""
+    from minqing.assistance.models import Pairing
+    from minqing.duties.models import DutyLink
+
+    what = []
+    if Pairing.objects.filter(**target).exists():
+        what.append(gettext("结对帮扶"))
+    if DutyLink.objects.filter(**target).exists():
+        what.append(gettext("干部联系"))
+    return gettext("、").join(what)
+
+
 def person_delete(*, acting_user, person: Person, request=None) -> None:
     _require_editor(acting_user)
+    # A pairing's help log and money, and a cadre's contacts, went with the person (on_delete
+    # CASCADE): a closed month's 帮扶月报 lost a pairing and its sum without a word (QA).
+    what = _help_records(person=person)
+    if what:
+        raise ValidationError({"person": ERR_HAS_HELP_RECORDS.format(name=person.name, what=what)})
     old = snapshot(person, Person.AUDITED_FIELDS, masked=Person.MASKED)
     household, grid = person.household, person.grid
     audit_log(
@@ -515,6 +546,10 @@ def household_delete(*, acting_user, household: Household, request=None) -> None
     _require_editor(acting_user)
     if household.members.exists():
         raise ValidationError({"household": ERR_HAS_MEMBERS})
+    what = _help_records(household=household)
+    if what:
+        name = household_short_name(household.head_name) or household.address
+        raise ValidationError({"household": ERR_HAS_HELP_RECORDS.format(name=name, what=what)})
     old = snapshot(household, HOUSEHOLD_FIELDS)
     audit_log(
         actor=acting_user,

@@ -245,7 +245,11 @@ def person_delete(request, pk: int):
     person = get_scoped_or_404(request.user, Person.objects.all(), pk=pk)
     _edit_allowed(request)
     household = person.household
-    services.person_delete(acting_user=request.user, person=person, request=request)
+    try:
+        services.person_delete(acting_user=request.user, person=person, request=request)
+    except ValidationError as exc:
+        messages.error(request, _("；").join(m for ms in exc.message_dict.values() for m in ms))
+        return redirect(f"/people/{pk}/")
     messages.success(request, _("已删除。"))
     return redirect(f"/households/{household.pk}/" if household else "/people/")
 

@@ -116,3 +116,34 @@ def test_a_person_moved_to_another_household_takes_their_pairing_along(
     on_file["pairing"].refresh_from_db()
     assert on_file["person_pairing"].grid == tree["grid_b"]
     assert on_file["pairing"].grid == tree["grid_a"]  # the household stayed
+
+
+def test_a_paired_person_or_household_is_not_deleted_with_its_help_log(
+    client, office, cadre_helper, household_a, zhang_san, grid_a_worker, tree
+):
+    """QA: deleting a paired person erased the pairing, its help log and a closed month's sum
+    in the 帮扶月报 without a word."""
+    from minqing.assistance import services as assistance
+    from minqing.assistance.models import HelpEntry, Pairing
+    from minqing.registry.models import Person
+
+    pairing = pair(office, "ribbon", [cadre_helper], person=zhang_san)
+    assistance.help_entry_add(
+        acting_user=office,
+        pairing=pairing,
+        data={"kind": "living", "amount": "300", "fund_source": "social", "helper": cadre_helper},
+    )
+    client.force_login(grid_a_worker)
+    page = client.post(f"/people/{zhang_san.pk}/delete/", follow=True).content.decode()
+    assert "结对帮扶的对象" in page and "不能删除" in page
+    response = client.delete(f"/api/people/{zhang_san.pk}")
+    assert response.status_code == 400 and "结对帮扶" in str(response.json())
+    assert Person.objects.filter(pk=zhang_san.pk).exists()
+    assert HelpEntry.objects.filter(pairing=pairing).count() == 1
+
+    # The household, emptied of its members, keeps its own pairing the same way.
+    household_pairing = pair(office, "cadre", [cadre_helper], household=household_a)
+    Person.objects.filter(pk=zhang_san.pk).update(household=None)
+    response = client.delete(f"/api/households/{household_a.pk}")
+    assert response.status_code == 400 and "结对帮扶" in str(response.json())
+    assert Pairing.objects.filter(pk=household_pairing.pk).exists()
