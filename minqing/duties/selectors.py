@@ -12,9 +12,10 @@ What a holder owes in a month and what they did:
   within the month (rounded up); days done are the DutyDay rows dated in the month;
 * visits owed are one per household or service target linked on the reference day (when the
   rule asks for visits); a link is visited when a visits.Visit with the holder among its
-  visitors, to that household (or the target's household), falls in the visit window: the
-  month, or the last k months for a rule "every k months". Several visits to one household
-  count once.
+  visitors, or a 走访慰问 the holder logged as the helper of a pairing (assistance's help log),
+  to that household (or the target's household), falls in the visit window: the month, or
+  the last k months for a rule "every k months", and not after the end of the duty or of
+  the link. Several visits to one household count once.
 
 Months after the current one are refused; a holder whose duty starts after the month (or
 ended before it) is not in that month's report.
@@ -364,7 +365,7 @@ HOLDER_COLUMNS = (
 
 
 def _lines(holders: QuerySet, month: Month, *, with_links: bool = False) -> list[Line]:
-    """The month of every holder in `holders`: six queries whatever their number."""
+    """The month of every holder in `holders`: seven queries whatever their number."""
     holders = holders.filter(_active_in(month))
     rows = list(
         holders.select_related("user")
@@ -459,30 +460,14 @@ def _lines(holders: QuerySet, month: Month, *, with_links: bool = False) -> list
         .values_list("holder_id", "n")
     )
 
-    # Visits: the last visit of each (visitor, household) in the widest window any rule asks.
+    # Visits: every visit of a holder to a linked household in the widest window any rule asks
+    # (a few per link), and the 走访慰问 they logged in a pairing's help log (enter once).
     widest = max((line.holder.rule.visit_every_months for line in by_pk.values()), default=1)
     window_start = month.window_start(widest)
-    linked_households = links.filter(kind=LinkKind.HOUSEHOLD).values("household_id")
-    target_households = links.filter(kind=LinkKind.TARGET).values("person__household_id")
-    from minqing.visits.models import Visit
-
-    through = Visit.visitors.through
-    last_visits: dict[tuple[int, int], dt.datetime] = {}
+    seen: dict[tuple[int, int], list[dt.datetime]] = defaultdict(list)
     if any(line.holder.rule.visit_every_months for line in by_pk.values()):
-        last_visits = {
-            (user_id, household_id): at
-            for user_id, household_id, at in through.objects.filter(
-                visit__visited_at__gte=_aware(window_start),
-                visit__visited_at__lt=_aware(month.end + dt.timedelta(days=1)),
-            )
-            .filter(
-                Q(visit__household_id__in=linked_households)
-                | Q(visit__household_id__in=target_households)
-            )
-            .values("user_id", "visit__household_id")
-            .annotate(at=Max("visit__visited_at"))
-            .values_list("user_id", "visit__household_id", "at")
-        }
+        for key, at in _visits_made(holders, links, window_start, month.end):
+            seen[key].append(at)
 
     window: dict[int, dt.datetime] = {}
     for holder_id, line in by_pk.items():
@@ -497,13 +482,75 @@ def _lines(holders: QuerySet, month: Month, *, with_links: bool = False) -> list
             line.done["households" if state.kind == LinkKind.HOUSEHOLD else "targets"] += 1
             if every:
                 line.owed["visits"] += 1
-                at = last_visits.get((h.user_id, state.household_id))
-                if at is not None and at >= since:
-                    state.last_visit = at
+                # Up to the end of the duty and of the link: a visit after either is not the
+                # duty's (a duty ended on the 15th was credited with visits of the 23rd, QA).
+                last_day = min(d for d in (month.end, h.active_to, state.ended_on) if d)
+                until = _aware(last_day + dt.timedelta(days=1))
+                made = [
+                    at
+                    for at in seen.get((h.user_id, state.household_id), ())
+                    if since <= at < until
+                ]
+                if made:
+                    state.last_visit = max(made)
                     line.done["visits"] += 1
         if with_links:
             line.links = states.get(holder_id, [])
     return list(by_pk.values())
+
+
+def _visits_made(holders: QuerySet, links: QuerySet, start: dt.date, end: dt.date):
+    """((user id, household id), moment) of each visit the holders' users made to a linked
+    household from `start` to `end`: a visits.Visit they went on, or a 走访慰问 they logged as
+    the helper of a pairing with that household (the start of its day). Two queries."""
+    from minqing.assistance.models import HelpEntry, HelpKind
+    from minqing.visits.models import Visit
+
+    users = holders.values("user_id")
+    households = links.filter(kind=LinkKind.HOUSEHOLD).values("household_id")
+    targets = links.filter(kind=LinkKind.TARGET).values("person__household_id")
+    went = Visit.visitors.through.objects.filter(
+        user_id__in=users,
+        visit__visited_at__gte=_aware(start),
+        visit__visited_at__lt=_aware(end + dt.timedelta(days=1)),
+    ).filter(Q(visit__household_id__in=households) | Q(visit__household_id__in=targets))
+    for user_id, household_id, at in went.values_list(
+        "user_id", "visit__household_id", "visit__visited_at"
+    ):
+        yield (user_id, household_id), at
+    logged = HelpEntry.objects.filter(
+        kind=HelpKind.VISIT,
+        helper__user_id__in=users,
+        occurred_on__gte=start,
+        occurred_on__lte=end,
+    ).values_list(
+        "helper__user_id", "pairing__household_id", "pairing__person__household_id", "occurred_on"
+    )
+    for user_id, household_id, person_household_id, on in logged:
+        household_id = household_id or person_household_id
+        if household_id is not None:
+            yield (user_id, household_id), _aware(on)
+
+
+def _help_visits_last(user, household_ids: list[int]) -> dict[int, dt.datetime]:
+    """{household id: the start of the last day the user logged 走访慰问 there as a pairing's
+    helper}: a visit of their duty too (enter once)."""
+    from minqing.assistance.models import HelpEntry, HelpKind
+
+    out: dict[int, dt.datetime] = {}
+    logged = HelpEntry.objects.filter(kind=HelpKind.VISIT, helper__user=user)
+    for path in ("pairing__household_id", "pairing__person__household_id"):
+        rows = (
+            logged.filter(**{f"{path}__in": household_ids})
+            .values(path)
+            .annotate(on=Max("occurred_on"))
+            .values_list(path, "on")
+        )
+        for household_id, on in rows:
+            at = _aware(on)
+            if household_id not in out or at > out[household_id]:
+                out[household_id] = at
+    return out
 
 
 def _report(lines: list[Line], month: Month, node: Node | None = None) -> Report:
@@ -724,6 +771,9 @@ def link_visit_dues(user, *, today: dt.date | None = None) -> list[LinkDue]:
         .annotate(at=Max("visit__visited_at"))
         .values_list("visit__household_id", "at")
     )
+    for hh, at in _help_visits_last(user, list(wanted)).items():
+        if hh not in last or at > last[hh]:
+            last[hh] = at
     out = []
     for hh, (every, start) in wanted.items():
         at = last.get(hh)

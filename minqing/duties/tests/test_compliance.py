@@ -227,3 +227,50 @@ def test_a_subtotal_counts_against_the_quotas_only_what_the_holders_owing_them_d
     days = next(c for c in unit.cells() if c["kind"] == "days")
     assert unit.done["days"] == 4 and unit.owed["days"] == 3
     assert days == {"kind": "days", "owed": 3, "done": 2, "gap": 1}  # 2/3, not "4/3" in red
+
+
+def test_a_visit_after_the_duty_or_the_link_ended_does_not_count(admin_user, zhao_duty):
+    """QA: a duty ended on the 15th was credited with visits of the 18th and the 23rd."""
+    start, end = last_month()
+    hh = zhao_duty.links.get(kind="household").household
+    visit(hh, [zhao_duty.user], at(start + dt.timedelta(days=20)))
+    zhao_duty.active_to = start + dt.timedelta(days=14)
+    zhao_duty.save()
+    assert _line(compliance(admin_user, start.year, start.month), zhao_duty).done["visits"] == 0
+    visit(hh, [zhao_duty.user], at(start + dt.timedelta(days=3)))
+    assert _line(compliance(admin_user, start.year, start.month), zhao_duty).done["visits"] == 1
+
+
+def test_a_help_log_visit_of_a_paired_household_is_a_visit_of_the_duty_too(
+    client, admin_user, zhao_duty, tree
+):
+    """QA: a cadre paired with and linked to one household logged 走访慰问 in the help log;
+    the schedule moved, but the duty page still said 本期未走访 and the due list wanted it."""
+    from minqing.assistance import services as assistance
+    from minqing.assistance.models import HelperKind, Programme
+    from minqing.duties.selectors import link_visit_dues
+
+    start, _ = last_month()
+    hh = zhao_duty.links.get(kind="household").household
+    helper = assistance.helper_create(
+        acting_user=admin_user,
+        data={"kind": HelperKind.CADRE, "user": zhao_duty.user, "node": tree["county"]},
+    )
+    pairing = assistance.pairing_create(
+        acting_user=admin_user,
+        data={
+            "programme": Programme.objects.get(code="cadre"),
+            "helpers": [helper],
+            "start": months_ago(3),
+            "household": hh,
+        },
+    )
+    assert _line(compliance(admin_user, start.year, start.month), zhao_duty).done["visits"] == 0
+    assistance.help_entry_add(
+        acting_user=admin_user,
+        pairing=pairing,
+        data={"kind": "visit", "text": "走访慰问", "helper": helper, "occurred_on": start},
+    )
+    assert _line(compliance(admin_user, start.year, start.month), zhao_duty).done["visits"] == 1
+    (due,) = [d for d in link_visit_dues(zhao_duty.user) if d.household_id == hh.pk]
+    assert timezone.localtime(due.last_visit).date() == start
