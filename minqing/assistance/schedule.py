@@ -276,7 +276,8 @@ def month_need(
 
     Regular contacts required: the whole intervals the pairing was active in the month (a
     monthly pairing active all month owes 1, a weekly one 4; one that started late in the
-    month owes nothing yet). A rhythm longer than a month (quarterly) owes one contact in a
+    month owes nothing yet), and at least the one that fell due in the month as the due list
+    dates it (one interval after the last contact before the month). A rhythm longer than a month (quarterly) owes one contact in a
     month when it fell due there or was overdue already (`_long_rhythm_owed`): its due list
     and its report agree. Each occasion in the month while the pairing was active must be
     honoured inside its window.
@@ -293,7 +294,13 @@ def month_need(
     if _longer_than_a_month(rhythm):
         required = _long_rhythm_owed(rhythm, start, contacts, active_from, owed_to)
     else:
-        required = _whole_intervals(rhythm, active_from, owed_to)
+        # Whole intervals, or the contact the due list already calls late: on the last day of
+        # a running month a monthly pairing last seen on 9 October owed nothing (November not
+        # yet whole) while the 应联系 list had it 21 days overdue (QA).
+        required = max(
+            _whole_intervals(rhythm, active_from, owed_to),
+            _long_rhythm_owed(rhythm, start, contacts, active_from, owed_to),
+        )
     made = len({c for c in contacts if active_from <= c <= active_to})
     occasions = []
     for o in occasions_between(rhythm, active_from, active_to):

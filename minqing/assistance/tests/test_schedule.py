@@ -146,9 +146,24 @@ def test_month_need_counts_whole_intervals_and_occasions():
 
 
 def test_a_running_month_owes_only_up_to_today_and_open_windows_are_not_missed_yet():
-    need = month_need(MOTHER, start=D(2026, 1, 1), end=None, contacts=[], first=D(2026, 6, 1),
-                      last=D(2026, 6, 30), today=D(2026, 6, 2))  # fmt: skip
+    need = month_need(MOTHER, start=D(2026, 1, 1), end=None, contacts=[D(2026, 5, 5)],
+                      first=D(2026, 6, 1), last=D(2026, 6, 30), today=D(2026, 6, 2))  # fmt: skip
     assert need.required == 0 and need.occasions == () and need.gap == 0
+
+
+def test_a_running_month_owes_the_contact_the_due_list_already_calls_late():
+    """QA: on 30 November a monthly pairing last contacted on 9 October — 21 days overdue on
+    the 应联系 list — owed nothing in November's report (the month not yet whole)."""
+    contacts = [D(2026, 10, 9)]
+    need = month_need(MONTHLY, start=D(2026, 1, 5), end=None, contacts=contacts,
+                      first=D(2026, 11, 1), last=D(2026, 11, 30), today=D(2026, 11, 30))  # fmt: skip
+    assert (need.required, need.gap) == (1, 1)
+    assert regular(dues(MONTHLY, start=D(2026, 1, 5), contacts=contacts,
+                        today=D(2026, 11, 30)))[0].days_overdue == 21  # fmt: skip
+    # Contacted on the 20th: owed and made.
+    need = month_need(MONTHLY, start=D(2026, 1, 5), end=None, contacts=[*contacts, D(2026, 11, 20)],
+                      first=D(2026, 11, 1), last=D(2026, 11, 30), today=D(2026, 11, 30))  # fmt: skip
+    assert (need.required, need.made, need.gap) == (1, 1, 0)
 
 
 QUARTERLY = Rhythm(every=3, unit="month")
