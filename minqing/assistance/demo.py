@@ -416,6 +416,17 @@ def _seed(rng, today, county, programmes) -> dict:
             if day and p.start <= day <= today:
                 log.add(p, who[0], day - dt.timedelta(days=3), kind=HelpKind.GOODS)
     HelpEntry.objects.bulk_create(log.rows, batch_size=2000)
+    # A 走访慰问 in the help log is a visit for the household's schedule (visits.services
+    # help_visits_last): the paired homes' schedules are written again, as help_entry_add does
+    # (18 homes read 从未走访 beside a logged visit, QA).
+    from minqing.visits.services import household_states_write
+
+    household_states_write(
+        sorted(
+            {p.household_id for p in pairings if p.household_id}
+            | {p.person.household_id for p in pairings if p.person_id and p.person.household_id}
+        )
+    )
 
     # --- one 爱心妈妈 disqualified for neglect: her orphan is unpaired again ------------------
     disqualified = 0

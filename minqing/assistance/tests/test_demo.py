@@ -60,6 +60,20 @@ def test_demo_seeds_every_kind_of_pairing_once(
     assert state.visit_class_id != before
 
     assert not result["skipped"] and "结对帮扶" in result["summary"]
+    # Every paired home's stored schedule is what its visits and help log give (QA: 18 homes
+    # read 从未走访 beside a 走访慰问 in their help log).
+    from minqing.visits.services import schedules_compute
+
+    homes = set(Pairing.objects.exclude(household=None).values_list("household_id", flat=True))
+    homes |= set(
+        Pairing.objects.exclude(person__household=None).values_list(
+            "person__household_id", flat=True
+        )
+    )
+    computed = schedules_compute(sorted(homes))
+    stored = {s.household_id: s for s in HouseholdVisitState.objects.filter(household__in=homes)}
+    for hid, schedule in computed.items():
+        assert stored[hid].last_visit_at == schedule.last_visit_at, hid
     kinds = set(Pairing.objects.values_list("programme__pairing_kind", flat=True))
     assert {"one", "group", "unit"} <= kinds
     mine = Pairing.objects.filter(helpers__user=cadre)
