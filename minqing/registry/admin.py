@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from minqing.core.admin import AuditedAdmin, PhonesMaskedAdmin, ReadOnlyScopedAdmin, ScopedAdmin
 from minqing.registry.models import Household, HouseholdNeed, Organisation, Person, Place, Tag
+from minqing.registry.moves import records_moved
 from minqing.registry.selectors import text_query
 
 
@@ -65,14 +66,28 @@ class PersonAdmin(ReadOnlyScopedAdmin):
         return found, duplicates
 
 
+class _Movable:
+    """A place or organisation given another grid here takes its pairings along, as on its page
+    (registry.moves)."""
+
+    moved_as = ""
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and "grid" in form.changed_data:
+            records_moved(**{self.moved_as: [obj.pk]})
+
+
 @admin.register(Place)
-class PlaceAdmin(PhonesMaskedAdmin, ScopedAdmin):
+class PlaceAdmin(_Movable, PhonesMaskedAdmin, ScopedAdmin):
+    moved_as = "places"
     list_display = ["name", "kind", "address", "grid"]
     raw_id_fields = ["grid"]
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(PhonesMaskedAdmin, ScopedAdmin):
+class OrganisationAdmin(_Movable, PhonesMaskedAdmin, ScopedAdmin):
+    moved_as = "organisations"
     list_display = ["name", "kind", "address", "grid"]
     raw_id_fields = ["grid"]
 

@@ -3,6 +3,7 @@ places with it (registry.moves), by the form, the API and an import alike."""
 
 import pytest
 
+from minqing.assistance import services as assistance
 from minqing.registry import services as registry
 from minqing.registry.tests.test_import_support import HEADERS, reasons, run, xlsx
 from minqing.visits import services as visits
@@ -147,3 +148,37 @@ def test_a_paired_person_or_household_is_not_deleted_with_its_help_log(
     response = client.delete(f"/api/households/{household_a.pk}")
     assert response.status_code == 400 and "结对帮扶" in str(response.json())
     assert Pairing.objects.filter(pk=household_pairing.pk).exists()
+
+
+def test_a_school_moved_on_its_page_or_in_the_admin_takes_its_pairing_along(
+    client, office, admin_user, grid_a_worker, community_worker, tree
+):
+    from minqing.assistance.models import HelperKind
+    from minqing.core.tests.test_admin_audit import form_of
+    from minqing.registry.models import Place
+
+    school = registry.simple_record_save(
+        acting_user=grid_a_worker,
+        model=Place,
+        data={"name": "东门小学", "kind": "school", "grid": tree["grid_a"]},
+    )
+    unit = assistance.helper_create(
+        acting_user=office,
+        data={"kind": HelperKind.UNIT, "name": "县实验小学", "node": tree["county"]},
+    )
+    pairing = pair(office, "school", [unit], place=school)
+    registry.simple_record_save(
+        acting_user=community_worker, model=Place, instance=school, data={"grid": tree["grid_b"]}
+    )
+    pairing.refresh_from_db()
+    assert pairing.grid == tree["grid_b"]
+
+    client.force_login(admin_user)
+    url = f"/admin/registry/place/{school.pk}/change/"
+    data = form_of(client, url)
+    data.update(grid=str(tree["grid_c"].pk), address="南苑路1号")
+    from minqing.core.tests.test_admin_audit import saved
+
+    saved(client, url, data)
+    pairing.refresh_from_db()
+    assert pairing.grid == tree["grid_c"]
