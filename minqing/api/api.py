@@ -491,9 +491,7 @@ def person_update(request, pk: int, payload: PersonPatch):
     return person_out(Person.objects.select_related("grid").get(pk=person.pk), request.user)
 
 
-@people.delete(
-    "/{int:pk}", response={204: None, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut}
-)
+@people.delete("/{int:pk}", response={204: None, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut})
 def person_delete(request, pk: int):
     services.person_delete(acting_user=request.user, person=_person(request, pk), request=request)
     return Reply(204, None)
