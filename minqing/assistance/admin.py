@@ -5,11 +5,17 @@ from django.contrib import admin
 
 from minqing.assistance.models import HelpEntry, Helper, HelperGroup, Pairing, Programme
 from minqing.assistance.services import group_members_sync
-from minqing.core.admin import AuditedAdmin, PhonesMaskedAdmin, ReadOnlyScopedAdmin, ScopedAdmin
+from minqing.core.admin import (
+    AuditedAdmin,
+    CountyWide,
+    PhonesMaskedAdmin,
+    ReadOnlyScopedAdmin,
+    ScopedAdmin,
+)
 
 
 @admin.register(Programme)
-class ProgrammeAdmin(AuditedAdmin, admin.ModelAdmin):
+class ProgrammeAdmin(CountyWide, AuditedAdmin, admin.ModelAdmin):
     list_display = [
         "name",
         "code",

@@ -24,14 +24,14 @@ from minqing.cases.models import (
     Unit,
     ZoningLayer,
 )
-from minqing.core.admin import AuditedAdmin, ReadOnly, ReadOnlyScopedAdmin
+from minqing.core.admin import AuditedAdmin, CountyWide, ReadOnly, ReadOnlyScopedAdmin
 from minqing.core.models import AuditAction
 from minqing.grids import geo
 from minqing.grids.models import Level
 
 
 @admin.register(Category)
-class CategoryAdmin(AuditedAdmin, admin.ModelAdmin):
+class CategoryAdmin(CountyWide, AuditedAdmin, admin.ModelAdmin):
     list_display = [
         "code", "name", "parent", "default_type", "zoning_sensitive", "published", "active", "sort"
     ]  # fmt: skip
@@ -41,7 +41,7 @@ class CategoryAdmin(AuditedAdmin, admin.ModelAdmin):
 
 
 @admin.register(TimeLimit)
-class TimeLimitAdmin(AuditedAdmin, admin.ModelAdmin):
+class TimeLimitAdmin(CountyWide, AuditedAdmin, admin.ModelAdmin):
     list_display = [
         "stage",
         "category",
@@ -68,13 +68,13 @@ class EscalationRuleForm(forms.ModelForm):
 
 
 @admin.register(EscalationRule)
-class EscalationRuleAdmin(AuditedAdmin, admin.ModelAdmin):
+class EscalationRuleAdmin(CountyWide, AuditedAdmin, admin.ModelAdmin):
     form = EscalationRuleForm
     list_display = ["__str__", "grace_working_days", "active"]
 
 
 @admin.register(Unit)
-class UnitAdmin(AuditedAdmin, admin.ModelAdmin):
+class UnitAdmin(CountyWide, AuditedAdmin, admin.ModelAdmin):
     list_display = ["code", "name", "node", "phone", "active"]
     search_fields = ["code", "name"]
     filter_horizontal = ["members"]
@@ -133,7 +133,7 @@ class ZoningLayerForm(forms.ModelForm):
 
 
 @admin.register(ZoningLayer)
-class ZoningLayerAdmin(AuditedAdmin, admin.ModelAdmin):
+class ZoningLayerAdmin(CountyWide, AuditedAdmin, admin.ModelAdmin):
     form = ZoningLayerForm
     list_display = ["name", "kind", "active", "uploaded_by", "uploaded_at"]
     list_filter = ["kind", "active"]
@@ -146,7 +146,7 @@ class ZoningLayerAdmin(AuditedAdmin, admin.ModelAdmin):
 
 
 @admin.register(Open311Client)
-class Open311ClientAdmin(AuditedAdmin, admin.ModelAdmin):
+class Open311ClientAdmin(CountyWide, AuditedAdmin, admin.ModelAdmin):
     """Saving a new client shows its API key once; only the key's SHA-256 is kept."""
 
     list_display = ["name", "key_prefix", "channel", "active", "deferred", "created_at"]
@@ -164,7 +164,7 @@ class Open311ClientAdmin(AuditedAdmin, admin.ModelAdmin):
 
 
 @admin.register(Open311Intake)
-class Open311IntakeAdmin(ReadOnly, AuditedAdmin, admin.ModelAdmin):
+class Open311IntakeAdmin(CountyWide, ReadOnly, AuditedAdmin, admin.ModelAdmin):
     """Deferred clients' reports: waiting, filed (with the case) or failed (with the reason).
 
     Read-only but for one action: a failed report (its category closed meanwhile, say) can be

@@ -9,7 +9,7 @@ from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from minqing.accounts.access import can_audit, scope_queryset, visible_nodes
+from minqing.accounts.access import can_audit, scope_queryset, user_scope, visible_nodes
 from minqing.core.audit import audit_log, diff, plain_value, snapshot
 from minqing.core.fields import EncryptedTextField
 from minqing.core.holiday_notice import apply_notice, parse_notice
@@ -230,7 +230,14 @@ class ScopedChoices:
         if model is Node:
             return queryset.filter(pk__in=visible_nodes(user).values("pk"))
         if model is User:
-            colleagues = RoleAssignment.objects.filter(node__in=visible_nodes(user))
+            # Those working in the area, and above it along its branch: a grid's team counts
+            # its community's secretary among its members (QA: the team's form would not save).
+            paths = user_scope(user).subtree_paths
+            above = {"/".join(p.strip("/").split("/")[:n]) for p in paths for n in range(1, 7)}
+            branch = Node.objects.filter(path__in=[f"/{a}/" for a in above if a])
+            colleagues = RoleAssignment.objects.filter(
+                models.Q(node__in=visible_nodes(user)) | models.Q(node__in=branch)
+            )
             return queryset.filter(
                 models.Q(pk=user.pk) | models.Q(pk__in=colleagues.values("user_id"))
             )
@@ -280,6 +287,34 @@ class ScopedChoices:
         return fields + [
             n for n in AUTHOR_FIELDS if n in names and n not in fields + list(excluded)
         ]
+
+
+class CountyWide:
+    """Settings that hold for the whole county — categories, time limits, departments and their
+    members, care groups, visit classes, programmes, duty rules, Open311 clients, the working
+    calendar — are changed, and read, by a superuser or a staff account whose area is the whole
+    county. Given the model permissions, a grid worker's staff account joined a department and
+    read its cases county-wide, and could have made a sensitive care group visible (QA); Django's
+    permissions cannot say "within my part of the tree"."""
+
+    def _county_wide(self, request) -> bool:
+        user = request.user
+        return user.is_active and (user.is_superuser or user_scope(user).everything)
+
+    def has_module_permission(self, request):
+        return self._county_wide(request) and super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._county_wide(request) and super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request, *args):
+        return self._county_wide(request) and super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request, obj=None):
+        return self._county_wide(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._county_wide(request) and super().has_delete_permission(request, obj)
 
 
 class ScopedAdmin(ScopedChoices, AuditedAdmin, admin.ModelAdmin):
@@ -439,7 +474,7 @@ class HolidayNoticeForm(forms.Form):
 
 
 @admin.register(WorkdayOverride)
-class WorkdayOverrideAdmin(AuditedAdmin, admin.ModelAdmin):
+class WorkdayOverrideAdmin(CountyWide, AuditedAdmin, admin.ModelAdmin):
     """Next year's official holidays and make-up workdays, entered each winter, and local days."""
 
     list_display = ["date", "is_working_day", "name"]

@@ -5,7 +5,13 @@ listed, not edited."""
 
 from django.contrib import admin
 
-from minqing.core.admin import AuditedAdmin, ReadOnlyScopedAdmin, ScopedAdmin, ScopedChoices
+from minqing.core.admin import (
+    AuditedAdmin,
+    CountyWide,
+    ReadOnlyScopedAdmin,
+    ScopedAdmin,
+    ScopedChoices,
+)
 from minqing.duties.models import DutyDay, DutyHolder, DutyLink, DutyRule
 from minqing.duties.services import HOLDER_FIELDS, LINK_FIELDS
 
@@ -31,7 +37,7 @@ class _Audited(AuditedAdmin):
 
 
 @admin.register(DutyRule)
-class DutyRuleAdmin(_Audited, admin.ModelAdmin):
+class DutyRuleAdmin(CountyWide, _Audited, admin.ModelAdmin):
     audit_fields = RULE_FIELDS
     list_display = [
         "name",

@@ -1,12 +1,12 @@
 from django.contrib import admin
 
 from minqing.accounts.access import visible_nodes
-from minqing.core.admin import AuditedAdmin
+from minqing.core.admin import AuditedAdmin, ScopedChoices
 from minqing.grids.models import Node
 
 
 @admin.register(Node)
-class NodeAdmin(AuditedAdmin, admin.ModelAdmin):
+class NodeAdmin(ScopedChoices, AuditedAdmin, admin.ModelAdmin):
     list_display = ["name", "level", "code", "parent"]
     list_filter = ["level"]
     search_fields = ["name", "code"]

@@ -3,14 +3,20 @@ import re
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from minqing.core.admin import AuditedAdmin, PhonesMaskedAdmin, ReadOnlyScopedAdmin, ScopedAdmin
+from minqing.core.admin import (
+    AuditedAdmin,
+    CountyWide,
+    PhonesMaskedAdmin,
+    ReadOnlyScopedAdmin,
+    ScopedAdmin,
+)
 from minqing.registry.models import Household, HouseholdNeed, Organisation, Person, Place, Tag
 from minqing.registry.moves import records_moved
 from minqing.registry.selectors import text_query
 
 
 @admin.register(Tag)
-class TagAdmin(AuditedAdmin, admin.ModelAdmin):
+class TagAdmin(CountyWide, AuditedAdmin, admin.ModelAdmin):
     list_display = [
         "name",
         "target",

@@ -7,12 +7,12 @@ nightly run) to move every household's due date.
 
 from django.contrib import admin
 
-from minqing.core.admin import AuditedAdmin, ReadOnlyScopedAdmin, ScopedAdmin
+from minqing.core.admin import AuditedAdmin, CountyWide, ReadOnlyScopedAdmin, ScopedAdmin
 from minqing.visits.models import Campaign, HouseholdVisitPlan, Visit, VisitClass
 
 
 @admin.register(VisitClass)
-class VisitClassAdmin(AuditedAdmin, admin.ModelAdmin):
+class VisitClassAdmin(CountyWide, AuditedAdmin, admin.ModelAdmin):
     list_display = ["name", "code", "every", "unit", "applies_to_all", "active", "sort"]
     list_editable = ["active", "sort"]
     filter_horizontal = ["tags"]

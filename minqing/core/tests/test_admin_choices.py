@@ -91,3 +91,91 @@ def test_a_raw_id_names_only_a_record_of_the_editors_area(
 def test_who_made_a_record_is_not_chosen_in_a_form(client, back_office, tree):
     form = form_of(client, "/admin/registry/place/add/")
     assert "created_by" not in form
+
+
+COUNTY_SETTINGS = [
+    "cases/unit",
+    "cases/category",
+    "cases/timelimit",
+    "cases/escalationrule",
+    "cases/zoninglayer",
+    "cases/open311client",
+    "cases/open311intake",
+    "registry/tag",
+    "visits/visitclass",
+    "assistance/programme",
+    "duties/dutyrule",
+    "core/workdayoverride",
+]
+
+
+def test_county_wide_settings_are_not_a_grid_staff_accounts(
+    client, back_office, county_officer, tree
+):
+    """QA: a grid worker's staff account joined a department (Unit.members) and its case list
+    went from 134 to 442 cases across the county; it could also edit categories, time limits,
+    care groups (a sensitive one made visible) and Open311 clients."""
+    from minqing.cases.models import Unit
+
+    unit = Unit.objects.create(code="cg", name="城管执法", node=tree["county"])
+    for name in COUNTY_SETTINGS:
+        assert client.get(f"/admin/{name}/").status_code == 403, name
+    assert client.get(f"/admin/cases/unit/{unit.pk}/change/").status_code in (302, 403)
+    client.post(
+        f"/admin/cases/unit/{unit.pk}/change/", {"name": unit.name, "members": [back_office.pk]}
+    )
+    assert not unit.members.filter(pk=back_office.pk).exists()
+    index = client.get("/admin/").content.decode()
+    assert "/admin/cases/unit/" not in index
+
+    county_officer.is_staff = True
+    county_officer.save()
+    county_officer.user_permissions.set(back_office.user_permissions.all())
+    client.force_login(county_officer)
+    for name in COUNTY_SETTINGS:
+        assert client.get(f"/admin/{name}/").status_code == 200, name
+
+
+def test_every_admin_page_says_whose_it_is():
+    """Each admin is scoped by the tree, county-wide, or the superuser's: a new one that is
+    none of these would open the county to any staff account with the model permission."""
+    from django.contrib import admin
+
+    from minqing.accounts.admin import SuperuserOnly
+    from minqing.core.admin import CountyWide, ImportBatchAdmin, ScopedAdmin
+    from minqing.grids.admin import NodeAdmin
+
+    own_rules = (ImportBatchAdmin, NodeAdmin)  # one's own imports; the nodes one sees
+    for model, model_admin in admin.site._registry.items():
+        assert isinstance(model_admin, (ScopedAdmin, CountyWide, SuperuserOnly, *own_rules)), model
+
+
+def test_a_node_is_not_added_under_another_area(client, back_office, tree):
+    from minqing.grids.models import Node
+
+    data = {"name": "新网格", "level": "grid", "code": tree["grid_a"].code[:-3] + "099",
+            "parent": str(tree["community"].pk)}  # fmt: skip
+    response = client.post("/admin/grids/node/add/", data)
+    assert response.status_code == 200 and "请选择您辖区内的区划" in response.content.decode()
+    assert not Node.objects.filter(name="新网格").exists()
+
+
+def test_a_grid_team_with_its_communitys_secretary_saves_unchanged(
+    client, back_office, community_worker, grid_a_worker, tree
+):
+    """QA: the grid's team form refused its own member row, the community's secretary, as
+    outside the area; a grid worker of the next grid stays outside it."""
+    from minqing.accounts.models import MemberKind, ServiceTeam, TeamMember
+    from minqing.core.tests.test_admin_audit import saved
+
+    back_office.user_permissions.add(*Permission.objects.filter(
+        content_type__app_label="accounts", codename__regex="(serviceteam|teammember)$"))  # fmt: skip
+    team = ServiceTeam.objects.create(node=tree["grid_b"], name="第2网格组团")
+    TeamMember.objects.create(team=team, user=community_worker, name="社区书记",
+                              kind=MemberKind.COMMITTEE)  # fmt: skip
+    url = f"/admin/accounts/serviceteam/{team.pk}/change/"
+    saved(client, url, form_of(client, url))
+    data = form_of(client, url)
+    data["members-0-user"] = str(grid_a_worker.pk)
+    response = client.post(url, data)
+    assert response.status_code == 200 and "请选择您辖区内的记录" in response.content.decode()
