@@ -59,6 +59,7 @@ HEADER_SCAN_ROWS = 30  # title rows and a two-row header all fit in here
 MAX_COLUMNS = 500
 SKIPPED_SHEETS = {normalise(n) for n in ("填写说明", "说明", "导入说明", "instructions")}
 _FOOTER_STARTS = ("注", "合计", "填表", "制表", "审核", "负责人", "备注：")
+_TOTALS = ("合计", "小计", "总计")
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -379,6 +380,21 @@ def is_footer(cells: list[str]) -> bool:
     return "：" in text or ":" in text or text.startswith(_FOOTER_STARTS)
 
 
+def is_totals(row: list) -> bool:
+    """A totals line under the people ("合计 | | 2人 | 低保2人"): its first filled cell, in
+    any column — a 序号 the import ignores, or a label merged across several — starts with
+    合计, 小计 or 总计. The caller still makes sure the row names no one (a valid ID number)."""
+    for cell in row:
+        if cell is None or cell == "":
+            continue
+        if not isinstance(cell, str):
+            return False  # a 序号 number: a person's row
+        label = "".join(cell.split())
+        if label:
+            return label.startswith(_TOTALS)
+    return False
+
+
 __all__ = [
     "BY_KEY",
     "ImportFileError",
@@ -387,5 +403,6 @@ __all__ = [
     "column_letter",
     "find_header",
     "is_footer",
+    "is_totals",
     "read_sheets",
 ]

@@ -32,6 +32,7 @@ from minqing.registry.imports.reader import (
     Sheet,
     column_letter,
     is_footer,
+    is_totals,
     read_sheets,
 )
 from minqing.registry.models import Household, Person, Relation, Tag, TagTarget
@@ -320,6 +321,15 @@ def _mask_value(key: str, value: str) -> str:
     return value
 
 
+def _names_someone(id_cell) -> bool:
+    """Whether a cell holds a valid ID number: a row starting 合计 with one is a person's."""
+    try:
+        parse_id_number(cells.id_number_text(id_cell))
+    except (CellError, IdNumberError):
+        return False
+    return True
+
+
 def chunk_size() -> int:
     """Values per IN (…) query: a few thousand; SQLite's real limit (32 766 since 3.32) rather
     than the 999 Django assumes for every version."""
@@ -409,6 +419,8 @@ class Validator:
             got = dict(zip(keys, values, strict=True))
             if text(got.get("name")) == "姓名":
                 continue  # the header repeated on every printed page
+            if is_totals(row) and not _names_someone(got.get("id_number")):
+                continue  # 合计 | 2人 | 低保2人: a count of the rows above, not a person
             self.plan.rows += 1
             p = self._parse(sheet, number, got)
             self._rows.append(p)

@@ -159,6 +159,48 @@ def test_footer_lines_and_repeated_headers_are_not_people(grid_a_worker, tree):
     assert plan.counts["rows"] == 2
 
 
+TOTALS_HEADER = [
+    "序号",
+    "户号",
+    "户主姓名",
+    "姓名",
+    "与户主关系",
+    "身份证号码",
+    "现住址",
+    "所属网格",
+    "人员类别",
+]
+
+
+def test_a_totals_row_merged_across_columns_is_not_a_person(grid_a_worker, tree):
+    def build(wb, ws):
+        ws.write_row(0, 0, TOTALS_HEADER)
+        ws.write_row(1, 0, [1, "1", "王建国", "王建国", "户主", valid_id(1), "人民路8号", GRID_A])
+        ws.write_row(
+            2, 0, [2, "1", "王建国", "李秀英", "配偶", valid_id(2, male=False), "", GRID_A]
+        )
+        ws.merge_range("A4:E4", "合计")
+        ws.write("F4", "2人")
+        ws.write("I4", "低保2人")
+
+    plan = run(grid_a_worker, xlsx_writer(build))
+    assert plan.ok, reasons(plan)
+    assert plan.counts["rows"] == 2
+    assert Person.objects.count() == 2
+
+
+def test_totals_in_an_ignored_column_are_not_a_person_but_a_namesake_is(grid_a_worker, tree):
+    rows = [
+        [1, "", "王建国", "王建国", "户主", valid_id(1), "人民路8号", GRID_A],
+        ["小计", "", "", "共1人"],
+        ["", "", "总计华", "总计华", "户主", valid_id(3), "人民路9号", GRID_A],
+        ["合 计", "", "", "共6人", "", "", "", "", "低保1户"],
+    ]
+    plan = run(grid_a_worker, xlsx(TOTALS_HEADER, rows))
+    assert plan.ok, reasons(plan)
+    assert set(Person.objects.values_list("name", flat=True)) == {"王建国", "总计华"}
+
+
 def test_a_csv_file_in_utf8_or_gbk(grid_a_worker, tree):
     lines = ["姓名,公民身份号码,所属网格,联系电话", f"王建国,{valid_id(1)},{GRID_A},13812345678"]
     text = "\r\n".join(lines)
