@@ -70,6 +70,7 @@ WARN_TWO_SPOUSES = _("本户已有配偶“{name}”，又一人与户主关系�
 NOTE_TAG_SPELLINGS = _("人员类别按常用写法对应到系统类别：{pairs}。")
 NOTE_IGNORED = _("工作表“{sheet}”中这些列不是台账的列，已忽略：{names}。")
 NOTE_REPEATED = _("工作表“{sheet}”中这些列与前面的列含义相同，已忽略：{names}。")
+NOTE_SEVERAL = _("工作表“{sheet}”中有几列电话（{names}）：每人保存第一个填写了的号码。")
 ROW_HERE = _("第 {row} 行")
 SEX_WORDS = {"M": _("男"), "F": _("女")}
 ROW_THERE = _("“{sheet}”第 {row} 行")
@@ -154,6 +155,7 @@ class PersonRow:
         "bad",
         "changes",
         "new_tags",
+        "taken_from",
     )
 
     def __init__(self, sheet: Sheet, row: int):
@@ -169,6 +171,8 @@ class PersonRow:
         self.tag_names = self.tags = ()
         self.changes = _NO_CHANGES
         self.new_tags = ()
+        # key → (index, header) of the column a value came from, when not columns[key]
+        self.taken_from = None
 
 
 _NO_CHANGES: dict = {}  # shared by the rows that change nothing; never mutated
@@ -321,6 +325,23 @@ def _mask_value(key: str, value: str) -> str:
     return value
 
 
+def _first_filled(sheet: Sheet, row: list, got: dict) -> dict | None:
+    """Put in `got` the first filled of several columns of one key (手机号 empty, 固定电话
+    0571-86660000); where each value came from, if not from the key's first column."""
+    taken = None
+    n = len(row)
+    for key, more in sheet.more.items():
+        if cells.text(got.get(key)):
+            continue
+        for index, written in more:
+            if index < n and cells.text(row[index]):
+                got[key] = row[index]
+                taken = taken or {}
+                taken[key] = (index, written)
+                break
+    return taken
+
+
 def _names_someone(id_cell) -> bool:
     """Whether a cell holds a valid ID number: a row starting 合计 with one is a person's."""
     try:
@@ -378,7 +399,10 @@ class Validator:
     @staticmethod
     def _issue(p: PersonRow, key: str | None, value, reason: str) -> Issue:
         sheet = p.sheet
-        if key is not None and key in sheet.columns:
+        if p.taken_from is not None and key in p.taken_from:
+            index, header = p.taken_from[key]
+            letter = column_letter(sheet.col_offset + index)
+        elif key is not None and key in sheet.columns:
             letter, header = sheet.letter(key), sheet.headers[key]
         else:
             letter, header = "", BY_KEY[key].header if key in BY_KEY else ""
@@ -399,6 +423,9 @@ class Validator:
                 plan.notes.append(
                     NOTE_REPEATED.format(sheet=sheet.name, names="、".join(sheet.repeated))
                 )
+            for key, more in sheet.more.items():
+                names = [sheet.headers[key], *(written for _i, written in more)]
+                plan.notes.append(NOTE_SEVERAL.format(sheet=sheet.name, names="、".join(names)))
             self._read_sheet(sheet)
             sheet.rows = iter(())  # let calamine free the parsed sheet
 
@@ -421,14 +448,16 @@ class Validator:
                 continue  # the header repeated on every printed page
             if is_totals(row) and not _names_someone(got.get("id_number")):
                 continue  # 合计 | 2人 | 低保2人: a count of the rows above, not a person
+            taken_from = _first_filled(sheet, row, got) if sheet.more else None
             self.plan.rows += 1
-            p = self._parse(sheet, number, got)
+            p = self._parse(sheet, number, got, taken_from)
             self._rows.append(p)
             if derive and not p.bad:
                 deriver.add(p, p.name, p.id_number, p.phone)
 
-    def _parse(self, sheet: Sheet, number: int, got: dict) -> PersonRow:
+    def _parse(self, sheet: Sheet, number: int, got: dict, taken_from=None) -> PersonRow:
         p = PersonRow(sheet, number)
+        p.taken_from = taken_from
         text = cells.text
 
         p.name = text(got.get("name"))

@@ -120,6 +120,8 @@ def test_a_merged_two_row_header_with_a_merged_title(grid_a_worker, tree):
         ws.write("G3", "户籍地址")
         ws.write_row(3, 0, [GRID_A, "王建国", valid_id(1), "13812345678", "0571-8765432"])
         ws.write_row(3, 5, ["人民路8号", "浙江省民安县"])
+        ws.write_row(4, 0, [GRID_A, "李秀英", valid_id(2, male=False), "", "0571-86660000"])
+        ws.write_row(4, 5, ["人民路9号"])
 
     data = xlsx_writer(build)
     sheets, _ = read_sheets(data, "t.xlsx")
@@ -131,9 +133,48 @@ def test_a_merged_two_row_header_with_a_merged_title(grid_a_worker, tree):
     assert sheet.letter("phone") == "D"
     plan = run(grid_a_worker, data)
     assert plan.ok, reasons(plan)
-    person = Person.objects.get()
+    person = Person.objects.get(name="王建国")
     assert person.phone == "13812345678" and person.household.address == "人民路8号"
-    assert "固定电话" in " ".join(plan.notes)  # an unknown column is named, not silently lost
+    # A landline-only resident keeps the landline; the note says which column counts.
+    assert Person.objects.get(name="李秀英").phone == "0571-86660000"
+    assert "手机号、固定电话" in " ".join(plan.notes)
+
+
+SEVERAL_PHONES = ["姓名", "身份证号", "{0}", "{1}", "现住址", "户主姓名", "与户主关系", "所属网格"]
+
+
+@pytest.mark.parametrize(
+    ("first", "second"), [("联系电话", "联系电话"), ("联系电话1", "联系电话2")]
+)
+def test_several_phone_columns_keep_the_first_filled_number(grid_a_worker, tree, first, second):
+    header = ",".join(SEVERAL_PHONES).format(first, second)
+    lines = [
+        header,
+        f"王建国,{valid_id(1)},,13844440000,人民路8号,王建国,户主,{GRID_A}",
+        f"李秀英,{valid_id(2, male=False)},13812345678,13844440000,人民路8号,王建国,配偶,{GRID_A}",
+        f"王小明,{valid_id(3)},,1384444,人民路8号,王建国,子女,{GRID_A}",
+    ]
+    data = "\r\n".join(lines).encode()
+    plan = run(grid_a_worker, data, name="台账.csv")
+    # A wrong number is shown in the column it was written in.
+    assert [(e.row, e.column, e.header, e.value) for e in plan.errors] == [
+        (4, "D", second, "1384444")
+    ]
+    assert f"{first}、{second}" in " ".join(plan.notes)
+    plan = run(grid_a_worker, "\r\n".join(lines[:3]).encode(), name="台账.csv")
+    assert plan.ok, reasons(plan)
+    phones = dict(Person.objects.values_list("name", "phone"))
+    assert phones == {"王建国": "13844440000", "李秀英": "13812345678"}
+
+
+def test_a_column_typed_twice_is_named_in_the_notes(grid_a_worker, tree):
+    data = xlsx(
+        ["所属网格", "姓名", "公民身份号码", "现住址", "现住址"],
+        [[GRID_A, "王建国", valid_id(1), "人民路8号", "人民路9号"]],
+    )
+    plan = run(grid_a_worker, data)
+    assert plan.ok, reasons(plan)
+    assert any("现住址" in note for note in plan.notes)
 
 
 def test_a_header_written_in_two_rows_without_merging(grid_a_worker, tree):
