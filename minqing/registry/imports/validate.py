@@ -325,6 +325,10 @@ def _mask_value(key: str, value: str) -> str:
     return value
 
 
+def _same_place(a: str, b: str) -> bool:
+    return a == b or cells.address_key(a) == cells.address_key(b)
+
+
 def _first_filled(sheet: Sheet, row: list, got: dict) -> dict | None:
     """Put in `got` the first filled of several columns of one key (手机号 empty, 固定电话
     0571-86660000); where each value came from, if not from the key's first column."""
@@ -547,7 +551,10 @@ class Validator:
         ):
             if key in got:
                 try:
-                    value = cells.limited(text(got[key]), limit)
+                    value = text(got[key])
+                    value = cells.limited(
+                        cells.address(value) if key == "address" else value, limit
+                    )
                 except CellError as exc:
                     self.error(p, key, got[key], str(exc))
                 else:
@@ -772,9 +779,10 @@ class Validator:
                 who = (p.grid_id, p.head_name)
                 if p.address:
                     last_address[who] = p.address
-                key = ("head", p.grid_id, p.head_name, p.address or last_address.get(who, ""))
+                place = cells.address_key(p.address or last_address.get(who, ""))
+                key = ("head", p.grid_id, p.head_name, place)
             elif p.address:
-                key = ("address", p.grid_id, p.address)
+                key = ("address", p.grid_id, cells.address_key(p.address))
             else:
                 continue
             group = groups.get(key)
@@ -817,7 +825,7 @@ class Validator:
                         p.grid_text,
                         ERR_HOUSEHOLD_GRID.format(grid=plan.grids[g.grid_id].name),
                     )
-                elif p.address and g.address and p.address != g.address:
+                elif p.address and g.address and not _same_place(p.address, g.address):
                     self.warn(p, "address", p.address, WARN_OTHER_ADDRESS.format(address=g.address))
             if g.existing is None and not g.address:
                 self.error(g.rows[0], "address", "", ERR_HOUSEHOLD_ADDRESS)
