@@ -525,7 +525,7 @@ class Validator:
         if "phone" in got:
             phone = normalise_phone(text(got["phone"]))
             if phone and not is_valid_phone(phone):
-                self.error(p, "phone", phone, ERR_PHONE)
+                self.error(p, "phone", got["phone"], ERR_PHONE)  # as typed, not as read
             p.phone = phone
 
         for key, parse in (

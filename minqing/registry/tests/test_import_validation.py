@@ -195,6 +195,23 @@ def test_phones_of_the_wrong_length(grid_a_worker, tree):
     assert reasons(plan) == [(2, "J", ERR_PHONE), (3, "J", ERR_PHONE)]
 
 
+def test_phones_in_the_usual_spellings_and_a_wrong_one_shown_as_typed(grid_a_worker, tree):
+    typed = ["138-0013-8000", "+86-13800138001", "86-13800138002", "0086 13800138003"]
+    rows = [person_row(i, f"人{i}", phone=phone) for i, phone in enumerate(typed, start=1)]
+    plan = run(grid_a_worker, xlsx(HEADERS, rows))
+    assert plan.ok, reasons(plan)
+    assert sorted(Person.objects.values_list("phone", flat=True)) == [
+        "13800138000",
+        "13800138001",
+        "13800138002",
+        "13800138003",
+    ]
+    plan = run(grid_a_worker, xlsx(HEADERS, [person_row(9, "赵六", phone="+86-1380013800")]))
+    assert [(e.column, e.value, e.reason) for e in plan.errors] == [
+        ("J", "+86-1380013800", ERR_PHONE)
+    ]
+
+
 def test_empty_required_cells(grid_a_worker, tree):
     no_name, no_id, no_grid = (person_row(i, f"人{i}") for i in (1, 2, 3))
     no_name[4] = ""
