@@ -83,10 +83,27 @@ def id_number_text(value) -> str:
         if len(digits) > 15:
             raise CellError(ERR_ID_NUMERIC)
         return digits
-    typed = normalise_id(text(value))
+    # Excel's text prefix ('3301…), kept as typed when the sheet went through a CSV.
+    typed = normalise_id(text(value).lstrip("'‘’"))
     if "*" in typed:
         raise CellError(ERR_ID_MASKED)
+    if is_scientific(typed):
+        raise CellError(ERR_ID_NUMERIC)  # 3.30188E+17: Excel's number, saved to a CSV as text
     return typed
+
+
+_SCIENTIFIC = re.compile(r"^[0-9][.,]?([0-9]*)E\+?[0-9]{1,3}$", re.IGNORECASE)
+
+
+def is_scientific(typed: str) -> bool:
+    """A number as Excel shows a long one (3.30188E+17): its last digits are gone."""
+    return _SCIENTIFIC.match(typed) is not None
+
+
+def scientific_shown(typed: str) -> str:
+    """3.30188197102039E+17 as an error shows it: the region's digits, not the birth date."""
+    mantissa, _e, exponent = typed.upper().partition("E")
+    return mantissa[:7] + "*" * len(mantissa[7:]) + "E" + exponent
 
 
 def address(value: str) -> str:

@@ -316,6 +316,8 @@ def _mask_value(key: str, value: str) -> str:
     """A number shown in an error or a change, masked as on every page. An ID number of the
     wrong length is still most of a resident's: its middle is hidden too, its ends shown to
     find the typo by."""
+    if key == "id_number" and cells.is_scientific(value):
+        return cells.scientific_shown(value)
     if key == "id_number" and len(value) in (15, 18):
         return mask_id_number(value)
     if key == "id_number" and len(value) > 9:

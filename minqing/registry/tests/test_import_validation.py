@@ -19,6 +19,7 @@ from minqing.registry.imports.validate import (
 )
 from minqing.registry.models import Household, Person, Tag
 from minqing.registry.tests.test_import_support import (
+    GRID_A,
     GRID_B,
     HEADERS,
     person_row,
@@ -233,6 +234,33 @@ def test_an_id_number_stored_as_a_number_by_excel(grid_a_worker, tree):
     row[5] = float(row[5][:17] + "0") if row[5][17] != "X" else 3.30188196005e17
     plan = run(grid_a_worker, xlsx(HEADERS, [row]))
     assert one_error(plan).reason == cells.ERR_ID_NUMERIC
+
+
+def test_an_id_number_in_scientific_notation_in_a_csv_is_said_to_be_excels_number(
+    grid_a_worker, tree
+):
+    lines = [
+        "姓名,公民身份号码,所属网格,现住址",
+        f"王建国,3.30188E+17,{GRID_A},人民路8号",
+        f"李四,3.30188197102039E+17,{GRID_A},人民路8号",
+    ]
+    plan = run(grid_a_worker, "\r\n".join(lines).encode(), name="台账.csv")
+    assert [(e.row, e.value, e.reason) for e in plan.errors] == [
+        (2, "3.30188E+17", cells.ERR_ID_NUMERIC),
+        (3, "3.30188*********E+17", cells.ERR_ID_NUMERIC),  # not the birth date
+    ]
+
+
+def test_an_id_number_with_excels_text_apostrophe_is_accepted(grid_a_worker, tree):
+    number = valid_id(1)
+    lines = ["姓名,公民身份号码,所属网格,现住址", f"王建国,'{number},{GRID_A},人民路8号"]
+    plan = run(grid_a_worker, "\r\n".join(lines).encode(), name="台账.csv")
+    assert plan.ok, reasons(plan)
+    row = person_row(2, "李秀英", male=False)
+    row[5] = "'" + row[5]
+    plan = run(grid_a_worker, xlsx(HEADERS, [row]))
+    assert plan.ok, reasons(plan)
+    assert Person.objects.count() == 2
 
 
 def test_an_unknown_relation_and_two_heads_in_one_household(grid_a_worker, tree):
