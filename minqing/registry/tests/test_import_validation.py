@@ -94,6 +94,9 @@ def test_birth_date_and_sex_must_agree_with_the_id_number(grid_a_worker, tree):
         "1960.05",  # 出生年月: year and month only
         "1960年5月",
         "196005",
+        "1960年5月4号",
+        "１９６００５０４",  # full width
+        "１９６０年５月４日",
     ],
 )
 def test_dates_are_read_in_the_usual_spellings(written, grid_a_worker, tree):
@@ -261,6 +264,34 @@ def test_an_id_number_with_excels_text_apostrophe_is_accepted(grid_a_worker, tre
     plan = run(grid_a_worker, xlsx(HEADERS, [row]))
     assert plan.ok, reasons(plan)
     assert Person.objects.count() == 2
+
+
+RELATIVES = [
+    ("之子", "child"),
+    ("之女", "child"),
+    ("户主之子", "child"),
+    ("之孙", "grandchild"),
+    ("之孙女", "grandchild"),
+    ("外孙", "grandchild"),
+    ("外孙女", "grandchild"),
+    ("之妻", "spouse"),
+    ("侄子", "other"),
+    ("侄女", "other"),
+    ("外甥", "other"),
+]
+
+
+def test_relations_written_as_ledgers_write_them(grid_a_worker, tree):
+    rows = [person_row(1, "王建国")] + [
+        person_row(i, f"王{i}", head="王建国", relation=written)
+        for i, (written, _) in enumerate(RELATIVES, start=2)
+    ]
+    plan = run(grid_a_worker, xlsx(HEADERS, rows))
+    assert plan.ok, reasons(plan)
+    stored = dict(Person.objects.values_list("name", "relation"))
+    assert [stored[f"王{i}"] for i in range(2, len(RELATIVES) + 2)] == [r for _, r in RELATIVES]
+    with pytest.raises(cells.CellError):
+        cells.relation("之邻居")
 
 
 def test_an_unknown_relation_and_two_heads_in_one_household(grid_a_worker, tree):
