@@ -37,6 +37,24 @@ def test_full_width_digits_are_stored_as_digits(raw, stored):
     assert normalise_phone(raw) == stored and is_valid_phone(stored)
 
 
+@pytest.mark.parametrize(
+    "raw, stored",
+    [
+        ("138-0013-8000", "13800138000"),
+        ("138.0013.8000", "13800138000"),
+        ("+86-13800138000", "13800138000"),
+        ("86-13800138000", "13800138000"),
+        ("8613800138000", "13800138000"),
+        ("0086 13800138000", "13800138000"),
+        ("+86 138-0013-8000", "13800138000"),
+        ("0571-88881234", "0571-88881234"),  # a landline stays as written
+        ("(0571)88881234", "0571-88881234"),
+    ],
+)
+def test_a_mobile_with_separators_or_a_country_code_is_stored_as_its_11_digits(raw, stored):
+    assert normalise_phone(raw) == stored and is_valid_phone(stored)
+
+
 def test_env_fails_loudly_on_bad_values(monkeypatch):
     monkeypatch.setenv("DEBUG", "maybe")
     with pytest.raises(ImproperlyConfigured):

@@ -8,6 +8,7 @@ language).
 import datetime
 import math
 import re
+import unicodedata
 
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -46,7 +47,7 @@ ERR_TOO_LONG = _("内容过长：最多 {n} 个字。")
 _EXCEL_EPOCH = datetime.date(1899, 12, 30)
 _EXCEL_MAX_SERIAL = 2_958_465  # 9999-12-31
 _DATE_PARTS = re.compile(
-    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$"
+    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?(?:\s+\d{1,2}:\d{2}(?::\d{2})?)?$"
 )
 _YEAR_MONTH = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$")
 TAG_SPLIT = re.compile(r"[、，,;；/／|｜\s]+")
@@ -82,10 +83,41 @@ def id_number_text(value) -> str:
         if len(digits) > 15:
             raise CellError(ERR_ID_NUMERIC)
         return digits
-    typed = normalise_id(text(value))
+    # Excel's text prefix ('3301…), kept as typed when the sheet went through a CSV.
+    typed = normalise_id(text(value).lstrip("'‘’"))
     if "*" in typed:
         raise CellError(ERR_ID_MASKED)
+    if is_scientific(typed):
+        raise CellError(ERR_ID_NUMERIC)  # 3.30188E+17: Excel's number, saved to a CSV as text
     return typed
+
+
+_SCIENTIFIC = re.compile(r"^[0-9][.,]?([0-9]*)E\+?[0-9]{1,3}$", re.IGNORECASE)
+
+
+def is_scientific(typed: str) -> bool:
+    """A number as Excel shows a long one (3.30188E+17): its last digits are gone."""
+    return _SCIENTIFIC.match(typed) is not None
+
+
+def scientific_shown(typed: str) -> str:
+    """3.30188197102039E+17 as an error shows it: the region's digits, not the birth date."""
+    mantissa, _e, exponent = typed.upper().partition("E")
+    return mantissa[:7] + "*" * len(mantissa[7:]) + "E" + exponent
+
+
+def address(value: str) -> str:
+    """An address as stored: what a Chinese keyboard types in full width (１２号３幢, Ａ座)
+    written plainly, as the search is typed, and runs of spaces as one."""
+    if value.isascii():
+        return " ".join(value.split())
+    return " ".join(unicodedata.normalize("NFKC", value).split())
+
+
+def address_key(value: str) -> str:
+    """What makes two spellings of an address (from `address`) one place: its spaces do not
+    count (幸福路12号 3幢 is 幸福路12号3幢), so one family's rows stay one household."""
+    return "".join(value.split())
 
 
 def limited(value: str, n: int) -> str:
@@ -141,8 +173,8 @@ def year_month(raw: str) -> YearMonth | None:
 
 
 def date(value) -> datetime.date | YearMonth | None:
-    """2026-11-26, 2026/11/26, 2026.11.26, 20261126, 2026年11月26日, a date cell or a serial;
-    a year and month alone (1960.05) as YearMonth."""
+    """2026-11-26, 2026/11/26, 2026.11.26, 20261126, 2026年11月26日 (or 号), in full width too,
+    a date cell or a serial; a year and month alone (1960.05) as YearMonth."""
     if value is None or value == "":
         return None
     if isinstance(value, datetime.datetime):
@@ -156,6 +188,8 @@ def date(value) -> datetime.date | YearMonth | None:
     raw = str(value).strip()
     if not raw:
         return None
+    if not raw.isascii():
+        raw = unicodedata.normalize("NFKC", raw)  # １９６００５０４ typed in full width
     m = _DATE_PARTS.match(raw)
     try:
         if m:
@@ -188,15 +222,22 @@ def sex(value: str) -> str:
 _RELATION_WORDS = {
     Relation.HEAD: "户主 本人 户主本人",
     Relation.SPOUSE: "配偶 妻 妻子 夫 丈夫 夫妻 爱人 老伴",
-    Relation.CHILD: "子女 子 女 儿子 女儿 长子 次子 三子 四子 长女 次女 三女 四女 独子 独女 "
-    "养子 养女 继子 继女",
-    Relation.PARENT: "父母 父 母 父亲 母亲 公公 婆婆 岳父 岳母",
-    Relation.GRANDCHILD: "孙子女 孙子 孙女 外孙 外孙子 外孙女 孙 曾孙子 曾孙女",
+    Relation.CHILD: "子女 子 女 儿 儿子 女儿 长子 次子 二子 三子 四子 五子 长女 次女 二女 三女 "
+    "四女 五女 独子 独女 养子 养女 继子 继女 大儿子 二儿子 小儿子 大女儿 二女儿 小女儿",
+    Relation.PARENT: "父母 父 母 父亲 母亲 公公 婆婆 岳父 岳母 养父 养母 继父 继母",
+    Relation.GRANDCHILD: "孙子女 孙子 孙女 外孙 外孙子 外孙女 孙 曾孙 曾孙子 曾孙女 重孙 "
+    "重孙子 重孙女 外曾孙 外曾孙女",
     Relation.GRANDPARENT: "祖父母 祖父 祖母 外祖父 外祖母 爷爷 奶奶 外公 外婆",
-    Relation.SIBLING: "兄弟姐妹 兄 弟 姐 妹 哥哥 弟弟 姐姐 妹妹 兄弟 姐妹",
-    Relation.IN_LAW: "儿媳/女婿 儿媳 女婿 媳妇 儿媳妇",
-    Relation.OTHER: "其他 其它 其他亲属 亲属 非亲属 保姆 租户",
+    Relation.SIBLING: "兄弟姐妹 兄 弟 姐 妹 哥哥 弟弟 姐姐 妹妹 兄弟 姐妹 胞兄 胞弟 胞姐 胞妹",
+    Relation.IN_LAW: "儿媳/女婿 儿媳 女婿 媳妇 儿媳妇 长媳 次媳",
+    # Relatives the household form has no place for: nephews, in-laws of a sibling, a
+    # grandchild's spouse …
+    Relation.OTHER: "其他 其它 其他亲属 亲属 非亲属 保姆 租户 侄 侄子 侄儿 侄女 外甥 外甥女 侄孙 "
+    "侄孙子 侄孙女 嫂 嫂子 弟媳 姐夫 妹夫 孙媳 孙媳妇 孙女婿 伯父 伯母 叔叔 叔父 婶婶 姑姑 "
+    "姑妈 舅舅 舅妈 姨妈 姨父",
 }
+# "户主之子", "之女", "之孙": the relation written after "(户主)之" or "(户主)的".
+_OF_HEAD = re.compile(r"^(?:户主)?[之的]")
 RELATIONS = {word: rel.value for rel, words in _RELATION_WORDS.items() for word in words.split()}
 RELATIONS.update({r.value: r.value for r in Relation})
 
@@ -204,7 +245,8 @@ RELATIONS.update({r.value: r.value for r in Relation})
 def relation(value: str) -> str:
     if not value:
         return ""
-    found = RELATIONS.get(value.replace(" ", ""))
+    value = value.replace(" ", "")
+    found = RELATIONS.get(value) or RELATIONS.get(_OF_HEAD.sub("", value))
     if found is None:
         raise CellError(ERR_RELATION)
     return found

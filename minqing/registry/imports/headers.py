@@ -91,7 +91,22 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         "phone",
         "联系电话",
-        ("手机号", "手机号码", "手机", "电话", "电话号码", "联系方式", "联系电话手机"),
+        (
+            "手机号",
+            "手机号码",
+            "手机",
+            "电话",
+            "电话号码",
+            "联系方式",
+            "联系电话手机",
+            "联系手机",
+            "固定电话",
+            "固话",
+            "座机",
+            "座机号码",
+            "家庭电话",
+            "住宅电话",
+        ),
         help="手机11位，固定电话带区号，如 0571-87654321。",
         width=15,
     ),
@@ -145,6 +160,10 @@ COLUMNS: tuple[Column, ...] = (
 
 BY_KEY = {c.key: c for c in COLUMNS}
 REQUIRED = tuple(c.key for c in COLUMNS if c.required)
+# Columns a ledger may have several of (手机号 | 固定电话, 联系电话1 | 联系电话2): a row's first
+# filled one is the value, so a landline-only resident keeps the number.
+SEVERAL = frozenset({"phone"})
+_NUMBERED = re.compile(r"[0-9０-９]+$")
 
 
 def normalise(text) -> str:
@@ -163,5 +182,10 @@ for _c in COLUMNS:
 
 
 def match_header(text) -> str | None:
-    """The column key a header cell names, or None."""
-    return _LOOKUP.get(normalise(text))
+    """The column key a header cell names, or None. 联系电话1, 联系电话2 name the phone too."""
+    label = normalise(text)
+    key = _LOOKUP.get(label)
+    if key is None and _NUMBERED.search(label):
+        key = _LOOKUP.get(_NUMBERED.sub("", label))
+        return key if key in SEVERAL else None
+    return key

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from minqing.registry.imports import extent
-from minqing.registry.imports.headers import BY_KEY, REQUIRED, match_header, normalise
+from minqing.registry.imports.headers import BY_KEY, REQUIRED, SEVERAL, match_header, normalise
 
 ERR_NOT_SPREADSHEET = _(
     "文件“{name}”不是可读取的电子表格。请上传 Excel 文件（.xlsx、.xls）、"
@@ -59,6 +59,7 @@ HEADER_SCAN_ROWS = 30  # title rows and a two-row header all fit in here
 MAX_COLUMNS = 500
 SKIPPED_SHEETS = {normalise(n) for n in ("填写说明", "说明", "导入说明", "instructions")}
 _FOOTER_STARTS = ("注", "合计", "填表", "制表", "审核", "负责人", "备注：")
+_TOTALS = ("合计", "小计", "总计")
 
 ZIP_MAGIC = b"PK\x03\x04"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -77,6 +78,9 @@ class Sheet:
     headers: dict[str, str]  # column key → header text as written in the file
     ignored: list[str] = field(default_factory=list)  # header texts no column is known by
     repeated: list[str] = field(default_factory=list)  # a second column with the same meaning
+    # Further columns of a key in headers.SEVERAL, (index, header as written): a row's first
+    # filled one of columns[key] and these is its value.
+    more: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     rows: Iterator[tuple[int, list]] = iter(())  # (1-based row number, cells)
     size_hint: int = 0  # about how many rows the sheet has (for choosing how to work)
 
@@ -136,7 +140,7 @@ def read_sheets(data: bytes, name: str) -> tuple[list[Sheet], list[str]]:
             if any(any(_text(c) for c in r) for r in head):
                 notes.append(NOTE_NO_HEADER.format(sheet=sheet_name))
             continue
-        header_index, columns, headers, ignored, repeated = found
+        header_index, columns, headers, ignored, repeated, more = found
         missing = [BY_KEY[k].header for k in REQUIRED if k not in columns]
         if missing and not any(any(_text(c) for c in r) for r in head[header_index + 1 :]):
             # Nobody under the header in the first rows: read on for one (a header-only sheet
@@ -163,6 +167,7 @@ def read_sheets(data: bytes, name: str) -> tuple[list[Sheet], list[str]]:
                 headers=headers,
                 ignored=ignored,
                 repeated=repeated,
+                more=more,
                 rows=enumerate(body, start=header_index + 2),
                 size_hint=size_hint,
             )
@@ -311,13 +316,15 @@ def _text(value) -> str:
 
 
 def find_header(head: list[list], merged: list[tuple[int, int, int, int]], col_offset: int = 0):
-    """The header among the first rows: (index, columns, headers, ignored, repeated) or None."""
+    """The header among the first rows: (index, columns, headers, ignored, repeated, more) or
+    None."""
     if not head:
         return None
     grid = [[_text(c) for c in row] for row in head]
     width = max(len(r) for r in grid)
     for r in grid:
         r.extend([""] * (width - len(r)))
+    copied = set()  # cells that hold a merged range's value without being its first cell
     for r1, c1, r2, c2 in merged:
         if r1 >= len(grid) or c1 < 0 or c1 >= width:
             continue
@@ -325,9 +332,11 @@ def find_header(head: list[list], merged: list[tuple[int, int, int, int]], col_o
         for r in range(r1, min(r2, len(grid) - 1) + 1):
             for c in range(max(c1, 0), min(c2, width - 1) + 1):
                 grid[r][c] = value
+                if (r, c) != (r1, c1):
+                    copied.add((r, c))
     best = None
     for index, row in enumerate(grid):
-        columns, headers, ignored, repeated = {}, {}, [], []
+        columns, headers, ignored, repeated, more = {}, {}, [], [], {}
         for col, label in enumerate(row):
             key, written = _label(grid, index, col)
             if key is None:
@@ -335,9 +344,12 @@ def find_header(head: list[list], merged: list[tuple[int, int, int, int]], col_o
                     ignored.append(label)
                 continue
             if key in columns:
-                if written != headers[key]:
+                if key in SEVERAL:
+                    more.setdefault(key, []).append((col, written))
+                elif written != headers[key] or not copied & {(index, col), (index - 1, col)}:
                     repeated.append(written)
-                continue  # a merged header spread over two columns: the first one holds it
+                # else a merged header spread over two columns: the first one holds it
+                continue
             columns[key] = col
             headers[key] = written
         if "name" in columns and len(columns) >= 2:
@@ -348,7 +360,7 @@ def find_header(head: list[list], merged: list[tuple[int, int, int, int]], col_o
                 or len(columns) > len(best[1])
                 or (len(columns) == len(best[1]) and index == best[0] + 1)
             ):
-                best = (index, columns, headers, ignored, repeated)
+                best = (index, columns, headers, ignored, repeated, more)
     return best
 
 
@@ -379,6 +391,21 @@ def is_footer(cells: list[str]) -> bool:
     return "：" in text or ":" in text or text.startswith(_FOOTER_STARTS)
 
 
+def is_totals(row: list) -> bool:
+    """A totals line under the people ("合计 | | 2人 | 低保2人"): its first filled cell, in
+    any column — a 序号 the import ignores, or a label merged across several — starts with
+    合计, 小计 or 总计. The caller still makes sure the row names no one (a valid ID number)."""
+    for cell in row:
+        if cell is None or cell == "":
+            continue
+        if not isinstance(cell, str):
+            return False  # a 序号 number: a person's row
+        label = "".join(cell.split())
+        if label:
+            return label.startswith(_TOTALS)
+    return False
+
+
 __all__ = [
     "BY_KEY",
     "ImportFileError",
@@ -387,5 +414,6 @@ __all__ = [
     "column_letter",
     "find_header",
     "is_footer",
+    "is_totals",
     "read_sheets",
 ]

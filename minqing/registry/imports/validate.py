@@ -32,6 +32,7 @@ from minqing.registry.imports.reader import (
     Sheet,
     column_letter,
     is_footer,
+    is_totals,
     read_sheets,
 )
 from minqing.registry.models import Household, Person, Relation, Tag, TagTarget
@@ -69,6 +70,7 @@ WARN_TWO_SPOUSES = _("本户已有配偶“{name}”，又一人与户主关系�
 NOTE_TAG_SPELLINGS = _("人员类别按常用写法对应到系统类别：{pairs}。")
 NOTE_IGNORED = _("工作表“{sheet}”中这些列不是台账的列，已忽略：{names}。")
 NOTE_REPEATED = _("工作表“{sheet}”中这些列与前面的列含义相同，已忽略：{names}。")
+NOTE_SEVERAL = _("工作表“{sheet}”中有几列电话（{names}）：每人保存第一个填写了的号码。")
 ROW_HERE = _("第 {row} 行")
 SEX_WORDS = {"M": _("男"), "F": _("女")}
 ROW_THERE = _("“{sheet}”第 {row} 行")
@@ -153,6 +155,7 @@ class PersonRow:
         "bad",
         "changes",
         "new_tags",
+        "taken_from",
     )
 
     def __init__(self, sheet: Sheet, row: int):
@@ -168,6 +171,8 @@ class PersonRow:
         self.tag_names = self.tags = ()
         self.changes = _NO_CHANGES
         self.new_tags = ()
+        # key → (index, header) of the column a value came from, when not columns[key]
+        self.taken_from = None
 
 
 _NO_CHANGES: dict = {}  # shared by the rows that change nothing; never mutated
@@ -311,6 +316,8 @@ def _mask_value(key: str, value: str) -> str:
     """A number shown in an error or a change, masked as on every page. An ID number of the
     wrong length is still most of a resident's: its middle is hidden too, its ends shown to
     find the typo by."""
+    if key == "id_number" and cells.is_scientific(value):
+        return cells.scientific_shown(value)
     if key == "id_number" and len(value) in (15, 18):
         return mask_id_number(value)
     if key == "id_number" and len(value) > 9:
@@ -318,6 +325,36 @@ def _mask_value(key: str, value: str) -> str:
     if key == "phone" and is_valid_phone(value):
         return mask_phone(value)
     return value
+
+
+def _same_place(a: str, b: str) -> bool:
+    return a == b or cells.address_key(a) == cells.address_key(b)
+
+
+def _first_filled(sheet: Sheet, row: list, got: dict) -> dict | None:
+    """Put in `got` the first filled of several columns of one key (手机号 empty, 固定电话
+    0571-86660000); where each value came from, if not from the key's first column."""
+    taken = None
+    n = len(row)
+    for key, more in sheet.more.items():
+        if cells.text(got.get(key)):
+            continue
+        for index, written in more:
+            if index < n and cells.text(row[index]):
+                got[key] = row[index]
+                taken = taken or {}
+                taken[key] = (index, written)
+                break
+    return taken
+
+
+def _names_someone(id_cell) -> bool:
+    """Whether a cell holds a valid ID number: a row starting 合计 with one is a person's."""
+    try:
+        parse_id_number(cells.id_number_text(id_cell))
+    except (CellError, IdNumberError):
+        return False
+    return True
 
 
 def chunk_size() -> int:
@@ -368,7 +405,10 @@ class Validator:
     @staticmethod
     def _issue(p: PersonRow, key: str | None, value, reason: str) -> Issue:
         sheet = p.sheet
-        if key is not None and key in sheet.columns:
+        if p.taken_from is not None and key in p.taken_from:
+            index, header = p.taken_from[key]
+            letter = column_letter(sheet.col_offset + index)
+        elif key is not None and key in sheet.columns:
             letter, header = sheet.letter(key), sheet.headers[key]
         else:
             letter, header = "", BY_KEY[key].header if key in BY_KEY else ""
@@ -389,6 +429,9 @@ class Validator:
                 plan.notes.append(
                     NOTE_REPEATED.format(sheet=sheet.name, names="、".join(sheet.repeated))
                 )
+            for key, more in sheet.more.items():
+                names = [sheet.headers[key], *(written for _i, written in more)]
+                plan.notes.append(NOTE_SEVERAL.format(sheet=sheet.name, names="、".join(names)))
             self._read_sheet(sheet)
             sheet.rows = iter(())  # let calamine free the parsed sheet
 
@@ -409,14 +452,18 @@ class Validator:
             got = dict(zip(keys, values, strict=True))
             if text(got.get("name")) == "姓名":
                 continue  # the header repeated on every printed page
+            if is_totals(row) and not _names_someone(got.get("id_number")):
+                continue  # 合计 | 2人 | 低保2人: a count of the rows above, not a person
+            taken_from = _first_filled(sheet, row, got) if sheet.more else None
             self.plan.rows += 1
-            p = self._parse(sheet, number, got)
+            p = self._parse(sheet, number, got, taken_from)
             self._rows.append(p)
             if derive and not p.bad:
                 deriver.add(p, p.name, p.id_number, p.phone)
 
-    def _parse(self, sheet: Sheet, number: int, got: dict) -> PersonRow:
+    def _parse(self, sheet: Sheet, number: int, got: dict, taken_from=None) -> PersonRow:
         p = PersonRow(sheet, number)
+        p.taken_from = taken_from
         text = cells.text
 
         p.name = text(got.get("name"))
@@ -480,7 +527,7 @@ class Validator:
         if "phone" in got:
             phone = normalise_phone(text(got["phone"]))
             if phone and not is_valid_phone(phone):
-                self.error(p, "phone", phone, ERR_PHONE)
+                self.error(p, "phone", got["phone"], ERR_PHONE)  # as typed, not as read
             p.phone = phone
 
         for key, parse in (
@@ -506,7 +553,10 @@ class Validator:
         ):
             if key in got:
                 try:
-                    value = cells.limited(text(got[key]), limit)
+                    value = text(got[key])
+                    value = cells.limited(
+                        cells.address(value) if key == "address" else value, limit
+                    )
                 except CellError as exc:
                     self.error(p, key, got[key], str(exc))
                 else:
@@ -731,9 +781,10 @@ class Validator:
                 who = (p.grid_id, p.head_name)
                 if p.address:
                     last_address[who] = p.address
-                key = ("head", p.grid_id, p.head_name, p.address or last_address.get(who, ""))
+                place = cells.address_key(p.address or last_address.get(who, ""))
+                key = ("head", p.grid_id, p.head_name, place)
             elif p.address:
-                key = ("address", p.grid_id, p.address)
+                key = ("address", p.grid_id, cells.address_key(p.address))
             else:
                 continue
             group = groups.get(key)
@@ -776,7 +827,7 @@ class Validator:
                         p.grid_text,
                         ERR_HOUSEHOLD_GRID.format(grid=plan.grids[g.grid_id].name),
                     )
-                elif p.address and g.address and p.address != g.address:
+                elif p.address and g.address and not _same_place(p.address, g.address):
                     self.warn(p, "address", p.address, WARN_OTHER_ADDRESS.format(address=g.address))
             if g.existing is None and not g.address:
                 self.error(g.rows[0], "address", "", ERR_HOUSEHOLD_ADDRESS)

@@ -247,6 +247,23 @@ def test_a_new_member_joins_an_existing_household(grid_a_worker, household_a, zh
     assert Person.objects.get(name="张小丽").household == household_a
 
 
+def test_an_address_typed_in_full_width_or_with_a_space_is_one_household(grid_a_worker, tree):
+    rows = [
+        person_row(1, "测全角甲", address="幸福路12号3幢"),
+        person_row(2, "测全角乙", head="测全角甲", relation="配偶", address="幸福路１２号３幢"),
+        person_row(3, "测全角丙", head="测全角甲", relation="子女", address="幸福路12号 3幢"),
+    ]
+    plan = run(grid_a_worker, xlsx(HEADERS, rows))  # no 户号: by 户主姓名 and 现住址
+    assert plan.ok, reasons(plan)
+    assert plan.warnings == []  # not 户主不在本文件中, nor 地址不会保存
+    household = Household.objects.get()
+    assert household.member_count == 3 and household.head_name == "测全角甲"
+    assert household.address == "幸福路12号3幢"
+    # The address is kept as it is searched: a household typed in full width alone too.
+    plan = run(grid_a_worker, xlsx(HEADERS, [person_row(4, "测全角丁", address="和平路 ８号")]))
+    assert Household.objects.get(head_name="测全角丁").address == "和平路 8号"
+
+
 def test_2000_rows_with_row_1999_bad_store_nothing(grid_a_worker, tree):
     rows = []
     for i in range(2000):

@@ -75,6 +75,19 @@ def test_the_errors_name_row_column_and_reason(ledger, grid_a_worker, tree):
     assert "“人员台账”第 4 行 J列（联系电话）“123”：电话号码格式不对" in err.getvalue()
 
 
+def test_each_warning_is_printed_with_its_row_and_reason(ledger, grid_a_worker, tree):
+    rows = [
+        person_row(1, "王建国", grid="", number="7"),
+        person_row(3, "王小明", relation="儿子", grid="", number="7", address="人民路9号"),
+        person_row(4, "赵六", head="赵大", relation="配偶", grid=""),
+    ]
+    out, _ = call(ledger(rows), "--grid", GRID_A, "--dry-run", "--max-errors", "1")
+    assert "提示：“人员台账”第 3 行 K列（现住址）“人民路9号”：同一户的现住址不一致" in out
+    assert "……另有 1 条提示未列出。" in out
+    out, _ = call(ledger(rows), "--grid", GRID_A, "--dry-run")
+    assert "提示：“人员台账”第 4 行 C列（户主姓名）“赵大”：本户没有户主" in out
+
+
 def test_a_grid_outside_the_users_scope_is_refused(ledger, grid_a_worker, tree):
     with pytest.raises(CommandError, match="不在操作人的管辖范围内"):
         call(ledger(FAMILY), "--grid", GRID_B, "--user", "grid_a")

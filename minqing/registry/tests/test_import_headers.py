@@ -120,6 +120,8 @@ def test_a_merged_two_row_header_with_a_merged_title(grid_a_worker, tree):
         ws.write("G3", "户籍地址")
         ws.write_row(3, 0, [GRID_A, "王建国", valid_id(1), "13812345678", "0571-8765432"])
         ws.write_row(3, 5, ["人民路8号", "浙江省民安县"])
+        ws.write_row(4, 0, [GRID_A, "李秀英", valid_id(2, male=False), "", "0571-86660000"])
+        ws.write_row(4, 5, ["人民路9号"])
 
     data = xlsx_writer(build)
     sheets, _ = read_sheets(data, "t.xlsx")
@@ -131,9 +133,48 @@ def test_a_merged_two_row_header_with_a_merged_title(grid_a_worker, tree):
     assert sheet.letter("phone") == "D"
     plan = run(grid_a_worker, data)
     assert plan.ok, reasons(plan)
-    person = Person.objects.get()
+    person = Person.objects.get(name="王建国")
     assert person.phone == "13812345678" and person.household.address == "人民路8号"
-    assert "固定电话" in " ".join(plan.notes)  # an unknown column is named, not silently lost
+    # A landline-only resident keeps the landline; the note says which column counts.
+    assert Person.objects.get(name="李秀英").phone == "0571-86660000"
+    assert "手机号、固定电话" in " ".join(plan.notes)
+
+
+SEVERAL_PHONES = ["姓名", "身份证号", "{0}", "{1}", "现住址", "户主姓名", "与户主关系", "所属网格"]
+
+
+@pytest.mark.parametrize(
+    ("first", "second"), [("联系电话", "联系电话"), ("联系电话1", "联系电话2")]
+)
+def test_several_phone_columns_keep_the_first_filled_number(grid_a_worker, tree, first, second):
+    header = ",".join(SEVERAL_PHONES).format(first, second)
+    lines = [
+        header,
+        f"王建国,{valid_id(1)},,13844440000,人民路8号,王建国,户主,{GRID_A}",
+        f"李秀英,{valid_id(2, male=False)},13812345678,13844440000,人民路8号,王建国,配偶,{GRID_A}",
+        f"王小明,{valid_id(3)},,1384444,人民路8号,王建国,子女,{GRID_A}",
+    ]
+    data = "\r\n".join(lines).encode()
+    plan = run(grid_a_worker, data, name="台账.csv")
+    # A wrong number is shown in the column it was written in.
+    assert [(e.row, e.column, e.header, e.value) for e in plan.errors] == [
+        (4, "D", second, "1384444")
+    ]
+    assert f"{first}、{second}" in " ".join(plan.notes)
+    plan = run(grid_a_worker, "\r\n".join(lines[:3]).encode(), name="台账.csv")
+    assert plan.ok, reasons(plan)
+    phones = dict(Person.objects.values_list("name", "phone"))
+    assert phones == {"王建国": "13844440000", "李秀英": "13812345678"}
+
+
+def test_a_column_typed_twice_is_named_in_the_notes(grid_a_worker, tree):
+    data = xlsx(
+        ["所属网格", "姓名", "公民身份号码", "现住址", "现住址"],
+        [[GRID_A, "王建国", valid_id(1), "人民路8号", "人民路9号"]],
+    )
+    plan = run(grid_a_worker, data)
+    assert plan.ok, reasons(plan)
+    assert any("现住址" in note for note in plan.notes)
 
 
 def test_a_header_written_in_two_rows_without_merging(grid_a_worker, tree):
@@ -157,6 +198,48 @@ def test_footer_lines_and_repeated_headers_are_not_people(grid_a_worker, tree):
     plan = run(grid_a_worker, xlsx(HEADERS, rows))
     assert plan.ok, reasons(plan)
     assert plan.counts["rows"] == 2
+
+
+TOTALS_HEADER = [
+    "序号",
+    "户号",
+    "户主姓名",
+    "姓名",
+    "与户主关系",
+    "身份证号码",
+    "现住址",
+    "所属网格",
+    "人员类别",
+]
+
+
+def test_a_totals_row_merged_across_columns_is_not_a_person(grid_a_worker, tree):
+    def build(wb, ws):
+        ws.write_row(0, 0, TOTALS_HEADER)
+        ws.write_row(1, 0, [1, "1", "王建国", "王建国", "户主", valid_id(1), "人民路8号", GRID_A])
+        ws.write_row(
+            2, 0, [2, "1", "王建国", "李秀英", "配偶", valid_id(2, male=False), "", GRID_A]
+        )
+        ws.merge_range("A4:E4", "合计")
+        ws.write("F4", "2人")
+        ws.write("I4", "低保2人")
+
+    plan = run(grid_a_worker, xlsx_writer(build))
+    assert plan.ok, reasons(plan)
+    assert plan.counts["rows"] == 2
+    assert Person.objects.count() == 2
+
+
+def test_totals_in_an_ignored_column_are_not_a_person_but_a_namesake_is(grid_a_worker, tree):
+    rows = [
+        [1, "", "王建国", "王建国", "户主", valid_id(1), "人民路8号", GRID_A],
+        ["小计", "", "", "共1人"],
+        ["", "", "总计华", "总计华", "户主", valid_id(3), "人民路9号", GRID_A],
+        ["合 计", "", "", "共6人", "", "", "", "", "低保1户"],
+    ]
+    plan = run(grid_a_worker, xlsx(TOTALS_HEADER, rows))
+    assert plan.ok, reasons(plan)
+    assert set(Person.objects.values_list("name", flat=True)) == {"王建国", "总计华"}
 
 
 def test_a_csv_file_in_utf8_or_gbk(grid_a_worker, tree):

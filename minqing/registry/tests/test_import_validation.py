@@ -19,6 +19,7 @@ from minqing.registry.imports.validate import (
 )
 from minqing.registry.models import Household, Person, Tag
 from minqing.registry.tests.test_import_support import (
+    GRID_A,
     GRID_B,
     HEADERS,
     person_row,
@@ -93,6 +94,9 @@ def test_birth_date_and_sex_must_agree_with_the_id_number(grid_a_worker, tree):
         "1960.05",  # 出生年月: year and month only
         "1960年5月",
         "196005",
+        "1960年5月4号",
+        "１９６００５０４",  # full width
+        "１９６０年５月４日",
     ],
 )
 def test_dates_are_read_in_the_usual_spellings(written, grid_a_worker, tree):
@@ -195,6 +199,23 @@ def test_phones_of_the_wrong_length(grid_a_worker, tree):
     assert reasons(plan) == [(2, "J", ERR_PHONE), (3, "J", ERR_PHONE)]
 
 
+def test_phones_in_the_usual_spellings_and_a_wrong_one_shown_as_typed(grid_a_worker, tree):
+    typed = ["138-0013-8000", "+86-13800138001", "86-13800138002", "0086 13800138003"]
+    rows = [person_row(i, f"人{i}", phone=phone) for i, phone in enumerate(typed, start=1)]
+    plan = run(grid_a_worker, xlsx(HEADERS, rows))
+    assert plan.ok, reasons(plan)
+    assert sorted(Person.objects.values_list("phone", flat=True)) == [
+        "13800138000",
+        "13800138001",
+        "13800138002",
+        "13800138003",
+    ]
+    plan = run(grid_a_worker, xlsx(HEADERS, [person_row(9, "赵六", phone="+86-1380013800")]))
+    assert [(e.column, e.value, e.reason) for e in plan.errors] == [
+        ("J", "+86-1380013800", ERR_PHONE)
+    ]
+
+
 def test_empty_required_cells(grid_a_worker, tree):
     no_name, no_id, no_grid = (person_row(i, f"人{i}") for i in (1, 2, 3))
     no_name[4] = ""
@@ -216,6 +237,61 @@ def test_an_id_number_stored_as_a_number_by_excel(grid_a_worker, tree):
     row[5] = float(row[5][:17] + "0") if row[5][17] != "X" else 3.30188196005e17
     plan = run(grid_a_worker, xlsx(HEADERS, [row]))
     assert one_error(plan).reason == cells.ERR_ID_NUMERIC
+
+
+def test_an_id_number_in_scientific_notation_in_a_csv_is_said_to_be_excels_number(
+    grid_a_worker, tree
+):
+    lines = [
+        "姓名,公民身份号码,所属网格,现住址",
+        f"王建国,3.30188E+17,{GRID_A},人民路8号",
+        f"李四,3.30188197102039E+17,{GRID_A},人民路8号",
+    ]
+    plan = run(grid_a_worker, "\r\n".join(lines).encode(), name="台账.csv")
+    assert [(e.row, e.value, e.reason) for e in plan.errors] == [
+        (2, "3.30188E+17", cells.ERR_ID_NUMERIC),
+        (3, "3.30188*********E+17", cells.ERR_ID_NUMERIC),  # not the birth date
+    ]
+
+
+def test_an_id_number_with_excels_text_apostrophe_is_accepted(grid_a_worker, tree):
+    number = valid_id(1)
+    lines = ["姓名,公民身份号码,所属网格,现住址", f"王建国,'{number},{GRID_A},人民路8号"]
+    plan = run(grid_a_worker, "\r\n".join(lines).encode(), name="台账.csv")
+    assert plan.ok, reasons(plan)
+    row = person_row(2, "李秀英", male=False)
+    row[5] = "'" + row[5]
+    plan = run(grid_a_worker, xlsx(HEADERS, [row]))
+    assert plan.ok, reasons(plan)
+    assert Person.objects.count() == 2
+
+
+RELATIVES = [
+    ("之子", "child"),
+    ("之女", "child"),
+    ("户主之子", "child"),
+    ("之孙", "grandchild"),
+    ("之孙女", "grandchild"),
+    ("外孙", "grandchild"),
+    ("外孙女", "grandchild"),
+    ("之妻", "spouse"),
+    ("侄子", "other"),
+    ("侄女", "other"),
+    ("外甥", "other"),
+]
+
+
+def test_relations_written_as_ledgers_write_them(grid_a_worker, tree):
+    rows = [person_row(1, "王建国")] + [
+        person_row(i, f"王{i}", head="王建国", relation=written)
+        for i, (written, _) in enumerate(RELATIVES, start=2)
+    ]
+    plan = run(grid_a_worker, xlsx(HEADERS, rows))
+    assert plan.ok, reasons(plan)
+    stored = dict(Person.objects.values_list("name", "relation"))
+    assert [stored[f"王{i}"] for i in range(2, len(RELATIVES) + 2)] == [r for _, r in RELATIVES]
+    with pytest.raises(cells.CellError):
+        cells.relation("之邻居")
 
 
 def test_an_unknown_relation_and_two_heads_in_one_household(grid_a_worker, tree):

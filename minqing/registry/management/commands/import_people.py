@@ -40,7 +40,7 @@ class Command(BaseCommand):
             help="把表中的类别对应到已有类别，如 --map-tag 低保户=低保（可多次使用）",
         )
         parser.add_argument(
-            "--max-errors", type=int, default=50, help="最多列出多少处错误（默认 50）"
+            "--max-errors", type=int, default=50, help="最多列出多少处错误和提示（默认各 50）"
         )
 
     def handle(self, *args, **opts):
@@ -79,9 +79,7 @@ class Command(BaseCommand):
             self.stdout.write(f"注意：{note}")
         shown = plan.errors[: opts["max_errors"]]
         for e in shown:
-            where = f"{e.column}列（{e.header}）" if e.column else (e.header or "")
-            value = f"“{e.value}”" if e.value else "（空）"
-            self.stderr.write(f"“{e.sheet}”第 {e.row} 行 {where}{value}：{e.reason}")
+            self.stderr.write(_issue_line(e))
         if plan.error_count > len(shown):
             self.stderr.write(f"……另有 {plan.error_count - len(shown)} 处错误未列出。")
         if plan.unknown_tags:
@@ -90,8 +88,13 @@ class Command(BaseCommand):
                 f"系统中没有这些人员类别：{names}。可用 --create-tags、--skip-unknown-tags "
                 "或 --map-tag 表中写法=已有类别。"
             )
-        if plan.warning_count:
-            self.stdout.write(f"提示：{plan.warning_count} 条（如15位旧身份证号，已接受并标记）。")
+        # Each warning as the errors are (本户没有户主, 这一行的地址不会保存 …): a count alone
+        # left the operator to guess which rows to look at.
+        hints = plan.warnings[: opts["max_errors"]]
+        for w in hints:
+            self.stdout.write(f"提示：{_issue_line(w)}")
+        if plan.warning_count > len(hints):
+            self.stdout.write(f"……另有 {plan.warning_count - len(hints)} 条提示未列出。")
         counts = "，".join(
             f"{label} {plan.counts[key]}"
             for key, label in COUNT_LABELS.items()
@@ -118,3 +121,10 @@ class Command(BaseCommand):
             # Applied to every category the file names that the system lacks (see validate).
             choices["*"] = default
         return choices
+
+
+def _issue_line(e) -> str:
+    """“人员台账”第 4 行 J列（联系电话）“123”：reason — an error or a warning."""
+    where = f"{e.column}列（{e.header}）" if e.column else (e.header or "")
+    value = f"“{e.value}”" if e.value else "（空）"
+    return f"“{e.sheet}”第 {e.row} 行 {where}{value}：{e.reason}"
