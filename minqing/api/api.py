@@ -768,7 +768,7 @@ def _record_router(model, tag: str) -> Router:
 
     @router.delete(
         "/{int:pk}",
-        response={204: None, 403: ErrorOut, 404: ErrorOut},
+        response={204: None, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},
         operation_id=f"{tag}_delete",
     )
     def record_delete(request, pk: int):

@@ -316,7 +316,7 @@ def _help_records(**target) -> str:
     what = []
     if Pairing.objects.filter(**target).exists():
         what.append(gettext("结对帮扶"))
-    if DutyLink.objects.filter(**target).exists():
+    if set(target) <= {"person", "household"} and DutyLink.objects.filter(**target).exists():
         what.append(gettext("干部联系"))
     return gettext("、").join(what)
 
@@ -548,7 +548,8 @@ def household_delete(*, acting_user, household: Household, request=None) -> None
         raise ValidationError({"household": ERR_HAS_MEMBERS})
     what = _help_records(household=household)
     if what:
-        name = household_short_name(household.head_name) or household.address
+        name = household_short_name(household.head_name) if household.head_name else ""
+        name = name or household.address  # an emptied household has no head to name it by
         raise ValidationError({"household": ERR_HAS_HELP_RECORDS.format(name=name, what=what)})
     old = snapshot(household, HOUSEHOLD_FIELDS)
     audit_log(
@@ -633,6 +634,11 @@ def simple_record_save(
 @transaction.atomic
 def simple_record_delete(*, acting_user, obj, request=None) -> None:
     _require_editor(acting_user)
+    # A school's or a unit's pairing and its help log went with it, as a person's did.
+    target = "place" if isinstance(obj, Place) else "organisation"
+    what = _help_records(**{target: obj})
+    if what:
+        raise ValidationError({"name": ERR_HAS_HELP_RECORDS.format(name=obj.name, what=what)})
     old = snapshot(obj, obj.AUDITED_FIELDS, masked=obj.MASKED)
     audit_log(
         actor=acting_user,

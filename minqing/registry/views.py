@@ -569,6 +569,10 @@ def simple_delete(request, kind: str, pk: int):
     model = SIMPLE[kind][0]
     obj = get_scoped_or_404(request.user, model.objects.all(), pk=pk)
     _edit_allowed(request)
-    services.simple_record_delete(acting_user=request.user, obj=obj, request=request)
+    try:
+        services.simple_record_delete(acting_user=request.user, obj=obj, request=request)
+    except ValidationError as exc:
+        messages.error(request, _("；").join(m for ms in exc.message_dict.values() for m in ms))
+        return redirect(f"/{kind}/{pk}/")
     messages.success(request, _("已删除。"))
     return redirect(f"/{kind}/")

@@ -182,3 +182,27 @@ def test_a_school_moved_on_its_page_or_in_the_admin_takes_its_pairing_along(
     saved(client, url, data)
     pairing.refresh_from_db()
     assert pairing.grid == tree["grid_c"]
+
+
+def test_a_paired_school_is_not_deleted_with_its_help_log(client, office, grid_a_worker, tree):
+    """QA: DELETE /api/places/1 answered 204 and took the school's pairing and its four help
+    entries with it."""
+    from minqing.assistance.models import HelperKind, Pairing
+    from minqing.registry.models import Place
+
+    school = registry.simple_record_save(
+        acting_user=grid_a_worker,
+        model=Place,
+        data={"name": "东门小学", "kind": "school", "grid": tree["grid_a"]},
+    )
+    unit = assistance.helper_create(
+        acting_user=office,
+        data={"kind": HelperKind.UNIT, "name": "县实验小学", "node": tree["county"]},
+    )
+    pairing = pair(office, "school", [unit], place=school)
+    client.force_login(grid_a_worker)
+    response = client.delete(f"/api/places/{school.pk}")
+    assert response.status_code == 400 and "结对帮扶" in str(response.json())
+    page = client.post(f"/places/{school.pk}/delete/", follow=True).content.decode()
+    assert "不能删除" in page
+    assert Pairing.objects.filter(pk=pairing.pk).exists()
