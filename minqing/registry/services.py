@@ -66,6 +66,7 @@ ERR_CHOICE = _("“{value}”不是可选的值。")
 MOVED_WITH_HOUSEHOLD = "随家庭户“{address}”迁至新网格"  # an audit reason: Chinese, as stored
 ERR_ID_CLEARED = _("已登记的身份证号不能清空：如需更正，请填写完整的新号码。")
 ERR_HAS_MEMBERS = _("该家庭还有成员，请先迁出或删除成员。")
+ERR_MEMBER_GRID = _("家庭成员随家庭所在网格：请修改家庭的网格，或把此人迁入另一网格的家庭。")
 ERR_HAS_HELP_RECORDS = _(
     "{name}是{what}的对象，删除会抹去这些记录和已出报表中的数字，不能删除。"
     "已去世或迁出的，请在结对或联系页面结束（注明原因），记录会保留。"
@@ -123,7 +124,14 @@ def person_clean(*, acting_user, data: dict, instance: Person | None = None) -> 
         ):
             errors["household"] = ERR_HOUSEHOLD_SCOPE
         else:
-            data["grid"] = household.grid  # a member lives in the household's grid
+            # A member lives in the household's grid. Another grid asked for (not the one the
+            # person is in) is refused, not dropped: an API PATCH of grid_code answered 200 and
+            # left the grid as it was (QA).
+            asked = data.get("grid")
+            kept = instance.grid_id if instance is not None else None
+            if asked is not None and asked.pk not in (household.grid_id, kept):
+                errors["grid"] = ERR_MEMBER_GRID
+            data["grid"] = household.grid
     _check_grid(acting_user, data.get("grid"), errors)
 
     raw_id = (data.get("id_number") or "").strip()

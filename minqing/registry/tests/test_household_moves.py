@@ -21,3 +21,27 @@ def test_members_moved_with_their_household_each_have_the_move_in_their_history(
     assert entry.actor == community_worker and set(entry.changes) == {"grid"}
     old, new = entry.changes["grid"]
     assert old != new and "人民路1号1幢101室" in entry.reason
+
+
+def test_a_members_grid_is_not_changed_alone_nor_silently_kept(
+    client, community_worker, zhang_san, tree
+):
+    """QA: PATCH /api/people/{id} with another grid_code for a household member answered 200
+    and kept the grid as it was."""
+    client.force_login(community_worker)
+    response = client.patch(
+        f"/api/people/{zhang_san.pk}",
+        {"grid_code": tree["grid_b"].code},
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert "家庭成员随家庭所在网格" in str(response.json())
+    zhang_san.refresh_from_db()
+    assert zhang_san.grid == tree["grid_a"]
+    # The grid it is in, sent again with the rest of a form, is accepted.
+    response = client.patch(
+        f"/api/people/{zhang_san.pk}",
+        {"grid_code": tree["grid_a"].code, "phone": "13800001111"},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
