@@ -319,7 +319,9 @@ def reception_matter_to_case(
     reporter. Under 限期办理 and 提交班子会议 the receiver handles it at once (自行处置), so the
     handle clock starts now; a 转办 matter stays registered for the transfer. Either way the
     clock runs out no later than the matter's answer date (answer_by): a matter filed days
-    after the reception day does not get 7 more working days.
+    after the reception day does not get 7 more working days. The clocks started later (the
+    department's handling after 转办, a 退单, the 核查) are capped there too, by the case
+    loop itself (services._answer_limit, which also says what an approved extension does).
     """
     # Lock the matter: two clicks (or two receivers) must not file two cases.
     matter = (

@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.db.models import Case as DbCase
-from django.db.models import F, Max, Value, When
+from django.db.models import F, Max, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -38,6 +38,7 @@ from minqing.cases.models import (
     Notification,
     NotificationKind,
     Priority,
+    ReceptionMatter,
     Satisfaction,
     Stage,
     Status,
@@ -255,12 +256,38 @@ def _start_clock(case: Case, stage: str, now: datetime) -> None:
     case.stage = stage
     case.stage_started_at = now
     case.deadline = deadline_after(now, days=days, hours=hours)
+    latest = _answer_limit(case)
+    if latest is not None and case.deadline > latest:
+        case.deadline = latest
     _set_reminder(case, now)
+
+
+def _answer_limit(case: Case) -> datetime | None:
+    """The latest any clock of a case filed from a reception matter may run to: the matter's
+    answer date (reception.answer_by) — the department's 转办, a 退单, the 核查 are all within
+    what the visitor was promised. None for every other case (no query but for 接待日 ones).
+
+    An approved extension is a supervisor's decision to give more time: it moves the deadline
+    past that date (the register then shows the matter 逾期答复), and later clocks run to the
+    answer date moved on by the approved working days, so a later step does not take the
+    granted time back. A case reopened because the resident was unhappy was answered: its new
+    round runs on the ordinary limits (capped, it would be late and escalated at once)."""
+    if case.channel != Channel.RECEPTION or case.pk is None or case.reopened:
+        return None
+    from minqing.cases.reception import answer_by  # reception imports this module
+
+    matter = ReceptionMatter.objects.filter(case=case).select_related("day").first()
+    if matter is None:  # filed as 接待日 on the case form: no reception day promised a date
+        return None
+    latest = answer_by(matter.day)
+    granted = ExtensionRequest.objects.filter(case=case, status=ExtensionStatus.APPROVED)
+    days = granted.aggregate(days=Sum("working_days"))["days"]
+    return deadline_after(latest, days=days) if days else latest
 
 
 def _set_reminder(case: Case, now: datetime) -> None:
     """The 催办 point is 80% of the stage's working time; the sweeper looks again then.
-    A deadline at or before the stage's start (brought forward by cap_deadline) leaves no
+    A deadline at or before the stage's start (brought forward to an answer date) leaves no
     working time: the reminder is the deadline itself."""
     total = working_hours_between(case.stage_started_at or now, case.deadline)
     if total > 0:
