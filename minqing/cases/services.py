@@ -46,7 +46,7 @@ from minqing.cases.models import (
     ZoneKind,
 )
 from minqing.cases.selectors import dispatch_targets, unit_ids_of
-from minqing.cases.texts import EXTENSION_LAPSED, Said, say
+from minqing.cases.texts import EXTENSION_ESCALATED, EXTENSION_LAPSED, Said, say
 from minqing.core.phone import ERR_PHONE, is_valid_phone, normalise_phone
 from minqing.core.sms import send_sms
 from minqing.core.workdays import deadline_after, working_hours_between
@@ -1376,8 +1376,22 @@ def _sweep_one(case: Case, now: datetime, counts: dict, rules: dict, out: dict) 
                 case.updated_at = now
                 escalated = True
                 counts["escalated"] += 1
-                record("escalate", say("log_escalated", node=parent.name), public=True,
-                       from_node=from_node, to_node=parent)  # fmt: skip
+                logged = say("log_escalated", node=parent.name)
+                if case.extension_pending:
+                    # As 上报, 收回 and 改派 do, a request still pending is closed: its deciders
+                    # were those above the old level, and the new holder is not above itself.
+                    # Its handler hears of it and may ask again (the level above now decides).
+                    # One read, only for the few cases with a request pending.
+                    asked = people(("asked", case.pk), lambda: [
+                        r.requested_by for r in case.extensions.filter(
+                            status=ExtensionStatus.PENDING).select_related("requested_by")
+                    ])  # fmt: skip
+                    case.extension_pending = False
+                    out["lapsed"].append(case.pk)
+                    tell(asked, NotificationKind.EXTENSION,
+                         say("extension_lapsed", number=case.number, node=parent.name))  # fmt: skip
+                    logged = say("log_escalated_lapsed", node=parent.name)
+                record("escalate", logged, public=True, from_node=from_node, to_node=parent)
                 grace_up = _escalation_grace(parent.level, rules)
                 case.next_check_at = (
                     deadline_after(now, days=max(grace_up, 1))
@@ -1392,6 +1406,7 @@ def _sweep_one(case: Case, now: datetime, counts: dict, rules: dict, out: dict) 
     fields = ("reminded", "overdue_notified", "late", "next_check_at")
     if escalated:
         fields += ("level_node", "escalation_count", "auto_escalated_at", "version", "updated_at")
+        fields += ("extension_pending",)
     out["saves"].setdefault(fields, []).append(case)
 
 
@@ -1459,7 +1474,7 @@ def sweep_deadlines(*, now: datetime | None = None, batch_size: int = 500) -> di
 
     def sweep(cases) -> dict:
         done = {"reminded": 0, "overdue": 0, "escalated": 0}
-        out = {"saves": {}, "notes": [], "events": [], "sms": [], "people": known}
+        out = {"saves": {}, "notes": [], "events": [], "sms": [], "lapsed": [], "people": known}
         for case in cases:
             _sweep_one(case, now, done, rules, out)
         # One UPDATE statement per set of changed fields, executed for every row.
@@ -1477,6 +1492,12 @@ def sweep_deadlines(*, now: datetime | None = None, batch_size: int = 500) -> di
             ]
             with connection.cursor() as cursor:
                 cursor.executemany(sql, params)
+        if out["lapsed"]:  # _lapse_extensions, for the batch
+            ExtensionRequest.objects.filter(
+                case__in=out["lapsed"], status=ExtensionStatus.PENDING
+            ).update(
+                status=ExtensionStatus.REJECTED, decided_at=now, decision_note=EXTENSION_ESCALATED
+            )
         Notification.objects.bulk_create(out["notes"], batch_size=500)
         CaseEvent.objects.bulk_create(out["events"], batch_size=500)
         texts = out["sms"]
