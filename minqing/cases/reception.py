@@ -32,9 +32,10 @@ from minqing.cases.models import (
 )
 from minqing.core.audit import audit_log, snapshot
 from minqing.core.digits import plain_digits
-from minqing.core.forms import clean_text as _text
+from minqing.core.forms import clean_text
 from minqing.core.masking import mask_phone
 from minqing.core.models import AuditAction
+from minqing.core.pasted import plain
 from minqing.core.phone import ERR_PHONE, is_valid_phone, normalise_phone
 from minqing.core.workdays import WORKDAY_END, add_working_days, deadline_after
 from minqing.grids.models import Level, Node, subtree_q
@@ -196,6 +197,13 @@ def can_register(day: ReceptionDay, today: datetime.date | None = None) -> bool:
 
 
 # --- writes ----------------------------------------------------------------------------------
+
+
+def _text(data: dict, field: str, n: int, errors: dict, *, required: bool = False) -> str:
+    """core.forms.clean_text of the text as the user sees it (core.pasted.plain): a matter of
+    zero-width marks pasted from a chat is no matter, and is required like an empty one."""
+    value = plain(str(data.get(field) or ""))
+    return clean_text({field: value}, field, n, errors, required=required)
 
 
 def _date(value) -> datetime.date | None:

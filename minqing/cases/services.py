@@ -47,6 +47,7 @@ from minqing.cases.models import (
 )
 from minqing.cases.selectors import dispatch_targets, unit_ids_of
 from minqing.cases.texts import EXTENSION_ESCALATED, EXTENSION_LAPSED, Said, say
+from minqing.core.pasted import plain
 from minqing.core.phone import ERR_PHONE, is_valid_phone, normalise_phone
 from minqing.core.sms import send_sms
 from minqing.core.workdays import deadline_after, working_hours_between
@@ -489,7 +490,8 @@ def case_clean(
     errors: dict[str, str] = {}
     out: dict = {}
     for field, n in (("title", 100), ("description", 4000), ("address", 200)):
-        value = str(data.get(field) or "").strip()
+        # As the user sees it (core.pasted): "\u200b\u200b" pasted from a chat is no description.
+        value = plain(str(data.get(field) or ""))
         if len(value) > n:
             errors[field] = ERR_TOO_LONG.format(n=n)
         out[field] = value
@@ -532,7 +534,7 @@ def case_clean(
     if phone and not is_valid_phone(phone):
         errors["reporter_phone"] = ERR_PHONE
     out["reporter_phone"] = phone
-    out["reporter_name"] = str(data.get("reporter_name") or "").strip()[:50]
+    out["reporter_name"] = plain(str(data.get("reporter_name") or ""))[:50]
     out["anonymous"] = bool(data.get("anonymous"))
     out["reporter"] = data.get("reporter")
     member = out["reporter"]
@@ -771,7 +773,7 @@ def case_act(
     if t is None:
         raise ValidationError({"action": ERR_ACTION})
     now = now or timezone.now()
-    note = (note or "").strip()
+    note = plain(note or "")  # a note of zero-width marks only says nothing (core.pasted)
     case = _lock(case)
     if case.status not in t.sources:
         msg = ERR_CONFLICT if version is not None and version != case.version else ERR_WRONG_STATE
@@ -1166,7 +1168,8 @@ def case_rate_public(*, case: Case, satisfaction: str, note: str = "") -> Case:
     case = _lock(case)
     if case.status != Status.CLOSED:
         raise CaseConflict(ERR_WRONG_STATE.format(status=_status_text(case), action=_("评价")))
-    if len(note or "") > 500:
+    note = plain(note or "")
+    if len(note) > 500:
         raise ValidationError({"note": ERR_TOO_LONG.format(n=500)})
     event = {"note": ""}
     from_status = case.status
