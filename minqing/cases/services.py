@@ -61,6 +61,7 @@ ERR_TOO_LONG = _("不能超过 {n} 个字。")
 ERR_GRID_SCOPE = _("该网格不存在或不在您的管辖范围内。")
 ERR_POINT_OUTSIDE = _("所标位置不在您管辖的网格内，请核对位置或选择网格。")
 ERR_POINT_OFF_GRID = _("所标位置不在所选网格内，请核对位置或重新选择网格。")
+ERR_POINT_NOWHERE = _("该位置不在本县任何网格内，请在地图上重新选点或选择所属网格。")
 ERR_LAT_LNG = _("经纬度不正确。")
 ERR_CATEGORY = _("请选择有效的案件类别。")
 ERR_REPORTER_TWICE = _(
@@ -564,6 +565,10 @@ def case_clean(
         grid = located
     elif located is not None and grid is None:
         errors["lat"] = ERR_POINT_OUTSIDE
+    elif grid is None and out["lat"] is not None and "lat" not in errors:
+        # A point in no grid (0,0, a slip of the finger off the map) and no grid chosen: say
+        # so on the point, which was otherwise dropped without a word.
+        errors["lat"] = ERR_POINT_NOWHERE
     elif grid is not None and _point_off_grid(grid, out["lat"], out["lng"], located):
         # A point in another's grid, or in no grid (0,0 far out of the county), beside a chosen
         # grid: the map would show the case where it is not.
