@@ -404,7 +404,10 @@ PINNED = [
 # Older plain cases go the fast path; the recent weeks and every unusual story, the services.
 FAST_BEFORE_DAYS = 45
 # What the sweeper may have changed on a case between two of its steps.
-FRESH = ("status", "level_node_id", "handler_user_id", "handler_unit_id", "deadline", "version")
+FRESH = (
+    "status", "level_node_id", "handler_user_id", "handler_unit_id", "deadline", "version",
+    "extension_pending",
+)  # fmt: skip
 URGENT_TOPICS = {"水管爆裂停水", "小区停电", "人行道地砖塌陷", "井盖破损", "楼道电动车飞线充电"}
 
 CANCEL_NOTES = [
@@ -1274,8 +1277,10 @@ class Replay:
                 boss = self.supervisor(self.fresh(case))
                 approve = rng.random() < 0.85
                 note = "同意，请抓紧办理。" if approve else "时限内可以办结，不同意延期。"
-                case = self.act(case, "extend_decide", t, user=boss, note=note,
-                                approve=approve)  # fmt: skip
+                # Moved up late by the sweeper meanwhile, the request was closed: no decision.
+                if case.extension_pending:
+                    case = self.act(case, "extend_decide", t, user=boss, note=note,
+                                    approve=approve)  # fmt: skip
             if p.supervise and self.supervisor(self.fresh(case)) is not None:
                 p.supervise = False
                 t = part_of_limit(case, t, 0.2, 0.6)

@@ -13,11 +13,21 @@ from minqing.cases import handover as handovers
 from minqing.cases.models import Channel, Priority, Satisfaction
 from minqing.cases.workflow import TRANSITIONS
 from minqing.core.i18n import named
+from minqing.core.pasted import plain
 from minqing.core.widgets import FilterableSelect, QuickSelect
 from minqing.registry.selectors import grids_for, households_for
 
 ERR_HOUSEHOLD = _("该家庭不存在或不在您的管辖范围内。")
 ERR_VERSION = _("页面已过期，请刷新后再操作。")
+
+
+class TextField(forms.CharField):
+    """A text as the user sees it (core.pasted.plain), as the services read it: one of only
+    zero-width marks is empty, and a required one says so with the field's own message."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return plain(value) if isinstance(value, str) else value
 
 
 class MultipleFileInput(forms.FileInput):
@@ -101,13 +111,13 @@ class CaseForm(forms.Form):
     category = forms.ChoiceField(
         label=_("类别"), error_messages={"required": services.ERR_CATEGORY}
     )
-    description = forms.CharField(
+    description = TextField(
         label=_("情况描述"),
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={"required": services.ERR_REQUIRED},
     )
-    title = forms.CharField(
+    title = TextField(
         label=_("事项（选填）"),
         max_length=100,
         required=False,
@@ -128,7 +138,7 @@ class CaseForm(forms.Form):
             "和进展，不含反映人；矛盾纠纷、求助等不公开。"
         ),
     )
-    reporter_name = forms.CharField(label=_("反映人"), max_length=50, required=False)
+    reporter_name = TextField(label=_("反映人"), max_length=50, required=False)
     reporter_phone = forms.CharField(
         label=_("联系电话"),
         max_length=20,
@@ -146,7 +156,7 @@ class CaseForm(forms.Form):
         empty_label=_("请选择网格（或在地图上标注）"),
         error_messages={"invalid_choice": services.ERR_GRID_SCOPE},
     )
-    address = forms.CharField(label=_("地点"), max_length=200, required=False)
+    address = TextField(label=_("地点"), max_length=200, required=False)
     lat = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)
     lng = forms.CharField(required=False, max_length=20, widget=forms.HiddenInput)
     household = forms.ModelChoiceField(queryset=None, required=False, widget=forms.HiddenInput)
@@ -340,7 +350,7 @@ class ActionForm(forms.Form):
         if action not in BUTTON_ONLY:
             required = self.transition.note_required and action != "extend_decide"
             label = NOTE_LABELS.get(action, _("说明"))
-            fields["note"] = forms.CharField(
+            fields["note"] = TextField(
                 label=label,
                 help_text=NOTE_HELP.get(action, ""),
                 required=required,
@@ -395,7 +405,7 @@ class HandoverForm(forms.Form):
             "invalid_choice": handovers.ERR_SUCCESSOR,
         },
     )
-    note = forms.CharField(
+    note = TextField(
         label=_("交接原因"),
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 2}),

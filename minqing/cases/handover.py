@@ -25,6 +25,7 @@ from minqing.cases.models import Case, Status
 from minqing.cases.selectors import cases_for
 from minqing.cases.workflow import DISPATCHERS
 from minqing.core.forms import PermissionDenied
+from minqing.core.pasted import plain
 from minqing.grids.models import Node, subtree_q
 
 ERR_NOT_DISPATCHER = _("只有社区工作者及以上人员可以办理案件交接。")
@@ -113,7 +114,7 @@ def hand_over(*, acting_user, holder: User, successor: User | None, note: str) -
     """Reassign every case `held_cases(acting_user, holder)` names to `successor`."""
     if not may_hand_over(acting_user):
         raise PermissionDenied(ERR_NOT_DISPATCHER)
-    note = (note or "").strip()
+    note = plain(note or "")  # as services.case_act reads each case's note
     if successor is None:
         raise ValidationError({"successor": ERR_NO_SUCCESSOR})
     if successor.pk == holder.pk:

@@ -56,6 +56,7 @@ from minqing.cases.models import (
 )
 from minqing.cases.workflow import PUBLIC_LABEL, PUBLIC_STEPS
 from minqing.core.i18n import source
+from minqing.core.pasted import plain
 
 XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 FORMATS = {"xml": "text/xml; charset=utf-8", "json": "application/json"}
@@ -492,7 +493,7 @@ def request_create(request, fmt):
         raise Open311Error(
             400, "缺少位置", "missing location: send lat and long, address_string or address_id"
         )
-    description = post.get("description", "").strip()
+    description = plain(post.get("description", ""))  # zero-width marks only: none given
     if len(description) > MAX_DESCRIPTION:
         raise Open311Error(
             400, "情况描述不能超过 4000 个字", "description is limited to 4,000 characters"

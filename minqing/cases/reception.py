@@ -32,9 +32,10 @@ from minqing.cases.models import (
 )
 from minqing.core.audit import audit_log, snapshot
 from minqing.core.digits import plain_digits
-from minqing.core.forms import clean_text as _text
+from minqing.core.forms import clean_text
 from minqing.core.masking import mask_phone
 from minqing.core.models import AuditAction
+from minqing.core.pasted import plain
 from minqing.core.phone import ERR_PHONE, is_valid_phone, normalise_phone
 from minqing.core.workdays import WORKDAY_END, add_working_days, deadline_after
 from minqing.grids.models import Level, Node, subtree_q
@@ -198,6 +199,13 @@ def can_register(day: ReceptionDay, today: datetime.date | None = None) -> bool:
 # --- writes ----------------------------------------------------------------------------------
 
 
+def _text(data: dict, field: str, n: int, errors: dict, *, required: bool = False) -> str:
+    """core.forms.clean_text of the text as the user sees it (core.pasted.plain): a matter of
+    zero-width marks pasted from a chat is no matter, and is required like an empty one."""
+    value = plain(str(data.get(field) or ""))
+    return clean_text({field: value}, field, n, errors, required=required)
+
+
 def _date(value) -> datetime.date | None:
     if isinstance(value, datetime.datetime):
         return value.date()
@@ -319,7 +327,9 @@ def reception_matter_to_case(
     reporter. Under 限期办理 and 提交班子会议 the receiver handles it at once (自行处置), so the
     handle clock starts now; a 转办 matter stays registered for the transfer. Either way the
     clock runs out no later than the matter's answer date (answer_by): a matter filed days
-    after the reception day does not get 7 more working days.
+    after the reception day does not get 7 more working days. The clocks started later (the
+    department's handling after 转办, a 退单, the 核查) are capped there too, by the case
+    loop itself (services._answer_limit, which also says what an approved extension does).
     """
     # Lock the matter: two clicks (or two receivers) must not file two cases.
     matter = (

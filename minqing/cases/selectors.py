@@ -274,8 +274,8 @@ def _inbox_moment(inputs: tuple) -> datetime | None:
 def deciding_q(inputs: tuple) -> Q:
     """An inbox's cases that wait for the user's decision on more time (申请延期): a request is
     pending at a level the user decides for (_inbox_inputs' `deciding`), and the case is not
-    theirs to handle. (A late case moved up to a community's dispatchers with its request
-    still pending waits there to be urged or recalled: the street decides it.)"""
+    theirs to handle. (A late case the sweeper moves up closes its pending request, as 上报
+    does: its handler asks the new level's superiors again.)"""
     user_id, unit_ids, deciding = inputs[0], inputs[1], inputs[5]
     if not deciding:
         return Q(pk__in=[])

@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
 from django.db.models import Case as DbCase
-from django.db.models import F, Max, Value, When
+from django.db.models import F, Max, Sum, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -38,6 +38,7 @@ from minqing.cases.models import (
     Notification,
     NotificationKind,
     Priority,
+    ReceptionMatter,
     Satisfaction,
     Stage,
     Status,
@@ -45,7 +46,8 @@ from minqing.cases.models import (
     ZoneKind,
 )
 from minqing.cases.selectors import dispatch_targets, unit_ids_of
-from minqing.cases.texts import EXTENSION_LAPSED, Said, say
+from minqing.cases.texts import EXTENSION_ESCALATED, EXTENSION_LAPSED, Said, say
+from minqing.core.pasted import plain
 from minqing.core.phone import ERR_PHONE, is_valid_phone, normalise_phone
 from minqing.core.sms import send_sms
 from minqing.core.workdays import deadline_after, working_hours_between
@@ -59,6 +61,7 @@ ERR_TOO_LONG = _("不能超过 {n} 个字。")
 ERR_GRID_SCOPE = _("该网格不存在或不在您的管辖范围内。")
 ERR_POINT_OUTSIDE = _("所标位置不在您管辖的网格内，请核对位置或选择网格。")
 ERR_POINT_OFF_GRID = _("所标位置不在所选网格内，请核对位置或重新选择网格。")
+ERR_POINT_NOWHERE = _("该位置不在本县任何网格内，请在地图上重新选点或选择所属网格。")
 ERR_LAT_LNG = _("经纬度不正确。")
 ERR_CATEGORY = _("请选择有效的案件类别。")
 ERR_REPORTER_TWICE = _(
@@ -255,12 +258,38 @@ def _start_clock(case: Case, stage: str, now: datetime) -> None:
     case.stage = stage
     case.stage_started_at = now
     case.deadline = deadline_after(now, days=days, hours=hours)
+    latest = _answer_limit(case)
+    if latest is not None and case.deadline > latest:
+        case.deadline = latest
     _set_reminder(case, now)
+
+
+def _answer_limit(case: Case) -> datetime | None:
+    """The latest any clock of a case filed from a reception matter may run to: the matter's
+    answer date (reception.answer_by) — the department's 转办, a 退单, the 核查 are all within
+    what the visitor was promised. None for every other case (no query but for 接待日 ones).
+
+    An approved extension is a supervisor's decision to give more time: it moves the deadline
+    past that date (the register then shows the matter 逾期答复), and later clocks run to the
+    answer date moved on by the approved working days, so a later step does not take the
+    granted time back. A case reopened because the resident was unhappy was answered: its new
+    round runs on the ordinary limits (capped, it would be late and escalated at once)."""
+    if case.channel != Channel.RECEPTION or case.pk is None or case.reopened:
+        return None
+    from minqing.cases.reception import answer_by  # reception imports this module
+
+    matter = ReceptionMatter.objects.filter(case=case).select_related("day").first()
+    if matter is None:  # filed as 接待日 on the case form: no reception day promised a date
+        return None
+    latest = answer_by(matter.day)
+    granted = ExtensionRequest.objects.filter(case=case, status=ExtensionStatus.APPROVED)
+    days = granted.aggregate(days=Sum("working_days"))["days"]
+    return deadline_after(latest, days=days) if days else latest
 
 
 def _set_reminder(case: Case, now: datetime) -> None:
     """The 催办 point is 80% of the stage's working time; the sweeper looks again then.
-    A deadline at or before the stage's start (brought forward by cap_deadline) leaves no
+    A deadline at or before the stage's start (brought forward to an answer date) leaves no
     working time: the reminder is the deadline itself."""
     total = working_hours_between(case.stage_started_at or now, case.deadline)
     if total > 0:
@@ -462,7 +491,8 @@ def case_clean(
     errors: dict[str, str] = {}
     out: dict = {}
     for field, n in (("title", 100), ("description", 4000), ("address", 200)):
-        value = str(data.get(field) or "").strip()
+        # As the user sees it (core.pasted): "\u200b\u200b" pasted from a chat is no description.
+        value = plain(str(data.get(field) or ""))
         if len(value) > n:
             errors[field] = ERR_TOO_LONG.format(n=n)
         out[field] = value
@@ -505,7 +535,7 @@ def case_clean(
     if phone and not is_valid_phone(phone):
         errors["reporter_phone"] = ERR_PHONE
     out["reporter_phone"] = phone
-    out["reporter_name"] = str(data.get("reporter_name") or "").strip()[:50]
+    out["reporter_name"] = plain(str(data.get("reporter_name") or ""))[:50]
     out["anonymous"] = bool(data.get("anonymous"))
     out["reporter"] = data.get("reporter")
     member = out["reporter"]
@@ -535,6 +565,10 @@ def case_clean(
         grid = located
     elif located is not None and grid is None:
         errors["lat"] = ERR_POINT_OUTSIDE
+    elif grid is None and out["lat"] is not None and "lat" not in errors:
+        # A point in no grid (0,0, a slip of the finger off the map) and no grid chosen: say
+        # so on the point, which was otherwise dropped without a word.
+        errors["lat"] = ERR_POINT_NOWHERE
     elif grid is not None and _point_off_grid(grid, out["lat"], out["lng"], located):
         # A point in another's grid, or in no grid (0,0 far out of the county), beside a chosen
         # grid: the map would show the case where it is not.
@@ -744,7 +778,7 @@ def case_act(
     if t is None:
         raise ValidationError({"action": ERR_ACTION})
     now = now or timezone.now()
-    note = (note or "").strip()
+    note = plain(note or "")  # a note of zero-width marks only says nothing (core.pasted)
     case = _lock(case)
     if case.status not in t.sources:
         msg = ERR_CONFLICT if version is not None and version != case.version else ERR_WRONG_STATE
@@ -1139,7 +1173,8 @@ def case_rate_public(*, case: Case, satisfaction: str, note: str = "") -> Case:
     case = _lock(case)
     if case.status != Status.CLOSED:
         raise CaseConflict(ERR_WRONG_STATE.format(status=_status_text(case), action=_("评价")))
-    if len(note or "") > 500:
+    note = plain(note or "")
+    if len(note) > 500:
         raise ValidationError({"note": ERR_TOO_LONG.format(n=500)})
     event = {"note": ""}
     from_status = case.status
@@ -1349,8 +1384,22 @@ def _sweep_one(case: Case, now: datetime, counts: dict, rules: dict, out: dict) 
                 case.updated_at = now
                 escalated = True
                 counts["escalated"] += 1
-                record("escalate", say("log_escalated", node=parent.name), public=True,
-                       from_node=from_node, to_node=parent)  # fmt: skip
+                logged = say("log_escalated", node=parent.name)
+                if case.extension_pending:
+                    # As 上报, 收回 and 改派 do, a request still pending is closed: its deciders
+                    # were those above the old level, and the new holder is not above itself.
+                    # Its handler hears of it and may ask again (the level above now decides).
+                    # One read, only for the few cases with a request pending.
+                    asked = people(("asked", case.pk), lambda: [
+                        r.requested_by for r in case.extensions.filter(
+                            status=ExtensionStatus.PENDING).select_related("requested_by")
+                    ])  # fmt: skip
+                    case.extension_pending = False
+                    out["lapsed"].append(case.pk)
+                    tell(asked, NotificationKind.EXTENSION,
+                         say("extension_lapsed", number=case.number, node=parent.name))  # fmt: skip
+                    logged = say("log_escalated_lapsed", node=parent.name)
+                record("escalate", logged, public=True, from_node=from_node, to_node=parent)
                 grace_up = _escalation_grace(parent.level, rules)
                 case.next_check_at = (
                     deadline_after(now, days=max(grace_up, 1))
@@ -1365,6 +1414,7 @@ def _sweep_one(case: Case, now: datetime, counts: dict, rules: dict, out: dict) 
     fields = ("reminded", "overdue_notified", "late", "next_check_at")
     if escalated:
         fields += ("level_node", "escalation_count", "auto_escalated_at", "version", "updated_at")
+        fields += ("extension_pending",)
     out["saves"].setdefault(fields, []).append(case)
 
 
@@ -1432,7 +1482,7 @@ def sweep_deadlines(*, now: datetime | None = None, batch_size: int = 500) -> di
 
     def sweep(cases) -> dict:
         done = {"reminded": 0, "overdue": 0, "escalated": 0}
-        out = {"saves": {}, "notes": [], "events": [], "sms": [], "people": known}
+        out = {"saves": {}, "notes": [], "events": [], "sms": [], "lapsed": [], "people": known}
         for case in cases:
             _sweep_one(case, now, done, rules, out)
         # One UPDATE statement per set of changed fields, executed for every row.
@@ -1450,6 +1500,12 @@ def sweep_deadlines(*, now: datetime | None = None, batch_size: int = 500) -> di
             ]
             with connection.cursor() as cursor:
                 cursor.executemany(sql, params)
+        if out["lapsed"]:  # _lapse_extensions, for the batch
+            ExtensionRequest.objects.filter(
+                case__in=out["lapsed"], status=ExtensionStatus.PENDING
+            ).update(
+                status=ExtensionStatus.REJECTED, decided_at=now, decision_note=EXTENSION_ESCALATED
+            )
         Notification.objects.bulk_create(out["notes"], batch_size=500)
         CaseEvent.objects.bulk_create(out["events"], batch_size=500)
         texts = out["sms"]

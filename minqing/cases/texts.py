@@ -46,6 +46,9 @@ TEXTS = {
     "reopened": gettext_noop("案件 %(number)s 群众不满意，已重新办理。"),
     "reminder": gettext_noop("催办：案件 %(number)s（%(title)s）将于 %(deadline)s 到期。"),
     "overdue": gettext_noop("案件 %(number)s（%(title)s）已超期，请尽快办理。"),
+    "extension_lapsed": gettext_noop(
+        "案件 %(number)s 已超期自动上报至%(node)s，您的延期申请随之失效；仍需延期的，请重新申请。"
+    ),
     # the case's log
     "log_zoning": gettext_noop("位于禁建区，已标记并提升为紧急。"),
     "log_extension_asked": gettext_noop("申请延期 %(days)s 个工作日：%(note)s"),
@@ -57,6 +60,9 @@ TEXTS = {
     "log_reminder": gettext_noop("已用时限的 80%%，系统催办。"),
     "log_overdue": gettext_noop("已超过%(stage)s时限 %(deadline)s。"),
     "log_escalated": gettext_noop("超期未办结，自动上报至%(node)s。"),
+    "log_escalated_lapsed": gettext_noop(
+        "超期未办结，自动上报至%(node)s；待审批的延期申请随之失效。"
+    ),
     "log_located": gettext_noop("指定到%(node)s。%(note)s"),
 }
 
@@ -68,6 +74,8 @@ TIME_FORMAT = gettext_noop("%m月%d日 %H:%M")
 
 # An extension request still pending when its case leaves the handler (its decision note).
 EXTENSION_LAPSED = gettext_noop("案件已离开处置环节，延期申请自动失效。")
+# … or when the sweeper moves its late case up: the handler keeps it and may ask again.
+EXTENSION_ESCALATED = gettext_noop("案件超期自动上报，延期申请自动失效，可重新申请。")
 
 
 class Said(NamedTuple):
@@ -100,7 +108,7 @@ def shown(text: str, key: str, args) -> str:
 
 def extension_decision(note: str) -> str:
     """An extension request's decision note, the lapsed one in the active language."""
-    return gettext(EXTENSION_LAPSED) if note == EXTENSION_LAPSED else note
+    return gettext(note) if note in (EXTENSION_LAPSED, EXTENSION_ESCALATED) else note
 
 
 def _render(key: str, args: dict, *, translate: bool) -> str:

@@ -697,3 +697,12 @@ def test_a_case_goes_only_to_a_handler_the_forms_offer(
     assert r.status_code == 400 and "target_user" in r.json()["errors"], r.content
     case_a.refresh_from_db()
     assert case_a.handler_user == grid_a_worker
+
+
+def test_a_point_in_no_grid_is_named_on_the_point(client, grid_a_worker):
+    """QA: {"lat": 0, "lng": 0} without a grid answered only grid_code: 此项必填."""
+    r = client.post(CASES, {"category": "0601", "description": "x", "lat": 0, "lng": 0},
+                    content_type=JSON, **bearer(grid_a_worker))  # fmt: skip
+    assert r.status_code == 400, r.content
+    assert r.json()["errors"]["lat"] == [str(services.ERR_POINT_NOWHERE)]
+    assert not Case.objects.exists()

@@ -10,10 +10,10 @@ from django.utils import timezone
 from python_calamine import CalamineWorkbook
 
 from conftest import login
-from minqing.cases import reception
-from minqing.cases.models import OpinionKind, ReceptionMatter
+from minqing.cases import reception, services
+from minqing.cases.models import OpinionKind, ReceptionMatter, Stage, Status, Unit
 from minqing.cases.reception import Answer
-from minqing.core.workdays import WORKDAY_END, add_working_days
+from minqing.core.workdays import WORKDAY_END, add_working_days, deadline_after
 
 # The Friday before the 2026 National Day holiday: seven working days run past the holiday week.
 RECEIVED = datetime.date(2026, 9, 25)
@@ -153,3 +153,71 @@ def test_filing_an_overdue_matter_through_the_page_works(client, community_worke
     assert response.status_code == 302
     matter.refresh_from_db()
     assert matter.case is not None and matter.case.deadline == reception.answer_by(old_day)
+
+
+def _transferred_case(community_worker, tree, received):
+    day = reception.reception_day_create(
+        acting_user=community_worker,
+        data={"node": tree["community"], "date": received, "receivers": "社区书记"},
+    )
+    matter = add(community_worker, day, OpinionKind.TRANSFERRED, "路边垃圾清运不及时。")
+    case = reception.reception_matter_to_case(acting_user=community_worker, matter=matter)
+    unit = Unit.objects.create(code="hws", name="环卫所", node=tree["county"])
+    return day, case, unit
+
+
+def test_a_transferred_matter_keeps_its_answer_date_at_the_department(
+    client, community_worker, tree
+):
+    """QA: a 转办 matter converted to a case, then transferred to a department a week after the
+    reception day, got the department's full 7 working days — past the answer date."""
+    day, case, _unit = _transferred_case(
+        community_worker, tree, timezone.localdate() - datetime.timedelta(days=7)
+    )
+    due = reception.answer_by(day)
+    assert case.status == Status.REGISTERED and case.deadline <= due
+    login(client, community_worker)
+    r = client.post(
+        f"/api/cases/{case.number}/actions/transfer", {"target_unit": "hws"},
+        content_type="application/json",
+    )  # fmt: skip
+    assert r.status_code == 200, r.content
+    case.refresh_from_db()
+    assert case.status == Status.DISPATCHED
+    assert case.deadline == case.handle_deadline == due
+    assert case.remind_at <= case.deadline
+
+
+def test_every_later_clock_keeps_the_answer_date_unless_an_extension_was_approved(
+    community_worker, street_officer, tree, django_user_model
+):
+    """退单, 核查 and 收回 start clocks of their own: none runs past the answer date. An approved
+    extension is the supervisor's decision to give more time: the deadline moves past the
+    answer date, and later clocks run to that date moved on by the days granted."""
+    day, case, unit = _transferred_case(
+        community_worker, tree, timezone.localdate() - datetime.timedelta(days=7)
+    )
+    due = reception.answer_by(day)
+    clerk = django_user_model.objects.create_user(username="hws_1", password="x-minqing-pw-1")
+    unit.members.add(clerk)
+    late = due + datetime.timedelta(days=3)  # everything below happens after the answer date
+
+    def act(user, action, now=late, **extra):
+        return services.case_act(acting_user=user, case=case, action=action, now=now, **extra)
+
+    case = act(community_worker, "transfer", target_unit=unit)
+    assert case.deadline == case.handle_deadline == due
+    case = act(clerk, "decline", note="不是我们的事。")
+    assert case.deadline == due  # the dispatch clock after 退单, not another working day
+    case = act(community_worker, "transfer", target_unit=unit)
+    case = act(clerk, "start")
+    case = act(clerk, "feedback", note="已清运。")
+    assert case.stage == Stage.VERIFY and case.deadline == due  # the 核查 clock too
+    case = act(community_worker, "rework", note="还有一处没清。")
+    case = act(clerk, "extend_request", note="需协调车辆。", days=5)
+    case = act(street_officer, "extend_decide", approve=True, note="同意。")
+    assert case.deadline == deadline_after(late, days=5) > due  # by design
+    later = late + datetime.timedelta(hours=1)
+    case = act(community_worker, "recall", note="另派车辆。", now=later)
+    # The dispatch clock (one working day) ends before the answer date moved on by 5 days.
+    assert case.deadline == deadline_after(later, days=1) <= deadline_after(due, days=5)

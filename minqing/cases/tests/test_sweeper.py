@@ -268,6 +268,53 @@ def test_one_run_tells_each_case_its_own_people_and_texts_them_after_commit(
     assert texts == [f"【民情】案件 {to_unit.number}（{to_unit.title}）已超期，请尽快办理。"]
 
 
+def test_a_pending_extension_request_lapses_when_the_sweeper_moves_the_case_up(
+    client, tree, grid_a_worker, community_worker, street_officer, street_light
+):
+    """QA: a grid worker's request for more time, pending when the case went up to the
+    community late: the community, asked to decide, got 403, and the street, who could, was never
+    told. The escalation closes the request as 上报 does; the worker hears of it, asks again,
+    and the street is asked and decides."""
+    case = file_case(grid_a_worker, tree["grid_a"], street_light, now=timezone.now())
+    case = services.case_act(acting_user=grid_a_worker, case=case, action="take")
+    url = f"/api/cases/{case.number}/actions/"
+    client.force_login(grid_a_worker)
+    r = client.post(url + "extend_request", {"days": 3, "note": "需等配件。"},
+                    content_type="application/json")  # fmt: skip
+    assert r.status_code == 200, r.content
+    assert notes(case, NotificationKind.EXTENSION, community_worker) == 1
+
+    late = Case.objects.get(pk=case.pk).deadline + MINUTE
+    out = io.StringIO()
+    call_command("sweep_deadlines", now=late.isoformat(), stdout=out)
+    call_command("sweep_deadlines", now=(late + MINUTE).isoformat(), stdout=out)  # idempotent
+    case = Case.objects.get(pk=case.pk)
+    assert case.level_node == tree["community"] and case.handler_user == grid_a_worker
+    assert not case.extension_pending
+    (asked,) = case.extensions.all()
+    assert asked.status == "rejected" and asked.decided_at == late
+    assert asked.decision_shown == "案件超期自动上报，延期申请自动失效，可重新申请。"
+    (lapsed,) = Notification.objects.filter(case=case, kind=NotificationKind.EXTENSION,
+                                            user=grid_a_worker)  # fmt: skip
+    assert lapsed.message_key == "extension_lapsed" and "重新申请" in lapsed.message
+    (escalate,) = events(case, "escalate")
+    assert escalate.note_key == "log_escalated_lapsed"
+
+    client.force_login(community_worker)
+    assert "extend_decide" not in [a["action"] for a in client.get(
+        f"/api/cases/{case.number}").json()["actions"]]  # fmt: skip
+    client.force_login(grid_a_worker)
+    r = client.post(url + "extend_request", {"days": 3, "note": "仍需等配件。"},
+                    content_type="application/json")  # fmt: skip
+    assert r.status_code == 200, r.content
+    assert notes(case, NotificationKind.EXTENSION, street_officer) == 1
+    client.force_login(street_officer)
+    r = client.post(url + "extend_decide", {"approve": True, "note": "同意。"},
+                    content_type="application/json")  # fmt: skip
+    assert r.status_code == 200, r.content
+    assert not r.json()["extension_pending"]
+
+
 def test_an_inactive_rule_keeps_a_late_case_at_its_level(dispatched, tree):
     from minqing.cases.models import EscalationRule
     from minqing.grids.models import Level
@@ -794,7 +841,8 @@ def test_a_request_moved_up_with_its_late_case_is_not_the_communitys_to_decide(
                       note="零件缺货", days=2, now=at(2026, 3, 3, 9, 0))  # fmt: skip
     services.sweep_deadlines(now=at(2026, 3, 6, 9, 0))
     case = Case.objects.get(pk=dispatched.pk)
-    assert case.level_node.level == Level.COMMUNITY and case.extension_pending
+    # The request lapsed with the escalation (QA; see the test above on how it is asked again).
+    assert case.level_node.level == Level.COMMUNITY and not case.extension_pending
     assert "extend_decide" not in services.available_actions(community_worker, case)
     web = Client()
     web.force_login(community_worker)

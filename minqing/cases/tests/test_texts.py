@@ -54,6 +54,10 @@ CASES = {
         "催办：案件 N1（T）将于 03月05日 17:30 到期。",
     ),
     "overdue": ({"number": "N1", "title": "T"}, "案件 N1（T）已超期，请尽快办理。"),
+    "extension_lapsed": (
+        {"number": "N1", "node": "P"},
+        "案件 N1 已超期自动上报至P，您的延期申请随之失效；仍需延期的，请重新申请。",
+    ),
     "log_zoning": ({}, "位于禁建区，已标记并提升为紧急。"),
     "log_extension_asked": ({"days": 3, "note": "x"}, "申请延期 3 个工作日：x"),
     "log_extension_granted": (
@@ -65,6 +69,7 @@ CASES = {
     "log_reminder": ({}, "已用时限的 80%，系统催办。"),
     "log_overdue": ({"stage": "handle", "deadline": DEADLINE}, "已超过处置时限 03月05日 17:30。"),
     "log_escalated": ({"node": "P"}, "超期未办结，自动上报至P。"),
+    "log_escalated_lapsed": ({"node": "P"}, "超期未办结，自动上报至P；待审批的延期申请随之失效。"),
     "located": ({"number": "N1", "title": "T", "node": "P"}, "案件 N1（T）已指定到P，请处理。"),
     "log_located": ({"node": "P", "note": "x"}, "指定到P。x"),
 }

@@ -309,6 +309,20 @@ def test_a_map_point_outside_the_users_grids_is_refused(client, grid_a_worker, t
     assert not Case.objects.exists()
 
 
+def test_a_map_point_in_no_grid_at_all_is_named_on_the_point(client, grid_a_worker, tree):
+    """QA: a point outside every grid (0,0) and no grid chosen said only 所属网格: 此项必填, the
+    point dropped without a word; a point there beside a chosen grid stays ERR_POINT_OFF_GRID."""
+    login(client, grid_a_worker)
+    response = client.post("/cases/new/", new_case_data(tree, grid="", lat="0", lng="0"))
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert errors["lat"] == [services.ERR_POINT_NOWHERE]
+    assert "该位置不在本县任何网格内" in response.content.decode()
+    response = client.post("/cases/new/", new_case_data(tree, lat="0", lng="0"))
+    assert response.context["form"].errors["lat"] == [services.ERR_POINT_OFF_GRID]
+    assert not Case.objects.exists()
+
+
 def test_a_grid_outside_the_users_scope_is_refused(client, grid_b_worker, tree):
     login(client, grid_b_worker)
     response = client.post("/cases/new/", new_case_data(tree))  # grid A's code
