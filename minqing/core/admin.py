@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.widgets import ForeignKeyRawIdWidget
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -213,6 +213,43 @@ class _ScopedRawIdWidget(ForeignKeyRawIdWidget):
         return super().label_and_url_for_value(value)
 
 
+def _keeping_current(form_class):
+    """`form_class` whose choices also hold what the record already has: a group's helper
+    registered in another street, a secondment's sending school elsewhere. Only a new choice
+    must lie in the editor's area; an unchanged save dropped the group's other members and
+    refused the secondment (review)."""
+
+    class Keeping(form_class):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            instance = getattr(self, "instance", None)
+            if instance is None or instance.pk is None:
+                return
+            for name, field in self.fields.items():
+                queryset = getattr(field, "queryset", None)
+                try:
+                    model_field = instance._meta.get_field(name)
+                except FieldDoesNotExist:
+                    continue
+                if queryset is None:
+                    continue
+                if model_field.many_to_many:
+                    current = list(getattr(instance, name).values_list("pk", flat=True))
+                elif model_field.many_to_one:
+                    value = getattr(instance, model_field.attname)
+                    current = [] if value is None else [value]
+                else:
+                    continue
+                if current:
+                    every = queryset.model._default_manager.filter(pk__in=current)
+                    field.queryset = queryset | every
+                    if isinstance(field.widget, _ScopedRawIdWidget):
+                        field.widget.queryset = field.queryset
+
+    Keeping.__name__ = form_class.__name__
+    return Keeping
+
+
 class ScopedChoices:
     """The records a form of the admin offers, and accepts, in its foreign keys and
     many-to-many fields are those the editor may see: places in their area, the households,
@@ -220,9 +257,17 @@ class ScopedChoices:
     working in their area. A superuser chooses among all. Mixed into ScopedAdmin and into the
     inline tables of place-bound records (a duty holder's links)."""
 
+    def get_form(self, request, obj=None, **kwargs):
+        return _keeping_current(super().get_form(request, obj, **kwargs))
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.form = _keeping_current(formset.form)
+        return formset
+
     def choosable(self, request, model, queryset):
         user = request.user
-        if user.is_superuser:
+        if user.is_superuser or user_scope(user).everything:
             return queryset
         from minqing.accounts.models import RoleAssignment, User
         from minqing.grids.models import Node

@@ -314,7 +314,6 @@ def person_update(*, acting_user, person: Person, data: dict, request=None) -> P
     return person
 
 
-@transaction.atomic
 def _help_records(**target) -> str:
     """What a deletion would erase with the record (its pairings and contact-duty links, which
     past month reports count), named for the refusal; "" when nothing."""
@@ -329,6 +328,7 @@ def _help_records(**target) -> str:
     return gettext("、").join(what)
 
 
+@transaction.atomic
 def person_delete(*, acting_user, person: Person, request=None) -> None:
     _require_editor(acting_user)
     # A pairing's help log and money, and a cadre's contacts, went with the person (on_delete

@@ -179,3 +179,46 @@ def test_a_grid_team_with_its_communitys_secretary_saves_unchanged(
     data["members-0-user"] = str(grid_a_worker.pk)
     response = client.post(url, data)
     assert response.status_code == 200 and "请选择您辖区内的记录" in response.content.decode()
+
+
+def test_an_unchanged_save_keeps_what_the_record_has_from_elsewhere(
+    client, back_office, county_officer, tree
+):
+    """Review: a group's helpers registered in another area were not offered, so an unchanged
+    save dropped them (and took them off the group's pairings); a county officer could not
+    keep a department's account (no role assignment) as a helper's user."""
+    from minqing.accounts.models import User
+    from minqing.assistance.models import Helper, HelperGroup, HelperKind, Programme
+    from minqing.core.tests.test_admin_audit import saved
+
+    here = Helper.objects.create(
+        kind=HelperKind.VOLUNTEER, name="本网格志愿者", node=tree["grid_b"]
+    )
+    there = Helper.objects.create(
+        kind=HelperKind.VOLUNTEER, name="外街道志愿者", node=tree["grid_c"]
+    )
+    group = HelperGroup.objects.create(
+        programme=Programme.objects.get(code="group"), name="第二帮扶小组", node=tree["grid_b"]
+    )
+    group.members.set([here, there])
+    url = f"/admin/assistance/helpergroup/{group.pk}/change/"
+    saved(client, url, form_of(client, url))
+    assert set(group.members.all()) == {here, there}
+    # A new choice from elsewhere is still refused.
+    other = Helper.objects.create(kind=HelperKind.VOLUNTEER, name="又一外人", node=tree["grid_c"])
+    data = form_of(client, url)
+    data["members"] = [str(here.pk), str(there.pk), str(other.pk)]
+    assert "请选择您辖区内的记录" in client.post(url, data).content.decode()
+
+    department = User.objects.create_user(username="cg_member", password="x-9-x-9-x-9")
+    helper = Helper.objects.create(
+        kind=HelperKind.CADRE, user=department, name="城管队员", node=tree["county"]
+    )
+    county_officer.is_staff = True
+    county_officer.save()
+    county_officer.user_permissions.set(back_office.user_permissions.all())
+    client.force_login(county_officer)
+    url = f"/admin/assistance/helper/{helper.pk}/change/"
+    saved(client, url, form_of(client, url))
+    helper.refresh_from_db()
+    assert helper.user == department

@@ -45,3 +45,22 @@ def test_a_members_grid_is_not_changed_alone_nor_silently_kept(
         content_type="application/json",
     )
     assert response.status_code == 200, response.content
+
+
+def test_a_person_deleted_is_one_transaction(monkeypatch, grid_a_worker, zhang_san):
+    """Review: the refusal's helper took person_delete's @transaction.atomic; a failure after
+    the audit entry left the person deleted and the household's counts stale."""
+    import pytest
+
+    from minqing.core.models import AuditEntry
+    from minqing.registry.models import Person
+
+    def broken(household):
+        raise RuntimeError("household refresh failed")
+
+    monkeypatch.setattr(services, "_household_refresh", broken)
+    before, pk = AuditEntry.objects.count(), zhang_san.pk
+    with pytest.raises(RuntimeError):
+        services.person_delete(acting_user=grid_a_worker, person=zhang_san)
+    assert Person.objects.filter(pk=pk).exists()
+    assert AuditEntry.objects.count() == before
