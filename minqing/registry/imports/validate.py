@@ -148,6 +148,7 @@ class PersonRow:
         "hh_number",
         "head_name",
         "address",
+        "address_typed",
         "tag_names",
         "tags",
         "existing",
@@ -165,6 +166,7 @@ class PersonRow:
         self.relation = self.employment = self.health = self.note = ""
         self.registered_address = self.grid_text = self.hh_number = ""
         self.head_name = self.address = ""
+        self.address_typed = None  # the address as the file wrote it, where `address` differs
         self.legacy = self.bad = False
         self.birth_date = self.party = self.grid_id = self.existing = self.group = None
         self.disability_grade = None
@@ -553,10 +555,12 @@ class Validator:
         ):
             if key in got:
                 try:
-                    value = text(got[key])
+                    value = typed = text(got[key])
                     value = cells.limited(
                         cells.address(value) if key == "address" else value, limit
                     )
+                    if key == "address" and value != typed:
+                        p.address_typed = typed
                 except CellError as exc:
                     self.error(p, key, got[key], str(exc))
                 else:
@@ -895,15 +899,22 @@ class Validator:
                 by_id[h.pk] = h
         self._households_by_id = by_id
         # Households at the same address in the same grid, for rows whose people are all new.
-        addresses = [g.address for g in groups if g.address and not g.number]
+        # An address on file may be stored as a form typed it (１２号, a stray space): it is
+        # looked for as the file wrote it too, and compared by the grouping's key (review: a
+        # household on file at 幸福路１２号３幢 was not found and made twice).
+        looked_for = [g for g in groups if g.address and not g.number]
+        addresses = {g.address for g in looked_for}
+        addresses |= {p.address_typed for g in looked_for for p in g.rows if p.address_typed}
         by_place = defaultdict(list)
         grid_ids = list({g.grid_id for g in groups})
-        for chunk in chunked(sorted(set(addresses))):
+        for chunk in chunked(sorted(addresses)):
             for values in Household.objects.filter(
                 grid_id__in=grid_ids, address__any_of=chunk
             ).values_list(*HOUSEHOLD_FIELDS):
                 h = ExistingHousehold._make(values)
-                by_place[(h.grid_id, h.address)].append(h)
+                place = (h.grid_id, cells.address_key(cells.address(h.address)))
+                if h not in by_place[place]:
+                    by_place[place].append(h)
         for g in groups:
             if g.number:
                 h = by_number.get(g.number) or by_bare.get(g.number)
@@ -926,7 +937,7 @@ class Validator:
             if members:
                 g.existing = by_id.get(members[0].existing.household_id)
                 continue
-            candidates = by_place.get((g.grid_id, g.address), [])
+            candidates = by_place.get((g.grid_id, cells.address_key(g.address)), [])
             if g.head_hint:
                 candidates = [h for h in candidates if h.head_name == g.head_hint]
             if len(candidates) == 1:

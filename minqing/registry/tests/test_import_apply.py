@@ -264,6 +264,20 @@ def test_an_address_typed_in_full_width_or_with_a_space_is_one_household(grid_a_
     assert Household.objects.get(head_name="测全角丁").address == "和平路 8号"
 
 
+def test_a_household_on_file_typed_in_full_width_is_found_not_made_again(grid_a_worker, tree):
+    """Review: with the file's addresses normalised, a household a form had stored as
+    幸福路１２号３幢 was no longer found by its head and address, and was made a second time."""
+    on_file = Household.objects.create(
+        number="T000001", address="幸福路１２号３幢", grid=tree["grid_a"], head_name="测全角甲"
+    )
+    rows = [person_row(5, "测全角戊", head="测全角甲", relation="子女", address="幸福路１２号３幢")]
+    plan = run(grid_a_worker, xlsx(HEADERS, rows))
+    assert plan.ok, reasons(plan)
+    assert plan.counts["new_households"] == 0
+    assert Household.objects.get() == on_file
+    assert Person.objects.get(name="测全角戊").household == on_file
+
+
 def test_2000_rows_with_row_1999_bad_store_nothing(grid_a_worker, tree):
     rows = []
     for i in range(2000):
