@@ -164,7 +164,7 @@ class Open311ClientAdmin(CountyWide, AuditedAdmin, admin.ModelAdmin):
 
 
 @admin.register(Open311Intake)
-class Open311IntakeAdmin(CountyWide, ReadOnly, AuditedAdmin, admin.ModelAdmin):
+class Open311IntakeAdmin(ReadOnly, CountyWide, AuditedAdmin, admin.ModelAdmin):
     """Deferred clients' reports: waiting, filed (with the case) or failed (with the reason).
 
     Read-only but for one action: a failed report (its category closed meanwhile, say) can be

@@ -343,8 +343,8 @@ class CountyWide:
     permissions cannot say "within my part of the tree"."""
 
     def _county_wide(self, request) -> bool:
-        user = request.user
-        return user.is_active and (user.is_superuser or user_scope(user).everything)
+        user = getattr(request, "user", None)
+        return user is not None and user.is_active and (user.is_superuser or user_scope(user).everything)
 
     def has_module_permission(self, request):
         return self._county_wide(request) and super().has_module_permission(request)
