@@ -344,7 +344,11 @@ class CountyWide:
 
     def _county_wide(self, request) -> bool:
         user = getattr(request, "user", None)
-        return user is not None and user.is_active and (user.is_superuser or user_scope(user).everything)
+        return (
+            user is not None
+            and user.is_active
+            and (user.is_superuser or user_scope(user).everything)
+        )
 
     def has_module_permission(self, request):
         return self._county_wide(request) and super().has_module_permission(request)
