@@ -9,7 +9,7 @@ from django.http import Http404
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy
-from ninja import NinjaAPI, Query, Router
+from ninja import Query, Router
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as SchemaError
 from ninja.responses import Status as Reply
@@ -34,6 +34,7 @@ from minqing.api.cases import categories as case_categories_router
 from minqing.api.cases import notifications as notifications_router
 from minqing.api.cases import units as units_router
 from minqing.api.duties import router as duties_router
+from minqing.api.errors import API
 from minqing.api.imports import router as imports_router
 from minqing.api.reception import router as reception_router
 from minqing.api.schemas import (
@@ -75,7 +76,7 @@ ERR_AUDIT = gettext_lazy("只有县级和系统管理员可以查看审计日志
 ERR_TAGS = gettext_lazy("未知的类别：{names}")
 ERR_KIND = gettext_lazy("类型不对。")
 
-api = NinjaAPI(
+api = API(
     title="minqing 民情 API",
     version="1",
     description="网格化管理、组团式服务. Authenticate with the session cookie or `Authorization: Bearer <token>`.",
