@@ -143,13 +143,15 @@ ERR_UNAUTHORIZED = gettext_lazy("请先登录，或在 Authorization 中提供�
 
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
-    """ninja's own refusals, said in the reader's language like every other answer."""
+    """ninja's own refusals, said in the reader's language like every other answer; a 400 in
+    the documented shape of every 400 (FieldErrorsOut), with no field to blame."""
     detail = str(exc)
     if detail.startswith("Cannot parse request body"):
         detail = str(ERR_BODY)
     elif exc.status_code == 401:
         detail = str(ERR_UNAUTHORIZED)
-    return api.create_response(request, {"detail": detail}, status=exc.status_code)
+    body = {"detail": detail, "errors": {}} if exc.status_code == 400 else {"detail": detail}
+    return api.create_response(request, body, status=exc.status_code)
 
 
 @api.exception_handler(Http404)
@@ -170,14 +172,14 @@ def on_case_conflict(request, exc: CaseConflict):
 
 @api.exception_handler(DataError)
 def on_data_error(request, exc):
-    return api.create_response(request, {"detail": str(ERR_OUT_OF_RANGE)}, status=400)
+    return api.create_response(request, {"detail": str(ERR_OUT_OF_RANGE), "errors": {}}, status=400)
 
 
 @api.exception_handler(MultiPartParserError)
 def on_bad_multipart(request, exc):
     """A file upload whose body is not multipart (no boundary, cut short): 400 with a reason,
     not Django's HTML page."""
-    return api.create_response(request, {"detail": str(ERR_MULTIPART)}, status=400)
+    return api.create_response(request, {"detail": str(ERR_MULTIPART), "errors": {}}, status=400)
 
 
 class PageParams(InSchema):

@@ -37,6 +37,12 @@ def _ref(name: str) -> dict:
 # of the API's decorators, where they were missing from every one (a client's generated code,
 # or schemathesis, met answers the schema did not list).
 COMMON_ANSWERS = {
+    400: (
+        "all",
+        "Bad Request: a NUL character in the address or the query, a body that cannot be read, "
+        "or what the service refuses (errors by field; {} when no field is to blame)",
+        "FieldErrorsOut",
+    ),
     401: (
         "all",
         "Unauthorized: no session and no valid `Authorization: Bearer` token",

@@ -101,3 +101,25 @@ def test_the_answers_given_fit_the_documented_schemas(client, grid_a_worker):
     r = client.put("/api/people", json.dumps({}), content_type=JSON, **auth)
     assert r.status_code == 405
     assert conforms(r.json(), documented(schema, "/api/people", "get", 405), components)
+
+
+def test_every_400_has_the_documented_shape(client, grid_a_worker):
+    """A body that cannot be read, or a NUL in the query string, answered 400 without `errors`,
+    which every operation's documented 400 (FieldErrorsOut) requires; list operations
+    documented no 400 at all."""
+    schema = client.get("/api/openapi.json").json()
+    components = schema["components"]["schemas"]
+    for path, method, _operation in _operations(schema):
+        assert documented(schema, path, method, 400) == {
+            "$ref": "#/components/schemas/FieldErrorsOut"
+        }, (method, path)
+    auth = _auth(grid_a_worker)
+    for body in ("\x00", "Μ", "{"):
+        r = client.post("/api/people", body, content_type=JSON, **auth)
+        assert r.status_code == 400, (body, r.content)
+        assert r.json()["errors"] == {}
+        assert conforms(r.json(), documented(schema, "/api/people", "post", 400), components)
+    r = client.get("/api/cases/?q=a%00", **auth)
+    assert r.status_code == 400
+    assert r.json()["errors"] == {}
+    assert conforms(r.json(), documented(schema, "/api/cases/", "get", 400), components)
