@@ -5,10 +5,12 @@ Lists answer {"items": [...], "count": N}. Single objects outside the caller's s
 
 from django.core.exceptions import ValidationError
 from django.db import DataError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
 from ninja import Query, Router
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as SchemaError
@@ -82,6 +84,9 @@ api = API(
     description="网格化管理、组团式服务. Authenticate with the session cookie or `Authorization: Bearer <token>`.",
     auth=API_AUTH,
     urls_namespace="api",
+    # The schema and its page are read, never written to: another method is a JSON 405, not
+    # Django's HTML CSRF page.
+    docs_decorator=lambda view: csrf_exempt(require_safe(view)),
 )
 
 
@@ -158,6 +163,14 @@ def on_http_error(request, exc: HttpError):
 def on_not_found(request, exc):
     """What does not exist and what the caller may not see answer alike, in their language."""
     return api.create_response(request, {"detail": str(ERR_NOT_FOUND)}, status=404)
+
+
+@csrf_exempt
+def no_such_address(request, rest: str = ""):
+    """Anything under /api/ that no operation takes (/api/people/-1, /api/people/abc, an unknown
+    name): the API's JSON 404, not the site's HTML page. No CSRF check: there is nothing to
+    protect, and a POST is told the same."""
+    return JsonResponse({"detail": str(ERR_NOT_FOUND)}, status=404)
 
 
 @api.exception_handler(services.PermissionDenied)

@@ -123,3 +123,33 @@ def test_every_400_has_the_documented_shape(client, grid_a_worker):
     assert r.status_code == 400
     assert r.json()["errors"] == {}
     assert conforms(r.json(), documented(schema, "/api/cases/", "get", 400), components)
+
+
+def test_an_address_under_api_that_no_operation_takes_answers_json(client, grid_a_worker):
+    """A path parameter that is not a whole number fell through `{int:pk}` to the site's HTML
+    404 page, whatever the Accept header; so did any unknown address under /api/."""
+    auth = {**_auth(grid_a_worker), "HTTP_ACCEPT": JSON}
+    for path in ("/api/people/-1", "/api/people/abc", "/api/people/1.5", "/api/nope", "/api/"):
+        r = client.get(path, **auth)
+        assert r.status_code == 404, path
+        assert r["Content-Type"] == JSON, path
+        assert r.json() == {"detail": "未找到：不存在，或不在您的管辖范围内。"}
+    r = client.get("/api/households/abc/members", HTTP_ACCEPT_LANGUAGE="en", **auth)
+    assert r.json()["detail"].startswith("Not found")
+    # a browser's POST with no CSRF token is told the same, not given the CSRF page
+    web = Client(enforce_csrf_checks=True)
+    web.force_login(grid_a_worker)
+    r = web.post("/api/people/-1/reveal", "{}", content_type=JSON)
+    assert r.status_code == 404 and r["Content-Type"] == JSON
+
+
+def test_the_schema_takes_only_reads_and_says_so_in_json(client):
+    """POST /api/openapi.json answered Django's HTML CSRF page (403)."""
+    web = Client(enforce_csrf_checks=True)
+    for path in ("/api/openapi.json", "/api/docs"):
+        r = web.post(path, "{}", content_type=JSON)
+        assert r.status_code == 405, path
+        assert r["Content-Type"] == JSON and "detail" in r.json()
+        assert "GET" in r["Allow"]
+    assert web.get("/api/openapi.json").status_code == 200
+    assert web.get("/api/docs").status_code == 200
