@@ -36,7 +36,7 @@ from minqing.api.cases import categories as case_categories_router
 from minqing.api.cases import notifications as notifications_router
 from minqing.api.cases import units as units_router
 from minqing.api.duties import router as duties_router
-from minqing.api.errors import API
+from minqing.api.errors import API, payload_names
 from minqing.api.imports import router as imports_router
 from minqing.api.reception import router as reception_router
 from minqing.api.schemas import (
@@ -472,6 +472,11 @@ def person_get(request, pk: int):
     return person_out(_person(request, pk), request.user)
 
 
+# The services name the fields as the pages do; the API's payloads name them so.
+PERSON_NAMES = {"household": "household_id", "grid": "grid_code"}
+HOUSEHOLD_NAMES = {"grid": "grid_code", "building": "building_code"}
+
+
 def _person_data(request, payload: dict, record: Person | None = None) -> dict:
     data = dict(payload)
     if "household_id" in data:
@@ -490,8 +495,9 @@ def _person_data(request, payload: dict, record: Person | None = None) -> dict:
 
 @people.post("", response={201: PersonOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut})
 def person_create(request, payload: PersonIn):
-    data = _person_data(request, payload.dict())
-    person = services.person_create(acting_user=request.user, data=data, request=request)
+    with payload_names(**PERSON_NAMES):
+        data = _person_data(request, payload.dict())
+        person = services.person_create(acting_user=request.user, data=data, request=request)
     return Reply(201, person_out(person, request.user))
 
 
@@ -500,10 +506,11 @@ def person_create(request, payload: PersonIn):
 )
 def person_update(request, pk: int, payload: PersonPatch):
     person = _person(request, pk)
-    data = _person_data(request, payload.dict(exclude_unset=True), person)
-    person = services.person_update(
-        acting_user=request.user, person=person, data=data, request=request
-    )
+    with payload_names(**PERSON_NAMES):
+        data = _person_data(request, payload.dict(exclude_unset=True), person)
+        person = services.person_update(
+            acting_user=request.user, person=person, data=data, request=request
+        )
     return person_out(Person.objects.select_related("grid").get(pk=person.pk), request.user)
 
 
@@ -624,9 +631,12 @@ def household_members(request, pk: int):
 
 @households.post("", response={201: HouseholdOut, 400: FieldErrorsOut, 403: ErrorOut})
 def household_create(request, payload: HouseholdIn):
-    h = services.household_create(
-        acting_user=request.user, data=_household_data(request, payload.dict()), request=request
-    )
+    with payload_names(**HOUSEHOLD_NAMES):
+        h = services.household_create(
+            acting_user=request.user,
+            data=_household_data(request, payload.dict()),
+            request=request,
+        )
     return Reply(201, household_out(h, request.user))
 
 
@@ -635,12 +645,13 @@ def household_create(request, payload: HouseholdIn):
 )
 def household_update(request, pk: int, payload: HouseholdPatch):
     h = _household(request, pk)
-    h = services.household_update(
-        acting_user=request.user,
-        household=h,
-        data=_household_data(request, payload.dict(exclude_unset=True), h),
-        request=request,
-    )
+    with payload_names(**HOUSEHOLD_NAMES):
+        h = services.household_update(
+            acting_user=request.user,
+            household=h,
+            data=_household_data(request, payload.dict(exclude_unset=True), h),
+            request=request,
+        )
     return household_out(h, request.user)
 
 
@@ -746,12 +757,13 @@ def _record_router(model, tag: str) -> Router:
     def record_create(request, payload: RecordIn):
         if payload.kind not in dict(model._meta.get_field("kind").choices):
             raise ValidationError({"kind": ERR_KIND})
-        obj = services.simple_record_save(
-            acting_user=request.user,
-            model=model,
-            data=_data(request, payload.dict()),
-            request=request,
-        )
+        with payload_names(grid="grid_code"):
+            obj = services.simple_record_save(
+                acting_user=request.user,
+                model=model,
+                data=_data(request, payload.dict()),
+                request=request,
+            )
         return Reply(201, record_out(obj))
 
     @router.patch(
@@ -762,15 +774,16 @@ def _record_router(model, tag: str) -> Router:
     def record_update(request, pk: int, payload: RecordIn):
         if payload.kind not in dict(model._meta.get_field("kind").choices):
             raise ValidationError({"kind": ERR_KIND})
-        obj = services.simple_record_save(
-            acting_user=request.user,
-            model=model,
-            instance=_get(request, pk),
-            # Left out, a field keeps its value: a client that read phone_masked does not
-            # clear the phone by not sending it.
-            data=_data(request, payload.dict(exclude_unset=True)),
-            request=request,
-        )
+        with payload_names(grid="grid_code"):
+            obj = services.simple_record_save(
+                acting_user=request.user,
+                model=model,
+                instance=_get(request, pk),
+                # Left out, a field keeps its value: a client that read phone_masked does not
+                # clear the phone by not sending it.
+                data=_data(request, payload.dict(exclude_unset=True)),
+                request=request,
+            )
         return record_out(obj)
 
     @router.post(

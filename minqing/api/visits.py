@@ -31,6 +31,7 @@ from minqing.accounts.access import (
 )
 from minqing.accounts.models import User
 from minqing.api.cases import CaseDetailOut, case_detail
+from minqing.api.errors import payload_names
 from minqing.api.schemas import ErrorOut, FieldErrorsOut, InSchema
 from minqing.grids.models import Node, subtree_q
 from minqing.registry.models import Household, Person
@@ -1126,7 +1127,8 @@ def campaign_list(request, f: Query[PageParams]):
 )
 def campaign_create(request, payload: CampaignIn):
     data = _campaign_data(request.user, payload)
-    campaign = services.campaign_create(acting_user=request.user, data=data, request=request)
+    with payload_names(node="node_code"):
+        campaign = services.campaign_create(acting_user=request.user, data=data, request=request)
     return Reply(
         201, campaign_detail(request.user, selectors.campaign_for(request.user, campaign.pk))
     )
@@ -1219,9 +1221,10 @@ class CountOut(Schema):
 def campaign_put(request, pk: int, payload: CampaignIn):
     campaign = selectors.campaign_for(request.user, pk)
     data = _campaign_data(request.user, payload)
-    services.campaign_update(
-        acting_user=request.user, campaign=campaign, data=data, request=request
-    )
+    with payload_names(node="node_code"):
+        services.campaign_update(
+            acting_user=request.user, campaign=campaign, data=data, request=request
+        )
     return campaign_detail(request.user, selectors.campaign_for(request.user, pk))
 
 
@@ -1273,11 +1276,12 @@ def campaign_assign(request, pk: int, payload: CampaignAssignIn):
     missing = sorted(names - {u.username for u in users})
     if missing:
         raise ValidationError({"usernames": ERR_ASSIGN_USERNAMES.format(names="、".join(missing))})
-    n = services.campaign_assign(
-        acting_user=request.user,
-        campaign=campaign,
-        target_ids=payload.target_ids,
-        users=users,
-        request=request,
-    )
+    with payload_names(targets="target_ids", users="usernames"):
+        n = services.campaign_assign(
+            acting_user=request.user,
+            campaign=campaign,
+            target_ids=payload.target_ids,
+            users=users,
+            request=request,
+        )
     return {"count": n}
