@@ -75,3 +75,17 @@ def test_a_campaign_over_a_building_is_told_node_code(client, community_worker, 
     r = _send(client, "post", "/api/visits/campaigns", body, _auth(community_worker))
     assert r.status_code == 400, r.content
     assert set(r.json()["errors"]) == {"node_code"}
+
+
+def test_a_code_with_spaces_around_it_names_its_place(client, grid_a_worker, tree):
+    """ " 330188001001001 " answered 该网格不存在或不在您的管辖范围内 (the list filters trim it)."""
+    auth = _auth(grid_a_worker)
+    body = {"address": "人民路3号", "grid_code": f" {GRID_A} "}
+    r = _send(client, "post", "/api/households", body, auth)
+    assert r.status_code == 201, r.content
+    assert r.json()["grid_code"] == GRID_A
+    pk = r.json()["id"]
+    body = {"grid_code": f"\t{GRID_A} ", "building_code": f" {BUILDING_A}"}
+    r = _send(client, "patch", f"/api/households/{pk}", body, auth)
+    assert r.status_code == 200, r.content
+    assert r.json()["building_code"] == BUILDING_A
