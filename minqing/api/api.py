@@ -481,11 +481,16 @@ def _person_data(request, payload: dict, record: Person | None = None) -> dict:
     data = dict(payload)
     if "household_id" in data:
         hid = data.pop("household_id")
+        # Named in the body: a field's error (404 is for the URL's own person), as on cases.
         data["household"] = (
-            get_scoped_or_404(request.user, Household.objects.select_related("grid"), pk=hid)
+            scope_queryset(request.user, Household.objects.select_related("grid"))
+            .filter(pk=hid)
+            .first()
             if hid
             else None
         )
+        if hid and data["household"] is None:
+            raise ValidationError({"household_id": services.ERR_HOUSEHOLD_SCOPE})
     if "grid_code" in data:
         data["grid"] = _node(request.user, data.pop("grid_code"))
     if "tags" in data:

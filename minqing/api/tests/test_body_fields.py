@@ -89,3 +89,26 @@ def test_a_code_with_spaces_around_it_names_its_place(client, grid_a_worker, tre
     r = _send(client, "patch", f"/api/households/{pk}", body, auth)
     assert r.status_code == 200, r.content
     assert r.json()["building_code"] == BUILDING_A
+
+
+def test_a_household_out_of_scope_in_a_body_is_that_fields_error(
+    client, grid_b_worker, household_a, zhang_san, tree
+):
+    """Another grid's household_id answered a bare 404 on people, visits and plans, and a 400
+    naming household_id on cases and the diary: now the 400 everywhere."""
+    auth = _auth(grid_b_worker)
+    hid = household_a.pk
+    for method, path, body in (
+        ("post", "/api/people", {"name": "李四", "household_id": hid}),
+        ("post", "/api/visits/", {"household_id": hid, "seen": "路过"}),
+        ("post", "/api/visits/plans", {"household_id": hid, "visit_class": "follow"}),
+        ("post", "/api/visits/diary", {"text": "走访", "household_id": hid}),
+    ):
+        r = _send(client, method, path, body, auth)
+        assert r.status_code == 400, (path, r.content)
+        assert r.json()["errors"]["household_id"] == ["该家庭不存在或不在您的管辖范围内。"], path
+    # a person of grid B moved into grid A's household
+    r = _send(client, "post", "/api/people", {"name": "王五", "grid_code": GRID_B}, auth)
+    assert r.status_code == 201, r.content
+    r = _send(client, "patch", f"/api/people/{r.json()['id']}", {"household_id": hid}, auth)
+    assert r.status_code == 400 and "household_id" in r.json()["errors"]
