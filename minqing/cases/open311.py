@@ -167,8 +167,10 @@ def endpoint(*methods: str):
     return wrap
 
 
+@csrf_exempt
 def not_found(request, rest: str = "") -> HttpResponse:
-    """An unknown resource, told in the format its name asks for (discovery.json: JSON)."""
+    """An unknown resource, told in the format its name asks for (discovery.json: JSON), to a
+    POST as well (no session here: it got Django's HTML CSRF page)."""
     fmt = "json" if rest.endswith(".json") else "xml"
     return error_response(fmt, 404, "没有这个接口 (no such resource)")
 
