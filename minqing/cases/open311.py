@@ -486,7 +486,9 @@ def request_create(request, fmt):
         return value
 
     lat, lng = field("lat", 60), field("long", 60)
-    address, address_id = field("address_string", 200), field("address_id", 200)
+    # The address id is kept in the address after its prefix: so much of it comes back whole
+    # (one of 200 characters was accepted and came back cut to 195).
+    address, address_id = field("address_string", 200), field("address_id", 200 - len(ADDRESS_ID))
     if lat or lng:
         lat = _coordinate("lat", lat, 90)
         lng = _coordinate("long", lng, 180)
@@ -509,7 +511,7 @@ def request_create(request, fmt):
     data = {
         "category": category,
         "description": description,
-        "address": address or (f"{ADDRESS_ID}{address_id}"[:200] if address_id else ""),
+        "address": address or (f"{ADDRESS_ID}{address_id}" if address_id else ""),
         "lat": lat or None,
         "lng": lng or None,
         "reporter_name": _reporter_name(field("first_name", 50), field("last_name", 50))[:50],

@@ -3,6 +3,7 @@ page or the wrong reason."""
 
 from django.test import Client
 
+from minqing.cases.models import Case
 from minqing.cases.tests.test_open311 import BASE, app, assert_error, js, post  # noqa: F401
 
 
@@ -13,3 +14,15 @@ def test_a_post_to_an_unknown_resource_is_told_404_not_the_csrf_page(db):
         f"{BASE}discovery.json", "a=b", content_type="application/x-www-form-urlencoded"
     )
     assert "resource" in assert_error(response, 404, "json")
+
+
+def test_an_address_id_comes_back_whole_or_is_refused(client, app, tree):  # noqa: F811
+    """One of 200 characters was accepted and came back cut to 195."""
+    longest = "A" * 195
+    assert post(client, lat=None, long=None, address_id=longest).status_code == 200
+    number = Case.objects.get().number
+    [row] = js(client.get(f"{BASE}requests/{number}.json"))
+    assert row["address_id"] == longest
+    response = post(client, lat=None, long=None, address_id="A" * 196)
+    assert "address_id" in assert_error(response, 400)
+    assert Case.objects.count() == 1
