@@ -474,6 +474,10 @@ def request_create(request, fmt):
         post = request.POST
     except (MultiPartParserError, SuspiciousOperation):
         raise Open311Error(400, "请求体无法解析", "malformed request body") from None
+    if request.content_type == "multipart/form-data" and not post and not request.FILES:
+        # A body cut short after its boundary ("--zzz\r\nbad") parses to nothing, not to an
+        # error: it was told its api_key was missing (403).
+        raise Open311Error(400, "请求体无法解析或为空", "malformed or empty multipart body")
     if any("\x00" in k or any("\x00" in v for v in vs) for k, vs in post.lists()):
         raise Open311Error(400, "请求中含有不允许的字符", "NUL characters are not allowed")
     client = _client(request)

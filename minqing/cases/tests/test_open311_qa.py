@@ -26,3 +26,14 @@ def test_an_address_id_comes_back_whole_or_is_refused(client, app, tree):  # noq
     response = post(client, lat=None, long=None, address_id="A" * 196)
     assert "address_id" in assert_error(response, 400)
     assert Case.objects.count() == 1
+
+
+def test_a_multipart_body_cut_short_is_told_so_not_that_the_key_is_missing(client, app, tree):  # noqa: F811
+    """--zzz\\r\\nbad with boundary=zzz answered 403 "invalid or missing api_key"."""
+    response = client.generic(
+        "POST",
+        f"{BASE}requests.json",
+        b"--zzz\r\nbad",
+        content_type="multipart/form-data; boundary=zzz",
+    )
+    assert "malformed" in assert_error(response, 400)
