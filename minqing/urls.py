@@ -1,9 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from minqing.accounts import views as account_views
-from minqing.api.api import api
+from minqing.api.api import api, no_such_address
 from minqing.core import views as core_views
 from minqing.grids import views as grid_views
 from minqing.registry import exports
@@ -70,7 +70,10 @@ urlpatterns = [
     path("secondments/", include("minqing.secondments.urls")),
     path("cards/", include("minqing.cards.urls")),
     path("admin/", admin.site.urls),
+    path("api/", no_such_address),  # ninja's root raises Http404: the site's HTML page
     path("api/", api.urls),
+    # After the API's own addresses: whatever else is under /api/ is told so in JSON.
+    re_path(r"^api/(?P<rest>.*)$", no_such_address),
 ]
 
 for _kind in reg.SIMPLE:

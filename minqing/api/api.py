@@ -5,11 +5,13 @@ Lists answer {"items": [...], "count": N}. Single objects outside the caller's s
 
 from django.core.exceptions import ValidationError
 from django.db import DataError
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy
-from ninja import NinjaAPI, Query, Router
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
+from ninja import Query, Router
 from ninja.errors import HttpError
 from ninja.errors import ValidationError as SchemaError
 from ninja.responses import Status as Reply
@@ -34,6 +36,7 @@ from minqing.api.cases import categories as case_categories_router
 from minqing.api.cases import notifications as notifications_router
 from minqing.api.cases import units as units_router
 from minqing.api.duties import router as duties_router
+from minqing.api.errors import API, payload_names
 from minqing.api.imports import router as imports_router
 from minqing.api.reception import router as reception_router
 from minqing.api.schemas import (
@@ -75,12 +78,15 @@ ERR_AUDIT = gettext_lazy("只有县级和系统管理员可以查看审计日志
 ERR_TAGS = gettext_lazy("未知的类别：{names}")
 ERR_KIND = gettext_lazy("类型不对。")
 
-api = NinjaAPI(
+api = API(
     title="minqing 民情 API",
     version="1",
     description="网格化管理、组团式服务. Authenticate with the session cookie or `Authorization: Bearer <token>`.",
     auth=API_AUTH,
     urls_namespace="api",
+    # The schema and its page are read, never written to: another method is a JSON 405, not
+    # Django's HTML CSRF page.
+    docs_decorator=lambda view: csrf_exempt(require_safe(view)),
 )
 
 
@@ -142,19 +148,29 @@ ERR_UNAUTHORIZED = gettext_lazy("请先登录，或在 Authorization 中提供�
 
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
-    """ninja's own refusals, said in the reader's language like every other answer."""
+    """ninja's own refusals, said in the reader's language like every other answer; a 400 in
+    the documented shape of every 400 (FieldErrorsOut), with no field to blame."""
     detail = str(exc)
     if detail.startswith("Cannot parse request body"):
         detail = str(ERR_BODY)
     elif exc.status_code == 401:
         detail = str(ERR_UNAUTHORIZED)
-    return api.create_response(request, {"detail": detail}, status=exc.status_code)
+    body = {"detail": detail, "errors": {}} if exc.status_code == 400 else {"detail": detail}
+    return api.create_response(request, body, status=exc.status_code)
 
 
 @api.exception_handler(Http404)
 def on_not_found(request, exc):
     """What does not exist and what the caller may not see answer alike, in their language."""
     return api.create_response(request, {"detail": str(ERR_NOT_FOUND)}, status=404)
+
+
+@csrf_exempt
+def no_such_address(request, rest: str = ""):
+    """Anything under /api/ that no operation takes (/api/people/-1, /api/people/abc, an unknown
+    name): the API's JSON 404, not the site's HTML page. No CSRF check: there is nothing to
+    protect, and a POST is told the same."""
+    return JsonResponse({"detail": str(ERR_NOT_FOUND)}, status=404)
 
 
 @api.exception_handler(services.PermissionDenied)
@@ -169,14 +185,14 @@ def on_case_conflict(request, exc: CaseConflict):
 
 @api.exception_handler(DataError)
 def on_data_error(request, exc):
-    return api.create_response(request, {"detail": str(ERR_OUT_OF_RANGE)}, status=400)
+    return api.create_response(request, {"detail": str(ERR_OUT_OF_RANGE), "errors": {}}, status=400)
 
 
 @api.exception_handler(MultiPartParserError)
 def on_bad_multipart(request, exc):
     """A file upload whose body is not multipart (no boundary, cut short): 400 with a reason,
     not Django's HTML page."""
-    return api.create_response(request, {"detail": str(ERR_MULTIPART)}, status=400)
+    return api.create_response(request, {"detail": str(ERR_MULTIPART), "errors": {}}, status=400)
 
 
 class PageParams(InSchema):
@@ -456,15 +472,25 @@ def person_get(request, pk: int):
     return person_out(_person(request, pk), request.user)
 
 
+# The services name the fields as the pages do; the API's payloads name them so.
+PERSON_NAMES = {"household": "household_id", "grid": "grid_code"}
+HOUSEHOLD_NAMES = {"grid": "grid_code", "building": "building_code"}
+
+
 def _person_data(request, payload: dict, record: Person | None = None) -> dict:
     data = dict(payload)
     if "household_id" in data:
         hid = data.pop("household_id")
+        # Named in the body: a field's error (404 is for the URL's own person), as on cases.
         data["household"] = (
-            get_scoped_or_404(request.user, Household.objects.select_related("grid"), pk=hid)
+            scope_queryset(request.user, Household.objects.select_related("grid"))
+            .filter(pk=hid)
+            .first()
             if hid
             else None
         )
+        if hid and data["household"] is None:
+            raise ValidationError({"household_id": services.ERR_HOUSEHOLD_SCOPE})
     if "grid_code" in data:
         data["grid"] = _node(request.user, data.pop("grid_code"))
     if "tags" in data:
@@ -474,8 +500,9 @@ def _person_data(request, payload: dict, record: Person | None = None) -> dict:
 
 @people.post("", response={201: PersonOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut})
 def person_create(request, payload: PersonIn):
-    data = _person_data(request, payload.dict())
-    person = services.person_create(acting_user=request.user, data=data, request=request)
+    with payload_names(**PERSON_NAMES):
+        data = _person_data(request, payload.dict())
+        person = services.person_create(acting_user=request.user, data=data, request=request)
     return Reply(201, person_out(person, request.user))
 
 
@@ -484,10 +511,11 @@ def person_create(request, payload: PersonIn):
 )
 def person_update(request, pk: int, payload: PersonPatch):
     person = _person(request, pk)
-    data = _person_data(request, payload.dict(exclude_unset=True), person)
-    person = services.person_update(
-        acting_user=request.user, person=person, data=data, request=request
-    )
+    with payload_names(**PERSON_NAMES):
+        data = _person_data(request, payload.dict(exclude_unset=True), person)
+        person = services.person_update(
+            acting_user=request.user, person=person, data=data, request=request
+        )
     return person_out(Person.objects.select_related("grid").get(pk=person.pk), request.user)
 
 
@@ -608,9 +636,12 @@ def household_members(request, pk: int):
 
 @households.post("", response={201: HouseholdOut, 400: FieldErrorsOut, 403: ErrorOut})
 def household_create(request, payload: HouseholdIn):
-    h = services.household_create(
-        acting_user=request.user, data=_household_data(request, payload.dict()), request=request
-    )
+    with payload_names(**HOUSEHOLD_NAMES):
+        h = services.household_create(
+            acting_user=request.user,
+            data=_household_data(request, payload.dict()),
+            request=request,
+        )
     return Reply(201, household_out(h, request.user))
 
 
@@ -619,12 +650,13 @@ def household_create(request, payload: HouseholdIn):
 )
 def household_update(request, pk: int, payload: HouseholdPatch):
     h = _household(request, pk)
-    h = services.household_update(
-        acting_user=request.user,
-        household=h,
-        data=_household_data(request, payload.dict(exclude_unset=True), h),
-        request=request,
-    )
+    with payload_names(**HOUSEHOLD_NAMES):
+        h = services.household_update(
+            acting_user=request.user,
+            household=h,
+            data=_household_data(request, payload.dict(exclude_unset=True), h),
+            request=request,
+        )
     return household_out(h, request.user)
 
 
@@ -730,12 +762,13 @@ def _record_router(model, tag: str) -> Router:
     def record_create(request, payload: RecordIn):
         if payload.kind not in dict(model._meta.get_field("kind").choices):
             raise ValidationError({"kind": ERR_KIND})
-        obj = services.simple_record_save(
-            acting_user=request.user,
-            model=model,
-            data=_data(request, payload.dict()),
-            request=request,
-        )
+        with payload_names(grid="grid_code"):
+            obj = services.simple_record_save(
+                acting_user=request.user,
+                model=model,
+                data=_data(request, payload.dict()),
+                request=request,
+            )
         return Reply(201, record_out(obj))
 
     @router.patch(
@@ -746,15 +779,16 @@ def _record_router(model, tag: str) -> Router:
     def record_update(request, pk: int, payload: RecordIn):
         if payload.kind not in dict(model._meta.get_field("kind").choices):
             raise ValidationError({"kind": ERR_KIND})
-        obj = services.simple_record_save(
-            acting_user=request.user,
-            model=model,
-            instance=_get(request, pk),
-            # Left out, a field keeps its value: a client that read phone_masked does not
-            # clear the phone by not sending it.
-            data=_data(request, payload.dict(exclude_unset=True)),
-            request=request,
-        )
+        with payload_names(grid="grid_code"):
+            obj = services.simple_record_save(
+                acting_user=request.user,
+                model=model,
+                instance=_get(request, pk),
+                # Left out, a field keeps its value: a client that read phone_masked does not
+                # clear the phone by not sending it.
+                data=_data(request, payload.dict(exclude_unset=True)),
+                request=request,
+            )
         return record_out(obj)
 
     @router.post(

@@ -18,6 +18,7 @@ from pydantic import Field
 
 from minqing.accounts.access import home_node, scope_queryset, visible_nodes
 from minqing.accounts.models import User
+from minqing.api.errors import payload_names
 from minqing.api.schemas import ErrorOut, FieldErrorsOut, InSchema
 from minqing.cases import handover as handovers
 from minqing.cases import periods, selectors, services, workflow
@@ -726,19 +727,20 @@ def case_action(request, number: str, action: str, payload: ActionIn):
         )
         if target_node is None:
             raise ValidationError({"target_grid": services.ERR_LOCATE_GRID})
-    case = services.case_act(
-        acting_user=request.user,
-        case=case,
-        action=action,
-        note=payload.note,
-        version=payload.version,
-        target_user=target_user,
-        target_unit=target_unit,
-        days=payload.days,
-        approve=payload.approve,
-        satisfaction=payload.satisfaction,
-        target_node=target_node,
-    )
+    with payload_names(target_node="target_grid"):
+        case = services.case_act(
+            acting_user=request.user,
+            case=case,
+            action=action,
+            note=payload.note,
+            version=payload.version,
+            target_user=target_user,
+            target_unit=target_unit,
+            days=payload.days,
+            approve=payload.approve,
+            satisfaction=payload.satisfaction,
+            target_node=target_node,
+        )
     # The actor may no longer see the case (a department member who 退单): then answer only
     # what it is now, never the detail of a case outside their scope.
     try:

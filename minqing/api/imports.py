@@ -214,7 +214,7 @@ def import_tags(request, pk: int, payload: TagChoicesIn):
 
 @router.post(
     "/{int:pk}/confirm",
-    response={200: BatchOut, 400: ErrorOut, 403: ErrorOut, 404: ErrorOut},
+    response={200: BatchOut, 400: FieldErrorsOut, 403: ErrorOut, 404: ErrorOut},
     summary="Import the batch: all or nothing; refused while the preview has errors",
 )
 def import_confirm(request, pk: int):
@@ -226,10 +226,11 @@ def import_confirm(request, pk: int):
             acting_user=user, batch=batch, options=options, request=request
         )
     except (ImportFileError, service.ImportRefused) as exc:
-        return Reply(400, {"detail": str(exc)})
+        return Reply(400, {"detail": str(exc), "errors": {}})
     batch.refresh_from_db()
     if not plan.ok:
-        return Reply(400, {"detail": str(service.ERR_HAS_ERRORS).format(n=plan.error_count)})
+        detail = str(service.ERR_HAS_ERRORS).format(n=plan.error_count)
+        return Reply(400, {"detail": detail, "errors": {}})
     return {**_base(batch, options), "ok": True}
 
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
 from ninja import Schema
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 ERR_NUL = _("不能包含 NUL 字符。")
 ERR_NOT_OBJECT = _("请求体须为 JSON 对象（{…}）。")
@@ -28,6 +28,15 @@ class InSchema(Schema):
     def _no_nul(cls, value):
         if _has_nul(value):
             raise ValueError(ERR_NUL)
+        return value
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _trimmed_codes(cls, value, info: ValidationInfo):
+        # A place's code with a space around it (" 330188001001001 ", pasted) named no place
+        # in a body where the list filters trim it: every *_code is trimmed.
+        if isinstance(value, str) and (info.field_name or "").endswith("_code"):
+            return value.strip()
         return value
 
     @model_validator(mode="before")

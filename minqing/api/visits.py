@@ -27,10 +27,12 @@ from pydantic import Field
 from minqing.accounts.access import (
     can_edit_registry,
     get_scoped_or_404,
+    scope_queryset,
     visible_nodes,
 )
 from minqing.accounts.models import User
 from minqing.api.cases import CaseDetailOut, case_detail
+from minqing.api.errors import payload_names
 from minqing.api.schemas import ErrorOut, FieldErrorsOut, InSchema
 from minqing.grids.models import Node, subtree_q
 from minqing.registry.models import Household, Person
@@ -478,25 +480,34 @@ def _rename(exc: ValidationError, names: dict[str, str]) -> ValidationError:
     return ValidationError({names.get(k, k): v for k, v in exc.message_dict.items()})
 
 
-def _household(request, pk: int) -> Household:
+def _household(request, pk: int, *, field: str | None = None) -> Household:
     """A household the caller may visit: in their scope, or personally linked to them (a
-    cadre's paired or duty-linked household); 404 otherwise, like the pages."""
+    cadre's paired or duty-linked household); 404 otherwise, like the pages. One named in a
+    body (`field`) is that field's error, as on cases and the diary: 404 is the URL's."""
     household = (
         services.visitable_households(request.user)
         .select_related("grid", "building")
         .filter(pk=pk)
         .first()
     )
+    if household is None and field:
+        raise ValidationError({field: services.ERR_HOUSEHOLD_SCOPE})
     if household is None:
         raise Http404
     return household
 
 
-def _scoped_household(request, pk: int) -> Household:
-    """A household in the caller's part of the tree (plans are for the offices there)."""
-    return get_scoped_or_404(
-        request.user, Household.objects.select_related("grid", "building"), pk=pk
+def _scoped_household(request, pk: int, *, field: str) -> Household:
+    """A household in the caller's part of the tree (plans are for the offices there), named
+    in a body: otherwise that field's error."""
+    household = (
+        scope_queryset(request.user, Household.objects.select_related("grid", "building"))
+        .filter(pk=pk)
+        .first()
     )
+    if household is None:
+        raise ValidationError({field: services.ERR_HOUSEHOLD_SCOPE})
+    return household
 
 
 def _visit(request, pk: int) -> Visit:
@@ -689,7 +700,7 @@ def visit_list(request, f: Query[VisitFilter]):
     summary="Record a visit (走访记录); moves the household's next due date on",
 )
 def visit_create(request, payload: VisitIn):
-    household = _household(request, payload.household_id)
+    household = _household(request, payload.household_id, field="household_id")
     # Year 1 or 9999 cannot even be moved to UTC for the database: refuse them here.
     if payload.visited_at is not None and not (2000 <= payload.visited_at.year <= 2100):
         raise ValidationError({"visited_at": ERR_VISITED_AT})
@@ -848,7 +859,7 @@ def household_timeline(request, pk: int, f: Query[TimelineParams]):
     summary="Give a household a visit class by hand (or change that plan's reason / end date)",
 )
 def plan_set(request, payload: PlanIn):
-    household = _scoped_household(request, payload.household_id)
+    household = _scoped_household(request, payload.household_id, field="household_id")
     visit_class = VisitClass.objects.filter(code=payload.visit_class).first()
     plan = services.visit_plan_set(
         acting_user=request.user,
@@ -1126,7 +1137,8 @@ def campaign_list(request, f: Query[PageParams]):
 )
 def campaign_create(request, payload: CampaignIn):
     data = _campaign_data(request.user, payload)
-    campaign = services.campaign_create(acting_user=request.user, data=data, request=request)
+    with payload_names(node="node_code"):
+        campaign = services.campaign_create(acting_user=request.user, data=data, request=request)
     return Reply(
         201, campaign_detail(request.user, selectors.campaign_for(request.user, campaign.pk))
     )
@@ -1219,9 +1231,10 @@ class CountOut(Schema):
 def campaign_put(request, pk: int, payload: CampaignIn):
     campaign = selectors.campaign_for(request.user, pk)
     data = _campaign_data(request.user, payload)
-    services.campaign_update(
-        acting_user=request.user, campaign=campaign, data=data, request=request
-    )
+    with payload_names(node="node_code"):
+        services.campaign_update(
+            acting_user=request.user, campaign=campaign, data=data, request=request
+        )
     return campaign_detail(request.user, selectors.campaign_for(request.user, pk))
 
 
@@ -1273,11 +1286,12 @@ def campaign_assign(request, pk: int, payload: CampaignAssignIn):
     missing = sorted(names - {u.username for u in users})
     if missing:
         raise ValidationError({"usernames": ERR_ASSIGN_USERNAMES.format(names="、".join(missing))})
-    n = services.campaign_assign(
-        acting_user=request.user,
-        campaign=campaign,
-        target_ids=payload.target_ids,
-        users=users,
-        request=request,
-    )
+    with payload_names(targets="target_ids", users="usernames"):
+        n = services.campaign_assign(
+            acting_user=request.user,
+            campaign=campaign,
+            target_ids=payload.target_ids,
+            users=users,
+            request=request,
+        )
     return {"count": n}

@@ -168,8 +168,10 @@ def endpoint(*methods: str):
     return wrap
 
 
+@csrf_exempt
 def not_found(request, rest: str = "") -> HttpResponse:
-    """An unknown resource, told in the format its name asks for (discovery.json: JSON)."""
+    """An unknown resource, told in the format its name asks for (discovery.json: JSON), to a
+    POST as well (no session here: it got Django's HTML CSRF page)."""
     fmt = "json" if rest.endswith(".json") else "xml"
     return error_response(fmt, 404, "没有这个接口 (no such resource)")
 
@@ -473,6 +475,10 @@ def request_create(request, fmt):
         post = request.POST
     except (MultiPartParserError, SuspiciousOperation):
         raise Open311Error(400, "请求体无法解析", "malformed request body") from None
+    if request.content_type == "multipart/form-data" and not post and not request.FILES:
+        # A body cut short after its boundary ("--zzz\r\nbad") parses to nothing, not to an
+        # error: it was told its api_key was missing (403).
+        raise Open311Error(400, "请求体无法解析或为空", "malformed or empty multipart body")
     if any("\x00" in k or any("\x00" in v for v in vs) for k, vs in post.lists()):
         raise Open311Error(400, "请求中含有不允许的字符", "NUL characters are not allowed")
     client = _client(request)
@@ -485,7 +491,9 @@ def request_create(request, fmt):
         return value
 
     lat, lng = field("lat", 60), field("long", 60)
-    address, address_id = field("address_string", 200), field("address_id", 200)
+    # The address id is kept in the address after its prefix: so much of it comes back whole
+    # (one of 200 characters was accepted and came back cut to 195).
+    address, address_id = field("address_string", 200), field("address_id", 200 - len(ADDRESS_ID))
     if lat or lng:
         lat = _coordinate("lat", lat, 90)
         lng = _coordinate("long", lng, 180)
@@ -508,7 +516,7 @@ def request_create(request, fmt):
     data = {
         "category": category,
         "description": description,
-        "address": address or (f"{ADDRESS_ID}{address_id}"[:200] if address_id else ""),
+        "address": address or (f"{ADDRESS_ID}{address_id}" if address_id else ""),
         "lat": lat or None,
         "lng": lng or None,
         "reporter_name": _reporter_name(field("first_name", 50), field("last_name", 50))[:50],

@@ -67,7 +67,8 @@ def bad_request(request, chinese: str, english: str):
     if path.startswith("/api/"):
         # Before LocaleMiddleware: the caller's language is read here, as the API's answers are.
         with translation.override(translation.get_language_from_request(request)):
-            return JsonResponse({"detail": gettext(chinese)}, status=400)
+            # The shape of every API 400 (FieldErrorsOut), no field being to blame.
+            return JsonResponse({"detail": gettext(chinese), "errors": {}}, status=400)
     if path.startswith("/open311/"):
         from minqing.cases.open311 import error_response
 

@@ -149,7 +149,7 @@ def test_a_draft_is_changed_households_added_and_targets_assigned(
         {"target_ids": [target["id"]], "usernames": ["grid_a"]},
         boss,
     )
-    assert r.status_code == 400 and "users" in r.json()["errors"]  # not on grid B's team
+    assert r.status_code == 400 and "usernames" in r.json()["errors"]  # not on grid B's team
     r = post(
         client,
         f"{BASE}/{campaign['id']}/assign",

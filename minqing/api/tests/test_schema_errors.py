@@ -34,7 +34,7 @@ def test_the_reasons_follow_the_readers_language(client, grid_a_worker):
 def test_a_body_that_is_not_json_is_said_so(client, grid_a_worker):
     r = client.post("/api/people", "{not json", content_type=JSON, **_auth(grid_a_worker))
     assert r.status_code == 400
-    assert r.json() == {"detail": "请求内容无法解析：应为有效的 JSON（或表单）。"}
+    assert r.json() == {"detail": "请求内容无法解析：应为有效的 JSON（或表单）。", "errors": {}}
 
 
 def test_not_found_and_unauthorized_speak_the_callers_language(client, grid_a_worker):

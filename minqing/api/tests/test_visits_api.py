@@ -99,14 +99,15 @@ def test_grid_b_gets_404_for_grid_a_households_and_visits(
         f"{VISITS}999999999",
     ):
         assert client.get(url, **auth_b).status_code == 404, url
+    # named in a body, it is that field's error (as for one that does not exist)
     recorded = post(client, VISITS, {"household_id": household_a.pk, "seen": "路过"}, auth_b)
-    assert recorded.status_code == 404
+    assert recorded.status_code == 400 and "household_id" in recorded.json()["errors"]
     to_case = post(client, f"{VISITS}{visit_a.pk}/case", {"category": "0702"}, auth_b)
     assert to_case.status_code == 404
     plan = post(
         client, f"{VISITS}plans", {"household_id": household_a.pk, "visit_class": "follow"}, auth_b
     )
-    assert plan.status_code == 404
+    assert plan.status_code == 400 and "household_id" in plan.json()["errors"]
     assert Visit.objects.count() == 1 and not Case.objects.exists()
     assert not HouseholdVisitPlan.objects.exists()
 
@@ -402,10 +403,9 @@ def test_a_cadre_visits_a_linked_household_and_sees_nothing_else_of_its_grid(
         ]
         is False
     )
-    # but nothing else: another household is 404, and grid B's other visits are not listed
-    assert (
-        post(client, VISITS, {"household_id": household_a.pk, "seen": "x"}, auth).status_code == 404
-    )
+    # but nothing else: another household is refused, and grid B's other visits are not listed
+    refused = post(client, VISITS, {"household_id": household_a.pk, "seen": "x"}, auth)
+    assert refused.status_code == 400 and "household_id" in refused.json()["errors"]
     assert client.get(f"{VISITS}households/{household_a.pk}/timeline", **auth).status_code == 404
     other = services.visit_record(
         acting_user=grid_a_worker, household=household_a, data={"seen": "例行走访"}
