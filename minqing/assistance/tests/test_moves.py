@@ -150,11 +150,10 @@ def test_a_paired_person_or_household_is_not_deleted_with_its_help_log(
     assert Pairing.objects.filter(pk=household_pairing.pk).exists()
 
 
-def test_a_school_moved_on_its_page_or_in_the_admin_takes_its_pairing_along(
-    client, office, admin_user, grid_a_worker, community_worker, tree
-):
+@pytest.fixture
+def school_pairing(office, grid_a_worker, tree):
+    """A school in grid A paired with a county school (城乡学校结对)."""
     from minqing.assistance.models import HelperKind
-    from minqing.core.tests.test_admin_audit import form_of
     from minqing.registry.models import Place
 
     school = registry.simple_record_save(
@@ -166,7 +165,16 @@ def test_a_school_moved_on_its_page_or_in_the_admin_takes_its_pairing_along(
         acting_user=office,
         data={"kind": HelperKind.UNIT, "name": "县实验小学", "node": tree["county"]},
     )
-    pairing = pair(office, "school", [unit], place=school)
+    return school, pair(office, "school", [unit], place=school)
+
+
+def test_a_school_moved_on_its_page_or_in_the_admin_takes_its_pairing_along(
+    client, school_pairing, admin_user, community_worker, tree
+):
+    from minqing.core.tests.test_admin_audit import form_of, saved
+    from minqing.registry.models import Place
+
+    school, pairing = school_pairing
     registry.simple_record_save(
         acting_user=community_worker, model=Place, instance=school, data={"grid": tree["grid_b"]}
     )
@@ -177,29 +185,17 @@ def test_a_school_moved_on_its_page_or_in_the_admin_takes_its_pairing_along(
     url = f"/admin/registry/place/{school.pk}/change/"
     data = form_of(client, url)
     data.update(grid=str(tree["grid_c"].pk), address="南苑路1号")
-    from minqing.core.tests.test_admin_audit import saved
-
     saved(client, url, data)
     pairing.refresh_from_db()
     assert pairing.grid == tree["grid_c"]
 
 
-def test_a_paired_school_is_not_deleted_with_its_help_log(client, office, grid_a_worker, tree):
+def test_a_paired_school_is_not_deleted_with_its_help_log(client, school_pairing, grid_a_worker):
     """QA: DELETE /api/places/1 answered 204 and took the school's pairing and its four help
     entries with it."""
-    from minqing.assistance.models import HelperKind, Pairing
-    from minqing.registry.models import Place
+    from minqing.assistance.models import Pairing
 
-    school = registry.simple_record_save(
-        acting_user=grid_a_worker,
-        model=Place,
-        data={"name": "东门小学", "kind": "school", "grid": tree["grid_a"]},
-    )
-    unit = assistance.helper_create(
-        acting_user=office,
-        data={"kind": HelperKind.UNIT, "name": "县实验小学", "node": tree["county"]},
-    )
-    pairing = pair(office, "school", [unit], place=school)
+    school, pairing = school_pairing
     client.force_login(grid_a_worker)
     response = client.delete(f"/api/places/{school.pk}")
     assert response.status_code == 400 and "结对帮扶" in str(response.json())
