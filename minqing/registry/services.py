@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from minqing.accounts.access import can_edit_registry, can_reveal, scope_queryset, visible_nodes
@@ -322,9 +322,9 @@ def _help_records(**target) -> str:
 
     what = []
     if Pairing.objects.filter(**target).exists():
-        what.append(gettext("结对帮扶"))
+        what.append(pgettext("what a record is the target of", "结对帮扶"))
     if set(target) <= {"person", "household"} and DutyLink.objects.filter(**target).exists():
-        what.append(gettext("干部联系"))
+        what.append(pgettext("what a record is the target of", "干部联系"))
     return gettext("、").join(what)
 
 
