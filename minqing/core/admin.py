@@ -385,23 +385,6 @@ class ScopedAdmin(ScopedChoices, AuditedAdmin, admin.ModelAdmin):
             obj.created_by_id = obj.created_by_id or request.user.pk
         super().save_model(request, obj, form, change)
 
-    def get_form(self, request, obj=None, **kwargs):
-        """A record's place, where the form has it (a raw id anyone can type), is one the
-        editor sees: a staff account moved a record out of its area and lost it (QA)."""
-        form = super().get_form(request, obj, **kwargs)
-        name = self.scope_node_field
-        if "__" in name or name not in form.base_fields:
-            return form
-        user = request.user
-
-        def clean_place(self):
-            node = self.cleaned_data.get(name)
-            if node is not None and not visible_nodes(user).filter(pk=node.pk).exists():
-                raise ValidationError(ERR_PLACE_SCOPE)
-            return node
-
-        return type(form.__name__, (form,), {f"clean_{name}": clean_place})
-
 
 def _phones_kept(form, names: list[str]):
     """`form` with these phone fields shown masked for a record on file (see

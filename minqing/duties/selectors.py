@@ -532,27 +532,6 @@ def _visits_made(holders: QuerySet, links: QuerySet, start: dt.date, end: dt.dat
             yield (user_id, household_id), _aware(on)
 
 
-def _help_visits_last(user, household_ids: list[int]) -> dict[int, dt.datetime]:
-    """{household id: the start of the last day the user logged 走访慰问 there as a pairing's
-    helper}: a visit of their duty too (enter once)."""
-    from minqing.assistance.models import HelpEntry, HelpKind
-
-    out: dict[int, dt.datetime] = {}
-    logged = HelpEntry.objects.filter(kind=HelpKind.VISIT, helper__user=user)
-    for path in ("pairing__household_id", "pairing__person__household_id"):
-        rows = (
-            logged.filter(**{f"{path}__in": household_ids})
-            .values(path)
-            .annotate(on=Max("occurred_on"))
-            .values_list(path, "on")
-        )
-        for household_id, on in rows:
-            at = _aware(on)
-            if household_id not in out or at > out[household_id]:
-                out[household_id] = at
-    return out
-
-
 def _report(lines: list[Line], month: Month, node: Node | None = None) -> Report:
     units: dict[str, UnitTotal] = {}
     total = UnitTotal(unit="合计")
@@ -771,7 +750,9 @@ def link_visit_dues(user, *, today: dt.date | None = None) -> list[LinkDue]:
         .annotate(at=Max("visit__visited_at"))
         .values_list("visit__household_id", "at")
     )
-    for hh, at in _help_visits_last(user, list(wanted)).items():
+    from minqing.visits.services import help_visits_last
+
+    for hh, at in help_visits_last(list(wanted), by=user).items():
         if hh not in last or at > last[hh]:
             last[hh] = at
     out = []

@@ -190,13 +190,16 @@ def schedules_compute(household_ids: list[int], *, today: dt.date | None = None)
     return out
 
 
-def help_visits_last(household_ids: list[int]) -> dict[int, dt.datetime]:
+def help_visits_last(household_ids: list[int], *, by=None) -> dict[int, dt.datetime]:
     """{household id: the start of the last day a helper logged 走访慰问 there} (结对帮扶's help
-    log): a visit too, for the schedule — enter once, not again as a 走访记录."""
+    log): a visit too, for the schedule — enter once, not again as a 走访记录. `by`: only the
+    entries of the helper who is this user (a cadre's contact duty, duties.selectors)."""
     from minqing.assistance.models import HelpEntry, HelpKind
 
     out: dict[int, dt.date] = {}
     visits = HelpEntry.objects.filter(kind=HelpKind.VISIT)
+    if by is not None:
+        visits = visits.filter(helper__user=by)
     for path in ("pairing__household", "pairing__person__household"):
         rows = (
             visits.filter(**{f"{path}__any_of": household_ids})

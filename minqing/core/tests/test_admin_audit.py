@@ -74,6 +74,21 @@ def saved(client, url: str, data: dict) -> None:
     assert response.status_code == 302, [x for x in lines if "errorlist" in x or "errornote" in x]
 
 
+def staff(user, permissions) -> None:
+    """`user` made a staff account holding exactly these model permissions."""
+    user.is_staff = True
+    user.save()
+    user.user_permissions.set(permissions)
+
+
+def _move_refused(client, url: str, field: str, node) -> None:
+    """The record's change form, posted with its place moved to `node`, is refused as such."""
+    data = form_of(client, url)
+    data[field] = str(node.pk)
+    r = client.post(url, data)
+    assert r.status_code == 200 and "请选择您辖区内的区划" in r.content.decode()
+
+
 def _entries(model: str, action=None):
     qs = AuditEntry.objects.filter(model=model).order_by("pk")
     return list(qs.filter(action=action) if action else qs)
@@ -273,19 +288,10 @@ def test_a_scoped_staff_account_cannot_move_its_team_out_of_its_area(client, gri
     from django.contrib.auth.models import Permission
 
     team = ServiceTeam.objects.create(node=tree["grid_a"], name="第一组团")
-    grid_a_worker.is_staff = True
-    grid_a_worker.save()
-    grid_a_worker.user_permissions.set(
-        Permission.objects.filter(
-            content_type__app_label="accounts", codename__endswith="serviceteam"
-        )
-    )
+    staff(grid_a_worker, Permission.objects.filter(
+        content_type__app_label="accounts", codename__endswith="serviceteam"))  # fmt: skip
     client.force_login(grid_a_worker)
-    url = f"/admin/accounts/serviceteam/{team.pk}/change/"
-    data = form_of(client, url)
-    data["node"] = str(tree["grid_b"].pk)
-    r = client.post(url, data)
-    assert r.status_code == 200 and "请选择您辖区内的区划" in r.content.decode()
+    _move_refused(client, f"/admin/accounts/serviceteam/{team.pk}/change/", "node", tree["grid_b"])
     team.refresh_from_db()
     assert team.node == tree["grid_a"]
 
@@ -299,16 +305,9 @@ def test_a_scoped_staff_account_cannot_move_a_place_out_of_its_area(client, grid
 
     place = Place.objects.create(kind=Place._meta.get_field("kind").choices[0][0], name="东门菜场",
                                  grid=tree["grid_a"])  # fmt: skip
-    grid_a_worker.is_staff = True
-    grid_a_worker.save()
-    grid_a_worker.user_permissions.set(
-        Permission.objects.filter(content_type__app_label="registry", codename__endswith="_place")
-    )
+    staff(grid_a_worker, Permission.objects.filter(
+        content_type__app_label="registry", codename__endswith="_place"))  # fmt: skip
     client.force_login(grid_a_worker)
-    url = f"/admin/registry/place/{place.pk}/change/"
-    data = form_of(client, url)
-    data["grid"] = str(tree["grid_b"].pk)
-    r = client.post(url, data)
-    assert r.status_code == 200 and "请选择您辖区内的区划" in r.content.decode()
+    _move_refused(client, f"/admin/registry/place/{place.pk}/change/", "grid", tree["grid_b"])
     place.refresh_from_db()
     assert place.grid == tree["grid_a"]

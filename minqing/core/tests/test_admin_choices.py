@@ -3,7 +3,7 @@
 import pytest
 from django.contrib.auth.models import Permission
 
-from minqing.core.tests.test_admin_audit import form_of
+from minqing.core.tests.test_admin_audit import form_of, staff
 from minqing.duties.models import DutyLink, DutyRule
 from minqing.registry.models import HouseholdNeed
 
@@ -11,13 +11,8 @@ from minqing.registry.models import HouseholdNeed
 @pytest.fixture
 def back_office(client, grid_b_worker):
     """QA's account: grid B's worker made staff with every permission outside accounts."""
-    grid_b_worker.is_staff = True
-    grid_b_worker.save()
-    grid_b_worker.user_permissions.set(
-        Permission.objects.exclude(
-            content_type__app_label__in=["accounts", "auth", "axes", "sessions", "admin"]
-        )
-    )
+    staff(grid_b_worker, Permission.objects.exclude(
+        content_type__app_label__in=["accounts", "auth", "axes", "sessions", "admin"]))  # fmt: skip
     client.force_login(grid_b_worker)
     return grid_b_worker
 
@@ -128,9 +123,7 @@ def test_county_wide_settings_are_not_a_grid_staff_accounts(
     index = client.get("/admin/").content.decode()
     assert "/admin/cases/unit/" not in index
 
-    county_officer.is_staff = True
-    county_officer.save()
-    county_officer.user_permissions.set(back_office.user_permissions.all())
+    staff(county_officer, back_office.user_permissions.all())
     client.force_login(county_officer)
     for name in COUNTY_SETTINGS:
         assert client.get(f"/admin/{name}/").status_code == 200, name
@@ -214,9 +207,7 @@ def test_an_unchanged_save_keeps_what_the_record_has_from_elsewhere(
     helper = Helper.objects.create(
         kind=HelperKind.CADRE, user=department, name="城管队员", node=tree["county"]
     )
-    county_officer.is_staff = True
-    county_officer.save()
-    county_officer.user_permissions.set(back_office.user_permissions.all())
+    staff(county_officer, back_office.user_permissions.all())
     client.force_login(county_officer)
     url = f"/admin/assistance/helper/{helper.pk}/change/"
     saved(client, url, form_of(client, url))
